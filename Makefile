@@ -1,0 +1,82 @@
+# berth: one GNU Makefile. Sources are found by wildcard, so adding a file
+# to src/lib, src/cli, src/server or tests/unit needs no edit here.
+#
+#   make              build/berth and build/libberth.{a,so}
+#   make unit         unit tests, built with ASan+UBSan, run
+#   make test         everything scripts/test.sh runs (deps, unit, integration)
+#   make bench        pull benchmark against skopeo (bench/pull.sh)
+
+CC      ?= cc
+PKGS    := libcurl jansson openssl libarchive zlib libzstd libmicrohttpd sqlite3
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt -lpthread
+
+OPT     ?= -O2 -g
+CFLAGS  ?= $(OPT)
+WARN    := -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2
+CPPFLAGS_ALL := -D_GNU_SOURCE -Iinclude -Isrc/lib -Isrc $(PKG_CFLAGS) $(CPPFLAGS)
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+B       := build
+LIB_SRC := $(wildcard src/lib/*.c src/lib/util/*.c)
+CLI_SRC := $(wildcard src/cli/*.c)
+SRV_SRC := $(wildcard src/server/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+LIB_PIC := $(LIB_SRC:%.c=$(B)/pic/%.o)
+APP_OBJ := $(CLI_SRC:%.c=$(B)/%.o) $(SRV_SRC:%.c=$(B)/%.o)
+ASAN_LIB := $(LIB_SRC:%.c=$(B)/asan/%.o) $(SRV_SRC:%.c=$(B)/asan/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/asan/tests/%)
+
+all: $(B)/berth $(B)/libberth.a $(B)/libberth.so
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) -fvisibility=hidden -MMD -MP -c $< -o $@
+
+$(B)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
+
+$(B)/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(WARN) -O1 -g $(SAN) -MMD -MP -c $< -o $@
+
+$(B)/libberth.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(B)/libberth.so: $(LIB_PIC)
+	$(CC) -shared -o $@ $^ $(PKG_LIBS)
+
+$(B)/berth: $(APP_OBJ) $(B)/libberth.a
+	$(CC) $(CFLAGS) -o $@ $(APP_OBJ) $(B)/libberth.a $(PKG_LIBS)
+
+# Unit tests link the library's objects directly, so they can reach
+# internal functions (declared in src/lib/*.h).
+$(B)/asan/tests/%: tests/unit/%.c tests/unit/test.h $(ASAN_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(WARN) -O1 -g $(SAN) -o $@ $< $(ASAN_LIB) $(PKG_LIBS)
+
+unit: $(UNIT_BIN)
+	@tests/run-unit.sh $(UNIT_BIN)
+
+test:
+	scripts/test.sh
+
+bench: all
+	bench/pull.sh
+
+bench-server: all
+	bench/server.sh
+
+format:
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(SRV_SRC) $(wildcard include/berth/*.h src/lib/*.h src/lib/util/*.h src/cli/*.h src/server/*.h)
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all unit test bench bench-server format clean
+.SECONDARY:
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

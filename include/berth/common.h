@@ -1,0 +1,65 @@
+/*
+ * libberth: the error type and the conventions every public header shares.
+ *
+ * A function that can fail returns 0 or a negative berth_code and takes
+ * `berth_error **err` last; it sets *err only on failure, and the caller
+ * owns it (free with berth_error_free).
+ */
+#ifndef BERTH_COMMON_H
+#define BERTH_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BERTH_EXTERN __attribute__((visibility("default")))
+
+/*
+ * Append-only: values are never renumbered (the CLI's exit statuses and the
+ * server's HTTP statuses are derived from them; see docs/errors.md).
+ * A code exists only where a caller acts differently on it.
+ */
+typedef enum berth_code {
+	BERTH_OK = 0,
+	BERTH_EGENERIC = -1,     /* anything without a more specific code */
+	BERTH_EUSAGE = -2,       /* bad command-line usage or option value */
+	BERTH_EREF = -3,         /* invalid image reference */
+	BERTH_ENOTFOUND = -4,    /* manifest, tag, repository or local image unknown */
+	BERTH_EAUTH = -5,        /* 401: not logged in / bad credentials */
+	BERTH_EDENIED = -6,      /* 403: authenticated but not permitted */
+	BERTH_ETOOMANY = -7,     /* 429: rate limited */
+	BERTH_ENET = -8,         /* DNS, connection refused, timeout, reset */
+	BERTH_ETLS = -9,         /* certificate or TLS handshake failure */
+	BERTH_EPROTO = -10,      /* the peer sent something invalid */
+	BERTH_EDIGEST = -11,     /* content does not match its digest or size */
+	BERTH_EPLATFORM = -12,   /* no manifest for the requested platform */
+	BERTH_EIO = -13,         /* local file system failure (disk full, ...) */
+	BERTH_EUNSUPPORTED = -14,/* a valid but unsupported format (schema1, ...) */
+	BERTH_ESERVER = -15,     /* 5xx from the peer */
+	BERTH_ECORRUPT = -16,    /* local store damaged */
+	BERTH_EEXIST = -17,      /* something that must not exist does */
+	BERTH_ETOOBIG = -18,     /* over a size limit (manifest > 4 MiB, ...) */
+	BERTH_EINTERRUPTED = -19,/* cancelled by a signal or the caller */
+} berth_code;
+
+typedef struct berth_error {
+	berth_code code;
+	int sys_errno; /* errno at the failure, or 0 */
+	char *msg;     /* one line, lowercase, no full stop */
+	char *hint;    /* what the user can do next, or NULL */
+} berth_error;
+
+/* Frees an error and its strings; NULL is a no-op. */
+BERTH_EXTERN void berth_error_free(berth_error *e);
+
+/* The short name of a code ("EAUTH"), for logs and --json output. */
+BERTH_EXTERN const char *berth_code_name(berth_code code);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

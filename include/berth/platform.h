@@ -1,0 +1,35 @@
+/*
+ * Platforms ("linux/arm64/v8"), normalised as containerd does:
+ * x86_64 -> amd64, aarch64 -> arm64, arm64 without variant == arm64/v8,
+ * armhf -> arm/v7, armel -> arm/v6, arm without variant == arm/v7.
+ */
+#ifndef BERTH_PLATFORM_H
+#define BERTH_PLATFORM_H
+
+#include "berth/common.h"
+
+typedef struct berth_platform {
+	char os[32];
+	char arch[32];
+	char variant[16]; /* "" when none */
+} berth_platform;
+
+/* Parses "os/arch[/variant]" (or "arch" alone: os is linux) and normalises. */
+BERTH_EXTERN int berth_platform_parse(berth_platform *out, const char *s,
+				      berth_error **err);
+
+/* Normalises fields in place (arch aliases, default variants). */
+BERTH_EXTERN void berth_platform_normalize(berth_platform *p);
+
+/* The platform this process runs on, normalised. */
+BERTH_EXTERN void berth_platform_host(berth_platform *out);
+
+/* True when `have` (from an index) satisfies `want`; both normalised. */
+BERTH_EXTERN bool berth_platform_match(const berth_platform *want,
+				       const berth_platform *have);
+
+/* "os/arch[/variant]" into buf of size n; returns buf. */
+BERTH_EXTERN char *berth_platform_format(const berth_platform *p, char *buf,
+					 size_t n);
+
+#endif

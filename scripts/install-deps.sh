@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package berth needs to build, test and benchmark.
+# Idempotent: installs only what is missing. Needs root (or sudo).
+set -euo pipefail
+
+pkgs=(
+	build-essential pkg-config
+	libcurl4-openssl-dev libssl-dev libjansson-dev libarchive-dev
+	zlib1g-dev libzstd-dev libmicrohttpd-dev libsqlite3-dev libcrypt-dev
+	openssl curl ca-certificates python3 iproute2
+	docker-registry skopeo umoci apache2-utils wrk
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+echo "installing: ${missing[*]}"
+$sudo apt-get update -q
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
