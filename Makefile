@@ -18,7 +18,7 @@ CPPFLAGS_ALL := -D_GNU_SOURCE -Iinclude -Isrc/lib -Isrc $(PKG_CFLAGS) $(CPPFLAGS
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 B       := build
-LIB_SRC := $(wildcard src/lib/*.c src/lib/util/*.c)
+LIB_SRC := $(wildcard src/lib/*.c src/lib/*/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 SRV_SRC := $(wildcard src/server/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
