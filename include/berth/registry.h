@@ -1,0 +1,174 @@
+/*
+ * A client of one registry host (OCI Distribution Specification), on
+ * libcurl. It owns the connection cache and the authorisation state: a 401
+ * with a Bearer challenge is answered from the token endpoint (anonymously
+ * or with credentials), a Basic challenge with credentials, and the request
+ * retried; tokens are cached per scope.
+ *
+ * Every failure names the host (and repository) and maps HTTP and transport
+ * failures to berth codes: 401 EAUTH, 403 EDENIED, 404 ENOTFOUND, 429
+ * ETOOMANY, 5xx ESERVER, connection/DNS/timeouts ENET, certificates ETLS.
+ */
+#ifndef BERTH_REGISTRY_H
+#define BERTH_REGISTRY_H
+
+#include "berth/common.h"
+#include "berth/digest.h"
+#include "berth/manifest.h"
+
+typedef struct berth_registry berth_registry;
+
+typedef struct berth_credentials {
+	char *username;       /* NULL when anonymous */
+	char *password;
+	char *identity_token; /* OAuth2 refresh token (docker's identitytoken), or NULL */
+} berth_credentials;
+
+void berth_credentials_release(berth_credentials *c);
+
+/*
+ * Looks up credentials for `host` (the configuration issue plugs
+ * config.json and credential helpers in here). Leaves *out zeroed for
+ * anonymous access.
+ */
+typedef int (*berth_credentials_fn)(void *ud, const char *host,
+				    berth_credentials *out, berth_error **err);
+
+typedef struct berth_registry_opts {
+	const char *user_agent;    /* NULL: "berth/<version>" */
+	int plain_http;            /* -1 auto (loopback/localhost only), 0 never, 1 always */
+	bool tls_verify_off;       /* insecure-registries: TLS without verification */
+	const char *ca_file;       /* extra CA bundle for this host, or NULL */
+	const char *client_cert;   /* mutual TLS, or NULL */
+	const char *client_key;
+	long connect_timeout_ms;   /* 0: default */
+	berth_credentials_fn credentials;
+	void *credentials_ud;
+} berth_registry_opts;
+
+/*
+ * `host` is the API host as the reference's domain gives it after
+ * berth_ref_api_host ("registry-1.docker.io", "localhost:5000", "[::1]:5000").
+ * `opts` may be NULL for defaults; it is copied.
+ */
+BERTH_EXTERN int berth_registry_new(berth_registry **out, const char *host,
+				    const berth_registry_opts *opts,
+				    berth_error **err);
+BERTH_EXTERN void berth_registry_free(berth_registry *r);
+
+/* "host[:port]" as given. */
+BERTH_EXTERN const char *berth_registry_host(const berth_registry *r);
+
+/* GET /v2/ (authenticating if challenged): is this a registry we may use? */
+BERTH_EXTERN int berth_registry_ping(berth_registry *r, berth_error **err);
+
+typedef struct berth_manifest_body {
+	char *data;          /* the exact bytes (NUL-terminated) */
+	size_t len;
+	char *content_type;  /* Content-Type without parameters */
+	berth_digest digest; /* sha256 of data (or of the reference's algorithm) */
+} berth_manifest_body;
+
+void berth_manifest_body_release(berth_manifest_body *b);
+
+/*
+ * GET a manifest by tag or digest with the Accept header for OCI index,
+ * OCI manifest, Docker list and Docker schema 2. Bodies over
+ * BERTH_MANIFEST_MAX are refused (BERTH_ETOOBIG). When `reference` is a
+ * digest the body must hash to it (BERTH_EDIGEST otherwise).
+ */
+BERTH_EXTERN int berth_registry_get_manifest(berth_registry *r,
+					     const char *repo,
+					     const char *reference,
+					     berth_manifest_body *out,
+					     berth_error **err);
+
+/* HEAD a manifest: its digest, size and media type (no body). */
+BERTH_EXTERN int berth_registry_head_manifest(berth_registry *r,
+					      const char *repo,
+					      const char *reference,
+					      berth_descriptor *out,
+					      berth_error **err);
+
+/* Receives blob bytes in order; a negative return aborts the transfer. */
+typedef int (*berth_sink_fn)(void *ud, const void *p, size_t len,
+			     berth_error **err);
+
+typedef struct berth_blob_job {
+	const berth_descriptor *desc; /* digest and size to fetch */
+	berth_sink_fn sink;
+	void *sink_ud;
+	/* set by the registry: */
+	int64_t received;   /* bytes delivered to the sink so far */
+	int result;         /* 0 or a berth_code, once finished */
+	berth_error *err;   /* the job's own failure, owned by the job */
+} berth_blob_job;
+
+typedef enum berth_blob_event {
+	BERTH_BLOB_STARTED = 0,
+	BERTH_BLOB_PROGRESS = 1,
+	BERTH_BLOB_DONE = 2,   /* the sink got every byte; job->result is 0 */
+	BERTH_BLOB_FAILED = 3, /* job->result and job->err are set */
+} berth_blob_event;
+
+/* Never called concurrently, but possibly from a worker thread. */
+typedef void (*berth_blob_progress_fn)(void *ud, berth_blob_job *job,
+				       berth_blob_event ev);
+
+/*
+ * Downloads the blobs of `jobs` from `repo`, at most `max_concurrent` at a
+ * time over reused connections, following redirects (object storage), each
+ * streamed into its sink. Sinks run on worker threads: one job's sink is
+ * only ever called from one thread at a time. A response that ends early or
+ * carries more bytes than desc->size fails the job. The first failure
+ * cancels the jobs not yet finished and is returned (a copy in *err).
+ */
+BERTH_EXTERN int berth_registry_fetch_blobs(berth_registry *r,
+					    const char *repo,
+					    berth_blob_job *jobs, size_t n,
+					    unsigned max_concurrent,
+					    berth_blob_progress_fn progress,
+					    void *ud, berth_error **err);
+
+/* HEAD a blob: *exists, and its size in *size when not NULL. */
+BERTH_EXTERN int berth_registry_stat_blob(berth_registry *r, const char *repo,
+					  const berth_digest *d, bool *exists,
+					  int64_t *size, berth_error **err);
+
+/*
+ * Cross-repository mount (POST ?mount=&from=). *mounted is false when the
+ * registry answered 202 (it does not have the blob there, or refuses to
+ * mount); the upload it opened is cancelled.
+ */
+BERTH_EXTERN int berth_registry_mount_blob(berth_registry *r, const char *repo,
+					   const berth_digest *d,
+					   const char *from_repo, bool *mounted,
+					   berth_error **err);
+
+/*
+ * Uploads `size` bytes read from `fd` (from its current offset) as blob `d`:
+ * POST for a session, then one PUT ?digest= (monolithic).
+ */
+BERTH_EXTERN int berth_registry_push_blob(berth_registry *r, const char *repo,
+					  const berth_digest *d, int64_t size,
+					  int fd, berth_error **err);
+
+/* PUT a manifest under `reference` (tag or digest). */
+BERTH_EXTERN int berth_registry_put_manifest(berth_registry *r,
+					     const char *repo,
+					     const char *reference,
+					     const char *media_type,
+					     const void *body, size_t len,
+					     berth_error **err);
+
+/*
+ * The repository's tags, following `Link: <…>; rel="next"` pagination.
+ * *tags is a NULL-terminated array; free with berth_strv_free.
+ */
+BERTH_EXTERN int berth_registry_list_tags(berth_registry *r, const char *repo,
+					  char ***tags, size_t *n,
+					  berth_error **err);
+
+BERTH_EXTERN void berth_strv_free(char **v);
+
+#endif
