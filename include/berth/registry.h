@@ -56,6 +56,13 @@ BERTH_EXTERN int berth_registry_new(berth_registry **out, const char *host,
 				    berth_error **err);
 BERTH_EXTERN void berth_registry_free(berth_registry *r);
 
+static inline void
+berth_registry_freep(berth_registry **r)
+{
+	berth_registry_free(*r);
+	*r = NULL;
+}
+
 /* "host[:port]" as given. */
 BERTH_EXTERN const char *berth_registry_host(const berth_registry *r);
 

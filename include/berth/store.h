@@ -36,6 +36,13 @@ enum berth_store_flags {
 BERTH_EXTERN int berth_store_open(berth_store **out, const char *root,
 				  unsigned flags, berth_error **err);
 BERTH_EXTERN void berth_store_free(berth_store *s);
+
+static inline void
+berth_store_freep(berth_store **s)
+{
+	berth_store_free(*s);
+	*s = NULL;
+}
 BERTH_EXTERN const char *berth_store_root(const berth_store *s);
 
 /*

@@ -1,0 +1,64 @@
+/*
+ * Pulling an image from a registry into the local store: resolve the
+ * reference, pick the platform from an index, download (concurrently) only
+ * the blobs the store lacks, verify each against its digest, then record
+ * the image in index.json.
+ */
+#ifndef BERTH_PULL_H
+#define BERTH_PULL_H
+
+#include "berth/common.h"
+#include "berth/manifest.h"
+#include "berth/platform.h"
+#include "berth/ref.h"
+#include "berth/registry.h"
+#include "berth/store.h"
+
+typedef enum berth_pull_event_kind {
+	BERTH_PULL_RESOLVED = 0,       /* manifest fetched: ev->digest, ev->desc (image manifest) */
+	BERTH_PULL_LAYER_EXISTS = 1,   /* ev->desc already in the store */
+	BERTH_PULL_LAYER_WAITING = 2,  /* ev->desc will be downloaded */
+	BERTH_PULL_LAYER_PROGRESS = 3, /* ev->done of ev->total bytes */
+	BERTH_PULL_LAYER_DONE = 4,     /* ev->desc downloaded, verified and stored */
+} berth_pull_event_kind;
+
+typedef struct berth_pull_event {
+	berth_pull_event_kind kind;
+	const berth_descriptor *desc;
+	const char *digest; /* RESOLVED: digest of the top-level manifest or index */
+	int64_t done, total;
+} berth_pull_event;
+
+/* Never called concurrently; may be called from a worker thread. */
+typedef void (*berth_pull_fn)(void *ud, const berth_pull_event *ev);
+
+typedef struct berth_pull_opts {
+	const berth_platform *platform;      /* NULL: the host's */
+	unsigned max_concurrent;             /* 0: 3, as dockerd */
+	const berth_registry_opts *registry; /* NULL: defaults */
+	berth_pull_fn progress;
+	void *ud;
+} berth_pull_opts;
+
+typedef struct berth_pull_result {
+	char *name;              /* the name recorded in the store */
+	berth_digest digest;     /* top-level manifest or index ("Digest:") */
+	berth_descriptor image;  /* the image manifest recorded */
+	bool downloaded;         /* false: everything was present already */
+} berth_pull_result;
+
+BERTH_EXTERN void berth_pull_result_release(berth_pull_result *r);
+
+/*
+ * Pulls `ref` into `store`. On failure nothing half-written is visible and
+ * index.json is unchanged; blobs verified before the failure stay (the next
+ * pull reuses them).
+ */
+BERTH_EXTERN int berth_pull(berth_pull_result *out, berth_store *store,
+			    const berth_ref *ref, const berth_pull_opts *opts,
+			    berth_error **err);
+
+/* The annotation carrying the digest of the index an image was chosen from. */
+#define BERTH_ANNOTATION_INDEX_DIGEST "io.berth.index.digest"
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * Pushing a local image to a registry: each blob is checked with HEAD
+ * first and skipped when present, mounted from another repository of the
+ * same registry when a local image came from there, otherwise uploaded in
+ * one request; the manifest goes last.
+ */
+#ifndef BERTH_PUSH_H
+#define BERTH_PUSH_H
+
+#include "berth/common.h"
+#include "berth/ref.h"
+#include "berth/registry.h"
+#include "berth/store.h"
+
+typedef enum berth_push_event_kind {
+	BERTH_PUSH_BLOB_EXISTS = 0,  /* the registry had it already */
+	BERTH_PUSH_BLOB_MOUNTED = 1, /* ev->from names the source repository */
+	BERTH_PUSH_BLOB_PUSHED = 2,
+	BERTH_PUSH_BLOB_STARTED = 3,
+} berth_push_event_kind;
+
+typedef struct berth_push_event {
+	berth_push_event_kind kind;
+	const berth_descriptor *desc;
+	const char *from;
+} berth_push_event;
+
+typedef void (*berth_push_fn)(void *ud, const berth_push_event *ev);
+
+typedef struct berth_push_opts {
+	const berth_registry_opts *registry;
+	berth_push_fn progress;
+	void *ud;
+} berth_push_opts;
+
+/*
+ * Pushes the local image named by `ref` (its canonical string) to the
+ * registry and repository `ref` names, under its tag (or digest). The
+ * manifest's descriptor goes to *out.
+ */
+BERTH_EXTERN int berth_push(berth_descriptor *out, berth_store *store,
+			    const berth_ref *ref, const berth_push_opts *opts,
+			    berth_error **err);
+
+#endif

@@ -1,0 +1,46 @@
+/* berth fsck: re-verify the store after a crash or power loss. */
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "util/error.h"
+
+static const char fsck_help[] =
+	"Usage: berth fsck\n\n"
+	"Re-hash every blob of the local store, remove those whose content does\n"
+	"not match their digest and leftover partial downloads, and check that\n"
+	"every image has all its blobs. Exits 0 when nothing was wrong, 16 when\n"
+	"problems were found (each is printed).\n";
+
+static void
+print_problem(void *ud, const char *problem)
+{
+	printf("%s\n", problem);
+}
+
+int
+cmd_fsck(cli_ctx *ctx, int argc, char **argv, berth_error **err)
+{
+	berth_store *store;
+	size_t checked = 0, problems = 0;
+	int r;
+
+	if (cli_help(argc, argv, fsck_help))
+		return 0;
+	if (argc != 1)
+		return cli_usage_error(err, "fsck", "unexpected argument '%s'",
+				       argv[1]);
+	r = cli_store(ctx, &store, err);
+	if (r == 0)
+		r = berth_store_fsck(store, print_problem, NULL, &checked,
+				     &problems, err);
+	if (r < 0)
+		return r;
+	printf("checked %zu blobs: %zu problems\n", checked, problems);
+	if (problems) {
+		berth_error_set(err, BERTH_ECORRUPT, 0,
+				"the store at '%s' had %zu problems",
+				berth_store_root(store), problems);
+		return berth_error_hint(err, "pull the images listed above again");
+	}
+	return 0;
+}

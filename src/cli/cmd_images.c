@@ -1,0 +1,102 @@
+/* berth images: the local store's images, one line each. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "berth/ref.h"
+#include "cli/cli.h"
+#include "util/cleanup.h"
+
+static const char images_help[] =
+	"Usage: berth images [-q]\n\n"
+	"List the images in the local store.\n\n"
+	"Options:\n"
+	"  -q, --quiet   print only full image references\n"
+	"  -h, --help    this help\n";
+
+/* REPOSITORY and TAG columns of a full name; TAG is "<none>" for digests. */
+static void
+split_name(const char *name, char **repo, const char **tag)
+{
+	_cleanup_(berth_ref_freep) berth_ref *r = NULL;
+
+	*tag = "<none>";
+	if (berth_ref_parse_name(&r, name, NULL) < 0) {
+		*repo = strdup(name);
+		return;
+	}
+	*repo = berth_ref_name(r);
+	if (r->tag) {
+		const char *colon = strrchr(name, ':');
+
+		*tag = colon && strchr(colon, '/') == NULL ? colon + 1 : "<none>";
+		if (strchr(*tag, '@'))
+			*tag = r->tag;
+	}
+}
+
+int
+cmd_images(cli_ctx *ctx, int argc, char **argv, berth_error **err)
+{
+	static const struct option opts[] = {
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	berth_store *store;
+	berth_image *imgs = NULL;
+	size_t n = 0;
+	bool quiet = false;
+	int c, r;
+
+	if (cli_help(argc, argv, images_help))
+		return 0;
+	while ((c = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
+		if (c == 'q')
+			quiet = true;
+		else
+			return cli_usage_error(err, "images", "invalid option");
+	}
+	if (optind != argc)
+		return cli_usage_error(err, "images", "unexpected argument '%s'",
+				       argv[optind]);
+	r = cli_store(ctx, &store, err);
+	if (r == 0)
+		r = berth_store_list(store, &imgs, &n, err);
+	if (r < 0)
+		return r;
+	if (!quiet)
+		printf("%-40s  %-16s  %-71s  %s\n", "REPOSITORY", "TAG", "DIGEST",
+		       "SIZE");
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *repo = NULL;
+		const char *tag;
+		char size[16];
+		berth_manifest *m = NULL;
+		int64_t total = 0;
+		_cleanup_free_ char *body = NULL;
+		size_t len;
+
+		if (quiet) {
+			printf("%s\n", imgs[i].name);
+			continue;
+		}
+		split_name(imgs[i].name, &repo, &tag);
+		/* Size as docker shows it: the image's content in the store. */
+		if (berth_store_read_blob(store, &imgs[i].desc.digest,
+					  BERTH_MANIFEST_MAX, &body, &len,
+					  NULL) == 0 &&
+		    berth_manifest_parse(&m, imgs[i].desc.media_type, body, len,
+					 NULL) == 0) {
+			total = m->config.size;
+			for (size_t j = 0; j < m->n_layers; j++)
+				total += m->layers[j].size;
+			berth_manifest_free(m);
+		}
+		cli_human_size(size, sizeof(size), total);
+		printf("%-40s  %-16s  %-71s  %s\n", repo, tag,
+		       imgs[i].desc.digest.str, size);
+	}
+	berth_images_free(imgs, n);
+	return 0;
+}

@@ -1,0 +1,38 @@
+/* berth ls REPO: a repository's tags on its registry, as `crane ls`. */
+#include <stdio.h>
+
+#include "berth/ref.h"
+#include "berth/registry.h"
+#include "cli/cli.h"
+#include "util/cleanup.h"
+
+static const char ls_help[] =
+	"Usage: berth ls REPOSITORY\n\n"
+	"List the tags of REPOSITORY (e.g. registry.example.com/team/app) on its\n"
+	"registry, one per line.\n";
+
+int
+cmd_ls(cli_ctx *ctx, int argc, char **argv, berth_error **err)
+{
+	_cleanup_(berth_ref_freep) berth_ref *ref = NULL;
+	_cleanup_(berth_registry_freep) berth_registry *reg = NULL;
+	char **tags = NULL;
+	size_t n = 0;
+	int r;
+
+	if (cli_help(argc, argv, ls_help))
+		return 0;
+	if (argc != 2)
+		return cli_usage_error(err, "ls", "expected one repository");
+	r = berth_ref_parse_name(&ref, argv[1], err);
+	if (r == 0)
+		r = berth_registry_new(&reg, berth_ref_api_host(ref), NULL, err);
+	if (r == 0)
+		r = berth_registry_list_tags(reg, ref->path, &tags, &n, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		printf("%s\n", tags[i]);
+	berth_strv_free(tags);
+	return 0;
+}

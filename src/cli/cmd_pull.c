@@ -1,0 +1,136 @@
+/* berth pull: docker pull's interface and output on top of berth_pull. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "berth/pull.h"
+#include "cli/cli.h"
+#include "cli/progress.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+
+static const char pull_help[] =
+	"Usage: berth pull [OPTIONS] NAME[:TAG|@DIGEST]\n\n"
+	"Download an image from a registry into the local store.\n\n"
+	"Options:\n"
+	"  --platform OS/ARCH[/VARIANT]   platform to pull from a multi-platform\n"
+	"                                 image (default: this machine's)\n"
+	"  --max-concurrent-downloads N   layers downloaded at once (default 3)\n"
+	"  --sync                         flush every blob and the index to disk\n"
+	"                                 before publishing it (survives power loss)\n"
+	"  -q, --quiet                    print only the image reference\n"
+	"  -h, --help                     this help\n";
+
+static void
+on_event(void *ud, const berth_pull_event *ev)
+{
+	progress *p = ud;
+
+	switch (ev->kind) {
+	case BERTH_PULL_RESOLVED:
+		break;
+	case BERTH_PULL_LAYER_EXISTS:
+		progress_update(p, ev->desc->digest.str, "Already exists", 0, 0,
+				true);
+		break;
+	case BERTH_PULL_LAYER_WAITING:
+		progress_update(p, ev->desc->digest.str, "Waiting", 0, 0, false);
+		break;
+	case BERTH_PULL_LAYER_PROGRESS:
+		progress_update(p, ev->desc->digest.str, "Downloading",
+				ev->done, ev->total, false);
+		break;
+	case BERTH_PULL_LAYER_DONE:
+		progress_update(p, ev->desc->digest.str, "Pull complete", 0, 0,
+				true);
+		break;
+	}
+}
+
+int
+cmd_pull(cli_ctx *ctx, int argc, char **argv, berth_error **err)
+{
+	static const struct option opts[] = {
+		{"platform", required_argument, NULL, 'p'},
+		{"max-concurrent-downloads", required_argument, NULL, 'm'},
+		{"sync", no_argument, NULL, 's'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	_cleanup_(berth_ref_freep) berth_ref *ref = NULL;
+	_cleanup_(progress_freep) progress *prog = NULL;
+	_cleanup_free_ char *familiar = NULL;
+	berth_pull_opts po = {0};
+	berth_pull_result res = {0};
+	berth_platform platform;
+	berth_store *store;
+	bool quiet = false;
+	char *end;
+	long n;
+	int c, r;
+
+	if (cli_help(argc, argv, pull_help))
+		return 0;
+	while ((c = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			r = berth_platform_parse(&platform, optarg, err);
+			if (r < 0)
+				return r;
+			po.platform = &platform;
+			break;
+		case 'm':
+			n = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end || n < 1 || n > 64)
+				return cli_usage_error(
+					err, "pull",
+					"invalid --max-concurrent-downloads '%s': "
+					"expected a number from 1 to 64",
+					optarg);
+			po.max_concurrent = (unsigned)n;
+			break;
+		case 's':
+			ctx->store_flags |= BERTH_STORE_SYNC;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		default:
+			return cli_usage_error(err, "pull", "invalid option");
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error(err, "pull",
+				       "expected exactly one image reference");
+	r = berth_ref_parse_name(&ref, argv[optind], err);
+	if (r < 0)
+		return r;
+	prog = progress_new(stdout, quiet);
+	if (ref->tag == NULL && ref->digest == NULL) {
+		progress_line(prog, "Using default tag: latest");
+		ref->tag = xstrdup("latest");
+	}
+	r = cli_store(ctx, &store, err);
+	if (r < 0)
+		return r;
+	progress_line(prog, "%s: Pulling from %s",
+		      ref->digest ? ref->digest : ref->tag, ref->path);
+
+	po.progress = on_event;
+	po.ud = prog;
+	r = berth_pull(&res, store, ref, &po, err);
+	if (r < 0)
+		return r;
+	familiar = berth_ref_familiar(ref);
+	progress_line(prog, "Digest: %s", res.digest.str);
+	progress_line(prog, "Status: %s for %s",
+		      res.downloaded ? "Downloaded newer image"
+				     : "Image is up to date",
+		      familiar);
+	printf("%s\n", res.name);
+	berth_pull_result_release(&res);
+	return 0;
+}

@@ -1,0 +1,61 @@
+/* berth push REF: docker push's interface and output on berth_push. */
+#include <stdio.h>
+
+#include "berth/push.h"
+#include "cli/cli.h"
+#include "util/cleanup.h"
+
+static const char push_help[] =
+	"Usage: berth push NAME[:TAG]\n\n"
+	"Upload the local image NAME to the registry its name points at. Blobs\n"
+	"the registry has are skipped; blobs another repository of the same\n"
+	"registry has are mounted from there.\n";
+
+static void
+on_event(void *ud, const berth_push_event *ev)
+{
+	const char *id = cli_short_digest(ev->desc->digest.str);
+
+	switch (ev->kind) {
+	case BERTH_PUSH_BLOB_EXISTS:
+		printf("%s: Layer already exists\n", id);
+		break;
+	case BERTH_PUSH_BLOB_MOUNTED:
+		printf("%s: Mounted from %s\n", id, ev->from);
+		break;
+	case BERTH_PUSH_BLOB_PUSHED:
+		printf("%s: Pushed\n", id);
+		break;
+	case BERTH_PUSH_BLOB_STARTED:
+		return;
+	}
+	fflush(stdout);
+}
+
+int
+cmd_push(cli_ctx *ctx, int argc, char **argv, berth_error **err)
+{
+	_cleanup_(berth_ref_freep) berth_ref *ref = NULL;
+	berth_push_opts po = {NULL, on_event, NULL};
+	berth_descriptor desc = {0};
+	berth_store *store;
+	int r;
+
+	if (cli_help(argc, argv, push_help))
+		return 0;
+	if (argc != 2)
+		return cli_usage_error(err, "push", "expected one image reference");
+	r = berth_ref_parse(&ref, argv[1], err);
+	if (r == 0)
+		r = cli_store(ctx, &store, err);
+	if (r < 0)
+		return r;
+	printf("The push refers to repository [%s/%s]\n", ref->domain, ref->path);
+	r = berth_push(&desc, store, ref, &po, err);
+	if (r < 0)
+		return r;
+	printf("%s: digest: %s size: %lld\n", ref->tag ? ref->tag : ref->digest,
+	       desc.digest.str, (long long)desc.size);
+	berth_descriptor_release(&desc);
+	return 0;
+}

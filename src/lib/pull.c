@@ -1,0 +1,356 @@
+/*
+ * berth_pull: registry -> local store.
+ *
+ * Order matters for consistency: every blob is verified and renamed into
+ * place before the manifest that names it, and the manifest before the
+ * index.json entry, all under a content lease so a concurrent `berth rmi`
+ * cannot collect blobs that are not yet referenced.
+ */
+#include "berth/pull.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+
+typedef struct pull_blob {
+	const berth_descriptor *desc;
+	berth_blob_writer *w;
+	bool committed;
+	struct pull_ctx *ctx;
+} pull_blob;
+
+typedef struct pull_ctx {
+	berth_store *store;
+	const berth_pull_opts *opts;
+	pull_blob *blobs;
+	size_t n_blobs;
+} pull_ctx;
+
+void
+berth_pull_result_release(berth_pull_result *r)
+{
+	free(r->name);
+	r->name = NULL;
+	berth_descriptor_release(&r->image);
+}
+
+static void
+emit(const berth_pull_opts *o, berth_pull_event_kind kind,
+     const berth_descriptor *d, const char *digest, int64_t done,
+     int64_t total)
+{
+	berth_pull_event ev = {kind, d, digest, done, total};
+
+	if (o->progress)
+		o->progress(o->ud, &ev);
+}
+
+/* Runs on a worker thread: hash and write; commit on the last byte so the
+ * digest is finished there too (both cores hash). */
+static int
+blob_sink(void *ud, const void *p, size_t len, berth_error **err)
+{
+	pull_blob *b = ud;
+
+	if (berth_blob_writer_write(b->w, p, len, err) < 0)
+		return berth_error_code(err);
+	if (berth_blob_writer_written(b->w) == b->desc->size) {
+		if (berth_blob_writer_commit(b->w, NULL, err) < 0)
+			return berth_error_code(err);
+		b->committed = true;
+	}
+	return 0;
+}
+
+static void
+blob_progress(void *ud, berth_blob_job *job, berth_blob_event ev)
+{
+	pull_ctx *ctx = ud;
+	pull_blob *b = job->sink_ud;
+
+	switch (ev) {
+	case BERTH_BLOB_STARTED:
+	case BERTH_BLOB_PROGRESS:
+		emit(ctx->opts, BERTH_PULL_LAYER_PROGRESS, b->desc, NULL,
+		     job->received, b->desc->size);
+		break;
+	case BERTH_BLOB_DONE:
+		if (b->committed)
+			emit(ctx->opts, BERTH_PULL_LAYER_DONE, b->desc, NULL,
+			     b->desc->size, b->desc->size);
+		break;
+	case BERTH_BLOB_FAILED:
+		break;
+	}
+}
+
+static void
+pull_ctx_release(pull_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n_blobs; i++)
+		berth_blob_writer_free(ctx->blobs[i].w);
+	free(ctx->blobs);
+	ctx->blobs = NULL;
+	ctx->n_blobs = 0;
+}
+
+/* Downloads the config and the layers the store lacks. */
+static int
+fetch_missing(pull_ctx *ctx, berth_registry *reg, const char *repo,
+	      const berth_manifest *m, bool *downloaded, berth_error **err)
+{
+	_cleanup_free_ berth_blob_job *jobs = NULL;
+	size_t n = 0, total = m->n_layers + 1;
+	const berth_pull_opts *o = ctx->opts;
+	int r;
+
+	ctx->blobs = xcalloc(total, sizeof(*ctx->blobs));
+	for (size_t i = 0; i < total; i++) {
+		const berth_descriptor *d =
+			i == 0 ? &m->config : &m->layers[i - 1];
+		bool is_layer = i > 0;
+
+		/* An image may list the same layer twice: fetch it once. */
+		bool dup = false;
+		for (size_t j = 0; j < n; j++)
+			if (strcmp(ctx->blobs[j].desc->digest.str,
+				   d->digest.str) == 0)
+				dup = true;
+		if (dup)
+			continue;
+		if (berth_store_has_blob(ctx->store, &d->digest, NULL)) {
+			if (is_layer)
+				emit(o, BERTH_PULL_LAYER_EXISTS, d, NULL,
+				     d->size, d->size);
+			continue;
+		}
+		if (is_layer)
+			emit(o, BERTH_PULL_LAYER_WAITING, d, NULL, 0, d->size);
+		ctx->blobs[n].desc = d;
+		ctx->blobs[n].ctx = ctx;
+		r = berth_store_blob_begin(&ctx->blobs[n].w, ctx->store,
+					   &d->digest, d->size, err);
+		if (r < 0)
+			return r;
+		n++;
+	}
+	ctx->n_blobs = n;
+	*downloaded = n > 0;
+	if (n == 0)
+		return 0;
+
+	jobs = xcalloc(n, sizeof(*jobs));
+	for (size_t i = 0; i < n; i++) {
+		jobs[i].desc = ctx->blobs[i].desc;
+		jobs[i].sink = blob_sink;
+		jobs[i].sink_ud = &ctx->blobs[i];
+	}
+	r = berth_registry_fetch_blobs(reg, repo, jobs, n,
+				       o->max_concurrent ? o->max_concurrent : 3,
+				       blob_progress, ctx, err);
+	for (size_t i = 0; i < n; i++)
+		berth_error_free(jobs[i].err);
+	if (r < 0) {
+		if (r == BERTH_EDIGEST)
+			berth_error_wrap(err, "registry '%s' sent bad data",
+					 berth_registry_host(reg));
+		return r;
+	}
+	/* Empty blobs never reach the sink: commit what is left. */
+	for (size_t i = 0; i < n; i++) {
+		pull_blob *b = &ctx->blobs[i];
+
+		if (b->committed)
+			continue;
+		r = berth_blob_writer_commit(b->w, NULL, err);
+		if (r < 0)
+			return berth_error_wrap(err, "registry '%s' sent bad data",
+						berth_registry_host(reg));
+		b->committed = true;
+		if (b->desc != &m->config)
+			emit(o, BERTH_PULL_LAYER_DONE, b->desc, NULL,
+			     b->desc->size, b->desc->size);
+	}
+	return 0;
+}
+
+/* Reads os/architecture/variant from a stored image config. */
+static void
+platform_from_config(berth_store *s, const berth_descriptor *config,
+		     berth_descriptor *image)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	json_auto_t *root = NULL;
+	const char *os, *arch, *variant;
+
+	if (berth_store_read_blob(s, &config->digest, BERTH_MANIFEST_MAX, &data,
+				  &len, NULL) < 0)
+		return;
+	root = json_loadb(data, len, 0, NULL);
+	os = json_string_value(json_object_get(root, "os"));
+	arch = json_string_value(json_object_get(root, "architecture"));
+	variant = json_string_value(json_object_get(root, "variant"));
+	if (os == NULL || arch == NULL)
+		return;
+	memset(&image->platform, 0, sizeof(image->platform));
+	snprintf(image->platform.os, sizeof(image->platform.os), "%s", os);
+	snprintf(image->platform.arch, sizeof(image->platform.arch), "%s", arch);
+	snprintf(image->platform.variant, sizeof(image->platform.variant), "%s",
+		 variant ? variant : "");
+	berth_platform_normalize(&image->platform);
+	image->has_platform = true;
+}
+
+/*
+ * Resolves an index to the manifest for the wanted platform, reading it
+ * from the store when present (a re-pull then costs one request).
+ */
+static int
+resolve_index(berth_manifest_body *body, berth_manifest **m,
+	      berth_descriptor *image, berth_store *store, berth_registry *reg,
+	      const berth_ref *ref, const berth_platform *want,
+	      berth_error **err)
+{
+	const berth_descriptor *d = NULL;
+	_cleanup_(berth_manifest_freep) berth_manifest *child = NULL;
+	char *data = NULL;
+	size_t len = 0;
+	int r;
+
+	r = berth_manifest_select(&d, *m, want, err);
+	if (r < 0) {
+		_cleanup_free_ char *s = berth_ref_string(ref);
+
+		return berth_error_wrap(err, "'%s'", s);
+	}
+	berth_descriptor_copy(image, d);
+	berth_manifest_body_release(body);
+	if (berth_store_read_blob(store, &image->digest, BERTH_MANIFEST_MAX,
+				  &data, &len, NULL) == 0) {
+		body->data = data;
+		body->len = len;
+		body->digest = image->digest;
+		body->content_type = xstrdup(image->media_type);
+	} else {
+		r = berth_registry_get_manifest(reg, ref->path,
+						image->digest.str, body, err);
+		if (r < 0)
+			return r;
+	}
+	r = berth_manifest_parse(&child, body->content_type, body->data,
+				 body->len, err);
+	if (r < 0)
+		return berth_error_wrap(err, "manifest '%s'", image->digest.str);
+	if (child->kind != BERTH_MANIFEST_IMAGE)
+		return berth_error_set(err, BERTH_EUNSUPPORTED, 0,
+				       "index entry '%s' is itself an index",
+				       image->digest.str);
+	image->size = (int64_t)body->len;
+	berth_manifest_free(*m);
+	*m = steal_ptr(&child);
+	return 0;
+}
+
+static void
+set_index_annotation(berth_descriptor *image, const berth_digest *index)
+{
+	json_auto_t *a = json_object();
+
+	json_object_set_new(a, BERTH_ANNOTATION_INDEX_DIGEST,
+			    json_string(index->str));
+	free(image->annotations_json);
+	image->annotations_json = json_dumps(a, JSON_COMPACT);
+}
+
+int
+berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
+	   const berth_pull_opts *opts, berth_error **err)
+{
+	static const berth_pull_opts defaults;
+	const berth_pull_opts *o = opts ? opts : &defaults;
+	_cleanup_(berth_registry_freep) berth_registry *reg = NULL;
+	_cleanup_(berth_manifest_freep) berth_manifest *m = NULL;
+	berth_manifest_body body = {0};
+	berth_pull_result res = {0};
+	berth_digest top;
+	berth_platform host;
+	pull_ctx ctx = {store, o, NULL, 0};
+	bool leased = false;
+	int r;
+
+	if (o->platform == NULL)
+		berth_platform_host(&host);
+	r = berth_registry_new(&reg, berth_ref_api_host(ref), o->registry, err);
+	if (r < 0)
+		return r;
+	r = berth_registry_get_manifest(reg, ref->path,
+					berth_ref_reference(ref), &body, err);
+	if (r < 0)
+		goto out;
+	top = body.digest;
+	r = berth_manifest_parse(&m, body.content_type, body.data, body.len,
+				 err);
+	if (r < 0) {
+		_cleanup_free_ char *s = berth_ref_string(ref);
+
+		berth_error_wrap(err, "manifest of '%s' from '%s'", s,
+				 berth_registry_host(reg));
+		goto out;
+	}
+	if (m->kind == BERTH_MANIFEST_INDEX) {
+		r = resolve_index(&body, &m, &res.image, store, reg, ref,
+				  o->platform ? o->platform : &host, err);
+		if (r < 0)
+			goto out;
+		set_index_annotation(&res.image, &top);
+	} else {
+		res.image.media_type = xstrdup(m->media_type);
+		res.image.digest = top;
+		res.image.size = (int64_t)body.len;
+	}
+	emit(o, BERTH_PULL_RESOLVED, &res.image, top.str, 0, 0);
+
+	r = berth_store_lease(store, err);
+	if (r < 0)
+		goto out;
+	leased = true;
+	r = fetch_missing(&ctx, reg, ref->path, m, &res.downloaded, err);
+	if (r < 0)
+		goto out;
+	if (!res.image.has_platform)
+		platform_from_config(store, &m->config, &res.image);
+	/* Manifests last: a visible manifest implies its blobs are there. */
+	r = berth_store_put_blob(store, &res.image.digest, body.data, body.len,
+				 NULL, err);
+	if (r < 0)
+		goto out;
+	res.name = berth_ref_string(ref);
+	if (!res.downloaded) {
+		/* Up to date only if the name already meant this manifest. */
+		berth_descriptor prev = {0};
+
+		res.downloaded = berth_store_resolve(store, res.name, &prev,
+						     NULL) < 0 ||
+				 strcmp(prev.digest.str,
+					res.image.digest.str) != 0;
+		berth_descriptor_release(&prev);
+	}
+	r = berth_store_set_image(store, res.name, &res.image, err);
+	if (r < 0)
+		goto out;
+	res.digest = top;
+	*out = res;
+	memset(&res, 0, sizeof(res));
+out:
+	if (leased)
+		berth_store_unlease(store);
+	pull_ctx_release(&ctx);
+	berth_manifest_body_release(&body);
+	berth_pull_result_release(&res);
+	return r;
+}
