@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "berth/common.h"
+#include "berth/config.h"
 #include "berth/store.h"
 
 typedef struct cli_ctx {
@@ -13,6 +14,7 @@ typedef struct cli_ctx {
 	berth_store *store;  /* opened on first use by cli_store() */
 	unsigned store_flags;
 	int verbose;
+	berth_config config; /* loaded by cli_store() */
 } cli_ctx;
 
 typedef int (*cli_fn)(cli_ctx *ctx, int argc, char **argv, berth_error **err);
@@ -23,7 +25,8 @@ typedef struct cli_command {
 	const char *summary;
 } cli_command;
 
-/* The store, opened with ctx->store_flags on first call. */
+/* The store, opened on first call with ctx->store_flags and the
+ * configuration's (which it loads into ctx->config). */
 int cli_store(cli_ctx *ctx, berth_store **out, berth_error **err);
 
 /* A usage error (exit status 2) naming the command. */

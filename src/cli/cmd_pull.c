@@ -19,7 +19,8 @@ static const char pull_help[] =
 	"                                 image (default: this machine's)\n"
 	"  --max-concurrent-downloads N   layers downloaded at once (default 3)\n"
 	"  --sync                         flush every blob and the index to disk\n"
-	"                                 before publishing it (survives power loss)\n"
+	"                                 before publishing it (survives power loss;\n"
+	"                                 also \"sync\": true in berth's config file)\n"
 	"  -q, --quiet                    print only the image reference\n"
 	"  -h, --help                     this help\n";
 
@@ -119,6 +120,8 @@ cmd_pull(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	progress_line(prog, "%s: Pulling from %s",
 		      ref->digest ? ref->digest : ref->tag, ref->path);
 
+	if (po.max_concurrent == 0)
+		po.max_concurrent = ctx->config.max_concurrent_downloads;
 	po.progress = on_event;
 	po.ud = prog;
 	r = berth_pull(&res, store, ref, &po, err);

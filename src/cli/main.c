@@ -71,9 +71,14 @@ int
 cli_store(cli_ctx *ctx, berth_store **out, berth_error **err)
 {
 	if (ctx->store == NULL) {
-		int r = berth_store_open(&ctx->store, ctx->root,
-					 ctx->store_flags, err);
+		int r = berth_config_load(&ctx->config, err);
 
+		if (r < 0)
+			return r;
+		if (ctx->config.sync)
+			ctx->store_flags |= BERTH_STORE_SYNC;
+		r = berth_store_open(&ctx->store, ctx->root, ctx->store_flags,
+				     err);
 		if (r < 0)
 			return r;
 	}
@@ -229,6 +234,7 @@ main(int argc, char **argv)
 	}
 	berth_error_free(err);
 	berth_store_free(ctx.store);
+	berth_config_release(&ctx.config);
 	free(ctx.root);
 	return r < 0 ? exit_status(r) : 0;
 }
