@@ -28,6 +28,15 @@ BERTH_EXTERN void berth_platform_host(berth_platform *out);
 BERTH_EXTERN bool berth_platform_match(const berth_platform *want,
 				       const berth_platform *have);
 
+/*
+ * How well `have` satisfies `want`: -1 when it does not (berth_platform_match
+ * is rank >= 0), else higher is better; an exact variant match ranks
+ * highest, then the closest compatible variant (amd64/v2 for amd64/v3,
+ * arm/v6 for arm/v7; amd64 without a variant prefers the lowest).
+ */
+BERTH_EXTERN int berth_platform_rank(const berth_platform *want,
+				     const berth_platform *have);
+
 /* "os/arch[/variant]" into buf of size n; returns buf. */
 BERTH_EXTERN char *berth_platform_format(const berth_platform *p, char *buf,
 					 size_t n);

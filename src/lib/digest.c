@@ -10,6 +10,7 @@
 
 #include <openssl/evp.h>
 
+#include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"
 
@@ -58,7 +59,8 @@ static bool
 is_lower_hex(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
 	return true;
 }
@@ -139,8 +141,9 @@ to_hex(berth_digest *out, berth_digest_alg alg, const unsigned char *md,
 
 	out->alg = alg;
 	memcpy(out->str, algs[alg].name, pl);
-	for (unsigned int i = 0; i < n && pl + 2 * i + 2 < BERTH_DIGEST_MAX;
-	     i++) {
+	if (pl + 2 * (size_t)n >= BERTH_DIGEST_MAX)
+		abort();
+	for (unsigned int i = 0; i < n; i++) {
 		out->str[pl + 2 * i] = hex[md[i] >> 4];
 		out->str[pl + 2 * i + 1] = hex[md[i] & 0xf];
 	}
