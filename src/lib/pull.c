@@ -20,6 +20,7 @@ typedef struct pull_blob {
 	const berth_descriptor *desc;
 	berth_blob_writer *w;
 	bool committed;
+	bool is_layer; /* the config is fetched too, but not shown */
 	struct pull_ctx *ctx;
 } pull_blob;
 
@@ -72,6 +73,8 @@ blob_progress(void *ud, berth_blob_job *job, berth_blob_event ev)
 	pull_ctx *ctx = ud;
 	pull_blob *b = job->sink_ud;
 
+	if (!b->is_layer)
+		return;
 	switch (ev) {
 	case BERTH_BLOB_STARTED:
 	case BERTH_BLOB_PROGRESS:
@@ -132,6 +135,7 @@ fetch_missing(pull_ctx *ctx, berth_registry *reg, const char *repo,
 			emit(o, BERTH_PULL_LAYER_WAITING, d, NULL, 0, d->size);
 		ctx->blobs[n].desc = d;
 		ctx->blobs[n].ctx = ctx;
+		ctx->blobs[n].is_layer = is_layer;
 		r = berth_store_blob_begin(&ctx->blobs[n].w, ctx->store,
 					   &d->digest, d->size, err);
 		if (r < 0)
@@ -171,7 +175,7 @@ fetch_missing(pull_ctx *ctx, berth_registry *reg, const char *repo,
 			return berth_error_wrap(err, "registry '%s' sent bad data",
 						berth_registry_host(reg));
 		b->committed = true;
-		if (b->desc != &m->config)
+		if (b->is_layer)
 			emit(o, BERTH_PULL_LAYER_DONE, b->desc, NULL,
 			     b->desc->size, b->desc->size);
 	}
