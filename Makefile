@@ -7,7 +7,7 @@
 #   make bench        pull benchmark against skopeo (bench/pull.sh)
 
 CC      ?= cc
-PKGS    := libcurl jansson openssl libarchive zlib libzstd libmicrohttpd sqlite3
+PKGS    := libcurl jansson openssl libarchive zlib libzstd libmicrohttpd gnutls sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt -lpthread
 

@@ -5,10 +5,10 @@ set -euo pipefail
 
 pkgs=(
 	build-essential pkg-config
-	libcurl4-openssl-dev libssl-dev libjansson-dev libarchive-dev
+	libcurl4-openssl-dev libssl-dev libjansson-dev libarchive-dev libgnutls28-dev
 	zlib1g-dev libzstd-dev libmicrohttpd-dev libsqlite3-dev libcrypt-dev
 	openssl curl ca-certificates python3 iproute2
-	docker-registry skopeo umoci apache2-utils wrk
+	docker-registry skopeo umoci podman apache2-utils wrk
 )
 
 missing=()

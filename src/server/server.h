@@ -1,0 +1,220 @@
+/*
+ * berth serve internals: the server, the per-request context, the route
+ * table and the helpers handlers answer with.
+ *
+ * A request flows through http.c: the route is matched, the caller is
+ * authenticated and authorised (auth.c, the only place that decides
+ * access), the repository name is validated, and then the route's handler
+ * h_<resource>_<method> runs. Handlers of routes with a streamed body are
+ * called in three phases (BEGIN before the body, DATA per chunk, END);
+ * every other handler runs once, at END. Errors of any kind leave through
+ * srv_error_response() (errors.c), the one mapping of failures to HTTP
+ * statuses and OCI `errors[]` bodies.
+ */
+#ifndef BERTH_SERVER_SERVER_H
+#define BERTH_SERVER_SERVER_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "berth/common.h"
+#include "serve/blobstore.h"
+#include "serve/config.h"
+#include "serve/htpasswd.h"
+#include "serve/meta.h"
+#include "util/buf.h"
+
+#define SRV_API_VERSION "registry/2.0"
+
+typedef struct srv {
+	berth_serve_config cfg;
+	berth_blobstore *blobs;
+	berth_meta *meta;
+	berth_htpasswd *htpasswd; /* NULL: no authentication */
+	struct MHD_Daemon *daemon;
+	char *tls_cert_pem;
+	char *tls_key_pem;
+	char *tls_ca_pem;
+	int access_fd;	      /* -1: no access log */
+	atomic_int in_flight; /* requests started and not completed */
+	atomic_bool stopping;
+} srv;
+
+/* What a route needs before its handler runs (bit set). */
+enum srv_need {
+	SRV_NEED_NONE = 0,
+	SRV_NEED_PULL = 1 << 0,	   /* read the repository */
+	SRV_NEED_PUSH = 1 << 1,	   /* write the repository */
+	SRV_NEED_DELETE = 1 << 2,  /* delete from the repository */
+	SRV_NEED_CATALOG = 1 << 3, /* list every repository */
+	SRV_BODY_BUFFER =
+		1 << 8, /* collect the body (up to the manifest limit) */
+	SRV_BODY_STREAM = 1 << 9, /* hand the body over chunk by chunk */
+};
+
+typedef enum srv_phase {
+	SRV_PHASE_BEGIN,
+	SRV_PHASE_DATA,
+	SRV_PHASE_END,
+} srv_phase;
+
+typedef struct srv_req srv_req;
+typedef int (*srv_handler)(srv_req *r);
+
+typedef struct srv_route {
+	const char *method;  /* "GET" routes answer HEAD too */
+	const char *pattern; /* "/v2/{name}/manifests/{ref}" */
+	srv_handler handler;
+	unsigned needs; /* enum srv_need */
+} srv_route;
+
+struct srv_req {
+	srv *s;
+	struct MHD_Connection *conn;
+	const srv_route *route;
+	const char *method;
+	char *path;
+	bool head;
+	char *name; /* {name}, validated */
+	char *ref;  /* {ref}, unvalidated */
+	char *user; /* authenticated user, or NULL */
+
+	srv_phase phase;
+	const char *data; /* DATA phase: this chunk */
+	size_t len;
+	bool has_body;
+	berth_buf body; /* SRV_BODY_BUFFER */
+	bool body_too_big;
+
+	void *state; /* the handler's, across phases */
+	void (*state_free)(void *);
+
+	struct MHD_Response *pending; /* answer waiting for the body's end */
+	unsigned pending_status;
+	bool responded;
+
+	unsigned status; /* for the access log */
+	uint64_t bytes;
+	struct timespec t0;
+};
+
+/* ---- routes.c ---- */
+
+typedef enum srv_match {
+	SRV_MATCH_OK,
+	SRV_MATCH_NONE,	  /* no route has this path */
+	SRV_MATCH_METHOD, /* a route has this path, not this method */
+} srv_match;
+
+srv_match srv_route_find(const char *method, const char *path,
+			 const srv_route **route, char **name, char **ref);
+
+/* ---- errors.c ---- */
+
+/* The OCI error codes, and the few statuses that go with special cases. */
+typedef enum srv_oci {
+	SRV_E_AUTO = 0, /* derive from the berth_code */
+	SRV_E_BLOB_UNKNOWN,
+	SRV_E_BLOB_UPLOAD_INVALID,
+	SRV_E_BLOB_UPLOAD_UNKNOWN,
+	SRV_E_DIGEST_INVALID,
+	SRV_E_MANIFEST_BLOB_UNKNOWN,
+	SRV_E_MANIFEST_INVALID,
+	SRV_E_MANIFEST_UNKNOWN,
+	SRV_E_NAME_INVALID,
+	SRV_E_NAME_UNKNOWN,
+	SRV_E_SIZE_INVALID,
+	SRV_E_UNAUTHORIZED,
+	SRV_E_DENIED,
+	SRV_E_UNSUPPORTED,
+	SRV_E_TOOMANYREQUESTS,
+	SRV_E_RANGE_INVALID,	/* 416, BLOB_UPLOAD_INVALID */
+	SRV_E_MANIFEST_TOO_BIG, /* 413, SIZE_INVALID */
+	SRV_E_NOT_FOUND,	/* 404 for an unknown endpoint */
+	SRV_E_METHOD,		/* 405 */
+	SRV_E_INTERNAL,		/* 500 */
+} srv_oci;
+
+/*
+ * The one mapping from a failure to an HTTP answer: `code` (or, for
+ * SRV_E_AUTO, e->code) picks the status and the OCI code; the message is
+ * `msg`, else e's message. Returns a new response and sets *status.
+ */
+struct MHD_Response *srv_error_response(srv_oci code, const berth_error *e,
+					const char *msg, unsigned *status);
+
+/*
+ * Answers r with an error (see srv_error_response) and returns e's code
+ * (or BERTH_EGENERIC). printf-style message, or NULL fmt for e's.
+ */
+int srv_fail(srv_req *r, srv_oci code, const berth_error *e, const char *fmt,
+	     ...) __attribute__((format(printf, 4, 5)));
+
+/* srv_fail with the message of an error, which it frees. */
+int srv_fail_err(srv_req *r, srv_oci code, berth_error **e);
+
+/* ---- http.c ---- */
+
+/* A request header / query argument, or NULL. */
+const char *srv_header(srv_req *r, const char *name);
+const char *srv_query(srv_req *r, const char *name);
+
+/* Queues resp with status (adding the common headers); takes resp. */
+int srv_send(srv_req *r, unsigned status, struct MHD_Response *resp);
+
+/* An empty answer. */
+int srv_send_empty(srv_req *r, unsigned status);
+
+/* A body answer; takes ownership of body (malloc'd). */
+int srv_send_body(srv_req *r, unsigned status, const char *content_type,
+		  char *body, size_t len);
+
+/* Adds a header to a response (aborting on failure: a programming error). */
+void srv_resp_header(struct MHD_Response *resp, const char *name,
+		     const char *value);
+
+/* An empty response whose Content-Length claims `size` (for HEAD). */
+struct MHD_Response *srv_resp_head(uint64_t size);
+
+/* Starts and stops the HTTP daemon. */
+int srv_http_start(srv *s, berth_error **err);
+void srv_http_stop(srv *s);
+
+/* ---- auth.c ---- */
+
+/*
+ * The one place where access is decided. Authenticates r (once) and checks
+ * that the caller may do `need` on `repo` (NULL for registry-wide needs).
+ * On refusal it answers r (401 with a challenge, or 403) and returns
+ * BERTH_EAUTH / BERTH_EDENIED.
+ */
+int srv_authorize(srv_req *r, const char *repo, unsigned need);
+
+/* True when the caller of r may read repo (no answer is sent). */
+bool srv_can_read(srv_req *r, const char *repo);
+
+/* ---- handlers ---- */
+
+int h_base_get(srv_req *r);
+int h_catalog_get(srv_req *r);
+int h_tags_get(srv_req *r);
+int h_manifest_get(srv_req *r);
+int h_manifest_put(srv_req *r);
+int h_manifest_delete(srv_req *r);
+int h_blob_get(srv_req *r);
+int h_blob_delete(srv_req *r);
+int h_upload_post(srv_req *r);
+int h_upload_get(srv_req *r);
+int h_upload_patch(srv_req *r);
+int h_upload_put(srv_req *r);
+int h_upload_delete(srv_req *r);
+int h_referrers_get(srv_req *r);
+
+/* Shared by the blob and upload handlers (h_upload.c). */
+char *srv_upload_location(const char *name, const char *id);
+int srv_parse_page(srv_req *r, long *n, const char **last);
+
+#endif
