@@ -25,16 +25,17 @@ archive_fail(struct archive *a, const char *path, berth_error **err)
 {
 	int e = archive_errno(a);
 
-	return berth_error_set(err, e == ENOENT || e == EACCES ? BERTH_EIO
-							       : BERTH_EPROTO,
+	return berth_error_set(err, e == EIO ? BERTH_EIO : BERTH_EPROTO,
 			       e > 0 ? e : 0, "'%s' is not a readable tar archive: %s",
 			       path, archive_error_string(a)
 					     ? archive_error_string(a)
 					     : "unknown error");
 }
 
+/* Opens `path` for reading through any compression filter; NULL on
+ * failure with *err set. */
 static struct archive *
-open_archive(const char *path, bool raw)
+open_archive(const char *path, bool raw, berth_error **err)
 {
 	struct archive *a = archive_read_new();
 
@@ -43,8 +44,15 @@ open_archive(const char *path, bool raw)
 		archive_read_support_format_raw(a);
 	else
 		archive_read_support_format_tar(a);
-	if (archive_read_open_filename(a, path, CHUNK) != ARCHIVE_OK)
-		return a; /* the caller reports archive_error_string */
+	if (archive_read_open_filename(a, path, CHUNK) != ARCHIVE_OK) {
+		int e = archive_errno(a);
+
+		berth_error_set(err, BERTH_EIO, e > 0 ? e : 0,
+				"cannot read '%s': %s", path,
+				e > 0 ? strerror(e) : archive_error_string(a));
+		archive_read_free(a);
+		return NULL;
+	}
 	return a;
 }
 
@@ -52,10 +60,12 @@ open_archive(const char *path, bool raw)
 static int
 check_tar(const char *path, berth_error **err)
 {
-	struct archive *a = open_archive(path, false);
+	struct archive *a = open_archive(path, false, err);
 	struct archive_entry *e;
 	int r, n = 0;
 
+	if (a == NULL)
+		return berth_error_code(err);
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
 		n++;
 		if (archive_read_data_skip(a) != ARCHIVE_OK)
@@ -91,7 +101,7 @@ static int
 write_layer(berth_descriptor *layer, berth_digest *diff_id, berth_store *s,
 	    const char *path, berth_error **err)
 {
-	struct archive *a = open_archive(path, true);
+	struct archive *a = open_archive(path, true, err);
 	struct archive_entry *e;
 	berth_blob_writer *w = NULL;
 	berth_hasher *h = berth_hasher_new(BERTH_DIGEST_SHA256);
@@ -102,6 +112,11 @@ write_layer(berth_descriptor *layer, berth_digest *diff_id, berth_store *s,
 	la_int64_t off;
 	int r;
 
+	if (a == NULL) {
+		berth_hasher_free(h);
+		free(out);
+		return berth_error_code(err);
+	}
 	/* windowBits 15+16: a gzip wrapper, as layer media types require. */
 	deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
 	r = berth_store_blob_begin(&w, s, NULL, -1, err);

@@ -306,9 +306,19 @@ berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
 				 berth_registry_host(reg));
 		goto out;
 	}
+	r = berth_store_lease(store, err);
+	if (r < 0)
+		goto out;
+	leased = true;
 	if (m->kind == BERTH_MANIFEST_INDEX) {
-		r = resolve_index(&body, &m, &res.image, store, reg, ref,
-				  o->platform ? o->platform : &host, err);
+		/* Kept for inspection and for pulls of other platforms later;
+		 * the image's entry names it in an annotation. */
+		r = berth_store_put_blob(store, &top, body.data, body.len, NULL,
+					 err);
+		if (r == 0)
+			r = resolve_index(&body, &m, &res.image, store, reg, ref,
+					  o->platform ? o->platform : &host,
+					  err);
 		if (r < 0)
 			goto out;
 		set_index_annotation(&res.image, &top);
@@ -319,10 +329,6 @@ berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
 	}
 	emit(o, BERTH_PULL_RESOLVED, &res.image, top.str, 0, 0);
 
-	r = berth_store_lease(store, err);
-	if (r < 0)
-		goto out;
-	leased = true;
 	r = fetch_missing(&ctx, reg, ref->path, m, &res.downloaded, err);
 	if (r < 0)
 		goto out;
