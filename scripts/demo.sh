@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# berth's main job on an embedded default: start a registry on 127.0.0.1,
+# berth's main job on an embedded default: start `berth serve` on 127.0.0.1,
 # put a sample image in it, pull it into a fresh local store and show it.
 # Installs missing Debian packages and builds first. Leaves nothing running.
 set -euo pipefail
@@ -20,16 +20,9 @@ trap cleanup EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 host=127.0.0.1:$port
 
-# The registry: Debian's distribution registry, on loopback only.
-cat >"$work/registry.yml" <<YML
-version: 0.1
-log: {level: error}
-storage:
-  filesystem: {rootdirectory: $work/registry}
-  delete: {enabled: true}
-http: {addr: $host}
-YML
-docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+# The registry: berth serve, on loopback only.
+"$berth" serve --addr "$host" --storage "$work/registry" --access-log off \
+	>"$work/registry.log" 2>&1 &
 registry_pid=$!
 for _ in $(seq 50); do curl -fs "http://$host/v2/" >/dev/null && break; sleep 0.1; done
 
