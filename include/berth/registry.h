@@ -12,6 +12,8 @@
 #ifndef BERTH_REGISTRY_H
 #define BERTH_REGISTRY_H
 
+#include <signal.h>
+
 #include "berth/common.h"
 #include "berth/digest.h"
 #include "berth/manifest.h"
@@ -42,6 +44,7 @@ typedef struct berth_registry_opts {
 	const char *client_cert;   /* mutual TLS, or NULL */
 	const char *client_key;
 	long connect_timeout_ms;   /* 0: default */
+	const volatile sig_atomic_t *interrupt; /* see berth_registry_set_interrupt */
 	berth_credentials_fn credentials;
 	void *credentials_ud;
 } berth_registry_opts;
@@ -65,6 +68,14 @@ berth_registry_freep(berth_registry **r)
 
 /* "host[:port]" as given. */
 BERTH_EXTERN const char *berth_registry_host(const berth_registry *r);
+
+/*
+ * Transfers in progress (and new ones) fail with BERTH_EINTERRUPTED once
+ * *flag is non-zero, e.g. set by a SIGINT handler; NULL turns it off.
+ * A berth_registry may be used from several threads at once.
+ */
+BERTH_EXTERN void berth_registry_set_interrupt(berth_registry *r,
+					       const volatile sig_atomic_t *flag);
 
 /* GET /v2/ (authenticating if challenged): is this a registry we may use? */
 BERTH_EXTERN int berth_registry_ping(berth_registry *r, berth_error **err);
@@ -90,7 +101,10 @@ BERTH_EXTERN int berth_registry_get_manifest(berth_registry *r,
 					     berth_manifest_body *out,
 					     berth_error **err);
 
-/* HEAD a manifest: its digest, size and media type (no body). */
+/*
+ * HEAD a manifest: its digest, size and media type (no body). out's
+ * media_type is allocated (berth_descriptor_release frees it).
+ */
 BERTH_EXTERN int berth_registry_head_manifest(berth_registry *r,
 					      const char *repo,
 					      const char *reference,
@@ -129,6 +143,10 @@ typedef void (*berth_blob_progress_fn)(void *ud, berth_blob_job *job,
  * only ever called from one thread at a time. A response that ends early or
  * carries more bytes than desc->size fails the job. The first failure
  * cancels the jobs not yet finished and is returned (a copy in *err).
+ * max_concurrent 0 means 3. A sink's own error is passed through unchanged.
+ * Jobs cancelled in flight end with BERTH_BLOB_FAILED and result
+ * BERTH_EINTERRUPTED; jobs never started get that result and an err
+ * without any event. A blob of size 0 never reaches its sink.
  */
 BERTH_EXTERN int berth_registry_fetch_blobs(berth_registry *r,
 					    const char *repo,

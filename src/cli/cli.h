@@ -7,6 +7,7 @@
 
 #include "berth/common.h"
 #include "berth/config.h"
+#include "berth/registry.h"
 #include "berth/store.h"
 
 typedef struct cli_ctx {
@@ -15,6 +16,7 @@ typedef struct cli_ctx {
 	unsigned store_flags;
 	int verbose;
 	berth_config config; /* loaded by cli_store() */
+	berth_registry_opts registry; /* what every registry client gets */
 } cli_ctx;
 
 typedef int (*cli_fn)(cli_ctx *ctx, int argc, char **argv, berth_error **err);

@@ -56,7 +56,7 @@ cmd_inspect(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	if (r < 0)
 		return r;
 	if (remote) {
-		r = berth_remote_inspect(&json, ref, pp, NULL, err);
+		r = berth_remote_inspect(&json, ref, pp, &ctx->registry, err);
 	} else {
 		name = berth_ref_string(ref);
 		r = cli_store(ctx, &store, err);

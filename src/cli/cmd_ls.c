@@ -26,7 +26,8 @@ cmd_ls(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 		return cli_usage_error(err, "ls", "expected one repository");
 	r = berth_ref_parse_name(&ref, argv[1], err);
 	if (r == 0)
-		r = berth_registry_new(&reg, berth_ref_api_host(ref), NULL, err);
+		r = berth_registry_new(&reg, berth_ref_api_host(ref),
+				       &ctx->registry, err);
 	if (r == 0)
 		r = berth_registry_list_tags(reg, ref->path, &tags, &n, err);
 	if (r < 0)

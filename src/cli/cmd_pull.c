@@ -122,6 +122,7 @@ cmd_pull(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 
 	if (po.max_concurrent == 0)
 		po.max_concurrent = ctx->config.max_concurrent_downloads;
+	po.registry = &ctx->registry;
 	po.progress = on_event;
 	po.ud = prog;
 	r = berth_pull(&res, store, ref, &po, err);

@@ -36,7 +36,7 @@ int
 cmd_push(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 {
 	_cleanup_(berth_ref_freep) berth_ref *ref = NULL;
-	berth_push_opts po = {NULL, on_event, NULL};
+	berth_push_opts po = {&ctx->registry, on_event, NULL};
 	berth_descriptor desc = {0};
 	berth_store *store;
 	int r;

@@ -3,6 +3,7 @@
  * report its error once and map it to the documented exit status.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +141,17 @@ cli_short_digest(const char *digest)
 	return buf;
 }
 
+static volatile sig_atomic_t interrupted;
+
+/* The first Ctrl-C stops transfers cleanly (partial downloads are dropped,
+ * finished blobs kept); a second one kills at once. */
+static void
+on_interrupt(int sig)
+{
+	interrupted = 1;
+	signal(sig, SIG_DFL);
+}
+
 /* Exit status: -code (docs/errors.md), 130 for an interrupt as shells do. */
 static int
 exit_status(int code)
@@ -221,6 +233,13 @@ main(int argc, char **argv)
 
 		ctx.root = env && *env ? xstrdup(env) : berth_store_default_root();
 	}
+
+	ctx.registry.plain_http = -1;
+	ctx.registry.interrupt = &interrupted;
+	signal(SIGINT, on_interrupt);
+	signal(SIGTERM, on_interrupt);
+	/* Transfers run with CURLOPT_NOSIGNAL: a closed peer must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
 
 	argc -= optind;
 	argv += optind;

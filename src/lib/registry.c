@@ -1,0 +1,441 @@
+/*
+ * The registry client: construction, the handle pool, authenticated
+ * requests and /v2/. Manifests and tags are in registry_manifest.c, blobs
+ * in registry_blob.c, pushing in registry_push.c.
+ */
+#include "registry_int.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "berth/log.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+
+bool
+reg_host_auto_plain(const char *host)
+{
+	/* As Docker: only loopback registries are plain HTTP unconfigured. */
+	return berth_host_is_loopback(host);
+}
+
+static bool
+host_valid(const char *host)
+{
+	if (host == NULL || *host == '\0' || strlen(host) > 255)
+		return false;
+	for (const char *p = host; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr(".-:[]_", *p))
+			return false;
+	return true;
+}
+
+int
+berth_registry_new(berth_registry **out, const char *host,
+		   const berth_registry_opts *opts, berth_error **err)
+{
+	static const berth_registry_opts defaults = {.plain_http = -1};
+	const berth_registry_opts *o = opts ? opts : &defaults;
+	berth_registry *r;
+	bool plain;
+
+	if (!host_valid(host))
+		return berth_error_set(err, BERTH_EREF, 0,
+				       "invalid registry host '%.100s'",
+				       host ? host : "");
+	plain = o->plain_http > 0 ||
+		(o->plain_http < 0 && reg_host_auto_plain(host));
+	r = xcalloc(1, sizeof(*r));
+	r->host = xstrdup(host);
+	/* Messages name Docker Hub as its users do. */
+	r->name =
+		xstrdup(strcasecmp(host, "registry-1.docker.io") == 0 ||
+					strcasecmp(host, "index.docker.io") == 0
+				? "docker.io"
+				: host);
+	r->https = !plain;
+	r->auto_scheme = plain && o->plain_http < 0;
+	r->base = xasprintf("%s://%s", plain ? "http" : "https", host);
+	r->user_agent =
+		xstrdup(o->user_agent ? o->user_agent : BERTH_USER_AGENT);
+	r->ca_file = o->ca_file ? xstrdup(o->ca_file) : NULL;
+	r->client_cert = o->client_cert ? xstrdup(o->client_cert) : NULL;
+	r->client_key = o->client_key ? xstrdup(o->client_key) : NULL;
+	r->share = berth_http_share_new();
+	r->hopts = (berth_http_opts){
+		.user_agent = r->user_agent,
+		.tls_verify_off = o->tls_verify_off,
+		.ca_file = r->ca_file,
+		.client_cert = r->client_cert,
+		.client_key = r->client_key,
+		.connect_timeout_ms = o->connect_timeout_ms,
+		.share = r->share,
+	};
+	r->auth = berth_auth_new(host, r->name, r->https, o->credentials,
+				 o->credentials_ud);
+	pthread_mutex_init(&r->pool_mu, NULL);
+	berth_registry_set_interrupt(r, o->interrupt);
+	berth_log(BERTH_LOG_DEBUG, "registry '%s' at %s", host, r->base);
+	*out = r;
+	return 0;
+}
+
+void
+berth_registry_free(berth_registry *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->n_pool; i++)
+		berth_http_free(r->pool[i]);
+	pthread_mutex_destroy(&r->pool_mu);
+	berth_auth_free(r->auth);
+	berth_http_share_free(r->share);
+	free(r->host);
+	free(r->name);
+	free(r->base);
+	free(r->user_agent);
+	free(r->ca_file);
+	free(r->client_cert);
+	free(r->client_key);
+	free(r);
+}
+
+const char *
+berth_registry_host(const berth_registry *r)
+{
+	return r->host;
+}
+
+void
+berth_registry_set_interrupt(berth_registry *r,
+			     const volatile sig_atomic_t *flag)
+{
+	r->interrupt = flag;
+}
+
+berth_http *
+reg_handle_get(berth_registry *r)
+{
+	berth_http *h = NULL;
+
+	pthread_mutex_lock(&r->pool_mu);
+	if (r->n_pool > 0)
+		h = r->pool[--r->n_pool];
+	pthread_mutex_unlock(&r->pool_mu);
+	return h ? h : berth_http_new(&r->hopts);
+}
+
+void
+reg_handle_put(berth_registry *r, berth_http *h)
+{
+	if (h == NULL)
+		return;
+	pthread_mutex_lock(&r->pool_mu);
+	if (r->n_pool < REG_POOL_MAX) {
+		r->pool[r->n_pool++] = h;
+		h = NULL;
+	}
+	pthread_mutex_unlock(&r->pool_mu);
+	berth_http_free(h);
+}
+
+/* Did a plain HTTP request reach a TLS server? */
+static bool
+answered_like_tls(int rc, const berth_http_resp *resp)
+{
+	if (rc < 0)
+		return resp->status == 0 &&
+		       (resp->curl_code == CURLE_GOT_NOTHING ||
+			resp->curl_code == CURLE_UNSUPPORTED_PROTOCOL ||
+			resp->curl_code == CURLE_WEIRD_SERVER_REPLY ||
+			resp->curl_code == CURLE_RECV_ERROR);
+	return resp->status == 400 && resp->body.ptr &&
+	       strstr(resp->body.ptr, "HTTP request to an HTTPS server");
+}
+
+/*
+ * A loopback registry in auto mode is tried in plain HTTP first, as Docker
+ * treats loopback registries as insecure; one that answers like a TLS
+ * server is switched to HTTPS, once, before anything else worked. Returns
+ * the rewritten URL for the request to send again, or NULL.
+ */
+static char *
+switch_to_https(berth_registry *r, const char *url, int rc,
+		const berth_http_resp *resp)
+{
+	char *out = NULL;
+	bool tls = answered_like_tls(rc, resp), switched = false;
+
+	pthread_mutex_lock(&r->pool_mu);
+	if (r->auto_scheme && tls && strncmp(url, "http://", 7) == 0) {
+		if (!r->https && !r->scheme_settled) {
+			free(r->base);
+			r->base = xasprintf("https://%s", r->host);
+			r->https = true;
+			r->scheme_settled = true;
+			switched = true;
+		}
+		/* Also for requests sent before another thread switched. */
+		if (r->https)
+			out = xasprintf("https://%s", url + 7);
+	} else if (!tls) {
+		r->scheme_settled = true;
+	}
+	pthread_mutex_unlock(&r->pool_mu);
+	if (switched) {
+		berth_auth_set_https(r->auth, true);
+		berth_log(BERTH_LOG_DEBUG,
+			  "registry '%s' speaks TLS: using "
+			  "https",
+			  r->name);
+	}
+	return out;
+}
+
+int
+reg_send(berth_registry *r, berth_http *h, berth_http_req *req,
+	 const char *scope, berth_http_resp *resp, berth_error **err)
+{
+	const char *caller_url = req->url;
+	_cleanup_free_ char *https_url = NULL;
+	int rc;
+
+	if (req->peer == NULL)
+		req->peer = "registry";
+	if (req->interrupt == NULL)
+		req->interrupt = r->interrupt;
+	for (int challenges = 0;; challenges++) {
+		_cleanup_free_ char *auth = NULL;
+
+		rc = berth_auth_header(r->auth, h, scope, &auth, err);
+		if (rc < 0)
+			return rc;
+		req->authorization = auth;
+		rc = berth_http_do(h, req, resp, err);
+		req->authorization = NULL;
+		if (https_url == NULL &&
+		    (https_url = switch_to_https(r, req->url, rc, resp))) {
+			if (err)
+				berth_error_freep(err);
+			req->url = https_url;
+			challenges--;
+			continue;
+		}
+		if (rc < 0 || resp->status != 401 || challenges == 2)
+			break;
+		/* A body read from a pipe cannot be sent twice. */
+		if (req->upload_fd >= 0 && req->upload_offset < 0)
+			break;
+		rc = berth_auth_challenged(r->auth, h, resp, scope, auth, err);
+		if (rc != 0) {
+			/* 1: nothing more to try; the caller reports the 401.
+			 */
+			rc = rc > 0 ? 0 : rc;
+			break;
+		}
+	}
+	req->url = caller_url;
+	return rc;
+}
+
+int
+reg_fail(berth_registry *r, const berth_http_resp *resp, const char *repo,
+	 const char *subject, const char *action, berth_error **err)
+{
+	berth_http_ctx ctx = {r->name, repo, subject, action};
+
+	return berth_http_status_error(err, resp, &ctx);
+}
+
+char *
+reg_url(berth_registry *r, const char *fmt, ...)
+{
+	_cleanup_free_ char *path = NULL;
+	va_list ap;
+
+	char *url;
+
+	va_start(ap, fmt);
+	path = xvasprintf(fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&r->pool_mu);
+	url = xasprintf("%s/v2/%s", r->base, path);
+	pthread_mutex_unlock(&r->pool_mu);
+	return url;
+}
+
+char *
+reg_scope(const char *repo, const char *actions)
+{
+	return xasprintf("repository:%s:%s", repo, actions);
+}
+
+int
+reg_check_repo(const berth_registry *r, const char *repo, berth_error **err)
+{
+	const char *p = repo;
+	bool ok = repo && *repo && strlen(repo) <= 255 && *repo != '/';
+
+	for (; ok && *p; p++) {
+		if (!(islower((unsigned char)*p) ||
+		      isdigit((unsigned char)*p) || strchr("._-/", *p)))
+			ok = false;
+		else if (*p == '/' && (p[1] == '/' || p[1] == '\0'))
+			ok = false;
+	}
+	if (ok && (strstr(repo, "..") != NULL))
+		ok = false;
+	if (!ok)
+		return berth_error_set(err, BERTH_EREF, 0,
+				       "invalid repository name '%.128s' for "
+				       "registry '%s'",
+				       repo ? repo : "", r->name);
+	return 0;
+}
+
+int
+reg_check_reference(const char *reference, berth_error **err)
+{
+	const char *p = reference;
+	bool ok = reference && *reference && strlen(reference) <= 128;
+
+	if (ok && strchr(reference, ':'))
+		return berth_digest_valid(reference)
+			       ? 0
+			       : berth_error_set(err, BERTH_EREF, 0,
+						 "invalid digest '%.140s'",
+						 reference);
+	for (; ok && *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
+			ok = false;
+	if (!ok || reference[0] == '.' || reference[0] == '-')
+		return berth_error_set(err, BERTH_EREF, 0,
+				       "invalid tag '%.140s'",
+				       reference ? reference : "");
+	return 0;
+}
+
+char *
+reg_media_type(const char *content_type)
+{
+	size_t n;
+	char *s;
+
+	if (content_type == NULL)
+		return NULL;
+	while (*content_type == ' ' || *content_type == '\t')
+		content_type++;
+	n = strcspn(content_type, ";, \t");
+	if (n == 0)
+		return NULL;
+	s = xstrndup(content_type, n);
+	for (char *p = s; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return s;
+}
+
+/*
+ * RFC 8288 Link values: `<uri>; param=value; …`, several joined by commas.
+ * Returns the first URI whose rel lists "next".
+ */
+char *
+reg_link_next(const char *link, const char *base)
+{
+	const char *p = link;
+
+	while (p && *p) {
+		const char *lt = strchr(p, '<'), *gt;
+		_cleanup_free_ char *uri = NULL;
+		bool next = false;
+
+		if (lt == NULL || (gt = strchr(lt, '>')) == NULL)
+			return NULL;
+		uri = xstrndup(lt + 1, (size_t)(gt - lt - 1));
+		p = gt + 1;
+		/* Parameters up to the next link (a comma outside quotes). */
+		while (*p && *p != ',') {
+			const char *name, *val;
+			size_t nlen, vlen;
+			bool quoted;
+
+			while (*p == ' ' || *p == '\t' || *p == ';')
+				p++;
+			name = p;
+			while (*p && *p != '=' && *p != ';' && *p != ',')
+				p++;
+			nlen = (size_t)(p - name);
+			while (nlen && (name[nlen - 1] == ' ' ||
+					name[nlen - 1] == '\t'))
+				nlen--;
+			if (*p != '=')
+				continue;
+			p++;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			quoted = *p == '"';
+			if (quoted)
+				p++;
+			val = p;
+			while (*p &&
+			       (quoted ? *p != '"' : (*p != ';' && *p != ',')))
+				p++;
+			vlen = (size_t)(p - val);
+			if (quoted && *p == '"')
+				p++;
+			if (nlen == 3 && strncasecmp(name, "rel", 3) == 0) {
+				_cleanup_free_ char *v = xstrndup(val, vlen);
+
+				for (char *save = NULL,
+					  *t = strtok_r(v, " \t", &save);
+				     t; t = strtok_r(NULL, " \t", &save))
+					if (strcasecmp(t, "next") == 0)
+						next = true;
+			}
+		}
+		if (next)
+			return berth_http_url_resolve(base, uri);
+		if (*p == ',')
+			p++;
+	}
+	return NULL;
+}
+
+int
+berth_registry_ping(berth_registry *r, berth_error **err)
+{
+	berth_http *h = reg_handle_get(r);
+	berth_http_req req = BERTH_HTTP_REQ_INIT;
+	berth_http_resp resp;
+	_cleanup_free_ char *url = reg_url(r, "%s", "");
+	int rc;
+
+	berth_http_resp_init(&resp);
+	req.url = url;
+	req.follow = true;
+	req.max_body = (size_t)64 << 10;
+	rc = reg_send(r, h, &req, NULL, &resp, err);
+	if (rc == BERTH_ETOOBIG)
+		rc = berth_error_set(err, BERTH_EPROTO, 0,
+				     "'%s' is not an OCI registry: GET /v2/ "
+				     "answered with a large body",
+				     r->name);
+	else if (rc == 0 && resp.status == 404) {
+		rc = berth_error_set(err, BERTH_EPROTO, 0,
+				     "'%s' is not an OCI registry: GET /v2/ "
+				     "answered 404 Not Found",
+				     r->name);
+		berth_error_hint(err,
+				 "check the registry's host name and port");
+	} else if (rc == 0 && resp.status != 200)
+		rc = reg_fail(r, &resp, NULL, NULL, "pull", err);
+	berth_http_resp_release(&resp);
+	reg_handle_put(r, h);
+	return rc;
+}
