@@ -72,8 +72,8 @@ check() {
 		return 1
 	fi
 	for pat in "$@"; do
-		if ! grep -qE -- "$pat" <<<"$OUT$ERR"; then
-			fail "$name" "output lacks /$pat/; got: $(head -c 400 <<<"$OUT$ERR")"
+		if ! grep -qE -- "$pat" <<<"$OUT"$'\n'"$ERR"; then
+			fail "$name" "output lacks /$pat/; got: $(head -c 400 <<<"$OUT"$'\n'"$ERR")"
 			return 1
 		fi
 	done
