@@ -80,6 +80,15 @@ check() {
 	ok "$name"
 }
 
+# same NAME GOT WANT: a case that passes when two strings are equal.
+same() {
+	if [ "$2" == "$3" ]; then
+		ok "$1"
+	else
+		fail "$1" "got [$(head -c 300 <<<"$2" | tr '\n' '|')], want [$(head -c 300 <<<"$3" | tr '\n' '|')]"
+	fi
+}
+
 # expect NAME COMMAND...: a case that passes when COMMAND succeeds.
 expect() {
 	local name=$1

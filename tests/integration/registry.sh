@@ -122,15 +122,6 @@ short() {
 	echo "${h:0:12}"
 }
 
-# same NAME GOT WANT: a case that passes when two strings are equal.
-same() {
-	if [ "$2" == "$3" ]; then
-		ok "$1"
-	else
-		fail "$1" "got [$(head -c 300 <<<"$2" | tr '\n' '|')], want [$(head -c 300 <<<"$3" | tr '\n' '|')]"
-	fi
-}
-
 # same_output NAME WANT: the last `run` exited 0 and printed WANT on stdout,
 # up to the order of the lines between the first and the last three (layers
 # finish in any order).
