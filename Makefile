@@ -1,7 +1,7 @@
 # berth: one GNU Makefile. Sources are found by wildcard, so adding a file
 # to src/lib, src/cli, src/server or tests/unit needs no edit here.
 #
-#   make              build/berth and build/libberth.{a,so}
+#   make              build/berth, build/berth-serve, build/libberth.{a,so}
 #   make unit         unit tests, built with ASan+UBSan, run
 #   make test         everything scripts/test.sh runs (deps, unit, integration)
 #   make bench        pull benchmark against skopeo (bench/pull.sh)
@@ -10,6 +10,9 @@ CC      ?= cc
 PKGS    := libcurl jansson openssl libarchive zlib libzstd libmicrohttpd gnutls sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt -lpthread
+# Programs record only the libraries they use: the client never loads the
+# server's (libmicrohttpd, GnuTLS, SQLite), which keeps its start-up short.
+LDFLAGS_APP := -Wl,--as-needed
 
 OPT     ?= -O2 -g
 CFLAGS  ?= $(OPT)
@@ -20,16 +23,17 @@ SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 B       := build
 LIB_SRC := $(wildcard src/lib/*.c src/lib/*/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
-SRV_SRC := $(wildcard src/server/*.c)
+SRV_SRC := $(filter-out src/server/main.c,$(wildcard src/server/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 LIB_PIC := $(LIB_SRC:%.c=$(B)/pic/%.o)
-APP_OBJ := $(CLI_SRC:%.c=$(B)/%.o) $(SRV_SRC:%.c=$(B)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
+SRV_OBJ := $(SRV_SRC:%.c=$(B)/%.o) $(B)/src/server/main.o
 ASAN_LIB := $(LIB_SRC:%.c=$(B)/asan/%.o) $(SRV_SRC:%.c=$(B)/asan/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/asan/tests/%)
 
-all: $(B)/berth $(B)/libberth.a $(B)/libberth.so
+all: $(B)/berth $(B)/berth-serve $(B)/libberth.a $(B)/libberth.so
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -49,8 +53,11 @@ $(B)/libberth.a: $(LIB_OBJ)
 $(B)/libberth.so: $(LIB_PIC)
 	$(CC) -shared -o $@ $^ $(PKG_LIBS)
 
-$(B)/berth: $(APP_OBJ) $(B)/libberth.a
-	$(CC) $(CFLAGS) -o $@ $(APP_OBJ) $(B)/libberth.a $(PKG_LIBS)
+$(B)/berth: $(CLI_OBJ) $(B)/libberth.a
+	$(CC) $(CFLAGS) $(LDFLAGS_APP) -o $@ $(CLI_OBJ) $(B)/libberth.a $(PKG_LIBS)
+
+$(B)/berth-serve: $(SRV_OBJ) $(B)/libberth.a
+	$(CC) $(CFLAGS) $(LDFLAGS_APP) -o $@ $(SRV_OBJ) $(B)/libberth.a $(PKG_LIBS)
 
 # Unit tests link the library's objects directly, so they can reach
 # internal functions (declared in src/lib/*.h).

@@ -56,6 +56,10 @@ typedef struct berth_error {
 /* Frees an error and its strings; NULL is a no-op. */
 BERTH_EXTERN void berth_error_free(berth_error *e);
 
+/* Frees a NULL-terminated array of strings libberth handed out; NULL is a
+ * no-op. */
+BERTH_EXTERN void berth_strv_free(char **v);
+
 /* The short name of a code ("EAUTH"), for logs and --json output. */
 BERTH_EXTERN const char *berth_code_name(berth_code code);
 

@@ -194,6 +194,5 @@ BERTH_EXTERN int berth_registry_list_tags(berth_registry *r, const char *repo,
 					  char ***tags, size_t *n,
 					  berth_error **err);
 
-BERTH_EXTERN void berth_strv_free(char **v);
 
 #endif

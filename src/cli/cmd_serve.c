@@ -1,20 +1,39 @@
-/* berth serve: the registry server lives in src/server; this only hands
- * over the arguments. */
-#include <stdio.h>
+/*
+ * berth serve: runs berth-serve, installed beside berth. The server is a
+ * program of its own so that the client's start-up does not pay for
+ * libmicrohttpd, GnuTLS and SQLite.
+ */
+#include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
-#include "server/serve.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/xalloc.h"
 
 int
 cmd_serve(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 {
-	int status = berth_serve_main(argc, argv);
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	_cleanup_free_ char *server = NULL;
+	char *slash;
 
-	/* The server reports its own failures and picks its exit status. */
-	if (status != 0) {
-		fflush(stdout);
-		exit(status);
-	}
-	return 0;
+	if (n < 0)
+		return berth_error_set(err, BERTH_EIO, errno,
+				       "cannot find berth's own path: %s",
+				       strerror(errno));
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	*slash = '\0';
+	server = xasprintf("%s/berth-serve", self);
+	argv[0] = "serve";
+	execv(server, argv);
+	berth_error_set(err, BERTH_EIO, errno, "cannot run '%s': %s", server,
+			strerror(errno));
+	return berth_error_hint(err, "install berth-serve in the same directory "
+				     "as berth ('make' builds both)");
 }

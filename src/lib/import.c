@@ -7,28 +7,31 @@
  */
 #include "berth/image.h"
 
-#include <archive.h>
 #include <errno.h>
 #include <jansson.h>
 #include <string.h>
 #include <time.h>
 #include <zlib.h>
 
+#include "archive_dl.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"
 
 #define CHUNK (256 * 1024)
 
+/* libarchive, loaded by berth_image_import before anything below runs. */
+static const berth_archive_api *A;
+
 static int
 archive_fail(struct archive *a, const char *path, berth_error **err)
 {
-	int e = archive_errno(a);
+	int e = A->errno_(a);
 
 	return berth_error_set(err, e == EIO ? BERTH_EIO : BERTH_EPROTO,
 			       e > 0 ? e : 0, "'%s' is not a readable tar archive: %s",
-			       path, archive_error_string(a)
-					     ? archive_error_string(a)
+			       path, A->error_string(a)
+					     ? A->error_string(a)
 					     : "unknown error");
 }
 
@@ -37,20 +40,20 @@ archive_fail(struct archive *a, const char *path, berth_error **err)
 static struct archive *
 open_archive(const char *path, bool raw, berth_error **err)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a = A->read_new();
 
-	archive_read_support_filter_all(a);
+	A->read_support_filter_all(a);
 	if (raw)
-		archive_read_support_format_raw(a);
+		A->read_support_format_raw(a);
 	else
-		archive_read_support_format_tar(a);
-	if (archive_read_open_filename(a, path, CHUNK) != ARCHIVE_OK) {
-		int e = archive_errno(a);
+		A->read_support_format_tar(a);
+	if (A->read_open_filename(a, path, CHUNK) != ARCHIVE_OK) {
+		int e = A->errno_(a);
 
 		berth_error_set(err, BERTH_EIO, e > 0 ? e : 0,
 				"cannot read '%s': %s", path,
-				e > 0 ? strerror(e) : archive_error_string(a));
-		archive_read_free(a);
+				e > 0 ? strerror(e) : A->error_string(a));
+		A->read_free(a);
 		return NULL;
 	}
 	return a;
@@ -66,19 +69,19 @@ check_tar(const char *path, berth_error **err)
 
 	if (a == NULL)
 		return berth_error_code(err);
-	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+	while ((r = A->read_next_header(a, &e)) == ARCHIVE_OK) {
 		n++;
-		if (archive_read_data_skip(a) != ARCHIVE_OK)
+		if (A->read_data_skip(a) != ARCHIVE_OK)
 			break;
 	}
 	if (r != ARCHIVE_EOF || n == 0) {
 		if (r == ARCHIVE_EOF)
-			archive_set_error(a, 0, "it holds no files");
+			A->set_error(a, 0, "it holds no files");
 		r = archive_fail(a, path, err);
-		archive_read_free(a);
+		A->read_free(a);
 		return r;
 	}
-	archive_read_free(a);
+	A->read_free(a);
 	return 0;
 }
 
@@ -122,12 +125,12 @@ write_layer(berth_descriptor *layer, berth_digest *diff_id, berth_store *s,
 	r = berth_store_blob_begin(&w, s, NULL, -1, err);
 	if (r < 0)
 		goto out;
-	if (archive_read_next_header(a, &e) != ARCHIVE_OK) {
+	if (A->read_next_header(a, &e) != ARCHIVE_OK) {
 		r = archive_fail(a, path, err);
 		goto out;
 	}
 	for (;;) {
-		int ar = archive_read_data_block(a, &buf, &len, &off);
+		int ar = A->read_data_block(a, &buf, &len, &off);
 
 		if (ar == ARCHIVE_EOF)
 			break;
@@ -155,7 +158,7 @@ out:
 	deflateEnd(&z);
 	berth_blob_writer_free(w);
 	berth_hasher_free(h);
-	archive_read_free(a);
+	A->read_free(a);
 	free(out);
 	return r;
 }
@@ -203,6 +206,9 @@ berth_image_import(berth_descriptor *out, berth_store *s, const char *tarball,
 	json_auto_t *cfg = NULL, *manifest = NULL;
 	int r;
 
+	r = berth_archive_api_get(&A, err);
+	if (r < 0)
+		return r;
 	r = check_tar(tarball, err);
 	if (r < 0)
 		return r;

@@ -242,7 +242,6 @@ out:
 	return rc;
 }
 
-/* berth_strv_free (declared in registry.h) lives in serve/meta_sqlite.c. */
 
 static bool
 tag_valid(const char *t)

@@ -29,8 +29,6 @@ int berth_meta_open(berth_meta **out, const char *path, int conns,
 		    berth_error **err);
 void berth_meta_free(berth_meta *m);
 
-/* A NULL-terminated string vector. */
-void berth_strv_free(char **v);
 
 /* ---- blobs ---- */
 

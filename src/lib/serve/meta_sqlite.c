@@ -216,18 +216,6 @@ berth_meta_free(berth_meta *m)
 	free(m);
 }
 
-void
-berth_strv_free(char **v)
-{
-	size_t i;
-
-	if (v == NULL)
-		return;
-	for (i = 0; v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
 meta_conn *
 meta_conn_get(berth_meta *m)
 {
