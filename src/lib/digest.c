@@ -12,6 +12,7 @@
 
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/str.h"
 #include "util/xalloc.h"
 
 struct berth_hasher {
@@ -26,22 +27,6 @@ static const struct {
 	[BERTH_DIGEST_SHA256] = {"sha256:", 64},
 	[BERTH_DIGEST_SHA512] = {"sha512:", 128},
 };
-
-/* Quotes an untrusted string for a one-line message: printable, bounded. */
-static const char *
-quote(char *buf, size_t n, const char *s)
-{
-	size_t i = 0;
-
-	for (; *s && i + 4 < n; s++)
-		buf[i++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
-	if (*s) {
-		memcpy(buf + i, "...", 3);
-		i += 3;
-	}
-	buf[i] = '\0';
-	return buf;
-}
 
 static const EVP_MD *
 alg_md(berth_digest_alg alg)
@@ -91,7 +76,7 @@ berth_digest_valid(const char *s)
 int
 berth_digest_parse(berth_digest *out, const char *s, berth_error **err)
 {
-	char q[96];
+	_cleanup_free_ char *q = NULL;
 	const char *colon;
 	int a;
 
@@ -104,7 +89,7 @@ berth_digest_parse(berth_digest *out, const char *s, berth_error **err)
 		memcpy(out->str, s, strlen(s) + 1);
 		return 0;
 	}
-	quote(q, sizeof(q), s);
+	q = berth_str_quote(s, strlen(s), 91);
 	colon = strchr(s, ':');
 	if (colon == NULL)
 		return berth_error_set(err, BERTH_EPROTO, 0,

@@ -18,26 +18,17 @@
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/str.h"
 #include "util/xalloc.h"
 
 #define ATTESTATION_KEY "vnd.docker.reference.type"
 #define LIST_MAX 16 /* platforms named in the "no manifest for" message */
 
-/* Quotes an untrusted string for a one-line message: printable, bounded. */
+/* Quotes an untrusted string for a one-line message. */
 static char *
 quote(const char *s)
 {
-	size_t len = strlen(s), max = len > 120 ? 120 : len, i;
-	char *q = xmalloc(max + 4);
-
-	for (i = 0; i < max; i++)
-		q[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	if (max < len) {
-		memcpy(q + i, "...", 3);
-		i += 3;
-	}
-	q[i] = '\0';
-	return q;
+	return berth_str_quote(s, strlen(s), 120);
 }
 
 void

@@ -24,28 +24,18 @@
 #include "berth/digest.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/str.h"
 #include "util/xalloc.h"
 
 #define PATH_MAX_LEN 255
 #define TAG_MAX_LEN 128
 #define LIBRARY "library/"
 
-/* Quotes an untrusted string for a one-line message: printable, bounded. */
+/* Quotes an untrusted string for a one-line message. */
 static char *
 quote(const char *s, size_t len)
 {
-	size_t max = len > 128 ? 128 : len;
-	char *q = xmalloc(max + 4);
-	size_t i;
-
-	for (i = 0; i < max; i++)
-		q[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	if (max < len) {
-		memcpy(q + i, "...", 3);
-		i += 3;
-	}
-	q[i] = '\0';
-	return q;
+	return berth_str_quote(s, len, 128);
 }
 
 /* The parse in progress: the input, and the error context. */

@@ -1,0 +1,21 @@
+#include "util/str.h"
+
+#include <string.h>
+
+#include "util/xalloc.h"
+
+char *
+berth_str_quote(const char *s, size_t len, size_t max)
+{
+	size_t n = len > max ? max : len, i;
+	char *q = xmalloc(n + 4);
+
+	for (i = 0; i < n; i++)
+		q[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	if (n < len) {
+		memcpy(q + i, "...", 3);
+		i += 3;
+	}
+	q[i] = '\0';
+	return q;
+}
