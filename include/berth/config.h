@@ -1,30 +1,225 @@
 /*
- * berth's client configuration. Today: berth's own JSON file; Docker's
- * daemon.json, config.json and certs.d join it here, each value keeping
- * where it came from so `berth config` can show it.
+ * berth's client configuration: Docker's own files with Docker's meaning,
+ * plus berth's file for what Docker lacks. Every value keeps where it came
+ * from, so `berth config` can show it.
  *
- * berth's file is the first of $BERTH_CONFIG, ~/.config/berth/config.json
- * and /etc/berth/config.json that exists. Keys:
- *   "sync": true                     flush blobs and index before publishing
- *   "max-concurrent-downloads": N    layers fetched at once (1..64)
+ * Sources (each path moved by a flag, an environment variable, or both):
+ *   daemon.json   $BERTH_DAEMON_JSON, else /etc/docker/daemon.json
+ *                 registry-mirrors, insecure-registries,
+ *                 allow-nondistributable-artifacts,
+ *                 max-concurrent-downloads, max-concurrent-uploads
+ *   config.json   $DOCKER_CONFIG/config.json, else ~/.docker/config.json
+ *                 auths, credsStore, credHelpers (credentials only)
+ *   certs.d       $BERTH_CERTS_D, else /etc/docker/certs.d
+ *                 <host[:port]>/ *.crt (CAs), *.cert + *.key (client)
+ *   berth's file  $BERTH_CONFIG, else ~/.config/berth/config.json, else
+ *                 /etc/berth/config.json. The daemon.json keys, and:
+ *     "sync": true                     flush blobs and index before publishing
+ *     "mirrors": {"HOST": ["URL", …]}  mirrors of any registry
+ *     "registries": {"HOST": {"ca-file": F, "client-cert": F,
+ *                             "client-key": F, "insecure": true}}
+ *     "connect-timeout": SECONDS, "retries": N (0..10),
+ *     "retry-after-max": SECONDS       wait for a 429/503 at most this long
+ *     "partial-max-age": SECONDS       staged partial downloads kept this long
+ *
+ * Precedence: flags over berth's file over daemon.json over defaults.
+ * Lists (insecure-registries, allow-nondistributable-artifacts) are joined;
+ * a registry's mirrors come from berth's "mirrors" when it names that
+ * registry, else (Docker Hub only) from registry-mirrors.
  */
 #ifndef BERTH_CONFIG_H
 #define BERTH_CONFIG_H
 
 #include "berth/common.h"
+#include "berth/registry.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Where the files are; NULL fields fall back to the environment, then
+ * the defaults. */
+typedef struct berth_config_paths {
+	const char *config;        /* berth's file */
+	const char *daemon_json;   /* Docker's daemon.json */
+	const char *docker_config; /* the directory of config.json */
+	const char *certs_d;       /* the certs.d directory */
+} berth_config_paths;
+
+/* One value as `berth config` shows it. */
+typedef struct berth_config_setting {
+	char *key;    /* "registry-mirrors", "mirrors.ghcr.io", … */
+	char *value;  /* as text */
+	char *origin; /* the file, "default", "environment" or "flag" */
+} berth_config_setting;
+
+typedef struct berth_config_mirror {
+	char *registry; /* "docker.io", "ghcr.io", "127.0.0.1:5000" */
+	char *url;      /* "https://mirror.example.com" */
+} berth_config_mirror;
+
+typedef struct berth_config_host {
+	char *host; /* as written: "registry.example.com:5000" */
+	char *ca_file, *client_cert, *client_key;
+	bool insecure;
+} berth_config_host;
 
 typedef struct berth_config {
-	char *path;               /* the file read, or NULL when none exists */
+	char *path; /* berth's file read, or NULL when none exists */
 	bool sync;
 	unsigned max_concurrent_downloads; /* 0: the default (3) */
+	unsigned max_concurrent_uploads;   /* 0: the default (5) */
+
+	char *daemon_json;   /* the paths in effect */
+	char *docker_config; /* directory */
+	char *certs_d;
+
+	berth_config_mirror *mirrors; /* in the order they are tried */
+	size_t n_mirrors;
+	char **insecure; /* host, host:port or CIDR */
+	size_t n_insecure;
+	char **nondist; /* allow-nondistributable-artifacts */
+	size_t n_nondist;
+	berth_config_host *hosts;
+	size_t n_hosts;
+
+	long connect_timeout_ms; /* 0: the default (30 s) */
+	int retries;             /* idempotent requests retried this often */
+	long retry_after_max;    /* seconds */
+	long partial_max_age;    /* seconds */
+
+	berth_config_setting *settings; /* everything, for `berth config` */
+	size_t n_settings;
 } berth_config;
 
+#define BERTH_CONFIG_RETRIES_DEFAULT 3
+#define BERTH_CONFIG_RETRY_AFTER_MAX_DEFAULT 10
+#define BERTH_CONFIG_PARTIAL_MAX_AGE_DEFAULT (7L * 24 * 3600)
+
 /*
- * Loads the configuration. A missing file is not an error; a file that is
- * not valid JSON, or a key with a value of the wrong type, is
- * (BERTH_EUSAGE, naming the file and the key).
+ * Loads the configuration from the default places (the environment
+ * applies). A missing file is not an error; a file that is not valid JSON,
+ * or a key with a value of the wrong type, is (BERTH_EUSAGE, naming the
+ * file and the key).
  */
 BERTH_EXTERN int berth_config_load(berth_config *out, berth_error **err);
+
+/* The same with paths given by flags (`paths` may be NULL). */
+BERTH_EXTERN int berth_config_load_paths(berth_config *out,
+					 const berth_config_paths *paths,
+					 berth_error **err);
 BERTH_EXTERN void berth_config_release(berth_config *c);
 
+/*
+ * True when `host` ("name", "name:port", "[v6]:port") is listed in
+ * insecure-registries (by name, or by an address in a listed CIDR; the
+ * name is resolved for that) or marked "insecure" in berth's file.
+ * *why (may be NULL) gets the matching entry; do not free.
+ */
+BERTH_EXTERN bool berth_config_insecure(const berth_config *c, const char *host,
+					const char **why);
+
+/* berth's "registries" entry for `host`, or NULL. */
+BERTH_EXTERN const berth_config_host *
+berth_config_host_find(const berth_config *c, const char *host);
+
+/*
+ * The mirror URLs of a registry (its name as references write it:
+ * "docker.io" for Docker Hub), NULL-terminated, in order; free with
+ * berth_strv_free. *n may be NULL.
+ */
+BERTH_EXTERN char **berth_config_mirrors(const berth_config *c,
+					 const char *registry, size_t *n);
+
+/*
+ * TLS material for `host` from certs.d/<host>/ (Docker's layout): CA
+ * files (*.crt, sorted) and a client certificate and key (the first
+ * *.cert with its *.key). A *.cert without its *.key is an error
+ * (BERTH_ETLS). Missing directory: nothing, no error.
+ */
+typedef struct berth_certs {
+	char *dir;       /* the directory looked at */
+	char **ca_files; /* NULL-terminated */
+	size_t n_ca_files;
+	char *client_cert, *client_key;
+} berth_certs;
+
+BERTH_EXTERN int berth_certs_lookup(berth_certs *out, const char *certs_d,
+				    const char *host, berth_error **err);
+BERTH_EXTERN void berth_certs_release(berth_certs *c);
+
+/* ---- credentials: config.json and docker-credential-* helpers ---- */
+
+/*
+ * The key config.json uses for a registry: "https://index.docker.io/v1/"
+ * for Docker Hub (any of its names), else the host as given. Caller frees.
+ */
+BERTH_EXTERN char *berth_config_auth_key(const char *host);
+
+/*
+ * Credentials for `host` from config.json: credHelpers[host], else
+ * credsStore, else auths (matching keys with or without a scheme or path,
+ * as docker does). Leaves *out zeroed when there are none. *from (may be
+ * NULL) names the source ("config.json", "docker-credential-NAME");
+ * caller frees.
+ */
+BERTH_EXTERN int berth_config_get_credentials(const berth_config *c,
+					      const char *host,
+					      berth_credentials *out,
+					      char **from, berth_error **err);
+
+/*
+ * Stores credentials for `host` as docker login does: through the helper
+ * configured for it, else base64 "user:password" (or an identitytoken) in
+ * config.json's auths, written atomically with mode 0600 and every other
+ * key kept. *plaintext (may be NULL) tells whether the secret was written
+ * to the file itself; *where names the helper or the file (caller frees).
+ */
+BERTH_EXTERN int berth_config_store_credentials(const berth_config *c,
+						const char *host,
+						const berth_credentials *cred,
+						bool *plaintext, char **where,
+						berth_error **err);
+
+/* Removes them (helper erase and config.json). *found: were there any. */
+BERTH_EXTERN int berth_config_erase_credentials(const berth_config *c,
+						const char *host, bool *found,
+						berth_error **err);
+
+/*
+ * A berth_credentials_fn reading config.json and helpers; `ud` is the
+ * const berth_config *.
+ */
+BERTH_EXTERN int berth_config_credentials_fn(void *ud, const char *host,
+					     berth_credentials *out,
+					     berth_error **err);
+
+/* ---- `berth config --check` ---- */
+
+typedef enum berth_check_verdict {
+	BERTH_CHECK_OK = 0,
+	BERTH_CHECK_WARN = 1,
+	BERTH_CHECK_FAIL = 2,
+	BERTH_CHECK_SKIP = 3,
+} berth_check_verdict;
+
+/* One step's verdict: step is "dns", "tcp", "tls", "/v2/",
+ * "credentials" or "mirror URL"; detail says what was found. */
+typedef void (*berth_check_fn)(void *ud, const char *step,
+			       berth_check_verdict v, const char *detail);
+
+/*
+ * Probes `host` (the API host: "registry-1.docker.io" for Docker Hub)
+ * with the configuration: DNS, TCP, TLS (issuer, trust), the /v2/
+ * challenge, stored credentials, then each mirror. Returns 0 when every
+ * step passed, else the code of the first failure.
+ */
+BERTH_EXTERN int berth_config_check(const berth_config *c,
+				    const berth_registry_opts *base,
+				    const char *host, berth_check_fn fn,
+				    void *ud);
+
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -19,6 +19,7 @@
 #include "berth/manifest.h"
 
 typedef struct berth_registry berth_registry;
+struct berth_config;
 
 typedef struct berth_credentials {
 	char *username;       /* NULL when anonymous */
@@ -47,6 +48,17 @@ typedef struct berth_registry_opts {
 	const volatile sig_atomic_t *interrupt; /* see berth_registry_set_interrupt */
 	berth_credentials_fn credentials;
 	void *credentials_ud;
+	/*
+	 * The configuration (berth/config.h), or NULL. When set, each client
+	 * takes from it what concerns its host: insecure-registries (TLS
+	 * without verification, then plain HTTP), certs.d CAs and client
+	 * certificates, berth's per-registry settings, timeouts, retries, and
+	 * credentials from config.json when `credentials` is NULL. Fields set
+	 * here explicitly win. Borrowed: it must outlive the clients.
+	 */
+	const struct berth_config *config;
+	int max_retries;       /* 0: the default (3); negative: none */
+	long retry_after_max;  /* seconds; 0: the default (10) */
 } berth_registry_opts;
 
 /*
@@ -69,6 +81,9 @@ berth_registry_freep(berth_registry **r)
 /* "host[:port]" as given. */
 BERTH_EXTERN const char *berth_registry_host(const berth_registry *r);
 
+/* The name used in messages ("docker.io" for Docker Hub). */
+BERTH_EXTERN const char *berth_registry_name(const berth_registry *r);
+
 /*
  * Transfers in progress (and new ones) fail with BERTH_EINTERRUPTED once
  * *flag is non-zero, e.g. set by a SIGINT handler; NULL turns it off.
@@ -79,6 +94,30 @@ BERTH_EXTERN void berth_registry_set_interrupt(berth_registry *r,
 
 /* GET /v2/ (authenticating if challenged): is this a registry we may use? */
 BERTH_EXTERN int berth_registry_ping(berth_registry *r, berth_error **err);
+
+/*
+ * A ping that insists on authenticating with the credentials (for
+ * `berth login`): a registry that lets anonymous users in is still asked
+ * for a token with them. Asks the token server for an offline (refresh)
+ * token; *identity_token gets it when the server sent one, else NULL.
+ */
+BERTH_EXTERN int berth_registry_login(berth_registry *r,
+				      char **identity_token,
+				      berth_error **err);
+
+/* What RateLimit-* headers said; -1 where absent. */
+typedef struct berth_ratelimit {
+	long limit, window, remaining, remaining_window;
+	char *source; /* docker-ratelimit-source, or NULL */
+	long status;  /* the HTTP status of the HEAD request */
+} berth_ratelimit;
+
+/* HEAD a manifest (which Docker Hub does not count) for the quota. */
+BERTH_EXTERN int berth_registry_ratelimit(berth_registry *r, const char *repo,
+					  const char *reference,
+					  berth_ratelimit *out,
+					  berth_error **err);
+BERTH_EXTERN void berth_ratelimit_release(berth_ratelimit *rl);
 
 typedef struct berth_manifest_body {
 	char *data;          /* the exact bytes (NUL-terminated) */
@@ -119,8 +158,15 @@ typedef struct berth_blob_job {
 	const berth_descriptor *desc; /* digest and size to fetch */
 	berth_sink_fn sink;
 	void *sink_ud;
+	/*
+	 * Bytes the sink already holds (a partial download, or what another
+	 * host sent before it failed): only the rest is fetched, with a
+	 * Range request; a server that ignores Range has the held bytes
+	 * skipped. `received` counts from here.
+	 */
+	int64_t offset;
 	/* set by the registry: */
-	int64_t received;   /* bytes delivered to the sink so far */
+	int64_t received;   /* offset + bytes delivered to the sink so far */
 	int result;         /* 0 or a berth_code, once finished */
 	berth_error *err;   /* the job's own failure, owned by the job */
 } berth_blob_job;

@@ -15,17 +15,26 @@ typedef struct cli_ctx {
 	berth_store *store;  /* opened on first use by cli_store() */
 	unsigned store_flags;
 	int verbose;
-	berth_config config; /* loaded by cli_store() */
+	berth_config config; /* loaded before the command runs (CLI_CONFIG) */
+	bool config_loaded;
+	berth_config_paths config_paths; /* from global flags */
 	berth_registry_opts registry; /* what every registry client gets */
 } cli_ctx;
 
 typedef int (*cli_fn)(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 
+/* cli_command.flags: what main() sets up before calling the command. */
+#define CLI_CONFIG 1u /* load the client configuration into ctx->config */
+
 typedef struct cli_command {
 	const char *name;
 	cli_fn fn;
+	unsigned flags;
 	const char *summary;
 } cli_command;
+
+/* Loads the configuration (once) and plugs it into ctx->registry. */
+int cli_config(cli_ctx *ctx, berth_error **err);
 
 /* The store, opened on first call with ctx->store_flags and the
  * configuration's (which it loads into ctx->config). */
@@ -52,6 +61,19 @@ int cmd_push(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_fsck(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_serve(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_version(cli_ctx *ctx, int argc, char **argv, berth_error **err);
+int cmd_login(cli_ctx *ctx, int argc, char **argv, berth_error **err);
+int cmd_logout(cli_ctx *ctx, int argc, char **argv, berth_error **err);
+int cmd_config(cli_ctx *ctx, int argc, char **argv, berth_error **err);
+int cmd_ratelimit(cli_ctx *ctx, int argc, char **argv, berth_error **err);
+
+/*
+ * A registry as users write it for login ("docker.io", "host:5000",
+ * "https://host:5000/v2/") to the host berth talks to (*api:
+ * "registry-1.docker.io" for Docker Hub) and the name config.json is keyed
+ * by (*name: "docker.io"). NULL or "" is Docker Hub. Callers free both.
+ */
+int cli_registry_host(const char *arg, char **api, char **name,
+		      berth_error **err);
 
 /* Prints `text` and returns 1 when argv asks for --help (or -h). */
 bool cli_help(int argc, char **argv, const char *text);

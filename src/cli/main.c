@@ -16,17 +16,26 @@
 #include "util/xalloc.h"
 
 static const cli_command commands[] = {
-	{"pull", cmd_pull, "Download an image from a registry"},
-	{"push", cmd_push, "Upload a local image to its registry"},
-	{"images", cmd_images, "List local images"},
-	{"inspect", cmd_inspect, "Show an image's details (local or --remote)"},
-	{"tag", cmd_tag, "Give a local image another name"},
-	{"rmi", cmd_rmi, "Remove a local image"},
-	{"ls", cmd_ls, "List a repository's tags on its registry"},
-	{"import", cmd_import, "Make an image from a root file system tarball"},
-	{"fsck", cmd_fsck, "Verify the local store and remove damaged content"},
-	{"serve", cmd_serve, "Run a registry server"},
-	{"version", cmd_version, "Print the version"},
+	{"pull", cmd_pull, CLI_CONFIG, "Download an image from a registry"},
+	{"push", cmd_push, CLI_CONFIG, "Upload a local image to its registry"},
+	{"images", cmd_images, 0, "List local images"},
+	{"inspect", cmd_inspect, CLI_CONFIG,
+	 "Show an image's details (local or --remote)"},
+	{"tag", cmd_tag, 0, "Give a local image another name"},
+	{"rmi", cmd_rmi, 0, "Remove a local image"},
+	{"ls", cmd_ls, CLI_CONFIG, "List a repository's tags on its registry"},
+	{"import", cmd_import, 0,
+	 "Make an image from a root file system tarball"},
+	{"fsck", cmd_fsck, 0,
+	 "Verify the local store and remove damaged content"},
+	{"login", cmd_login, CLI_CONFIG, "Log in to a registry"},
+	{"logout", cmd_logout, CLI_CONFIG, "Log out from a registry"},
+	{"config", cmd_config, 0,
+	 "Show the registry configuration, or --check a registry"},
+	{"ratelimit", cmd_ratelimit, CLI_CONFIG,
+	 "Show a registry's pull quota (without spending it)"},
+	{"serve", cmd_serve, 0, "Run a registry server"},
+	{"version", cmd_version, 0, "Print the version"},
 };
 
 static void
@@ -37,13 +46,20 @@ usage(FILE *f)
 	      "Options:\n"
 	      "  --root DIR         local store (env BERTH_ROOT; default\n"
 	      "                     ~/.local/share/berth, /var/lib/berth as root)\n"
+	      "  --config FILE      berth's config file (env BERTH_CONFIG)\n"
+	      "  --daemon-json FILE Docker's daemon.json (env BERTH_DAEMON_JSON;\n"
+	      "                     default /etc/docker/daemon.json)\n"
+	      "  --docker-config DIR  directory of config.json (env DOCKER_CONFIG;\n"
+	      "                     default ~/.docker)\n"
+	      "  --certs-d DIR      per-registry TLS files (env BERTH_CERTS_D;\n"
+	      "                     default /etc/docker/certs.d)\n"
 	      "  --log-level LEVEL  error, warn, info or debug\n"
 	      "  -v, --verbose      same as --log-level info\n"
 	      "  -h, --help         this help\n\n"
 	      "Commands:\n",
 	      f);
 	for (size_t i = 0; i < BERTH_ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fputs("\nRun 'berth COMMAND --help' for a command's options.\n", f);
 }
 
@@ -69,10 +85,25 @@ parse_level(const char *s, berth_log_level *out)
 }
 
 int
+cli_config(cli_ctx *ctx, berth_error **err)
+{
+	int r;
+
+	if (ctx->config_loaded)
+		return 0;
+	r = berth_config_load_paths(&ctx->config, &ctx->config_paths, err);
+	if (r < 0)
+		return r;
+	ctx->config_loaded = true;
+	ctx->registry.config = &ctx->config;
+	return 0;
+}
+
+int
 cli_store(cli_ctx *ctx, berth_store **out, berth_error **err)
 {
 	if (ctx->store == NULL) {
-		int r = berth_config_load(&ctx->config, err);
+		int r = cli_config(ctx, err);
 
 		if (r < 0)
 			return r;
@@ -178,6 +209,10 @@ main(int argc, char **argv)
 		{"log-level", required_argument, NULL, 'l'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
+		{"config", required_argument, NULL, 'C'},
+		{"daemon-json", required_argument, NULL, 'D'},
+		{"docker-config", required_argument, NULL, 'K'},
+		{"certs-d", required_argument, NULL, 'T'},
 		{NULL, 0, NULL, 0},
 	};
 	cli_ctx ctx = {0};
@@ -208,6 +243,18 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'C':
+			ctx.config_paths.config = optarg;
+			break;
+		case 'D':
+			ctx.config_paths.daemon_json = optarg;
+			break;
+		case 'K':
+			ctx.config_paths.docker_config = optarg;
+			break;
+		case 'T':
+			ctx.config_paths.certs_d = optarg;
+			break;
 		default:
 			usage(stderr);
 			return 2;
@@ -244,7 +291,11 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	optind = 0; /* reset getopt for the command */
-	r = cmd->fn(&ctx, argc, argv, &err);
+	r = 0;
+	if ((cmd->flags & CLI_CONFIG) && !cli_help(argc, argv, ""))
+		r = cli_config(&ctx, &err);
+	if (r == 0)
+		r = cmd->fn(&ctx, argc, argv, &err);
 	if (r < 0) {
 		fflush(stdout);
 		fprintf(stderr, "berth: %s\n", err ? err->msg : "failed");

@@ -46,6 +46,8 @@ struct berth_auth {
 	char *service;
 	struct token_entry tokens[TOKEN_CACHE_MAX];
 	size_t n_tokens;
+	bool offline;	     /* login: ask for a refresh token */
+	char *refresh_token; /* the one received */
 };
 
 static int64_t
@@ -93,6 +95,26 @@ berth_auth_new(const char *host, const char *name, bool registry_https,
 }
 
 void
+berth_auth_set_offline(berth_auth *a, bool on)
+{
+	pthread_mutex_lock(&a->mu);
+	a->offline = on;
+	pthread_mutex_unlock(&a->mu);
+}
+
+char *
+berth_auth_take_refresh_token(berth_auth *a)
+{
+	char *t;
+
+	pthread_mutex_lock(&a->mu);
+	t = a->refresh_token;
+	a->refresh_token = NULL;
+	pthread_mutex_unlock(&a->mu);
+	return t;
+}
+
+void
 berth_auth_set_https(berth_auth *a, bool registry_https)
 {
 	pthread_mutex_lock(&a->mu);
@@ -124,6 +146,7 @@ berth_auth_free(berth_auth *a)
 		return;
 	tokens_flush(a);
 	berth_credentials_release(&a->creds);
+	wipe_free(a->refresh_token);
 	free(a->realm);
 	free(a->service);
 	free(a->host);
@@ -370,6 +393,22 @@ fetch_token(berth_auth *a, berth_http *h, const char *key, const char *want,
 		if (have_password(a))
 			basic = berth_auth_basic(a->creds.username,
 						 a->creds.password);
+		if (a->offline && basic && url) {
+			char *u = berth_http_url_add_query(
+				url, "offline_token", "true");
+
+			free(url);
+			url = u ? berth_http_url_add_query(u, "client_id",
+							   "berth")
+				: NULL;
+			free(u);
+			if (url == NULL)
+				return berth_error_set(
+					err, BERTH_EPROTO, 0,
+					"registry '%s' names an invalid "
+					"token realm",
+					a->name);
+		}
 		req.authorization = basic;
 	}
 	req.url = url;
@@ -406,6 +445,10 @@ fetch_token(berth_auth *a, berth_http *h, const char *key, const char *want,
 		return berth_error_wrap(err, "registry '%s'", a->name);
 	berth_log(BERTH_LOG_DEBUG, "token for '%s' scope '%s': %ld s", a->name,
 		  want ? want : "", tok.expires_in);
+	if (a->offline && tok.refresh_token && *tok.refresh_token) {
+		wipe_free(a->refresh_token);
+		a->refresh_token = xstrdup(tok.refresh_token);
+	}
 	token_store(a, key, want ? want : "", &tok);
 	berth_auth_token_release(&tok);
 	return 0;

@@ -96,6 +96,16 @@ berth_auth *berth_auth_new(const char *host, const char *name,
 			   void *ud);
 void berth_auth_free(berth_auth *a);
 
+/*
+ * Login mode: token requests ask for an offline (refresh) token
+ * (offline_token=true, as docker login does); the one received is kept.
+ */
+void berth_auth_set_offline(berth_auth *a, bool on);
+
+/* The refresh token a token server sent in login mode, or NULL; caller
+ * frees. */
+char *berth_auth_take_refresh_token(berth_auth *a);
+
 /* The registry moved from plain HTTP to HTTPS (see registry.c). */
 void berth_auth_set_https(berth_auth *a, bool registry_https);
 

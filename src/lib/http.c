@@ -13,8 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
 
 #include "berth/log.h"
 #include "util/cleanup.h"
@@ -191,6 +189,7 @@ on_write(char *p, size_t size, size_t nmemb, void *ud)
 	curl_easy_getinfo(x->h->curl, CURLINFO_RESPONSE_CODE, &status);
 	if (status >= 200 && status < 300) {
 		if (req->sink) {
+			x->resp->sink_bytes += (int64_t)len;
 			if (req->sink(req->sink_ud, p, len, &x->err) < 0) {
 				if (x->err == NULL)
 					berth_error_set(
@@ -294,19 +293,6 @@ on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
 	return xfer_cancelled(ud) ? 1 : 0;
 }
 
-/* Adds the extra CA file to the system trust that libcurl loads. */
-static CURLcode
-on_ssl_ctx(CURL *c, void *ssl_ctx, void *ud)
-{
-	const berth_http_opts *o = ud;
-	X509_STORE *store = SSL_CTX_get_cert_store(ssl_ctx);
-
-	(void)c;
-	if (store == NULL || X509_STORE_load_file(store, o->ca_file) != 1)
-		return CURLE_SSL_CACERT_BADFILE;
-	return CURLE_OK;
-}
-
 static void
 apply_base(berth_http *h)
 {
@@ -331,15 +317,18 @@ apply_base(berth_http *h)
 	if (o->tls_verify_off) {
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-	} else if (o->ca_file) {
+	} else {
 		/*
 		 * libcurl's CAINFO would replace the system's CAs; adding the
-		 * file to the store keeps both. The store cache is off so
+		 * files to the store keeps both. The store cache is off so
 		 * the addition never leaks into a store reused for another
-		 * connection.
+		 * connection. The hook also records why a certificate was
+		 * refused (http_tls.c).
 		 */
-		curl_easy_setopt(c, CURLOPT_CA_CACHE_TIMEOUT, 0L);
-		curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+		if (o->ca_file || (o->ca_files && o->ca_files[0]))
+			curl_easy_setopt(c, CURLOPT_CA_CACHE_TIMEOUT, 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION,
+				 berth_http_tls_ctx);
 		curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, (void *)o);
 	}
 	if (o->client_cert)
@@ -357,6 +346,8 @@ static const char *const hdr_names[BERTH_H_COUNT] = {
 	[BERTH_H_RATELIMIT_LIMIT] = "RateLimit-Limit",
 	[BERTH_H_RATELIMIT_REMAINING] = "RateLimit-Remaining",
 	[BERTH_H_RETRY_AFTER] = "Retry-After",
+	[BERTH_H_RATELIMIT_SOURCE] = "Docker-RateLimit-Source",
+	[BERTH_H_CONTENT_RANGE] = "Content-Range",
 };
 
 /* Copies the headers we use out of the last response, joining repeats. */
@@ -393,7 +384,8 @@ berth_http_do(berth_http *h, const berth_http_req *req, berth_http_resp *resp,
 	struct curl_slist *hdrs = NULL;
 	struct xfer x = {.h = h, .req = req, .resp = resp};
 	_cleanup_free_ char *auth_line = NULL, *accept_line = NULL,
-			    *ctype_line = NULL, *logurl = NULL;
+			    *ctype_line = NULL, *logurl = NULL,
+			    *range_line = NULL;
 	const char *method = req->method ? req->method : "GET";
 	bool is_head = strcmp(method, "HEAD") == 0;
 	bool is_get = strcmp(method, "GET") == 0;
@@ -408,8 +400,18 @@ berth_http_do(berth_http *h, const berth_http_req *req, berth_http_resp *resp,
 	curl_easy_reset(c);
 	apply_base(h);
 	h->errbuf[0] = '\0';
+	berth_http_tls_reset();
+	berth_http_tls_set_certs_d(h->opts->certs_d);
 
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
+	/*
+	 * libcurl reads only the lowercase http_proxy for plain HTTP (a CGI
+	 * precaution); Docker honours HTTP_PROXY too, and so do we.
+	 * NO_PROXY still applies.
+	 */
+	if (strncmp(req->url, "http://", 7) == 0 && getenv("http_proxy") == NULL &&
+	    getenv("HTTP_PROXY") && *getenv("HTTP_PROXY"))
+		curl_easy_setopt(c, CURLOPT_PROXY, getenv("HTTP_PROXY"));
 	if (req->authorization) {
 		auth_line = xasprintf("Authorization: %s", req->authorization);
 		hdrs = curl_slist_append(hdrs, auth_line);
@@ -421,6 +423,10 @@ berth_http_do(berth_http *h, const berth_http_req *req, berth_http_resp *resp,
 	if (req->content_type) {
 		ctype_line = xasprintf("Content-Type: %s", req->content_type);
 		hdrs = curl_slist_append(hdrs, ctype_line);
+	}
+	if (req->range) {
+		range_line = xasprintf("Range: %s", req->range);
+		hdrs = curl_slist_append(hdrs, range_line);
 	}
 	if (is_head) {
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
@@ -525,4 +531,13 @@ berth_http_content_length(berth_http *h)
 			      &cl) != CURLE_OK)
 		return -1;
 	return cl;
+}
+
+long
+berth_http_status(berth_http *h)
+{
+	long status = 0;
+
+	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
+	return status;
 }

@@ -37,6 +37,8 @@ typedef struct berth_http_opts {
 	const char *user_agent;	 /* never NULL */
 	bool tls_verify_off;	 /* TLS without certificate verification */
 	const char *ca_file;	 /* extra CAs, added to the system's */
+	const char *const *ca_files; /* more of them (certs.d), NULL-ended */
+	const char *certs_d;	 /* for hints; NULL: /etc/docker/certs.d */
 	const char *client_cert; /* PEM, mutual TLS */
 	const char *client_key;
 	long connect_timeout_ms; /* 0: 30 s */
@@ -63,6 +65,7 @@ typedef struct berth_http_req {
 	const char *authorization; /* header value, or NULL; never logged */
 	const char *accept;	   /* or NULL */
 	const char *content_type;  /* or NULL */
+	const char *range;	   /* Range header value ("bytes=N-"), or NULL */
 	const void *body;	   /* POST/PUT body in memory, or NULL */
 	size_t body_len;
 	int upload_fd; /* PUT body read from this fd, or -1 */
@@ -91,6 +94,8 @@ enum berth_http_hdr {
 	BERTH_H_RATELIMIT_LIMIT,
 	BERTH_H_RATELIMIT_REMAINING,
 	BERTH_H_RETRY_AFTER,
+	BERTH_H_RATELIMIT_SOURCE,
+	BERTH_H_CONTENT_RANGE,
 	BERTH_H_COUNT,
 };
 
@@ -100,6 +105,7 @@ typedef struct berth_http_resp {
 	char *url;	/* the URL finally requested (after redirects) */
 	int64_t content_length; /* -1 when not announced */
 	int curl_code;		/* CURLcode of the transfer */
+	int64_t sink_bytes;	/* bytes handed to req->sink */
 	char *hdr[BERTH_H_COUNT];
 } berth_http_resp;
 
@@ -123,6 +129,9 @@ int berth_http_do(berth_http *h, const berth_http_req *req,
  */
 int64_t berth_http_content_length(berth_http *h);
 
+/* The status of the response being received (0 before one); for sinks. */
+long berth_http_status(berth_http *h);
+
 /*
  * Maps a libcurl failure to a berth error naming the peer ("registry
  * 'host:port'") and a hint. `url` is the URL that failed, `orig_url` the one
@@ -134,6 +143,32 @@ int berth_http_curl_error(berth_error **err, CURLcode rc, const char *errbuf,
 			  int os_errno, bool got_response, const char *url,
 			  const char *orig_url, const char *peer,
 			  const char *ca_file);
+
+/*
+ * What the last TLS handshake on this thread showed of the peer's
+ * certificate (filled while libcurl verifies it): the first verification
+ * error with the certificate it concerns, and the leaf's names. For
+ * messages and `berth config --check`.
+ */
+typedef struct berth_http_tls_info {
+	bool seen;          /* a certificate chain was verified */
+	int verify_error;   /* X509_V_ERR_*, or 0 */
+	char error_subject[256], error_issuer[256];
+	char leaf_subject[256], leaf_issuer[256];
+	char leaf_names[512]; /* "DNS:a, IP:127.0.0.1" */
+	char not_after[64];   /* of the leaf */
+	char bad_ca_file[512]; /* a CA file that could not be loaded */
+	const char *certs_d;   /* the certs.d directory hints name */
+} berth_http_tls_info;
+
+const berth_http_tls_info *berth_http_tls_last(void);
+void berth_http_tls_reset(void);
+void berth_http_tls_set_certs_d(const char *dir);
+/* The certs.d directory to name in hints (the configured one). */
+const char *berth_http_certs_d(void);
+
+/* Installs the verification hook and loads `opts` CAs into an SSL_CTX. */
+CURLcode berth_http_tls_ctx(CURL *c, void *ssl_ctx, void *ud);
 
 /* What a failed response was about, for berth_http_status_error. */
 typedef struct berth_http_ctx {

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/x509_vfy.h>
+
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"
@@ -62,6 +64,100 @@ curl_text(CURLcode rc, const char *errbuf)
 	return s;
 }
 
+/* Does curl's "Failed to connect to HOST port N" name host:port `hp`? */
+static bool
+connect_text_names(const char *text, const char *hp)
+{
+	const char *colon = strrchr(hp, ':');
+	_cleanup_free_ char *want = NULL;
+
+	if (colon == NULL)
+		return true;
+	if (hp[0] == '[')
+		want = xasprintf("%.*s port %s ", (int)(colon - hp - 2), hp + 1,
+				 colon + 1);
+	else
+		want = xasprintf("%.*s port %s ", (int)(colon - hp), hp,
+				 colon + 1);
+	return strstr(text, want) != NULL;
+}
+
+/*
+ * A certificate the peer presented was refused: say why in the words
+ * Docker users know ("x509: certificate signed by unknown authority"),
+ * naming the issuer, the names it is valid for, or when it expired.
+ */
+static int
+tls_verify_error(berth_error **err, const char *who, const char *hp,
+		 const char *host, const char *text)
+{
+	const berth_http_tls_info *t = berth_http_tls_last();
+	int v = t->verify_error, r;
+
+	switch (v) {
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		r = berth_error_set(
+			err, BERTH_ETLS, 0,
+			"x509: certificate signed by unknown authority: %s "
+			"presents a certificate for '%s' issued by '%s', "
+			"which is not trusted",
+			who, t->error_subject, t->error_issuer);
+		berth_error_hint(
+			err,
+			"put the CA certificate of '%s' in "
+			"%s/%s/ca.crt; for testing only, "
+			"list '%s' in insecure-registries",
+			t->error_issuer, berth_http_certs_d(), hp, hp);
+		return r;
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		r = berth_error_set(
+			err, BERTH_ETLS, 0,
+			"x509: certificate has expired or is not yet valid: "
+			"the certificate of %s for '%s' is valid until %s",
+			who, t->error_subject,
+			t->not_after[0] ? t->not_after : "(unknown)");
+		berth_error_hint(err,
+				 "the registry's administrator must renew "
+				 "its certificate; also check this machine's "
+				 "clock");
+		return r;
+	case 0:
+		if (strstr(text, "subject name") || strstr(text, "match")) {
+			r = berth_error_set(
+				err, BERTH_ETLS, 0,
+				"x509: certificate is valid for %s, not '%s': "
+				"%s presents a certificate for other names",
+				t->leaf_names[0] ? t->leaf_names
+						 : t->leaf_subject,
+				host, who);
+			berth_error_hint(err,
+					 "address the registry by a name its "
+					 "certificate lists, or have the "
+					 "certificate reissued for '%s'",
+					 host);
+			return r;
+		}
+		break;
+	default:
+		break;
+	}
+	r = berth_error_set(err, BERTH_ETLS, 0,
+			    "the TLS certificate of %s is not trusted: %s%s%s%s",
+			    who, text, t->error_issuer[0] ? " (issuer '" : "",
+			    t->error_issuer, t->error_issuer[0] ? "')" : "");
+	berth_error_hint(err,
+			 "if '%s' uses a private CA, put its "
+			 "certificate in %s/%s/ca.crt; "
+			 "for testing only, list it in insecure-registries",
+			 hp, berth_http_certs_d(), hp);
+	return r;
+}
+
 int
 berth_http_curl_error(berth_error **err, CURLcode rc, const char *errbuf,
 		      int os_errno, bool got_response, const char *url,
@@ -104,6 +200,18 @@ berth_http_curl_error(berth_error **err, CURLcode rc, const char *errbuf,
 				 "check HTTPS_PROXY, HTTP_PROXY and NO_PROXY");
 		return r;
 	case CURLE_COULDNT_CONNECT:
+		if (strstr(text, "Failed to connect to ") &&
+		    !connect_text_names(text, hp)) {
+			/* curl names where it connected: not the peer, so a
+			 * proxy from the environment. */
+			r = berth_error_set(err, BERTH_ENET, os_errno,
+					    "cannot connect to the proxy for "
+					    "%s: %s",
+					    who, text);
+			berth_error_hint(err, "check HTTPS_PROXY, HTTP_PROXY "
+					      "and NO_PROXY");
+			return r;
+		}
 		etext = errno_text(os_errno ? os_errno : ECONNREFUSED);
 		r = berth_error_set(err, BERTH_ENET, os_errno,
 				    "cannot connect to %s: %s", who, etext);
@@ -150,9 +258,9 @@ berth_http_curl_error(berth_error **err, CURLcode rc, const char *errbuf,
 			berth_error_hint(err,
 					 "the %s may require a client "
 					 "certificate: put it in "
-					 "/etc/docker/certs.d/%s/client.cert "
+					 "%s/%s/client.cert "
 					 "and client.key",
-					 p, hp);
+					 p, berth_http_certs_d(), hp);
 			return r;
 		}
 		/* fall through */
@@ -165,9 +273,9 @@ berth_http_curl_error(berth_error **err, CURLcode rc, const char *errbuf,
 			berth_error_hint(err,
 					 "try again; if the %s requires a "
 					 "client certificate, put it in "
-					 "/etc/docker/certs.d/%s/client.cert "
+					 "%s/%s/client.cert "
 					 "and client.key",
-					 p, hp);
+					 p, berth_http_certs_d(), hp);
 		else
 			berth_error_hint(err, "try again");
 		return r;
@@ -207,6 +315,8 @@ berth_http_curl_error(berth_error **err, CURLcode rc, const char *errbuf,
 				       "%s sent an invalid response: %s", who,
 				       text);
 	case CURLE_SSL_CACERT_BADFILE:
+		if (berth_http_tls_last()->bad_ca_file[0])
+			ca_file = berth_http_tls_last()->bad_ca_file;
 		r = berth_error_set(err, BERTH_ETLS, 0,
 				    "cannot load the CA certificates%s%s%s "
 				    "for %s: %s",
@@ -218,17 +328,7 @@ berth_http_curl_error(berth_error **err, CURLcode rc, const char *errbuf,
 				 "bundle");
 		return r;
 	case CURLE_PEER_FAILED_VERIFICATION:
-		r = berth_error_set(
-			err, BERTH_ETLS, 0,
-			"the TLS certificate of %s is not trusted: %s", who,
-			text);
-		berth_error_hint(
-			err,
-			"if '%s' uses a private CA, put its "
-			"certificate in /etc/docker/certs.d/%s/ca.crt; "
-			"for testing only, list it in insecure-registries",
-			hp, hp);
-		return r;
+		return tls_verify_error(err, who, hp, host, text);
 	case CURLE_SSL_CERTPROBLEM:
 	case CURLE_SSL_CLIENTCERT:
 		r = berth_error_set(err, BERTH_ETLS, 0,
@@ -236,9 +336,9 @@ berth_http_curl_error(berth_error **err, CURLcode rc, const char *errbuf,
 				    who, text);
 		berth_error_hint(err,
 				 "put a client certificate and key as "
-				 "/etc/docker/certs.d/%s/client.cert and "
+				 "%s/%s/client.cert and "
 				 "client.key",
-				 hp);
+				 berth_http_certs_d(), hp);
 		return r;
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_SSL_ENGINE_NOTFOUND:
@@ -273,9 +373,9 @@ berth_http_curl_error(berth_error **err, CURLcode rc, const char *errbuf,
 			berth_error_hint(err,
 					 "the %s may require a client "
 					 "certificate: put it in "
-					 "/etc/docker/certs.d/%s/client.cert "
+					 "%s/%s/client.cert "
 					 "and client.key",
-					 p, hp);
+					 p, berth_http_certs_d(), hp);
 			return r;
 		}
 		r = berth_error_set(err, BERTH_ETLS, 0,
@@ -283,8 +383,8 @@ berth_http_curl_error(berth_error **err, CURLcode rc, const char *errbuf,
 				    text);
 		berth_error_hint(err,
 				 "check the TLS setup of '%s' "
-				 "(/etc/docker/certs.d/%s/)",
-				 hp, hp);
+				 "(%s/%s/)",
+				 hp, berth_http_certs_d(), hp);
 		return r;
 	case CURLE_URL_MALFORMAT:
 		return berth_error_set(err, BERTH_EPROTO, 0,

@@ -235,6 +235,18 @@ berth_http_status_error(berth_error **err, const berth_http_resp *resp,
 				 host);
 		return r;
 	}
+	if (s == 403 && strstr(says, "client certificate")) {
+		/* A registry that checks client certificates in HTTP. */
+		r = berth_error_set(err, BERTH_EDENIED, 0,
+				    "registry '%s' requires a client "
+				    "certificate%s",
+				    host, says);
+		berth_error_hint(err,
+				 "put a client certificate and its key in "
+				 "%s/%s/client.cert and client.key",
+				 berth_http_certs_d(), host);
+		return r;
+	}
 	if (s == 403) {
 		r = berth_error_set(err, BERTH_EDENIED, 0,
 				    "access denied: your account lacks %s "

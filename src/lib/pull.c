@@ -5,12 +5,26 @@
  * place before the manifest that names it, and the manifest before the
  * index.json entry, all under a content lease so a concurrent `berth rmi`
  * cannot collect blobs that are not yet referenced.
+ *
+ * Mirrors (berth/config.h) are tried in order, then the origin. The
+ * manifest moves on to the next host after a failure that says "this host
+ * cannot serve it now" (see mirror_miss); blobs are fetched from the host
+ * that served the manifest and, when one fails there, continued on the
+ * following hosts with a Range request from the byte reached. Content
+ * that does not match its digest is never a miss: the pull stops.
+ *
+ * Blobs are staged in resumable partial files (store_partial.h): an
+ * interrupted pull's bytes are kept and the next pull continues them.
  */
 #include "berth/pull.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "berth/config.h"
+#include "berth/log.h"
+#include "store_partial.h"
 
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -29,7 +43,34 @@ typedef struct pull_ctx {
 	const berth_pull_opts *opts;
 	pull_blob *blobs;
 	size_t n_blobs;
+	berth_registry **hosts; /* mirrors in order, then the origin */
+	size_t n_hosts;
+	size_t serving; /* the host that served the manifest */
 } pull_ctx;
+
+/*
+ * Failures after which the next host is tried: it is down or unreachable
+ * (ENET, ETLS), failing (ESERVER), rate-limiting (ETOOMANY), lacks the
+ * content (ENOTFOUND: a mirror may not have it yet) or refuses us (EAUTH,
+ * EDENIED: a mirror may need other credentials). Never EDIGEST, nor a
+ * local failure, nor an interrupt.
+ */
+static bool
+mirror_miss(int code)
+{
+	switch (code) {
+	case BERTH_ENET:
+	case BERTH_ETLS:
+	case BERTH_ESERVER:
+	case BERTH_ETOOMANY:
+	case BERTH_ENOTFOUND:
+	case BERTH_EAUTH:
+	case BERTH_EDENIED:
+		return true;
+	default:
+		return false;
+	}
+}
 
 void
 berth_pull_result_release(berth_pull_result *r)
@@ -99,12 +140,148 @@ pull_ctx_release(pull_ctx *ctx)
 	free(ctx->blobs);
 	ctx->blobs = NULL;
 	ctx->n_blobs = 0;
+	for (size_t i = 0; i < ctx->n_hosts; i++)
+		berth_registry_free(ctx->hosts[i]);
+	free(ctx->hosts);
+	ctx->hosts = NULL;
+	ctx->n_hosts = 0;
+}
+
+/* A registry client for a mirror URL ("https://host:port"). */
+static int
+mirror_new(berth_registry **out, const char *url, const berth_pull_opts *o,
+	   berth_error **err)
+{
+	static const berth_registry_opts none = {.plain_http = -1};
+	berth_registry_opts ro = o->registry ? *o->registry : none;
+	bool https = strncmp(url, "https://", 8) == 0;
+	_cleanup_free_ char *host = xstrdup(url + (https ? 8 : 7));
+
+	host[strcspn(host, "/")] = '\0';
+	ro.plain_http = https ? 0 : 1;
+	/* A mirror that fails is left at once for the next host. */
+	ro.max_retries = -1;
+	return berth_registry_new(out, host, &ro, err);
+}
+
+/* The hosts to try: the configured mirrors of the reference's registry,
+ * then the registry itself. */
+static int
+hosts_init(pull_ctx *ctx, const berth_ref *ref, berth_error **err)
+{
+	const berth_pull_opts *o = ctx->opts;
+	const berth_config *c = o->registry ? o->registry->config : NULL;
+	char **mirrors = berth_config_mirrors(c, ref->domain, NULL);
+	int r = 0;
+
+	for (char **m = mirrors; *m; m++) {
+		berth_registry *reg = NULL;
+		berth_error *e = NULL;
+
+		if (mirror_new(&reg, *m, o, &e) < 0) {
+			berth_log(BERTH_LOG_WARN, "mirror '%s' skipped: %s", *m,
+				  e->msg);
+			berth_error_free(e);
+			continue;
+		}
+		ctx->hosts = xreallocarray(ctx->hosts, ctx->n_hosts + 1,
+					   sizeof(*ctx->hosts));
+		ctx->hosts[ctx->n_hosts++] = reg;
+	}
+	berth_strv_free(mirrors);
+	ctx->hosts = xreallocarray(ctx->hosts, ctx->n_hosts + 1,
+				   sizeof(*ctx->hosts));
+	r = berth_registry_new(&ctx->hosts[ctx->n_hosts], berth_ref_api_host(ref),
+			       o->registry, err);
+	if (r == 0)
+		ctx->n_hosts++;
+	return r;
+}
+
+/* The manifest from the first host that has it; ctx->serving says which. */
+static int
+get_manifest_any(pull_ctx *ctx, const berth_ref *ref,
+		 berth_manifest_body *body, berth_error **err)
+{
+	int r = BERTH_EGENERIC;
+
+	for (size_t i = 0; i < ctx->n_hosts; i++) {
+		bool last = i + 1 == ctx->n_hosts;
+
+		if (i > 0)
+			berth_error_freep(err);
+		r = berth_registry_get_manifest(ctx->hosts[i], ref->path,
+						berth_ref_reference(ref), body,
+						err);
+		if (r == 0) {
+			ctx->serving = i;
+			return 0;
+		}
+		if (last || !mirror_miss(r))
+			return r;
+		berth_log(BERTH_LOG_INFO, "mirror '%s' failed: %s; trying the "
+					  "next host",
+			  berth_registry_host(ctx->hosts[i]),
+			  err && *err ? (*err)->msg : "");
+	}
+	return r;
+}
+
+/*
+ * Fetches the jobs from the serving host, continuing those that failed
+ * there on the next hosts (from the byte each reached).
+ */
+static int
+fetch_failover(pull_ctx *ctx, const char *repo, berth_blob_job *jobs, size_t n,
+	       berth_error **err)
+{
+	const berth_pull_opts *o = ctx->opts;
+	unsigned conc = o->max_concurrent ? o->max_concurrent : 3;
+	_cleanup_free_ berth_blob_job *left = xcalloc(n, sizeof(*left));
+	size_t n_left = n;
+	int r = 0;
+
+	memcpy(left, jobs, n * sizeof(*left));
+	for (size_t h = ctx->serving; h < ctx->n_hosts; h++) {
+		berth_registry *reg = ctx->hosts[h];
+		size_t k = 0;
+
+		if (h > ctx->serving)
+			berth_error_freep(err);
+		r = berth_registry_fetch_blobs(reg, repo, left, n_left, conc,
+					       blob_progress, ctx, err);
+		if (r == 0 || h + 1 == ctx->n_hosts || !mirror_miss(r))
+			break;
+		/* Keep the unfinished jobs, continuing where each stopped. */
+		for (size_t i = 0; i < n_left; i++) {
+			pull_blob *b = left[i].sink_ud;
+
+			berth_error_free(left[i].err);
+			left[i].err = NULL;
+			if (left[i].result == 0 || b->committed)
+				continue;
+			left[i].offset = berth_blob_writer_written(b->w);
+			left[k++] = left[i];
+		}
+		n_left = k;
+		berth_log(BERTH_LOG_INFO,
+			  "host '%s' failed: %s; continuing %zu blob(s) on "
+			  "'%s'",
+			  berth_registry_host(reg), err && *err ? (*err)->msg : "",
+			  n_left, berth_registry_host(ctx->hosts[h + 1]));
+	}
+	for (size_t i = 0; i < n_left; i++)
+		berth_error_free(left[i].err);
+	if (r < 0 && r == BERTH_EDIGEST)
+		berth_error_wrap(err, "registry '%s' sent bad data",
+				 berth_registry_host(ctx->hosts[ctx->serving]));
+	return r;
 }
 
 /* Downloads the config and the layers the store lacks. */
 static int
-fetch_missing(pull_ctx *ctx, berth_registry *reg, const char *repo,
-	      const berth_manifest *m, bool *downloaded, berth_error **err)
+fetch_missing(pull_ctx *ctx, const char *repo, const berth_manifest *m,
+	      bool *downloaded, berth_error **err)
 {
 	_cleanup_free_ berth_blob_job *jobs = NULL;
 	size_t n = 0, total = m->n_layers + 1;
@@ -136,10 +313,18 @@ fetch_missing(pull_ctx *ctx, berth_registry *reg, const char *repo,
 		ctx->blobs[n].desc = d;
 		ctx->blobs[n].ctx = ctx;
 		ctx->blobs[n].is_layer = is_layer;
-		r = berth_store_blob_begin(&ctx->blobs[n].w, ctx->store,
-					   &d->digest, d->size, err);
+		r = store_blob_resume(&ctx->blobs[n].w, ctx->store, &d->digest,
+				      d->size, err);
 		if (r < 0)
 			return r;
+		if (berth_blob_writer_written(ctx->blobs[n].w) > 0)
+			berth_log(BERTH_LOG_INFO,
+				  "blob '%s': %lld of %lld bytes kept from an "
+				  "earlier pull",
+				  d->digest.str,
+				  (long long)berth_blob_writer_written(
+					  ctx->blobs[n].w),
+				  (long long)d->size);
 		n++;
 	}
 	ctx->n_blobs = n;
@@ -148,22 +333,23 @@ fetch_missing(pull_ctx *ctx, berth_registry *reg, const char *repo,
 		return 0;
 
 	jobs = xcalloc(n, sizeof(*jobs));
+	size_t n_jobs = 0;
 	for (size_t i = 0; i < n; i++) {
-		jobs[i].desc = ctx->blobs[i].desc;
-		jobs[i].sink = blob_sink;
-		jobs[i].sink_ud = &ctx->blobs[i];
+		pull_blob *b = &ctx->blobs[i];
+		int64_t held = berth_blob_writer_written(b->w);
+
+		/* Complete already (a pull died before renaming it). */
+		if (held == b->desc->size && held > 0)
+			continue;
+		jobs[n_jobs].desc = b->desc;
+		jobs[n_jobs].sink = blob_sink;
+		jobs[n_jobs].sink_ud = b;
+		jobs[n_jobs].offset = held;
+		n_jobs++;
 	}
-	r = berth_registry_fetch_blobs(reg, repo, jobs, n,
-				       o->max_concurrent ? o->max_concurrent : 3,
-				       blob_progress, ctx, err);
-	for (size_t i = 0; i < n; i++)
-		berth_error_free(jobs[i].err);
-	if (r < 0) {
-		if (r == BERTH_EDIGEST)
-			berth_error_wrap(err, "registry '%s' sent bad data",
-					 berth_registry_host(reg));
+	r = fetch_failover(ctx, repo, jobs, n_jobs, err);
+	if (r < 0)
 		return r;
-	}
 	/* Empty blobs never reach the sink: commit what is left. */
 	for (size_t i = 0; i < n; i++) {
 		pull_blob *b = &ctx->blobs[i];
@@ -172,8 +358,9 @@ fetch_missing(pull_ctx *ctx, berth_registry *reg, const char *repo,
 			continue;
 		r = berth_blob_writer_commit(b->w, NULL, err);
 		if (r < 0)
-			return berth_error_wrap(err, "registry '%s' sent bad data",
-						berth_registry_host(reg));
+			return berth_error_wrap(
+				err, "registry '%s' sent bad data",
+				berth_registry_host(ctx->hosts[ctx->serving]));
 		b->committed = true;
 		if (b->is_layer)
 			emit(o, BERTH_PULL_LAYER_DONE, b->desc, NULL,
@@ -277,25 +464,28 @@ berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
 {
 	static const berth_pull_opts defaults;
 	const berth_pull_opts *o = opts ? opts : &defaults;
-	_cleanup_(berth_registry_freep) berth_registry *reg = NULL;
 	_cleanup_(berth_manifest_freep) berth_manifest *m = NULL;
+	berth_registry *reg;
 	berth_manifest_body body = {0};
 	berth_pull_result res = {0};
 	berth_digest top;
 	berth_platform host;
-	pull_ctx ctx = {store, o, NULL, 0};
+	pull_ctx ctx = {.store = store, .opts = o};
+	const berth_config *cfg = o->registry ? o->registry->config : NULL;
 	bool leased = false;
 	int r;
 
 	if (o->platform == NULL)
 		berth_platform_host(&host);
-	r = berth_registry_new(&reg, berth_ref_api_host(ref), o->registry, err);
-	if (r < 0)
-		return r;
-	r = berth_registry_get_manifest(reg, ref->path,
-					berth_ref_reference(ref), &body, err);
+	store_partial_clean(store, cfg ? cfg->partial_max_age
+				       : BERTH_CONFIG_PARTIAL_MAX_AGE_DEFAULT);
+	r = hosts_init(&ctx, ref, err);
 	if (r < 0)
 		goto out;
+	r = get_manifest_any(&ctx, ref, &body, err);
+	if (r < 0)
+		goto out;
+	reg = ctx.hosts[ctx.serving];
 	top = body.digest;
 	r = berth_manifest_parse(&m, body.content_type, body.data, body.len,
 				 err);
@@ -329,7 +519,7 @@ berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
 	}
 	emit(o, BERTH_PULL_RESOLVED, &res.image, top.str, 0, 0);
 
-	r = fetch_missing(&ctx, reg, ref->path, m, &res.downloaded, err);
+	r = fetch_missing(&ctx, ref->path, m, &res.downloaded, err);
 	if (r < 0)
 		goto out;
 	if (!res.image.has_platform)

@@ -37,6 +37,51 @@ host_valid(const char *host)
 	return true;
 }
 
+/*
+ * What the configuration says about `host`, into r: insecure-registries,
+ * berth's per-registry settings, certs.d, timeouts, retries. Explicit
+ * options win over all of it.
+ */
+static int
+apply_config(berth_registry *r, const char *host, const berth_registry_opts *o,
+	     long *timeout_ms, berth_error **err)
+{
+	const berth_config *c = o->config;
+	const berth_config_host *h;
+	const char *why = NULL;
+	int rc;
+
+	if (c == NULL)
+		return 0;
+	r->insecure = berth_config_insecure(c, host, &why);
+	if (r->insecure)
+		berth_log(BERTH_LOG_DEBUG,
+			  "registry '%s' is insecure (listed as '%s')", host,
+			  why);
+	rc = berth_certs_lookup(&r->certs, c->certs_d, host, err);
+	if (rc < 0)
+		return berth_error_wrap(err, "registry '%s'", host);
+	h = berth_config_host_find(c, host);
+	if (r->ca_file == NULL && h && h->ca_file)
+		r->ca_file = xstrdup(h->ca_file);
+	if (r->client_cert == NULL) {
+		const char *cert = h && h->client_cert ? h->client_cert
+						       : r->certs.client_cert;
+		const char *key = h && h->client_cert ? h->client_key
+						      : r->certs.client_key;
+
+		r->client_cert = cert ? xstrdup(cert) : NULL;
+		r->client_key = key ? xstrdup(key) : NULL;
+	}
+	if (*timeout_ms == 0)
+		*timeout_ms = c->connect_timeout_ms;
+	if (o->max_retries == 0)
+		r->max_retries = c->retries;
+	if (o->retry_after_max == 0)
+		r->retry_after_max = c->retry_after_max;
+	return 0;
+}
+
 int
 berth_registry_new(berth_registry **out, const char *host,
 		   const berth_registry_opts *opts, berth_error **err)
@@ -44,16 +89,30 @@ berth_registry_new(berth_registry **out, const char *host,
 	static const berth_registry_opts defaults = {.plain_http = -1};
 	const berth_registry_opts *o = opts ? opts : &defaults;
 	berth_registry *r;
+	long timeout_ms = o->connect_timeout_ms;
 	bool plain;
 
 	if (!host_valid(host))
 		return berth_error_set(err, BERTH_EREF, 0,
 				       "invalid registry host '%.100s'",
 				       host ? host : "");
-	plain = o->plain_http > 0 ||
-		(o->plain_http < 0 && reg_host_auto_plain(host));
 	r = xcalloc(1, sizeof(*r));
 	r->host = xstrdup(host);
+	r->ca_file = o->ca_file ? xstrdup(o->ca_file) : NULL;
+	r->client_cert = o->client_cert ? xstrdup(o->client_cert) : NULL;
+	r->client_key = o->client_key ? xstrdup(o->client_key) : NULL;
+	r->max_retries = o->max_retries == 0 ? BERTH_CONFIG_RETRIES_DEFAULT
+		       : o->max_retries < 0  ? 0
+					     : o->max_retries;
+	r->retry_after_max = o->retry_after_max > 0
+				     ? o->retry_after_max
+				     : BERTH_CONFIG_RETRY_AFTER_MAX_DEFAULT;
+	if (apply_config(r, host, o, &timeout_ms, err) < 0) {
+		berth_registry_free(r);
+		return berth_error_code(err);
+	}
+	plain = o->plain_http > 0 ||
+		(o->plain_http < 0 && reg_host_auto_plain(host));
 	/* Messages name Docker Hub as its users do. */
 	r->name =
 		xstrdup(strcasecmp(host, "registry-1.docker.io") == 0 ||
@@ -62,27 +121,34 @@ berth_registry_new(berth_registry **out, const char *host,
 				: host);
 	r->https = !plain;
 	r->auto_scheme = plain && o->plain_http < 0;
+	/* As Docker: an insecure registry is tried in HTTPS without
+	 * verification, then in plain HTTP. */
+	r->plain_fallback = !plain && o->plain_http < 0 && r->insecure;
 	r->base = xasprintf("%s://%s", plain ? "http" : "https", host);
 	r->user_agent =
 		xstrdup(o->user_agent ? o->user_agent : BERTH_USER_AGENT);
-	r->ca_file = o->ca_file ? xstrdup(o->ca_file) : NULL;
-	r->client_cert = o->client_cert ? xstrdup(o->client_cert) : NULL;
-	r->client_key = o->client_key ? xstrdup(o->client_key) : NULL;
 	r->share = berth_http_share_new();
 	r->hopts = (berth_http_opts){
 		.user_agent = r->user_agent,
-		.tls_verify_off = o->tls_verify_off,
+		.tls_verify_off = o->tls_verify_off || r->insecure,
 		.ca_file = r->ca_file,
+		.ca_files = (const char *const *)r->certs.ca_files,
+		.certs_d = o->config ? o->config->certs_d : NULL,
 		.client_cert = r->client_cert,
 		.client_key = r->client_key,
-		.connect_timeout_ms = o->connect_timeout_ms,
+		.connect_timeout_ms = timeout_ms,
 		.share = r->share,
 	};
-	r->auth = berth_auth_new(host, r->name, r->https, o->credentials,
-				 o->credentials_ud);
+	r->auth = berth_auth_new(host, r->name, r->https,
+				 o->credentials ? o->credentials
+				 : o->config    ? berth_config_credentials_fn
+						: NULL,
+				 o->credentials ? o->credentials_ud
+						: (void *)o->config);
 	pthread_mutex_init(&r->pool_mu, NULL);
 	berth_registry_set_interrupt(r, o->interrupt);
-	berth_log(BERTH_LOG_DEBUG, "registry '%s' at %s", host, r->base);
+	berth_log(BERTH_LOG_DEBUG, "registry '%s' at %s%s", host, r->base,
+		  r->hopts.tls_verify_off ? " (TLS unverified)" : "");
 	*out = r;
 	return 0;
 }
@@ -94,7 +160,9 @@ berth_registry_free(berth_registry *r)
 		return;
 	for (size_t i = 0; i < r->n_pool; i++)
 		berth_http_free(r->pool[i]);
-	pthread_mutex_destroy(&r->pool_mu);
+	if (r->auth)
+		pthread_mutex_destroy(&r->pool_mu);
+	berth_certs_release(&r->certs);
 	berth_auth_free(r->auth);
 	berth_http_share_free(r->share);
 	free(r->host);
@@ -111,6 +179,12 @@ const char *
 berth_registry_host(const berth_registry *r)
 {
 	return r->host;
+}
+
+const char *
+berth_registry_name(const berth_registry *r)
+{
+	return r->name;
 }
 
 void
@@ -144,105 +218,6 @@ reg_handle_put(berth_registry *r, berth_http *h)
 	}
 	pthread_mutex_unlock(&r->pool_mu);
 	berth_http_free(h);
-}
-
-/* Did a plain HTTP request reach a TLS server? */
-static bool
-answered_like_tls(int rc, const berth_http_resp *resp)
-{
-	if (rc < 0)
-		return resp->status == 0 &&
-		       (resp->curl_code == CURLE_GOT_NOTHING ||
-			resp->curl_code == CURLE_UNSUPPORTED_PROTOCOL ||
-			resp->curl_code == CURLE_WEIRD_SERVER_REPLY ||
-			resp->curl_code == CURLE_RECV_ERROR);
-	return resp->status == 400 && resp->body.ptr &&
-	       strstr(resp->body.ptr, "HTTP request to an HTTPS server");
-}
-
-/*
- * A loopback registry in auto mode is tried in plain HTTP first, as Docker
- * treats loopback registries as insecure; one that answers like a TLS
- * server is switched to HTTPS, once, before anything else worked. Returns
- * the rewritten URL for the request to send again, or NULL.
- */
-static char *
-switch_to_https(berth_registry *r, const char *url, int rc,
-		const berth_http_resp *resp)
-{
-	char *out = NULL;
-	bool tls = answered_like_tls(rc, resp), switched = false;
-
-	pthread_mutex_lock(&r->pool_mu);
-	if (r->auto_scheme && tls && strncmp(url, "http://", 7) == 0) {
-		if (!r->https && !r->scheme_settled) {
-			free(r->base);
-			r->base = xasprintf("https://%s", r->host);
-			r->https = true;
-			r->scheme_settled = true;
-			switched = true;
-		}
-		/* Also for requests sent before another thread switched. */
-		if (r->https)
-			out = xasprintf("https://%s", url + 7);
-	} else if (!tls) {
-		r->scheme_settled = true;
-	}
-	pthread_mutex_unlock(&r->pool_mu);
-	if (switched) {
-		berth_auth_set_https(r->auth, true);
-		berth_log(BERTH_LOG_DEBUG,
-			  "registry '%s' speaks TLS: using "
-			  "https",
-			  r->name);
-	}
-	return out;
-}
-
-int
-reg_send(berth_registry *r, berth_http *h, berth_http_req *req,
-	 const char *scope, berth_http_resp *resp, berth_error **err)
-{
-	const char *caller_url = req->url;
-	_cleanup_free_ char *https_url = NULL;
-	int rc;
-
-	if (req->peer == NULL)
-		req->peer = "registry";
-	if (req->interrupt == NULL)
-		req->interrupt = r->interrupt;
-	for (int challenges = 0;; challenges++) {
-		_cleanup_free_ char *auth = NULL;
-
-		rc = berth_auth_header(r->auth, h, scope, &auth, err);
-		if (rc < 0)
-			return rc;
-		req->authorization = auth;
-		rc = berth_http_do(h, req, resp, err);
-		req->authorization = NULL;
-		if (https_url == NULL &&
-		    (https_url = switch_to_https(r, req->url, rc, resp))) {
-			if (err)
-				berth_error_freep(err);
-			req->url = https_url;
-			challenges--;
-			continue;
-		}
-		if (rc < 0 || resp->status != 401 || challenges == 2)
-			break;
-		/* A body read from a pipe cannot be sent twice. */
-		if (req->upload_fd >= 0 && req->upload_offset < 0)
-			break;
-		rc = berth_auth_challenged(r->auth, h, resp, scope, auth, err);
-		if (rc != 0) {
-			/* 1: nothing more to try; the caller reports the 401.
-			 */
-			rc = rc > 0 ? 0 : rc;
-			break;
-		}
-	}
-	req->url = caller_url;
-	return rc;
 }
 
 int

@@ -51,6 +51,7 @@ struct job_ctx {
 	berth_blob_job *job;
 	berth_http *h;
 	int64_t reported;
+	int64_t skip; /* bytes the sink already holds, sent again (200) */
 	bool checked_length;
 	bool sink_failed;
 };
@@ -112,15 +113,31 @@ job_sink(void *ud, const void *p, size_t len, berth_error **err)
 
 	if (!c->checked_length) {
 		int64_t cl = berth_http_content_length(c->h);
+		int64_t want = size;
 
 		c->checked_length = true;
+		/* A Range request answered 206 sends the rest; a server that
+		 * ignores Range (200) sends all, and the held part is skipped. */
+		if (job->offset > 0 && berth_http_status(c->h) == 206)
+			want = size - job->offset;
+		else
+			c->skip = job->offset;
 		c->sink_failed =
 			true; /* our own verdicts below are final too */
-		if (cl > size)
+		if (cl > want)
 			return too_large(c->f, job, err);
-		if (cl >= 0 && cl < size)
-			return too_small(c->f, job, cl, err);
+		if (cl >= 0 && cl < want)
+			return too_small(c->f, job, cl + (size - want), err);
 		c->sink_failed = false;
+	}
+	if (c->skip > 0) {
+		size_t drop = (int64_t)len < c->skip ? len : (size_t)c->skip;
+
+		c->skip -= (int64_t)drop;
+		p = (const char *)p + drop;
+		len -= drop;
+		if (len == 0)
+			return 0;
 	}
 	if ((int64_t)len > size - job->received) {
 		c->sink_failed = true;
@@ -147,13 +164,22 @@ fetch_one(struct fetch *f, berth_http *h, berth_blob_job *job)
 {
 	struct job_ctx c = {.f = f, .job = job, .h = h};
 	berth_http_req req = BERTH_HTTP_REQ_INIT;
-	_cleanup_free_ char *url = NULL, *subject = NULL;
+	_cleanup_free_ char *url = NULL, *subject = NULL, *range = NULL;
 	berth_http_resp resp;
 	int rc;
 
 	url = reg_url(f->r, "%s/blobs/%s", f->repo, job->desc->digest.str);
 	req.url = url;
 	req.follow = true;
+	if (job->offset > 0) {
+		range = xasprintf("bytes=%lld-", (long long)job->offset);
+		req.range = range;
+		berth_log(BERTH_LOG_INFO,
+			  "blob '%s': continuing from '%s' at byte %lld of "
+			  "%lld",
+			  job->desc->digest.str, f->r->host,
+			  (long long)job->offset, (long long)job->desc->size);
+	}
 	req.sink = job_sink;
 	req.sink_ud = &c;
 	req.cancel = &f->cancel;
@@ -162,9 +188,11 @@ fetch_one(struct fetch *f, berth_http *h, berth_blob_job *job)
 	if (rc < 0) {
 		/* A sink's verdict stands; a broken 200 is a cut-off download.
 		 */
-		if (!c.sink_failed && rc == BERTH_ENET && resp.status == 200)
+		if (!c.sink_failed && rc == BERTH_ENET &&
+		    (resp.status == 200 || resp.status == 206))
 			rc = cut_off(f, job, &job->err);
-	} else if (resp.status != 200) {
+	} else if (resp.status != 200 &&
+		   !(resp.status == 206 && job->offset > 0)) {
 		subject = xasprintf("blob '%s'", job->desc->digest.str);
 		rc = reg_fail(f->r, &resp, f->repo, subject, "pull", &job->err);
 	} else if (job->received != job->desc->size) {
@@ -191,6 +219,9 @@ run_job(struct fetch *f, berth_http *h, size_t i)
 	emit(f, job, BERTH_BLOB_STARTED);
 	rc = fetch_one(f, h, job);
 	if (rc == 0) {
+		berth_log(BERTH_LOG_INFO, "blob '%s' from '%s' (%lld bytes)",
+			  job->desc->digest.str, f->r->host,
+			  (long long)(job->desc->size - job->offset));
 		job->result = 0;
 		emit(f, job, BERTH_BLOB_DONE);
 		return;
@@ -274,7 +305,7 @@ berth_registry_fetch_blobs(berth_registry *r, const char *repo,
 	if ((rc = reg_check_repo(r, repo, err)) < 0)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
-		jobs[i].received = 0;
+		jobs[i].received = jobs[i].offset;
 		jobs[i].result = 0;
 		berth_error_free(jobs[i].err);
 		jobs[i].err = NULL;

@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include "auth.h"
+#include "berth/config.h"
 #include "berth/registry.h"
 #include "http.h"
 
@@ -19,7 +20,12 @@ struct berth_registry {
 	bool https;
 	bool auto_scheme;    /* loopback in auto mode: may switch to https */
 	bool scheme_settled; /* the scheme has been seen to work */
+	bool plain_fallback; /* insecure: https unverified, then plain http */
+	bool insecure;	     /* listed in insecure-registries */
 	char *user_agent, *ca_file, *client_cert, *client_key;
+	berth_certs certs;   /* certs.d/<host>/ */
+	int max_retries;
+	long retry_after_max; /* seconds */
 	berth_http_opts hopts; /* points at the strings above */
 	berth_http_share *share;
 	berth_auth *auth;
@@ -65,6 +71,12 @@ char *reg_media_type(const char *content_type);
 
 /* The URL of `Link: <…>; rel="next"` resolved against `base`, or NULL. */
 char *reg_link_next(const char *link, const char *base);
+
+/* Logs (info) the pull quota RateLimit-* headers announce, if any. */
+void reg_log_quota(berth_registry *r, const berth_http_resp *resp);
+
+/* Parses RateLimit-Limit/-Remaining ("100;w=21600") into *rl. */
+void reg_parse_quota(const berth_http_resp *resp, berth_ratelimit *rl);
 
 /* True when `host` is reached over plain HTTP in auto mode (loopback). */
 bool reg_host_auto_plain(const char *host);

@@ -142,6 +142,8 @@ berth_registry_get_manifest(berth_registry *r, const char *repo,
 	berth_http_resp_init(&resp);
 	rc = reg_send(r, h, &req, scope, &resp, err);
 	reg_handle_put(r, h);
+	if (rc == 0)
+		reg_log_quota(r, &resp);
 	if (rc == BERTH_ETOOBIG) {
 		rc = berth_error_set(err, BERTH_ETOOBIG, 0,
 				     "manifest '%s' in '%s/%s' is larger than "
@@ -167,6 +169,8 @@ berth_registry_get_manifest(berth_registry *r, const char *repo,
 		berth_manifest_body_release(&b);
 		return rc;
 	}
+	berth_log(BERTH_LOG_INFO, "manifest '%s' of '%s' from '%s'", reference,
+		  repo, r->host);
 	*out = b;
 	return 0;
 }

@@ -11,6 +11,7 @@
  * and gc can tell abandoned files from files being written.
  */
 #include "store.h"
+#include "store_partial.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -19,7 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/cleanup.h"
@@ -41,6 +44,7 @@ struct berth_blob_writer {
 	int64_t written;
 	bool failed; /* a write failed half-way: the file is unusable */
 	bool committed;
+	bool keep; /* a resumable partial file: leave it for the next pull */
 };
 
 char *
@@ -368,11 +372,12 @@ berth_blob_writer_written(const berth_blob_writer *w)
 	return w->written;
 }
 
-/* Removes the staging file and closes it: nothing of the blob remains. */
+/* Removes the staging file and closes it: nothing of the blob remains
+ * (unless it is a partial file worth keeping). */
 static void
 discard(berth_blob_writer *w)
 {
-	if (w->path && !w->committed)
+	if (w->path && !w->committed && !(w->keep && !w->failed))
 		unlink(w->path);
 	free(w->path);
 	w->path = NULL;
@@ -418,6 +423,7 @@ berth_blob_writer_commit(berth_blob_writer *w, berth_digest *out,
 		return r;
 	}
 	if (w->expect_size >= 0 && w->written != w->expect_size) {
+		/* A partial file keeps what arrived, for the next pull. */
 		discard(w);
 		return berth_error_set(
 			err, BERTH_EDIGEST, 0,
@@ -427,6 +433,7 @@ berth_blob_writer_commit(berth_blob_writer *w, berth_digest *out,
 	}
 	berth_hasher_final(w->h, &got);
 	if (w->has_expect && strcmp(got.str, w->expect.str) != 0) {
+		w->keep = false;
 		discard(w);
 		return berth_error_set(err, BERTH_EDIGEST, 0,
 				       "digest mismatch for blob '%s': content "
@@ -453,4 +460,113 @@ berth_blob_writer_free(berth_blob_writer *w)
 	discard(w);
 	berth_hasher_free(w->h);
 	free(w);
+}
+
+/* Hashes the bytes already in a partial file; false on a read error. */
+static bool
+rehash(int fd, berth_hasher *h, int64_t n)
+{
+	char buf[1 << 16];
+	int64_t off = 0;
+
+	while (off < n) {
+		size_t want = n - off < (int64_t)sizeof(buf) ? (size_t)(n - off)
+							     : sizeof(buf);
+		ssize_t k = pread(fd, buf, want, (off_t)off);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return false;
+		berth_hasher_update(h, buf, (size_t)k);
+		off += k;
+	}
+	return true;
+}
+
+int
+store_blob_resume(berth_blob_writer **out, berth_store *s,
+		  const berth_digest *d, int64_t size, berth_error **err)
+{
+	_cleanup_free_ char *dir = store_path(s, STORE_INGEST_DIR);
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
+	berth_blob_writer *w;
+	struct stat st, now;
+
+	path = xasprintf("%s/" STORE_PARTIAL_PREFIX "%s-%s", dir,
+			 berth_digest_alg_name(d->alg), berth_digest_hex(d));
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0 && errno == ENOENT) {
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return store_io_error(err, s, errno,
+					      "create directory", dir);
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+			  0644);
+	}
+	/* Another pull writes this blob now, or the file was cleaned
+	 * between our open and our lock: stage a copy of our own. */
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, &st) < 0 ||
+	    stat(path, &now) < 0 || now.st_ino != st.st_ino)
+		return berth_store_blob_begin(out, s, d, size, err);
+	w = xcalloc(1, sizeof(*w));
+	w->s = s;
+	w->alg = d->alg;
+	w->has_expect = true;
+	w->expect = *d;
+	w->expect_size = size;
+	w->keep = true;
+	w->h = berth_hasher_new(w->alg);
+	w->written = (int64_t)st.st_size;
+	if (w->written > size || !rehash(fd, w->h, w->written)) {
+		/* Longer than the blob, or unreadable: start over. */
+		berth_hasher_reset(w->h);
+		w->written = 0;
+		if (ftruncate(fd, 0) < 0) {
+			berth_hasher_free(w->h);
+			free(w);
+			return store_io_error(err, s, errno, "truncate", path);
+		}
+	}
+	if (lseek(fd, 0, SEEK_END) < 0) {
+		berth_hasher_free(w->h);
+		free(w);
+		return store_io_error(err, s, errno, "seek", path);
+	}
+	w->fd = steal_fd(&fd);
+	w->path = steal_ptr(&path);
+	*out = w;
+	return 0;
+}
+
+size_t
+store_partial_clean(berth_store *s, long max_age)
+{
+	_cleanup_free_ char *ingest = store_path(s, STORE_INGEST_DIR);
+	time_t now = time(NULL);
+	size_t n = 0;
+	struct dirent *e;
+	DIR *d = opendir(ingest);
+
+	while (d && (e = readdir(d)) != NULL) {
+		_cleanup_close_ int fd = -1;
+		struct stat st;
+
+		if (strncmp(e->d_name, STORE_PARTIAL_PREFIX,
+			    strlen(STORE_PARTIAL_PREFIX)) != 0)
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) <
+			    0 ||
+		    !S_ISREG(st.st_mode) || now - st.st_mtime < max_age)
+			continue;
+		fd = openat(dirfd(d), e->d_name,
+			    O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+			continue; /* a pull is continuing it */
+		if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+			n++;
+	}
+	if (d)
+		closedir(d);
+	return n;
 }

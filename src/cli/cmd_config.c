@@ -1,0 +1,131 @@
+/*
+ * berth config: the effective registry configuration, each value with the
+ * file (or flag, or environment variable) it came from; --check HOST
+ * probes a registry step by step.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli/cli.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+
+static const char config_help[] =
+	"Usage: berth config [--json] [--check HOST]\n\n"
+	"Show the effective registry configuration: each value and where it\n"
+	"came from (daemon.json, berth's config file, a flag, the environment\n"
+	"or the default). Credentials are never shown.\n\n"
+	"Options:\n"
+	"  --check HOST   probe a registry: DNS, TCP, TLS (issuer, trust),\n"
+	"                 the /v2/ challenge, stored credentials, mirrors\n"
+	"  --json         print JSON\n"
+	"  -h, --help     this help\n";
+
+static void
+on_step(void *ud, const char *step, berth_check_verdict v, const char *detail)
+{
+	static const char *const words[] = {"ok", "warn", "FAIL", "skip"};
+	json_t *steps = ud;
+
+	if (steps) {
+		json_array_append_new(
+			steps, json_pack("{s:s, s:s, s:s}", "step", step,
+					 "verdict", words[v], "detail",
+					 detail));
+		return;
+	}
+	printf("%-5s %-12s %s\n", words[v], step, detail);
+	fflush(stdout);
+}
+
+static int
+check(cli_ctx *ctx, const char *arg, bool json, berth_error **err)
+{
+	_cleanup_free_ char *api = NULL, *name = NULL;
+	json_auto_t *steps = json ? json_array() : NULL;
+	int r;
+
+	r = cli_registry_host(arg, &api, &name, err);
+	if (r < 0)
+		return r;
+	if (!json)
+		printf("checking registry '%s'\n", name);
+	r = berth_config_check(&ctx->config, &ctx->registry, api, on_step,
+			       steps);
+	if (json) {
+		json_auto_t *o = json_pack("{s:s, s:O, s:b}", "registry", name,
+					   "steps", steps, "ok", r == 0);
+		_cleanup_free_ char *s = json_dumps(o, JSON_INDENT(2));
+
+		printf("%s\n", s);
+	} else {
+		printf("verdict: %s\n", r == 0 ? "ok" : "problems found");
+	}
+	if (r < 0)
+		return berth_error_set(err, r, 0,
+				       "registry '%s' failed the check", name);
+	return 0;
+}
+
+int
+cmd_config(cli_ctx *ctx, int argc, char **argv, berth_error **err)
+{
+	static const struct option opts[] = {
+		{"check", required_argument, NULL, 'c'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *host = NULL;
+	bool json = false;
+	int c, r;
+
+	if (cli_help(argc, argv, config_help))
+		return 0;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			host = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		default:
+			return cli_usage_error(err, "config", "invalid option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error(err, "config",
+				       "unexpected argument '%s'", argv[optind]);
+	if ((r = cli_config(ctx, err)) < 0)
+		return r;
+	if (host)
+		return check(ctx, host, json, err);
+	if (json) {
+		json_auto_t *a = json_array();
+		_cleanup_free_ char *s = NULL;
+
+		for (size_t i = 0; i < ctx->config.n_settings; i++) {
+			const berth_config_setting *st =
+				&ctx->config.settings[i];
+
+			json_array_append_new(
+				a, json_pack("{s:s, s:s, s:s}", "key", st->key,
+					     "value", st->value, "origin",
+					     st->origin));
+		}
+		s = json_dumps(a, JSON_INDENT(2));
+		printf("%s\n", s);
+		return 0;
+	}
+	for (size_t i = 0; i < ctx->config.n_settings; i++) {
+		const berth_config_setting *st = &ctx->config.settings[i];
+
+		printf("%-34s %-40s (%s)\n", st->key, st->value, st->origin);
+	}
+	return 0;
+}

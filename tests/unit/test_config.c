@@ -1,0 +1,228 @@
+/* Unit tests of the configuration module: host and CIDR matching, mirror
+ * URLs, loading files with precedence and origins, config.json
+ * credentials, certs.d. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "berth/config.h"
+#include "config_int.h"
+#include "test.h"
+
+static char tmp[] = "/tmp/berth-test-config.XXXXXX";
+
+static void
+write_file(const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmp, name);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+test_hosts(void)
+{
+	char *name = NULL;
+	unsigned port = 0;
+
+	CHECK(config_split_host("reg.local:5000", &name, &port) &&
+		      strcmp(name, "reg.local") == 0 && port == 5000,
+	      "host:port");
+	free(name);
+	CHECK(config_split_host("[::1]:443", &name, &port) &&
+		      strcmp(name, "::1") == 0 && port == 443,
+	      "[v6]:port");
+	free(name);
+	CHECK(!config_split_host("a:b:c", &name, &port), "bare v6 refused");
+	CHECK(!config_split_host("host:99999", &name, &port), "bad port");
+	CHECK(config_cidr_contains("10.0.0.0/8", "10.1.2.3"), "in /8");
+	CHECK(!config_cidr_contains("10.0.0.0/8", "11.0.0.1"), "out of /8");
+	CHECK(config_cidr_contains("10.203.0.0/30", "10.203.0.2"), "in /30");
+	CHECK(!config_cidr_contains("10.203.0.0/30", "10.203.0.4"), "out /30");
+	CHECK(config_cidr_contains("fd00::/8", "fd12::1"), "v6 CIDR");
+	CHECK(!config_cidr_contains("127.0.0.0/8", "::1"), "family mismatch");
+	CHECK(config_entry_valid("192.168.1.0/24"), "CIDR entry");
+	CHECK(!config_entry_valid("192.168.1.0/33"), "bad prefix");
+	CHECK(config_mirror_url_valid("https://mirror.example.com"), "url");
+	CHECK(config_mirror_url_valid("http://127.0.0.1:5000/"), "url /");
+	CHECK(!config_mirror_url_valid("https://m.example/path"), "path");
+	CHECK(!config_mirror_url_valid("ftp://m.example"), "scheme");
+}
+
+static const char *
+setting(const berth_config *c, const char *key, const char **origin)
+{
+	for (size_t i = 0; i < c->n_settings; i++)
+		if (strcmp(c->settings[i].key, key) == 0) {
+			if (origin)
+				*origin = c->settings[i].origin;
+			return c->settings[i].value;
+		}
+	return NULL;
+}
+
+static void
+test_load(void)
+{
+	char daemon[512], berth[512], dc[512], certs[512];
+	berth_config_paths p = {0};
+	berth_config c = {0};
+	berth_error *err = NULL;
+	const char *origin = NULL;
+	char **m;
+	size_t n;
+
+	snprintf(daemon, sizeof(daemon), "%s/daemon.json", tmp);
+	snprintf(berth, sizeof(berth), "%s/berth.json", tmp);
+	snprintf(dc, sizeof(dc), "%s/docker", tmp);
+	snprintf(certs, sizeof(certs), "%s/certs.d", tmp);
+	write_file("daemon.json",
+		   "{\"registry-mirrors\": [\"https://m1.example/\"],"
+		   " \"insecure-registries\": [\"10.0.0.0/8\", \"reg:5000\"],"
+		   " \"max-concurrent-downloads\": 5, \"debug\": true}");
+	write_file("berth.json",
+		   "{\"max-concurrent-downloads\": 7, \"retries\": 1,"
+		   " \"mirrors\": {\"ghcr.io\": [\"http://127.0.0.1:9\"]},"
+		   " \"registries\": {\"x.example\": {\"insecure\": true}}}");
+	p.daemon_json = daemon;
+	p.config = berth;
+	p.docker_config = dc;
+	p.certs_d = certs;
+	CHECK(berth_config_load_paths(&c, &p, &err) == 0, "load: %s",
+	      err ? err->msg : "");
+	CHECK(c.max_concurrent_downloads == 7, "berth's file wins");
+	CHECK_STR(setting(&c, "max-concurrent-downloads", &origin), "7");
+	CHECK_STR(origin, berth);
+	CHECK(c.retries == 1, "retries");
+	CHECK(berth_config_insecure(&c, "reg:5000", NULL), "host:port");
+	CHECK(!berth_config_insecure(&c, "reg:5001", NULL), "other port");
+	CHECK(berth_config_insecure(&c, "10.9.8.7:443", NULL), "CIDR");
+	CHECK(berth_config_insecure(&c, "x.example", NULL), "registries");
+	CHECK(!berth_config_insecure(&c, "127.0.0.1:5000", NULL), "loopback");
+	m = berth_config_mirrors(&c, "registry-1.docker.io", &n);
+	CHECK(n == 1 && strcmp(m[0], "https://m1.example") == 0,
+	      "hub mirror, slash trimmed");
+	berth_strv_free(m);
+	m = berth_config_mirrors(&c, "ghcr.io", &n);
+	CHECK(n == 1, "ghcr mirror");
+	berth_strv_free(m);
+	berth_config_release(&c);
+
+	write_file("berth.json", "{\"registry-mirrors\": [\"https://a/b\"]}");
+	CHECK(berth_config_load_paths(&c, &p, &err) == BERTH_EUSAGE &&
+		      strstr(err->msg, "berth.json"),
+	      "bad mirror refused naming the file");
+	berth_error_free(err);
+	err = NULL;
+	write_file("berth.json", "{\"retries\": \"x\"}");
+	CHECK(berth_config_load_paths(&c, &p, &err) == BERTH_EUSAGE &&
+		      strstr(err->msg, "'retries'"),
+	      "bad type refused naming the key");
+	berth_error_free(err);
+	err = NULL;
+	unlink(berth);
+}
+
+static void
+test_credentials(void)
+{
+	char dc[512], path[600];
+	berth_config c = {0};
+	berth_credentials in = {0}, out = {0};
+	berth_error *err = NULL;
+	char *where = NULL, *from = NULL;
+	bool plain = false, found = false;
+	struct stat st;
+
+	snprintf(dc, sizeof(dc), "%s/docker", tmp);
+	snprintf(path, sizeof(path), "%s/config.json", dc);
+	c.docker_config = dc;
+	in.username = "alice";
+	in.password = "pa:ss";
+	CHECK(berth_config_store_credentials(&c, "docker.io", &in, &plain,
+					     &where, &err) == 0,
+	      "store: %s", err ? err->msg : "");
+	CHECK(plain && where && strcmp(where, path) == 0, "plaintext file");
+	free(where);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "0600");
+	CHECK(berth_config_get_credentials(&c, "registry-1.docker.io", &out,
+					   &from, &err) == 0 &&
+		      out.username && strcmp(out.username, "alice") == 0 &&
+		      strcmp(out.password, "pa:ss") == 0,
+	      "hub credentials back under any Hub name");
+	free(from);
+	berth_credentials_release(&out);
+	{
+		FILE *f = fopen(path, "r");
+		char buf[1024] = "";
+
+		fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		CHECK(strstr(buf, "\"https://index.docker.io/v1/\"") &&
+			      strstr(buf, "YWxpY2U6cGE6c3M="),
+		      "docker's key and base64(user:pass): %s", buf);
+	}
+	CHECK(berth_config_erase_credentials(&c, "docker.io", &found, &err) ==
+			      0 &&
+		      found,
+	      "erase");
+	CHECK(berth_config_get_credentials(&c, "docker.io", &out, NULL,
+					   &err) == 0 &&
+		      out.username == NULL,
+	      "gone");
+	c.docker_config = NULL;
+}
+
+static void
+test_certs(void)
+{
+	char certs[512], dir[600];
+	berth_certs bc;
+	berth_error *err = NULL;
+
+	snprintf(certs, sizeof(certs), "%s/certs.d", tmp);
+	snprintf(dir, sizeof(dir), "%s/reg:5000", certs);
+	mkdir(certs, 0755);
+	mkdir(dir, 0755);
+	write_file("certs.d/reg:5000/b.crt", "x");
+	write_file("certs.d/reg:5000/a.crt", "x");
+	write_file("certs.d/reg:5000/client.cert", "x");
+	CHECK(berth_certs_lookup(&bc, certs, "reg:5000", &err) == BERTH_ETLS &&
+		      strstr(err->msg, "client.key"),
+	      "cert without key refused");
+	berth_error_free(err);
+	err = NULL;
+	write_file("certs.d/reg:5000/client.key", "x");
+	CHECK(berth_certs_lookup(&bc, certs, "reg:5000", &err) == 0 &&
+		      bc.n_ca_files == 2 && strstr(bc.ca_files[0], "a.crt") &&
+		      bc.client_key && strstr(bc.client_key, "client.key"),
+	      "CAs sorted, client pair found");
+	berth_certs_release(&bc);
+	CHECK(berth_certs_lookup(&bc, certs, "none:1", &err) == 0 &&
+		      bc.n_ca_files == 0,
+	      "missing directory: nothing");
+	berth_certs_release(&bc);
+}
+
+int
+main(void)
+{
+	char cmd[600];
+
+	if (mkdtemp(tmp) == NULL)
+		return 1;
+	test_hosts();
+	test_load();
+	test_credentials();
+	test_certs();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	if (system(cmd) != 0)
+		return 1;
+	return test_done("test_config");
+}
