@@ -6,7 +6,11 @@
 #   manifest GET by tag, blob HEAD, 5 MiB blob GET; 64 connections each
 #
 # Prints requests/s, p99 latency and the server's peak RSS (VmHWM) for both,
-# and berth's ratio over distribution. Not a test: nothing fails on numbers.
+# and berth's ratio over distribution. Then manifest GET by tag against a
+# third berth with token authentication (a policy, a token from its /token,
+# sent with every request) beside the unauthenticated figure: token
+# verification is cached per token, so the two should be close. Not a
+# test: nothing fails on numbers.
 #
 #   bench/server.sh [SECONDS]        (make bench-server runs it)
 #   BERTH=/path/to/berth CONNS=64 bench/server.sh
@@ -131,3 +135,38 @@ row "5 MiB blob GET" \
 	"$(wrk_run "http://127.0.0.1:$DP/v2/bench/app/blobs/$LAYER")"
 echo "($CONNS connections, ${DUR}s per test, $(nproc) CPUs shared by client and servers;" \
 	"RSS is each server's peak so far)"
+
+# ---- token authentication on berth: the same manifest GET ----
+htpasswd -Bbc "$T/htpasswd" bench bench-pass 2>/dev/null
+TP=$(port)
+"$BERTH" serve --addr "127.0.0.1:$TP" --storage "$T/berth-token" --access-log /dev/null \
+	--log-level warn --auth token --htpasswd "$T/htpasswd" 2>"$T/berth-token.log" &
+PIDS+=($!)
+up "http://127.0.0.1:$TP/v2/"
+TOKEN=$(curl -s -u bench:bench-pass "http://127.0.0.1:$TP/token?service=berth&scope=repository:bench/app:pull,push" |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+AUTH_HDR="Authorization: Bearer $TOKEN"
+for f in layer config; do
+	d=sha256:$(sha256sum "$T/$f" | cut -d' ' -f1)
+	curl -sf -o /dev/null -X POST -H "$AUTH_HDR" -H 'Content-Type: application/octet-stream' \
+		--data-binary "@$T/$f" "http://127.0.0.1:$TP/v2/bench/app/blobs/uploads/?digest=$d" ||
+		{ echo "bench: push to the token server failed" >&2; exit 1; }
+done
+curl -sf -o /dev/null -X PUT -H "$AUTH_HDR" -H "Content-Type: $MT" --data-binary "@$T/manifest" \
+	"http://127.0.0.1:$TP/v2/bench/app/manifests/latest" || { echo "bench: manifest push failed" >&2; exit 1; }
+# wrk takes one -H; the token goes in a Lua script with the Accept header.
+printf 'wrk.headers["Accept"] = "%s"\nwrk.headers["Authorization"] = "Bearer %s"\n' "$MT" "$TOKEN" >"$T/auth.lua"
+wrk_lua() { # wrk_lua URL SCRIPT -> "rps p99ms"
+	local out rps p99
+	out=$(wrk -t2 -c"$CONNS" -d"${DUR}s" --latency -s "$2" "$1" 2>&1)
+	rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+	p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}' <<<"$out")
+	echo "${rps:-0} ${p99:-0}"
+}
+NOAUTH=($(wrk_run "http://127.0.0.1:$BP/v2/bench/app/manifests/latest" "$ACCEPT"))
+WITHTOK=($(wrk_lua "http://127.0.0.1:$TP/v2/bench/app/manifests/latest" "$T/auth.lua"))
+echo
+printf '%-34s %12s %10s\n' "berth manifest GET by tag" "req/s" "p99 ms"
+printf '%-34s %12.0f %10.2f\n' "no authentication" "${NOAUTH[0]}" "${NOAUTH[1]}"
+printf '%-34s %12.0f %10.2f\n' "token authentication (cached)" "${WITHTOK[0]}" "${WITHTOK[1]}"
+printf '%-34s %12.2f\n' "ratio token / none" "$(python3 -c "print(${WITHTOK[0]} / max(${NOAUTH[0]}, 1e-9))")"

@@ -86,6 +86,58 @@ h_tags_get(srv_req *r)
 	return rc;
 }
 
+/*
+ * The catalog shows only the repositories the caller may pull: pages are
+ * read from the store and filtered until n are found or none are left.
+ */
+static int
+catalog_visible(srv_req *r, const char *last, long n, char ***out, bool *more,
+		berth_error **err)
+{
+	_cleanup_free_ char *cursor = last ? xstrdup(last) : NULL;
+	char **got = NULL;
+	size_t cnt = 0;
+
+	got = xcalloc(1, sizeof(*got));
+	*more = false;
+	for (;;) {
+		long batch = n < 0 ? -1 : (n - (long)cnt) + 64;
+		char **page = NULL;
+		bool page_more = false;
+		size_t i;
+
+		if (n >= 0 && (long)cnt >= n)
+			break;
+		if (berth_meta_catalog(r->s->meta, cursor, batch, &page,
+				       &page_more, err) < 0) {
+			berth_strv_free(got);
+			return berth_error_code(err);
+		}
+		for (i = 0; page[i]; i++) {
+			if (n >= 0 && (long)cnt >= n) {
+				*more = true;
+				break;
+			}
+			free(cursor);
+			cursor = xstrdup(page[i]);
+			if (!srv_can_list(r, page[i]))
+				continue;
+			got = xreallocarray(got, cnt + 2, sizeof(*got));
+			got[cnt++] = xstrdup(page[i]);
+			got[cnt] = NULL;
+		}
+		berth_strv_free(page);
+		if (*more || !page_more)
+			break;
+		if (n >= 0 && (long)cnt >= n) {
+			*more = true;
+			break;
+		}
+	}
+	*out = got;
+	return 0;
+}
+
 int
 h_catalog_get(srv_req *r)
 {
@@ -100,7 +152,7 @@ h_catalog_get(srv_req *r)
 
 	if (srv_parse_page(r, &n, &last) < 0)
 		return BERTH_EUSAGE;
-	if (berth_meta_catalog(r->s->meta, last, n, &repos, &more, &err) < 0)
+	if (catalog_visible(r, last, n, &repos, &more, &err) < 0)
 		return srv_fail_err(r, SRV_E_AUTO, &err);
 	body = berth_oci_catalog_json(repos, &len);
 	rc = send_list(r, body, len, "/v2/_catalog", n, repos, more);

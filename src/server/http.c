@@ -73,6 +73,13 @@ srv_resp_head(uint64_t size)
 static void
 queue(srv_req *r, unsigned status, struct MHD_Response *resp)
 {
+	if (r->s->audit && r->digest == NULL) {
+		const char *d =
+			MHD_get_response_header(resp, "Docker-Content-Digest");
+
+		if (d)
+			r->digest = xstrdup(d);
+	}
 	r->responded = true;
 	r->status = status;
 	if (MHD_queue_response(r->conn, status, resp) != MHD_YES)
@@ -86,6 +93,7 @@ srv_send(srv_req *r, unsigned status, struct MHD_Response *resp)
 {
 	srv_resp_header(resp, "Docker-Distribution-API-Version",
 			SRV_API_VERSION);
+	srv_limit_headers(r, resp);
 	if (r->responded || r->pending) {
 		/* A handler answered twice: keep the first answer. */
 		MHD_destroy_response(resp);
@@ -144,6 +152,8 @@ req_begin(srv_req *r)
 	const char *cl;
 	srv_match m;
 
+	if (srv_rate_guard(r) < 0)
+		return;
 	m = srv_route_find(r->method, r->path, &r->route, &r->name, &r->ref);
 	if (m != SRV_MATCH_OK) {
 		/* Even a wrong path needs credentials (no probing). */
@@ -162,6 +172,8 @@ req_begin(srv_req *r)
 		return;
 	}
 	if (srv_authorize(r, r->name, r->route->needs) < 0)
+		return;
+	if (r->route->handler == h_manifest_get && srv_pull_limit(r) < 0)
 		return;
 	if (r->route->needs & SRV_BODY_BUFFER) {
 		cl = srv_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -240,6 +252,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		r->path = xstrdup(url);
 		r->head = strcmp(method, "HEAD") == 0;
 		r->has_body = request_has_body(conn);
+		srv_peer_init(r);
 		r->phase = SRV_PHASE_BEGIN;
 		atomic_fetch_add(&s->in_flight, 1);
 		*con_cls = r;
@@ -261,8 +274,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 static void
 access_log(srv_req *r, enum MHD_RequestTerminationCode toe)
 {
-	const union MHD_ConnectionInfo *ci;
-	char peer[INET6_ADDRSTRLEN] = "-";
+	const char *peer = r->ip;
 	char when[32], line[1024];
 	struct timespec t1, now;
 	struct tm tm;
@@ -271,20 +283,6 @@ access_log(srv_req *r, enum MHD_RequestTerminationCode toe)
 
 	if (r->s->access_fd < 0)
 		return;
-	ci = MHD_get_connection_info(r->conn,
-				     MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci && ci->client_addr) {
-		const struct sockaddr *sa = ci->client_addr;
-
-		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET,
-				  &((const struct sockaddr_in *)sa)->sin_addr,
-				  peer, sizeof(peer));
-		else if (sa->sa_family == AF_INET6)
-			inet_ntop(AF_INET6,
-				  &((const struct sockaddr_in6 *)sa)->sin6_addr,
-				  peer, sizeof(peer));
-	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 +
 	     (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6;
@@ -315,6 +313,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (r == NULL)
 		return;
 	access_log(r, toe);
+	srv_audit(r);
 	if (r->state_free)
 		r->state_free(r->state);
 	if (r->pending)
@@ -324,6 +323,9 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(r->name);
 	free(r->ref);
 	free(r->user);
+	free(r->audit_detail);
+	free(r->digest);
+	berth_token_info_release(&r->tok);
 	free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&s->in_flight, 1);

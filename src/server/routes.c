@@ -34,6 +34,8 @@ static const srv_route routes[] = {
 	{"GET", "/v2/{name}/blobs/{ref}", h_blob_get, SRV_NEED_PULL},
 	{"DELETE", "/v2/{name}/blobs/{ref}", h_blob_delete, SRV_NEED_DELETE},
 	{"GET", "/v2/{name}/referrers/{ref}", h_referrers_get, SRV_NEED_PULL},
+	{"GET", "/token", h_token_get, SRV_NEED_TOKEN},
+	{"POST", "/token", h_token_post, SRV_NEED_TOKEN | SRV_BODY_BUFFER},
 };
 
 #define MAX_SEGS 64
@@ -131,7 +133,7 @@ srv_route_find(const char *method, const char *path, const srv_route **route,
 	size_t i;
 
 	*name = *ref = NULL;
-	if (strncmp(path, "/v2", 3) != 0)
+	if (strncmp(path, "/v2", 3) != 0 && strcmp(path, "/token") != 0)
 		return SRV_MATCH_NONE;
 	copy = xstrdup(path);
 	nseg = split(copy, segs);

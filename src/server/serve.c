@@ -24,6 +24,7 @@
 #include "util/xalloc.h"
 
 #define PURGE_EVERY_S 600
+#define TICK_S 1 /* pull counters are saved this often */
 #define DRAIN_TIMEOUT_S 30
 
 static const char usage[] =
@@ -48,6 +49,30 @@ static const char usage[] =
 	"  --htpasswd FILE       require Basic authentication against this\n"
 	"                        bcrypt htpasswd file (htpasswd -B)\n"
 	"  --realm NAME          Basic realm in the challenge (default berth)\n"
+	"  --auth MODE           none, htpasswd (Basic on every request) or\n"
+	"                        token (Bearer tokens; default: htpasswd when\n"
+	"                        --htpasswd is given, else none)\n"
+	"  --policy FILE         JSON access policy (see docs/server.md);\n"
+	"                        without one, signed-in users may do "
+	"everything\n"
+	"                        and anonymous callers nothing\n"
+	"  --pull-limit SPEC     e.g. anonymous=100/6h,user=200/6h: manifest\n"
+	"                        GETs per sliding window (s, m, h, d)\n"
+	"  --rate-limit N        at most N requests per second per address\n"
+	"  --audit-log FILE      one JSON line per push, pull, delete, login\n"
+	"                        and denial\n"
+	"  --token-realm URL     token service URL in challenges (default:\n"
+	"                        this server's /token)\n"
+	"  --token-service NAME  audience of tokens (default berth)\n"
+	"  --token-issuer NAME   issuer of tokens (default berth)\n"
+	"  --token-key FILE      PEM key to sign tokens with (default: one\n"
+	"                        generated in STORAGE/token-keys)\n"
+	"  --token-issuer-keys FILE  trust tokens of an external issuer "
+	"signed\n"
+	"                        by these PEM keys/certificates (no /token)\n"
+	"  --token-ttl SECONDS   lifetime of access tokens (default 300)\n"
+	"  --insecure-auth       allow authentication over plain HTTP on a\n"
+	"                        non-loopback address\n"
 	"  --log-level LEVEL     error, warn, info (default) or debug\n"
 	"  --access-log FILE     one line per request; '-' stderr (default),\n"
 	"                        'off' for none\n"
@@ -73,6 +98,19 @@ static const struct option long_opts[] = {
 	{"access-log", required_argument, NULL, 1},
 	{"threads", required_argument, NULL, 1},
 	{"upload-ttl", required_argument, NULL, 1},
+	{"auth", required_argument, NULL, 1},
+	{"policy", required_argument, NULL, 1},
+	{"pull-limit", required_argument, NULL, 1},
+	{"rate-limit", required_argument, NULL, 1},
+	{"audit-log", required_argument, NULL, 1},
+	{"token-realm", required_argument, NULL, 1},
+	{"token-service", required_argument, NULL, 1},
+	{"token-issuer", required_argument, NULL, 1},
+	{"token-key", required_argument, NULL, 1},
+	{"token-issuer-keys", required_argument, NULL, 1},
+	{"token-ttl", required_argument, NULL, 1},
+	{"refresh-token-ttl", required_argument, NULL, 1},
+	{"insecure-auth", no_argument, NULL, 1},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -127,7 +165,8 @@ parse_args(berth_serve_config *cfg, int argc, char **argv, bool *help,
 			break;
 		case 1:
 			if (berth_serve_config_set(cfg, long_opts[idx].name,
-						   optarg, err) < 0)
+						   optarg ? optarg : "true",
+						   err) < 0)
 				return berth_error_code(err);
 			break;
 		case ':':
@@ -241,13 +280,16 @@ setup(srv *s, berth_error **err)
 	conns = (c->threads > 0 ? (int)c->threads : 32) + 2;
 	if (conns > 64)
 		conns = 64;
-	return berth_meta_open(&s->meta, db, conns, err);
+	if (berth_meta_open(&s->meta, db, conns, err) < 0)
+		return berth_error_code(err);
+	return srv_setup_access(s, err);
 }
 
 static void
 teardown(srv *s)
 {
 	srv_http_stop(s);
+	srv_teardown_access(s);
 	berth_meta_free(s->meta);
 	berth_blobstore_free(s->blobs);
 	berth_htpasswd_free(s->htpasswd);
@@ -294,15 +336,19 @@ purge_uploads(srv *s)
 static int
 wait_for_stop(srv *s, const sigset_t *set)
 {
-	struct timespec tick = {PURGE_EVERY_S, 0};
+	struct timespec tick = {TICK_S, 0};
+	long ticks = 0;
 
 	for (;;) {
 		int sig = sigtimedwait(set, NULL, &tick);
 
 		if (sig > 0)
 			return sig;
-		if (sig < 0 && errno == EAGAIN)
-			purge_uploads(s);
+		if (sig < 0 && errno == EAGAIN) {
+			srv_flush_counters(s);
+			if (++ticks % (PURGE_EVERY_S / TICK_S) == 0)
+				purge_uploads(s);
+		}
 	}
 }
 
@@ -363,9 +409,12 @@ berth_serve_main(int argc, char **argv)
 		teardown(&s);
 		return report(err);
 	}
-	berth_log(BERTH_LOG_INFO, "listening on %s://%s, storage '%s'%s",
+	berth_log(BERTH_LOG_INFO, "listening on %s://%s, storage '%s'%s%s",
 		  s.tls_cert_pem ? "https" : "http", s.cfg.addr, s.cfg.storage,
-		  s.htpasswd ? ", htpasswd authentication" : "");
+		  s.auth == SRV_AUTH_TOKEN	? ", token authentication"
+		  : s.auth == SRV_AUTH_HTPASSWD ? ", htpasswd authentication"
+						: "",
+		  s.policy_given ? ", access policy" : "");
 	sig = wait_for_stop(&s, &set);
 	berth_log(BERTH_LOG_INFO, "%s: finishing requests in flight",
 		  strsignal(sig));

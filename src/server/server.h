@@ -21,19 +21,52 @@
 #include <microhttpd.h>
 
 #include "berth/common.h"
+#include "serve/audit.h"
 #include "serve/blobstore.h"
 #include "serve/config.h"
 #include "serve/htpasswd.h"
+#include "serve/jwt.h"
 #include "serve/meta.h"
+#include "serve/policy.h"
+#include "serve/ratelimit.h"
+#include "serve/token.h"
 #include "util/buf.h"
 
 #define SRV_API_VERSION "registry/2.0"
+
+typedef enum srv_auth_mode {
+	SRV_AUTH_NONE,
+	SRV_AUTH_HTPASSWD, /* Basic credentials checked on every request */
+	SRV_AUTH_TOKEN,	   /* Bearer tokens (built-in or external issuer) */
+} srv_auth_mode;
+
+/* A per-user pull limit from the config. */
+typedef struct srv_user_limit {
+	char *user;
+	berth_limit limit;
+} srv_user_limit;
 
 typedef struct srv {
 	berth_serve_config cfg;
 	berth_blobstore *blobs;
 	berth_meta *meta;
-	berth_htpasswd *htpasswd; /* NULL: no authentication */
+	berth_htpasswd *htpasswd; /* NULL: no passwords */
+
+	srv_auth_mode auth;
+	bool access_control;  /* auth != NONE or client certificates */
+	berth_policy *policy; /* with access_control: never NULL */
+	bool policy_given;    /* a policy file or object, not the default */
+	berth_jwt_keys *keys; /* token mode */
+	bool token_builtin;   /* this server issues tokens at /token */
+	berth_token_cache *tokens;
+
+	berth_pulls *pulls; /* NULL: no pull limits */
+	berth_limit limit_anon, limit_user;
+	srv_user_limit *user_limits;
+	size_t n_user_limits;
+	berth_rate *rate; /* NULL: no request-rate guard */
+	berth_audit *audit;
+
 	struct MHD_Daemon *daemon;
 	char *tls_cert_pem;
 	char *tls_key_pem;
@@ -50,6 +83,8 @@ enum srv_need {
 	SRV_NEED_PUSH = 1 << 1,	   /* write the repository */
 	SRV_NEED_DELETE = 1 << 2,  /* delete from the repository */
 	SRV_NEED_CATALOG = 1 << 3, /* list every repository */
+	SRV_NEED_TOKEN = 1 << 4,   /* the token endpoint: authenticate only */
+	SRV_NEED_ACTIONS = 0xf,	   /* the bits that are berth_act actions */
 	SRV_BODY_BUFFER =
 		1 << 8, /* collect the body (up to the manifest limit) */
 	SRV_BODY_STREAM = 1 << 9, /* hand the body over chunk by chunk */
@@ -78,9 +113,21 @@ struct srv_req {
 	const char *method;
 	char *path;
 	bool head;
-	char *name; /* {name}, validated */
-	char *ref;  /* {ref}, unvalidated */
-	char *user; /* authenticated user, or NULL */
+	char *name;	    /* {name}, validated */
+	char *ref;	    /* {ref}, unvalidated */
+	char *user;	    /* authenticated user, or NULL */
+	char ip[48];	    /* the client's address */
+	char limit_key[64]; /* "ip:…" (IPv6 per /64) for anonymous limits */
+	bool authn_done;
+	bool by_cert;	/* r->user comes from a client certificate */
+	bool has_token; /* tok holds a verified Bearer token */
+	berth_token_info tok;
+	bool denied;	      /* refused by access control or a limit */
+	unsigned denied_need; /* what was refused (enum srv_need) */
+	char *audit_detail;   /* why refused, or scopes issued (audit log) */
+	bool rl_set;	      /* RateLimit headers to add */
+	long rl_limit, rl_remaining, rl_window;
+	char *digest; /* Docker-Content-Digest answered (for the audit log) */
 
 	srv_phase phase;
 	const char *data; /* DATA phase: this chunk */
@@ -196,6 +243,42 @@ int srv_authorize(srv_req *r, const char *repo, unsigned need);
 /* True when the caller of r may read repo (no answer is sent). */
 bool srv_can_read(srv_req *r, const char *repo);
 
+/* True when the catalog shows repo to the caller of r. */
+bool srv_can_list(srv_req *r, const char *repo);
+
+/*
+ * The token endpoint's authentication: the client certificate, else Basic
+ * credentials against the htpasswd file. 0 with r->user set or NULL
+ * (anonymous); BERTH_EAUTH for wrong credentials (nothing answered).
+ */
+int srv_authenticate_basic(srv_req *r, berth_error **err);
+
+/* ---- setup_access.c ---- */
+
+/* Builds the access-control pieces from s->cfg (after the stores). */
+int srv_setup_access(srv *s, berth_error **err);
+void srv_teardown_access(srv *s);
+
+/* Saves the pull counters (every second, and at shutdown). */
+void srv_flush_counters(srv *s);
+
+/* ---- guard.c: the caller's address, limits, the audit log ---- */
+
+/* Fills r->ip and r->limit_key from the connection. */
+void srv_peer_init(srv_req *r);
+
+/* The request-rate guard: 0, or answers 429 and returns BERTH_ETOOMANY. */
+int srv_rate_guard(srv_req *r);
+
+/* Pull limits for a manifest GET (HEAD: headers only, not counted). */
+int srv_pull_limit(srv_req *r);
+
+/* Adds the RateLimit headers a request earned to its response. */
+void srv_limit_headers(srv_req *r, struct MHD_Response *resp);
+
+/* Writes the request's audit line, if it makes one. */
+void srv_audit(srv_req *r);
+
 /* ---- handlers ---- */
 
 int h_base_get(srv_req *r);
@@ -212,6 +295,8 @@ int h_upload_patch(srv_req *r);
 int h_upload_put(srv_req *r);
 int h_upload_delete(srv_req *r);
 int h_referrers_get(srv_req *r);
+int h_token_get(srv_req *r);
+int h_token_post(srv_req *r);
 
 /* Shared by the blob and upload handlers (h_upload.c). */
 char *srv_upload_location(const char *name, const char *id);

@@ -21,6 +21,10 @@ berth_serve_config_init(berth_serve_config *c)
 	c->log_level = xstrdup("info");
 	c->access_log = xstrdup("-");
 	c->upload_ttl = 24 * 3600;
+	c->token_service = xstrdup("berth");
+	c->token_issuer = xstrdup("berth");
+	c->token_ttl = 300;
+	c->refresh_ttl = 30L * 86400;
 }
 
 void
@@ -35,6 +39,17 @@ berth_serve_config_release(berth_serve_config *c)
 	free(c->realm);
 	free(c->log_level);
 	free(c->access_log);
+	free(c->auth);
+	free(c->policy);
+	free(c->policy_json);
+	free(c->pull_limit);
+	free(c->pull_limit_users);
+	free(c->audit_log);
+	free(c->token_realm);
+	free(c->token_service);
+	free(c->token_issuer);
+	free(c->token_key);
+	free(c->token_issuer_keys);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -73,6 +88,16 @@ berth_serve_config_set(berth_serve_config *c, const char *key,
 		{"realm", offsetof(berth_serve_config, realm)},
 		{"log-level", offsetof(berth_serve_config, log_level)},
 		{"access-log", offsetof(berth_serve_config, access_log)},
+		{"auth", offsetof(berth_serve_config, auth)},
+		{"policy", offsetof(berth_serve_config, policy)},
+		{"pull-limit", offsetof(berth_serve_config, pull_limit)},
+		{"audit-log", offsetof(berth_serve_config, audit_log)},
+		{"token-realm", offsetof(berth_serve_config, token_realm)},
+		{"token-service", offsetof(berth_serve_config, token_service)},
+		{"token-issuer", offsetof(berth_serve_config, token_issuer)},
+		{"token-key", offsetof(berth_serve_config, token_key)},
+		{"token-issuer-keys",
+		 offsetof(berth_serve_config, token_issuer_keys)},
 	};
 	size_t i;
 
@@ -80,6 +105,31 @@ berth_serve_config_set(berth_serve_config *c, const char *key,
 		return set_long(&c->threads, key, value, 0, 1024, err);
 	if (strcmp(key, "upload-ttl") == 0)
 		return set_long(&c->upload_ttl, key, value, 60, LONG_MAX, err);
+	if (strcmp(key, "rate-limit") == 0)
+		return set_long(&c->rate_limit, key, value, 0, 1000000, err);
+	if (strcmp(key, "token-ttl") == 0)
+		return set_long(&c->token_ttl, key, value, 10, 86400, err);
+	if (strcmp(key, "refresh-token-ttl") == 0)
+		return set_long(&c->refresh_ttl, key, value, 60, 366L * 86400,
+				err);
+	if (strcmp(key, "insecure-auth") == 0) {
+		if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
+			c->insecure_auth = 1;
+		else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0)
+			c->insecure_auth = 0;
+		else
+			return berth_error_set(err, BERTH_EUSAGE, 0,
+					       "invalid value '%s' for '%s' "
+					       "(want true or false)",
+					       value, key);
+		return 0;
+	}
+	if (strcmp(key, "auth") == 0 && strcmp(value, "none") != 0 &&
+	    strcmp(value, "htpasswd") != 0 && strcmp(value, "token") != 0)
+		return berth_error_set(err, BERTH_EUSAGE, 0,
+				       "invalid value '%s' for 'auth' (want "
+				       "none, htpasswd or token)",
+				       value);
 	for (i = 0; i < BERTH_ARRAY_SIZE(strs); i++) {
 		if (strcmp(key, strs[i].key) == 0) {
 			char **dst = (char **)((char *)c + strs[i].off);
@@ -120,16 +170,30 @@ berth_serve_config_load(berth_serve_config *c, const char *path,
 	{
 		_cleanup_free_ char *s = NULL;
 
-		if (json_is_string(v))
+		if (json_is_object(v) &&
+		    (strcmp(key, "policy") == 0 ||
+		     strcmp(key, "pull-limit-users") == 0)) {
+			char **dst = strcmp(key, "policy") == 0
+					     ? &c->policy_json
+					     : &c->pull_limit_users;
+
+			free(*dst);
+			*dst = json_dumps(v, JSON_COMPACT);
+			continue;
+		}
+		if (json_is_boolean(v))
+			s = xstrdup(json_is_true(v) ? "true" : "false");
+		else if (json_is_string(v))
 			s = xstrdup(json_string_value(v));
 		else if (json_is_integer(v))
 			s = xasprintf("%" JSON_INTEGER_FORMAT,
 				      json_integer_value(v));
 		else
-			return berth_error_set(err, BERTH_EUSAGE, 0,
-					       "config file '%s': '%s' must be "
-					       "a string or an integer",
-					       path, key);
+			return berth_error_set(
+				err, BERTH_EUSAGE, 0,
+				"config file '%s': '%s' must be "
+				"a string, a number or a boolean",
+				path, key);
 		if (berth_serve_config_set(c, key, s, err) < 0)
 			return berth_error_wrap(err, "config file '%s'", path);
 	}

@@ -179,3 +179,14 @@ berth_htpasswd_check(berth_htpasswd *h, const char *user, const char *pass,
 	pthread_mutex_unlock(&h->mu);
 	return 0;
 }
+
+bool
+berth_htpasswd_has_user(const berth_htpasswd *h, const char *user)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		if (strcmp(h->entries[i].user, user) == 0)
+			return true;
+	return false;
+}

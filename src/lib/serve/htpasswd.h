@@ -23,6 +23,9 @@ int berth_htpasswd_load(berth_htpasswd **out, const char *path,
 int berth_htpasswd_check(berth_htpasswd *h, const char *user, const char *pass,
 			 berth_error **err);
 
+/* True when the file has an entry for user. */
+bool berth_htpasswd_has_user(const berth_htpasswd *h, const char *user);
+
 void berth_htpasswd_free(berth_htpasswd *h);
 
 #endif

@@ -29,7 +29,6 @@ int berth_meta_open(berth_meta **out, const char *path, int conns,
 		    berth_error **err);
 void berth_meta_free(berth_meta *m);
 
-
 /* ---- blobs ---- */
 
 /* Links a blob into a repository (idempotent), creating the repository. */
@@ -161,5 +160,23 @@ int berth_meta_upload_finish(berth_meta *m, const char *id, const char *repo,
 /* Ids of sessions started before `before` (seconds); NULL-terminated. */
 int berth_meta_uploads_older(berth_meta *m, int64_t before, char ***ids,
 			     berth_error **err);
+
+/* ---- pull counters (serve/ratelimit.h) ---- */
+
+typedef struct berth_meta_pull_row {
+	const char *key;
+	int64_t window_ms;
+	int64_t last_slot;
+	const char *counts; /* the slots, comma-separated; NULL: delete */
+} berth_meta_pull_row;
+
+/* Calls fn for every stored counter. */
+int berth_meta_pulls_load(berth_meta *m,
+			  void (*fn)(const berth_meta_pull_row *row, void *ud),
+			  void *ud, berth_error **err);
+
+/* Stores (or, counts NULL, deletes) counters, in one transaction. */
+int berth_meta_pulls_save(berth_meta *m, const berth_meta_pull_row *rows,
+			  size_t n, berth_error **err);
 
 #endif

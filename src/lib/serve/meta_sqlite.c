@@ -44,6 +44,9 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS uploads("
 	" id TEXT PRIMARY KEY, repo TEXT NOT NULL, started INTEGER NOT NULL)"
 	" WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS pull_counts("
+	" key TEXT PRIMARY KEY, window_ms INTEGER NOT NULL,"
+	" last_slot INTEGER NOT NULL, counts TEXT NOT NULL) WITHOUT ROWID;"
 	"PRAGMA user_version = 1;";
 
 static const char *const stmt_sql[S_COUNT] = {
@@ -103,6 +106,14 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_UP_GET] = "SELECT repo, started FROM uploads WHERE id = ?1",
 	[S_UP_DEL] = "DELETE FROM uploads WHERE id = ?1",
 	[S_UP_OLDER] = "SELECT id FROM uploads WHERE started < ?1",
+	[S_PULL_PUT] = "INSERT INTO pull_counts(key, window_ms, last_slot,"
+		       " counts) VALUES(?1, ?2, ?3, ?4) ON CONFLICT(key)"
+		       " DO UPDATE SET window_ms = excluded.window_ms,"
+		       " last_slot = excluded.last_slot,"
+		       " counts = excluded.counts",
+	[S_PULL_DEL] = "DELETE FROM pull_counts WHERE key = ?1",
+	[S_PULL_ALL] = "SELECT key, window_ms, last_slot, counts"
+		       " FROM pull_counts",
 };
 
 int

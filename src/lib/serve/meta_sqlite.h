@@ -37,6 +37,9 @@ enum stmt_id {
 	S_UP_GET,
 	S_UP_DEL,
 	S_UP_OLDER,
+	S_PULL_PUT,
+	S_PULL_DEL,
+	S_PULL_ALL,
 	S_COUNT
 };
 

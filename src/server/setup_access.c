@@ -1,0 +1,254 @@
+/*
+ * berth serve's access-control settings turned into the running pieces:
+ * the authentication mode, the policy, the token keys and cache, pull
+ * limits, the request-rate guard and the audit log; and the refusal to
+ * take passwords or tokens over plain HTTP from the network.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "berth/log.h"
+#include "server/server.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+
+#define TOKEN_CACHE_SLOTS 8192
+
+static bool
+loopback(const char *addr)
+{
+	_cleanup_free_ char *host = NULL;
+	const char *colon = strrchr(addr, ':');
+	unsigned char a[16];
+
+	if (colon == NULL)
+		return false;
+	host = xstrndup(addr, (size_t)(colon - addr));
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	if (strcmp(host, "localhost") == 0)
+		return true;
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == 127;
+	if (inet_pton(AF_INET6, host, a) == 1)
+		return memcmp(a, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0;
+	return false; /* "" is every interface */
+}
+
+static int
+parse_mode(srv *s, berth_error **err)
+{
+	const char *m = s->cfg.auth;
+
+	if (m == NULL)
+		s->auth = s->cfg.htpasswd ? SRV_AUTH_HTPASSWD : SRV_AUTH_NONE;
+	else if (strcmp(m, "none") == 0)
+		s->auth = SRV_AUTH_NONE;
+	else if (strcmp(m, "htpasswd") == 0)
+		s->auth = SRV_AUTH_HTPASSWD;
+	else
+		s->auth = SRV_AUTH_TOKEN;
+	if (s->auth == SRV_AUTH_HTPASSWD && s->cfg.htpasswd == NULL) {
+		berth_error_set(err, BERTH_EUSAGE, 0,
+				"--auth htpasswd needs --htpasswd");
+		return berth_error_hint(err, "create one with 'htpasswd -B -c "
+					     "FILE USER'");
+	}
+	if (s->auth == SRV_AUTH_NONE && s->cfg.htpasswd && m)
+		return berth_error_set(err, BERTH_EUSAGE, 0,
+				       "--htpasswd is unused with --auth none");
+	return 0;
+}
+
+static int
+load_policy(srv *s, berth_error **err)
+{
+	json_auto_t *j = NULL;
+
+	if (s->cfg.policy && s->cfg.policy_json)
+		return berth_error_set(err, BERTH_EUSAGE, 0,
+				       "a policy file and a policy object "
+				       "in the config: give one");
+	if (s->cfg.policy) {
+		if (berth_policy_load(&s->policy, s->cfg.policy, err) < 0)
+			return berth_error_code(err);
+		s->policy_given = true;
+	} else if (s->cfg.policy_json) {
+		j = json_loads(s->cfg.policy_json, 0, NULL);
+		if (berth_policy_from_json(&s->policy, j, "config", err) < 0)
+			return berth_error_code(err);
+		s->policy_given = true;
+	} else {
+		s->policy = berth_policy_default();
+	}
+	return 0;
+}
+
+static int
+load_keys(srv *s, berth_error **err)
+{
+	_cleanup_free_ char *dir = NULL;
+
+	s->keys = berth_jwt_keys_new();
+	s->tokens = berth_token_cache_new(TOKEN_CACHE_SLOTS);
+	if (s->cfg.token_issuer_keys) {
+		if (s->cfg.token_realm == NULL)
+			return berth_error_set(err, BERTH_EUSAGE, 0,
+					       "--token-issuer-keys needs "
+					       "--token-realm (the external "
+					       "token service's URL)");
+		return berth_jwt_keys_add_pem(s->keys, s->cfg.token_issuer_keys,
+					      false, err);
+	}
+	s->token_builtin = true;
+	if (s->cfg.token_key)
+		return berth_jwt_keys_add_pem(s->keys, s->cfg.token_key, true,
+					      err);
+	dir = xasprintf("%s/token-keys", s->cfg.storage);
+	return berth_jwt_keys_load_dir(s->keys, dir, err);
+}
+
+/* "anonymous=100/6h,user=200/6h" */
+static int
+parse_pull_limits(srv *s, berth_error **err)
+{
+	_cleanup_free_ char *spec = NULL;
+	char *tok, *save = NULL;
+
+	s->limit_anon.count = s->limit_user.count = -1;
+	s->limit_anon.window = s->limit_user.window = 1;
+	if (s->cfg.pull_limit == NULL)
+		return 0;
+	spec = xstrdup(s->cfg.pull_limit);
+	for (tok = strtok_r(spec, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		berth_limit *dst;
+
+		if (eq == NULL)
+			goto bad;
+		*eq = '\0';
+		if (strcmp(tok, "anonymous") == 0)
+			dst = &s->limit_anon;
+		else if (strcmp(tok, "user") == 0 ||
+			 strcmp(tok, "authenticated") == 0)
+			dst = &s->limit_user;
+		else
+			goto bad;
+		if (berth_limit_parse(dst, eq + 1, err) < 0)
+			return berth_error_wrap(err, "--pull-limit");
+	}
+	return 0;
+bad:
+	berth_error_set(err, BERTH_EUSAGE, 0, "invalid --pull-limit '%s'",
+			s->cfg.pull_limit);
+	return berth_error_hint(err, "write CLASS=COUNT/WINDOW,… with the "
+				     "classes anonymous and user, e.g. "
+				     "anonymous=100/6h,user=200/6h");
+}
+
+static int
+parse_user_limits(srv *s, berth_error **err)
+{
+	json_auto_t *j = NULL;
+	const char *user;
+	json_t *v;
+
+	if (s->cfg.pull_limit_users == NULL)
+		return 0;
+	j = json_loads(s->cfg.pull_limit_users, 0, NULL);
+	json_object_foreach(j, user, v)
+	{
+		srv_user_limit *u;
+
+		if (!json_is_string(v))
+			return berth_error_set(err, BERTH_EUSAGE, 0,
+					       "pull-limit-users: the limit of "
+					       "'%s' must be a string",
+					       user);
+		s->user_limits =
+			xreallocarray(s->user_limits, s->n_user_limits + 1,
+				      sizeof(*s->user_limits));
+		u = &s->user_limits[s->n_user_limits++];
+		u->user = xstrdup(user);
+		if (berth_limit_parse(&u->limit, json_string_value(v), err) < 0)
+			return berth_error_wrap(err, "pull-limit-users '%s'",
+						user);
+	}
+	return 0;
+}
+
+int
+srv_setup_access(srv *s, berth_error **err)
+{
+	if (parse_mode(s, err) < 0 || load_policy(s, err) < 0)
+		return berth_error_code(err);
+	s->access_control =
+		s->auth != SRV_AUTH_NONE || s->tls_ca_pem || s->policy_given;
+	if (s->access_control && s->tls_cert_pem == NULL &&
+	    !loopback(s->cfg.addr) && !s->cfg.insecure_auth) {
+		berth_error_set(err, BERTH_EUSAGE, 0,
+				"refusing access control over plain HTTP on "
+				"'%s': credentials and tokens would cross "
+				"the network in clear",
+				s->cfg.addr);
+		return berth_error_hint(err,
+					"serve TLS (--tls-cert, --tls-key), "
+					"listen on 127.0.0.1 behind a TLS "
+					"proxy, or set --insecure-auth");
+	}
+	if (s->auth == SRV_AUTH_TOKEN && load_keys(s, err) < 0)
+		return berth_error_code(err);
+	if (parse_pull_limits(s, err) < 0 || parse_user_limits(s, err) < 0)
+		return berth_error_code(err);
+	if ((s->limit_anon.count >= 0 || s->limit_user.count >= 0 ||
+	     s->n_user_limits) &&
+	    berth_pulls_new(&s->pulls, s->meta, err) < 0)
+		return berth_error_code(err);
+	if (s->cfg.rate_limit > 0)
+		s->rate = berth_rate_new(s->cfg.rate_limit);
+	if (s->cfg.audit_log &&
+	    berth_audit_open(&s->audit, s->cfg.audit_log, err) < 0)
+		return berth_error_code(err);
+	return 0;
+}
+
+void
+srv_flush_counters(srv *s)
+{
+	berth_error *err = NULL;
+	struct timespec ts;
+
+	if (s->pulls == NULL)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (berth_pulls_flush(s->pulls,
+			      (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+			      &err) < 0) {
+		berth_log(BERTH_LOG_WARN, "saving pull counters: %s", err->msg);
+		berth_error_free(err);
+	}
+}
+
+void
+srv_teardown_access(srv *s)
+{
+	size_t i;
+
+	srv_flush_counters(s);
+	berth_pulls_free(s->pulls);
+	berth_rate_free(s->rate);
+	berth_audit_free(s->audit);
+	berth_token_cache_free(s->tokens);
+	berth_jwt_keys_free(s->keys);
+	berth_policy_free(s->policy);
+	for (i = 0; i < s->n_user_limits; i++)
+		free(s->user_limits[i].user);
+	free(s->user_limits);
+}
