@@ -20,6 +20,7 @@ typedef enum berth_pull_event_kind {
 	BERTH_PULL_LAYER_WAITING = 2,  /* ev->desc will be downloaded */
 	BERTH_PULL_LAYER_PROGRESS = 3, /* ev->done of ev->total bytes */
 	BERTH_PULL_LAYER_DONE = 4,     /* ev->desc downloaded, verified and stored */
+	BERTH_PULL_CONFIG_DONE = 5,    /* the image config, likewise */
 } berth_pull_event_kind;
 
 typedef struct berth_pull_event {
@@ -27,7 +28,17 @@ typedef struct berth_pull_event {
 	const berth_descriptor *desc;
 	const char *digest; /* RESOLVED: digest of the top-level manifest or index */
 	int64_t done, total;
+	const char *host;   /* RESOLVED, *_DONE: the host that served it */
 } berth_pull_event;
+
+/*
+ * One event as a line of JSON (no newline) for `berth pull --json`, e.g.
+ * {"event":"blob","kind":"layer","digest":"sha256:…","size":N,
+ *  "status":"downloaded","host":"mirror.example:5000"}. NULL for events
+ * that are not reported (progress). Caller frees.
+ */
+BERTH_EXTERN char *berth_pull_event_json(const berth_pull_event *ev);
+
 
 /* Never called concurrently; may be called from a worker thread. */
 typedef void (*berth_pull_fn)(void *ud, const berth_pull_event *ev);
@@ -48,6 +59,10 @@ typedef struct berth_pull_result {
 } berth_pull_result;
 
 BERTH_EXTERN void berth_pull_result_release(berth_pull_result *r);
+
+/* The final line of `berth pull --json`: name, digests, whether anything
+ * was downloaded. Caller frees. */
+BERTH_EXTERN char *berth_pull_result_json(const berth_pull_result *r);
 
 /*
  * Pulls `ref` into `store`. On failure nothing half-written is visible and

@@ -22,6 +22,9 @@ static const char pull_help[] =
 	"                                 before publishing it (survives power loss;\n"
 	"                                 also \"sync\": true in berth's config file)\n"
 	"  -q, --quiet                    print only the image reference\n"
+	"  --json                         one JSON object per line: the manifest\n"
+	"                                 and each blob, with the host that served\n"
+	"                                 it, then the result\n"
 	"  -h, --help                     this help\n";
 
 static void
@@ -30,6 +33,7 @@ on_event(void *ud, const berth_pull_event *ev)
 	progress *p = ud;
 
 	switch (ev->kind) {
+	case BERTH_PULL_CONFIG_DONE:
 	case BERTH_PULL_RESOLVED:
 		break;
 	case BERTH_PULL_LAYER_EXISTS:
@@ -50,6 +54,18 @@ on_event(void *ud, const berth_pull_event *ev)
 	}
 }
 
+/* --json: one object per line on stdout, saying who served what. */
+static void
+on_event_json(void *ud, const berth_pull_event *ev)
+{
+	_cleanup_free_ char *line = berth_pull_event_json(ev);
+
+	if (line) {
+		printf("%s\n", line);
+		fflush(stdout);
+	}
+}
+
 int
 cmd_pull(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 {
@@ -58,6 +74,7 @@ cmd_pull(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 		{"max-concurrent-downloads", required_argument, NULL, 'm'},
 		{"sync", no_argument, NULL, 's'},
 		{"quiet", no_argument, NULL, 'q'},
+		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -68,7 +85,7 @@ cmd_pull(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	berth_pull_result res = {0};
 	berth_platform platform;
 	berth_store *store;
-	bool quiet = false;
+	bool quiet = false, json = false;
 	char *end;
 	long n;
 	int c, r;
@@ -99,6 +116,9 @@ cmd_pull(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 		case 'q':
 			quiet = true;
 			break;
+		case 'j':
+			json = true;
+			break;
 		default:
 			return cli_usage_error(err, "pull", "invalid option");
 		}
@@ -109,7 +129,7 @@ cmd_pull(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	r = berth_ref_parse_name(&ref, argv[optind], err);
 	if (r < 0)
 		return r;
-	prog = progress_new(stdout, quiet);
+	prog = progress_new(stdout, quiet || json);
 	if (ref->tag == NULL && ref->digest == NULL) {
 		progress_line(prog, "Using default tag: latest");
 		ref->tag = xstrdup("latest");
@@ -123,11 +143,18 @@ cmd_pull(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	if (po.max_concurrent == 0)
 		po.max_concurrent = ctx->config.max_concurrent_downloads;
 	po.registry = &ctx->registry;
-	po.progress = on_event;
+	po.progress = json ? on_event_json : on_event;
 	po.ud = prog;
 	r = berth_pull(&res, store, ref, &po, err);
 	if (r < 0)
 		return r;
+	if (json) {
+		_cleanup_free_ char *line = berth_pull_result_json(&res);
+
+		printf("%s\n", line);
+		berth_pull_result_release(&res);
+		return 0;
+	}
 	familiar = berth_ref_familiar(ref);
 	progress_line(prog, "Digest: %s", res.digest.str);
 	progress_line(prog, "Status: %s for %s",

@@ -46,6 +46,7 @@ typedef struct pull_ctx {
 	berth_registry **hosts; /* mirrors in order, then the origin */
 	size_t n_hosts;
 	size_t serving; /* the host that served the manifest */
+	size_t fetching; /* the host blobs are being fetched from */
 } pull_ctx;
 
 /*
@@ -83,9 +84,9 @@ berth_pull_result_release(berth_pull_result *r)
 static void
 emit(const berth_pull_opts *o, berth_pull_event_kind kind,
      const berth_descriptor *d, const char *digest, int64_t done,
-     int64_t total)
+     int64_t total, const char *host)
 {
-	berth_pull_event ev = {kind, d, digest, done, total};
+	berth_pull_event ev = {kind, d, digest, done, total, host};
 
 	if (o->progress)
 		o->progress(o->ud, &ev);
@@ -108,24 +109,32 @@ blob_sink(void *ud, const void *p, size_t len, berth_error **err)
 	return 0;
 }
 
+/* A blob is verified and stored: say so, and who served it. */
+static void
+emit_done(pull_ctx *ctx, const pull_blob *b)
+{
+	emit(ctx->opts,
+	     b->is_layer ? BERTH_PULL_LAYER_DONE : BERTH_PULL_CONFIG_DONE,
+	     b->desc, NULL, b->desc->size, b->desc->size,
+	     berth_registry_host(ctx->hosts[ctx->fetching]));
+}
+
 static void
 blob_progress(void *ud, berth_blob_job *job, berth_blob_event ev)
 {
 	pull_ctx *ctx = ud;
 	pull_blob *b = job->sink_ud;
 
-	if (!b->is_layer)
-		return;
 	switch (ev) {
 	case BERTH_BLOB_STARTED:
 	case BERTH_BLOB_PROGRESS:
-		emit(ctx->opts, BERTH_PULL_LAYER_PROGRESS, b->desc, NULL,
-		     job->received, b->desc->size);
+		if (b->is_layer)
+			emit(ctx->opts, BERTH_PULL_LAYER_PROGRESS, b->desc, NULL,
+			     job->received, b->desc->size, NULL);
 		break;
 	case BERTH_BLOB_DONE:
 		if (b->committed)
-			emit(ctx->opts, BERTH_PULL_LAYER_DONE, b->desc, NULL,
-			     b->desc->size, b->desc->size);
+			emit_done(ctx, b);
 		break;
 	case BERTH_BLOB_FAILED:
 		break;
@@ -248,6 +257,7 @@ fetch_failover(pull_ctx *ctx, const char *repo, berth_blob_job *jobs, size_t n,
 
 		if (h > ctx->serving)
 			berth_error_freep(err);
+		ctx->fetching = h;
 		r = berth_registry_fetch_blobs(reg, repo, left, n_left, conc,
 					       blob_progress, ctx, err);
 		if (r == 0 || h + 1 == ctx->n_hosts || !mirror_miss(r))
@@ -305,11 +315,12 @@ fetch_missing(pull_ctx *ctx, const char *repo, const berth_manifest *m,
 		if (berth_store_has_blob(ctx->store, &d->digest, NULL)) {
 			if (is_layer)
 				emit(o, BERTH_PULL_LAYER_EXISTS, d, NULL,
-				     d->size, d->size);
+				     d->size, d->size, NULL);
 			continue;
 		}
 		if (is_layer)
-			emit(o, BERTH_PULL_LAYER_WAITING, d, NULL, 0, d->size);
+			emit(o, BERTH_PULL_LAYER_WAITING, d, NULL, 0, d->size,
+			     NULL);
 		ctx->blobs[n].desc = d;
 		ctx->blobs[n].ctx = ctx;
 		ctx->blobs[n].is_layer = is_layer;
@@ -362,9 +373,7 @@ fetch_missing(pull_ctx *ctx, const char *repo, const berth_manifest *m,
 				err, "registry '%s' sent bad data",
 				berth_registry_host(ctx->hosts[ctx->serving]));
 		b->committed = true;
-		if (b->is_layer)
-			emit(o, BERTH_PULL_LAYER_DONE, b->desc, NULL,
-			     b->desc->size, b->desc->size);
+		emit_done(ctx, b);
 	}
 	return 0;
 }
@@ -517,7 +526,8 @@ berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
 		res.image.digest = top;
 		res.image.size = (int64_t)body.len;
 	}
-	emit(o, BERTH_PULL_RESOLVED, &res.image, top.str, 0, 0);
+	emit(o, BERTH_PULL_RESOLVED, &res.image, top.str, 0, 0,
+	     berth_registry_host(reg));
 
 	r = fetch_missing(&ctx, ref->path, m, &res.downloaded, err);
 	if (r < 0)

@@ -39,6 +39,21 @@ check "down mirror skipped, up mirror serves" 0 "Digest: $digest" \
 expect "the origin served nothing" test -z "$(tail -n +"$((o_mark + 1))" "$ORIGIN_LOG" | grep -E 'GET /v2/cfg/app/(manifests|blobs)')"
 expect "the up mirror served the big blob" grep -q "GET /v2/cfg/app/blobs/$big" "$UP_LOG"
 
+run berth_ --root "$T/sj" pull --json "$ORIGIN/cfg/app:v1"
+check "pull --json succeeds" 0
+expect "--json: every line is a JSON object" python3 -c 'import json,sys; [json.loads(l) for l in sys.stdin]' <<<"$OUT"
+# jlines EXPR: evaluate EXPR over the JSON lines of the last run's stdout (L).
+jlines() {
+	python3 -c 'import json, sys; L = [json.loads(l) for l in sys.stdin]; print(eval(sys.argv[1]))' "$1" <<<"$OUT"
+}
+same "--json names the mirror that served the manifest" \
+	"$(jlines '[x["host"] for x in L if x["event"] == "manifest"][0]')" "$UP"
+same "--json names the host of every blob (config and both layers)" \
+	"$(jlines '" ".join(sorted(x["kind"] + "@" + x["host"] for x in L if x["event"] == "blob"))')" \
+	"config@$UP layer@$UP layer@$UP"
+same "--json ends with the result" \
+	"$(tail -n 1 <<<"$OUT" | jget '[j["event"], j["digest"], j["downloaded"]]' | tr '\n' ' ')" "pulled $digest True "
+
 # --- a mirror without the image: 404 moves on --------------------------------------
 run berth_ -v pull "$ORIGIN/cfg/other:v1"
 check "a mirror's 404 for a manifest moves on to the origin" 0 "Digest: $other_digest" \
@@ -50,8 +65,8 @@ bg python3 "$TOOLS/cut_proxy.py" "$PP" "$UP" --cut 0.5 --min-size 300000 --log "
 wait_tcp "127.0.0.1:$PP" || bail "proxy did not start"
 echo "{\"mirrors\": {\"$ORIGIN\": [\"http://127.0.0.1:$PP\"]}}" >"$BERTH_CONFIG"
 o_mark=$(wc -l <"$ORIGIN_LOG")
-run berth_ --root "$T/s2" -v pull "$ORIGIN/cfg/app:v1"
-check "a blob cut on the mirror is continued on the origin" 0 "Digest: $digest" \
+run berth_ --root "$T/s2" -v pull --json "$ORIGIN/cfg/app:v1"
+check "a blob cut on the mirror is continued on the origin" 0 "\"digest\": ?\"$digest\"" \
 	"continuing from '$ORIGIN' at byte [0-9]+" "blob '$big' from '$ORIGIN'"
 expect "the mirror sent about half of the big blob" grep -q "blobs/$big 200 sent=$((big_size / 2)) .*cut=yes" "$T/proxy.log"
 range_line=$(tail -n +"$((o_mark + 1))" "$ORIGIN_LOG" | grep "GET /v2/cfg/app/blobs/$big" | head -1)
@@ -59,6 +74,8 @@ expect "the origin got a Range request answered 206" grep -q '" 206 ' <<<"$range
 origin_bytes=$(awk '{print $10}' <<<"$range_line")
 expect "the origin sent only the rest ($origin_bytes of $big_size bytes)" \
 	test "$origin_bytes" -le $((big_size - big_size / 2))
+same "--json names the origin for the blob it finished" \
+	"$(jlines '[x["host"] for x in L if x.get("digest") == "'"$big"'"][0]')" "$ORIGIN"
 run berth_ --root "$T/s2" fsck
 check "the store is consistent after the continuation" 0 "0 problems"
 
