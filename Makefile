@@ -21,6 +21,8 @@ CPPFLAGS_ALL := -D_GNU_SOURCE -Iinclude -Isrc/lib -Isrc $(PKG_CFLAGS) $(CPPFLAGS
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 B       := build
+# V=1 shows the full commands.
+Q       := $(if $(V),,@)
 LIB_SRC := $(wildcard src/lib/*.c src/lib/*/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 SRV_SRC := $(filter-out src/server/main.c,$(wildcard src/server/*.c))
@@ -37,33 +39,40 @@ all: $(B)/berth $(B)/berth-serve $(B)/libberth.a $(B)/libberth.so
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) -fvisibility=hidden -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) -fvisibility=hidden -MMD -MP -c $< -o $@
 
 $(B)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC pic  $<")
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
 
 $(B)/asan/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(WARN) -O1 -g $(SAN) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC asan $<")
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(WARN) -O1 -g $(SAN) -MMD -MP -c $< -o $@
 
 $(B)/libberth.a: $(LIB_OBJ)
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(B)/libberth.so: $(LIB_PIC)
-	$(CC) -shared -o $@ $^ $(PKG_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -o $@ $^ $(PKG_LIBS)
 
 $(B)/berth: $(CLI_OBJ) $(B)/libberth.a
-	$(CC) $(CFLAGS) $(LDFLAGS_APP) -o $@ $(CLI_OBJ) $(B)/libberth.a $(PKG_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS_APP) -o $@ $(CLI_OBJ) $(B)/libberth.a $(PKG_LIBS)
 
 $(B)/berth-serve: $(SRV_OBJ) $(B)/libberth.a
-	$(CC) $(CFLAGS) $(LDFLAGS_APP) -o $@ $(SRV_OBJ) $(B)/libberth.a $(PKG_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS_APP) -o $@ $(SRV_OBJ) $(B)/libberth.a $(PKG_LIBS)
 
 # Unit tests link the library's objects directly, so they can reach
 # internal functions (declared in src/lib/*.h).
 $(B)/asan/tests/%: tests/unit/%.c tests/unit/test.h $(ASAN_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) -Itests/unit $(WARN) -O1 -g $(SAN) -o $@ $< $(ASAN_LIB) $(PKG_LIBS)
+	@$(if $(Q),echo "  LD asan $@")
+	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/unit $(WARN) -O1 -g $(SAN) -o $@ $< $(ASAN_LIB) $(PKG_LIBS)
 
 unit: $(UNIT_BIN)
 	@tests/run-unit.sh $(UNIT_BIN)

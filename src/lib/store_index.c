@@ -360,7 +360,7 @@ index_update(berth_store *s, const char *name, json_t *entry, bool *found,
 	_cleanup_close_ int lock = -1;
 	json_auto_t *root = NULL;
 	json_t *m;
-	bool placed = false;
+	bool placed = false, changed = false;
 	int r;
 
 	r = store_lock(s, STORE_LOCK_FILE, LOCK_EX, &lock, err);
@@ -378,16 +378,24 @@ index_update(berth_store *s, const char *name, json_t *entry, bool *found,
 		}
 		*found = true;
 		if (entry != NULL && !placed) {
-			json_array_set(m, i, entry);
+			if (!json_equal(json_array_get(m, i), entry)) {
+				json_array_set(m, i, entry);
+				changed = true;
+			}
 			placed = true;
 			i++;
 		} else {
 			json_array_remove(m, i);
+			changed = true;
 		}
 	}
-	if (entry != NULL && !placed)
+	if (entry != NULL && !placed) {
 		json_array_append(m, entry);
-	if (entry == NULL && !*found)
+		changed = true;
+	}
+	/* An unchanged index is not rewritten: replacing a file by rename
+	 * makes ext4 write it back at once, the dearest step of a re-pull. */
+	if (!changed)
 		return 0;
 	return store_index_save(s, root, err);
 }

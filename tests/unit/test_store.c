@@ -502,6 +502,26 @@ test_images(void)
 	json_decref(ann);
 	berth_descriptor_release(&d);
 
+	/* Recording what is recorded already does not rewrite index.json. */
+	{
+		char *idx = NULL;
+		struct stat st1, st2;
+
+		if (asprintf(&idx, "%s/index.json", tmp) < 0)
+			abort();
+		stat(idx, &st1);
+		fx_set(s, "docker.io/library/nginx:latest", &a.desc);
+		stat(idx, &st2);
+		CHECK(st1.st_ino == st2.st_ino,
+		      "unchanged entry: index.json not replaced");
+		fx_set(s, "docker.io/library/nginx:latest", &b.desc);
+		stat(idx, &st2);
+		CHECK(st1.st_ino != st2.st_ino,
+		      "changed entry: index.json replaced");
+		fx_set(s, "docker.io/library/nginx:latest", &a.desc);
+		free(idx);
+	}
+
 	/* Replacing keeps the position and leaves one entry. */
 	fx_set(s, "docker.io/library/nginx:latest", &b.desc);
 	r = berth_store_list(s, &v, &n, &err);
