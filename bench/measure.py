@@ -29,6 +29,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 MODES = ("cold", "warm")
@@ -89,19 +90,27 @@ def machine_busy():
     return (v[0] + v[1] + v[2] + v[5] + v[6]) / os.sysconf("SC_CLK_TCK")
 
 
+# GNU time forks the measured program from its own small process: a child
+# forked from Python would carry Python's resident pages in its peak RSS
+# (ru_maxrss spans the exec), hiding anything smaller than ~14 MiB.
+GNU_TIME = "/usr/bin/time"
+
+
 def timed(argv, logpath, env):
     """Runs argv; returns (status, wall s, cpu s, peak RSS KiB)."""
     os.sync()
-    with open(logpath, "ab") as out:
+    with tempfile.NamedTemporaryFile("r") as rss, open(logpath, "ab") as out:
         out.write(("$ %s\n" % " ".join(argv)).encode())
         out.flush()
         t0 = time.perf_counter()
-        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
+        p = subprocess.Popen([GNU_TIME, "-q", "-f", "%M", "-o", rss.name] + argv,
+                             stdin=subprocess.DEVNULL, stdout=out,
                              stderr=out, env=env)
         _, status, ru = os.wait4(p.pid, 0)
         wall = time.perf_counter() - t0
         p.returncode = os.waitstatus_to_exitcode(status)
-    return p.returncode, wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss
+        peak = int(rss.read().split()[-1])
+    return p.returncode, wall, ru.ru_utime + ru.ru_stime, peak
 
 
 def median(xs):

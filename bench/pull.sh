@@ -39,7 +39,7 @@ die() {
 	exit 1
 }
 
-for tool in python3 skopeo /usr/bin/docker-registry curl; do
+for tool in python3 skopeo /usr/bin/docker-registry /usr/bin/time curl; do
 	command -v "$tool" >/dev/null ||
 		die "'$tool' is missing: run scripts/install-deps.sh"
 done
