@@ -18,7 +18,8 @@
  *     "mirrors": {"HOST": ["URL", …]}  mirrors of any registry
  *     "registries": {"HOST": {"ca-file": F, "client-cert": F,
  *                             "client-key": F, "insecure": true}}
- *     "connect-timeout": SECONDS, "retries": N (0..10),
+ *     "connect-timeout": SECONDS, "read-timeout": SECONDS,
+ *     "retries": N (0..10),
  *     "retry-after-max": SECONDS       wait for a 429/503 at most this long
  *     "partial-max-age": SECONDS       staged partial downloads kept this long
  *
@@ -84,6 +85,7 @@ typedef struct berth_config {
 	size_t n_hosts;
 
 	long connect_timeout_ms; /* 0: the default (30 s) */
+	long read_timeout;       /* seconds without data; 0: the default (60 s) */
 	int retries;             /* idempotent requests retried this often */
 	long retry_after_max;    /* seconds */
 	long partial_max_age;    /* seconds */

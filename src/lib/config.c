@@ -377,6 +377,7 @@ load_berth_file(berth_config *c, const char *path, berth_error **err)
 		"mirrors",
 		"registries",
 		"connect-timeout",
+		"read-timeout",
 		"retries",
 		"retry-after-max",
 		"partial-max-age",
@@ -441,6 +442,10 @@ load_berth_file(berth_config *c, const char *path, berth_error **err)
 			       "a number of seconds (0 to 3600)");
 	if (v_long > 0)
 		c->connect_timeout_ms = v_long * 1000;
+	if (get_seconds(root, "read-timeout", path, 3600, &c->read_timeout,
+			c) < 0)
+		return bad_key(err, path, "read-timeout",
+			       "a number of seconds (0 to 3600)");
 	v_long = c->retries;
 	if (get_seconds(root, "retries", path, 10, &v_long, c) < 0)
 		return bad_key(err, path, "retries", "a number from 0 to 10");

@@ -476,8 +476,9 @@ berth_http_do(berth_http *h, const berth_http_req *req, berth_http_resp *resp,
 	 */
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME,
-			 is_get || is_head ? HTTP_STALL_SECONDS
-					   : HTTP_STALL_SECONDS_AFTER_UPLOAD);
+			 !(is_get || is_head) ? HTTP_STALL_SECONDS_AFTER_UPLOAD
+			 : h->opts->read_timeout_s > 0 ? h->opts->read_timeout_s
+						       : HTTP_STALL_SECONDS);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);

@@ -42,6 +42,7 @@ typedef struct berth_http_opts {
 	const char *client_cert; /* PEM, mutual TLS */
 	const char *client_key;
 	long connect_timeout_ms; /* 0: 30 s */
+	long read_timeout_s;     /* a GET or HEAD without data this long fails; 0: 60 s */
 	berth_http_share *share; /* or NULL */
 } berth_http_opts;
 

@@ -26,6 +26,7 @@ struct berth_registry {
 	berth_certs certs;   /* certs.d/<host>/ */
 	int max_retries;
 	long retry_after_max; /* seconds */
+	long read_timeout;    /* seconds; 0: the default */
 	berth_http_opts hopts; /* points at the strings above */
 	berth_http_share *share;
 	berth_auth *auth;

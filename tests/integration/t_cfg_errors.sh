@@ -75,6 +75,25 @@ expect "berth ratelimit used HEAD only" sh -c "! grep -q '^GET .*/manifests/' '$
 run berth_ -v --root "$T/s7" pull "$PX/cfg/app:v1"
 check "berth pull -v reports the remaining quota" 0 "pull quota 76 of 100 remaining"
 
+# --- a registry that accepts the connection and never answers ----------------------------
+SILENT=$(free_port)
+bg python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)   # read nothing, answer nothing
+' "$SILENT"
+wait_tcp "127.0.0.1:$SILENT" || bail "silent server did not start"
+echo '{"read-timeout": 1, "retries": 1}' >"$BERTH_CONFIG"
+start=$(date +%s)
+run berth_ --root "$T/s10" pull "127.0.0.1:$SILENT/cfg/app:v1"
+elapsed=$(( $(date +%s) - start ))
+check "a registry that never answers: exit 8, 'timed out'" 8 "timed out" "127.0.0.1:$SILENT"
+expect "read-timeout bounds the wait (${elapsed} s for two tries of 1 s)" test "$elapsed" -le 10
+rm -f "$BERTH_CONFIG"
+
 # --- proxies from the environment --------------------------------------------------------
 dead=127.0.0.1:$(free_port)
 run env HTTP_PROXY="http://$dead" "$BERTH" --root "$T/s8" pull "$DREG/cfg/app:v1"
