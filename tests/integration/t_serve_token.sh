@@ -218,8 +218,11 @@ expect "... and open nothing" test "$got" = 403
 export DOCKER_CONFIG=$T/docker
 run "$BERTH" login -u alice --password-stdin "$H" <<<"pw-alice-secret"
 check "berth login against the token service" 0
+expect "berth login stored an identity token and the user name only, as docker does" \
+	python3 -c 'import base64, json, sys; a = json.load(open(sys.argv[1]))["auths"][sys.argv[2]]; sys.exit(not (a.get("identitytoken") and base64.b64decode(a["auth"]) == b"alice:"))' "$T/docker/config.json" "$H"
+expect "the password is nowhere in config.json" sh -c "! grep -q pw-alice-secret '$T/docker/config.json'"
 run "$BERTH" --root "$T/store" pull -q "$H/finance/app:v1"
-check "berth pulls finance/app as alice" 0
+check "berth pulls finance/app as alice (with the identity token)" 0
 run "$BERTH" --root "$T/store" pull -q "$H/team/app:v1"
 expect "berth pulling a forbidden repository fails (denied)" test "$RC" = 6
 unset DOCKER_CONFIG
