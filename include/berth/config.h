@@ -121,6 +121,13 @@ BERTH_EXTERN void berth_config_release(berth_config *c);
 BERTH_EXTERN bool berth_config_insecure(const berth_config *c, const char *host,
 					const char **why);
 
+/*
+ * True when allow-nondistributable-artifacts lists `host` (the same way):
+ * foreign layers may be pushed there.
+ */
+BERTH_EXTERN bool berth_config_nondist_allowed(const berth_config *c,
+					       const char *host);
+
 /* berth's "registries" entry for `host`, or NULL. */
 BERTH_EXTERN const berth_config_host *
 berth_config_host_find(const berth_config *c, const char *host);

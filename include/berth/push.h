@@ -2,7 +2,10 @@
  * Pushing a local image to a registry: each blob is checked with HEAD
  * first and skipped when present, mounted from another repository of the
  * same registry when a local image came from there, otherwise uploaded in
- * one request; the manifest goes last.
+ * one request; the manifest goes last. Blobs go up concurrently, at most
+ * max-concurrent-uploads at a time (daemon.json; default 5, as dockerd).
+ * Foreign (non-distributable) layers are left out unless the registry is
+ * listed in allow-nondistributable-artifacts, as docker does.
  */
 #ifndef BERTH_PUSH_H
 #define BERTH_PUSH_H
@@ -17,7 +20,10 @@ typedef enum berth_push_event_kind {
 	BERTH_PUSH_BLOB_MOUNTED = 1, /* ev->from names the source repository */
 	BERTH_PUSH_BLOB_PUSHED = 2,
 	BERTH_PUSH_BLOB_STARTED = 3,
+	BERTH_PUSH_BLOB_SKIPPED = 4, /* a foreign layer the registry may not hold */
 } berth_push_event_kind;
+
+/* Callbacks are never concurrent, but may come from a worker thread. */
 
 typedef struct berth_push_event {
 	berth_push_event_kind kind;

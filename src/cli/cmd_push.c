@@ -9,7 +9,10 @@ static const char push_help[] =
 	"Usage: berth push NAME[:TAG]\n\n"
 	"Upload the local image NAME to the registry its name points at. Blobs\n"
 	"the registry has are skipped; blobs another repository of the same\n"
-	"registry has are mounted from there.\n";
+	"registry has are mounted from there. Blobs go up concurrently, at most\n"
+	"max-concurrent-uploads at a time (daemon.json; default 5). Foreign\n"
+	"layers are left out unless the registry is listed in\n"
+	"allow-nondistributable-artifacts.\n";
 
 static void
 on_event(void *ud, const berth_push_event *ev)
@@ -25,6 +28,9 @@ on_event(void *ud, const berth_push_event *ev)
 		break;
 	case BERTH_PUSH_BLOB_PUSHED:
 		printf("%s: Pushed\n", id);
+		break;
+	case BERTH_PUSH_BLOB_SKIPPED:
+		printf("%s: Skipped foreign layer\n", id);
 		break;
 	case BERTH_PUSH_BLOB_STARTED:
 		return;

@@ -198,15 +198,48 @@ addresses(const char *name)
 	return v;
 }
 
+/* Whether `host` is named in `list` as host[:port], or its address is in
+ * one of the list's CIDR entries; the matching entry goes to *why. */
+static bool
+host_listed(char *const *list, size_t n, const char *host, const char **why)
+{
+	_cleanup_free_ char *name = NULL;
+	char **addrs = NULL;
+	unsigned port;
+	bool hit = false;
+
+	for (size_t i = 0; i < n; i++)
+		if (strchr(list[i], '/') == NULL &&
+		    strcasecmp(list[i], host) == 0) {
+			if (why)
+				*why = list[i];
+			return true;
+		}
+	if (!config_split_host(host, &name, &port))
+		return false;
+	for (size_t i = 0; i < n && !hit; i++) {
+		if (strchr(list[i], '/') == NULL)
+			continue;
+		if (addrs == NULL && (addrs = addresses(name)) == NULL)
+			break;
+		for (char **a = addrs; *a && !hit; a++)
+			if (config_cidr_contains(list[i], *a)) {
+				hit = true;
+				if (why)
+					*why = list[i];
+			}
+	}
+	for (char **a = addrs; a && *a; a++)
+		free(*a);
+	free(addrs);
+	return hit;
+}
+
 bool
 berth_config_insecure(const berth_config *c, const char *host,
 		      const char **why)
 {
 	const berth_config_host *h;
-	_cleanup_free_ char *name = NULL;
-	char **addrs = NULL;
-	unsigned port;
-	bool hit = false;
 
 	if (c == NULL)
 		return false;
@@ -215,31 +248,13 @@ berth_config_insecure(const berth_config *c, const char *host,
 			*why = h->host;
 		return true;
 	}
-	for (size_t i = 0; i < c->n_insecure; i++)
-		if (strchr(c->insecure[i], '/') == NULL &&
-		    strcasecmp(c->insecure[i], host) == 0) {
-			if (why)
-				*why = c->insecure[i];
-			return true;
-		}
-	if (!config_split_host(host, &name, &port))
-		return false;
-	for (size_t i = 0; i < c->n_insecure && !hit; i++) {
-		if (strchr(c->insecure[i], '/') == NULL)
-			continue;
-		if (addrs == NULL && (addrs = addresses(name)) == NULL)
-			break;
-		for (char **a = addrs; *a && !hit; a++)
-			if (config_cidr_contains(c->insecure[i], *a)) {
-				hit = true;
-				if (why)
-					*why = c->insecure[i];
-			}
-	}
-	for (char **a = addrs; a && *a; a++)
-		free(*a);
-	free(addrs);
-	return hit;
+	return host_listed(c->insecure, c->n_insecure, host, why);
+}
+
+bool
+berth_config_nondist_allowed(const berth_config *c, const char *host)
+{
+	return c && host_listed(c->nondist, c->n_nondist, host, NULL);
 }
 
 const berth_config_host *

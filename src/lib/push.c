@@ -2,22 +2,42 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "berth/config.h"
 #include "berth/image.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"
 
+#define UPLOADS_DEFAULT 5 /* dockerd's max-concurrent-uploads */
+
+/* The blobs of one push, shared by its upload workers. */
+typedef struct push_job {
+	berth_registry *reg;
+	berth_store *store;
+	const berth_ref *ref;
+	const berth_push_opts *opts;
+	const berth_descriptor **blobs;
+	size_t n, next;
+	int result;       /* the first failure, or 0 */
+	berth_error *err; /* its error */
+	pthread_mutex_t mu;
+} push_job;
+
 static void
-emit(const berth_push_opts *o, berth_push_event_kind kind,
-     const berth_descriptor *d, const char *from)
+emit(push_job *j, berth_push_event_kind kind, const berth_descriptor *d,
+     const char *from)
 {
 	berth_push_event ev = {kind, d, from};
 
-	if (o->progress)
-		o->progress(o->ud, &ev);
+	if (j->opts->progress == NULL)
+		return;
+	pthread_mutex_lock(&j->mu);
+	j->opts->progress(j->opts->ud, &ev);
+	pthread_mutex_unlock(&j->mu);
 }
 
 /*
@@ -50,7 +70,9 @@ mount_source(berth_store *s, const berth_ref *target, const berth_digest *d)
 					 NULL) < 0 ||
 		    m->kind != BERTH_MANIFEST_IMAGE)
 			continue;
-		for (size_t j = 0; j < m->n_layers; j++)
+		if (strcmp(m->config.digest.str, d->str) == 0)
+			found = xstrdup(r->path);
+		for (size_t j = 0; j < m->n_layers && found == NULL; j++)
 			if (strcmp(m->layers[j].digest.str, d->str) == 0)
 				found = xstrdup(r->path);
 	}
@@ -59,36 +81,35 @@ mount_source(berth_store *s, const berth_ref *target, const berth_digest *d)
 }
 
 static int
-push_one(berth_registry *reg, berth_store *s, const berth_ref *ref,
-	 const berth_descriptor *d, const berth_push_opts *o,
-	 berth_error **err)
+push_one(push_job *j, const berth_descriptor *d, berth_error **err)
 {
 	_cleanup_free_ char *path = NULL, *from = NULL;
 	_cleanup_close_ int fd = -1;
 	bool exists = false, mounted = false;
+	const char *repo = j->ref->path;
 	int r;
 
-	r = berth_registry_stat_blob(reg, ref->path, &d->digest, &exists, NULL,
+	r = berth_registry_stat_blob(j->reg, repo, &d->digest, &exists, NULL,
 				     err);
 	if (r < 0)
 		return r;
 	if (exists) {
-		emit(o, BERTH_PUSH_BLOB_EXISTS, d, NULL);
+		emit(j, BERTH_PUSH_BLOB_EXISTS, d, NULL);
 		return 0;
 	}
-	from = mount_source(s, ref, &d->digest);
+	from = mount_source(j->store, j->ref, &d->digest);
 	if (from) {
-		r = berth_registry_mount_blob(reg, ref->path, &d->digest, from,
+		r = berth_registry_mount_blob(j->reg, repo, &d->digest, from,
 					      &mounted, err);
 		if (r < 0)
 			return r;
 		if (mounted) {
-			emit(o, BERTH_PUSH_BLOB_MOUNTED, d, from);
+			emit(j, BERTH_PUSH_BLOB_MOUNTED, d, from);
 			return 0;
 		}
 	}
-	emit(o, BERTH_PUSH_BLOB_STARTED, d, NULL);
-	path = berth_store_blob_path(s, &d->digest);
+	emit(j, BERTH_PUSH_BLOB_STARTED, d, NULL);
+	path = berth_store_blob_path(j->store, &d->digest);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		berth_error_set(err, BERTH_ENOTFOUND, errno,
@@ -97,12 +118,88 @@ push_one(berth_registry *reg, berth_store *s, const berth_ref *ref,
 		return berth_error_hint(err, "run 'berth fsck', then pull or "
 					     "import the image again");
 	}
-	r = berth_registry_push_blob(reg, ref->path, &d->digest, d->size, fd,
+	r = berth_registry_push_blob(j->reg, repo, &d->digest, d->size, fd,
 				     err);
 	if (r < 0)
 		return r;
-	emit(o, BERTH_PUSH_BLOB_PUSHED, d, NULL);
+	emit(j, BERTH_PUSH_BLOB_PUSHED, d, NULL);
 	return 0;
+}
+
+/* An upload worker: takes the next blob until none is left or one failed. */
+static void *
+push_worker(void *arg)
+{
+	push_job *j = arg;
+
+	for (;;) {
+		berth_error *err = NULL;
+		size_t i;
+		int r;
+
+		pthread_mutex_lock(&j->mu);
+		i = j->next++;
+		r = j->result;
+		pthread_mutex_unlock(&j->mu);
+		if (i >= j->n || r < 0)
+			return NULL;
+		r = push_one(j, j->blobs[i], &err);
+		if (r < 0) {
+			pthread_mutex_lock(&j->mu);
+			if (j->result == 0) {
+				j->result = r;
+				j->err = err;
+				err = NULL;
+			}
+			pthread_mutex_unlock(&j->mu);
+			berth_error_free(err);
+		}
+	}
+}
+
+static bool
+nondistributable(const char *media_type)
+{
+	return strstr(media_type, ".foreign.") != NULL ||
+	       strstr(media_type, ".nondistributable.") != NULL;
+}
+
+/* Uploads the config and the layers, `conc` at a time. */
+static int
+push_blobs(push_job *j, const berth_manifest *m, unsigned conc,
+	   berth_error **err)
+{
+	const berth_config *cfg = j->opts->registry ? j->opts->registry->config
+						    : NULL;
+	bool foreign_ok = berth_config_nondist_allowed(cfg, j->ref->domain);
+	pthread_t tids[64];
+	size_t n_threads;
+
+	j->blobs = xcalloc(m->n_layers + 1, sizeof(*j->blobs));
+	j->blobs[j->n++] = &m->config;
+	for (size_t i = 0; i < m->n_layers; i++) {
+		if (nondistributable(m->layers[i].media_type) && !foreign_ok)
+			emit(j, BERTH_PUSH_BLOB_SKIPPED, &m->layers[i], NULL);
+		else
+			j->blobs[j->n++] = &m->layers[i];
+	}
+	n_threads = conc < j->n ? conc : j->n;
+	if (n_threads > BERTH_ARRAY_SIZE(tids))
+		n_threads = BERTH_ARRAY_SIZE(tids);
+	for (size_t i = 0; i < n_threads; i++)
+		if (pthread_create(&tids[i], NULL, push_worker, j) != 0) {
+			n_threads = i;
+			break;
+		}
+	if (n_threads == 0)
+		push_worker(j); /* no thread could start: upload here */
+	for (size_t i = 0; i < n_threads; i++)
+		pthread_join(tids[i], NULL);
+	if (j->result < 0) {
+		berth_error_free(*err);
+		*err = steal_ptr(&j->err);
+	}
+	return j->result;
 }
 
 int
@@ -111,10 +208,12 @@ berth_push(berth_descriptor *out, berth_store *store, const berth_ref *ref,
 {
 	static const berth_push_opts defaults;
 	const berth_push_opts *o = opts ? opts : &defaults;
+	const berth_config *cfg = o->registry ? o->registry->config : NULL;
 	_cleanup_(berth_registry_freep) berth_registry *reg = NULL;
 	_cleanup_(berth_manifest_freep) berth_manifest *m = NULL;
 	_cleanup_free_ char *name = berth_ref_string(ref), *body = NULL;
 	berth_descriptor desc = {0};
+	push_job job = {.store = store, .ref = ref, .opts = o};
 	size_t len = 0;
 	int r;
 
@@ -126,10 +225,19 @@ berth_push(berth_descriptor *out, berth_store *store, const berth_ref *ref,
 	if (r == 0)
 		r = berth_registry_new(&reg, berth_ref_api_host(ref),
 				       o->registry, err);
-	if (r == 0)
-		r = push_one(reg, store, ref, &m->config, o, err);
-	for (size_t i = 0; r == 0 && i < m->n_layers; i++)
-		r = push_one(reg, store, ref, &m->layers[i], o, err);
+	if (r == 0) {
+		job.reg = reg;
+		pthread_mutex_init(&job.mu, NULL);
+		r = push_blobs(&job, m,
+			       cfg && cfg->max_concurrent_uploads
+				       ? cfg->max_concurrent_uploads
+				       : UPLOADS_DEFAULT,
+			       err);
+		pthread_mutex_destroy(&job.mu);
+		free(job.blobs);
+		berth_error_free(job.err);
+	}
+	/* The manifest last: a registry validates that its blobs are there. */
 	if (r == 0)
 		r = berth_registry_put_manifest(reg, ref->path,
 						berth_ref_reference(ref),

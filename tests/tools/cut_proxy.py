@@ -17,6 +17,10 @@ Other misbehaviour, on manifest requests (GET and HEAD):
     --ratelimit LIMIT --remaining REM   add RateLimit-Limit/-Remaining
                                         headers ("100;w=21600") to all
 
+On blob HEAD requests: --blob-head-delay SECONDS holds each that long, and
+the log line gets "inflight=N", how many blob HEADs were being held at once
+(to observe a client's concurrency).
+
 With --log, one line per request is appended to FILE:
     METHOD PATH STATUS sent=BYTES range=RANGE|- cut=yes|no
 where BYTES counts the body bytes sent to the client. Only the Python
@@ -48,8 +52,9 @@ def main():
     p.add_argument("--retry-after")
     p.add_argument("--ratelimit")
     p.add_argument("--remaining")
+    p.add_argument("--blob-head-delay", type=float, default=0)
     args = p.parse_args()
-    state = {"cuts": args.cuts, "fails": args.fail_count}
+    state = {"cuts": args.cuts, "fails": args.fail_count, "heads": 0}
     lock = threading.Lock()
 
     def log(line):
@@ -94,6 +99,16 @@ def main():
                 log("%s %s %d sent=0 range=- cut=no" % (
                     self.command, self.path, args.fail_status))
                 return
+            inflight = None
+            if (args.blob_head_delay and self.command == "HEAD" and
+                    "/blobs/" in self.path):
+                with lock:
+                    state["heads"] += 1
+                    inflight = state["heads"]
+                time.sleep(args.blob_head_delay)
+                with lock:
+                    inflight = max(inflight, state["heads"])
+                    state["heads"] -= 1
             hdrs = {k: v for k, v in self.headers.items()
                     if k.lower() not in HOP and k.lower() != "host"}
             hdrs["Host"] = args.upstream
@@ -135,9 +150,10 @@ def main():
                     self.wfile.write(chunk)
                     sent += len(chunk)
             up.close()
-            log("%s %s %d sent=%d range=%s cut=%s" % (
+            log("%s %s %d sent=%d range=%s cut=%s%s" % (
                 self.command, self.path, resp.status, sent,
-                self.headers.get("Range", "-"), "yes" if cut else "no"))
+                self.headers.get("Range", "-"), "yes" if cut else "no",
+                "" if inflight is None else " inflight=%d" % inflight))
             if cut:
                 if args.mode == "stall":
                     time.sleep(3600)
