@@ -51,6 +51,11 @@ void reg_handle_put(berth_registry *r, berth_http *h);
 int reg_send(berth_registry *r, berth_http *h, berth_http_req *req,
 	     const char *scope, berth_http_resp *resp, berth_error **err);
 
+/* reg_send on a borrowed handle, for a request that needs only one;
+ * *resp is initialised here and released by the caller. */
+int reg_request(berth_registry *r, berth_http_req *req, const char *scope,
+		berth_http_resp *resp, berth_error **err);
+
 /* Maps an unexpected response status (berth_http_status_error). */
 int reg_fail(berth_registry *r, const berth_http_resp *resp, const char *repo,
 	     const char *subject, const char *action, berth_error **err);

@@ -43,7 +43,6 @@ manifest_404(berth_registry *r, const char *repo, const char *subject,
 	berth_http_req req = BERTH_HTTP_REQ_INIT;
 	berth_http_resp probe;
 	berth_error *e = NULL;
-	berth_http *h;
 	int rc;
 
 	if (code == NULL || strcmp(code, "NAME_UNKNOWN") != 0) {
@@ -51,10 +50,7 @@ manifest_404(berth_registry *r, const char *repo, const char *subject,
 		scope = reg_scope(repo, "pull");
 		req.url = url;
 		req.max_body = (size_t)64 << 10;
-		h = reg_handle_get(r);
-		berth_http_resp_init(&probe);
-		rc = reg_send(r, h, &req, scope, &probe, &e);
-		reg_handle_put(r, h);
+		rc = reg_request(r, &req, scope, &probe, &e);
 		if (rc == 0 && probe.status == 404) {
 			code2 = berth_http_oci_error_code(&probe);
 			if (code2 && strcmp(code2, "NAME_UNKNOWN") == 0)
@@ -123,7 +119,6 @@ berth_registry_get_manifest(berth_registry *r, const char *repo,
 	berth_http_req req = BERTH_HTTP_REQ_INIT;
 	berth_manifest_body b = {0};
 	berth_http_resp resp;
-	berth_http *h;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -138,10 +133,7 @@ berth_registry_get_manifest(berth_registry *r, const char *repo,
 	req.follow = true;
 	req.max_body = BERTH_MANIFEST_MAX;
 
-	h = reg_handle_get(r);
-	berth_http_resp_init(&resp);
-	rc = reg_send(r, h, &req, scope, &resp, err);
-	reg_handle_put(r, h);
+	rc = reg_request(r, &req, scope, &resp, err);
 	if (rc == 0)
 		reg_log_quota(r, &resp);
 	if (rc == BERTH_ETOOBIG) {
@@ -184,7 +176,6 @@ berth_registry_head_manifest(berth_registry *r, const char *repo,
 	berth_http_req req = BERTH_HTTP_REQ_INIT;
 	berth_http_resp resp;
 	const char *hdr;
-	berth_http *h;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -199,10 +190,7 @@ berth_registry_head_manifest(berth_registry *r, const char *repo,
 	req.accept = BERTH_MANIFEST_ACCEPT;
 	req.follow = true;
 
-	h = reg_handle_get(r);
-	berth_http_resp_init(&resp);
-	rc = reg_send(r, h, &req, scope, &resp, err);
-	reg_handle_put(r, h);
+	rc = reg_request(r, &req, scope, &resp, err);
 	if (rc == 0 && resp.status == 404)
 		rc = manifest_404(r, repo, subject, &resp, err);
 	else if (rc == 0 && resp.status != 200)

@@ -60,7 +60,6 @@ berth_registry_stat_blob(berth_registry *r, const char *repo,
 	_cleanup_free_ char *url = NULL, *scope = NULL, *subject = NULL;
 	berth_http_req req = BERTH_HTTP_REQ_INIT;
 	berth_http_resp resp;
-	berth_http *h;
 	int rc;
 
 	*exists = false;
@@ -73,10 +72,7 @@ berth_registry_stat_blob(berth_registry *r, const char *repo,
 	req.method = "HEAD";
 	req.url = url;
 	req.follow = true;
-	h = reg_handle_get(r);
-	berth_http_resp_init(&resp);
-	rc = reg_send(r, h, &req, scope, &resp, err);
-	reg_handle_put(r, h);
+	rc = reg_request(r, &req, scope, &resp, err);
 	if (rc == 0) {
 		if (resp.status == 200) {
 			*exists = true;
@@ -227,7 +223,6 @@ berth_registry_put_manifest(berth_registry *r, const char *repo,
 	_cleanup_free_ char *url = NULL, *scope = NULL, *subject = NULL;
 	berth_http_req req = BERTH_HTTP_REQ_INIT;
 	berth_http_resp resp;
-	berth_http *h;
 	int rc;
 
 	if ((rc = reg_check_repo(r, repo, err)) < 0 ||
@@ -241,10 +236,7 @@ berth_registry_put_manifest(berth_registry *r, const char *repo,
 	req.content_type = media_type;
 	req.body = body;
 	req.body_len = len;
-	h = reg_handle_get(r);
-	berth_http_resp_init(&resp);
-	rc = reg_send(r, h, &req, scope, &resp, err);
-	reg_handle_put(r, h);
+	rc = reg_request(r, &req, scope, &resp, err);
 	if (rc == 0 && resp.status != 201 && resp.status != 200)
 		rc = reg_fail(r, &resp, repo, subject, "push", err);
 	berth_http_resp_release(&resp);

@@ -69,7 +69,6 @@ berth_registry_ratelimit(berth_registry *r, const char *repo,
 	_cleanup_free_ char *url = NULL, *scope = NULL, *subject = NULL;
 	berth_http_req req = BERTH_HTTP_REQ_INIT;
 	berth_http_resp resp;
-	berth_http *h;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -85,10 +84,7 @@ berth_registry_ratelimit(berth_registry *r, const char *repo,
 	req.url = url;
 	req.accept = BERTH_MANIFEST_ACCEPT;
 	req.follow = true;
-	h = reg_handle_get(r);
-	berth_http_resp_init(&resp);
-	rc = reg_send(r, h, &req, scope, &resp, err);
-	reg_handle_put(r, h);
+	rc = reg_request(r, &req, scope, &resp, err);
 	if (rc == 0) {
 		reg_parse_quota(&resp, out);
 		if (resp.hdr[BERTH_H_RATELIMIT_SOURCE])

@@ -245,3 +245,16 @@ reg_send(berth_registry *r, berth_http *h, berth_http_req *req,
 	req->url = caller_url;
 	return rc;
 }
+
+int
+reg_request(berth_registry *r, berth_http_req *req, const char *scope,
+	    berth_http_resp *resp, berth_error **err)
+{
+	berth_http *h = reg_handle_get(r);
+	int rc;
+
+	berth_http_resp_init(resp);
+	rc = reg_send(r, h, req, scope, resp, err);
+	reg_handle_put(r, h);
+	return rc;
+}
