@@ -20,6 +20,7 @@
 #include "cred_helper.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/fileio.h"
 #include "util/xalloc.h"
 
 #define DOCKER_HUB_KEY "https://index.docker.io/v1/"
@@ -195,7 +196,7 @@ save_file(const berth_config *c, json_t *root, berth_error **err)
 	_cleanup_free_ char *path = config_json_path(c);
 	_cleanup_free_ char *tmp = NULL, *text = NULL;
 	_cleanup_close_ int fd = -1;
-	size_t len, off = 0;
+	size_t len;
 
 	if (mkdir(c->docker_config, 0700) < 0 && errno != EEXIST)
 		return berth_error_set(err, BERTH_EIO, errno,
@@ -211,16 +212,8 @@ save_file(const berth_config *c, json_t *root, berth_error **err)
 				       "cannot write '%s': %s", tmp,
 				       strerror(errno));
 	len = strlen(text);
-	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto fail;
-		off += (size_t)n;
-	}
-	if (write(fd, "\n", 1) != 1 || fchmod(fd, 0600) < 0 || fsync(fd) < 0 ||
+	if (berth_write_full(fd, text, len) != 0 ||
+	    write(fd, "\n", 1) != 1 || fchmod(fd, 0600) < 0 || fsync(fd) < 0 ||
 	    rename(tmp, path) < 0)
 		goto fail;
 	explicit_bzero(text, len);

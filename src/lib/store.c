@@ -22,6 +22,7 @@
 
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/fileio.h"
 #include "util/xalloc.h"
 
 #define LAYOUT_VERSION "1.0.0"
@@ -150,35 +151,24 @@ store_write_file(berth_store *s, const char *rel, const char *tmp_prefix,
 	_cleanup_free_ char *tmp = NULL;
 	_cleanup_close_ int fd = -1;
 	char rnd[17];
-	size_t off = 0;
+	int e;
 
 	store_random_hex(rnd, 16);
 	tmp = xasprintf("%s/%s%d-%s", s->root, tmp_prefix, (int)getpid(), rnd);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return store_io_error(err, s, errno, "create", tmp);
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int e = n < 0 ? errno : EIO;
-
-			unlink(tmp);
-			return store_io_error(err, s, e, "write", tmp);
-		}
-		off += (size_t)n;
+	if ((e = berth_write_full(fd, data, len)) != 0) {
+		unlink(tmp);
+		return store_io_error(err, s, e, "write", tmp);
 	}
 	if ((s->flags & BERTH_STORE_SYNC) && fsync(fd) < 0) {
-		int e = errno;
-
+		e = errno;
 		unlink(tmp);
 		return store_io_error(err, s, e, "flush", tmp);
 	}
 	if (rename(tmp, path) < 0) {
-		int e = errno;
-
+		e = errno;
 		unlink(tmp);
 		return store_io_error(err, s, e, "replace", path);
 	}

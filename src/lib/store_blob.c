@@ -27,6 +27,7 @@
 
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/fileio.h"
 #include "util/xalloc.h"
 
 /* Below this, preallocating costs more than it saves. */
@@ -182,20 +183,9 @@ static int
 write_all(berth_store *s, int fd, const char *path, const void *p, size_t len,
 	  berth_error **err)
 {
-	const char *c = p;
+	int e = berth_write_full(fd, p, len);
 
-	while (len > 0) {
-		ssize_t n = write(fd, c, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return store_io_error(err, s, n < 0 ? errno : EIO,
-					      "write", path);
-		c += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return e ? store_io_error(err, s, e, "write", path) : 0;
 }
 
 /*

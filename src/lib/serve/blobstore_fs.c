@@ -22,6 +22,7 @@
 
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/fileio.h"
 #include "util/xalloc.h"
 
 #define FS_IO_CHUNK ((size_t)256 << 10)
@@ -148,27 +149,16 @@ static int
 write_all(int fd, const void *p, size_t len, const char *what,
 	  berth_error **err)
 {
-	const char *c = p;
+	int e = berth_write_full(fd, p, len);
 
-	while (len > 0) {
-		ssize_t n = write(fd, c, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			berth_error_set(err, BERTH_EIO, errno,
-					"cannot write '%s': %s", what,
-					strerror(errno));
-			if (errno == ENOSPC)
-				berth_error_hint(err, "free space on the "
-						      "registry's storage "
-						      "volume");
-			return BERTH_EIO;
-		}
-		c += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	if (e == 0)
+		return 0;
+	berth_error_set(err, BERTH_EIO, e, "cannot write '%s': %s", what,
+			strerror(e));
+	if (e == ENOSPC)
+		berth_error_hint(err, "free space on the registry's storage "
+				      "volume");
+	return BERTH_EIO;
 }
 
 static int
