@@ -45,6 +45,20 @@ fi
 make unit 2>&1 | tee "$logs/unit"
 add_counts unit "$logs/unit" "${PIPESTATUS[0]}"
 
+# The fuzz harnesses, briefly: each must build and survive FUZZ_SECONDS of
+# generated input (longer runs: tests/fuzz/run.sh SECONDS).
+tests/fuzz/run.sh "${FUZZ_SECONDS:-10}" >"$logs/fuzz" 2>&1
+fuzz_rc=$?
+grep -E '^fuzz: (running|building)|FAILED' "$logs/fuzz"
+fp=$(grep -c '^fuzz: running ' "$logs/fuzz")
+ff=$(grep -c ' FAILED' "$logs/fuzz")
+if [ "$fuzz_rc" -ne 0 ] && [ "$ff" -eq 0 ]; then
+	tail -n 20 "$logs/fuzz"
+	ff=1
+fi
+echo "fuzz: $((fp - ff)) passed, $ff failed"
+passed=$((passed + fp - ff)) failed=$((failed + ff))
+
 if [ "$built" = 1 ]; then
 	tests/run-integration.sh 2>&1 | tee "$logs/integration"
 	add_counts integration "$logs/integration" "${PIPESTATUS[0]}"

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 
 secs=${1:-30}
 [ $# -gt 0 ] && shift
-harnesses=${*:-ref manifest auth}
+harnesses=${*:-ref manifest auth token}
 cc=${FUZZ_CC:-clang}
 out=build/fuzz
 
@@ -22,7 +22,7 @@ if ! command -v "$cc" >/dev/null 2>&1; then
 fi
 
 flags="-std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -Isrc/lib"
-lib="src/lib/auth_parse.c src/lib/digest.c src/lib/ref.c src/lib/platform.c src/lib/manifest.c src/lib/util/buf.c src/lib/util/error.c src/lib/util/log.c src/lib/util/xalloc.c"
+lib="src/lib/serve/jwt.c src/lib/serve/jwt_keys.c src/lib/auth_parse.c src/lib/digest.c src/lib/ref.c src/lib/platform.c src/lib/manifest.c src/lib/util/buf.c src/lib/util/error.c src/lib/util/log.c src/lib/util/str.c src/lib/util/xalloc.c"
 # shellcheck disable=SC2046
 libs=$(pkg-config --libs jansson libcrypto)
 
