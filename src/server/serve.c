@@ -303,6 +303,38 @@ teardown(srv *s)
 	berth_serve_config_release(&s->cfg);
 }
 
+/*
+ * Session files the metadata does not know (a crash between creating the
+ * file and recording the session), and temporary files a crash left.
+ */
+static void
+purge_orphans(srv *s, int64_t before)
+{
+	berth_error *err = NULL;
+	char **ids = NULL;
+
+	if (s->blobs->ops->uploads_older(s->blobs, before, &ids, &err) == 0) {
+		for (size_t i = 0; ids[i]; i++) {
+			char *repo = NULL;
+			int r = berth_meta_upload_get(s->meta, ids[i], &repo,
+						      NULL, NULL);
+
+			free(repo);
+			if (r != BERTH_ENOTFOUND)
+				continue;
+			if (s->blobs->ops->upload_remove(s->blobs, ids[i],
+							 NULL) == 0)
+				berth_log(BERTH_LOG_INFO,
+					  "removed upload file '%s' that no "
+					  "session records",
+					  ids[i]);
+		}
+	}
+	berth_error_free(err);
+	berth_strv_free(ids);
+	s->blobs->ops->tmp_sweep(s->blobs, before);
+}
+
 /* Drops upload sessions idle longer than --upload-ttl. */
 static void
 purge_uploads(srv *s)
@@ -311,6 +343,7 @@ purge_uploads(srv *s)
 	char **ids = NULL;
 	size_t i;
 
+	purge_orphans(s, (int64_t)time(NULL) - s->cfg.upload_ttl);
 	if (berth_meta_uploads_older(s->meta,
 				     (int64_t)time(NULL) - s->cfg.upload_ttl,
 				     &ids, &err) < 0) {

@@ -95,4 +95,21 @@ expect "... and can be cancelled" test "$got" = 204
 expect "cancelling removed its data" test -z "$(ls "$SRV_STORAGE/uploads" | grep "${ABANDONED##*/}")"
 expect "every blob on disk still matches its digest" store_fsck "$SRV_STORAGE"
 serve_stop
+
+# ---- leftovers of a crash that the metadata never recorded ----
+# An upload file created just before a crash, before its session was
+# recorded, and a temporary file: swept once older than --upload-ttl.
+printf 'partial' >"$SRV_STORAGE/uploads/0123456789abcdef0123456789abcdef"
+printf 'partial' >"$SRV_STORAGE/uploads/fedcba9876543210fedcba9876543210"
+printf 'tmp' >"$SRV_STORAGE/tmp/put.stale1"
+touch -d '3 days ago' "$SRV_STORAGE/uploads/0123456789abcdef0123456789abcdef" "$SRV_STORAGE/tmp/put.stale1"
+serve_start || { fail "serve restarts" "$(tail -n 5 "$T/serve.log")"; exit 1; }
+expect "an old upload file no session records is removed at start" \
+	test ! -e "$SRV_STORAGE/uploads/0123456789abcdef0123456789abcdef"
+expect "an old temporary file is removed at start" test ! -e "$SRV_STORAGE/tmp/put.stale1"
+expect "a recent unrecorded upload file is kept (it may be being created)" \
+	test -e "$SRV_STORAGE/uploads/fedcba9876543210fedcba9876543210"
+http_status GET "$SRV_URL/v2/crash/big/blobs/$BIG" >/dev/null
+expect "stored blobs are untouched by the sweep" cmp -s "$T/.body" "$T/big"
+serve_stop
 done_testing

@@ -65,6 +65,16 @@ struct berth_blobstore_ops {
 	/* Drops a session and its bytes; BERTH_ENOTFOUND when unknown. */
 	int (*upload_remove)(berth_blobstore *bs, const char *id,
 			     berth_error **err);
+	/*
+	 * Ids of the sessions whose bytes were last written before `before`
+	 * (seconds since the epoch), NULL-terminated; free with
+	 * berth_strv_free. A crash between creating a session and recording
+	 * it leaves one the metadata does not know: the caller sweeps those.
+	 */
+	int (*uploads_older)(berth_blobstore *bs, int64_t before, char ***ids,
+			     berth_error **err);
+	/* Removes temporary files left before `before` by a crash. */
+	void (*tmp_sweep)(berth_blobstore *bs, int64_t before);
 
 	/* Appends to an open session. */
 	int (*writer_write)(berth_bs_writer *w, const void *p, size_t len,

@@ -9,6 +9,7 @@
  */
 #include "serve/blobstore.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -20,6 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/buf.h"
+#include "berth/log.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fileio.h"
@@ -547,6 +550,69 @@ fs_upload_remove(berth_blobstore *bs, const char *id, berth_error **err)
 	return 0;
 }
 
+/* Calls `fn` for each regular file in root/sub last modified before
+ * `before`. */
+static void
+each_old_file(fs_store *s, const char *sub, int64_t before,
+	      void (*fn)(fs_store *s, const char *name, void *ud), void *ud)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/%s", s->root, sub);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct stat st;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.' ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode) || (int64_t)st.st_mtime >= before)
+			continue;
+		fn(s, e->d_name, ud);
+	}
+	closedir(d);
+}
+
+static void
+collect_id(fs_store *s, const char *name, void *ud)
+{
+	berth_buf *ids = ud;
+	char *copy = xstrdup(name);
+
+	berth_buf_put(ids, &copy, sizeof(copy), NULL);
+}
+
+static int
+fs_uploads_older(berth_blobstore *bs, int64_t before, char ***out,
+		 berth_error **err)
+{
+	fs_store *s = (fs_store *)bs;
+	berth_buf ids;
+	char *end = NULL;
+
+	berth_buf_init(&ids, 0);
+	each_old_file(s, "uploads", before, collect_id, &ids);
+	berth_buf_put(&ids, &end, sizeof(end), NULL);
+	*out = (char **)berth_buf_detach(&ids);
+	return 0;
+}
+
+static void
+unlink_tmp(fs_store *s, const char *name, void *ud)
+{
+	_cleanup_free_ char *path = xasprintf("%s/tmp/%s", s->root, name);
+
+	if (unlink(path) == 0)
+		berth_log(BERTH_LOG_INFO, "removed stale temporary file '%s'",
+			  path);
+}
+
+static void
+fs_tmp_sweep(berth_blobstore *bs, int64_t before)
+{
+	each_old_file((fs_store *)bs, "tmp", before, unlink_tmp, NULL);
+}
+
 static void
 fs_free(berth_blobstore *bs)
 {
@@ -573,6 +639,8 @@ static const struct berth_blobstore_ops fs_ops = {
 	.upload_open = fs_upload_open,
 	.upload_commit = fs_upload_commit,
 	.upload_remove = fs_upload_remove,
+	.uploads_older = fs_uploads_older,
+	.tmp_sweep = fs_tmp_sweep,
 	.writer_write = fs_writer_write,
 	.writer_offset = fs_writer_offset,
 	.writer_close = fs_writer_close,
