@@ -288,23 +288,6 @@ kind_of(const char *mt)
 	return -1;
 }
 
-/* "Application/JSON; charset=utf-8" -> "application/json"; NULL if empty. */
-static char *
-content_type_base(const char *ct)
-{
-	size_t len;
-
-	if (ct == NULL)
-		return NULL;
-	ct += strspn(ct, " \t");
-	len = strcspn(ct, ";");
-	while (len && (ct[len - 1] == ' ' || ct[len - 1] == '\t'))
-		len--;
-	if (len == 0)
-		return NULL;
-	return xstrndup(ct, len);
-}
-
 /* Decides the media type: the body's, else the content type's, else from
  * the fields present (OCI allows omitting mediaType). */
 static int
@@ -432,7 +415,7 @@ berth_manifest_parse(berth_manifest **out, const char *content_type,
 		     const char *body, size_t len, berth_error **err)
 {
 	_cleanup_(berth_manifest_freep) berth_manifest *m = NULL;
-	_cleanup_free_ char *ct = content_type_base(content_type);
+	_cleanup_free_ char *ct = berth_str_media_type(content_type);
 	json_auto_t *root = NULL;
 	json_error_t jerr;
 	int r;

@@ -17,6 +17,7 @@
 #include "berth/log.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/str.h"
 #include "util/xalloc.h"
 
 bool
@@ -302,18 +303,9 @@ reg_check_reference(const char *reference, berth_error **err)
 char *
 reg_media_type(const char *content_type)
 {
-	size_t n;
-	char *s;
+	char *s = berth_str_media_type(content_type);
 
-	if (content_type == NULL)
-		return NULL;
-	while (*content_type == ' ' || *content_type == '\t')
-		content_type++;
-	n = strcspn(content_type, ";, \t");
-	if (n == 0)
-		return NULL;
-	s = xstrndup(content_type, n);
-	for (char *p = s; *p; p++)
+	for (char *p = s; p && *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 	return s;
 }

@@ -14,6 +14,7 @@
 #include "berth/manifest.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/str.h"
 #include "util/xalloc.h"
 
 static bool
@@ -198,25 +199,13 @@ strv_push(char ***v, size_t *n, const char *s)
 	(*v)[*n] = NULL;
 }
 
-static char *
-content_type_base(const char *ct)
-{
-	size_t len;
-
-	if (ct == NULL)
-		return NULL;
-	ct += strspn(ct, " \t");
-	len = strcspn(ct, "; \t");
-	return len ? xstrndup(ct, len) : NULL;
-}
-
 int
 berth_oci_manifest_inspect(berth_oci_manifest_info *out,
 			   const char *content_type, const char *body,
 			   size_t len, berth_error **err)
 {
 	_cleanup_(berth_manifest_freep) berth_manifest *m = NULL;
-	_cleanup_free_ char *ct = content_type_base(content_type);
+	_cleanup_free_ char *ct = berth_str_media_type(content_type);
 	berth_oci_manifest_info info = {0};
 	json_auto_t *root = NULL;
 	json_t *ann;

@@ -5,6 +5,18 @@
 #include "util/xalloc.h"
 
 char *
+berth_str_media_type(const char *ct)
+{
+	size_t len;
+
+	if (ct == NULL)
+		return NULL;
+	ct += strspn(ct, " \t");
+	len = strcspn(ct, ";, \t");
+	return len ? xstrndup(ct, len) : NULL;
+}
+
+char *
 berth_str_quote(const char *s, size_t len, size_t max)
 {
 	size_t n = len > max ? max : len, i;

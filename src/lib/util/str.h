@@ -10,4 +10,11 @@
  */
 char *berth_str_quote(const char *s, size_t len, size_t max);
 
+/*
+ * The media type of a Content-Type value, without parameters or blanks
+ * ("application/json; charset=utf-8" -> "application/json"), case kept;
+ * NULL when there is none. Caller frees.
+ */
+char *berth_str_media_type(const char *content_type);
+
 #endif
