@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
-make -s
+make >/dev/null  # errors still reach stderr
 
 berth=$PWD/build/berth
 work=$(mktemp -d "${TMPDIR:-/tmp}/berth-demo.XXXXXX")
