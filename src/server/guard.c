@@ -148,6 +148,8 @@ srv_pull_limit(srv_req *r)
 	if (berth_pulls_take(r->s->pulls, key, l, now_ms(), r->head, &remaining,
 			     &retry)) {
 		r->rl_remaining = remaining;
+		if (!r->head)
+			r->rl_taken_ms = now_ms();
 		return 0;
 	}
 	r->rl_remaining = 0;
@@ -173,6 +175,22 @@ srv_pull_limit(srv_req *r)
 			   "for a higher limit, or wait for the window to "
 			   "slide");
 	return BERTH_ETOOMANY;
+}
+
+void
+srv_pull_give_back(srv_req *r)
+{
+	const berth_limit *l;
+	const char *key;
+	char ubuf[300];
+
+	if (r->s->pulls == NULL || r->rl_taken_ms == 0)
+		return;
+	l = caller_limit(r, &key, ubuf, sizeof(ubuf));
+	berth_pulls_give_back(r->s->pulls, key, l, r->rl_taken_ms);
+	r->rl_taken_ms = 0;
+	if (r->rl_remaining < r->rl_limit)
+		r->rl_remaining++;
 }
 
 void

@@ -59,6 +59,7 @@ h_manifest_get(srv_req *r)
 		if (berth_digest_parse(&d, r->ref, &err) < 0)
 			return srv_fail_err(r, SRV_E_DIGEST_INVALID, &err);
 	} else if (!berth_oci_tag_valid(r->ref)) {
+		srv_pull_give_back(r);
 		return srv_fail(r, SRV_E_MANIFEST_UNKNOWN, NULL,
 				"'%.200s' is neither a valid tag nor a digest",
 				r->ref);
@@ -68,6 +69,7 @@ h_manifest_get(srv_req *r)
 		if (err->code != BERTH_ENOTFOUND)
 			return srv_fail_err(r, SRV_E_AUTO, &err);
 		berth_error_free(err);
+		srv_pull_give_back(r);
 		return not_found(r, SRV_E_MANIFEST_UNKNOWN, "manifest");
 	}
 	if (r->head) {

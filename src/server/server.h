@@ -127,6 +127,7 @@ struct srv_req {
 	char *audit_detail;   /* why refused, or scopes issued (audit log) */
 	bool rl_set;	      /* RateLimit headers to add */
 	long rl_limit, rl_remaining, rl_window;
+	int64_t rl_taken_ms;  /* when this request's pull was counted, or 0 */
 	char *digest; /* Docker-Content-Digest answered (for the audit log) */
 
 	srv_phase phase;
@@ -272,6 +273,9 @@ int srv_rate_guard(srv_req *r);
 
 /* Pull limits for a manifest GET (HEAD: headers only, not counted). */
 int srv_pull_limit(srv_req *r);
+
+/* A manifest GET that found nothing: its pull does not count. */
+void srv_pull_give_back(srv_req *r);
 
 /* Adds the RateLimit headers a request earned to its response. */
 void srv_limit_headers(srv_req *r, struct MHD_Response *resp);

@@ -78,6 +78,11 @@ ra=$(last_header Retry-After)
 expect "Retry-After is within the hour" test "$ra" -gt 3000 -a "$ra" -le 3600
 got=$(http_status GET "$R/v2/team/app/manifests/v1" -u bob:pw-b)
 expect "bob is not affected by alice's pulls" test "$got" = 200 -a "$(last_header RateLimit-Remaining)" = "2;w=3600"
+for i in 1 2 3; do
+	got=$(http_status GET "$R/v2/team/app/manifests/nosuchtag$i" -u bob:pw-b)
+done
+expect "a manifest GET that finds nothing is 404" test "$got" = 404
+expect "... and does not count as a pull" test "$(last_header RateLimit-Remaining)" = "2;w=3600"
 for i in 1 2 3 4 5 6; do
 	got=$(http_status GET "$R/v2/team/app/manifests/v1" -u carol:pw-c)
 done

@@ -206,6 +206,28 @@ berth_pulls_free(berth_pulls *p)
 	free(p);
 }
 
+void
+berth_pulls_give_back(berth_pulls *p, const char *key, const berth_limit *l,
+		      int64_t taken_ms)
+{
+	int64_t w, slot;
+	pent *e;
+
+	if (l->count < 0)
+		return;
+	w = slot_width((int64_t)l->window * 1000);
+	slot = taken_ms / w;
+	pthread_mutex_lock(&p->mu);
+	e = pent_get(p, key, false);
+	if (e && e->window_ms == (int64_t)l->window * 1000 &&
+	    slot > e->last_slot - BERTH_PULL_SLOTS &&
+	    e->c[slot % BERTH_PULL_SLOTS] > 0) {
+		e->c[slot % BERTH_PULL_SLOTS]--;
+		e->dirty = true;
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
 bool
 berth_pulls_take(berth_pulls *p, const char *key, const berth_limit *l,
 		 int64_t now_ms, bool peek, long *remaining, long *retry_after)

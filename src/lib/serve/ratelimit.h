@@ -49,6 +49,13 @@ bool berth_pulls_take(berth_pulls *p, const char *key, const berth_limit *l,
 		      int64_t now_ms, bool peek, long *remaining,
 		      long *retry_after);
 
+/*
+ * Takes back a pull counted at taken_ms (a manifest GET that found
+ * nothing is not a pull). No effect once that moment left the window.
+ */
+void berth_pulls_give_back(berth_pulls *p, const char *key,
+			   const berth_limit *l, int64_t taken_ms);
+
 /* Writes changed counters to the metadata store and forgets idle ones. */
 int berth_pulls_flush(berth_pulls *p, int64_t now_ms, berth_error **err);
 
