@@ -51,6 +51,15 @@ void reg_handle_put(berth_registry *r, berth_http *h);
 int reg_send(berth_registry *r, berth_http *h, berth_http_req *req,
 	     const char *scope, berth_http_resp *resp, berth_error **err);
 
+/*
+ * HEAD of a manifest (repository and reference checked first): 0 with the
+ * response, whatever its status, in *resp (initialised here, released by
+ * the caller), or a negative error.
+ */
+int reg_manifest_head(berth_registry *r, const char *repo,
+		      const char *reference, berth_http_resp *resp,
+		      berth_error **err);
+
 /* reg_send on a borrowed handle, for a request that needs only one;
  * *resp is initialised here and released by the caller. */
 int reg_request(berth_registry *r, berth_http_req *req, const char *scope,

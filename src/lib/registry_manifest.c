@@ -168,29 +168,38 @@ berth_registry_get_manifest(berth_registry *r, const char *repo,
 }
 
 int
-berth_registry_head_manifest(berth_registry *r, const char *repo,
-			     const char *reference, berth_descriptor *out,
-			     berth_error **err)
+reg_manifest_head(berth_registry *r, const char *repo, const char *reference,
+		  berth_http_resp *resp, berth_error **err)
 {
-	_cleanup_free_ char *url = NULL, *scope = NULL, *subject = NULL;
+	_cleanup_free_ char *url = NULL, *scope = NULL;
 	berth_http_req req = BERTH_HTTP_REQ_INIT;
-	berth_http_resp resp;
-	const char *hdr;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
+	berth_http_resp_init(resp);
 	if ((rc = reg_check_repo(r, repo, err)) < 0 ||
 	    (rc = reg_check_reference(reference, err)) < 0)
 		return rc;
 	url = reg_url(r, "%s/manifests/%s", repo, reference);
 	scope = reg_scope(repo, "pull");
-	subject = xasprintf("manifest '%s'", reference);
 	req.method = "HEAD";
 	req.url = url;
 	req.accept = BERTH_MANIFEST_ACCEPT;
 	req.follow = true;
+	return reg_request(r, &req, scope, resp, err);
+}
 
-	rc = reg_request(r, &req, scope, &resp, err);
+int
+berth_registry_head_manifest(berth_registry *r, const char *repo,
+			     const char *reference, berth_descriptor *out,
+			     berth_error **err)
+{
+	_cleanup_free_ char *subject = xasprintf("manifest '%s'", reference);
+	berth_http_resp resp;
+	const char *hdr;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = reg_manifest_head(r, repo, reference, &resp, err);
 	if (rc == 0 && resp.status == 404)
 		rc = manifest_404(r, repo, subject, &resp, err);
 	else if (rc == 0 && resp.status != 200)

@@ -66,25 +66,14 @@ berth_registry_ratelimit(berth_registry *r, const char *repo,
 			 const char *reference, berth_ratelimit *out,
 			 berth_error **err)
 {
-	_cleanup_free_ char *url = NULL, *scope = NULL, *subject = NULL;
-	berth_http_req req = BERTH_HTTP_REQ_INIT;
+	_cleanup_free_ char *subject = xasprintf("manifest '%s'", reference);
 	berth_http_resp resp;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	out->limit = out->window = out->remaining = -1;
 	out->remaining_window = -1;
-	if ((rc = reg_check_repo(r, repo, err)) < 0 ||
-	    (rc = reg_check_reference(reference, err)) < 0)
-		return rc;
-	url = reg_url(r, "%s/manifests/%s", repo, reference);
-	scope = reg_scope(repo, "pull");
-	subject = xasprintf("manifest '%s'", reference);
-	req.method = "HEAD";
-	req.url = url;
-	req.accept = BERTH_MANIFEST_ACCEPT;
-	req.follow = true;
-	rc = reg_request(r, &req, scope, &resp, err);
+	rc = reg_manifest_head(r, repo, reference, &resp, err);
 	if (rc == 0) {
 		reg_parse_quota(&resp, out);
 		if (resp.hdr[BERTH_H_RATELIMIT_SOURCE])
