@@ -7,9 +7,15 @@
 #   make bench        pull benchmark against skopeo (bench/pull.sh)
 
 CC      ?= cc
-PKGS    := libcurl jansson openssl libarchive zlib libzstd libmicrohttpd gnutls sqlite3
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt -lpthread
+# libberth links only what the client needs (libarchive is dlopen'ed, so
+# only its headers); the server's libraries go into berth-serve alone.
+LIB_PKGS := libcurl jansson openssl zlib libzstd
+SRV_PKGS := libmicrohttpd gnutls sqlite3
+PKG_CFLAGS := $(shell pkg-config --cflags $(LIB_PKGS) $(SRV_PKGS) libarchive 2>/dev/null)
+LIB_LIBS   := $(shell pkg-config --libs $(LIB_PKGS) 2>/dev/null) -lpthread
+SRV_LIBS   := $(shell pkg-config --libs $(SRV_PKGS) 2>/dev/null) -lcrypt
+# The unit tests build tar fixtures with libarchive itself.
+TEST_LIBS  := $(shell pkg-config --libs libarchive 2>/dev/null)
 # Programs record only the libraries they use: the client never loads the
 # server's (libmicrohttpd, GnuTLS, SQLite), which keeps its start-up short.
 LDFLAGS_APP := -Wl,--as-needed
@@ -25,7 +31,7 @@ B       := build
 Q       := $(if $(V),,@)
 LIB_SRC := $(wildcard src/lib/*.c src/lib/*/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
-SRV_SRC := $(filter-out src/server/main.c,$(wildcard src/server/*.c))
+SRV_SRC := $(filter-out src/server/main.c,$(wildcard src/server/*.c src/server/*/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
@@ -57,22 +63,22 @@ $(B)/libberth.a: $(LIB_OBJ)
 
 $(B)/libberth.so: $(LIB_PIC)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) -shared -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) -shared -Wl,--as-needed -o $@ $^ $(LIB_LIBS)
 
 $(B)/berth: $(CLI_OBJ) $(B)/libberth.a
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS_APP) -o $@ $(CLI_OBJ) $(B)/libberth.a $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS_APP) -o $@ $(CLI_OBJ) $(B)/libberth.a $(LIB_LIBS)
 
 $(B)/berth-serve: $(SRV_OBJ) $(B)/libberth.a
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS_APP) -o $@ $(SRV_OBJ) $(B)/libberth.a $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS_APP) -o $@ $(SRV_OBJ) $(B)/libberth.a $(SRV_LIBS) $(LIB_LIBS)
 
 # Unit tests link the library's objects directly, so they can reach
-# internal functions (declared in src/lib/*.h).
+# internal functions (declared in src/lib/*/*.h and src/server/).
 $(B)/asan/tests/%: tests/unit/%.c tests/unit/test.h $(ASAN_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD asan $@")
-	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/unit $(WARN) -O1 -g $(SAN) -o $@ $< $(ASAN_LIB) $(PKG_LIBS)
+	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/unit $(WARN) -O1 -g $(SAN) -o $@ $< $(ASAN_LIB) $(SRV_LIBS) $(LIB_LIBS) $(TEST_LIBS)
 
 unit: $(UNIT_BIN)
 	@tests/run-unit.sh $(UNIT_BIN)
@@ -87,7 +93,7 @@ bench-server: all
 	bench/server.sh
 
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(SRV_SRC) $(wildcard include/berth/*.h src/lib/*.h src/lib/util/*.h src/cli/*.h src/server/*.h)
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(SRV_SRC) $(wildcard include/berth/*.h src/*/*.h src/*/*/*.h)
 
 clean:
 	rm -rf $(B)

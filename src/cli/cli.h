@@ -1,7 +1,7 @@
 /* What the berth commands share: the context main() sets up, the command
  * table's shape, and small printing helpers. */
-#ifndef BERTH_CLI_H
-#define BERTH_CLI_H
+#ifndef BERTH_CLI_CLI_H
+#define BERTH_CLI_CLI_H
 
 #include <stdbool.h>
 

@@ -17,8 +17,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "config_int.h"
-#include "registry_int.h"
+#include "config/config_int.h"
+#include "registry/registry.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"

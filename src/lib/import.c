@@ -13,7 +13,7 @@
 #include <time.h>
 #include <zlib.h>
 
-#include "archive_dl.h"
+#include "util/archive_dl.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"

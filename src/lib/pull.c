@@ -13,7 +13,7 @@
  * following hosts with a Range request from the byte reached. Content
  * that does not match its digest is never a miss: the pull stops.
  *
- * Blobs are staged in resumable partial files (store_partial.h): an
+ * Blobs are staged in resumable partial files (store/store.h): an
  * interrupted pull's bytes are kept and the next pull continues them.
  */
 #include "berth/pull.h"
@@ -24,7 +24,7 @@
 
 #include "berth/config.h"
 #include "berth/log.h"
-#include "store_partial.h"
+#include "store/store.h"
 
 #include "util/cleanup.h"
 #include "util/error.h"

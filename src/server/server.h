@@ -2,13 +2,13 @@
  * berth serve internals: the server, the per-request context, the route
  * table and the helpers handlers answer with.
  *
- * A request flows through http.c: the route is matched, the caller is
- * authenticated and authorised (auth.c, the only place that decides
+ * A request flows through http/http.c: the route is matched, the caller is
+ * authenticated and authorised (access/authorize.c, the only place that decides
  * access), the repository name is validated, and then the route's handler
  * h_<resource>_<method> runs. Handlers of routes with a streamed body are
  * called in three phases (BEGIN before the body, DATA per chunk, END);
  * every other handler runs once, at END. Errors of any kind leave through
- * srv_error_response() (errors.c), the one mapping of failures to HTTP
+ * srv_error_response() (http/errors.c), the one mapping of failures to HTTP
  * statuses and OCI `errors[]` bodies.
  */
 #ifndef BERTH_SERVER_SERVER_H
@@ -21,15 +21,15 @@
 #include <microhttpd.h>
 
 #include "berth/common.h"
-#include "serve/audit.h"
-#include "serve/blobstore.h"
-#include "serve/config.h"
-#include "serve/htpasswd.h"
-#include "serve/jwt.h"
-#include "serve/meta.h"
-#include "serve/policy.h"
-#include "serve/ratelimit.h"
-#include "serve/token.h"
+#include "server/access/audit.h"
+#include "server/storage/blobstore.h"
+#include "server/config.h"
+#include "server/access/htpasswd.h"
+#include "server/access/jwt.h"
+#include "server/storage/meta.h"
+#include "server/access/policy.h"
+#include "server/access/ratelimit.h"
+#include "server/access/token.h"
 #include "util/buf.h"
 
 #define SRV_API_VERSION "registry/2.0"
@@ -149,7 +149,7 @@ struct srv_req {
 	struct timespec t0;
 };
 
-/* ---- routes.c ---- */
+/* ---- http/routes.c ---- */
 
 typedef enum srv_match {
 	SRV_MATCH_OK,
@@ -160,7 +160,7 @@ typedef enum srv_match {
 srv_match srv_route_find(const char *method, const char *path,
 			 const srv_route **route, char **name, char **ref);
 
-/* ---- errors.c ---- */
+/* ---- http/errors.c ---- */
 
 /* The OCI error codes, and the few statuses that go with special cases. */
 typedef enum srv_oci {
@@ -204,7 +204,7 @@ int srv_fail(srv_req *r, srv_oci code, const berth_error *e, const char *fmt,
 /* srv_fail with the message of an error, which it frees. */
 int srv_fail_err(srv_req *r, srv_oci code, berth_error **e);
 
-/* ---- http.c ---- */
+/* ---- http/http.c ---- */
 
 /* A request header / query argument, or NULL. */
 const char *srv_header(srv_req *r, const char *name);
@@ -231,7 +231,7 @@ struct MHD_Response *srv_resp_head(uint64_t size);
 int srv_http_start(srv *s, berth_error **err);
 void srv_http_stop(srv *s);
 
-/* ---- auth.c ---- */
+/* ---- access/authorize.c ---- */
 
 /*
  * The one place where access is decided. Authenticates r (once) and checks
@@ -254,7 +254,7 @@ bool srv_can_list(srv_req *r, const char *repo);
  */
 int srv_authenticate_basic(srv_req *r, berth_error **err);
 
-/* ---- setup_access.c ---- */
+/* ---- access/setup.c ---- */
 
 /* Builds the access-control pieces from s->cfg (after the stores). */
 int srv_setup_access(srv *s, berth_error **err);
@@ -263,7 +263,7 @@ void srv_teardown_access(srv *s);
 /* Saves the pull counters (every second, and at shutdown). */
 void srv_flush_counters(srv *s);
 
-/* ---- guard.c: the caller's address, limits, the audit log ---- */
+/* ---- access/guard.c: the caller's address, limits, the audit log ---- */
 
 /* Fills r->ip and r->limit_key from the connection. */
 void srv_peer_init(srv_req *r);
@@ -302,7 +302,7 @@ int h_referrers_get(srv_req *r);
 int h_token_get(srv_req *r);
 int h_token_post(srv_req *r);
 
-/* Shared by the blob and upload handlers (h_upload.c). */
+/* Shared by the blob and upload handlers (handlers/h_upload.c). */
 char *srv_upload_location(const char *name, const char *id);
 int srv_parse_page(srv_req *r, long *n, const char **last);
 

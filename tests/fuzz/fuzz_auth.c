@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "auth.h"
+#include "registry/auth.h"
 #include "util/buf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "serve/jwt.h"
+#include "server/access/jwt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,7 +5,7 @@
  */
 #include "test.h"
 
-#include "auth.h"
+#include "registry/auth.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/error.h"

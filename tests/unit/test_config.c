@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "berth/config.h"
-#include "config_int.h"
+#include "config/config_int.h"
 #include "test.h"
 
 static char tmp[] = "/tmp/berth-test-config.XXXXXX";

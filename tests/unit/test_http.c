@@ -8,8 +8,8 @@
 #include <errno.h>
 #include <strings.h>
 
-#include "http.h"
-#include "registry_int.h"
+#include "http/http.h"
+#include "registry/registry.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"

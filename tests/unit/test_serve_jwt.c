@@ -10,8 +10,8 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "serve/jwt.h"
-#include "serve/token.h"
+#include "server/access/jwt.h"
+#include "server/access/token.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "serve/config.h"
-#include "serve/htpasswd.h"
-#include "serve/oci.h"
+#include "server/config.h"
+#include "server/access/htpasswd.h"
+#include "server/handlers/oci.h"
 #include "server/server.h"
 #include "util/cleanup.h"
 #include "util/error.h"

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "serve/policy.h"
-#include "serve/ratelimit.h"
-#include "serve/token.h"
+#include "server/access/policy.h"
+#include "server/access/ratelimit.h"
+#include "server/access/token.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"

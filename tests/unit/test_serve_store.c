@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "berth/digest.h"
-#include "serve/blobstore.h"
-#include "serve/meta.h"
+#include "server/storage/blobstore.h"
+#include "server/storage/meta.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"

@@ -3,8 +3,8 @@
  * hostile peer cannot make us allocate without bound (libgit2 git_str,
  * curl dynbuf).
  */
-#ifndef BERTH_UTIL_BUF_H
-#define BERTH_UTIL_BUF_H
+#ifndef BERTH_LIB_UTIL_BUF_H
+#define BERTH_LIB_UTIL_BUF_H
 
 #include <stdarg.h>
 #include <stddef.h>

@@ -3,8 +3,8 @@
  * every owning local starts as NULL / -1 and is released when it goes out of
  * scope unless handed out with steal_ptr() / steal_fd().
  */
-#ifndef BERTH_UTIL_CLEANUP_H
-#define BERTH_UTIL_CLEANUP_H
+#ifndef BERTH_LIB_UTIL_CLEANUP_H
+#define BERTH_LIB_UTIL_CLEANUP_H
 
 #include <errno.h>
 #include <stdio.h>

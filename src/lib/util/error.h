@@ -1,6 +1,6 @@
 /* Building berth_error values inside libberth. */
-#ifndef BERTH_UTIL_ERROR_H
-#define BERTH_UTIL_ERROR_H
+#ifndef BERTH_LIB_UTIL_ERROR_H
+#define BERTH_LIB_UTIL_ERROR_H
 
 #include "berth/common.h"
 

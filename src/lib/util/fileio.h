@@ -1,6 +1,6 @@
 /* Plain file-descriptor I/O the library repeats. */
-#ifndef BERTH_UTIL_FILEIO_H
-#define BERTH_UTIL_FILEIO_H
+#ifndef BERTH_LIB_UTIL_FILEIO_H
+#define BERTH_LIB_UTIL_FILEIO_H
 
 #include <stddef.h>
 

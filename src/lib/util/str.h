@@ -1,6 +1,6 @@
 /* Small string helpers shared by the library. */
-#ifndef BERTH_UTIL_STR_H
-#define BERTH_UTIL_STR_H
+#ifndef BERTH_LIB_UTIL_STR_H
+#define BERTH_LIB_UTIL_STR_H
 
 #include <stddef.h>
 

@@ -1,6 +1,6 @@
 /* Allocation that never returns NULL: out of memory aborts (as redis, crun). */
-#ifndef BERTH_UTIL_XALLOC_H
-#define BERTH_UTIL_XALLOC_H
+#ifndef BERTH_LIB_UTIL_XALLOC_H
+#define BERTH_LIB_UTIL_XALLOC_H
 
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,0 +1,66 @@
+#include "util/archive_dl.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stddef.h>
+
+#include "util/error.h"
+
+#define LIBARCHIVE_SONAME "libarchive.so.13"
+
+static berth_archive_api api;
+static const char *missing; /* what failed to load, or NULL */
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void
+load(void)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} syms[] = {
+#define SYM(field, fn) {#fn, offsetof(berth_archive_api, field)}
+		SYM(read_new, archive_read_new),
+		SYM(read_free, archive_read_free),
+		SYM(read_support_filter_all, archive_read_support_filter_all),
+		SYM(read_support_format_raw, archive_read_support_format_raw),
+		SYM(read_support_format_tar, archive_read_support_format_tar),
+		SYM(read_open_filename, archive_read_open_filename),
+		SYM(read_next_header, archive_read_next_header),
+		SYM(read_data_skip, archive_read_data_skip),
+		SYM(read_data_block, archive_read_data_block),
+		SYM(errno_, archive_errno),
+		SYM(error_string, archive_error_string),
+		SYM(set_error, archive_set_error),
+#undef SYM
+	};
+	void *h = dlopen(LIBARCHIVE_SONAME, RTLD_NOW | RTLD_LOCAL);
+
+	if (h == NULL) {
+		missing = LIBARCHIVE_SONAME;
+		return;
+	}
+	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+		void *p = dlsym(h, syms[i].name);
+
+		if (p == NULL) {
+			missing = syms[i].name;
+			return;
+		}
+		*(void **)((char *)&api + syms[i].off) = p;
+	}
+}
+
+int
+berth_archive_api_get(const berth_archive_api **out, berth_error **err)
+{
+	pthread_once(&once, load);
+	if (missing) {
+		berth_error_set(err, BERTH_EUNSUPPORTED, 0,
+				"cannot load '%s' from libarchive", missing);
+		return berth_error_hint(err, "install libarchive 3 "
+					     "(apt-get install libarchive13)");
+	}
+	*out = &api;
+	return 0;
+}

@@ -1,0 +1,192 @@
+#include "server/access/htpasswd.h"
+
+#include <crypt.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "berth/digest.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+
+#define CACHE_SLOTS 64
+
+typedef struct entry {
+	char *user;
+	char *hash;
+} entry;
+
+struct berth_htpasswd {
+	entry *entries;
+	size_t n;
+	pthread_mutex_t mu;
+	char cache[CACHE_SLOTS]
+		  [BERTH_DIGEST_MAX]; /* sha256 of good credentials */
+	size_t next_slot;
+};
+
+static bool
+is_bcrypt(const char *h)
+{
+	return strncmp(h, "$2y$", 4) == 0 || strncmp(h, "$2a$", 4) == 0 ||
+	       strncmp(h, "$2b$", 4) == 0;
+}
+
+void
+berth_htpasswd_free(berth_htpasswd *h)
+{
+	size_t i;
+
+	if (h == NULL)
+		return;
+	for (i = 0; i < h->n; i++) {
+		free(h->entries[i].user);
+		explicit_bzero(h->entries[i].hash, strlen(h->entries[i].hash));
+		free(h->entries[i].hash);
+	}
+	free(h->entries);
+	pthread_mutex_destroy(&h->mu);
+	free(h);
+}
+
+int
+berth_htpasswd_load(berth_htpasswd **out, const char *path, berth_error **err)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	_cleanup_free_ char *line = NULL;
+	berth_htpasswd *h;
+	size_t cap = 0;
+	ssize_t n;
+	int lineno = 0;
+
+	if (f == NULL) {
+		berth_error_set(err, BERTH_EIO, errno,
+				"cannot open htpasswd file '%s': %s", path,
+				strerror(errno));
+		return berth_error_hint(err,
+					"create it with 'htpasswd -B -c "
+					"%s USER'",
+					path);
+	}
+	h = xcalloc(1, sizeof(*h));
+	pthread_mutex_init(&h->mu, NULL);
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		char *colon;
+
+		lineno++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (n == 0 || line[0] == '#')
+			continue;
+		colon = strchr(line, ':');
+		if (colon == NULL || colon == line) {
+			berth_htpasswd_free(h);
+			return berth_error_set(err, BERTH_EUSAGE, 0,
+					       "htpasswd file '%s' line %d is "
+					       "not 'user:hash'",
+					       path, lineno);
+		}
+		*colon = '\0';
+		if (!is_bcrypt(colon + 1)) {
+			berth_htpasswd_free(h);
+			berth_error_set(err, BERTH_EUNSUPPORTED, 0,
+					"htpasswd file '%s' line %d: the entry "
+					"for '%s' is not bcrypt",
+					path, lineno, line);
+			return berth_error_hint(err, "recreate it with "
+						     "'htpasswd -B'");
+		}
+		h->entries = xreallocarray(h->entries, h->n + 1,
+					   sizeof(*h->entries));
+		h->entries[h->n].user = xstrdup(line);
+		h->entries[h->n].hash = xstrdup(colon + 1);
+		h->n++;
+	}
+	if (h->n == 0) {
+		berth_htpasswd_free(h);
+		berth_error_set(err, BERTH_EUSAGE, 0,
+				"htpasswd file '%s' has no entries", path);
+		return berth_error_hint(
+			err, "add one with 'htpasswd -B %s USER'", path);
+	}
+	*out = h;
+	return 0;
+}
+
+/* Constant-time string comparison (lengths are not secret). */
+static bool
+same(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i;
+	unsigned char d = 0;
+
+	if (la != lb)
+		return false;
+	for (i = 0; i < la; i++)
+		d |= (unsigned char)(a[i] ^ b[i]);
+	return d == 0;
+}
+
+static void
+credential_key(berth_digest *out, const entry *e, const char *pass)
+{
+	_cleanup_free_ char *s =
+		xasprintf("%s%c%s%c%s", e->user, 0, e->hash, 0, pass);
+	size_t len = strlen(e->user) + strlen(e->hash) + strlen(pass) + 2;
+
+	berth_digest_of(out, BERTH_DIGEST_SHA256, s, len);
+	explicit_bzero(s, len);
+}
+
+int
+berth_htpasswd_check(berth_htpasswd *h, const char *user, const char *pass,
+		     berth_error **err)
+{
+	const entry *e = NULL;
+	struct crypt_data *cd;
+	berth_digest key;
+	bool ok = false;
+	const char *got;
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		if (strcmp(h->entries[i].user, user) == 0)
+			e = &h->entries[i];
+	if (e == NULL)
+		return berth_error_set(err, BERTH_EAUTH, 0,
+				       "unknown user or wrong password");
+	credential_key(&key, e, pass);
+	pthread_mutex_lock(&h->mu);
+	for (i = 0; i < CACHE_SLOTS && !ok; i++)
+		ok = same(h->cache[i], key.str);
+	pthread_mutex_unlock(&h->mu);
+	if (ok)
+		return 0;
+	cd = xcalloc(1, sizeof(*cd));
+	got = crypt_r(pass, e->hash, cd);
+	ok = got != NULL && got[0] != '*' && same(got, e->hash);
+	explicit_bzero(cd, sizeof(*cd));
+	free(cd);
+	if (!ok)
+		return berth_error_set(err, BERTH_EAUTH, 0,
+				       "unknown user or wrong password");
+	pthread_mutex_lock(&h->mu);
+	memcpy(h->cache[h->next_slot], key.str, sizeof(key.str));
+	h->next_slot = (h->next_slot + 1) % CACHE_SLOTS;
+	pthread_mutex_unlock(&h->mu);
+	return 0;
+}
+
+bool
+berth_htpasswd_has_user(const berth_htpasswd *h, const char *user)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		if (strcmp(h->entries[i].user, user) == 0)
+			return true;
+	return false;
+}

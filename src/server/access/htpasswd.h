@@ -1,0 +1,31 @@
+/*
+ * htpasswd files with bcrypt entries ("user:$2y$..."), the format
+ * `htpasswd -B` writes and distribution reads. Checks go through crypt_r
+ * (libxcrypt); successful checks are remembered by a hash of the
+ * credentials so a busy client does not pay bcrypt on every request.
+ */
+#ifndef BERTH_SERVER_ACCESS_HTPASSWD_H
+#define BERTH_SERVER_ACCESS_HTPASSWD_H
+
+#include "berth/common.h"
+
+typedef struct berth_htpasswd berth_htpasswd;
+
+/*
+ * Loads a file. Lines that are empty or start with '#' are skipped; an
+ * entry that is not bcrypt is an error (BERTH_EUNSUPPORTED), as is a file
+ * without any entry.
+ */
+int berth_htpasswd_load(berth_htpasswd **out, const char *path,
+			berth_error **err);
+
+/* 0 when user/pass match an entry, else BERTH_EAUTH. Thread-safe. */
+int berth_htpasswd_check(berth_htpasswd *h, const char *user, const char *pass,
+			 berth_error **err);
+
+/* True when the file has an entry for user. */
+bool berth_htpasswd_has_user(const berth_htpasswd *h, const char *user);
+
+void berth_htpasswd_free(berth_htpasswd *h);
+
+#endif

@@ -1,0 +1,452 @@
+/*
+ * Pull limits (sliding windows of 60 slots, persisted) and the per-address
+ * request-rate guard (token buckets, memory only). Both are hash tables of
+ * small entries under one mutex each: a lookup holds it for well under a
+ * microsecond.
+ */
+#include "server/access/ratelimit.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+
+#define BUCKETS 16384
+#define RATE_SWEEP_AT 65536
+
+int
+berth_limit_parse(berth_limit *out, const char *s, berth_error **err)
+{
+	const char *orig = s;
+	char *end;
+	long n, w;
+
+	if (strcmp(s, "unlimited") == 0) {
+		out->count = -1;
+		out->window = 1;
+		return 0;
+	}
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno || end == s || *end != '/' || n < 0)
+		goto bad;
+	s = end + 1;
+	w = strtol(s, &end, 10);
+	if (errno || end == s || w <= 0)
+		goto bad;
+	switch (*end) {
+	case '\0':
+	case 's':
+		break;
+	case 'm':
+		w *= 60;
+		break;
+	case 'h':
+		w *= 3600;
+		break;
+	case 'd':
+		w *= 86400;
+		break;
+	default:
+		goto bad;
+	}
+	if (*end && end[1] != '\0')
+		goto bad;
+	if (w > 366L * 86400)
+		goto bad;
+	out->count = n;
+	out->window = w;
+	return 0;
+bad:
+	berth_error_set(err, BERTH_EUSAGE, 0, "invalid limit '%s'", orig);
+	return berth_error_hint(err, "write COUNT/WINDOW, e.g. 100/6h "
+				     "(units s, m, h, d), or 'unlimited'");
+}
+
+static size_t
+hash(const char *s)
+{
+	size_t h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h % BUCKETS;
+}
+
+/* ---- pull limits ---- */
+
+typedef struct pent {
+	struct pent *next;
+	char *key;
+	int64_t window_ms;
+	int64_t last_slot;
+	uint32_t c[BERTH_PULL_SLOTS];
+	bool dirty;  /* changed since the last flush */
+	bool stored; /* has a row in the metadata store */
+} pent;
+
+struct berth_pulls {
+	berth_meta *meta;
+	pthread_mutex_t mu;
+	pent *b[BUCKETS];
+};
+
+static int64_t
+slot_width(int64_t window_ms)
+{
+	int64_t w = window_ms / BERTH_PULL_SLOTS;
+
+	return w > 0 ? w : 1;
+}
+
+/* Moves e's window to slot `now`, zeroing the slots that fell out. */
+static void
+advance(pent *e, int64_t now)
+{
+	int64_t d = now - e->last_slot, k;
+
+	if (d <= 0)
+		return; /* the clock went back: keep what we know */
+	if (d >= BERTH_PULL_SLOTS)
+		memset(e->c, 0, sizeof(e->c));
+	else
+		for (k = 1; k <= d; k++)
+			e->c[(e->last_slot + k) % BERTH_PULL_SLOTS] = 0;
+	e->last_slot = now;
+}
+
+static long
+total(const pent *e)
+{
+	long s = 0;
+	size_t i;
+
+	for (i = 0; i < BERTH_PULL_SLOTS; i++)
+		s += (long)e->c[i];
+	return s;
+}
+
+static pent *
+pent_get(berth_pulls *p, const char *key, bool create)
+{
+	size_t h = hash(key);
+	pent *e;
+
+	for (e = p->b[h]; e; e = e->next)
+		if (strcmp(e->key, key) == 0)
+			return e;
+	if (!create)
+		return NULL;
+	e = xcalloc(1, sizeof(*e));
+	e->key = xstrdup(key);
+	e->next = p->b[h];
+	p->b[h] = e;
+	return e;
+}
+
+static void
+load_row(const berth_meta_pull_row *row, void *ud)
+{
+	berth_pulls *p = ud;
+	pent *e = pent_get(p, row->key, true);
+	const char *s = row->counts;
+	size_t i;
+
+	e->window_ms = row->window_ms;
+	e->last_slot = row->last_slot;
+	e->stored = true;
+	for (i = 0; i < BERTH_PULL_SLOTS && s && *s; i++) {
+		char *end;
+		unsigned long v = strtoul(s, &end, 10);
+
+		e->c[i] = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+		s = *end == ',' ? end + 1 : end;
+	}
+}
+
+int
+berth_pulls_new(berth_pulls **out, berth_meta *m, berth_error **err)
+{
+	berth_pulls *p = xcalloc(1, sizeof(*p));
+
+	pthread_mutex_init(&p->mu, NULL);
+	p->meta = m;
+	if (m && berth_meta_pulls_load(m, load_row, p, err) < 0) {
+		berth_pulls_free(p);
+		return berth_error_code(err);
+	}
+	*out = p;
+	return 0;
+}
+
+void
+berth_pulls_free(berth_pulls *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < BUCKETS; i++) {
+		pent *e = p->b[i], *next;
+
+		for (; e; e = next) {
+			next = e->next;
+			free(e->key);
+			free(e);
+		}
+	}
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}
+
+void
+berth_pulls_give_back(berth_pulls *p, const char *key, const berth_limit *l,
+		      int64_t taken_ms)
+{
+	int64_t w, slot;
+	pent *e;
+
+	if (l->count < 0)
+		return;
+	w = slot_width((int64_t)l->window * 1000);
+	slot = taken_ms / w;
+	pthread_mutex_lock(&p->mu);
+	e = pent_get(p, key, false);
+	if (e && e->window_ms == (int64_t)l->window * 1000 &&
+	    slot > e->last_slot - BERTH_PULL_SLOTS &&
+	    e->c[slot % BERTH_PULL_SLOTS] > 0) {
+		e->c[slot % BERTH_PULL_SLOTS]--;
+		e->dirty = true;
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+bool
+berth_pulls_take(berth_pulls *p, const char *key, const berth_limit *l,
+		 int64_t now_ms, bool peek, long *remaining, long *retry_after)
+{
+	int64_t window_ms = (int64_t)l->window * 1000, w, now;
+	bool ok;
+	pent *e;
+	long sum;
+
+	*remaining = -1;
+	*retry_after = 0;
+	if (l->count < 0)
+		return true;
+	w = slot_width(window_ms);
+	now = now_ms / w;
+	pthread_mutex_lock(&p->mu);
+	e = pent_get(p, key, !peek);
+	if (e == NULL) {
+		pthread_mutex_unlock(&p->mu);
+		*remaining = l->count;
+		return true;
+	}
+	if (e->window_ms != window_ms) {
+		/* A new limit for this key: start afresh. */
+		memset(e->c, 0, sizeof(e->c));
+		e->window_ms = window_ms;
+		e->last_slot = now;
+		e->dirty = true;
+	}
+	advance(e, now);
+	sum = total(e);
+	ok = sum < l->count;
+	if (ok && !peek) {
+		e->c[now % BERTH_PULL_SLOTS]++;
+		e->dirty = true;
+		sum++;
+	}
+	*remaining = l->count > sum ? l->count - sum : 0;
+	if (!ok) {
+		/* When enough of the oldest slots have left the window. */
+		long acc = 0;
+		int64_t j, at = (now + 1) * w;
+
+		for (j = now - BERTH_PULL_SLOTS + 1; j <= now; j++) {
+			acc += (long)e->c[((j % BERTH_PULL_SLOTS) +
+					   BERTH_PULL_SLOTS) %
+					  BERTH_PULL_SLOTS];
+			if (sum - acc < l->count) {
+				at = (j + BERTH_PULL_SLOTS) * w;
+				break;
+			}
+		}
+		*retry_after = (long)((at - now_ms + 999) / 1000);
+		if (*retry_after < 1)
+			*retry_after = 1;
+	}
+	pthread_mutex_unlock(&p->mu);
+	return ok;
+}
+
+static char *
+counts_text(const pent *e)
+{
+	berth_buf b = BERTH_BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < BERTH_PULL_SLOTS; i++)
+		berth_buf_printf(&b, NULL, "%s%u", i ? "," : "", e->c[i]);
+	return berth_buf_detach(&b);
+}
+
+int
+berth_pulls_flush(berth_pulls *p, int64_t now_ms, berth_error **err)
+{
+	berth_meta_pull_row *rows = NULL;
+	size_t n = 0, i;
+	int rc = 0;
+
+	pthread_mutex_lock(&p->mu);
+	for (i = 0; i < BUCKETS; i++) {
+		pent **pp = &p->b[i], *e;
+
+		while ((e = *pp) != NULL) {
+			bool idle;
+
+			advance(e, now_ms / slot_width(e->window_ms));
+			idle = total(e) == 0;
+			if (e->dirty || (idle && e->stored)) {
+				rows = xreallocarray(rows, n + 1,
+						     sizeof(*rows));
+				rows[n].key = xstrdup(e->key);
+				rows[n].window_ms = e->window_ms;
+				rows[n].last_slot = e->last_slot;
+				rows[n].counts = idle ? NULL : counts_text(e);
+				n++;
+				e->dirty = false;
+				e->stored = !idle;
+			}
+			if (idle) {
+				*pp = e->next;
+				free(e->key);
+				free(e);
+				continue;
+			}
+			pp = &e->next;
+		}
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (n && p->meta)
+		rc = berth_meta_pulls_save(p->meta, rows, n, err);
+	for (i = 0; i < n; i++) {
+		free((char *)rows[i].key);
+		free((char *)rows[i].counts);
+	}
+	free(rows);
+	return rc;
+}
+
+/* ---- request-rate guard ---- */
+
+typedef struct rent {
+	struct rent *next;
+	char *key;
+	double tokens;
+	int64_t last_ms;
+} rent;
+
+struct berth_rate {
+	double rate;
+	pthread_mutex_t mu;
+	size_t n;
+	rent *b[BUCKETS];
+};
+
+berth_rate *
+berth_rate_new(long per_second)
+{
+	berth_rate *r = xcalloc(1, sizeof(*r));
+
+	r->rate = (double)per_second;
+	pthread_mutex_init(&r->mu, NULL);
+	return r;
+}
+
+void
+berth_rate_free(berth_rate *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < BUCKETS; i++) {
+		rent *e = r->b[i], *next;
+
+		for (; e; e = next) {
+			next = e->next;
+			free(e->key);
+			free(e);
+		}
+	}
+	pthread_mutex_destroy(&r->mu);
+	free(r);
+}
+
+/* Drops the buckets that are full again (idle addresses). */
+static void
+sweep(berth_rate *r, int64_t now_ms)
+{
+	size_t i;
+
+	for (i = 0; i < BUCKETS; i++) {
+		rent **pp = &r->b[i], *e;
+
+		while ((e = *pp) != NULL) {
+			if (e->tokens + (double)(now_ms - e->last_ms) / 1000.0 *
+						r->rate >=
+			    r->rate) {
+				*pp = e->next;
+				free(e->key);
+				free(e);
+				r->n--;
+				continue;
+			}
+			pp = &e->next;
+		}
+	}
+}
+
+bool
+berth_rate_take(berth_rate *r, const char *addr, int64_t now_ms)
+{
+	size_t h = hash(addr);
+	bool ok;
+	rent *e;
+
+	pthread_mutex_lock(&r->mu);
+	for (e = r->b[h]; e; e = e->next)
+		if (strcmp(e->key, addr) == 0)
+			break;
+	if (e == NULL) {
+		if (r->n >= RATE_SWEEP_AT)
+			sweep(r, now_ms);
+		e = xcalloc(1, sizeof(*e));
+		e->key = xstrdup(addr);
+		e->tokens = r->rate;
+		e->last_ms = now_ms;
+		e->next = r->b[h];
+		r->b[h] = e;
+		r->n++;
+	}
+	if (now_ms > e->last_ms) {
+		e->tokens += (double)(now_ms - e->last_ms) / 1000.0 * r->rate;
+		if (e->tokens > r->rate)
+			e->tokens = r->rate;
+		e->last_ms = now_ms;
+	}
+	ok = e->tokens >= 1.0;
+	if (ok)
+		e->tokens -= 1.0;
+	pthread_mutex_unlock(&r->mu);
+	return ok;
+}

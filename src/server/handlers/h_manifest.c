@@ -1,0 +1,246 @@
+/*
+ * /v2/<name>/manifests/<tag-or-digest>: GET, HEAD, PUT, DELETE.
+ *
+ * A manifest's bytes live in the blob store under their digest, exactly as
+ * pushed; the metadata store says which repository has it, with which
+ * content type, and which tags point at it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "berth/digest.h"
+#include "berth/log.h"
+#include "berth/manifest.h"
+#include "server/handlers/oci.h"
+#include "server/server.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+
+static void
+manifest_releasep(berth_meta_manifest *mf)
+{
+	berth_meta_manifest_release(mf);
+}
+
+static void
+info_releasep(berth_oci_manifest_info *info)
+{
+	berth_oci_manifest_info_release(info);
+}
+
+/* NAME_UNKNOWN when the repository does not exist, else `code`. */
+static int
+not_found(srv_req *r, srv_oci code, const char *what)
+{
+	bool exists = true;
+
+	berth_meta_repo_exists(r->s->meta, r->name, &exists, NULL);
+	if (!exists)
+		return srv_fail(r, SRV_E_NAME_UNKNOWN, NULL,
+				"repository '%s' is unknown", r->name);
+	return srv_fail(r, code, NULL, "%s '%.200s' is not in repository '%s'",
+			what, r->ref, r->name);
+}
+
+int
+h_manifest_get(srv_req *r)
+{
+	_cleanup_(manifest_releasep) berth_meta_manifest mf = {0};
+	berth_error *err = NULL;
+	struct MHD_Response *resp;
+	bool by_digest = strchr(r->ref, ':') != NULL;
+	berth_digest d;
+	_cleanup_free_ char *etag = NULL;
+
+	if (by_digest) {
+		if (berth_digest_parse(&d, r->ref, &err) < 0)
+			return srv_fail_err(r, SRV_E_DIGEST_INVALID, &err);
+	} else if (!berth_oci_tag_valid(r->ref)) {
+		srv_pull_give_back(r);
+		return srv_fail(r, SRV_E_MANIFEST_UNKNOWN, NULL,
+				"'%.200s' is neither a valid tag nor a digest",
+				r->ref);
+	}
+	if (berth_meta_manifest_get(r->s->meta, r->name, r->ref, by_digest, &mf,
+				    &err) < 0) {
+		if (err->code != BERTH_ENOTFOUND)
+			return srv_fail_err(r, SRV_E_AUTO, &err);
+		berth_error_free(err);
+		srv_pull_give_back(r);
+		return not_found(r, SRV_E_MANIFEST_UNKNOWN, "manifest");
+	}
+	if (r->head) {
+		resp = srv_resp_head((uint64_t)mf.size);
+	} else {
+		_cleanup_close_ int fd = -1;
+		int64_t size = 0;
+
+		if (berth_digest_parse(&d, mf.digest, &err) < 0 ||
+		    r->s->blobs->ops->open(r->s->blobs, &d, &fd, &size, &err) <
+			    0)
+			return srv_fail_err(r, SRV_E_AUTO, &err);
+		if (size != mf.size) {
+			berth_log(
+				BERTH_LOG_ERROR,
+				"manifest '%s' is %lld bytes on disk, %lld in "
+				"the metadata",
+				mf.digest, (long long)size, (long long)mf.size);
+			return srv_fail(r, SRV_E_INTERNAL, NULL,
+					"store damaged");
+		}
+		resp = MHD_create_response_from_fd_at_offset64((uint64_t)size,
+							       fd, 0);
+		if (resp == NULL)
+			abort();
+		fd = -1; /* the response owns it now */
+		r->bytes = (uint64_t)size;
+	}
+	srv_resp_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, mf.media_type);
+	srv_resp_header(resp, "Docker-Content-Digest", mf.digest);
+	etag = xasprintf("\"%s\"", mf.digest);
+	srv_resp_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+	return srv_send(r, MHD_HTTP_OK, resp);
+}
+
+/* Collects the `tag` query arguments of a PUT by digest. */
+typedef struct tag_list {
+	const char **v;
+	size_t n;
+} tag_list;
+
+static enum MHD_Result
+collect_tag(void *cls, enum MHD_ValueKind kind, const char *key,
+	    const char *value)
+{
+	tag_list *t = cls;
+
+	if (strcmp(key, "tag") == 0 && value) {
+		t->v = xreallocarray(t->v, t->n + 1, sizeof(*t->v));
+		t->v[t->n++] = value;
+	}
+	return MHD_YES;
+}
+
+int
+h_manifest_put(srv_req *r)
+{
+	_cleanup_(info_releasep) berth_oci_manifest_info info = {0};
+	berth_meta_manifest mf = {0};
+	_cleanup_free_ char *missing = NULL, *location = NULL;
+	_cleanup_free_ const char **tag_v = NULL;
+	berth_error *err = NULL;
+	struct MHD_Response *resp;
+	bool by_digest = strchr(r->ref, ':') != NULL;
+	tag_list extra = {0};
+	berth_meta_put put = {0};
+	berth_digest want, got;
+	const char *body = berth_buf_cstr(&r->body);
+	size_t len = r->body.len, i, n_tags = 0;
+
+	if (by_digest) {
+		if (berth_digest_parse(&want, r->ref, &err) < 0)
+			return srv_fail_err(r, SRV_E_DIGEST_INVALID, &err);
+		berth_digest_of(&got, want.alg, body, len);
+		if (strcmp(got.str, want.str) != 0)
+			return srv_fail(r, SRV_E_DIGEST_INVALID, NULL,
+					"manifest content is '%s', not '%s'",
+					got.str, want.str);
+		MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND,
+					  collect_tag, &extra);
+	} else {
+		if (!berth_oci_tag_valid(r->ref))
+			return srv_fail(r, SRV_E_MANIFEST_INVALID, NULL,
+					"invalid tag '%.200s'", r->ref);
+		berth_digest_of(&got, BERTH_DIGEST_SHA256, body, len);
+	}
+	tag_v = extra.v;
+	for (i = 0; i < extra.n; i++)
+		if (!berth_oci_tag_valid(extra.v[i]))
+			return srv_fail(r, SRV_E_MANIFEST_INVALID, NULL,
+					"invalid tag '%.200s'", extra.v[i]);
+	if (berth_oci_manifest_inspect(&info, srv_header(r, "Content-Type"),
+				       body, len, &err) < 0)
+		return srv_fail_err(r,
+				    err->code == BERTH_ETOOBIG
+					    ? SRV_E_MANIFEST_TOO_BIG
+					    : SRV_E_MANIFEST_INVALID,
+				    &err);
+	if (r->s->blobs->ops->put(r->s->blobs, &got, body, len, &err) < 0)
+		return srv_fail_err(r, SRV_E_AUTO, &err);
+
+	mf.digest = got.str;
+	mf.media_type = info.media_type;
+	mf.size = (int64_t)len;
+	mf.artifact_type = info.artifact_type;
+	mf.subject = info.subject;
+	mf.annotations = info.annotations;
+	put.manifest = &mf;
+	put.blobs = (const char *const *)info.blobs;
+	put.n_blobs = info.n_blobs;
+	put.children = (const char *const *)info.children;
+	put.n_children = info.n_children;
+	if (by_digest) {
+		put.tags = tag_v;
+		n_tags = extra.n;
+	} else {
+		put.tags = (const char *const *)&r->ref;
+		n_tags = 1;
+	}
+	put.n_tags = n_tags;
+	if (berth_meta_manifest_put(r->s->meta, r->name, &put, &missing, &err) <
+	    0) {
+		if (err->code == BERTH_ENOTFOUND && missing) {
+			srv_fail(r, SRV_E_MANIFEST_BLOB_UNKNOWN, NULL,
+				 "manifest references '%s', which is not in "
+				 "repository '%s'",
+				 missing, r->name);
+			berth_error_free(err);
+			return BERTH_ENOTFOUND;
+		}
+		return srv_fail_err(r, SRV_E_AUTO, &err);
+	}
+	resp = MHD_create_response_from_buffer(0, (void *)"",
+					       MHD_RESPMEM_PERSISTENT);
+	if (resp == NULL)
+		abort();
+	location = xasprintf("/v2/%s/manifests/%s", r->name, got.str);
+	srv_resp_header(resp, MHD_HTTP_HEADER_LOCATION, location);
+	srv_resp_header(resp, "Docker-Content-Digest", got.str);
+	if (info.subject)
+		srv_resp_header(resp, "OCI-Subject", info.subject);
+	for (i = 0; by_digest && i < extra.n; i++)
+		srv_resp_header(resp, "OCI-Tag", extra.v[i]);
+	return srv_send(r, MHD_HTTP_CREATED, resp);
+}
+
+int
+h_manifest_delete(srv_req *r)
+{
+	berth_error *err = NULL;
+	bool by_digest = strchr(r->ref, ':') != NULL;
+	berth_digest d;
+	int rc;
+
+	if (by_digest) {
+		if (berth_digest_parse(&d, r->ref, &err) < 0)
+			return srv_fail_err(r, SRV_E_DIGEST_INVALID, &err);
+		rc = berth_meta_manifest_delete(r->s->meta, r->name, d.str,
+						&err);
+	} else {
+		if (!berth_oci_tag_valid(r->ref))
+			return srv_fail(r, SRV_E_MANIFEST_UNKNOWN, NULL,
+					"invalid tag '%.200s'", r->ref);
+		rc = berth_meta_tag_delete(r->s->meta, r->name, r->ref, &err);
+	}
+	if (rc < 0) {
+		if (err->code != BERTH_ENOTFOUND)
+			return srv_fail_err(r, SRV_E_AUTO, &err);
+		berth_error_free(err);
+		return not_found(r, SRV_E_MANIFEST_UNKNOWN,
+				 by_digest ? "manifest" : "tag");
+	}
+	return srv_send_empty(r, MHD_HTTP_ACCEPTED);
+}

@@ -1,0 +1,431 @@
+/*
+ * Blob uploads: /v2/<name>/blobs/uploads/[<id>].
+ *
+ *   POST                  a session (202), a monolithic upload (?digest=, 201)
+ *                         or a cross-repository mount (?mount=[&from=], 201)
+ *   PATCH <id>            a chunk (with Content-Range) or a stream (without)
+ *   PUT <id>?digest=      the last chunk, if any, then verify and link (201)
+ *   GET <id>              the offset (204)
+ *   DELETE <id>           cancel (204)
+ *
+ * A session is a row in the metadata store plus a file in the blob store,
+ * so it survives a restart; its repository is fixed when it starts.
+ * Bodies are written as they arrive (the streamed phases of server.h).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "berth/digest.h"
+#include "berth/log.h"
+#include "server/handlers/oci.h"
+#include "server/server.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+
+typedef struct upload {
+	char id[72];
+	berth_bs_writer *w;
+	berth_digest want;
+	bool have_want;
+	bool have_range;
+	int64_t range_end; /* inclusive end the chunk must reach */
+	bool mounted;
+	berth_digest mount;
+} upload;
+
+static void
+upload_free(void *p)
+{
+	upload *u = p;
+
+	berth_bs_writer_close(u->w);
+	free(u);
+}
+
+static upload *
+upload_state(srv_req *r)
+{
+	if (r->state == NULL) {
+		r->state = xcalloc(1, sizeof(upload));
+		r->state_free = upload_free;
+	}
+	return r->state;
+}
+
+char *
+srv_upload_location(const char *name, const char *id)
+{
+	return xasprintf("/v2/%s/blobs/uploads/%s", name, id);
+}
+
+static void
+progress_headers(struct MHD_Response *resp, const char *name, const char *id,
+		 int64_t offset)
+{
+	_cleanup_free_ char *loc = srv_upload_location(name, id);
+	char range[48];
+
+	/* Inclusive end; an empty session reads "0-0", as distribution says. */
+	snprintf(range, sizeof(range), "0-%" PRId64,
+		 offset > 0 ? offset - 1 : 0);
+	srv_resp_header(resp, MHD_HTTP_HEADER_LOCATION, loc);
+	srv_resp_header(resp, MHD_HTTP_HEADER_RANGE, range);
+	srv_resp_header(resp, "Blob-Upload-Session-ID", id);
+	srv_resp_header(resp, "Docker-Upload-UUID", id);
+}
+
+static int
+send_progress(srv_req *r, unsigned status, const char *id, int64_t offset)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+		0, (void *)"", MHD_RESPMEM_PERSISTENT);
+
+	if (resp == NULL)
+		abort();
+	progress_headers(resp, r->name, id, offset);
+	return srv_send(r, status, resp);
+}
+
+static int
+send_created(srv_req *r, const berth_digest *d)
+{
+	_cleanup_free_ char *loc =
+		xasprintf("/v2/%s/blobs/%s", r->name, d->str);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+		0, (void *)"", MHD_RESPMEM_PERSISTENT);
+
+	if (resp == NULL)
+		abort();
+	srv_resp_header(resp, MHD_HTTP_HEADER_LOCATION, loc);
+	srv_resp_header(resp, "Docker-Content-Digest", d->str);
+	return srv_send(r, MHD_HTTP_CREATED, resp);
+}
+
+/* 416 with the session's current state, as the spec asks. */
+static int
+send_range_error(srv_req *r, const char *id, int64_t offset, const char *msg)
+{
+	unsigned status;
+	struct MHD_Response *resp =
+		srv_error_response(SRV_E_RANGE_INVALID, NULL, msg, &status);
+
+	progress_headers(resp, r->name, id, offset);
+	return srv_send(r, status, resp);
+}
+
+/* The session named by {ref}, if it belongs to {name}; else answers 404. */
+static int
+session_check(srv_req *r)
+{
+	_cleanup_free_ char *repo = NULL;
+	berth_error *err = NULL;
+
+	if (!berth_upload_id_valid(r->ref) ||
+	    berth_meta_upload_get(r->s->meta, r->ref, &repo, NULL, &err) < 0 ||
+	    strcmp(repo, r->name) != 0) {
+		if (err && err->code != BERTH_ENOTFOUND)
+			return srv_fail_err(r, SRV_E_AUTO, &err);
+		berth_error_free(err);
+		return srv_fail(r, SRV_E_BLOB_UPLOAD_UNKNOWN, NULL,
+				"upload '%.80s' is unknown in repository '%s'",
+				r->ref, r->name);
+	}
+	return 0;
+}
+
+/*
+ * "<start>-<end>" (the spec's form; "bytes=" and "bytes " prefixes are
+ * tolerated). Returns false when malformed.
+ */
+static bool
+parse_content_range(const char *h, int64_t *start, int64_t *end)
+{
+	long long a, b;
+	int n = 0;
+
+	if (strncmp(h, "bytes=", 6) == 0 || strncmp(h, "bytes ", 6) == 0)
+		h += 6;
+	if (sscanf(h, "%lld-%lld%n", &a, &b, &n) != 2 || a < 0 || b < a)
+		return false;
+	if (h[n] != '\0' && h[n] != '/')
+		return false;
+	*start = a;
+	*end = b;
+	return true;
+}
+
+/* Opens the session for writing and checks Content-Range against it. */
+static int
+open_writer(srv_req *r, upload *u)
+{
+	berth_error *err = NULL;
+	const char *cr = srv_header(r, MHD_HTTP_HEADER_CONTENT_RANGE);
+	const char *cl = srv_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	int64_t start, end, off;
+
+	snprintf(u->id, sizeof(u->id), "%s", r->ref);
+	if (r->s->blobs->ops->upload_open(r->s->blobs, u->id, &u->w, &err) <
+	    0) {
+		if (err->code == BERTH_ENOTFOUND) {
+			berth_error_free(err);
+			return srv_fail(r, SRV_E_BLOB_UPLOAD_UNKNOWN, NULL,
+					"upload '%s' has no data any more",
+					u->id);
+		}
+		return srv_fail_err(r, SRV_E_AUTO, &err);
+	}
+	off = u->w->ops->writer_offset(u->w);
+	if (cr == NULL)
+		return 0; /* a stream: appended at the end */
+	if (!parse_content_range(cr, &start, &end))
+		return send_range_error(r, u->id, off,
+					"invalid Content-Range (want "
+					"'<start>-<end>')");
+	if (start != off)
+		return send_range_error(r, u->id, off,
+					"chunk out of order: the upload has "
+					"bytes up to its Range");
+	if (cl && strtoll(cl, NULL, 10) != end - start + 1)
+		return srv_fail(
+			r, SRV_E_SIZE_INVALID, NULL,
+			"Content-Range %.60s is not Content-Length %.30s "
+			"bytes",
+			cr, cl);
+	u->have_range = true;
+	u->range_end = end;
+	return 0;
+}
+
+static int
+write_chunk(srv_req *r)
+{
+	upload *u = r->state;
+	berth_error *err = NULL;
+
+	if (u == NULL || u->w == NULL)
+		return 0; /* body of a request that takes none: ignored */
+	if (u->w->ops->writer_write(u->w, r->data, r->len, &err) < 0)
+		return srv_fail_err(r, SRV_E_AUTO, &err);
+	return 0;
+}
+
+/* After the body: did the chunk fill its Content-Range? */
+static int
+check_chunk(srv_req *r, upload *u)
+{
+	int64_t off = u->w->ops->writer_offset(u->w);
+
+	if (u->have_range && off != u->range_end + 1)
+		return srv_fail(r, SRV_E_SIZE_INVALID, NULL,
+				"chunk ended at %" PRId64
+				", Content-Range said "
+				"%" PRId64,
+				off - 1, u->range_end);
+	return 0;
+}
+
+/* Verifies and links a session's bytes; answers 201 or an error. */
+static int
+finish(srv_req *r, upload *u)
+{
+	berth_error *err = NULL;
+	int64_t size = 0;
+
+	berth_bs_writer_closep(&u->w); /* commit takes the session's lock */
+	if (r->s->blobs->ops->upload_commit(r->s->blobs, u->id, &u->want, &size,
+					    &err) < 0) {
+		if (err->code == BERTH_EDIGEST) {
+			/* A failed upload is over (the spec's 4xx rule). */
+			r->s->blobs->ops->upload_remove(r->s->blobs, u->id,
+							NULL);
+			berth_meta_upload_remove(r->s->meta, u->id, NULL);
+			return srv_fail_err(r, SRV_E_DIGEST_INVALID, &err);
+		}
+		return srv_fail_err(r,
+				    err->code == BERTH_ENOTFOUND
+					    ? SRV_E_BLOB_UPLOAD_UNKNOWN
+					    : SRV_E_AUTO,
+				    &err);
+	}
+	if (berth_meta_upload_finish(r->s->meta, u->id, r->name, u->want.str,
+				     size, &err) < 0)
+		return srv_fail_err(r, SRV_E_AUTO, &err);
+	return send_created(r, &u->want);
+}
+
+static bool
+can_read_cb(const char *repo, void *ud)
+{
+	return srv_can_read(ud, repo);
+}
+
+/* ?mount=<digest>[&from=<repo>]: true when mounted (answered 201). */
+static bool
+try_mount(srv_req *r, const berth_digest *d)
+{
+	const char *from = srv_query(r, "from");
+	_cleanup_free_ char *found = NULL;
+	berth_error *err = NULL;
+	int64_t size;
+
+	if (from) {
+		if (!berth_oci_name_valid(from) || !srv_can_read(r, from) ||
+		    berth_meta_blob_mount(r->s->meta, r->name, d->str, from,
+					  &size, &err) < 0) {
+			berth_error_free(err);
+			return false;
+		}
+	} else {
+		/* Automatic mount: any repository the caller can read. */
+		if (berth_meta_blob_find(r->s->meta, d->str, can_read_cb, r,
+					 &found, &size, &err) < 0 ||
+		    berth_meta_blob_link(r->s->meta, r->name, d->str, size,
+					 &err) < 0) {
+			berth_error_free(err);
+			return false;
+		}
+	}
+	return true;
+}
+
+static int
+post_begin(srv_req *r, upload *u)
+{
+	const char *mount = srv_query(r, "mount");
+	const char *digest = srv_query(r, "digest");
+	berth_error *err = NULL;
+	berth_digest d;
+
+	if (mount && berth_digest_parse(&d, mount, NULL) == 0 &&
+	    try_mount(r, &d)) {
+		u->mounted = true;
+		u->mount = d;
+		return 0;
+	}
+	if (digest) {
+		if (berth_digest_parse(&u->want, digest, &err) < 0)
+			return srv_fail_err(r, SRV_E_DIGEST_INVALID, &err);
+		u->have_want = true;
+	}
+	if (berth_upload_id_new(u->id, &err) < 0 ||
+	    r->s->blobs->ops->upload_create(r->s->blobs, u->id, &err) < 0 ||
+	    berth_meta_upload_add(r->s->meta, u->id, r->name, &err) < 0)
+		return srv_fail_err(r, SRV_E_AUTO, &err);
+	if (u->have_want &&
+	    r->s->blobs->ops->upload_open(r->s->blobs, u->id, &u->w, &err) < 0)
+		return srv_fail_err(r, SRV_E_AUTO, &err);
+	return 0;
+}
+
+int
+h_upload_post(srv_req *r)
+{
+	upload *u = upload_state(r);
+
+	switch (r->phase) {
+	case SRV_PHASE_BEGIN:
+		return post_begin(r, u);
+	case SRV_PHASE_DATA:
+		return write_chunk(r);
+	case SRV_PHASE_END:
+		break;
+	}
+	if (u->mounted)
+		return send_created(r, &u->mount);
+	if (u->have_want)
+		return finish(r, u);
+	return send_progress(r, MHD_HTTP_ACCEPTED, u->id, 0);
+}
+
+int
+h_upload_patch(srv_req *r)
+{
+	upload *u = upload_state(r);
+	int64_t off;
+
+	switch (r->phase) {
+	case SRV_PHASE_BEGIN:
+		if (session_check(r) < 0)
+			return BERTH_ENOTFOUND;
+		return open_writer(r, u);
+	case SRV_PHASE_DATA:
+		return write_chunk(r);
+	case SRV_PHASE_END:
+		break;
+	}
+	if (check_chunk(r, u) < 0)
+		return BERTH_EDIGEST;
+	off = u->w->ops->writer_offset(u->w);
+	/* Unlock before answering: the next request may come at once. */
+	berth_bs_writer_closep(&u->w);
+	return send_progress(r, MHD_HTTP_ACCEPTED, u->id, off);
+}
+
+int
+h_upload_put(srv_req *r)
+{
+	upload *u = upload_state(r);
+	const char *digest;
+	berth_error *err = NULL;
+
+	switch (r->phase) {
+	case SRV_PHASE_BEGIN:
+		digest = srv_query(r, "digest");
+		if (digest == NULL)
+			return srv_fail(r, SRV_E_DIGEST_INVALID, NULL,
+					"closing an upload needs ?digest=");
+		if (berth_digest_parse(&u->want, digest, &err) < 0)
+			return srv_fail_err(r, SRV_E_DIGEST_INVALID, &err);
+		if (session_check(r) < 0)
+			return BERTH_ENOTFOUND;
+		snprintf(u->id, sizeof(u->id), "%s", r->ref);
+		return r->has_body ? open_writer(r, u) : 0;
+	case SRV_PHASE_DATA:
+		return write_chunk(r);
+	case SRV_PHASE_END:
+		break;
+	}
+	if (u->w && check_chunk(r, u) < 0)
+		return BERTH_EDIGEST;
+	return finish(r, u);
+}
+
+int
+h_upload_get(srv_req *r)
+{
+	berth_error *err = NULL;
+	int64_t size = 0;
+
+	if (session_check(r) < 0)
+		return BERTH_ENOTFOUND;
+	if (r->s->blobs->ops->upload_size(r->s->blobs, r->ref, &size, &err) < 0)
+		return srv_fail_err(r,
+				    err->code == BERTH_ENOTFOUND
+					    ? SRV_E_BLOB_UPLOAD_UNKNOWN
+					    : SRV_E_AUTO,
+				    &err);
+	return send_progress(r, MHD_HTTP_NO_CONTENT, r->ref, size);
+}
+
+int
+h_upload_delete(srv_req *r)
+{
+	berth_error *err = NULL;
+
+	if (session_check(r) < 0)
+		return BERTH_ENOTFOUND;
+	if (r->s->blobs->ops->upload_remove(r->s->blobs, r->ref, &err) < 0 &&
+	    err->code != BERTH_ENOTFOUND)
+		return srv_fail_err(r, SRV_E_AUTO, &err);
+	berth_error_freep(&err);
+	if (berth_meta_upload_remove(r->s->meta, r->ref, &err) < 0)
+		return srv_fail_err(r,
+				    err->code == BERTH_ENOTFOUND
+					    ? SRV_E_BLOB_UPLOAD_UNKNOWN
+					    : SRV_E_AUTO,
+				    &err);
+	return srv_send_empty(r, MHD_HTTP_NO_CONTENT);
+}

@@ -1,0 +1,137 @@
+/*
+ * The registry's blob store: content-addressed bytes, shared by every
+ * repository (which repository may see which blob is the metadata store's
+ * business, never this one's).
+ *
+ * One small interface (stat/open/put/remove plus upload sessions) so that an
+ * object-store implementation can replace the local file system one without
+ * touching the request handlers. The local implementation keeps
+ *
+ *   <root>/blobs/<alg>/<first two hex>/<hex>   complete, verified blobs
+ *   <root>/uploads/<id>                         upload sessions in progress
+ *   <root>/tmp/                                 small writes before rename
+ *
+ * A blob becomes visible only by rename(2) after its content was hashed,
+ * checked against its digest and fsynced, so every visible blob is complete.
+ */
+#ifndef BERTH_SERVER_STORAGE_BLOBSTORE_H
+#define BERTH_SERVER_STORAGE_BLOBSTORE_H
+
+#include <stdint.h>
+
+#include "berth/common.h"
+#include "berth/digest.h"
+
+typedef struct berth_blobstore berth_blobstore;
+typedef struct berth_bs_writer berth_bs_writer;
+
+struct berth_blobstore_ops {
+	/* Size of a stored blob; BERTH_ENOTFOUND when absent. */
+	int (*stat)(berth_blobstore *bs, const berth_digest *d, int64_t *size,
+		    berth_error **err);
+	/*
+	 * Opens a stored blob for reading; the caller owns *fd (a plain file,
+	 * so the server can sendfile it). BERTH_ENOTFOUND when absent.
+	 */
+	int (*open)(berth_blobstore *bs, const berth_digest *d, int *fd,
+		    int64_t *size, berth_error **err);
+	/* Stores a small blob from memory, verifying it against d. */
+	int (*put)(berth_blobstore *bs, const berth_digest *d, const void *p,
+		   size_t len, berth_error **err);
+	/* Removes a stored blob; BERTH_ENOTFOUND when absent. */
+	int (*remove)(berth_blobstore *bs, const berth_digest *d,
+		      berth_error **err);
+
+	/* Creates an empty upload session `id` (caller-chosen, [0-9a-f]+). */
+	int (*upload_create)(berth_blobstore *bs, const char *id,
+			     berth_error **err);
+	/* Bytes received so far; BERTH_ENOTFOUND for an unknown session. */
+	int (*upload_size)(berth_blobstore *bs, const char *id, int64_t *size,
+			   berth_error **err);
+	/*
+	 * Opens a session for appending, exclusively: BERTH_EEXIST while
+	 * another writer holds it. The writer starts at the current end.
+	 */
+	int (*upload_open)(berth_blobstore *bs, const char *id,
+			   berth_bs_writer **out, berth_error **err);
+	/*
+	 * Verifies the session's bytes against `want`, makes them durable and
+	 * moves them into the store. BERTH_EDIGEST on a mismatch (the session
+	 * stays as it was). *size receives the blob's size.
+	 */
+	int (*upload_commit)(berth_blobstore *bs, const char *id,
+			     const berth_digest *want, int64_t *size,
+			     berth_error **err);
+	/* Drops a session and its bytes; BERTH_ENOTFOUND when unknown. */
+	int (*upload_remove)(berth_blobstore *bs, const char *id,
+			     berth_error **err);
+	/*
+	 * Ids of the sessions whose bytes were last written before `before`
+	 * (seconds since the epoch), NULL-terminated; free with
+	 * berth_strv_free. A crash between creating a session and recording
+	 * it leaves one the metadata does not know: the caller sweeps those.
+	 */
+	int (*uploads_older)(berth_blobstore *bs, int64_t before, char ***ids,
+			     berth_error **err);
+	/* Removes temporary files left before `before` by a crash. */
+	void (*tmp_sweep)(berth_blobstore *bs, int64_t before);
+
+	/* Appends to an open session. */
+	int (*writer_write)(berth_bs_writer *w, const void *p, size_t len,
+			    berth_error **err);
+	/* Offset of the next byte (the session's size). */
+	int64_t (*writer_offset)(berth_bs_writer *w);
+	/* Releases the writer (the bytes written stay in the session). */
+	void (*writer_close)(berth_bs_writer *w);
+
+	void (*free)(berth_blobstore *bs);
+};
+
+struct berth_blobstore {
+	const struct berth_blobstore_ops *ops;
+};
+
+/* Every implementation's writer starts with this. */
+struct berth_bs_writer {
+	const struct berth_blobstore_ops *ops;
+};
+
+/*
+ * The local file system implementation rooted at `root` (created if
+ * missing). BERTH_EIO when the directory cannot be used.
+ */
+int berth_blobstore_fs_new(berth_blobstore **out, const char *root,
+			   berth_error **err);
+
+/* Path of a blob inside a local store (for tests and fsck); caller frees. */
+char *berth_blobstore_fs_path(berth_blobstore *bs, const berth_digest *d);
+
+static inline void
+berth_blobstore_free(berth_blobstore *bs)
+{
+	if (bs != NULL)
+		bs->ops->free(bs);
+}
+
+/* Closes a writer of any implementation; NULL is a no-op. */
+static inline void
+berth_bs_writer_close(berth_bs_writer *w)
+{
+	if (w != NULL)
+		w->ops->writer_close(w);
+}
+
+static inline void
+berth_bs_writer_closep(berth_bs_writer **w)
+{
+	berth_bs_writer_close(*w);
+	*w = NULL;
+}
+
+/* True when id is a well-formed upload session id. */
+bool berth_upload_id_valid(const char *id);
+
+/* A fresh random session id (32 hex digits) into buf[33]. */
+int berth_upload_id_new(char buf[33], berth_error **err);
+
+#endif

@@ -1,0 +1,674 @@
+/*
+ * The blob store on a local file system. See blobstore.h for the layout.
+ *
+ * Upload sessions are plain files appended to by one writer at a time
+ * (flock). While bytes arrive they are hashed with sha256 so that closing
+ * the session does not read them back; when that running hash is missing
+ * (after a restart, or for a sha512 digest) the file is hashed again at
+ * commit, so correctness never depends on memory that a crash can lose.
+ */
+#include "server/storage/blobstore.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/buf.h"
+#include "berth/log.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/fileio.h"
+#include "util/xalloc.h"
+
+#define FS_IO_CHUNK ((size_t)256 << 10)
+
+/* A running hash of an upload session, kept between requests. */
+typedef struct fs_hash_state {
+	char id[64];
+	berth_hasher *h;
+	int64_t hashed; /* bytes fed to h; -1 when h is no longer usable */
+	struct fs_hash_state *next;
+} fs_hash_state;
+
+typedef struct fs_store {
+	berth_blobstore base;
+	char *root;
+	pthread_mutex_t mu; /* guards states */
+	fs_hash_state *states;
+} fs_store;
+
+typedef struct fs_writer {
+	berth_bs_writer base;
+	fs_store *s;
+	int fd;
+	int64_t off;
+	fs_hash_state *st;
+} fs_writer;
+
+bool
+berth_upload_id_valid(const char *id)
+{
+	size_t n = 0;
+
+	if (id == NULL)
+		return false;
+	for (; id[n]; n++)
+		if (!((id[n] >= '0' && id[n] <= '9') ||
+		      (id[n] >= 'a' && id[n] <= 'f')))
+			return false;
+	return n >= 16 && n <= 64;
+}
+
+int
+berth_upload_id_new(char buf[33], berth_error **err)
+{
+	unsigned char raw[16];
+	size_t i;
+
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return berth_error_set(
+			err, BERTH_EIO, errno,
+			"cannot read random bytes for an upload id");
+	for (i = 0; i < sizeof(raw); i++)
+		snprintf(buf + 2 * i, 3, "%02x", raw[i]);
+	return 0;
+}
+
+static int
+mkdir_p(const char *path, berth_error **err)
+{
+	_cleanup_free_ char *p = xstrdup(path);
+	char *s;
+
+	for (s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return berth_error_set(
+				err, BERTH_EIO, errno,
+				"cannot create directory '%s': %s", p,
+				strerror(errno));
+		*s = '/';
+	}
+	if (mkdir(p, 0755) < 0 && errno != EEXIST)
+		return berth_error_set(err, BERTH_EIO, errno,
+				       "cannot create directory '%s': %s", p,
+				       strerror(errno));
+	return 0;
+}
+
+static int
+fsync_dir(const char *dir, berth_error **err)
+{
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || fsync(fd) < 0)
+		return berth_error_set(err, BERTH_EIO, errno,
+				       "cannot sync directory '%s': %s", dir,
+				       strerror(errno));
+	return 0;
+}
+
+static char *
+blob_dir(fs_store *s, const berth_digest *d)
+{
+	const char *hex = berth_digest_hex(d);
+
+	return xasprintf("%s/blobs/%s/%.2s", s->root,
+			 berth_digest_alg_name(d->alg), hex);
+}
+
+static char *
+blob_path(fs_store *s, const berth_digest *d)
+{
+	const char *hex = berth_digest_hex(d);
+
+	return xasprintf("%s/blobs/%s/%.2s/%s", s->root,
+			 berth_digest_alg_name(d->alg), hex, hex);
+}
+
+char *
+berth_blobstore_fs_path(berth_blobstore *bs, const berth_digest *d)
+{
+	return blob_path((fs_store *)bs, d);
+}
+
+static char *
+upload_path(fs_store *s, const char *id)
+{
+	return xasprintf("%s/uploads/%s", s->root, id);
+}
+
+static int
+write_all(int fd, const void *p, size_t len, const char *what,
+	  berth_error **err)
+{
+	int e = berth_write_full(fd, p, len);
+
+	if (e == 0)
+		return 0;
+	berth_error_set(err, BERTH_EIO, e, "cannot write '%s': %s", what,
+			strerror(e));
+	if (e == ENOSPC)
+		berth_error_hint(err, "free space on the registry's storage "
+				      "volume");
+	return BERTH_EIO;
+}
+
+static int
+fs_stat(berth_blobstore *bs, const berth_digest *d, int64_t *size,
+	berth_error **err)
+{
+	_cleanup_free_ char *path = blob_path((fs_store *)bs, d);
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return berth_error_set(err, BERTH_ENOTFOUND, 0,
+					       "blob '%s' is not stored",
+					       d->str);
+		return berth_error_set(err, BERTH_EIO, errno,
+				       "cannot stat '%s': %s", path,
+				       strerror(errno));
+	}
+	*size = st.st_size;
+	return 0;
+}
+
+static int
+fs_open(berth_blobstore *bs, const berth_digest *d, int *fdp, int64_t *size,
+	berth_error **err)
+{
+	_cleanup_free_ char *path = blob_path((fs_store *)bs, d);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return berth_error_set(err, BERTH_ENOTFOUND, 0,
+					       "blob '%s' is not stored",
+					       d->str);
+		return berth_error_set(err, BERTH_EIO, errno,
+				       "cannot open '%s': %s", path,
+				       strerror(errno));
+	}
+	if (fstat(fd, &st) < 0)
+		return berth_error_set(err, BERTH_EIO, errno,
+				       "cannot stat '%s': %s", path,
+				       strerror(errno));
+	*size = st.st_size;
+	*fdp = steal_fd(&fd);
+	return 0;
+}
+
+/* Renames a durable file into place as blob d and syncs its directory. */
+static int
+publish(fs_store *s, const char *from, const berth_digest *d, berth_error **err)
+{
+	_cleanup_free_ char *dir = blob_dir(s, d);
+	_cleanup_free_ char *path = blob_path(s, d);
+
+	if (mkdir_p(dir, err) < 0)
+		return berth_error_code(err);
+	if (rename(from, path) < 0)
+		return berth_error_set(err, BERTH_EIO, errno,
+				       "cannot move blob '%s' into place: %s",
+				       d->str, strerror(errno));
+	return fsync_dir(dir, err);
+}
+
+static int
+fs_put(berth_blobstore *bs, const berth_digest *d, const void *p, size_t len,
+       berth_error **err)
+{
+	fs_store *s = (fs_store *)bs;
+	_cleanup_free_ char *path = blob_path(s, d);
+	_cleanup_free_ char *tmp = xasprintf("%s/tmp/put.XXXXXX", s->root);
+	_cleanup_close_ int fd = -1;
+	berth_digest got;
+	struct stat st;
+
+	berth_digest_of(&got, d->alg, p, len);
+	if (strcmp(got.str, d->str) != 0)
+		return berth_error_set(err, BERTH_EDIGEST, 0,
+				       "content is '%s', not '%s'", got.str,
+				       d->str);
+	if (stat(path, &st) == 0 && st.st_size == (off_t)len)
+		return 0; /* content-addressed: already there */
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return berth_error_set(err, BERTH_EIO, errno,
+				       "cannot create '%s': %s", tmp,
+				       strerror(errno));
+	if (fchmod(fd, 0644) < 0 || write_all(fd, p, len, tmp, err) < 0 ||
+	    fsync(fd) < 0) {
+		if (err && *err == NULL)
+			berth_error_set(err, BERTH_EIO, errno,
+					"cannot sync '%s': %s", tmp,
+					strerror(errno));
+		unlink(tmp);
+		return BERTH_EIO;
+	}
+	if (publish(s, tmp, d, err) < 0) {
+		unlink(tmp);
+		return berth_error_code(err);
+	}
+	return 0;
+}
+
+static int
+fs_remove(berth_blobstore *bs, const berth_digest *d, berth_error **err)
+{
+	_cleanup_free_ char *path = blob_path((fs_store *)bs, d);
+
+	if (unlink(path) < 0) {
+		if (errno == ENOENT)
+			return berth_error_set(err, BERTH_ENOTFOUND, 0,
+					       "blob '%s' is not stored",
+					       d->str);
+		return berth_error_set(err, BERTH_EIO, errno,
+				       "cannot remove '%s': %s", path,
+				       strerror(errno));
+	}
+	return 0;
+}
+
+/* Hash states: found or created under the store's lock. */
+static fs_hash_state *
+state_get(fs_store *s, const char *id, bool create)
+{
+	fs_hash_state *st;
+
+	pthread_mutex_lock(&s->mu);
+	for (st = s->states; st; st = st->next)
+		if (strcmp(st->id, id) == 0)
+			break;
+	if (st == NULL && create) {
+		st = xcalloc(1, sizeof(*st));
+		snprintf(st->id, sizeof(st->id), "%s", id);
+		st->h = berth_hasher_new(BERTH_DIGEST_SHA256);
+		st->next = s->states;
+		s->states = st;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return st;
+}
+
+static void
+state_drop(fs_store *s, const char *id)
+{
+	fs_hash_state **pp, *st;
+
+	pthread_mutex_lock(&s->mu);
+	for (pp = &s->states; (st = *pp) != NULL; pp = &st->next) {
+		if (strcmp(st->id, id) == 0) {
+			*pp = st->next;
+			berth_hasher_free(st->h);
+			free(st);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Opens a session file and takes its lock; BERTH_EEXIST when busy. */
+static int
+session_lock(fs_store *s, const char *id, int flags, int *fdp,
+	     berth_error **err)
+{
+	_cleanup_free_ char *path = upload_path(s, id);
+	_cleanup_close_ int fd = -1;
+
+	if (!berth_upload_id_valid(id))
+		return berth_error_set(err, BERTH_ENOTFOUND, 0,
+				       "upload '%s' is unknown", id);
+	fd = open(path, flags | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return berth_error_set(err, BERTH_ENOTFOUND, 0,
+					       "upload '%s' is unknown", id);
+		return berth_error_set(err, BERTH_EIO, errno,
+				       "cannot open '%s': %s", path,
+				       strerror(errno));
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			return berth_error_set(
+				err, BERTH_EEXIST, 0,
+				"upload '%s' is in use by another "
+				"request",
+				id);
+		return berth_error_set(err, BERTH_EIO, errno,
+				       "cannot lock '%s': %s", path,
+				       strerror(errno));
+	}
+	*fdp = steal_fd(&fd);
+	return 0;
+}
+
+static int
+fs_upload_create(berth_blobstore *bs, const char *id, berth_error **err)
+{
+	fs_store *s = (fs_store *)bs;
+	_cleanup_free_ char *path = NULL;
+	_cleanup_free_ char *dir = xasprintf("%s/uploads", s->root);
+	_cleanup_close_ int fd = -1;
+
+	if (!berth_upload_id_valid(id))
+		return berth_error_set(err, BERTH_EUSAGE, 0,
+				       "invalid upload id '%s'", id);
+	path = upload_path(s, id);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return berth_error_set(err, BERTH_EIO, errno,
+				       "cannot create '%s': %s", path,
+				       strerror(errno));
+	/* The session must outlive a crash, like its metadata row. */
+	return fsync_dir(dir, err);
+}
+
+static int
+fs_upload_size(berth_blobstore *bs, const char *id, int64_t *size,
+	       berth_error **err)
+{
+	_cleanup_free_ char *path = NULL;
+	struct stat st;
+
+	if (!berth_upload_id_valid(id))
+		return berth_error_set(err, BERTH_ENOTFOUND, 0,
+				       "upload '%s' is unknown", id);
+	path = upload_path((fs_store *)bs, id);
+	if (stat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return berth_error_set(err, BERTH_ENOTFOUND, 0,
+					       "upload '%s' is unknown", id);
+		return berth_error_set(err, BERTH_EIO, errno,
+				       "cannot stat '%s': %s", path,
+				       strerror(errno));
+	}
+	*size = st.st_size;
+	return 0;
+}
+
+static const struct berth_blobstore_ops fs_ops;
+
+static int
+fs_upload_open(berth_blobstore *bs, const char *id, berth_bs_writer **out,
+	       berth_error **err)
+{
+	fs_store *s = (fs_store *)bs;
+	_cleanup_close_ int fd = -1;
+	fs_writer *w;
+	off_t end;
+
+	if (session_lock(s, id, O_WRONLY, &fd, err) < 0)
+		return berth_error_code(err);
+	end = lseek(fd, 0, SEEK_END);
+	if (end < 0)
+		return berth_error_set(err, BERTH_EIO, errno,
+				       "cannot seek upload '%s': %s", id,
+				       strerror(errno));
+	w = xcalloc(1, sizeof(*w));
+	w->base.ops = &fs_ops;
+	w->s = s;
+	w->fd = steal_fd(&fd);
+	w->off = end;
+	w->st = state_get(s, id, true);
+	*out = &w->base;
+	return 0;
+}
+
+static int
+fs_writer_write(berth_bs_writer *bw, const void *p, size_t len,
+		berth_error **err)
+{
+	fs_writer *w = (fs_writer *)bw;
+
+	if (write_all(w->fd, p, len, "upload", err) < 0) {
+		/* Part of it may be on disk: the running hash is stale. */
+		w->st->hashed = -1;
+		w->off = lseek(w->fd, 0, SEEK_END);
+		return BERTH_EIO;
+	}
+	if (w->st->hashed == w->off) {
+		berth_hasher_update(w->st->h, p, len);
+		w->st->hashed += (int64_t)len;
+	}
+	w->off += (int64_t)len;
+	return 0;
+}
+
+static int64_t
+fs_writer_offset(berth_bs_writer *bw)
+{
+	return ((fs_writer *)bw)->off;
+}
+
+static void
+fs_writer_close(berth_bs_writer *bw)
+{
+	fs_writer *w = (fs_writer *)bw;
+
+	if (w->fd >= 0)
+		close(w->fd); /* releases the flock */
+	free(w);
+}
+
+static int
+hash_file(int fd, berth_digest_alg alg, int64_t size, berth_digest *out,
+	  berth_error **err)
+{
+	berth_hasher *h = berth_hasher_new(alg);
+	_cleanup_free_ char *buf = xmalloc(FS_IO_CHUNK);
+	int64_t off = 0;
+
+	while (off < size) {
+		ssize_t n = pread(fd, buf, FS_IO_CHUNK, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			berth_hasher_free(h);
+			return berth_error_set(
+				err, BERTH_EIO, n < 0 ? errno : 0,
+				"cannot read upload: %s",
+				n < 0 ? strerror(errno) : "file shrank");
+		}
+		berth_hasher_update(h, buf, (size_t)n);
+		off += n;
+	}
+	berth_hasher_final(h, out);
+	berth_hasher_free(h);
+	return 0;
+}
+
+static int
+fs_upload_commit(berth_blobstore *bs, const char *id, const berth_digest *want,
+		 int64_t *size, berth_error **err)
+{
+	fs_store *s = (fs_store *)bs;
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *path = NULL;
+	fs_hash_state *st;
+	berth_digest got;
+	struct stat sb;
+
+	if (session_lock(s, id, O_RDWR, &fd, err) < 0)
+		return berth_error_code(err);
+	if (fstat(fd, &sb) < 0)
+		return berth_error_set(err, BERTH_EIO, errno,
+				       "cannot stat upload '%s': %s", id,
+				       strerror(errno));
+	st = state_get(s, id, false);
+	if (st && st->hashed == sb.st_size &&
+	    want->alg == BERTH_DIGEST_SHA256) {
+		berth_hasher_final(st->h, &got);
+		st->hashed = -1;
+	} else if (hash_file(fd, want->alg, sb.st_size, &got, err) < 0) {
+		return berth_error_code(err);
+	}
+	if (strcmp(got.str, want->str) != 0)
+		return berth_error_set(err, BERTH_EDIGEST, 0,
+				       "uploaded content is '%s', not '%s'",
+				       got.str, want->str);
+	if (fsync(fd) < 0)
+		return berth_error_set(err, BERTH_EIO, errno,
+				       "cannot sync upload '%s': %s", id,
+				       strerror(errno));
+	path = upload_path(s, id);
+	if (publish(s, path, want, err) < 0)
+		return berth_error_code(err);
+	state_drop(s, id);
+	*size = sb.st_size;
+	return 0;
+}
+
+static int
+fs_upload_remove(berth_blobstore *bs, const char *id, berth_error **err)
+{
+	fs_store *s = (fs_store *)bs;
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *path = NULL;
+
+	if (session_lock(s, id, O_RDONLY, &fd, err) < 0)
+		return berth_error_code(err);
+	path = upload_path(s, id);
+	if (unlink(path) < 0)
+		return berth_error_set(err, BERTH_EIO, errno,
+				       "cannot remove '%s': %s", path,
+				       strerror(errno));
+	state_drop(s, id);
+	return 0;
+}
+
+/* Calls `fn` for each regular file in root/sub last modified before
+ * `before`. */
+static void
+each_old_file(fs_store *s, const char *sub, int64_t before,
+	      void (*fn)(fs_store *s, const char *name, void *ud), void *ud)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/%s", s->root, sub);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct stat st;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.' ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode) || (int64_t)st.st_mtime >= before)
+			continue;
+		fn(s, e->d_name, ud);
+	}
+	closedir(d);
+}
+
+static void
+collect_id(fs_store *s, const char *name, void *ud)
+{
+	berth_buf *ids = ud;
+	char *copy = xstrdup(name);
+
+	berth_buf_put(ids, &copy, sizeof(copy), NULL);
+}
+
+static int
+fs_uploads_older(berth_blobstore *bs, int64_t before, char ***out,
+		 berth_error **err)
+{
+	fs_store *s = (fs_store *)bs;
+	berth_buf ids;
+	char *end = NULL;
+
+	berth_buf_init(&ids, 0);
+	each_old_file(s, "uploads", before, collect_id, &ids);
+	berth_buf_put(&ids, &end, sizeof(end), NULL);
+	*out = (char **)berth_buf_detach(&ids);
+	return 0;
+}
+
+static void
+unlink_tmp(fs_store *s, const char *name, void *ud)
+{
+	_cleanup_free_ char *path = xasprintf("%s/tmp/%s", s->root, name);
+
+	if (unlink(path) == 0)
+		berth_log(BERTH_LOG_INFO, "removed stale temporary file '%s'",
+			  path);
+}
+
+static void
+fs_tmp_sweep(berth_blobstore *bs, int64_t before)
+{
+	each_old_file((fs_store *)bs, "tmp", before, unlink_tmp, NULL);
+}
+
+static void
+fs_free(berth_blobstore *bs)
+{
+	fs_store *s = (fs_store *)bs;
+	fs_hash_state *st, *next;
+
+	for (st = s->states; st; st = next) {
+		next = st->next;
+		berth_hasher_free(st->h);
+		free(st);
+	}
+	pthread_mutex_destroy(&s->mu);
+	free(s->root);
+	free(s);
+}
+
+static const struct berth_blobstore_ops fs_ops = {
+	.stat = fs_stat,
+	.open = fs_open,
+	.put = fs_put,
+	.remove = fs_remove,
+	.upload_create = fs_upload_create,
+	.upload_size = fs_upload_size,
+	.upload_open = fs_upload_open,
+	.upload_commit = fs_upload_commit,
+	.upload_remove = fs_upload_remove,
+	.uploads_older = fs_uploads_older,
+	.tmp_sweep = fs_tmp_sweep,
+	.writer_write = fs_writer_write,
+	.writer_offset = fs_writer_offset,
+	.writer_close = fs_writer_close,
+	.free = fs_free,
+};
+
+int
+berth_blobstore_fs_new(berth_blobstore **out, const char *root,
+		       berth_error **err)
+{
+	static const char *const subdirs[] = {"blobs/sha256", "blobs/sha512",
+					      "uploads", "tmp"};
+	fs_store *s;
+	size_t i;
+
+	for (i = 0; i < BERTH_ARRAY_SIZE(subdirs); i++) {
+		_cleanup_free_ char *d = xasprintf("%s/%s", root, subdirs[i]);
+
+		if (mkdir_p(d, err) < 0)
+			return berth_error_hint(err,
+						"check that '%s' is a "
+						"writable directory",
+						root);
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->base.ops = &fs_ops;
+	s->root = xstrdup(root);
+	pthread_mutex_init(&s->mu, NULL);
+	*out = &s->base;
+	return 0;
+}

@@ -1,0 +1,592 @@
+/*
+ * The metadata store on SQLite: WAL journal (readers never wait for the
+ * writer), synchronous=FULL (a committed push survives power loss), a busy
+ * timeout and BEGIN IMMEDIATE for writes (two pushers queue instead of
+ * failing), and a pool of connections with prepared statements kept per
+ * connection.
+ */
+#include "server/storage/meta_sqlite.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+
+#define META_BUSY_MS 30000
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS repos("
+	" name TEXT PRIMARY KEY, created INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS blob_links("
+	" repo TEXT NOT NULL, digest TEXT NOT NULL, size INTEGER NOT NULL,"
+	" pushed INTEGER NOT NULL, PRIMARY KEY(repo, digest)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS blob_links_digest ON blob_links(digest);"
+	"CREATE TABLE IF NOT EXISTS manifests("
+	" repo TEXT NOT NULL, digest TEXT NOT NULL, media_type TEXT NOT NULL,"
+	" size INTEGER NOT NULL, artifact_type TEXT, subject TEXT,"
+	" annotations TEXT, pushed INTEGER NOT NULL,"
+	" PRIMARY KEY(repo, digest)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS manifests_subject"
+	" ON manifests(repo, subject) WHERE subject IS NOT NULL;"
+	"CREATE TABLE IF NOT EXISTS manifest_refs("
+	" repo TEXT NOT NULL, digest TEXT NOT NULL, child TEXT NOT NULL,"
+	" PRIMARY KEY(repo, digest, child)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS tags("
+	" repo TEXT NOT NULL, tag TEXT NOT NULL, digest TEXT NOT NULL,"
+	" updated INTEGER NOT NULL, PRIMARY KEY(repo, tag)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS tags_digest ON tags(repo, digest);"
+	"CREATE TABLE IF NOT EXISTS uploads("
+	" id TEXT PRIMARY KEY, repo TEXT NOT NULL, started INTEGER NOT NULL)"
+	" WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS pull_counts("
+	" key TEXT PRIMARY KEY, window_ms INTEGER NOT NULL,"
+	" last_slot INTEGER NOT NULL, counts TEXT NOT NULL) WITHOUT ROWID;"
+	"PRAGMA user_version = 1;";
+
+static const char *const stmt_sql[S_COUNT] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_REPO_ADD] =
+		"INSERT OR IGNORE INTO repos(name, created) VALUES(?1, ?2)",
+	[S_REPO_EXISTS] = "SELECT 1 FROM repos WHERE name = ?1",
+	[S_BLOB_LINK] = "INSERT INTO blob_links(repo, digest, size, pushed)"
+			" VALUES(?1, ?2, ?3, ?4) ON CONFLICT(repo, digest)"
+			" DO UPDATE SET pushed = excluded.pushed",
+	[S_BLOB_GET] =
+		"SELECT size FROM blob_links WHERE repo = ?1 AND digest = ?2",
+	[S_BLOB_UNLINK] =
+		"DELETE FROM blob_links WHERE repo = ?1 AND digest = ?2",
+	[S_BLOB_FIND] = "SELECT repo, size FROM blob_links WHERE digest = ?1"
+			" ORDER BY repo",
+	[S_MF_HAS] = "SELECT 1 FROM manifests WHERE repo = ?1 AND digest = ?2",
+	[S_MF_PUT] = "INSERT INTO manifests(repo, " MF_COLS ")"
+		     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+		     " ON CONFLICT(repo, digest) DO UPDATE SET"
+		     " media_type = excluded.media_type,"
+		     " artifact_type = excluded.artifact_type,"
+		     " subject = excluded.subject,"
+		     " annotations = excluded.annotations,"
+		     " pushed = excluded.pushed",
+	[S_MF_REF] = "INSERT OR IGNORE INTO manifest_refs(repo, digest, child)"
+		     " VALUES(?1, ?2, ?3)",
+	[S_MF_BY_TAG] =
+		"SELECT m.digest, m.media_type, m.size, m.artifact_type,"
+		" m.subject, m.annotations, m.pushed FROM tags t"
+		" JOIN manifests m ON m.repo = t.repo AND m.digest = t.digest"
+		" WHERE t.repo = ?1 AND t.tag = ?2",
+	[S_MF_BY_DIGEST] = "SELECT " MF_COLS " FROM manifests"
+			   " WHERE repo = ?1 AND digest = ?2",
+	[S_MF_DEL] = "DELETE FROM manifests WHERE repo = ?1 AND digest = ?2",
+	[S_MF_REFS_DEL] =
+		"DELETE FROM manifest_refs WHERE repo = ?1 AND digest = ?2",
+	[S_TAG_SET] = "INSERT INTO tags(repo, tag, digest, updated)"
+		      " VALUES(?1, ?2, ?3, ?4) ON CONFLICT(repo, tag)"
+		      " DO UPDATE SET digest = excluded.digest,"
+		      " updated = excluded.updated",
+	[S_TAG_DEL] = "DELETE FROM tags WHERE repo = ?1 AND tag = ?2",
+	[S_TAGS_DEL_DIGEST] =
+		"DELETE FROM tags WHERE repo = ?1 AND digest = ?2",
+	[S_TAGS_LIST] = "SELECT tag FROM tags WHERE repo = ?1 AND tag > ?2"
+			" ORDER BY tag LIMIT ?3",
+	[S_CATALOG] = "SELECT name FROM repos WHERE name > ?1 ORDER BY name"
+		      " LIMIT ?2",
+	[S_REFERRERS] = "SELECT " MF_COLS " FROM manifests"
+			" WHERE repo = ?1 AND subject = ?2"
+			" AND (?3 IS NULL OR artifact_type = ?3)"
+			" ORDER BY pushed, digest",
+	[S_UP_ADD] =
+		"INSERT INTO uploads(id, repo, started) VALUES(?1, ?2, ?3)",
+	[S_UP_GET] = "SELECT repo, started FROM uploads WHERE id = ?1",
+	[S_UP_DEL] = "DELETE FROM uploads WHERE id = ?1",
+	[S_UP_OLDER] = "SELECT id FROM uploads WHERE started < ?1",
+	[S_PULL_PUT] = "INSERT INTO pull_counts(key, window_ms, last_slot,"
+		       " counts) VALUES(?1, ?2, ?3, ?4) ON CONFLICT(key)"
+		       " DO UPDATE SET window_ms = excluded.window_ms,"
+		       " last_slot = excluded.last_slot,"
+		       " counts = excluded.counts",
+	[S_PULL_DEL] = "DELETE FROM pull_counts WHERE key = ?1",
+	[S_PULL_ALL] = "SELECT key, window_ms, last_slot, counts"
+		       " FROM pull_counts",
+};
+
+int
+meta_db_error(berth_error **err, sqlite3 *db, const char *what)
+{
+	int rc = sqlite3_extended_errcode(db);
+	berth_code code = BERTH_EIO;
+
+	if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB)
+		code = BERTH_ECORRUPT;
+	return berth_error_set(err, code, 0, "metadata store: %s: %s", what,
+			       sqlite3_errmsg(db));
+}
+
+static void
+conn_close(meta_conn *c)
+{
+	int i;
+
+	for (i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(c->st[i]);
+	sqlite3_close(c->db);
+	memset(c, 0, sizeof(*c));
+}
+
+static int
+conn_open(meta_conn *c, const char *path, bool init, berth_error **err)
+{
+	char *emsg = NULL;
+	int i;
+
+	if (sqlite3_open_v2(path, &c->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				    SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		berth_error_set(err, BERTH_EIO, errno,
+				"cannot open metadata store '%s': %s", path,
+				c->db ? sqlite3_errmsg(c->db)
+				      : "out of memory");
+		conn_close(c);
+		return BERTH_EIO;
+	}
+	sqlite3_busy_timeout(c->db, META_BUSY_MS);
+	if (sqlite3_exec(c->db,
+			 "PRAGMA journal_mode = WAL;"
+			 "PRAGMA synchronous = FULL;"
+			 "PRAGMA foreign_keys = OFF;",
+			 NULL, NULL, &emsg) != SQLITE_OK ||
+	    (init &&
+	     sqlite3_exec(c->db, schema, NULL, NULL, &emsg) != SQLITE_OK)) {
+		berth_error_set(err, BERTH_EIO, 0,
+				"cannot prepare metadata store '%s': %s", path,
+				emsg ? emsg : sqlite3_errmsg(c->db));
+		sqlite3_free(emsg);
+		conn_close(c);
+		return BERTH_EIO;
+	}
+	for (i = 0; i < S_COUNT; i++) {
+		if (sqlite3_prepare_v3(c->db, stmt_sql[i], -1,
+				       SQLITE_PREPARE_PERSISTENT, &c->st[i],
+				       NULL) != SQLITE_OK) {
+			meta_db_error(err, c->db, stmt_sql[i]);
+			conn_close(c);
+			return BERTH_EIO;
+		}
+	}
+	return 0;
+}
+
+int
+berth_meta_open(berth_meta **out, const char *path, int conns,
+		berth_error **err)
+{
+	berth_meta *m;
+	int i;
+
+	if (conns < 1)
+		conns = 1;
+	m = xcalloc(1, sizeof(*m));
+	m->path = xstrdup(path);
+	m->conns = xcalloc((size_t)conns, sizeof(*m->conns));
+	pthread_mutex_init(&m->mu, NULL);
+	pthread_cond_init(&m->cv, NULL);
+	for (i = 0; i < conns; i++) {
+		if (conn_open(&m->conns[i], path, i == 0, err) < 0) {
+			m->n_conns = i;
+			berth_meta_free(m);
+			return berth_error_code(err);
+		}
+		m->conns[i].next_free = m->free_list;
+		m->free_list = &m->conns[i];
+	}
+	m->n_conns = conns;
+	*out = m;
+	return 0;
+}
+
+void
+berth_meta_free(berth_meta *m)
+{
+	int i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < m->n_conns; i++)
+		conn_close(&m->conns[i]);
+	pthread_mutex_destroy(&m->mu);
+	pthread_cond_destroy(&m->cv);
+	free(m->conns);
+	free(m->path);
+	free(m);
+}
+
+meta_conn *
+meta_conn_get(berth_meta *m)
+{
+	meta_conn *c;
+
+	pthread_mutex_lock(&m->mu);
+	while (m->free_list == NULL)
+		pthread_cond_wait(&m->cv, &m->mu);
+	c = m->free_list;
+	m->free_list = c->next_free;
+	pthread_mutex_unlock(&m->mu);
+	return c;
+}
+
+void
+meta_conn_put(berth_meta *m, meta_conn *c)
+{
+	pthread_mutex_lock(&m->mu);
+	c->next_free = m->free_list;
+	m->free_list = c;
+	pthread_cond_signal(&m->cv);
+	pthread_mutex_unlock(&m->mu);
+}
+
+/* A statement of c, reset and with its bindings cleared. */
+sqlite3_stmt *
+meta_stmt(meta_conn *c, enum stmt_id id)
+{
+	sqlite3_stmt *s = c->st[id];
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+void
+meta_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* Runs a statement that returns no rows. */
+int
+meta_exec_done(meta_conn *c, sqlite3_stmt *s, berth_error **err)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return meta_db_error(err, c->db, sqlite3_sql(s));
+	return 0;
+}
+
+int
+meta_tx_begin(meta_conn *c, berth_error **err)
+{
+	return meta_exec_done(c, meta_stmt(c, S_BEGIN), err);
+}
+
+int
+meta_tx_end(meta_conn *c, int r, berth_error **err)
+{
+	if (r < 0) {
+		meta_exec_done(c, meta_stmt(c, S_ROLLBACK), NULL);
+		return r;
+	}
+	return meta_exec_done(c, meta_stmt(c, S_COMMIT), err);
+}
+
+char *
+meta_col_strdup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *v = sqlite3_column_text(s, i);
+
+	return v ? xstrdup((const char *)v) : NULL;
+}
+
+int64_t
+meta_now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+int
+meta_repo_add(meta_conn *c, const char *repo, berth_error **err)
+{
+	sqlite3_stmt *s = meta_stmt(c, S_REPO_ADD);
+
+	meta_bind_text(s, 1, repo);
+	sqlite3_bind_int64(s, 2, meta_now_s());
+	return meta_exec_done(c, s, err);
+}
+
+static int
+blob_link(meta_conn *c, const char *repo, const char *digest, int64_t size,
+	  berth_error **err)
+{
+	sqlite3_stmt *s;
+
+	if (meta_repo_add(c, repo, err) < 0)
+		return BERTH_EIO;
+	s = meta_stmt(c, S_BLOB_LINK);
+	meta_bind_text(s, 1, repo);
+	meta_bind_text(s, 2, digest);
+	sqlite3_bind_int64(s, 3, size);
+	sqlite3_bind_int64(s, 4, meta_now_s());
+	return meta_exec_done(c, s, err);
+}
+
+/* Looks a blob link up: 1 found, 0 not, <0 error. */
+int
+meta_blob_lookup(meta_conn *c, const char *repo, const char *digest,
+		 int64_t *size, berth_error **err)
+{
+	sqlite3_stmt *s = meta_stmt(c, S_BLOB_GET);
+	int rc;
+
+	meta_bind_text(s, 1, repo);
+	meta_bind_text(s, 2, digest);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		if (size)
+			*size = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		return 1;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return meta_db_error(err, c->db, "looking up a blob");
+	return 0;
+}
+
+int
+berth_meta_blob_link(berth_meta *m, const char *repo, const char *digest,
+		     int64_t size, berth_error **err)
+{
+	meta_conn *c = meta_conn_get(m);
+	int r = meta_tx_begin(c, err);
+
+	if (r == 0)
+		r = meta_tx_end(c, blob_link(c, repo, digest, size, err), err);
+	meta_conn_put(m, c);
+	return r;
+}
+
+int
+berth_meta_blob_get(berth_meta *m, const char *repo, const char *digest,
+		    int64_t *size, berth_error **err)
+{
+	meta_conn *c = meta_conn_get(m);
+	int r = meta_blob_lookup(c, repo, digest, size, err);
+
+	meta_conn_put(m, c);
+	if (r == 0)
+		return berth_error_set(err, BERTH_ENOTFOUND, 0,
+				       "blob '%s' is not in repository '%s'",
+				       digest, repo);
+	return r < 0 ? r : 0;
+}
+
+/* Runs a DELETE: 1 when it removed a row, 0 when none, <0 on error. */
+int
+meta_delete_one(meta_conn *c, sqlite3_stmt *s, berth_error **err)
+{
+	if (meta_exec_done(c, s, err) < 0)
+		return BERTH_EIO;
+	return sqlite3_changes(c->db) > 0;
+}
+
+int
+berth_meta_blob_unlink(berth_meta *m, const char *repo, const char *digest,
+		       berth_error **err)
+{
+	meta_conn *c = meta_conn_get(m);
+	sqlite3_stmt *s = meta_stmt(c, S_BLOB_UNLINK);
+	int r;
+
+	meta_bind_text(s, 1, repo);
+	meta_bind_text(s, 2, digest);
+	r = meta_delete_one(c, s, err);
+	meta_conn_put(m, c);
+	if (r == 0)
+		return berth_error_set(err, BERTH_ENOTFOUND, 0,
+				       "blob '%s' is not in repository '%s'",
+				       digest, repo);
+	return r < 0 ? r : 0;
+}
+
+int
+berth_meta_blob_mount(berth_meta *m, const char *repo, const char *digest,
+		      const char *from, int64_t *size, berth_error **err)
+{
+	meta_conn *c = meta_conn_get(m);
+	int r = meta_tx_begin(c, err);
+
+	if (r == 0) {
+		r = meta_blob_lookup(c, from, digest, size, err);
+		if (r == 0)
+			r = berth_error_set(
+				err, BERTH_ENOTFOUND, 0,
+				"blob '%s' is not in repository '%s'", digest,
+				from);
+		else if (r > 0)
+			r = blob_link(c, repo, digest, *size, err);
+		r = meta_tx_end(c, r, err);
+	}
+	meta_conn_put(m, c);
+	return r;
+}
+
+int
+berth_meta_blob_find(berth_meta *m, const char *digest,
+		     bool (*can_read)(const char *repo, void *ud), void *ud,
+		     char **repo_out, int64_t *size, berth_error **err)
+{
+	meta_conn *c = meta_conn_get(m);
+	sqlite3_stmt *s = meta_stmt(c, S_BLOB_FIND);
+	int rc, r = BERTH_ENOTFOUND;
+
+	meta_bind_text(s, 1, digest);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *repo = (const char *)sqlite3_column_text(s, 0);
+
+		if (can_read == NULL || can_read(repo, ud)) {
+			*repo_out = xstrdup(repo);
+			*size = sqlite3_column_int64(s, 1);
+			r = 0;
+			break;
+		}
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		r = meta_db_error(err, c->db, "finding a blob");
+	else if (r == BERTH_ENOTFOUND)
+		berth_error_set(err, BERTH_ENOTFOUND, 0,
+				"no readable repository has blob '%s'", digest);
+	sqlite3_reset(s);
+	meta_conn_put(m, c);
+	return r;
+}
+
+int
+meta_collect(meta_conn *c, sqlite3_stmt *s, long n, char ***out, bool *more,
+	     berth_error **err)
+{
+	char **v = NULL;
+	size_t cnt = 0;
+	int rc;
+
+	*more = false;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n >= 0 && (long)cnt == n) {
+			*more = true;
+			break;
+		}
+		v = xreallocarray(v, cnt + 2, sizeof(*v));
+		v[cnt++] = meta_col_strdup(s, 0);
+		v[cnt] = NULL;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		berth_strv_free(v);
+		return meta_db_error(err, c->db, "listing");
+	}
+	if (v == NULL)
+		v = xcalloc(1, sizeof(*v));
+	*out = v;
+	return 0;
+}
+
+int
+berth_meta_upload_add(berth_meta *m, const char *id, const char *repo,
+		      berth_error **err)
+{
+	meta_conn *c = meta_conn_get(m);
+	sqlite3_stmt *s = meta_stmt(c, S_UP_ADD);
+	int r;
+
+	meta_bind_text(s, 1, id);
+	meta_bind_text(s, 2, repo);
+	sqlite3_bind_int64(s, 3, meta_now_s());
+	r = meta_exec_done(c, s, err);
+	meta_conn_put(m, c);
+	return r;
+}
+
+int
+berth_meta_upload_get(berth_meta *m, const char *id, char **repo,
+		      int64_t *started, berth_error **err)
+{
+	meta_conn *c = meta_conn_get(m);
+	sqlite3_stmt *s = meta_stmt(c, S_UP_GET);
+	int rc, r = 0;
+
+	meta_bind_text(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*repo = meta_col_strdup(s, 0);
+		if (started)
+			*started = sqlite3_column_int64(s, 1);
+	} else if (rc == SQLITE_DONE) {
+		r = berth_error_set(err, BERTH_ENOTFOUND, 0,
+				    "upload '%s' is unknown", id);
+	} else {
+		r = meta_db_error(err, c->db, "looking up an upload");
+	}
+	sqlite3_reset(s);
+	meta_conn_put(m, c);
+	return r;
+}
+
+int
+berth_meta_upload_remove(berth_meta *m, const char *id, berth_error **err)
+{
+	meta_conn *c = meta_conn_get(m);
+	sqlite3_stmt *s = meta_stmt(c, S_UP_DEL);
+	int r;
+
+	meta_bind_text(s, 1, id);
+	r = meta_delete_one(c, s, err);
+	meta_conn_put(m, c);
+	if (r == 0)
+		return berth_error_set(err, BERTH_ENOTFOUND, 0,
+				       "upload '%s' is unknown", id);
+	return r < 0 ? r : 0;
+}
+
+int
+berth_meta_upload_finish(berth_meta *m, const char *id, const char *repo,
+			 const char *digest, int64_t size, berth_error **err)
+{
+	meta_conn *c = meta_conn_get(m);
+	int r = meta_tx_begin(c, err);
+
+	if (r == 0) {
+		sqlite3_stmt *s = meta_stmt(c, S_UP_DEL);
+
+		meta_bind_text(s, 1, id);
+		r = meta_exec_done(c, s, err);
+		if (r == 0)
+			r = blob_link(c, repo, digest, size, err);
+		r = meta_tx_end(c, r, err);
+	}
+	meta_conn_put(m, c);
+	return r;
+}
+
+int
+berth_meta_uploads_older(berth_meta *m, int64_t before, char ***ids,
+			 berth_error **err)
+{
+	meta_conn *c = meta_conn_get(m);
+	sqlite3_stmt *s = meta_stmt(c, S_UP_OLDER);
+	bool more;
+	int r;
+
+	sqlite3_bind_int64(s, 1, before);
+	r = meta_collect(c, s, -1, ids, &more, err);
+	meta_conn_put(m, c);
+	return r;
+}
