@@ -12,57 +12,11 @@
 
 #include "berth/digest.h"
 #include "berth/log.h"
+#include "server/http/range.h"
 #include "server/server.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"
-
-/*
- * Parses a single "bytes=a-b" / "bytes=a-" / "bytes=-n" range against size.
- * Returns 1 with [*off, *off + *len) for a satisfiable range, 0 to ignore the
- * header (absent, malformed or several ranges: the whole blob is sent), -1
- * for an unsatisfiable one.
- */
-static int
-parse_range(const char *h, uint64_t size, uint64_t *off, uint64_t *len)
-{
-	unsigned long long a, b;
-	char *end;
-
-	if (h == NULL || strncmp(h, "bytes=", 6) != 0 || strchr(h, ','))
-		return 0;
-	h += 6;
-	if (*h == '-') {
-		b = strtoull(h + 1, &end, 10);
-		if (end == h + 1 || *end)
-			return 0;
-		if (b == 0 || size == 0)
-			return -1;
-		if (b > size)
-			b = size;
-		*off = size - b;
-		*len = b;
-		return 1;
-	}
-	a = strtoull(h, &end, 10);
-	if (end == h || *end != '-')
-		return 0;
-	h = end + 1;
-	if (*h == '\0') {
-		b = size ? size - 1 : 0;
-	} else {
-		b = strtoull(h, &end, 10);
-		if (*end || b < a)
-			return 0;
-	}
-	if (a >= size)
-		return -1;
-	if (b >= size)
-		b = size - 1;
-	*off = a;
-	*len = b - a + 1;
-	return 1;
-}
 
 /* The size of digest in repo: a linked blob, or a manifest by digest. */
 static int
@@ -106,8 +60,8 @@ h_blob_get(srv_req *r)
 					    : SRV_E_AUTO,
 				    &err);
 	len = (uint64_t)size;
-	rr = parse_range(srv_header(r, MHD_HTTP_HEADER_RANGE), (uint64_t)size,
-			 &off, &len);
+	rr = srv_parse_range(&off, &len, srv_header(r, MHD_HTTP_HEADER_RANGE),
+			     (uint64_t)size);
 	if (rr < 0) {
 		resp = srv_error_response(SRV_E_RANGE_INVALID, NULL,
 					  "requested range not satisfiable",

@@ -20,6 +20,7 @@
 #include "berth/digest.h"
 #include "berth/log.h"
 #include "server/handlers/oci.h"
+#include "server/http/range.h"
 #include "server/server.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -136,27 +137,6 @@ session_check(srv_req *r)
 	return 0;
 }
 
-/*
- * "<start>-<end>" (the spec's form; "bytes=" and "bytes " prefixes are
- * tolerated). Returns false when malformed.
- */
-static bool
-parse_content_range(const char *h, int64_t *start, int64_t *end)
-{
-	long long a, b;
-	int n = 0;
-
-	if (strncmp(h, "bytes=", 6) == 0 || strncmp(h, "bytes ", 6) == 0)
-		h += 6;
-	if (sscanf(h, "%lld-%lld%n", &a, &b, &n) != 2 || a < 0 || b < a)
-		return false;
-	if (h[n] != '\0' && h[n] != '/')
-		return false;
-	*start = a;
-	*end = b;
-	return true;
-}
-
 /* Opens the session for writing and checks Content-Range against it. */
 static int
 open_writer(srv_req *r, upload *u)
@@ -180,7 +160,7 @@ open_writer(srv_req *r, upload *u)
 	off = u->w->ops->writer_offset(u->w);
 	if (cr == NULL)
 		return 0; /* a stream: appended at the end */
-	if (!parse_content_range(cr, &start, &end))
+	if (!srv_parse_content_range(&start, &end, cr))
 		return send_range_error(r, u->id, off,
 					"invalid Content-Range (want "
 					"'<start>-<end>')");
