@@ -20,6 +20,7 @@
 
 #include "berth/log.h"
 #include "server/handlers/oci.h"
+#include "server/http/form.h"
 #include "server/server.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -270,44 +271,35 @@ form_get(form *f, const char *key)
 	return NULL;
 }
 
-static enum MHD_Result
-form_field(void *cls, enum MHD_ValueKind kind, const char *key,
-	   const char *filename, const char *content_type,
-	   const char *transfer_encoding, const char *data, uint64_t off,
-	   size_t size)
+static int
+form_field(void *cls, const char *key, const char *value, size_t vlen)
 {
 	form *f = cls;
 	size_t i;
 
 	for (i = 0; i < BERTH_ARRAY_SIZE(fields); i++)
-		if (strcmp(fields[i], key) == 0 && size > 0)
-			berth_buf_put(&f->f[i], data, size, NULL);
-	return MHD_YES;
+		if (strcmp(fields[i], key) == 0 && vlen > 0)
+			berth_buf_put(&f->f[i], value, vlen, NULL);
+	return 0;
 }
 
 static int
 parse_form(srv_req *r, form *f)
 {
-	struct MHD_PostProcessor *pp;
 	size_t i;
-	bool ok;
 
 	for (i = 0; i < BERTH_ARRAY_SIZE(fields); i++)
 		berth_buf_init(&f->f[i], FORM_MAX);
 	if (r->body.len > FORM_MAX)
 		return srv_fail(r, SRV_E_UNSUPPORTED, NULL,
 				"token request too large");
-	pp = MHD_create_post_processor(r->conn, 4096, form_field, f);
-	if (pp == NULL)
+	if (!srv_form_content_type_ok(
+		    srv_header(r, MHD_HTTP_HEADER_CONTENT_TYPE)))
 		return srv_fail(r, SRV_E_UNSUPPORTED, NULL,
 				"the token request must be "
 				"application/x-www-form-urlencoded");
-	ok = MHD_post_process(pp, r->body.len ? berth_buf_cstr(&r->body) : "",
-			      r->body.len) == MHD_YES;
-	ok = MHD_destroy_post_processor(pp) == MHD_YES && ok;
-	if (!ok)
-		return srv_fail(r, SRV_E_UNSUPPORTED, NULL,
-				"malformed token request form");
+	srv_form_parse(r->body.len ? berth_buf_cstr(&r->body) : "",
+		       r->body.len, form_field, f);
 	return 0;
 }
 
