@@ -5,6 +5,8 @@
 #   make unit         unit tests, built with ASan+UBSan, run
 #   make test         everything scripts/test.sh runs (deps, unit, integration)
 #   make bench        pull benchmark against skopeo (bench/pull.sh)
+#   make fuzz         the libFuzzer harnesses in build/fuzz/ (tests/fuzz/run.sh
+#                     builds and runs them; FUZZ_CC=clang by default)
 
 CC      ?= cc
 # libberth links only what the client needs (libarchive is dlopen'ed, so
@@ -40,6 +42,15 @@ CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 SRV_OBJ := $(SRV_SRC:%.c=$(B)/%.o) $(B)/src/server/main.o
 ASAN_LIB := $(LIB_SRC:%.c=$(B)/asan/%.o) $(SRV_SRC:%.c=$(B)/asan/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/asan/tests/%)
+# The fuzz harnesses link the library and the server built once more with
+# clang's fuzzer instrumentation, from an archive: each harness pulls in
+# only the objects it reaches.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_OBJ := $(LIB_SRC:%.c=$(B)/fuzz/obj/%.o) $(SRV_SRC:%.c=$(B)/fuzz/obj/%.o)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+FUZZ_CC  ?= clang
+# Warnings are gcc's job in the main build; clang's differ.
+FUZZ_FLAGS := -std=c11 -fsanitize=address,undefined -fno-sanitize-recover=all
 
 all: $(B)/berth $(B)/berth-serve $(B)/libberth.a $(B)/libberth.so
 
@@ -80,6 +91,20 @@ $(B)/asan/tests/%: tests/unit/%.c tests/unit/test.h $(ASAN_LIB)
 	@$(if $(Q),echo "  LD asan $@")
 	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/unit $(WARN) -O1 -g $(SAN) -o $@ $< $(ASAN_LIB) $(SRV_LIBS) $(LIB_LIBS) $(TEST_LIBS)
 
+$(B)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC fuzz $<")
+	$(Q)$(FUZZ_CC) $(CPPFLAGS_ALL) -O1 -g -fsanitize=fuzzer-no-link $(FUZZ_FLAGS) -MMD -MP -c $< -o $@
+
+$(B)/fuzz/libfuzz.a: $(FUZZ_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(B)/fuzz/libfuzz.a
+	@$(if $(Q),echo "  LD fuzz $@")
+	$(Q)$(FUZZ_CC) $(CPPFLAGS_ALL) -O1 -g -fsanitize=fuzzer $(FUZZ_FLAGS) -o $@ $< $(B)/fuzz/libfuzz.a $(SRV_LIBS) $(LIB_LIBS) $(TEST_LIBS)
+
+fuzz: $(FUZZ_BIN)
+
 unit: $(UNIT_BIN)
 	@tests/run-unit.sh $(UNIT_BIN)
 
@@ -98,7 +123,7 @@ format:
 clean:
 	rm -rf $(B)
 
-.PHONY: all unit test bench bench-server format clean
+.PHONY: all unit fuzz test bench bench-server format clean
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

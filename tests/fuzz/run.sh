@@ -12,7 +12,11 @@ cd "$(dirname "$0")/../.."
 
 secs=${1:-30}
 [ $# -gt 0 ] && shift
-harnesses=${*:-ref manifest auth token}
+# Every harness by default: tests/fuzz/fuzz_<name>.c.
+harnesses=${*:-$(for f in tests/fuzz/fuzz_*.c; do
+	f=${f#tests/fuzz/fuzz_}
+	printf '%s ' "${f%.c}"
+done)}
 cc=${FUZZ_CC:-clang}
 out=build/fuzz
 
@@ -21,17 +25,19 @@ if ! command -v "$cc" >/dev/null 2>&1; then
 	exit 2
 fi
 
-flags="-std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -Isrc/lib -Isrc"
-lib="src/server/access/jwt.c src/server/access/jwt_keys.c src/lib/registry/auth_parse.c src/lib/oci/digest.c src/lib/oci/ref.c src/lib/oci/platform.c src/lib/oci/manifest.c src/lib/util/buf.c src/lib/util/error.c src/lib/util/log.c src/lib/util/str.c src/lib/util/xalloc.c"
-# shellcheck disable=SC2046
-libs=$(pkg-config --libs jansson libcrypto)
+# The Makefile knows the sources: the harnesses link the library and the
+# server from one instrumented archive (make fuzz).
+targets=""
+for h in $harnesses; do
+	targets="$targets $out/fuzz_$h"
+done
+echo "fuzz: building$targets"
+# shellcheck disable=SC2086
+make -s -j2 FUZZ_CC="$cc" $targets
 
 mkdir -p "$out/artifacts"
 status=0
 for h in $harnesses; do
-	echo "fuzz: building $h"
-	# shellcheck disable=SC2086
-	"$cc" $flags -o "$out/fuzz_$h" "tests/fuzz/fuzz_$h.c" $lib $libs
 	mkdir -p "$out/corpus/$h"
 	dict=""
 	[ -f "tests/fuzz/$h.dict" ] && dict="-dict=tests/fuzz/$h.dict"
