@@ -1,0 +1,143 @@
+/*
+ * libFuzzer harness for tar import (berth_image_import: libarchive, any
+ * compression, through the dlopen'ed API). Each input is written to a
+ * file and imported into a fresh store, which is removed afterwards, so
+ * nothing piles up across iterations. Besides the sanitizers, it checks:
+ * - an accepted input is recorded under its name, with the descriptor
+ *   returned, and fsck finds nothing wrong with the store;
+ * - a refused one fails with BERTH_EPROTO or BERTH_EIO and a one-line
+ *   message, records no image and leaves no staging file in ingest/.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "berth/image.h"
+#include "berth/store.h"
+#include "util/archive_dl.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define NAME "fuzz.test/tar:latest"
+
+static char tmp[256], input[300], root[300];
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void
+rm_tree(const char *path)
+{
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void
+cleanup(void)
+{
+	rm_tree(tmp);
+}
+
+static void
+setup(void)
+{
+	const berth_archive_api *a;
+	const char *t = getenv("TMPDIR");
+
+	snprintf(tmp, sizeof(tmp), "%s/berth-fuzz-tar-XXXXXX", t ? t : "/tmp");
+	if (mkdtemp(tmp) == NULL)
+		abort();
+	atexit(cleanup);
+	snprintf(input, sizeof(input), "%s/in.tar", tmp);
+	snprintf(root, sizeof(root), "%s/store", tmp);
+	if (berth_archive_api_get(&a, NULL) < 0) {
+		fprintf(stderr, "fuzz_tar: libarchive cannot be loaded\n");
+		exit(2);
+	}
+}
+
+/* Files in ROOT/ingest/ other than the lease's lock file. */
+static size_t
+staging_files(void)
+{
+	char path[320];
+	DIR *d;
+	struct dirent *e;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/ingest", root);
+	d = opendir(path);
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void
+check_store(const berth_descriptor *got)
+{
+	berth_store *s = NULL;
+	berth_descriptor d = {0};
+	size_t checked = 0, problems = 0;
+
+	if (berth_store_open(&s, root, 0, NULL) < 0)
+		abort();
+	if (got) {
+		if (berth_store_resolve(s, NAME, &d, NULL) < 0 ||
+		    strcmp(d.digest.str, got->digest.str) != 0)
+			abort();
+		if (berth_store_fsck(s, NULL, NULL, &checked, &problems,
+				     NULL) < 0 ||
+		    problems != 0 || checked < 3)
+			abort();
+		berth_descriptor_release(&d);
+	} else if (berth_store_resolve(s, NAME, &d, NULL) == 0) {
+		abort();
+	}
+	berth_store_free(s);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	berth_store *s = NULL;
+	berth_error *err = NULL;
+	berth_descriptor out = {0};
+	int fd;
+
+	if (tmp[0] == '\0')
+		setup();
+	fd = open(input, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, data, size) != (ssize_t)size)
+		abort();
+	close(fd);
+	if (berth_store_open(&s, root, 0, NULL) < 0)
+		abort();
+	if (berth_image_import(&out, s, input, NAME, NULL, &err) == 0) {
+		berth_store_free(s);
+		check_store(&out);
+		berth_descriptor_release(&out);
+	} else {
+		if (err == NULL ||
+		    (err->code != BERTH_EPROTO && err->code != BERTH_EIO) ||
+		    strchr(err->msg, '\n'))
+			abort();
+		berth_error_free(err);
+		berth_store_free(s);
+		if (staging_files() != 0)
+			abort();
+		check_store(NULL);
+	}
+	rm_tree(root);
+	return 0;
+}
