@@ -3,6 +3,8 @@
 #
 #   make              build/berth, build/berth-serve, build/libberth.{a,so}
 #   make unit         unit tests, built with ASan+UBSan, run
+#   make unit T=test_store_gc          one test program
+#   make unit T=test_store_gc:gc_keeps_leased   one case of it (see tests/unit/test.h)
 #   make test         everything scripts/test.sh runs (deps, unit, integration)
 #   make bench        pull benchmark against skopeo (bench/pull.sh)
 #   make fuzz         the libFuzzer harnesses in build/fuzz/ (tests/fuzz/run.sh
@@ -105,8 +107,13 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(B)/fuzz/libfuzz.a
 
 fuzz: $(FUZZ_BIN)
 
-unit: $(UNIT_BIN)
-	@tests/run-unit.sh $(UNIT_BIN)
+# T=program[:case] narrows `make unit` to one program, or one of its cases.
+T_PROG   = $(word 1,$(subst :, ,$(T)))
+T_CASE   = $(word 2,$(subst :, ,$(T)))
+UNIT_RUN = $(if $(T),$(B)/asan/tests/$(T_PROG),$(UNIT_BIN))
+
+unit: $(UNIT_RUN)
+	@BERTH_TEST_CASE='$(T_CASE)' tests/run-unit.sh $(UNIT_RUN)
 
 test:
 	scripts/test.sh
