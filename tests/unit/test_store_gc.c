@@ -94,193 +94,295 @@ make_index(berth_store *s, const fx_image *child, berth_descriptor *out)
 	json_decref(idx);
 }
 
+/* Each case's own store in a fresh temporary directory. */
+typedef struct gc_fx {
+	char *tmp;
+	berth_store *s;
+	removed rm;
+} gc_fx;
+
 static void
-test_gc(void)
+gc_fx_open(gc_fx *fx)
 {
-	char *tmp = fx_tmpdir();
-	berth_store *s = open_ok(tmp);
+	memset(fx, 0, sizeof(*fx));
+	fx->tmp = fx_tmpdir();
+	fx->s = open_ok(fx->tmp);
+}
+
+static void
+gc_fx_close(gc_fx *fx)
+{
+	berth_store_free(fx->s);
+	fx_rm_rf(fx->tmp);
+	free(fx->tmp);
+}
+
+/* Runs gc, counting what it removes from zero. */
+static int
+gc(gc_fx *fx, berth_error **err)
+{
+	fx->rm.n = 0;
+	return berth_store_gc(fx->s, on_removed, &fx->rm, err);
+}
+
+TEST(gc_removes_only_orphans)
+{
+	gc_fx fx;
 	berth_error *err = NULL;
-	char *readme = fx_path(tmp, "blobs/sha256/README");
-	char *blobs = fx_path(tmp, "blobs/sha256");
-	char *stale, *index;
+	char *readme, *stale;
 	char orphan[BERTH_DIGEST_MAX];
 	fx_image a, b;
 	berth_descriptor multi;
-	removed rm = {0};
 	int r;
 
-	fx_image_make(&a, s, "a", 2, 1);
-	fx_image_make(&b, s, "b", 2, 1);
+	gc_fx_open(&fx);
+	readme = fx_path(fx.tmp, "blobs/sha256/README");
+	fx_image_make(&a, fx.s, "a", 2, 1);
+	fx_image_make(&b, fx.s, "b", 2, 1);
 	CHECK_STR(a.layers[0], b.layers[0]); /* shared */
-	make_index(s, &b, &multi);
-	fx_put(s, "orphan", 6, orphan);
+	make_index(fx.s, &b, &multi);
+	fx_put(fx.s, "orphan", 6, orphan);
 	fx_write(readme, "not a blob", 10);
-	stale = stale_staging(tmp, "blob-sha256-new-1-00000000", 7200);
-	fx_set(s, "docker.io/library/a:1", &a.desc);
-	fx_set(s, "docker.io/library/multi:1", &multi);
+	stale = stale_staging(fx.tmp, "blob-sha256-new-1-00000000", 7200);
+	fx_set(fx.s, "docker.io/library/a:1", &a.desc);
+	fx_set(fx.s, "docker.io/library/multi:1", &multi);
 
-	r = berth_store_gc(s, on_removed, &rm, &err);
+	r = gc(&fx, &err);
 	CHECK(r == 0, "gc: %s", err ? err->msg : "");
-	CHECK(rm.n == 1 && was_removed(&rm, orphan), "only the orphan: %d",
-	      rm.n);
-	CHECK(!fx_blob_exists(s, orphan), "orphan gone");
-	CHECK(fx_blob_exists(s, a.manifest) && fx_blob_exists(s, a.config) &&
-		      fx_blob_exists(s, a.layers[0]) &&
-		      fx_blob_exists(s, a.layers[1]),
+	CHECK(fx.rm.n == 1 && was_removed(&fx.rm, orphan),
+	      "only the orphan: %d", fx.rm.n);
+	CHECK(!fx_blob_exists(fx.s, orphan), "orphan gone");
+	CHECK(fx_blob_exists(fx.s, a.manifest) &&
+		      fx_blob_exists(fx.s, a.config) &&
+		      fx_blob_exists(fx.s, a.layers[0]) &&
+		      fx_blob_exists(fx.s, a.layers[1]),
 	      "image a kept");
-	CHECK(fx_blob_exists(s, multi.digest.str) &&
-		      fx_blob_exists(s, b.manifest) &&
-		      fx_blob_exists(s, b.config) &&
-		      fx_blob_exists(s, b.layers[1]),
+	CHECK(fx_blob_exists(fx.s, multi.digest.str) &&
+		      fx_blob_exists(fx.s, b.manifest) &&
+		      fx_blob_exists(fx.s, b.config) &&
+		      fx_blob_exists(fx.s, b.layers[1]),
 	      "index and its platform manifest kept");
 	CHECK(fx_exists(readme), "unknown files left alone");
 	CHECK(!fx_exists(stale), "abandoned staging file removed");
 
-	/* After rmi, what only that image used goes; shared layers stay. */
-	CHECK(berth_store_remove_image(s, "docker.io/library/a:1", &err) == 0,
+	fx_image_release(&a);
+	fx_image_release(&b);
+	berth_descriptor_release(&multi);
+	free(stale);
+	free(readme);
+	gc_fx_close(&fx);
+}
+
+/* After rmi, what only that image used goes; shared layers stay. */
+TEST(gc_after_rmi_keeps_shared_layers)
+{
+	gc_fx fx;
+	berth_error *err = NULL;
+	fx_image a, b;
+	berth_descriptor multi;
+	int r;
+
+	gc_fx_open(&fx);
+	fx_image_make(&a, fx.s, "a", 2, 1);
+	fx_image_make(&b, fx.s, "b", 2, 1);
+	make_index(fx.s, &b, &multi);
+	fx_set(fx.s, "docker.io/library/a:1", &a.desc);
+	fx_set(fx.s, "docker.io/library/multi:1", &multi);
+
+	CHECK(berth_store_remove_image(fx.s, "docker.io/library/a:1", &err) ==
+		      0,
 	      "rmi");
-	rm.n = 0;
-	r = berth_store_gc(s, on_removed, &rm, &err);
-	CHECK(r == 0 && rm.n == 3, "three removed: %d", rm.n);
-	CHECK(was_removed(&rm, a.manifest) && was_removed(&rm, a.config) &&
-		      was_removed(&rm, a.layers[1]),
+	r = gc(&fx, &err);
+	CHECK(r == 0 && fx.rm.n == 3, "three removed: %d", fx.rm.n);
+	CHECK(was_removed(&fx.rm, a.manifest) &&
+		      was_removed(&fx.rm, a.config) &&
+		      was_removed(&fx.rm, a.layers[1]),
 	      "a's own blobs");
-	CHECK(fx_blob_exists(s, a.layers[0]), "shared layer kept");
-
-	/* An entry gc cannot read stops it before it deletes anything. */
-	index = fx_path(tmp, "index.json");
-	{
-		char *text = fx_read(index, NULL);
-		char *bad = malloc(strlen(text) + 64);
-		char *at = strstr(text, "\"manifests\":[");
-
-		CHECK(at != NULL, "index layout");
-		if (at) {
-			at += strlen("\"manifests\":[");
-			sprintf(bad, "%.*s{\"digest\":\"md5:x\"},%s",
-				(int)(at - text), text, at);
-			fx_write(index, bad, strlen(bad));
-		}
-		CHECK(berth_store_remove_image(s, "docker.io/library/multi:1",
-					       &err) == 0,
-		      "rmi multi");
-		rm.n = 0;
-		r = berth_store_gc(s, on_removed, &rm, &err);
-		CHECK(r == BERTH_ECORRUPT && rm.n == 0, "refused: %d, %d", r,
-		      rm.n);
-		CHECK(err && strstr(err->msg, "refusing to collect garbage"),
-		      "msg %s", err ? err->msg : "");
-		berth_error_freep(&err);
-		fx_write(index, text, strlen(text));
-		free(text);
-		free(bad);
-	}
-	/* An image chosen from an index names it: the index stays. */
-	{
-		berth_descriptor plat;
-		char ann[256];
-
-		berth_descriptor_copy(&plat, &b.desc);
-		snprintf(ann, sizeof(ann), "{\"io.berth.index.digest\":\"%s\"}",
-			 multi.digest.str);
-		plat.annotations_json = strdup(ann);
-		fx_set(s, "docker.io/library/plat:1", &plat);
-		berth_descriptor_release(&plat);
-	}
-	CHECK(berth_store_remove_image(s, "docker.io/library/multi:1", &err) ==
-		      0,
-	      "rmi multi");
-	rm.n = 0;
-	r = berth_store_gc(s, on_removed, &rm, &err);
-	CHECK(r == 0 && rm.n == 0, "index kept by its annotation: %d", rm.n);
-	CHECK(fx_blob_exists(s, multi.digest.str), "index kept");
-	CHECK(berth_store_remove_image(s, "docker.io/library/plat:1", &err) ==
-		      0,
-	      "rmi plat");
-	r = berth_store_gc(s, on_removed, &rm, &err);
-	CHECK(r == 0 && rm.n == 5, "the rest: %d", rm.n);
-	CHECK(fx_count(blobs) == 1, "only README left: %d", fx_count(blobs));
-
-	/* A damaged manifest stops gc: what it names is unknown. */
-	{
-		fx_image c;
-		berth_digest md;
-		char *mp;
-		size_t len;
-		char *data;
-
-		fx_image_make(&c, s, "c", 1, 0);
-		fx_set(s, "docker.io/library/c:1", &c.desc);
-		berth_digest_parse(&md, c.manifest, NULL);
-		mp = berth_store_blob_path(s, &md);
-		data = fx_read(mp, &len);
-		data[len - 2] ^= 1;
-		fx_write(mp, data, len);
-		rm.n = 0;
-		r = berth_store_gc(s, on_removed, &rm, &err);
-		CHECK(r == BERTH_ECORRUPT && rm.n == 0,
-		      "damaged manifest: %d, %d removed", r, rm.n);
-		CHECK(err && strstr(err->msg, "refusing to collect garbage") &&
-			      err->hint && strstr(err->hint, "berth fsck"),
-		      "msg %s", err ? err->msg : "");
-		berth_error_freep(&err);
-		data[len - 2] ^= 1;
-		fx_write(mp, data, len);
-		free(data);
-		free(mp);
-		CHECK(berth_store_remove_image(s, "docker.io/library/c:1",
-					       &err) == 0,
-		      "rmi c");
-		rm.n = 0;
-		r = berth_store_gc(s, on_removed, &rm, &err);
-		CHECK(r == 0 && rm.n == 3, "c collected: %d", rm.n);
-		fx_image_release(&c);
-	}
-
-	/* A manifest berth cannot parse still keeps what it names. */
-	{
-		char kept[BERTH_DIGEST_MAX], man[BERTH_DIGEST_MAX], text[512];
-		berth_descriptor odd = {0};
-
-		fx_put(s, "payload", 7, kept);
-		snprintf(text, sizeof(text),
-			 "{\"schemaVersion\":2,\"mediaType\":\"%s\","
-			 "\"blobs\":[{\"mediaType\":\"x/y\",\"digest\":"
-			 "\"%s\",\"size\":7}]}",
-			 BERTH_MT_OCI_MANIFEST, kept);
-		fx_put(s, text, strlen(text), man);
-		odd.media_type = BERTH_MT_OCI_MANIFEST;
-		berth_digest_parse(&odd.digest, man, NULL);
-		odd.size = (int64_t)strlen(text);
-		fx_set(s, "docker.io/library/odd:1", &odd);
-		rm.n = 0;
-		r = berth_store_gc(s, on_removed, &rm, &err);
-		CHECK(r == 0 && rm.n == 0 && fx_blob_exists(s, kept),
-		      "odd manifest's blob kept: %d", rm.n);
-		CHECK(berth_store_remove_image(s, "docker.io/library/odd:1",
-					       &err) == 0,
-		      "rmi odd");
-		r = berth_store_gc(s, on_removed, &rm, &err);
-		CHECK(r == 0 && rm.n == 2, "odd collected: %d", rm.n);
-	}
-
-	/* gc while this store holds a lease would wait for itself. */
-	CHECK(berth_store_lease(s, &err) == 0, "lease");
-	r = berth_store_gc(s, NULL, NULL, &err);
-	CHECK(r < 0, "gc under own lease refused");
-	berth_error_freep(&err);
-	berth_store_unlease(s);
+	CHECK(fx_blob_exists(fx.s, a.layers[0]), "shared layer kept");
 
 	fx_image_release(&a);
 	fx_image_release(&b);
 	berth_descriptor_release(&multi);
+	gc_fx_close(&fx);
+}
+
+/* An entry gc cannot read stops it before it deletes anything. */
+TEST(gc_refuses_unreadable_index_entry)
+{
+	gc_fx fx;
+	berth_error *err = NULL;
+	fx_image b;
+	berth_descriptor multi;
+	char *index, *text, *bad, *at;
+	int r;
+
+	gc_fx_open(&fx);
+	fx_image_make(&b, fx.s, "b", 2, 1);
+	make_index(fx.s, &b, &multi);
+	fx_set(fx.s, "docker.io/library/multi:1", &multi);
+
+	index = fx_path(fx.tmp, "index.json");
+	text = fx_read(index, NULL);
+	bad = malloc(strlen(text) + 64);
+	at = strstr(text, "\"manifests\":[");
+	CHECK(at != NULL, "index layout");
+	if (at) {
+		at += strlen("\"manifests\":[");
+		sprintf(bad, "%.*s{\"digest\":\"md5:x\"},%s",
+			(int)(at - text), text, at);
+		fx_write(index, bad, strlen(bad));
+	}
+	CHECK(berth_store_remove_image(fx.s, "docker.io/library/multi:1",
+				       &err) == 0,
+	      "rmi multi");
+	r = gc(&fx, &err);
+	CHECK(r == BERTH_ECORRUPT && fx.rm.n == 0, "refused: %d, %d", r,
+	      fx.rm.n);
+	CHECK(err && strstr(err->msg, "refusing to collect garbage"), "msg %s",
+	      err ? err->msg : "");
+	berth_error_freep(&err);
+
+	free(text);
+	free(bad);
 	free(index);
-	free(stale);
+	fx_image_release(&b);
+	berth_descriptor_release(&multi);
+	gc_fx_close(&fx);
+}
+
+/* An image chosen from an index names it: the index stays. */
+TEST(gc_keeps_index_named_by_annotation)
+{
+	gc_fx fx;
+	berth_error *err = NULL;
+	char *readme, *blobs;
+	fx_image b;
+	berth_descriptor multi, plat;
+	char ann[256];
+	int r;
+
+	gc_fx_open(&fx);
+	readme = fx_path(fx.tmp, "blobs/sha256/README");
+	blobs = fx_path(fx.tmp, "blobs/sha256");
+	fx_image_make(&b, fx.s, "b", 2, 1);
+	make_index(fx.s, &b, &multi);
+	fx_write(readme, "not a blob", 10);
+	fx_set(fx.s, "docker.io/library/multi:1", &multi);
+
+	berth_descriptor_copy(&plat, &b.desc);
+	snprintf(ann, sizeof(ann), "{\"io.berth.index.digest\":\"%s\"}",
+		 multi.digest.str);
+	plat.annotations_json = strdup(ann);
+	fx_set(fx.s, "docker.io/library/plat:1", &plat);
+	berth_descriptor_release(&plat);
+
+	CHECK(berth_store_remove_image(fx.s, "docker.io/library/multi:1",
+				       &err) == 0,
+	      "rmi multi");
+	r = gc(&fx, &err);
+	CHECK(r == 0 && fx.rm.n == 0, "index kept by its annotation: %d",
+	      fx.rm.n);
+	CHECK(fx_blob_exists(fx.s, multi.digest.str), "index kept");
+	CHECK(berth_store_remove_image(fx.s, "docker.io/library/plat:1",
+				       &err) == 0,
+	      "rmi plat");
+	r = gc(&fx, &err);
+	CHECK(r == 0 && fx.rm.n == 5, "the rest: %d", fx.rm.n);
+	CHECK(fx_count(blobs) == 1, "only README left: %d", fx_count(blobs));
+
+	fx_image_release(&b);
+	berth_descriptor_release(&multi);
 	free(readme);
 	free(blobs);
-	berth_store_free(s);
-	fx_rm_rf(tmp);
-	free(tmp);
+	gc_fx_close(&fx);
+}
+
+/* A damaged manifest stops gc: what it names is unknown. */
+TEST(gc_refuses_damaged_manifest)
+{
+	gc_fx fx;
+	berth_error *err = NULL;
+	fx_image c;
+	berth_digest md;
+	char *mp, *data;
+	size_t len;
+	int r;
+
+	gc_fx_open(&fx);
+	fx_image_make(&c, fx.s, "c", 1, 0);
+	fx_set(fx.s, "docker.io/library/c:1", &c.desc);
+	berth_digest_parse(&md, c.manifest, NULL);
+	mp = berth_store_blob_path(fx.s, &md);
+	data = fx_read(mp, &len);
+	data[len - 2] ^= 1;
+	fx_write(mp, data, len);
+	r = gc(&fx, &err);
+	CHECK(r == BERTH_ECORRUPT && fx.rm.n == 0,
+	      "damaged manifest: %d, %d removed", r, fx.rm.n);
+	CHECK(err && strstr(err->msg, "refusing to collect garbage") &&
+		      err->hint && strstr(err->hint, "berth fsck"),
+	      "msg %s", err ? err->msg : "");
+	berth_error_freep(&err);
+	data[len - 2] ^= 1;
+	fx_write(mp, data, len);
+	free(data);
+	free(mp);
+	CHECK(berth_store_remove_image(fx.s, "docker.io/library/c:1", &err) ==
+		      0,
+	      "rmi c");
+	r = gc(&fx, &err);
+	CHECK(r == 0 && fx.rm.n == 3, "c collected: %d", fx.rm.n);
+
+	fx_image_release(&c);
+	gc_fx_close(&fx);
+}
+
+/* A manifest berth cannot parse still keeps what it names. */
+TEST(gc_keeps_blobs_of_unparsed_manifest)
+{
+	gc_fx fx;
+	berth_error *err = NULL;
+	char kept[BERTH_DIGEST_MAX], man[BERTH_DIGEST_MAX], text[512];
+	berth_descriptor odd = {0};
+	int r;
+
+	gc_fx_open(&fx);
+	fx_put(fx.s, "payload", 7, kept);
+	snprintf(text, sizeof(text),
+		 "{\"schemaVersion\":2,\"mediaType\":\"%s\","
+		 "\"blobs\":[{\"mediaType\":\"x/y\",\"digest\":"
+		 "\"%s\",\"size\":7}]}",
+		 BERTH_MT_OCI_MANIFEST, kept);
+	fx_put(fx.s, text, strlen(text), man);
+	odd.media_type = BERTH_MT_OCI_MANIFEST;
+	berth_digest_parse(&odd.digest, man, NULL);
+	odd.size = (int64_t)strlen(text);
+	fx_set(fx.s, "docker.io/library/odd:1", &odd);
+	r = gc(&fx, &err);
+	CHECK(r == 0 && fx.rm.n == 0 && fx_blob_exists(fx.s, kept),
+	      "odd manifest's blob kept: %d", fx.rm.n);
+	CHECK(berth_store_remove_image(fx.s, "docker.io/library/odd:1",
+				       &err) == 0,
+	      "rmi odd");
+	r = gc(&fx, &err);
+	CHECK(r == 0 && fx.rm.n == 2, "odd collected: %d", fx.rm.n);
+	gc_fx_close(&fx);
+}
+
+/* gc while this store holds a lease would wait for itself. */
+TEST(gc_refused_under_own_lease)
+{
+	gc_fx fx;
+	berth_error *err = NULL;
+	int r;
+
+	gc_fx_open(&fx);
+	CHECK(berth_store_lease(fx.s, &err) == 0, "lease");
+	r = berth_store_gc(fx.s, NULL, NULL, &err);
+	CHECK(r < 0, "gc under own lease refused");
+	berth_error_freep(&err);
+	berth_store_unlease(fx.s);
+	gc_fx_close(&fx);
 }
 
 static double
@@ -297,8 +399,7 @@ now_s(void)
  * a second, then names the image. gc in the parent must wait for it: had
  * it run at once, it would have deleted the blobs nobody named yet.
  */
-static void
-test_lease_blocks_gc(void)
+TEST(gc_waits_for_lease)
 {
 	char *tmp = fx_tmpdir();
 	berth_store *s = open_ok(tmp);
@@ -383,17 +484,13 @@ dump_problems(const problems *p)
 		printf("# fsck: %s\n", p->lines[i]);
 }
 
-static void
-test_fsck(void)
+TEST(fsck_clean_store)
 {
 	char *tmp = fx_tmpdir();
 	berth_store *s = open_ok(tmp);
 	berth_error *err = NULL;
-	berth_blob_writer *w = NULL;
 	problems pr = {0};
 	size_t checked = 0, count = 0;
-	char line[512], *p, *stale, *live, *tmpfile, *index;
-	berth_digest d;
 	fx_image a;
 	int r;
 
@@ -405,6 +502,28 @@ test_fsck(void)
 	      count);
 	CHECK(checked == 4, "four blobs checked: %zu", checked);
 	dump_problems(&pr);
+
+	fx_image_release(&a);
+	berth_store_free(s);
+	fx_rm_rf(tmp);
+	free(tmp);
+}
+
+TEST(fsck_repairs_and_reports)
+{
+	char *tmp = fx_tmpdir();
+	berth_store *s = open_ok(tmp);
+	berth_error *err = NULL;
+	berth_blob_writer *w = NULL;
+	problems pr = {0};
+	size_t checked = 0, count = 0;
+	char line[512], *p, *stale, *live, *tmpfile;
+	berth_digest d;
+	fx_image a;
+	int r;
+
+	fx_image_make(&a, s, "a", 2, 0);
+	fx_set(s, "docker.io/library/a:1", &a.desc);
 
 	/* Flip a byte of a layer (same size), delete the config. */
 	berth_digest_parse(&d, a.layers[1], NULL);
@@ -448,7 +567,6 @@ test_fsck(void)
 			utimes(live, tv);
 	}
 
-	pr.n = 0;
 	r = berth_store_fsck(s, on_problem, &pr, &checked, &count, &err);
 	CHECK(r == 0, "fsck: %s", err ? err->msg : "");
 	CHECK(checked == 3, "three blobs checked: %zu", checked);
@@ -482,19 +600,37 @@ test_fsck(void)
 	      "writer unaffected: %s", err ? err->msg : "");
 	berth_blob_writer_free(w);
 
-	/* A broken index.json is a problem, not a failure of fsck. */
+	free(live);
+	free(stale);
+	free(tmpfile);
+	fx_image_release(&a);
+	berth_store_free(s);
+	fx_rm_rf(tmp);
+	free(tmp);
+}
+
+/* A broken index.json is a problem, not a failure of fsck. */
+TEST(fsck_broken_index)
+{
+	char *tmp = fx_tmpdir();
+	berth_store *s = open_ok(tmp);
+	berth_error *err = NULL;
+	problems pr = {0};
+	size_t checked = 0, count = 0;
+	char *index;
+	fx_image a;
+	int r;
+
+	fx_image_make(&a, s, "a", 2, 0);
+	fx_set(s, "docker.io/library/a:1", &a.desc);
 	index = fx_path(tmp, "index.json");
 	fx_write(index, "[", 1);
-	pr.n = 0;
 	r = berth_store_fsck(s, on_problem, &pr, &checked, &count, &err);
 	CHECK(r == 0 && count == 1, "broken index: %d, %zu", r, count);
 	CHECK(pr.n == 1 && strstr(pr.lines[0], "is not valid JSON"), "%s",
 	      pr.n ? pr.lines[0] : "");
 
 	free(index);
-	free(live);
-	free(stale);
-	free(tmpfile);
 	fx_image_release(&a);
 	berth_store_free(s);
 	fx_rm_rf(tmp);
@@ -541,8 +677,7 @@ have_tool(const char *name)
 }
 
 /* skopeo finds images by their full name and can add its own. */
-static void
-test_skopeo(void)
+TEST(tools_read_store)
 {
 	char *tmp, *root, *other, *out = NULL;
 	berth_store *s;
@@ -645,12 +780,4 @@ test_skopeo(void)
 	free(tmp);
 }
 
-int
-main(void)
-{
-	test_gc();
-	test_lease_blocks_gc();
-	test_fsck();
-	test_skopeo();
-	return test_done("test_store_gc");
-}
+TEST_MAIN("test_store_gc")
