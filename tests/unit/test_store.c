@@ -40,8 +40,7 @@ open_fails(const char *root, berth_error **err)
 	return r;
 }
 
-static void
-test_open(void)
+TEST(store_open)
 {
 	char *tmp = fx_tmpdir();
 	char *root = fx_path(tmp, "a/b/store");
@@ -94,8 +93,7 @@ test_open(void)
 	free(tmp);
 }
 
-static void
-test_open_refuses(void)
+TEST(store_open_refuses)
 {
 	char *tmp = fx_tmpdir();
 	char *dir = fx_path(tmp, "garbage");
@@ -152,8 +150,7 @@ test_open_refuses(void)
 	free(tmp);
 }
 
-static void
-test_blobs(void)
+TEST(store_blobs)
 {
 	char *tmp = fx_tmpdir();
 	berth_store *s = open_ok(tmp, 0);
@@ -237,88 +234,143 @@ write_steps(berth_blob_writer *w, const char *data, size_t len, size_t step,
 	return 0;
 }
 
+/* Each writer case's own store (fsync on) and a 3 MiB blob. */
+typedef struct wfx {
+	char *tmp, *ingest, *blobs, *big;
+	size_t big_len;
+	berth_store *s;
+	berth_digest want, other;
+} wfx;
+
 static void
-test_writer(void)
+wfx_open(wfx *fx)
 {
-	char *tmp = fx_tmpdir();
-	char *ingest = fx_path(tmp, "ingest");
-	char *blobs = fx_path(tmp, "blobs/sha256");
-	berth_store *s = open_ok(tmp, BERTH_STORE_SYNC);
+	fx->tmp = fx_tmpdir();
+	fx->ingest = fx_path(fx->tmp, "ingest");
+	fx->blobs = fx_path(fx->tmp, "blobs/sha256");
+	fx->s = open_ok(fx->tmp, BERTH_STORE_SYNC);
+	fx->big_len = 3 * 1024 * 1024 + 17;
+	fx->big = malloc(fx->big_len);
+	for (size_t i = 0; i < fx->big_len; i++)
+		fx->big[i] = (char)(i * 131 + (i >> 12));
+	berth_digest_of(&fx->want, BERTH_DIGEST_SHA256, fx->big, fx->big_len);
+	berth_digest_parse(&fx->other, OTHER_DIGEST, NULL);
+}
+
+static void
+wfx_close(wfx *fx)
+{
+	free(fx->big);
+	free(fx->blobs);
+	free(fx->ingest);
+	berth_store_free(fx->s);
+	fx_rm_rf(fx->tmp);
+	free(fx->tmp);
+}
+
+/* The good case, in uneven pieces. */
+TEST(writer_commits_in_pieces)
+{
+	wfx fx;
 	berth_blob_writer *w = NULL;
 	berth_error *err = NULL;
-	berth_digest want, got, other;
-	size_t big_len = 3 * 1024 * 1024 + 17;
-	char *big = malloc(big_len);
+	berth_digest got;
 	int r;
 
-	for (size_t i = 0; i < big_len; i++)
-		big[i] = (char)(i * 131 + (i >> 12));
-	berth_digest_of(&want, BERTH_DIGEST_SHA256, big, big_len);
-	berth_digest_parse(&other, OTHER_DIGEST, NULL);
-
-	/* The good case, in uneven pieces. */
-	r = berth_store_blob_begin(&w, s, &want, (int64_t)big_len, &err);
+	wfx_open(&fx);
+	r = berth_store_blob_begin(&w, fx.s, &fx.want, (int64_t)fx.big_len,
+				   &err);
 	CHECK(r == 0, "begin");
-	CHECK(fx_count(ingest) == 1, "one staging file while writing");
-	r = write_steps(w, big, big_len, 100003, &err);
+	CHECK(fx_count(fx.ingest) == 1, "one staging file while writing");
+	r = write_steps(w, fx.big, fx.big_len, 100003, &err);
 	CHECK(r == 0, "write: %s", err ? err->msg : "");
-	CHECK(berth_blob_writer_written(w) == (int64_t)big_len, "written");
-	CHECK(!berth_store_has_blob(s, &want, NULL), "invisible before commit");
+	CHECK(berth_blob_writer_written(w) == (int64_t)fx.big_len, "written");
+	CHECK(!berth_store_has_blob(fx.s, &fx.want, NULL),
+	      "invisible before commit");
 	r = berth_blob_writer_commit(w, &got, &err);
 	CHECK(r == 0, "commit: %s", err ? err->msg : "");
-	CHECK_STR(got.str, want.str);
-	CHECK(berth_store_has_blob(s, &want, NULL), "visible after commit");
-	CHECK(fx_count(ingest) == 0, "staging empty after commit");
+	CHECK_STR(got.str, fx.want.str);
+	CHECK(berth_store_has_blob(fx.s, &fx.want, NULL),
+	      "visible after commit");
+	CHECK(fx_count(fx.ingest) == 0, "staging empty after commit");
 	berth_blob_writer_free(w);
+	berth_error_free(err);
+	wfx_close(&fx);
+}
 
-	/* Wrong digest: exact message, nothing visible, staging empty. */
-	r = berth_store_blob_begin(&w, s, &other, (int64_t)big_len, &err);
+/* Wrong digest: exact message, nothing visible, staging empty. */
+TEST(writer_digest_mismatch)
+{
+	wfx fx;
+	berth_blob_writer *w = NULL;
+	berth_error *err = NULL;
+	berth_digest got;
+	char msg[512];
+	int r;
+
+	wfx_open(&fx);
+	r = berth_store_blob_begin(&w, fx.s, &fx.other, (int64_t)fx.big_len,
+				   &err);
 	CHECK(r == 0, "begin");
-	CHECK(write_steps(w, big, big_len, big_len, &err) == 0, "write");
+	CHECK(write_steps(w, fx.big, fx.big_len, fx.big_len, &err) == 0,
+	      "write");
 	r = berth_blob_writer_commit(w, &got, &err);
 	CHECK(r == BERTH_EDIGEST, "mismatch: %d", r);
-	{
-		char msg[512];
-
-		snprintf(msg, sizeof(msg),
-			 "digest mismatch for blob '%s': content is %s",
-			 OTHER_DIGEST, want.str);
-		CHECK_STR(err ? err->msg : NULL, msg);
-	}
+	snprintf(msg, sizeof(msg),
+		 "digest mismatch for blob '%s': content is %s", OTHER_DIGEST,
+		 fx.want.str);
+	CHECK_STR(err ? err->msg : NULL, msg);
 	berth_error_freep(&err);
-	CHECK(!berth_store_has_blob(s, &other, NULL), "mismatch not visible");
-	CHECK(fx_count(ingest) == 0, "staging empty after mismatch");
+	CHECK(!berth_store_has_blob(fx.s, &fx.other, NULL),
+	      "mismatch not visible");
+	CHECK(fx_count(fx.ingest) == 0, "staging empty after mismatch");
 	/* The same writer can start over after a failed commit. */
 	r = berth_blob_writer_reset(w, &err);
 	CHECK(r == 0, "reset after failure: %s", err ? err->msg : "");
-	CHECK(fx_count(ingest) == 1, "new staging file");
+	CHECK(fx_count(fx.ingest) == 1, "new staging file");
 	berth_blob_writer_free(w);
-	CHECK(fx_count(ingest) == 0, "free removes the staging file");
+	CHECK(fx_count(fx.ingest) == 0, "free removes the staging file");
+	berth_error_free(err);
+	wfx_close(&fx);
+}
 
-	/* Truncated. */
-	fx_rm_rf(blobs);
-	mkdir(blobs, 0755);
-	r = berth_store_blob_begin(&w, s, &want, (int64_t)big_len, &err);
-	CHECK(write_steps(w, big, 1000, 1000, &err) == 0, "write");
+TEST(writer_truncated)
+{
+	wfx fx;
+	berth_blob_writer *w = NULL;
+	berth_error *err = NULL;
+	char msg[512];
+	int r;
+
+	wfx_open(&fx);
+	r = berth_store_blob_begin(&w, fx.s, &fx.want, (int64_t)fx.big_len,
+				   &err);
+	CHECK(write_steps(w, fx.big, 1000, 1000, &err) == 0, "write");
 	r = berth_blob_writer_commit(w, NULL, &err);
 	CHECK(r == BERTH_EDIGEST, "truncated: %d", r);
-	{
-		char msg[512];
-
-		snprintf(msg, sizeof(msg),
-			 "blob '%s' is truncated: got 1000 of %zu bytes",
-			 want.str, big_len);
-		CHECK_STR(err ? err->msg : NULL, msg);
-	}
+	snprintf(msg, sizeof(msg),
+		 "blob '%s' is truncated: got 1000 of %zu bytes", fx.want.str,
+		 fx.big_len);
+	CHECK_STR(err ? err->msg : NULL, msg);
 	berth_error_freep(&err);
 	berth_blob_writer_free(w);
-	CHECK(fx_count(blobs) == 0 && fx_count(ingest) == 0,
+	CHECK(fx_count(fx.blobs) == 0 && fx_count(fx.ingest) == 0,
 	      "nothing after truncation");
+	wfx_close(&fx);
+}
 
-	/* Too long: the write that passes expect_size fails. */
-	r = berth_store_blob_begin(&w, s, &want, 10, &err);
-	CHECK(berth_blob_writer_write(w, big, 8, &err) == 0, "8 of 10");
-	r = berth_blob_writer_write(w, big, 3, &err);
+/* Too long: the write that passes expect_size fails. */
+TEST(writer_too_long)
+{
+	wfx fx;
+	berth_blob_writer *w = NULL;
+	berth_error *err = NULL;
+	int r;
+
+	wfx_open(&fx);
+	r = berth_store_blob_begin(&w, fx.s, &fx.want, 10, &err);
+	CHECK(berth_blob_writer_write(w, fx.big, 8, &err) == 0, "8 of 10");
+	r = berth_blob_writer_write(w, fx.big, 3, &err);
 	CHECK(r == BERTH_EDIGEST, "too long: %d", r);
 	CHECK(err && strstr(err->msg, "larger than expected"), "msg %s",
 	      err ? err->msg : "");
@@ -327,10 +379,23 @@ test_writer(void)
 	CHECK(berth_blob_writer_reset(w, &err) == 0, "reset");
 	CHECK(berth_blob_writer_written(w) == 0, "written 0 after reset");
 	berth_blob_writer_free(w);
-	CHECK(fx_count(blobs) == 0 && fx_count(ingest) == 0, "nothing left");
+	CHECK(fx_count(fx.blobs) == 0 && fx_count(fx.ingest) == 0,
+	      "nothing left");
+	berth_error_free(err);
+	wfx_close(&fx);
+}
 
-	/* Reset discards a bad start; no expectations: digest at commit. */
-	r = berth_store_blob_begin(&w, s, NULL, -1, &err);
+/* Reset discards a bad start; no expectations: digest at commit. */
+TEST(writer_reset_without_expectations)
+{
+	wfx fx;
+	berth_blob_writer *w = NULL;
+	berth_error *err = NULL;
+	berth_digest got;
+	int r;
+
+	wfx_open(&fx);
+	r = berth_store_blob_begin(&w, fx.s, NULL, -1, &err);
 	CHECK(r == 0, "begin without expectations");
 	CHECK(berth_blob_writer_write(w, "garbage", 7, &err) == 0, "write");
 	CHECK(berth_blob_writer_reset(w, &err) == 0, "reset");
@@ -341,62 +406,107 @@ test_writer(void)
 	CHECK(r == 0, "commit");
 	CHECK_STR(got.str, HELLO_DIGEST);
 	berth_blob_writer_free(w);
+	berth_error_free(err);
+	wfx_close(&fx);
+}
 
-	/* A blob that exists already: commit succeeds, staging dropped. */
+/* A blob that exists already: commit succeeds, staging dropped. */
+TEST(writer_blob_exists_already)
+{
+	wfx fx;
+	berth_blob_writer *w = NULL;
+	berth_error *err = NULL;
+	berth_digest want;
+	int r;
+
+	wfx_open(&fx);
 	berth_digest_parse(&want, HELLO_DIGEST, NULL);
-	r = berth_store_blob_begin(&w, s, &want, 5, &err);
+	CHECK(berth_store_put_blob(fx.s, &want, "hello", 5, NULL, &err) == 0,
+	      "put: %s", err ? err->msg : "");
+	r = berth_store_blob_begin(&w, fx.s, &want, 5, &err);
+	CHECK(r == 0, "begin");
 	CHECK(berth_blob_writer_write(w, "hello", 5, &err) == 0, "write");
 	CHECK(berth_blob_writer_commit(w, NULL, &err) == 0, "commit again");
 	berth_blob_writer_free(w);
-	CHECK(fx_count(ingest) == 0, "staging empty");
-	CHECK(fx_count(blobs) == 1, "one blob");
+	CHECK(fx_count(fx.ingest) == 0, "staging empty");
+	CHECK(fx_count(fx.blobs) == 1, "one blob");
+	berth_error_free(err);
+	wfx_close(&fx);
+}
 
-	/* An empty blob. */
+TEST(writer_empty_blob)
+{
+	wfx fx;
+	berth_blob_writer *w = NULL;
+	berth_error *err = NULL;
+	berth_digest want;
+	int r;
+
+	wfx_open(&fx);
 	berth_digest_of(&want, BERTH_DIGEST_SHA256, "", 0);
-	r = berth_store_blob_begin(&w, s, &want, 0, &err);
+	r = berth_store_blob_begin(&w, fx.s, &want, 0, &err);
+	CHECK(r == 0, "begin");
 	CHECK(berth_blob_writer_commit(w, NULL, &err) == 0, "empty commit");
 	berth_blob_writer_free(w);
-	CHECK(berth_store_has_blob(s, &want, NULL), "empty blob stored");
+	CHECK(berth_store_has_blob(fx.s, &want, NULL), "empty blob stored");
+	berth_error_free(err);
+	wfx_close(&fx);
+}
 
-	/* sha512 goes to blobs/sha512, created on demand. */
+/* sha512 goes to blobs/sha512, created on demand. */
+TEST(writer_sha512)
+{
+	wfx fx;
+	berth_blob_writer *w = NULL;
+	berth_error *err = NULL;
+	berth_digest want, got;
+	char *p;
+	int r;
+
+	wfx_open(&fx);
 	berth_digest_of(&want, BERTH_DIGEST_SHA512, "hello", 5);
-	r = berth_store_blob_begin(&w, s, &want, 5, &err);
+	r = berth_store_blob_begin(&w, fx.s, &want, 5, &err);
+	CHECK(r == 0, "begin");
 	CHECK(berth_blob_writer_write(w, "hello", 5, &err) == 0, "write");
 	CHECK(berth_blob_writer_commit(w, &got, &err) == 0, "sha512 commit: %s",
 	      err ? err->msg : "");
 	CHECK_STR(got.str, want.str);
 	berth_blob_writer_free(w);
-	CHECK(berth_store_has_blob(s, &want, NULL), "sha512 stored");
-	{
-		char *p = berth_store_blob_path(s, &want);
+	CHECK(berth_store_has_blob(fx.s, &want, NULL), "sha512 stored");
+	p = berth_store_blob_path(fx.s, &want);
+	CHECK(strstr(p, "/blobs/sha512/") != NULL, "path %s", p);
+	free(p);
+	berth_error_free(err);
+	wfx_close(&fx);
+}
 
-		CHECK(strstr(p, "/blobs/sha512/") != NULL, "path %s", p);
-		free(p);
-	}
+/* Freed without commit: nothing visible. */
+TEST(writer_abandoned)
+{
+	wfx fx;
+	berth_blob_writer *w = NULL;
+	berth_error *err = NULL;
+	berth_digest want;
+	int r;
 
-	/* Freed without commit: nothing visible. */
+	wfx_open(&fx);
 	berth_digest_of(&want, BERTH_DIGEST_SHA256, "abandon", 7);
-	r = berth_store_blob_begin(&w, s, &want, 7, &err);
+	r = berth_store_blob_begin(&w, fx.s, &want, 7, &err);
+	CHECK(r == 0, "begin");
 	CHECK(berth_blob_writer_write(w, "abandon", 7, &err) == 0, "write");
 	berth_blob_writer_free(w);
-	CHECK(!berth_store_has_blob(s, &want, NULL), "abandoned not visible");
-	CHECK(fx_count(ingest) == 0, "staging empty");
-
+	CHECK(!berth_store_has_blob(fx.s, &want, NULL),
+	      "abandoned not visible");
+	CHECK(fx_count(fx.ingest) == 0, "staging empty");
 	berth_error_free(err);
-	free(big);
-	free(blobs);
-	free(ingest);
-	berth_store_free(s);
-	fx_rm_rf(tmp);
-	free(tmp);
+	wfx_close(&fx);
 }
 
 /*
  * A write that the file system refuses (here: over RLIMIT_FSIZE, in a
  * child) is BERTH_EIO naming the store, and leaves nothing behind.
  */
-static void
-test_write_error(void)
+TEST(store_write_error)
 {
 	char *tmp = fx_tmpdir();
 	char *ingest = fx_path(tmp, "ingest");
@@ -447,8 +557,7 @@ test_write_error(void)
 	free(tmp);
 }
 
-static void
-test_images(void)
+TEST(store_images)
 {
 	char *tmp = fx_tmpdir();
 	berth_store *s = open_ok(tmp, 0);
@@ -569,8 +678,7 @@ test_images(void)
 }
 
 /* Entries and fields that other tools wrote survive our updates. */
-static void
-test_foreign_entries(void)
+TEST(store_foreign_entries)
 {
 	char *tmp = fx_tmpdir();
 	char *index = fx_path(tmp, "index.json");
@@ -680,8 +788,7 @@ test_foreign_entries(void)
 }
 
 /* Two processes adding 50 images each at once: all 100 survive. */
-static void
-test_concurrent_set(void)
+TEST(store_concurrent_set)
 {
 	char *tmp = fx_tmpdir();
 	char *index = fx_path(tmp, "index.json");
@@ -748,8 +855,7 @@ test_concurrent_set(void)
 }
 
 /* Eight processes creating the same store at the same instant all succeed. */
-static void
-test_concurrent_open(void)
+TEST(store_concurrent_open)
 {
 	char *tmp = fx_tmpdir();
 	int failed_rounds = 0;
@@ -796,8 +902,7 @@ test_concurrent_open(void)
 	free(tmp);
 }
 
-static void
-test_default_root(void)
+TEST(store_default_root)
 {
 	char *r;
 
@@ -818,18 +923,4 @@ test_default_root(void)
 	free(r);
 }
 
-int
-main(void)
-{
-	test_open();
-	test_open_refuses();
-	test_blobs();
-	test_writer();
-	test_write_error();
-	test_images();
-	test_foreign_entries();
-	test_concurrent_set();
-	test_concurrent_open();
-	test_default_root();
-	return test_done("test_store");
-}
+TEST_MAIN("test_store")
