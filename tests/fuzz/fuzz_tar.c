@@ -96,8 +96,8 @@ check_store(const berth_descriptor *got)
 		if (berth_store_resolve(s, NAME, &d, NULL) < 0 ||
 		    strcmp(d.digest.str, got->digest.str) != 0)
 			abort();
-		if (berth_store_fsck(s, NULL, NULL, &checked, &problems,
-				     NULL) < 0 ||
+		if (berth_store_fsck(s, NULL, NULL, &checked, &problems, NULL) <
+			    0 ||
 		    problems != 0 || checked < 3)
 			abort();
 		berth_descriptor_release(&d);

@@ -33,26 +33,26 @@
 
 static int test_passed, test_failed;
 
-#define CHECK(cond, ...)                                                  \
-	do {                                                              \
-		if (cond) {                                               \
-			test_passed++;                                    \
-		} else {                                                  \
-			test_failed++;                                    \
-			printf("not ok %s:%d: %s: ", __FILE__, __LINE__,  \
-			       #cond);                                    \
-			printf(__VA_ARGS__);                              \
-			printf("\n");                                     \
-		}                                                         \
+#define CHECK(cond, ...)                                                       \
+	do {                                                                   \
+		if (cond) {                                                    \
+			test_passed++;                                         \
+		} else {                                                       \
+			test_failed++;                                         \
+			printf("not ok %s:%d: %s: ", __FILE__, __LINE__,       \
+			       #cond);                                         \
+			printf(__VA_ARGS__);                                   \
+			printf("\n");                                          \
+		}                                                              \
 	} while (0)
 
-#define CHECK_STR(got, want)                                              \
-	do {                                                              \
-		const char *g_ = (got), *w_ = (want);                     \
-		CHECK((g_ == NULL && w_ == NULL) ||                       \
-			      (g_ && w_ && strcmp(g_, w_) == 0),          \
-		      "got '%s', want '%s'", g_ ? g_ : "(null)",          \
-		      w_ ? w_ : "(null)");                                \
+#define CHECK_STR(got, want)                                                   \
+	do {                                                                   \
+		const char *g_ = (got), *w_ = (want);                          \
+		CHECK((g_ == NULL && w_ == NULL) ||                            \
+			      (g_ && w_ && strcmp(g_, w_) == 0),               \
+		      "got '%s', want '%s'", g_ ? g_ : "(null)",               \
+		      w_ ? w_ : "(null)");                                     \
 	} while (0)
 
 /* Prints the summary line tests/run-unit.sh reads; use as main's return. */
@@ -88,12 +88,12 @@ test_register(const char *name, void (*fn)(void))
 }
 
 /* Defines a case; constructors register them in the order written. */
-#define TEST(name)                                                        \
-	static void test_case_##name(void);                               \
-	__attribute__((constructor)) static void test_reg_##name(void)    \
-	{                                                                 \
-		test_register(#name, test_case_##name);                   \
-	}                                                                 \
+#define TEST(name)                                                             \
+	static void test_case_##name(void);                                    \
+	__attribute__((constructor)) static void test_reg_##name(void)         \
+	{                                                                      \
+		test_register(#name, test_case_##name);                        \
+	}                                                                      \
 	static void test_case_##name(void)
 
 /*
@@ -183,10 +183,10 @@ test_main(const char *prog, int argc, char **argv)
 	return test_done(prog);
 }
 
-#define TEST_MAIN(prog)                                                   \
-	int main(int argc, char **argv)                                   \
-	{                                                                 \
-		return test_main(prog, argc, argv);                       \
+#define TEST_MAIN(prog)                                                        \
+	int main(int argc, char **argv)                                        \
+	{                                                                      \
+		return test_main(prog, argc, argv);                            \
 	}
 
 #endif

@@ -228,8 +228,8 @@ TEST(gc_refuses_unreadable_index_entry)
 	CHECK(at != NULL, "index layout");
 	if (at) {
 		at += strlen("\"manifests\":[");
-		sprintf(bad, "%.*s{\"digest\":\"md5:x\"},%s",
-			(int)(at - text), text, at);
+		sprintf(bad, "%.*s{\"digest\":\"md5:x\"},%s", (int)(at - text),
+			text, at);
 		fx_write(index, bad, strlen(bad));
 	}
 	CHECK(berth_store_remove_image(fx.s, "docker.io/library/multi:1",
@@ -361,8 +361,8 @@ TEST(gc_keeps_blobs_of_unparsed_manifest)
 	r = gc(&fx, &err);
 	CHECK(r == 0 && fx.rm.n == 0 && fx_blob_exists(fx.s, kept),
 	      "odd manifest's blob kept: %d", fx.rm.n);
-	CHECK(berth_store_remove_image(fx.s, "docker.io/library/odd:1",
-				       &err) == 0,
+	CHECK(berth_store_remove_image(fx.s, "docker.io/library/odd:1", &err) ==
+		      0,
 	      "rmi odd");
 	r = gc(&fx, &err);
 	CHECK(r == 0 && fx.rm.n == 2, "odd collected: %d", fx.rm.n);
