@@ -557,45 +557,90 @@ TEST(store_write_error)
 	free(tmp);
 }
 
-TEST(store_images)
+TEST(images_empty_list)
 {
 	char *tmp = fx_tmpdir();
 	berth_store *s = open_ok(tmp, 0);
 	berth_error *err = NULL;
 	berth_image *v = NULL;
-	berth_descriptor d = {0}, missing = {0};
-	fx_image a, b;
 	size_t n = 99;
-	json_t *ann;
 	int r;
 
 	r = berth_store_list(s, &v, &n, &err);
 	CHECK(r == 0 && n == 0, "empty list");
 	berth_images_free(v, n);
+	berth_store_free(s);
+	fx_rm_rf(tmp);
+	free(tmp);
+}
 
-	fx_image_make(&a, s, "a", 2, 0);
-	fx_image_make(&b, s, "b", 1, 0);
-	free(a.desc.annotations_json);
-	a.desc.annotations_json = strdup("{\"org.example.kept\":\"yes\"}");
-	fx_set(s, "docker.io/library/nginx:latest", &a.desc);
-	fx_set(s, "localhost:5000/team/app:v1", &b.desc);
-	fx_set(s, "docker.io/library/alpine:3", &a.desc);
+/* A store naming nginx (a, with an annotation), app (b), alpine (a). */
+typedef struct ifx {
+	char *tmp;
+	berth_store *s;
+	fx_image a, b;
+} ifx;
 
-	r = berth_store_list(s, &v, &n, &err);
+static void
+ifx_open(ifx *fx)
+{
+	fx->tmp = fx_tmpdir();
+	fx->s = open_ok(fx->tmp, 0);
+	fx_image_make(&fx->a, fx->s, "a", 2, 0);
+	fx_image_make(&fx->b, fx->s, "b", 1, 0);
+	free(fx->a.desc.annotations_json);
+	fx->a.desc.annotations_json = strdup("{\"org.example.kept\":\"yes\"}");
+	fx_set(fx->s, "docker.io/library/nginx:latest", &fx->a.desc);
+	fx_set(fx->s, "localhost:5000/team/app:v1", &fx->b.desc);
+	fx_set(fx->s, "docker.io/library/alpine:3", &fx->a.desc);
+}
+
+static void
+ifx_close(ifx *fx)
+{
+	fx_image_release(&fx->a);
+	fx_image_release(&fx->b);
+	berth_store_free(fx->s);
+	fx_rm_rf(fx->tmp);
+	free(fx->tmp);
+}
+
+TEST(images_listed_in_order)
+{
+	ifx fx;
+	berth_error *err = NULL;
+	berth_image *v = NULL;
+	size_t n = 99;
+	int r;
+
+	ifx_open(&fx);
+	r = berth_store_list(fx.s, &v, &n, &err);
 	CHECK(r == 0 && n == 3, "three images: %zu", n);
 	if (r == 0 && n == 3) {
 		CHECK_STR(v[0].name, "docker.io/library/nginx:latest");
 		CHECK_STR(v[1].name, "localhost:5000/team/app:v1");
 		CHECK_STR(v[2].name, "docker.io/library/alpine:3");
-		CHECK_STR(v[1].desc.digest.str, b.manifest);
-		CHECK(v[1].desc.size == b.desc.size, "size");
+		CHECK_STR(v[1].desc.digest.str, fx.b.manifest);
+		CHECK(v[1].desc.size == fx.b.desc.size, "size");
 		CHECK_STR(v[1].desc.media_type, BERTH_MT_OCI_MANIFEST);
 	}
 	berth_images_free(v, n);
+	ifx_close(&fx);
+}
 
-	r = berth_store_resolve(s, "docker.io/library/nginx:latest", &d, &err);
+TEST(images_resolve_keeps_platform_and_annotations)
+{
+	ifx fx;
+	berth_error *err = NULL;
+	berth_descriptor d = {0};
+	json_t *ann;
+	int r;
+
+	ifx_open(&fx);
+	r = berth_store_resolve(fx.s, "docker.io/library/nginx:latest", &d,
+				&err);
 	CHECK(r == 0, "resolve");
-	CHECK_STR(d.digest.str, a.manifest);
+	CHECK_STR(d.digest.str, fx.a.manifest);
 	CHECK(d.has_platform && strcmp(d.platform.os, "linux") == 0 &&
 		      strcmp(d.platform.arch, "amd64") == 0,
 	      "platform kept");
@@ -610,71 +655,111 @@ TEST(store_images)
 		  "yes");
 	json_decref(ann);
 	berth_descriptor_release(&d);
+	ifx_close(&fx);
+}
 
-	/* Recording what is recorded already does not rewrite index.json. */
-	{
-		char *idx = NULL;
-		struct stat st1, st2;
+/* Recording what is recorded already does not rewrite index.json. */
+TEST(images_unchanged_entry_not_rewritten)
+{
+	ifx fx;
+	char *idx = NULL;
+	struct stat st1, st2;
 
-		if (asprintf(&idx, "%s/index.json", tmp) < 0)
-			abort();
-		stat(idx, &st1);
-		fx_set(s, "docker.io/library/nginx:latest", &a.desc);
-		stat(idx, &st2);
-		CHECK(st1.st_ino == st2.st_ino,
-		      "unchanged entry: index.json not replaced");
-		fx_set(s, "docker.io/library/nginx:latest", &b.desc);
-		stat(idx, &st2);
-		CHECK(st1.st_ino != st2.st_ino,
-		      "changed entry: index.json replaced");
-		fx_set(s, "docker.io/library/nginx:latest", &a.desc);
-		free(idx);
-	}
+	ifx_open(&fx);
+	if (asprintf(&idx, "%s/index.json", fx.tmp) < 0)
+		abort();
+	stat(idx, &st1);
+	fx_set(fx.s, "docker.io/library/nginx:latest", &fx.a.desc);
+	stat(idx, &st2);
+	CHECK(st1.st_ino == st2.st_ino,
+	      "unchanged entry: index.json not replaced");
+	fx_set(fx.s, "docker.io/library/nginx:latest", &fx.b.desc);
+	stat(idx, &st2);
+	CHECK(st1.st_ino != st2.st_ino, "changed entry: index.json replaced");
+	free(idx);
+	ifx_close(&fx);
+}
 
-	/* Replacing keeps the position and leaves one entry. */
-	fx_set(s, "docker.io/library/nginx:latest", &b.desc);
-	r = berth_store_list(s, &v, &n, &err);
+/* Replacing keeps the position and leaves one entry. */
+TEST(images_replace_keeps_position)
+{
+	ifx fx;
+	berth_error *err = NULL;
+	berth_image *v = NULL;
+	size_t n = 99;
+	int r;
+
+	ifx_open(&fx);
+	fx_set(fx.s, "docker.io/library/nginx:latest", &fx.b.desc);
+	r = berth_store_list(fx.s, &v, &n, &err);
 	CHECK(r == 0 && n == 3, "still three: %zu", n);
 	if (r == 0 && n == 3) {
 		CHECK_STR(v[0].name, "docker.io/library/nginx:latest");
-		CHECK_STR(v[0].desc.digest.str, b.manifest);
+		CHECK_STR(v[0].desc.digest.str, fx.b.manifest);
 	}
 	berth_images_free(v, n);
+	ifx_close(&fx);
+}
 
-	r = berth_store_resolve(s, "docker.io/library/redis:latest", &d, &err);
+TEST(images_resolve_unknown)
+{
+	ifx fx;
+	berth_error *err = NULL;
+	berth_descriptor d = {0};
+	int r;
+
+	ifx_open(&fx);
+	r = berth_store_resolve(fx.s, "docker.io/library/redis:latest", &d,
+				&err);
 	CHECK(r == BERTH_ENOTFOUND, "resolve unknown: %d", r);
 	CHECK(err && strstr(err->msg, "image 'docker.io/library/redis:latest' "
 				      "is not in store"),
 	      "msg %s", err ? err->msg : "");
 	berth_error_freep(&err);
+	ifx_close(&fx);
+}
 
-	r = berth_store_remove_image(s, "docker.io/library/alpine:3", &err);
+TEST(images_remove)
+{
+	ifx fx;
+	berth_error *err = NULL;
+	berth_image *v = NULL;
+	size_t n = 99;
+	int r;
+
+	ifx_open(&fx);
+	r = berth_store_remove_image(fx.s, "docker.io/library/alpine:3", &err);
 	CHECK(r == 0, "remove");
-	r = berth_store_remove_image(s, "docker.io/library/alpine:3", &err);
+	r = berth_store_remove_image(fx.s, "docker.io/library/alpine:3", &err);
 	CHECK(r == BERTH_ENOTFOUND, "remove again: %d", r);
 	berth_error_freep(&err);
-	r = berth_store_list(s, &v, &n, &err);
+	r = berth_store_list(fx.s, &v, &n, &err);
 	CHECK(r == 0 && n == 2, "two left: %zu", n);
 	berth_images_free(v, n);
+	ifx_close(&fx);
+}
 
-	/* The manifest must be stored before it is named. */
+/* The manifest must be stored before it is named. */
+TEST(images_set_needs_the_manifest)
+{
+	ifx fx;
+	berth_error *err = NULL;
+	berth_descriptor missing = {0};
+	int r;
+
+	ifx_open(&fx);
 	missing.media_type = BERTH_MT_OCI_MANIFEST;
 	berth_digest_parse(&missing.digest, OTHER_DIGEST, NULL);
 	missing.size = 10;
-	r = berth_store_set_image(s, "docker.io/x/y:z", &missing, &err);
+	r = berth_store_set_image(fx.s, "docker.io/x/y:z", &missing, &err);
 	CHECK(r == BERTH_ENOTFOUND, "set with missing manifest: %d", r);
 	berth_error_freep(&err);
-	missing = a.desc;
+	missing = fx.a.desc;
 	missing.size += 1;
-	r = berth_store_set_image(s, "docker.io/x/y:z", &missing, &err);
+	r = berth_store_set_image(fx.s, "docker.io/x/y:z", &missing, &err);
 	CHECK(r == BERTH_EDIGEST, "set with wrong size: %d", r);
 	berth_error_freep(&err);
-
-	fx_image_release(&a);
-	fx_image_release(&b);
-	berth_store_free(s);
-	fx_rm_rf(tmp);
-	free(tmp);
+	ifx_close(&fx);
 }
 
 /* Entries and fields that other tools wrote survive our updates. */
