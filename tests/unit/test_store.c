@@ -763,21 +763,42 @@ TEST(images_set_needs_the_manifest)
 }
 
 /* Entries and fields that other tools wrote survive our updates. */
+/* A store with one image's blobs and nothing named yet. */
+static berth_store *
+foreign_open(char **tmp, char **index, fx_image *a)
+{
+	berth_store *s;
+
+	*tmp = fx_tmpdir();
+	*index = fx_path(*tmp, "index.json");
+	s = open_ok(*tmp, 0);
+	fx_image_make(a, s, "a", 1, 0);
+	return s;
+}
+
+static void
+foreign_close(berth_store *s, char *tmp, char *index, fx_image *a)
+{
+	fx_image_release(a);
+	free(index);
+	berth_store_free(s);
+	fx_rm_rf(tmp);
+	free(tmp);
+}
+
 TEST(store_foreign_entries)
 {
-	char *tmp = fx_tmpdir();
-	char *index = fx_path(tmp, "index.json");
-	berth_store *s = open_ok(tmp, 0);
+	char *tmp, *index;
 	berth_error *err = NULL;
 	berth_image *v = NULL;
 	berth_descriptor d = {0};
 	fx_image a;
+	berth_store *s = foreign_open(&tmp, &index, &a);
 	size_t n = 0;
 	char *text;
 	json_t *j, *m;
 	int r;
 
-	fx_image_make(&a, s, "a", 1, 0);
 	text = NULL;
 	{
 		json_t *root = json_pack(
@@ -835,8 +856,22 @@ TEST(store_foreign_entries)
 			  "org.opencontainers.image.ref.name")),
 		  "docker.io/library/nginx:latest");
 	json_decref(j);
+	foreign_close(s, tmp, index, &a);
+}
 
-	/* A named entry that is not a valid descriptor is reported. */
+/* A named entry that is not a valid descriptor is reported. */
+TEST(store_foreign_invalid_entry)
+{
+	char *tmp, *index;
+	berth_error *err = NULL;
+	berth_image *v = NULL;
+	berth_descriptor d = {0};
+	fx_image a;
+	berth_store *s = foreign_open(&tmp, &index, &a);
+	size_t n = 0;
+	char *text;
+	int r;
+
 	text = strdup("{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":"
 		      "\"x\",\"size\":1,\"annotations\":{\"org."
 		      "opencontainers.image.ref.name\":\"bad\"}}]}");
@@ -850,8 +885,21 @@ TEST(store_foreign_entries)
 	berth_error_freep(&err);
 	r = berth_store_resolve(s, "bad", &d, NULL);
 	CHECK(r == BERTH_ECORRUPT, "resolve invalid entry: %d", r);
+	foreign_close(s, tmp, index, &a);
+}
 
-	/* A broken index.json is reported, not overwritten. */
+/* A broken index.json is reported, not overwritten. */
+TEST(store_foreign_broken_index)
+{
+	char *tmp, *index;
+	berth_error *err = NULL;
+	berth_image *v = NULL;
+	fx_image a;
+	berth_store *s = foreign_open(&tmp, &index, &a);
+	size_t n = 0;
+	char *text;
+	int r;
+
 	fx_write(index, "{\"manifests\": [", 15);
 	r = berth_store_list(s, &v, &n, &err);
 	CHECK(r == BERTH_ECORRUPT, "broken index: %d", r);
@@ -864,12 +912,7 @@ TEST(store_foreign_entries)
 	text = fx_read(index, NULL);
 	CHECK_STR(text, "{\"manifests\": [");
 	free(text);
-
-	fx_image_release(&a);
-	free(index);
-	berth_store_free(s);
-	fx_rm_rf(tmp);
-	free(tmp);
+	foreign_close(s, tmp, index, &a);
 }
 
 /* Two processes adding 50 images each at once: all 100 survive. */
