@@ -113,8 +113,7 @@ static const struct {
 	{"\xff\xfe", NULL},
 };
 
-static void
-test_table(void)
+TEST(table)
 {
 	for (size_t i = 0; i < BERTH_ARRAY_SIZE(cases); i++) {
 		berth_auth_challenges cs = {NULL, 0};
@@ -146,8 +145,7 @@ test_table(void)
 	}
 }
 
-static void
-test_nul_and_bounds(void)
+TEST(nul_and_bounds)
 {
 	berth_auth_challenges cs = {NULL, 0};
 	berth_error *err = NULL;
@@ -204,8 +202,7 @@ test_nul_and_bounds(void)
 	free(s);
 }
 
-static void
-test_lookup(void)
+TEST(lookup)
 {
 	berth_auth_challenges cs = {NULL, 0};
 	const char *h = "basic realm=\"b\", BEARER Realm=\"r\",Service=\"s\"";
@@ -228,8 +225,7 @@ test_lookup(void)
 	berth_auth_challenges_release(&cs);
 }
 
-static void
-test_token_parse(void)
+TEST(token_parse)
 {
 	static const struct {
 		const char *body;
@@ -277,8 +273,7 @@ test_token_parse(void)
 	}
 }
 
-static void
-test_scope_merge(void)
+TEST(scope_merge)
 {
 	static const struct {
 		const char *a, *b, *want;
@@ -312,8 +307,7 @@ test_scope_merge(void)
 	}
 }
 
-static void
-test_basic(void)
+TEST(basic)
 {
 	char *h = berth_auth_basic("Aladdin", "open sesame");
 
@@ -327,8 +321,7 @@ test_basic(void)
 	free(h);
 }
 
-static void
-test_loopback(void)
+TEST(loopback)
 {
 	static const struct {
 		const char *host;
@@ -363,15 +356,4 @@ test_loopback(void)
 	CHECK(!berth_host_is_loopback(NULL), "NULL is loopback");
 }
 
-int
-main(void)
-{
-	test_table();
-	test_nul_and_bounds();
-	test_lookup();
-	test_token_parse();
-	test_scope_merge();
-	test_basic();
-	test_loopback();
-	return test_done("test_auth");
-}
+TEST_MAIN("test_auth")

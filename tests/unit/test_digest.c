@@ -9,8 +9,7 @@
 	"sha512:ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d3" \
 	"9a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
 
-static void
-test_of(void)
+TEST(of)
 {
 	berth_digest d;
 
@@ -27,8 +26,7 @@ test_of(void)
 	CHECK_STR(berth_digest_alg_name(BERTH_DIGEST_SHA512), "sha512");
 }
 
-static void
-test_hasher(void)
+TEST(hasher)
 {
 	berth_hasher *h = berth_hasher_new(BERTH_DIGEST_SHA256);
 	berth_digest d, one;
@@ -65,8 +63,7 @@ test_hasher(void)
 	berth_hasher_free(NULL);
 }
 
-static void
-test_parse_ok(void)
+TEST(parse_ok)
 {
 	berth_digest d;
 	berth_error *err = NULL;
@@ -83,8 +80,7 @@ test_parse_ok(void)
 	CHECK(!berth_digest_valid(NULL), "NULL is not valid");
 }
 
-static void
-test_parse_bad(void)
+TEST(parse_bad)
 {
 	static const struct {
 		const char *in;
@@ -136,12 +132,4 @@ test_parse_bad(void)
 	}
 }
 
-int
-main(void)
-{
-	test_of();
-	test_hasher();
-	test_parse_ok();
-	test_parse_bad();
-	return test_done("test_digest");
-}
+TEST_MAIN("test_digest")

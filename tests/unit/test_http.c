@@ -142,8 +142,7 @@ static const struct status_case status_cases[] = {
 	 NULL},
 };
 
-static void
-test_status(void)
+TEST(status)
 {
 	for (size_t i = 0; i < BERTH_ARRAY_SIZE(status_cases); i++) {
 		const struct status_case *c = &status_cases[i];
@@ -181,8 +180,7 @@ test_status(void)
 	}
 }
 
-static void
-test_rate_limit_date(void)
+TEST(rate_limit_date)
 {
 	berth_http_ctx ctx = {"h", "r", NULL, "pull"};
 	berth_http_resp resp;
@@ -275,8 +273,7 @@ static const struct curl_case curl_cases[] = {
 	 "try again"},
 };
 
-static void
-test_curl(void)
+TEST(curl)
 {
 	for (size_t i = 0; i < BERTH_ARRAY_SIZE(curl_cases); i++) {
 		const struct curl_case *c = &curl_cases[i];
@@ -299,8 +296,7 @@ test_curl(void)
 	}
 }
 
-static void
-test_urls(void)
+TEST(urls)
 {
 	char *s;
 
@@ -355,8 +351,7 @@ test_urls(void)
 	CHECK_STR(berth_http_reason(299), "");
 }
 
-static void
-test_link(void)
+TEST(link)
 {
 	static const struct {
 		const char *link, *want;
@@ -386,8 +381,7 @@ test_link(void)
 	CHECK(reg_link_next(NULL, "http://h/") == NULL, "NULL link");
 }
 
-static void
-test_media_type(void)
+TEST(media_type)
 {
 	char *s = reg_media_type("application/vnd.oci.image.manifest.v1+json; "
 				 "charset=utf-8");
@@ -402,8 +396,7 @@ test_media_type(void)
 	CHECK(reg_media_type(NULL) == NULL, "NULL type");
 }
 
-static void
-test_names(void)
+TEST(names)
 {
 	berth_registry r = {.host = "h"};
 	static const char *good_repos[] = {"a", "library/nginx", "a-b/c_d.e/f"};
@@ -434,8 +427,7 @@ test_names(void)
 	CHECK(!reg_host_auto_plain("registry-1.docker.io"), "hub plain");
 }
 
-static void
-test_registry_new(void)
+TEST(registry_new)
 {
 	berth_registry *r = NULL;
 	berth_error *err = NULL;
@@ -474,16 +466,4 @@ test_registry_new(void)
 	berth_error_free(err);
 }
 
-int
-main(void)
-{
-	test_status();
-	test_rate_limit_date();
-	test_curl();
-	test_urls();
-	test_link();
-	test_media_type();
-	test_names();
-	test_registry_new();
-	return test_done("test_http");
-}
+TEST_MAIN("test_http")

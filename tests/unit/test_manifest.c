@@ -61,8 +61,7 @@ parse_bad(const char *ct, const char *json, int code, const char *msg)
 	free(body);
 }
 
-static void
-test_oci_manifest(void)
+TEST(oci_manifest)
 {
 	berth_manifest *m;
 
@@ -116,8 +115,7 @@ test_oci_manifest(void)
 	berth_manifest_free(NULL);
 }
 
-static void
-test_media_type_decision(void)
+TEST(media_type_decision)
 {
 	const char *img = "{'schemaVersion':2,'config':" CFG ",'layers':[]}";
 	const char *idx = "{'schemaVersion':2,'manifests':[]}";
@@ -171,8 +169,7 @@ test_media_type_decision(void)
 		  BERTH_EPROTO, "manifest has an invalid 'mediaType'");
 }
 
-static void
-test_docker(void)
+TEST(docker)
 {
 	berth_manifest *m;
 
@@ -216,8 +213,7 @@ test_docker(void)
 	berth_manifest_free(m);
 }
 
-static void
-test_schema(void)
+TEST(schema)
 {
 	char *body;
 	berth_manifest *m = NULL;
@@ -258,8 +254,7 @@ test_schema(void)
 		  BERTH_EUNSUPPORTED, "schemaVersion 3 is not supported");
 }
 
-static void
-test_invalid(void)
+TEST(invalid)
 {
 #define IMG(cfg, layers) \
 	"{'schemaVersion':2,'mediaType':" OCI_M ",'config':" cfg ",'layers':[" layers "]}"
@@ -337,8 +332,7 @@ test_invalid(void)
 #undef IMG
 }
 
-static void
-test_json(void)
+TEST(json)
 {
 	char *big;
 	berth_manifest *m = NULL;
@@ -418,8 +412,7 @@ sel(const berth_manifest *m, const char *platform, berth_error **err)
 	return d->digest.str;
 }
 
-static void
-test_select(void)
+TEST(select)
 {
 	berth_manifest *m = parse_ok(NULL, index_json, "buildx index"), *img;
 	berth_error *err = NULL;
@@ -494,8 +487,7 @@ test_select(void)
 }
 
 /* Without an error object the code alone still comes back right. */
-static void
-test_null_err(void)
+TEST(null_err)
 {
 	static const struct {
 		const char *ct, *json;
@@ -534,16 +526,4 @@ test_null_err(void)
 	berth_manifest_free(m);
 }
 
-int
-main(void)
-{
-	test_oci_manifest();
-	test_media_type_decision();
-	test_docker();
-	test_schema();
-	test_invalid();
-	test_json();
-	test_select();
-	test_null_err();
-	return test_done("test_manifest");
-}
+TEST_MAIN("test_manifest")

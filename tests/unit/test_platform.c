@@ -6,8 +6,7 @@
 #include "berth/platform.h"
 #include "util/error.h"
 
-static void
-test_parse(void)
+TEST(parse)
 {
 	static const struct {
 		const char *in, *want;
@@ -101,8 +100,7 @@ test_parse(void)
 	}
 }
 
-static void
-test_normalize(void)
+TEST(normalize)
 {
 	berth_platform p = {"LINUX", "AArch64", ""};
 
@@ -142,8 +140,7 @@ rank(const char *want, const char *have)
 	return berth_platform_rank(&w, &h);
 }
 
-static void
-test_match(void)
+TEST(match)
 {
 	CHECK(m("linux/amd64", "linux/amd64"), "same");
 	CHECK(m("linux/arm64", "linux/arm64/v8"), "arm64 == arm64/v8");
@@ -183,8 +180,7 @@ test_match(void)
 	CHECK(rank("linux/amd64", "linux/arm64") == -1, "no match is -1");
 }
 
-static void
-test_host(void)
+TEST(host)
 {
 	berth_platform h;
 	struct utsname u;
@@ -205,8 +201,7 @@ test_host(void)
 	CHECK(berth_platform_match(&h, &h), "host matches itself");
 }
 
-static void
-test_format(void)
+TEST(format)
 {
 	berth_platform p = {"linux", "arm", "v7"};
 	char small[8];
@@ -214,13 +209,4 @@ test_format(void)
 	CHECK_STR(berth_platform_format(&p, small, sizeof(small)), "linux/a");
 }
 
-int
-main(void)
-{
-	test_parse();
-	test_normalize();
-	test_match();
-	test_host();
-	test_format();
-	return test_done("test_platform");
-}
+TEST_MAIN("test_platform")

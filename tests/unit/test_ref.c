@@ -140,8 +140,7 @@ static const struct {
 	{"[::g]/a", NULL, "domain '[::g]'"},
 };
 
-static void
-test_table(void)
+TEST(table)
 {
 	size_t n = sizeof(cases) / sizeof(cases[0]);
 
@@ -179,8 +178,7 @@ test_table(void)
 	}
 }
 
-static void
-test_fields(void)
+TEST(fields)
 {
 	berth_ref *r = NULL, *d;
 	berth_error *err = NULL;
@@ -248,8 +246,7 @@ test_fields(void)
 	CHECK(err == NULL, "no stray error");
 }
 
-static void
-test_familiar(void)
+TEST(familiar)
 {
 	static const struct {
 		const char *in, *want;
@@ -287,8 +284,7 @@ test_familiar(void)
 }
 
 /* The 255-character limit applies to the path, as in distribution. */
-static void
-test_lengths(void)
+TEST(lengths)
 {
 	char in[600];
 	berth_ref *r = NULL;
@@ -318,12 +314,4 @@ test_lengths(void)
 	berth_error_freep(&err);
 }
 
-int
-main(void)
-{
-	test_table();
-	test_fields();
-	test_familiar();
-	test_lengths();
-	return test_done("test_ref");
-}
+TEST_MAIN("test_ref")

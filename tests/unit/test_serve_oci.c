@@ -13,8 +13,7 @@
 #include "util/error.h"
 #include "util/xalloc.h"
 
-static void
-test_names(void)
+TEST(names)
 {
 	static const char *const good[] = {
 		"a",	"library/nginx", "a0/b-c/d.e_f",
@@ -48,8 +47,7 @@ test_names(void)
 	CHECK(berth_oci_tag_valid(longname), "128 characters");
 }
 
-static void
-test_json(void)
+TEST(json)
 {
 	char *tags[] = {"a", "b", NULL};
 	size_t len;
@@ -79,8 +77,7 @@ test_json(void)
 	"sha256:"                                                              \
 	"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 
-static void
-test_inspect(void)
+TEST(inspect)
 {
 	const char *img =
 		"{\"schemaVersion\":2,\"mediaType\":\"application/"
@@ -140,8 +137,7 @@ test_inspect(void)
 	berth_error_freep(&err);
 }
 
-static void
-test_routes(void)
+TEST(routes)
 {
 	const srv_route *rt = NULL;
 	char *name = NULL, *ref = NULL;
@@ -202,8 +198,7 @@ test_routes(void)
 	      "other");
 }
 
-static void
-test_htpasswd(void)
+TEST(htpasswd)
 {
 	char path[] = "/tmp/berth-unit-htpasswd.XXXXXX";
 	struct crypt_data cd;
@@ -245,8 +240,7 @@ test_htpasswd(void)
 	unlink(path);
 }
 
-static void
-test_config(void)
+TEST(config)
 {
 	char path[] = "/tmp/berth-unit-config.XXXXXX";
 	berth_serve_config c;
@@ -278,14 +272,4 @@ test_config(void)
 	berth_serve_config_release(&c);
 }
 
-int
-main(void)
-{
-	test_names();
-	test_json();
-	test_inspect();
-	test_routes();
-	test_htpasswd();
-	test_config();
-	return test_done("test_serve_oci");
-}
+TEST_MAIN("test_serve_oci")

@@ -12,8 +12,7 @@
 #include "util/error.h"
 #include "util/xalloc.h"
 
-static void
-test_patterns(void)
+TEST(patterns)
 {
 	static const struct {
 		const char *pat, *name;
@@ -75,8 +74,7 @@ fails(const char *text, const char *want)
 	return ok;
 }
 
-static void
-test_policy(void)
+TEST(policy)
 {
 	berth_policy *p = policy(
 		"{\"groups\": {\"fin\": [\"alice\", \"bob\"], \"aud\": "
@@ -139,8 +137,7 @@ test_policy(void)
 	CHECK(fails("[]", "object"), "not an object");
 }
 
-static void
-test_limits(void)
+TEST(limits)
 {
 	berth_limit l;
 	berth_pulls *p = NULL;
@@ -205,11 +202,4 @@ test_limits(void)
 	berth_error_free(err);
 }
 
-int
-main(void)
-{
-	test_patterns();
-	test_policy();
-	test_limits();
-	return test_done("test_serve_policy");
-}
+TEST_MAIN("test_serve_policy")
