@@ -18,7 +18,8 @@
  * rest still run. It runs only the case named by the environment variable
  * BERTH_TEST_CASE, or by the first argument, when given (`make unit
  * T=test_store_gc:gc_keeps_leased`); `--list` prints the case names. A case
- * makes its own fixture (temporary directory, store, keys) and removes it.
+ * makes its own fixture (temporary directory, store, keys) and removes it,
+ * or TEST_MAIN_FIXTURE names a setup and a teardown run around each case.
  *
  * Older programs with their own main() that ends in test_done() still work.
  */
@@ -74,6 +75,8 @@ typedef struct test_case {
 
 static test_case test_cases[TEST_MAX_CASES];
 static size_t test_n_cases;
+/* Run around each case, in its child (TEST_MAIN_FIXTURE). */
+static void (*test_setup)(void), (*test_teardown)(void);
 
 static inline void
 test_register(const char *name, void (*fn)(void))
@@ -122,7 +125,11 @@ test_run_case(const test_case *c)
 	if (pid == 0) {
 		close(fds[0]);
 		test_passed = test_failed = 0;
+		if (test_setup)
+			test_setup();
 		c->fn();
+		if (test_teardown)
+			test_teardown();
 		counts[0] = test_passed;
 		counts[1] = test_failed;
 		if (write(fds[1], counts, sizeof(counts)) != sizeof(counts))
@@ -186,6 +193,19 @@ test_main(const char *prog, int argc, char **argv)
 #define TEST_MAIN(prog)                                                        \
 	int main(int argc, char **argv)                                        \
 	{                                                                      \
+		return test_main(prog, argc, argv);                            \
+	}
+
+/*
+ * As TEST_MAIN, with setup() and teardown() run around every case in its
+ * child: a fixture each case gets fresh (a mkdtemp'd directory in a
+ * global is made anew from its template, which only the child changes).
+ */
+#define TEST_MAIN_FIXTURE(prog, setup, teardown)                               \
+	int main(int argc, char **argv)                                        \
+	{                                                                      \
+		test_setup = (setup);                                          \
+		test_teardown = (teardown);                                    \
 		return test_main(prog, argc, argv);                            \
 	}
 

@@ -25,8 +25,7 @@ write_file(const char *name, const char *text)
 	fclose(f);
 }
 
-static void
-test_hosts(void)
+TEST(hosts)
 {
 	char *name = NULL;
 	unsigned port = 0;
@@ -67,8 +66,7 @@ setting(const berth_config *c, const char *key, const char **origin)
 	return NULL;
 }
 
-static void
-test_load(void)
+TEST(load)
 {
 	char daemon[512], berth[512], dc[512], certs[512];
 	berth_config_paths p = {0};
@@ -129,8 +127,7 @@ test_load(void)
 	unlink(berth);
 }
 
-static void
-test_credentials(void)
+TEST(credentials)
 {
 	char dc[512], path[600];
 	berth_config c = {0};
@@ -179,8 +176,7 @@ test_credentials(void)
 	c.docker_config = NULL;
 }
 
-static void
-test_certs(void)
+TEST(certs)
 {
 	char certs[512], dir[600];
 	berth_certs bc;
@@ -210,19 +206,21 @@ test_certs(void)
 	berth_certs_release(&bc);
 }
 
-int
-main(void)
+static void
+fixture_setup(void)
+{
+	if (mkdtemp(tmp) == NULL)
+		exit(1);
+}
+
+static void
+fixture_teardown(void)
 {
 	char cmd[600];
 
-	if (mkdtemp(tmp) == NULL)
-		return 1;
-	test_hosts();
-	test_load();
-	test_credentials();
-	test_certs();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
 	if (system(cmd) != 0)
-		return 1;
-	return test_done("test_config");
+		exit(1);
 }
+
+TEST_MAIN_FIXTURE("test_config", fixture_setup, fixture_teardown)

@@ -122,8 +122,7 @@ with_part(const char *tok, int i, const char *json)
 			 i == 2 ? enc : p2);
 }
 
-static void
-test_b64url(void)
+TEST(b64url)
 {
 	unsigned char *out = NULL;
 	size_t len = 0;
@@ -144,8 +143,7 @@ test_b64url(void)
 	CHECK(berth_b64url_decode(&out, &len, "Y", 1) < 0, "bad length");
 }
 
-static void
-test_es256(void)
+TEST(es256)
 {
 	_cleanup_free_ char *kp = new_key("a.pem", false);
 	_cleanup_free_ char *other = new_key("b.pem", false);
@@ -250,8 +248,7 @@ test_es256(void)
 	berth_jwt_keys_free(ks2);
 }
 
-static void
-test_rs256_and_rotation(void)
+TEST(rs256_and_rotation)
 {
 	_cleanup_free_ char *rk = new_key("r.pem", true);
 	_cleanup_free_ char *kd = xasprintf("%s/keys", dir);
@@ -294,8 +291,7 @@ test_rs256_and_rotation(void)
 	berth_error_free(err);
 }
 
-static void
-test_scopes_and_cache(void)
+TEST(scopes_and_cache)
 {
 	berth_grant g;
 	berth_token_info info = {0}, got = {0};
@@ -340,15 +336,17 @@ test_scopes_and_cache(void)
 	berth_token_cache_free(c);
 }
 
-int
-main(void)
+static void
+fixture_setup(void)
 {
 	if (mkdtemp(dir) == NULL)
-		return 1;
-	test_b64url();
-	test_es256();
-	test_rs256_and_rotation();
-	test_scopes_and_cache();
-	rm_rf(dir);
-	return test_done("test_serve_jwt");
+		exit(1);
 }
+
+static void
+fixture_teardown(void)
+{
+	rm_rf(dir);
+}
+
+TEST_MAIN_FIXTURE("test_serve_jwt", fixture_setup, fixture_teardown)

@@ -34,8 +34,7 @@ read_fd_all(int fd, char *buf, size_t max)
 	return (int)n;
 }
 
-static void
-test_blobstore(void)
+TEST(blobstore)
 {
 	berth_blobstore *bs = NULL;
 	berth_bs_writer *w = NULL;
@@ -151,8 +150,7 @@ only_b(const char *repo, void *ud)
 	return strcmp(repo, "b") == 0;
 }
 
-static void
-test_meta(void)
+TEST(meta)
 {
 	char *db = xasprintf("%s/meta.db", root);
 	berth_meta *m = NULL;
@@ -337,13 +335,17 @@ test_meta(void)
 	free(db);
 }
 
-int
-main(void)
+static void
+fixture_setup(void)
 {
 	if (mkdtemp(root) == NULL)
-		return 1;
-	test_blobstore();
-	test_meta();
-	rm_rf(root);
-	return test_done("test_serve_store");
+		exit(1);
 }
+
+static void
+fixture_teardown(void)
+{
+	rm_rf(root);
+}
+
+TEST_MAIN_FIXTURE("test_serve_store", fixture_setup, fixture_teardown)
