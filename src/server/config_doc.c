@@ -8,6 +8,7 @@
 
 #include "server/config.h"
 #include "util/cleanup.h"
+#include "util/wrap.h"
 #include "util/xalloc.h"
 
 #define HELP_COL 24
@@ -56,35 +57,10 @@ default_text(const berth_serve_setting *s)
 	return s->shown ? s->shown : s->deflt;
 }
 
-/* Writes `text` from column HELP_COL, wrapped at HELP_WIDTH; the cursor
- * is at column `col`. */
 static void
 put_wrapped(FILE *f, const char *text, int col)
 {
-	const char *p = text;
-
-	if (col > HELP_COL - 1) {
-		fputc('\n', f);
-		col = 0;
-	}
-	fprintf(f, "%*s", HELP_COL - col, "");
-	col = HELP_COL;
-	while (*p) {
-		size_t w = strcspn(p, " ");
-
-		if (col > HELP_COL && col + 1 + (int)w > HELP_WIDTH) {
-			fprintf(f, "\n%*s", HELP_COL, "");
-			col = HELP_COL;
-		} else if (col > HELP_COL) {
-			fputc(' ', f);
-			col++;
-		}
-		fprintf(f, "%.*s", (int)w, p);
-		col += (int)w;
-		p += w;
-		p += strspn(p, " ");
-	}
-	fputc('\n', f);
+	berth_wrap_put(f, text, col, HELP_COL, HELP_WIDTH);
 }
 
 static void
