@@ -7,7 +7,7 @@ berth_wrap_put(FILE *f, const char *text, int col, int indent, int width)
 {
 	const char *p = text + strspn(text, " ");
 
-	if (col > indent - 1) {
+	if (col > 0 && col >= indent) {
 		fputc('\n', f);
 		col = 0;
 	}

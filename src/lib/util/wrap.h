@@ -7,9 +7,8 @@
 /*
  * Writes `text` to `f` from column `indent`, its words wrapped before
  * column `width`, and a newline. The cursor is at column `col`; when that
- * is past indent - 1 the text starts on a line of its own.
+ * is at or past `indent` (and not 0) the text starts on a line of its own.
  */
-void berth_wrap_put(FILE *f, const char *text, int col, int indent,
-		    int width);
+void berth_wrap_put(FILE *f, const char *text, int col, int indent, int width);
 
 #endif
