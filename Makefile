@@ -9,6 +9,9 @@
 #   make bench        pull benchmark against skopeo (bench/pull.sh)
 #   make fuzz         the libFuzzer harnesses in build/fuzz/ (tests/fuzz/run.sh
 #                     builds and runs them; FUZZ_CC=clang by default)
+#   make man          build/man/berth*.1 from the command tables
+#   make completion   build/completion/{berth.bash,_berth}
+#   make install-docs man pages and completions under $(DESTDIR)$(PREFIX)
 
 CC      ?= cc
 # libberth links only what the client needs (libarchive is dlopen'ed, so
@@ -118,6 +121,28 @@ unit: $(UNIT_RUN)
 test:
 	scripts/test.sh
 
+# Man pages and shell completion come from the CLI's command and option
+# tables (src/cli/gen.c), so they list what --help lists.
+PREFIX  ?= /usr/local
+man: $(B)/berth
+	@mkdir -p $(B)/man
+	$(Q)$(B)/berth _gen man $(B)/man
+
+completion: $(B)/berth
+	@mkdir -p $(B)/completion
+	$(Q)$(B)/berth completion bash >$(B)/completion/berth.bash
+	$(Q)$(B)/berth completion zsh >$(B)/completion/_berth
+
+install-docs: man completion
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions
+	install -m 644 $(B)/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(B)/completion/berth.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/berth
+	install -m 644 $(B)/completion/_berth \
+		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_berth
+
 bench: all
 	bench/pull.sh
 
@@ -130,7 +155,7 @@ format:
 clean:
 	rm -rf $(B)
 
-.PHONY: all unit fuzz test bench bench-server format clean
+.PHONY: all unit fuzz test bench bench-server format clean man completion install-docs
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -4,6 +4,7 @@
 #define BERTH_CLI_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "berth/common.h"
 #include "berth/config.h"
@@ -19,19 +20,64 @@ typedef struct cli_ctx {
 	bool config_loaded;
 	berth_config_paths config_paths; /* from global flags */
 	berth_registry_opts registry; /* what every registry client gets */
+	const struct cli_command *commands; /* main's table, for the generators */
+	size_t n_commands;
+	const struct cli_usage *global; /* berth's own options */
 } cli_ctx;
 
 typedef int (*cli_fn)(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 
 /* cli_command.flags: what main() sets up before calling the command. */
 #define CLI_CONFIG 1u /* load the client configuration into ctx->config */
+#define CLI_HIDDEN 2u /* not in --help, the man pages or completion */
+
+/* cli_option.flags */
+#define CLI_OPT_SHORT 1u /* `key` is also the short option (-q) */
+#define CLI_OPT_FILE 2u	 /* the value is a file (for completion) */
+#define CLI_OPT_DIR 4u	 /* the value is a directory */
+
+/*
+ * One option of a command: its getopt spec, its --help line, its man page
+ * entry and its completion all come from here. A table ends with a row
+ * whose name is NULL; every command also takes -h, --help.
+ */
+typedef struct cli_option {
+	int key;	  /* what cli_getopt returns for it */
+	const char *name; /* long name without "--" */
+	const char *arg;  /* the value's name, or NULL for a flag */
+	unsigned flags;
+	const char *help;
+} cli_option;
+
+/* What a command's --help, man page and completion say. */
+typedef struct cli_usage {
+	const char *synopsis;	 /* after "berth NAME " */
+	const char *description; /* paragraphs, "\n\n" between them */
+	const cli_option *options;
+	const char *args; /* completion of the operands: "file" or NULL */
+} cli_usage;
 
 typedef struct cli_command {
 	const char *name;
 	cli_fn fn;
 	unsigned flags;
 	const char *summary;
+	const cli_usage *usage; /* NULL: the command documents itself */
 } cli_command;
+
+/*
+ * getopt_long over `opts`: the key of the next option, -1 after the last
+ * one (optind at the first operand), or a usage error naming `cmd` for an
+ * unknown option or a missing value. Stops at the first operand.
+ */
+int cli_getopt(const cli_option *opts, const char *cmd, int argc, char **argv,
+	       berth_error **err);
+
+/* getopt_long's answer itself: the key, 'h', '?' or -1. */
+int cli_getopt_next(const cli_option *opts, int argc, char **argv);
+
+/* A command's --help text, from its usage. */
+void cli_usage_print(FILE *f, const char *name, const cli_usage *u);
 
 /* Loads the configuration (once) and plugs it into ctx->registry. */
 int cli_config(cli_ctx *ctx, berth_error **err);
@@ -65,6 +111,14 @@ int cmd_login(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_logout(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_config(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_ratelimit(cli_ctx *ctx, int argc, char **argv, berth_error **err);
+int cmd_completion(cli_ctx *ctx, int argc, char **argv, berth_error **err);
+int cmd_gen(cli_ctx *ctx, int argc, char **argv, berth_error **err);
+
+extern const cli_usage cli_pull_usage, cli_push_usage, cli_images_usage,
+	cli_inspect_usage, cli_tag_usage, cli_rmi_usage, cli_ls_usage,
+	cli_import_usage, cli_fsck_usage, cli_login_usage, cli_logout_usage,
+	cli_config_usage, cli_ratelimit_usage, cli_version_usage,
+	cli_completion_usage;
 
 /*
  * A registry as users write it for login ("docker.io", "host:5000",
@@ -77,5 +131,9 @@ int cli_registry_host(const char *arg, char **api, char **name,
 
 /* Prints `text` and returns 1 when argv asks for --help (or -h). */
 bool cli_help(int argc, char **argv, const char *text);
+
+/* cli_help with the text of a command's usage. */
+bool cli_help_usage(int argc, char **argv, const char *name,
+		    const cli_usage *u);
 
 #endif

@@ -14,16 +14,24 @@
 #include "util/error.h"
 #include "util/xalloc.h"
 
-static const char config_help[] =
-	"Usage: berth config [--json] [--check HOST]\n\n"
-	"Show the effective registry configuration: each value and where it\n"
-	"came from (daemon.json, berth's config file, a flag, the environment\n"
-	"or the default). Credentials are never shown.\n\n"
-	"Options:\n"
-	"  --check HOST   probe a registry: DNS, TCP, TLS (issuer, trust),\n"
-	"                 the /v2/ challenge, stored credentials, mirrors\n"
-	"  --json         print JSON\n"
-	"  -h, --help     this help\n";
+enum { OPT_CHECK = 0x100, OPT_JSON };
+
+static const cli_option config_opts[] = {
+	{OPT_CHECK, "check", "HOST", 0,
+	 "probe a registry: DNS, TCP, TLS (issuer, trust), the /v2/ "
+	 "challenge, stored credentials, mirrors"},
+	{OPT_JSON, "json", NULL, 0, "print JSON"},
+	{0},
+};
+
+const cli_usage cli_config_usage = {
+	"[--json] [--check HOST]",
+	"Show the effective registry configuration: each value and where it "
+	"came from (daemon.json, berth's config file, a flag, the environment "
+	"or the default). Credentials are never shown.",
+	config_opts,
+	NULL,
+};
 
 static void
 on_step(void *ud, const char *step, berth_check_verdict v, const char *detail)
@@ -74,28 +82,22 @@ check(cli_ctx *ctx, const char *arg, bool json, berth_error **err)
 int
 cmd_config(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 {
-	static const struct option opts[] = {
-		{"check", required_argument, NULL, 'c'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	const char *host = NULL;
 	bool json = false;
 	int c, r;
 
-	if (cli_help(argc, argv, config_help))
+	if (cli_help_usage(argc, argv, "config", &cli_config_usage))
 		return 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(config_opts, "config", argc, argv, err)) != -1) {
 		switch (c) {
-		case 'c':
+		case OPT_CHECK:
 			host = optarg;
 			break;
-		case 'j':
+		case OPT_JSON:
 			json = true;
 			break;
 		default:
-			return cli_usage_error(err, "config", "invalid option");
+			return c;
 		}
 	}
 	if (optind != argc)

@@ -4,12 +4,15 @@
 #include "cli/cli.h"
 #include "util/error.h"
 
-static const char fsck_help[] =
-	"Usage: berth fsck\n\n"
-	"Re-hash every blob of the local store, remove those whose content does\n"
-	"not match their digest and leftover partial downloads, and check that\n"
-	"every image has all its blobs. Exits 0 when nothing was wrong, 16 when\n"
-	"problems were found (each is printed).\n";
+const cli_usage cli_fsck_usage = {
+	"",
+	"Re-hash every blob of the local store, remove those whose content "
+	"does not match their digest and leftover partial downloads, and "
+	"check that every image has all its blobs. Exits 0 when nothing was "
+	"wrong, 16 when problems were found (each is printed).",
+	NULL,
+	NULL,
+};
 
 static void
 print_problem(void *ud, const char *problem)
@@ -24,7 +27,7 @@ cmd_fsck(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	size_t checked = 0, problems = 0;
 	int r;
 
-	if (cli_help(argc, argv, fsck_help))
+	if (cli_help_usage(argc, argv, "fsck", &cli_fsck_usage))
 		return 0;
 	if (argc != 1)
 		return cli_usage_error(err, "fsck", "unexpected argument '%s'",

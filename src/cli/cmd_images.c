@@ -7,12 +7,17 @@
 #include "cli/cli.h"
 #include "util/cleanup.h"
 
-static const char images_help[] =
-	"Usage: berth images [-q]\n\n"
-	"List the images in the local store.\n\n"
-	"Options:\n"
-	"  -q, --quiet   print only full image references\n"
-	"  -h, --help    this help\n";
+static const cli_option images_opts[] = {
+	{'q', "quiet", NULL, CLI_OPT_SHORT, "print only full image references"},
+	{0},
+};
+
+const cli_usage cli_images_usage = {
+	"[-q]",
+	"List the images in the local store.",
+	images_opts,
+	NULL,
+};
 
 /* REPOSITORY and TAG columns of a full name; TAG is "<none>" for digests. */
 static void
@@ -38,24 +43,18 @@ split_name(const char *name, char **repo, const char **tag)
 int
 cmd_images(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 {
-	static const struct option opts[] = {
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	berth_store *store;
 	berth_image *imgs = NULL;
 	size_t n = 0;
 	bool quiet = false;
 	int c, r;
 
-	if (cli_help(argc, argv, images_help))
+	if (cli_help_usage(argc, argv, "images", &cli_images_usage))
 		return 0;
-	while ((c = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
-		if (c == 'q')
-			quiet = true;
-		else
-			return cli_usage_error(err, "images", "invalid option");
+	while ((c = cli_getopt(images_opts, "images", argc, argv, err)) != -1) {
+		if (c != 'q')
+			return c;
+		quiet = true;
 	}
 	if (optind != argc)
 		return cli_usage_error(err, "images", "unexpected argument '%s'",

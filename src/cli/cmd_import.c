@@ -6,22 +6,26 @@
 #include "cli/cli.h"
 #include "util/cleanup.h"
 
-static const char import_help[] =
-	"Usage: berth import [--platform P] TARBALL NAME[:TAG]\n\n"
-	"Make a one-layer image from a tar archive of a root file system (plain,\n"
-	"gzip or zstd) and store it locally as NAME; prints the manifest digest.\n\n"
-	"Options:\n"
-	"  --platform P   the image's platform (default: this machine's)\n"
-	"  -h, --help     this help\n";
+enum { OPT_PLATFORM = 0x100 };
+
+static const cli_option import_opts[] = {
+	{OPT_PLATFORM, "platform", "P", 0,
+	 "the image's platform (default: this machine's)"},
+	{0},
+};
+
+const cli_usage cli_import_usage = {
+	"[--platform P] TARBALL NAME[:TAG]",
+	"Make a one-layer image from a tar archive of a root file system "
+	"(plain, gzip or zstd) and store it locally as NAME; prints the "
+	"manifest digest.",
+	import_opts,
+	"file",
+};
 
 int
 cmd_import(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 {
-	static const struct option opts[] = {
-		{"platform", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	_cleanup_(berth_ref_freep) berth_ref *ref = NULL;
 	_cleanup_free_ char *name = NULL;
 	berth_platform platform, *pp = NULL;
@@ -29,11 +33,11 @@ cmd_import(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	berth_store *store;
 	int c, r;
 
-	if (cli_help(argc, argv, import_help))
+	if (cli_help_usage(argc, argv, "import", &cli_import_usage))
 		return 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		if (c != 'p')
-			return cli_usage_error(err, "import", "invalid option");
+	while ((c = cli_getopt(import_opts, "import", argc, argv, err)) != -1) {
+		if (c != OPT_PLATFORM)
+			return c;
 		r = berth_platform_parse(&platform, optarg, err);
 		if (r < 0)
 			return r;

@@ -7,24 +7,27 @@
 #include "cli/cli.h"
 #include "util/cleanup.h"
 
-static const char inspect_help[] =
-	"Usage: berth inspect [--remote [--platform P]] NAME[:TAG|@DIGEST]\n\n"
-	"Show an image's details as JSON.\n\n"
-	"Options:\n"
-	"  --remote       ask the registry instead of the local store (nothing\n"
-	"                 is downloaded but the manifest and the config)\n"
-	"  --platform P   with --remote, the platform of a multi-platform image\n"
-	"  -h, --help     this help\n";
+enum { OPT_REMOTE = 0x100, OPT_PLATFORM };
+
+static const cli_option inspect_opts[] = {
+	{OPT_REMOTE, "remote", NULL, 0,
+	 "ask the registry instead of the local store (nothing is downloaded "
+	 "but the manifest and the config)"},
+	{OPT_PLATFORM, "platform", "P", 0,
+	 "with --remote, the platform of a multi-platform image"},
+	{0},
+};
+
+const cli_usage cli_inspect_usage = {
+	"[--remote [--platform P]] NAME[:TAG|@DIGEST]",
+	"Show an image's details as JSON.",
+	inspect_opts,
+	NULL,
+};
 
 int
 cmd_inspect(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 {
-	static const struct option opts[] = {
-		{"remote", no_argument, NULL, 'R'},
-		{"platform", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	_cleanup_(berth_ref_freep) berth_ref *ref = NULL;
 	_cleanup_free_ char *json = NULL, *name = NULL;
 	berth_platform platform, *pp = NULL;
@@ -32,21 +35,22 @@ cmd_inspect(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	bool remote = false;
 	int c, r;
 
-	if (cli_help(argc, argv, inspect_help))
+	if (cli_help_usage(argc, argv, "inspect", &cli_inspect_usage))
 		return 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(inspect_opts, "inspect", argc, argv, err)) !=
+	       -1) {
 		switch (c) {
-		case 'R':
+		case OPT_REMOTE:
 			remote = true;
 			break;
-		case 'p':
+		case OPT_PLATFORM:
 			r = berth_platform_parse(&platform, optarg, err);
 			if (r < 0)
 				return r;
 			pp = &platform;
 			break;
 		default:
-			return cli_usage_error(err, "inspect", "invalid option");
+			return c;
 		}
 	}
 	if (optind != argc - 1)

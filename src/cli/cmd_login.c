@@ -21,22 +21,34 @@
 #define HUB_API "registry-1.docker.io"
 #define SECRET_MAX 4096
 
-static const char login_help[] =
-	"Usage: berth login [OPTIONS] [SERVER]\n\n"
-	"Log in to a registry (default: Docker Hub). The credentials are\n"
-	"checked against the registry, then stored in config.json (as docker\n"
-	"does; $DOCKER_CONFIG or --docker-config) or through its credential\n"
-	"helper (credsStore, credHelpers).\n\n"
-	"Options:\n"
-	"  -u, --username USER   user name (asked for on a terminal)\n"
-	"  -p, --password PASS   password (visible to other users: prefer\n"
-	"                        --password-stdin)\n"
-	"  --password-stdin      read the password from standard input\n"
-	"  -h, --help            this help\n";
+enum { OPT_PASSWORD_STDIN = 0x100 };
 
-static const char logout_help[] =
-	"Usage: berth logout [SERVER]\n\n"
-	"Remove the credentials stored for a registry (default: Docker Hub).\n";
+static const cli_option login_opts[] = {
+	{'u', "username", "USER", CLI_OPT_SHORT,
+	 "user name (asked for on a terminal)"},
+	{'p', "password", "PASS", CLI_OPT_SHORT,
+	 "password (visible to other users: prefer --password-stdin)"},
+	{OPT_PASSWORD_STDIN, "password-stdin", NULL, 0,
+	 "read the password from standard input"},
+	{0},
+};
+
+const cli_usage cli_login_usage = {
+	"[OPTIONS] [SERVER]",
+	"Log in to a registry (default: Docker Hub). The credentials are "
+	"checked against the registry, then stored in config.json (as docker "
+	"does; $DOCKER_CONFIG or --docker-config) or through its credential "
+	"helper (credsStore, credHelpers).",
+	login_opts,
+	NULL,
+};
+
+const cli_usage cli_logout_usage = {
+	"[SERVER]",
+	"Remove the credentials stored for a registry (default: Docker Hub).",
+	NULL,
+	NULL,
+};
 
 int
 cli_registry_host(const char *arg, char **api, char **name, berth_error **err)
@@ -132,13 +144,6 @@ given_credentials(void *ud, const char *host, berth_credentials *out,
 int
 cmd_login(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 {
-	static const struct option opts[] = {
-		{"username", required_argument, NULL, 'u'},
-		{"password", required_argument, NULL, 'p'},
-		{"password-stdin", no_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	_cleanup_(berth_registry_freep) berth_registry *reg = NULL;
 	_cleanup_(berth_credentials_release) berth_credentials cred = {0};
 	_cleanup_free_ char *api = NULL, *name = NULL, *where = NULL;
@@ -147,9 +152,9 @@ cmd_login(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	bool from_stdin = false, plaintext = false;
 	int c, r;
 
-	if (cli_help(argc, argv, login_help))
+	if (cli_help_usage(argc, argv, "login", &cli_login_usage))
 		return 0;
-	while ((c = getopt_long(argc, argv, "+u:p:h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(login_opts, "login", argc, argv, err)) != -1) {
 		switch (c) {
 		case 'u':
 			free(cred.username);
@@ -159,11 +164,11 @@ cmd_login(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 			free(cred.password);
 			cred.password = xstrdup(optarg);
 			break;
-		case 's':
+		case OPT_PASSWORD_STDIN:
 			from_stdin = true;
 			break;
 		default:
-			return cli_usage_error(err, "login", "invalid option");
+			return c;
 		}
 	}
 	if (argc - optind > 1)
@@ -235,7 +240,7 @@ cmd_logout(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	bool found = false;
 	int r;
 
-	if (cli_help(argc, argv, logout_help))
+	if (cli_help_usage(argc, argv, "logout", &cli_logout_usage))
 		return 0;
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
 		return cli_usage_error(err, "logout",

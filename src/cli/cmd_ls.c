@@ -6,10 +6,13 @@
 #include "cli/cli.h"
 #include "util/cleanup.h"
 
-static const char ls_help[] =
-	"Usage: berth ls REPOSITORY\n\n"
-	"List the tags of REPOSITORY (e.g. registry.example.com/team/app) on its\n"
-	"registry, one per line.\n";
+const cli_usage cli_ls_usage = {
+	"REPOSITORY",
+	"List the tags of REPOSITORY (e.g. registry.example.com/team/app) on "
+	"its registry, one per line.",
+	NULL,
+	NULL,
+};
 
 int
 cmd_ls(cli_ctx *ctx, int argc, char **argv, berth_error **err)
@@ -20,7 +23,7 @@ cmd_ls(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	size_t n = 0;
 	int r;
 
-	if (cli_help(argc, argv, ls_help))
+	if (cli_help_usage(argc, argv, "ls", &cli_ls_usage))
 		return 0;
 	if (argc != 2)
 		return cli_usage_error(err, "ls", "expected one repository");

@@ -11,21 +11,30 @@
 #include "util/error.h"
 #include "util/xalloc.h"
 
-static const char pull_help[] =
-	"Usage: berth pull [OPTIONS] NAME[:TAG|@DIGEST]\n\n"
-	"Download an image from a registry into the local store.\n\n"
-	"Options:\n"
-	"  --platform OS/ARCH[/VARIANT]   platform to pull from a multi-platform\n"
-	"                                 image (default: this machine's)\n"
-	"  --max-concurrent-downloads N   layers downloaded at once (default 3)\n"
-	"  --sync                         flush every blob and the index to disk\n"
-	"                                 before publishing it (survives power loss;\n"
-	"                                 also \"sync\": true in berth's config file)\n"
-	"  -q, --quiet                    print only the image reference\n"
-	"  --json                         one JSON object per line: the manifest\n"
-	"                                 and each blob, with the host that served\n"
-	"                                 it, then the result\n"
-	"  -h, --help                     this help\n";
+enum { OPT_PLATFORM = 0x100, OPT_MAX_DOWNLOADS, OPT_SYNC, OPT_JSON };
+
+static const cli_option pull_opts[] = {
+	{OPT_PLATFORM, "platform", "OS/ARCH[/VARIANT]", 0,
+	 "platform to pull from a multi-platform image (default: this "
+	 "machine's)"},
+	{OPT_MAX_DOWNLOADS, "max-concurrent-downloads", "N", 0,
+	 "layers downloaded at once (default 3)"},
+	{OPT_SYNC, "sync", NULL, 0,
+	 "flush every blob and the index to disk before publishing it "
+	 "(survives power loss; also \"sync\": true in berth's config file)"},
+	{'q', "quiet", NULL, CLI_OPT_SHORT, "print only the image reference"},
+	{OPT_JSON, "json", NULL, 0,
+	 "one JSON object per line: the manifest and each blob, with the host "
+	 "that served it, then the result"},
+	{0},
+};
+
+const cli_usage cli_pull_usage = {
+	"[OPTIONS] NAME[:TAG|@DIGEST]",
+	"Download an image from a registry into the local store.",
+	pull_opts,
+	NULL,
+};
 
 static void
 on_event(void *ud, const berth_pull_event *ev)
@@ -69,15 +78,6 @@ on_event_json(void *ud, const berth_pull_event *ev)
 int
 cmd_pull(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 {
-	static const struct option opts[] = {
-		{"platform", required_argument, NULL, 'p'},
-		{"max-concurrent-downloads", required_argument, NULL, 'm'},
-		{"sync", no_argument, NULL, 's'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	_cleanup_(berth_ref_freep) berth_ref *ref = NULL;
 	_cleanup_(progress_freep) progress *prog = NULL;
 	_cleanup_free_ char *familiar = NULL;
@@ -90,17 +90,17 @@ cmd_pull(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	long n;
 	int c, r;
 
-	if (cli_help(argc, argv, pull_help))
+	if (cli_help_usage(argc, argv, "pull", &cli_pull_usage))
 		return 0;
-	while ((c = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(pull_opts, "pull", argc, argv, err)) != -1) {
 		switch (c) {
-		case 'p':
+		case OPT_PLATFORM:
 			r = berth_platform_parse(&platform, optarg, err);
 			if (r < 0)
 				return r;
 			po.platform = &platform;
 			break;
-		case 'm':
+		case OPT_MAX_DOWNLOADS:
 			n = strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end || n < 1 || n > 64)
 				return cli_usage_error(
@@ -110,17 +110,17 @@ cmd_pull(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 					optarg);
 			po.max_concurrent = (unsigned)n;
 			break;
-		case 's':
+		case OPT_SYNC:
 			ctx->store_flags |= BERTH_STORE_SYNC;
 			break;
 		case 'q':
 			quiet = true;
 			break;
-		case 'j':
+		case OPT_JSON:
 			json = true;
 			break;
 		default:
-			return cli_usage_error(err, "pull", "invalid option");
+			return c;
 		}
 	}
 	if (optind != argc - 1)

@@ -5,14 +5,17 @@
 #include "cli/cli.h"
 #include "util/cleanup.h"
 
-static const char push_help[] =
-	"Usage: berth push NAME[:TAG]\n\n"
-	"Upload the local image NAME to the registry its name points at. Blobs\n"
-	"the registry has are skipped; blobs another repository of the same\n"
-	"registry has are mounted from there. Blobs go up concurrently, at most\n"
-	"max-concurrent-uploads at a time (daemon.json; default 5). Foreign\n"
-	"layers are left out unless the registry is listed in\n"
-	"allow-nondistributable-artifacts.\n";
+const cli_usage cli_push_usage = {
+	"NAME[:TAG]",
+	"Upload the local image NAME to the registry its name points at. "
+	"Blobs the registry has are skipped; blobs another repository of the "
+	"same registry has are mounted from there. Blobs go up concurrently, "
+	"at most max-concurrent-uploads at a time (daemon.json; default 5). "
+	"Foreign layers are left out unless the registry is listed in "
+	"allow-nondistributable-artifacts.",
+	NULL,
+	NULL,
+};
 
 static void
 on_event(void *ud, const berth_push_event *ev)
@@ -47,7 +50,7 @@ cmd_push(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	berth_store *store;
 	int r;
 
-	if (cli_help(argc, argv, push_help))
+	if (cli_help_usage(argc, argv, "push", &cli_push_usage))
 		return 0;
 	if (argc != 2)
 		return cli_usage_error(err, "push", "expected one image reference");

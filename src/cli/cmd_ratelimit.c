@@ -9,11 +9,14 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 
-static const char ratelimit_help[] =
-	"Usage: berth ratelimit [REF]\n\n"
-	"Show the pull quota of REF's registry (default: Docker Hub's\n"
-	"ratelimitpreview/test), with a HEAD request that does not count\n"
-	"as a pull.\n";
+const cli_usage cli_ratelimit_usage = {
+	"[REF]",
+	"Show the pull quota of REF's registry (default: Docker Hub's "
+	"ratelimitpreview/test), with a HEAD request that does not count as "
+	"a pull.",
+	NULL,
+	NULL,
+};
 
 static void
 print_pair(const char *what, long n, long w)
@@ -34,7 +37,7 @@ cmd_ratelimit(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	berth_ratelimit rl;
 	int r;
 
-	if (cli_help(argc, argv, ratelimit_help))
+	if (cli_help_usage(argc, argv, "ratelimit", &cli_ratelimit_usage))
 		return 0;
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
 		return cli_usage_error(err, "ratelimit",

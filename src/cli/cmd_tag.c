@@ -6,14 +6,20 @@
 #include "cli/cli.h"
 #include "util/cleanup.h"
 
-static const char tag_help[] =
-	"Usage: berth tag SOURCE[:TAG] TARGET[:TAG]\n\n"
-	"Give the local image SOURCE the additional name TARGET.\n";
+const cli_usage cli_tag_usage = {
+	"SOURCE[:TAG] TARGET[:TAG]",
+	"Give the local image SOURCE the additional name TARGET.",
+	NULL,
+	NULL,
+};
 
-static const char rmi_help[] =
-	"Usage: berth rmi NAME[:TAG|@DIGEST]...\n\n"
-	"Remove images from the local store: the names, then every blob no\n"
-	"remaining image needs.\n";
+const cli_usage cli_rmi_usage = {
+	"NAME[:TAG|@DIGEST]...",
+	"Remove images from the local store: the names, then every blob no "
+	"remaining image needs.",
+	NULL,
+	NULL,
+};
 
 /* Parses a reference into its canonical string (the store's name). */
 static int
@@ -35,7 +41,7 @@ cmd_tag(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	berth_store *store;
 	int r;
 
-	if (cli_help(argc, argv, tag_help))
+	if (cli_help_usage(argc, argv, "tag", &cli_tag_usage))
 		return 0;
 	if (argc != 3)
 		return cli_usage_error(err, "tag", "expected SOURCE and TARGET");
@@ -61,7 +67,7 @@ cmd_rmi(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	berth_store *store;
 	int r;
 
-	if (cli_help(argc, argv, rmi_help))
+	if (cli_help_usage(argc, argv, "rmi", &cli_rmi_usage))
 		return 0;
 	if (argc < 2)
 		return cli_usage_error(err, "rmi", "expected an image reference");

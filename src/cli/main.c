@@ -16,50 +16,86 @@
 #include "util/xalloc.h"
 
 static const cli_command commands[] = {
-	{"pull", cmd_pull, CLI_CONFIG, "Download an image from a registry"},
-	{"push", cmd_push, CLI_CONFIG, "Upload a local image to its registry"},
-	{"images", cmd_images, 0, "List local images"},
+	{"pull", cmd_pull, CLI_CONFIG, "Download an image from a registry",
+	 &cli_pull_usage},
+	{"push", cmd_push, CLI_CONFIG, "Upload a local image to its registry",
+	 &cli_push_usage},
+	{"images", cmd_images, 0, "List local images", &cli_images_usage},
 	{"inspect", cmd_inspect, CLI_CONFIG,
-	 "Show an image's details (local or --remote)"},
-	{"tag", cmd_tag, 0, "Give a local image another name"},
-	{"rmi", cmd_rmi, 0, "Remove a local image"},
-	{"ls", cmd_ls, CLI_CONFIG, "List a repository's tags on its registry"},
+	 "Show an image's details (local or --remote)", &cli_inspect_usage},
+	{"tag", cmd_tag, 0, "Give a local image another name", &cli_tag_usage},
+	{"rmi", cmd_rmi, 0, "Remove a local image", &cli_rmi_usage},
+	{"ls", cmd_ls, CLI_CONFIG, "List a repository's tags on its registry",
+	 &cli_ls_usage},
 	{"import", cmd_import, 0,
-	 "Make an image from a root file system tarball"},
+	 "Make an image from a root file system tarball", &cli_import_usage},
 	{"fsck", cmd_fsck, 0,
-	 "Verify the local store and remove damaged content"},
-	{"login", cmd_login, CLI_CONFIG, "Log in to a registry"},
-	{"logout", cmd_logout, CLI_CONFIG, "Log out from a registry"},
+	 "Verify the local store and remove damaged content", &cli_fsck_usage},
+	{"login", cmd_login, CLI_CONFIG, "Log in to a registry",
+	 &cli_login_usage},
+	{"logout", cmd_logout, CLI_CONFIG, "Log out from a registry",
+	 &cli_logout_usage},
 	{"config", cmd_config, 0,
-	 "Show the registry configuration, or --check a registry"},
+	 "Show the registry configuration, or --check a registry",
+	 &cli_config_usage},
 	{"ratelimit", cmd_ratelimit, CLI_CONFIG,
-	 "Show a registry's pull quota (without spending it)"},
-	{"serve", cmd_serve, 0, "Run a registry server"},
-	{"version", cmd_version, 0, "Print the version"},
+	 "Show a registry's pull quota (without spending it)",
+	 &cli_ratelimit_usage},
+	{"serve", cmd_serve, 0, "Run a registry server", NULL},
+	{"completion", cmd_completion, 0,
+	 "Print the bash or zsh completion script", &cli_completion_usage},
+	{"version", cmd_version, 0, "Print the version", &cli_version_usage},
+	/* Writes man pages and docs from these tables; not listed. */
+	{"_gen", cmd_gen, CLI_HIDDEN, NULL, NULL},
 };
+
+enum {
+	OPT_ROOT = 0x100,
+	OPT_LOG_LEVEL,
+	OPT_CONFIG,
+	OPT_DAEMON_JSON,
+	OPT_DOCKER_CONFIG,
+	OPT_CERTS_D,
+};
+
+static const cli_option global_opts[] = {
+	{OPT_ROOT, "root", "DIR", CLI_OPT_DIR,
+	 "local store (env BERTH_ROOT; default ~/.local/share/berth, "
+	 "/var/lib/berth as root)"},
+	{OPT_CONFIG, "config", "FILE", CLI_OPT_FILE,
+	 "berth's config file (env BERTH_CONFIG)"},
+	{OPT_DAEMON_JSON, "daemon-json", "FILE", CLI_OPT_FILE,
+	 "Docker's daemon.json (env BERTH_DAEMON_JSON; default "
+	 "/etc/docker/daemon.json)"},
+	{OPT_DOCKER_CONFIG, "docker-config", "DIR", CLI_OPT_DIR,
+	 "directory of config.json (env DOCKER_CONFIG; default ~/.docker)"},
+	{OPT_CERTS_D, "certs-d", "DIR", CLI_OPT_DIR,
+	 "per-registry TLS files (env BERTH_CERTS_D; default "
+	 "/etc/docker/certs.d)"},
+	{OPT_LOG_LEVEL, "log-level", "LEVEL", 0, "error, warn, info or debug"},
+	{'v', "verbose", NULL, CLI_OPT_SHORT, "same as --log-level info"},
+	{0},
+};
+
+static const cli_usage global_usage = {
+	"[OPTIONS] COMMAND [ARGS...]",
+	"Container images, pulled from and served by registries.",
+	global_opts,
+	NULL,
+};
+
+const cli_usage cli_version_usage = {"", "Print berth's version.", NULL,
+				     NULL};
 
 static void
 usage(FILE *f)
 {
-	fputs("Usage: berth [OPTIONS] COMMAND [ARGS...]\n\n"
-	      "Container images, pulled from and served by registries.\n\n"
-	      "Options:\n"
-	      "  --root DIR         local store (env BERTH_ROOT; default\n"
-	      "                     ~/.local/share/berth, /var/lib/berth as root)\n"
-	      "  --config FILE      berth's config file (env BERTH_CONFIG)\n"
-	      "  --daemon-json FILE Docker's daemon.json (env BERTH_DAEMON_JSON;\n"
-	      "                     default /etc/docker/daemon.json)\n"
-	      "  --docker-config DIR  directory of config.json (env DOCKER_CONFIG;\n"
-	      "                     default ~/.docker)\n"
-	      "  --certs-d DIR      per-registry TLS files (env BERTH_CERTS_D;\n"
-	      "                     default /etc/docker/certs.d)\n"
-	      "  --log-level LEVEL  error, warn, info or debug\n"
-	      "  -v, --verbose      same as --log-level info\n"
-	      "  -h, --help         this help\n\n"
-	      "Commands:\n",
-	      f);
+	cli_usage_print(f, NULL, &global_usage);
+	fputs("\nCommands:\n", f);
 	for (size_t i = 0; i < BERTH_ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		if (!(commands[i].flags & CLI_HIDDEN))
+			fprintf(f, "  %-10s %s\n", commands[i].name,
+				commands[i].summary);
 	fputs("\nRun 'berth COMMAND --help' for a command's options.\n", f);
 }
 
@@ -195,7 +231,7 @@ exit_status(int code)
 int
 cmd_version(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 {
-	if (cli_help(argc, argv, "Usage: berth version\n"))
+	if (cli_help_usage(argc, argv, "version", &cli_version_usage))
 		return 0;
 	printf("berth 0.1.0\n");
 	return 0;
@@ -204,17 +240,6 @@ cmd_version(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"root", required_argument, NULL, 'r'},
-		{"log-level", required_argument, NULL, 'l'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{"config", required_argument, NULL, 'C'},
-		{"daemon-json", required_argument, NULL, 'D'},
-		{"docker-config", required_argument, NULL, 'K'},
-		{"certs-d", required_argument, NULL, 'T'},
-		{NULL, 0, NULL, 0},
-	};
 	cli_ctx ctx = {0};
 	berth_error *err = NULL;
 	const cli_command *cmd = NULL;
@@ -222,13 +247,13 @@ main(int argc, char **argv)
 	int c, r;
 
 	/* '+': stop at the command name; its options are its own. */
-	while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+	while ((c = cli_getopt_next(global_opts, argc, argv)) != -1) {
 		switch (c) {
-		case 'r':
+		case OPT_ROOT:
 			free(ctx.root);
 			ctx.root = xstrdup(optarg);
 			break;
-		case 'l':
+		case OPT_LOG_LEVEL:
 			if (parse_level(optarg, &level) < 0) {
 				fprintf(stderr, "berth: invalid log level '%s'\n"
 						"hint: use error, warn, info or debug\n",
@@ -243,16 +268,16 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
-		case 'C':
+		case OPT_CONFIG:
 			ctx.config_paths.config = optarg;
 			break;
-		case 'D':
+		case OPT_DAEMON_JSON:
 			ctx.config_paths.daemon_json = optarg;
 			break;
-		case 'K':
+		case OPT_DOCKER_CONFIG:
 			ctx.config_paths.docker_config = optarg;
 			break;
-		case 'T':
+		case OPT_CERTS_D:
 			ctx.config_paths.certs_d = optarg;
 			break;
 		default:
@@ -275,6 +300,9 @@ main(int argc, char **argv)
 	}
 	berth_log_set_handler(log_to_stderr, NULL);
 	berth_log_set_level(level);
+	ctx.commands = commands;
+	ctx.n_commands = BERTH_ARRAY_SIZE(commands);
+	ctx.global = &global_usage;
 	if (ctx.root == NULL) {
 		const char *env = getenv("BERTH_ROOT");
 

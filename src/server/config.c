@@ -1,5 +1,11 @@
+/*
+ * berth serve's settings as one table: the flags (serve.c builds getopt's
+ * options from it), the config file's keys, the defaults, the limits and
+ * the help that --help and docs/server.md show (config_doc.c).
+ */
 #include "server/config.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -11,46 +17,146 @@
 #include "util/error.h"
 #include "util/xalloc.h"
 
+#define F(field) offsetof(berth_serve_config, field)
+
+/* Columns: name, arg, type, off, json_off, deflt, shown, min, max,
+ * choices, help (see config.h). The order is --help's and the docs'. */
+const berth_serve_setting berth_serve_settings[] = {
+	{"config", "FILE", BERTH_SERVE_FILE, 0, 0, NULL, NULL, 0, 0, NULL,
+	 "JSON file with any of the settings below; flags win over it"},
+	{"addr", "HOST:PORT", BERTH_SERVE_STR, F(addr), 0, "127.0.0.1:5000",
+	 NULL, 0, 0, NULL,
+	 "address to listen on; ':5000' is every interface, '[::1]:5000' "
+	 "IPv6"},
+	{"storage", "DIR", BERTH_SERVE_STR, F(storage), 0, "./registry", NULL,
+	 0, 0, NULL, "blobs, upload sessions and the metadata database"},
+	{"tls-cert", "FILE", BERTH_SERVE_STR, F(tls_cert), 0, NULL, NULL, 0, 0,
+	 NULL, "serve HTTPS with this PEM certificate (chain)..."},
+	{"tls-key", "FILE", BERTH_SERVE_STR, F(tls_key), 0, NULL, NULL, 0, 0,
+	 NULL, "...and this PEM private key"},
+	{"tls-client-ca", "FILE", BERTH_SERVE_STR, F(tls_client_ca), 0, NULL,
+	 NULL, 0, 0, NULL,
+	 "require a client certificate signed by this PEM CA on every "
+	 "request"},
+	{"htpasswd", "FILE", BERTH_SERVE_STR, F(htpasswd), 0, NULL, NULL, 0, 0,
+	 NULL,
+	 "require Basic authentication against this bcrypt htpasswd file "
+	 "(htpasswd -B)"},
+	{"realm", "NAME", BERTH_SERVE_STR, F(realm), 0, "berth", NULL, 0, 0,
+	 NULL, "realm of the 'WWW-Authenticate: Basic' challenge"},
+	{"auth", "MODE", BERTH_SERVE_ENUM, F(auth), 0, NULL,
+	 "htpasswd with --htpasswd, else none", 0, 0, "none, htpasswd, token",
+	 "how callers sign in: htpasswd is Basic on every request, token is "
+	 "Bearer tokens (Docker token specification)"},
+	{"policy", "FILE", BERTH_SERVE_STR, F(policy), F(policy_json), NULL,
+	 NULL, 0, 0, NULL,
+	 "JSON access policy (see docs/server.md); the config key takes a "
+	 "file name or the object itself. Without one, signed-in users may "
+	 "do everything and anonymous callers nothing"},
+	{"pull-limit", "SPEC", BERTH_SERVE_STR, F(pull_limit), 0, NULL, NULL, 0,
+	 0, NULL,
+	 "e.g. anonymous=100/6h,user=200/6h: manifest GETs per sliding "
+	 "window (s, m, h, d)"},
+	{"pull-limit-users", "OBJECT", BERTH_SERVE_JSON, F(pull_limit_users), 0,
+	 NULL, NULL, 0, 0, NULL,
+	 "per-user pull limits, e.g. {\"ci-bot\": \"unlimited\", \"bob\": "
+	 "\"1000/6h\"}"},
+	{"rate-limit", "N", BERTH_SERVE_LONG, F(rate_limit), 0, "0", "off", 0,
+	 1000000, NULL,
+	 "at most N requests per second per client address (bursts of N), "
+	 "any endpoint"},
+	{"audit-log", "FILE", BERTH_SERVE_STR, F(audit_log), 0, NULL, NULL, 0,
+	 0, NULL, "one JSON line per push, pull, delete, login and denial"},
+	{"token-realm", "URL", BERTH_SERVE_STR, F(token_realm), 0, NULL,
+	 "this server's /token", 0, 0, NULL,
+	 "the token service named in challenges"},
+	{"token-service", "NAME", BERTH_SERVE_STR, F(token_service), 0, "berth",
+	 NULL, 0, 0, NULL, "audience (aud) of tokens, 'service' in challenges"},
+	{"token-issuer", "NAME", BERTH_SERVE_STR, F(token_issuer), 0, "berth",
+	 NULL, 0, 0, NULL, "issuer (iss) of tokens"},
+	{"token-key", "FILE", BERTH_SERVE_STR, F(token_key), 0, NULL,
+	 "STORAGE/token-keys/signing.pem", 0, 0, NULL,
+	 "PEM private key (EC P-256 or RSA) to sign tokens with; the default "
+	 "one is generated (mode 0600) at the first start"},
+	{"token-issuer-keys", "FILE", BERTH_SERVE_STR, F(token_issuer_keys), 0,
+	 NULL, NULL, 0, 0, NULL,
+	 "trust the tokens of an external issuer signed by these PEM public "
+	 "keys or certificates; no /token here, --token-realm required"},
+	{"token-ttl", "SECONDS", BERTH_SERVE_LONG, F(token_ttl), 0, "300", NULL,
+	 10, 86400, NULL, "lifetime of access tokens"},
+	{"refresh-token-ttl", "SECONDS", BERTH_SERVE_LONG, F(refresh_ttl), 0,
+	 "2592000", "2592000 (30 days)", 60, 366L * 86400, NULL,
+	 "lifetime of the refresh tokens /token hands out"},
+	{"insecure-auth", NULL, BERTH_SERVE_BOOL, F(insecure_auth), 0, "false",
+	 "off", 0, 1, NULL,
+	 "allow authentication over plain HTTP on a non-loopback address"},
+	{"log-level", "LEVEL", BERTH_SERVE_STR, F(log_level), 0, "info", NULL,
+	 0, 0, NULL, "error, warn, info or debug (on stderr)"},
+	{"access-log", "FILE", BERTH_SERVE_STR, F(access_log), 0, "-", NULL, 0,
+	 0, NULL, "one line per request; '-' is stderr, 'off' disables it"},
+	{"threads", "N", BERTH_SERVE_LONG, F(threads), 0, "0",
+	 "one per CPU, at least 2", 0, 1024, NULL,
+	 "worker threads (event loops); raise it for push-heavy sites, whose "
+	 "requests wait on fsync"},
+	{"upload-ttl", "SECONDS", BERTH_SERVE_LONG, F(upload_ttl), 0, "86400",
+	 NULL, 60, LONG_MAX, NULL,
+	 "upload sessions idle this long are dropped"},
+};
+
+const size_t berth_serve_n_settings = BERTH_ARRAY_SIZE(berth_serve_settings);
+
+#undef F
+
+static void *
+field(berth_serve_config *c, size_t off)
+{
+	return (char *)c + off;
+}
+
+static bool
+owns_string(const berth_serve_setting *s)
+{
+	return s->type == BERTH_SERVE_STR || s->type == BERTH_SERVE_ENUM ||
+	       s->type == BERTH_SERVE_JSON;
+}
+
 void
 berth_serve_config_init(berth_serve_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->addr = xstrdup("127.0.0.1:5000");
-	c->storage = xstrdup("./registry");
-	c->realm = xstrdup("berth");
-	c->log_level = xstrdup("info");
-	c->access_log = xstrdup("-");
-	c->upload_ttl = 24 * 3600;
-	c->token_service = xstrdup("berth");
-	c->token_issuer = xstrdup("berth");
-	c->token_ttl = 300;
-	c->refresh_ttl = 30L * 86400;
+	for (size_t i = 0; i < berth_serve_n_settings; i++) {
+		const berth_serve_setting *s = &berth_serve_settings[i];
+		int r;
+
+		if (s->deflt == NULL)
+			continue;
+		r = berth_serve_config_set(c, s->name, s->deflt, NULL);
+		assert(r == 0); /* a default the table's own limits refuse */
+		(void)r;
+	}
 }
 
 void
 berth_serve_config_release(berth_serve_config *c)
 {
-	free(c->addr);
-	free(c->storage);
-	free(c->tls_cert);
-	free(c->tls_key);
-	free(c->tls_client_ca);
-	free(c->htpasswd);
-	free(c->realm);
-	free(c->log_level);
-	free(c->access_log);
-	free(c->auth);
-	free(c->policy);
-	free(c->policy_json);
-	free(c->pull_limit);
-	free(c->pull_limit_users);
-	free(c->audit_log);
-	free(c->token_realm);
-	free(c->token_service);
-	free(c->token_issuer);
-	free(c->token_key);
-	free(c->token_issuer_keys);
+	for (size_t i = 0; i < berth_serve_n_settings; i++) {
+		const berth_serve_setting *s = &berth_serve_settings[i];
+
+		if (owns_string(s))
+			free(*(char **)field(c, s->off));
+		if (s->json_off)
+			free(*(char **)field(c, s->json_off));
+	}
 	memset(c, 0, sizeof(*c));
+}
+
+const berth_serve_setting *
+berth_serve_setting_find(const char *name)
+{
+	for (size_t i = 0; i < berth_serve_n_settings; i++)
+		if (strcmp(berth_serve_settings[i].name, name) == 0)
+			return &berth_serve_settings[i];
+	return NULL;
 }
 
 static int
@@ -71,81 +177,89 @@ set_long(long *dst, const char *key, const char *value, long min, long max,
 	return 0;
 }
 
+/* `value` is one of the comma-separated words of `choices`. */
+static bool
+is_choice(const char *choices, const char *value)
+{
+	size_t n = strlen(value);
+
+	for (const char *p = choices; *p;) {
+		size_t len = strcspn(p, ",");
+
+		if (len == n && strncmp(p, value, n) == 0)
+			return true;
+		p += len;
+		p += strspn(p, ", ");
+	}
+	return false;
+}
+
+/* "none, htpasswd, token" as "none, htpasswd or token". */
+static char *
+choices_text(const char *choices)
+{
+	const char *last = strrchr(choices, ',');
+
+	if (last == NULL)
+		return xstrdup(choices);
+	return xasprintf("%.*s or %s", (int)(last - choices), choices,
+			 last + 2);
+}
+
 int
 berth_serve_config_set(berth_serve_config *c, const char *key,
 		       const char *value, berth_error **err)
 {
-	static const struct {
-		const char *key;
-		size_t off;
-	} strs[] = {
-		{"addr", offsetof(berth_serve_config, addr)},
-		{"storage", offsetof(berth_serve_config, storage)},
-		{"tls-cert", offsetof(berth_serve_config, tls_cert)},
-		{"tls-key", offsetof(berth_serve_config, tls_key)},
-		{"tls-client-ca", offsetof(berth_serve_config, tls_client_ca)},
-		{"htpasswd", offsetof(berth_serve_config, htpasswd)},
-		{"realm", offsetof(berth_serve_config, realm)},
-		{"log-level", offsetof(berth_serve_config, log_level)},
-		{"access-log", offsetof(berth_serve_config, access_log)},
-		{"auth", offsetof(berth_serve_config, auth)},
-		{"policy", offsetof(berth_serve_config, policy)},
-		{"pull-limit", offsetof(berth_serve_config, pull_limit)},
-		{"audit-log", offsetof(berth_serve_config, audit_log)},
-		{"token-realm", offsetof(berth_serve_config, token_realm)},
-		{"token-service", offsetof(berth_serve_config, token_service)},
-		{"token-issuer", offsetof(berth_serve_config, token_issuer)},
-		{"token-key", offsetof(berth_serve_config, token_key)},
-		{"token-issuer-keys",
-		 offsetof(berth_serve_config, token_issuer_keys)},
-	};
-	size_t i;
+	const berth_serve_setting *s = berth_serve_setting_find(key);
+	char **dst;
 
-	if (strcmp(key, "threads") == 0)
-		return set_long(&c->threads, key, value, 0, 1024, err);
-	if (strcmp(key, "upload-ttl") == 0)
-		return set_long(&c->upload_ttl, key, value, 60, LONG_MAX, err);
-	if (strcmp(key, "rate-limit") == 0)
-		return set_long(&c->rate_limit, key, value, 0, 1000000, err);
-	if (strcmp(key, "token-ttl") == 0)
-		return set_long(&c->token_ttl, key, value, 10, 86400, err);
-	if (strcmp(key, "refresh-token-ttl") == 0)
-		return set_long(&c->refresh_ttl, key, value, 60, 366L * 86400,
+	if (s == NULL || s->type == BERTH_SERVE_FILE) {
+		berth_error_set(err, BERTH_EUSAGE, 0, "unknown setting '%s'",
+				key);
+		return berth_error_hint(
+			err, "see 'berth serve --help' for the settings");
+	}
+	switch (s->type) {
+	case BERTH_SERVE_LONG:
+		return set_long(field(c, s->off), key, value, s->min, s->max,
 				err);
-	if (strcmp(key, "insecure-auth") == 0) {
+	case BERTH_SERVE_BOOL:
 		if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
-			c->insecure_auth = 1;
+			*(long *)field(c, s->off) = 1;
 		else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0)
-			c->insecure_auth = 0;
+			*(long *)field(c, s->off) = 0;
 		else
 			return berth_error_set(err, BERTH_EUSAGE, 0,
 					       "invalid value '%s' for '%s' "
 					       "(want true or false)",
 					       value, key);
 		return 0;
-	}
-	if (strcmp(key, "auth") == 0 && strcmp(value, "none") != 0 &&
-	    strcmp(value, "htpasswd") != 0 && strcmp(value, "token") != 0)
+	case BERTH_SERVE_JSON:
 		return berth_error_set(err, BERTH_EUSAGE, 0,
-				       "invalid value '%s' for 'auth' (want "
-				       "none, htpasswd or token)",
-				       value);
-	for (i = 0; i < BERTH_ARRAY_SIZE(strs); i++) {
-		if (strcmp(key, strs[i].key) == 0) {
-			char **dst = (char **)((char *)c + strs[i].off);
+				       "'%s' must be a JSON object in the "
+				       "config file",
+				       key);
+	case BERTH_SERVE_ENUM:
+		if (!is_choice(s->choices, value)) {
+			_cleanup_free_ char *want = choices_text(s->choices);
 
-			if (value[0] == '\0')
-				return berth_error_set(err, BERTH_EUSAGE, 0,
-						       "empty value for '%s'",
-						       key);
-			free(*dst);
-			*dst = xstrdup(value);
-			return 0;
+			return berth_error_set(err, BERTH_EUSAGE, 0,
+					       "invalid value '%s' for '%s' "
+					       "(want %s)",
+					       value, key, want);
 		}
+		break;
+	case BERTH_SERVE_STR:
+	case BERTH_SERVE_FILE:
+		break;
 	}
-	berth_error_set(err, BERTH_EUSAGE, 0, "unknown setting '%s'", key);
-	return berth_error_hint(err,
-				"see 'berth serve --help' for the settings");
+	if (value[0] == '\0')
+		return berth_error_set(err, BERTH_EUSAGE, 0,
+				       "empty value for '%s'", key);
+	dst = field(c, s->off);
+	free(*dst);
+	*dst = xstrdup(value);
+	return 0;
 }
 
 int
@@ -168,14 +282,13 @@ berth_serve_config_load(berth_serve_config *c, const char *path,
 				       path);
 	json_object_foreach(root, key, v)
 	{
+		const berth_serve_setting *st = berth_serve_setting_find(key);
 		_cleanup_free_ char *s = NULL;
 
-		if (json_is_object(v) &&
-		    (strcmp(key, "policy") == 0 ||
-		     strcmp(key, "pull-limit-users") == 0)) {
-			char **dst = strcmp(key, "policy") == 0
-					     ? &c->policy_json
-					     : &c->pull_limit_users;
+		if (json_is_object(v) && st &&
+		    (st->type == BERTH_SERVE_JSON || st->json_off)) {
+			char **dst =
+				field(c, st->json_off ? st->json_off : st->off);
 
 			free(*dst);
 			*dst = json_dumps(v, JSON_COMPACT);

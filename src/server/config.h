@@ -1,26 +1,19 @@
 /*
  * berth serve's settings: defaults, then the JSON config file, then flags.
- * The file's keys are the long flag names without the dashes in front:
+ * Every setting is one row of berth_serve_settings (config.c): its name
+ * (the long flag and the config file's key), type, default, limits and
+ * help. That table drives the flags, the file, `--help` and the settings
+ * table of docs/server.md (`berth-serve --help-markdown`).
  *
- *   { "addr": "0.0.0.0:5000", "storage": "/var/lib/berth/registry",
- *     "tls-cert": "...", "tls-key": "...", "tls-client-ca": "...",
- *     "htpasswd": "...", "realm": "berth", "log-level": "info",
- *     "access-log": "-", "threads": 8, "upload-ttl": 86400,
- *     "auth": "token", "policy": { ... } or "FILE",
- *     "pull-limit": "anonymous=100/6h,user=200/6h",
- *     "pull-limit-users": { "ci-bot": "unlimited" }, "rate-limit": 50,
- *     "audit-log": "FILE", "token-realm": "URL", "token-service": "...",
- *     "token-issuer": "...", "token-key": "FILE",
- *     "token-issuer-keys": "FILE", "token-ttl": 300,
- *     "refresh-token-ttl": 2592000, "insecure-auth": false }
- *
- * "policy" and "pull-limit-users" may be JSON objects in the file; they
- * are kept as JSON text (policy_json, pull_limit_users).
+ * "policy" may be a JSON object in the file and "pull-limit-users" must be
+ * one; they are kept as JSON text (policy_json, pull_limit_users).
  */
 #ifndef BERTH_SERVER_CONFIG_H
 #define BERTH_SERVER_CONFIG_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "berth/common.h"
 
@@ -55,9 +48,37 @@ typedef struct berth_serve_config {
 	long insecure_auth;	 /* 1: allow auth on plain non-loopback HTTP */
 } berth_serve_config;
 
+typedef enum berth_serve_setting_type {
+	BERTH_SERVE_STR,  /* a non-empty string */
+	BERTH_SERVE_ENUM, /* one of `choices` */
+	BERTH_SERVE_LONG, /* an integer from min to max */
+	BERTH_SERVE_BOOL, /* a flag without value; true or false in the file */
+	BERTH_SERVE_JSON, /* a JSON object, in the config file only */
+	BERTH_SERVE_FILE, /* --config itself: a flag, never a key */
+} berth_serve_setting_type;
+
+typedef struct berth_serve_setting {
+	const char *name; /* the long flag without "--", the file's key */
+	const char *arg;  /* the value's name in --help ("FILE"), or NULL */
+	berth_serve_setting_type type;
+	size_t off;	     /* of the field in berth_serve_config */
+	size_t json_off;     /* STR: field for an inline JSON object, or 0 */
+	const char *deflt;   /* the value set by init, or NULL */
+	const char *shown;   /* the default as the docs say it, or NULL */
+	long min, max;	     /* LONG */
+	const char *choices; /* ENUM: "none, htpasswd, token" */
+	const char *help;    /* one paragraph, plain text */
+} berth_serve_setting;
+
+extern const berth_serve_setting berth_serve_settings[];
+extern const size_t berth_serve_n_settings;
+
 /* Fills in the defaults (addr 127.0.0.1:5000, storage ./registry, ...). */
 void berth_serve_config_init(berth_serve_config *c);
 void berth_serve_config_release(berth_serve_config *c);
+
+/* The row of a setting's name, or NULL. */
+const berth_serve_setting *berth_serve_setting_find(const char *name);
 
 /*
  * Sets one setting by its key ("addr", "tls-cert", "threads", ...) from a
@@ -69,5 +90,10 @@ int berth_serve_config_set(berth_serve_config *c, const char *key,
 /* Applies a JSON config file; unknown keys are errors (BERTH_EUSAGE). */
 int berth_serve_config_load(berth_serve_config *c, const char *path,
 			    berth_error **err);
+
+/* `berth serve --help` and the Markdown table of docs/server.md, both
+ * written from berth_serve_settings (config_doc.c). */
+void berth_serve_config_usage(FILE *f);
+void berth_serve_config_markdown(FILE *f);
 
 #endif

@@ -27,93 +27,36 @@
 #define TICK_S 1 /* pull counters are saved this often */
 #define DRAIN_TIMEOUT_S 30
 
-static const char usage[] =
-	"usage: berth serve [OPTIONS]\n"
-	"\n"
-	"Runs a private OCI registry (distribution spec v1.1): docker, "
-	"podman,\n"
-	"skopeo, containerd and berth push to it and pull from it.\n"
-	"\n"
-	"options (each also a key of the --config file, without the dashes):\n"
-	"  --config FILE         JSON file with the settings below; flags win\n"
-	"  --addr HOST:PORT      address to listen on (default "
-	"127.0.0.1:5000;\n"
-	"                        ':5000' for every interface)\n"
-	"  --storage DIR         blobs, uploads and metadata (default "
-	"./registry)\n"
-	"  --tls-cert FILE       serve HTTPS with this PEM certificate "
-	"(chain)...\n"
-	"  --tls-key FILE        ...and this PEM private key\n"
-	"  --tls-client-ca FILE  require client certificates signed by this "
-	"CA\n"
-	"  --htpasswd FILE       require Basic authentication against this\n"
-	"                        bcrypt htpasswd file (htpasswd -B)\n"
-	"  --realm NAME          Basic realm in the challenge (default berth)\n"
-	"  --auth MODE           none, htpasswd (Basic on every request) or\n"
-	"                        token (Bearer tokens; default: htpasswd when\n"
-	"                        --htpasswd is given, else none)\n"
-	"  --policy FILE         JSON access policy (see docs/server.md);\n"
-	"                        without one, signed-in users may do "
-	"everything\n"
-	"                        and anonymous callers nothing\n"
-	"  --pull-limit SPEC     e.g. anonymous=100/6h,user=200/6h: manifest\n"
-	"                        GETs per sliding window (s, m, h, d)\n"
-	"  --rate-limit N        at most N requests per second per address\n"
-	"  --audit-log FILE      one JSON line per push, pull, delete, login\n"
-	"                        and denial\n"
-	"  --token-realm URL     token service URL in challenges (default:\n"
-	"                        this server's /token)\n"
-	"  --token-service NAME  audience of tokens (default berth)\n"
-	"  --token-issuer NAME   issuer of tokens (default berth)\n"
-	"  --token-key FILE      PEM key to sign tokens with (default: one\n"
-	"                        generated in STORAGE/token-keys)\n"
-	"  --token-issuer-keys FILE  trust tokens of an external issuer "
-	"signed\n"
-	"                        by these PEM keys/certificates (no /token)\n"
-	"  --token-ttl SECONDS   lifetime of access tokens (default 300)\n"
-	"  --insecure-auth       allow authentication over plain HTTP on a\n"
-	"                        non-loopback address\n"
-	"  --log-level LEVEL     error, warn, info (default) or debug\n"
-	"  --access-log FILE     one line per request; '-' stderr (default),\n"
-	"                        'off' for none\n"
-	"  --threads N           worker threads (default: one per CPU, at "
-	"least 2)\n"
-	"  --upload-ttl SECONDS  drop uploads idle this long (default 86400)\n"
-	"  -h, --help            this text\n"
-	"\n"
-	"Stops cleanly on SIGTERM or SIGINT, finishing the requests in "
-	"flight.\n"
-	"See docs/server.md for a complete example.\n";
+/* Values of getopt's options besides the settings' (which are their row). */
+enum { OPT_HELP = 'h', OPT_MARKDOWN = 'M', OPT_SETTING = 0x100 };
 
-static const struct option long_opts[] = {
-	{"config", required_argument, NULL, 'c'},
-	{"addr", required_argument, NULL, 1},
-	{"storage", required_argument, NULL, 1},
-	{"tls-cert", required_argument, NULL, 1},
-	{"tls-key", required_argument, NULL, 1},
-	{"tls-client-ca", required_argument, NULL, 1},
-	{"htpasswd", required_argument, NULL, 1},
-	{"realm", required_argument, NULL, 1},
-	{"log-level", required_argument, NULL, 1},
-	{"access-log", required_argument, NULL, 1},
-	{"threads", required_argument, NULL, 1},
-	{"upload-ttl", required_argument, NULL, 1},
-	{"auth", required_argument, NULL, 1},
-	{"policy", required_argument, NULL, 1},
-	{"pull-limit", required_argument, NULL, 1},
-	{"rate-limit", required_argument, NULL, 1},
-	{"audit-log", required_argument, NULL, 1},
-	{"token-realm", required_argument, NULL, 1},
-	{"token-service", required_argument, NULL, 1},
-	{"token-issuer", required_argument, NULL, 1},
-	{"token-key", required_argument, NULL, 1},
-	{"token-issuer-keys", required_argument, NULL, 1},
-	{"token-ttl", required_argument, NULL, 1},
-	{"refresh-token-ttl", required_argument, NULL, 1},
-	{"insecure-auth", no_argument, NULL, 1},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
-};
+/*
+ * getopt's options, one per flag of berth_serve_settings, then --help and
+ * the hidden --help-markdown (the settings table of docs/server.md).
+ * The caller frees the array.
+ */
+static struct option *
+long_opts_new(void)
+{
+	struct option *o = xcalloc(berth_serve_n_settings + 3, sizeof(*o));
+	size_t n = 0;
+
+	for (size_t i = 0; i < berth_serve_n_settings; i++) {
+		const berth_serve_setting *st = &berth_serve_settings[i];
+
+		if (st->type == BERTH_SERVE_JSON)
+			continue;
+		o[n++] = (struct option){st->name,
+					 st->type == BERTH_SERVE_BOOL
+						 ? no_argument
+						 : required_argument,
+					 NULL, OPT_SETTING + (int)i};
+	}
+	o[n++] = (struct option){"help", no_argument, NULL, OPT_HELP};
+	o[n++] = (struct option){"help-markdown", no_argument, NULL,
+				 OPT_MARKDOWN};
+	return o;
+}
 
 static void
 log_stderr(berth_log_level level, const char *msg, void *ud)
@@ -142,33 +85,50 @@ report(berth_error *err)
 	return code == BERTH_EINTERRUPTED ? 130 : -code;
 }
 
+/* The setting an option stands for, or NULL; -c is --config. */
+static const berth_serve_setting *
+setting_of(int c)
+{
+	if (c == 'c')
+		return berth_serve_setting_find("config");
+	return c >= OPT_SETTING ? &berth_serve_settings[c - OPT_SETTING] : NULL;
+}
+
 /* Two passes: --config first, so that every flag overrides the file. */
 static int
-parse_args(berth_serve_config *cfg, int argc, char **argv, bool *help,
+parse_args(berth_serve_config *cfg, int argc, char **argv, int *help,
 	   berth_error **err)
 {
-	int c, idx;
+	_cleanup_free_ struct option *long_opts = long_opts_new();
+	int c;
 
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, ":hc:", long_opts, &idx)) != -1) {
-		if (c == 'c' && berth_serve_config_load(cfg, optarg, err) < 0)
+	while ((c = getopt_long(argc, argv, ":hc:", long_opts, NULL)) != -1) {
+		const berth_serve_setting *st = setting_of(c);
+
+		if (st && st->type == BERTH_SERVE_FILE &&
+		    berth_serve_config_load(cfg, optarg, err) < 0)
 			return berth_error_code(err);
 	}
 	optind = 0;
-	while ((c = getopt_long(argc, argv, ":hc:", long_opts, &idx)) != -1) {
-		switch (c) {
-		case 'h':
-			*help = true;
-			return 0;
-		case 'c':
-			break;
-		case 1:
-			if (berth_serve_config_set(cfg, long_opts[idx].name,
+	while ((c = getopt_long(argc, argv, ":hc:", long_opts, NULL)) != -1) {
+		const berth_serve_setting *st = setting_of(c);
+
+		if (st && st->type == BERTH_SERVE_FILE)
+			continue;
+		if (st) {
+			if (berth_serve_config_set(cfg, st->name,
 						   optarg ? optarg : "true",
 						   err) < 0)
 				return berth_error_code(err);
-			break;
+			continue;
+		}
+		switch (c) {
+		case OPT_HELP:
+		case OPT_MARKDOWN:
+			*help = c;
+			return 0;
 		case ':':
 			return berth_error_set(err, BERTH_EUSAGE, 0,
 					       "option '%s' needs a value",
@@ -412,7 +372,7 @@ berth_serve_main(int argc, char **argv)
 	srv s = {0};
 	berth_error *err = NULL;
 	sigset_t set;
-	bool help = false;
+	int help = 0;
 	int sig;
 
 	s.access_fd = -1;
@@ -423,7 +383,10 @@ berth_serve_main(int argc, char **argv)
 		return report(err);
 	}
 	if (help) {
-		fputs(usage, stdout);
+		if (help == OPT_MARKDOWN)
+			berth_serve_config_markdown(stdout);
+		else
+			berth_serve_config_usage(stdout);
 		teardown(&s);
 		return 0;
 	}

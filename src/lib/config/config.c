@@ -89,6 +89,41 @@ pick_path(berth_config *c, const char *key, const char *flag, const char *env,
 	return path;
 }
 
+/*
+ * The keys of berth's file, in the order they are applied; those marked
+ * `docker` are daemon.json's too. A number's limits are written here once:
+ * the check and its error message both come from them.
+ */
+static const struct config_key {
+	const char *key;
+	bool docker;
+	bool seconds; /* a number of seconds (else a count) */
+	long min, max;
+} config_keys[] = {
+	{"sync", false, false, 0, 0},
+	{"max-concurrent-downloads", true, false, 1, 64},
+	{"max-concurrent-uploads", true, false, 1, 64},
+	{"insecure-registries", true, false, 0, 0},
+	{"allow-nondistributable-artifacts", true, false, 0, 0},
+	{"registry-mirrors", true, false, 0, 0},
+	{"mirrors", false, false, 0, 0},
+	{"registries", false, false, 0, 0},
+	{"connect-timeout", false, true, 0, 3600},
+	{"read-timeout", false, true, 0, 3600},
+	{"retries", false, false, 0, 10},
+	{"retry-after-max", false, true, 0, 3600},
+	{"partial-max-age", false, true, 0, 365L * 24 * 3600},
+};
+
+static const struct config_key *
+config_key_find(const char *key)
+{
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(config_keys); i++)
+		if (strcmp(config_keys[i].key, key) == 0)
+			return &config_keys[i];
+	return NULL;
+}
+
 static int
 bad_key(berth_error **err, const char *path, const char *key, const char *want)
 {
@@ -115,39 +150,58 @@ load_json(json_t **out, const char *path, const char *env, berth_error **err)
 				env);
 }
 
+/* A number within its key's limits; -1 if it is not one. */
 static int
-get_count(json_t *root, const char *key, const char *path, unsigned *out,
-	  berth_config *c)
+get_number(json_t *root, const char *key, const char *path, long *out,
+	   berth_config *c)
 {
+	const struct config_key *k = config_key_find(key);
 	json_t *v = json_object_get(root, key);
 	char num[32];
 
 	if (v == NULL)
 		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-	    json_integer_value(v) > 64)
-		return -1;
-	*out = (unsigned)json_integer_value(v);
-	snprintf(num, sizeof(num), "%u", *out);
-	config_setting_add(c, key, num, path, true);
-	return 0;
-}
-
-static int
-get_seconds(json_t *root, const char *key, const char *path, long max,
-	    long *out, berth_config *c)
-{
-	json_t *v = json_object_get(root, key);
-	char num[32];
-
-	if (v == NULL)
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-	    json_integer_value(v) > max)
+	if (!json_is_integer(v) || json_integer_value(v) < k->min ||
+	    json_integer_value(v) > k->max)
 		return -1;
 	*out = (long)json_integer_value(v);
 	snprintf(num, sizeof(num), "%ld", *out);
 	config_setting_add(c, key, num, path, true);
+	return 0;
+}
+
+/* bad_key for a number: what it must be, from the key's limits. */
+static int
+bad_number(berth_error **err, const char *path, const char *key)
+{
+	const struct config_key *k = config_key_find(key);
+	_cleanup_free_ char *want =
+		k->seconds ? xasprintf("a number of seconds (%ld to %ld)",
+				       k->min, k->max)
+			   : xasprintf("a number from %ld to %ld", k->min,
+				       k->max);
+
+	return bad_key(err, path, key, want);
+}
+
+static int
+get_count(json_t *root, const char *key, const char *path, unsigned *out,
+	  berth_config *c, berth_error **err)
+{
+	long v = *out;
+
+	if (get_number(root, key, path, &v, c) < 0)
+		return bad_number(err, path, key);
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int
+get_seconds(json_t *root, const char *key, const char *path, long *out,
+	    berth_config *c, berth_error **err)
+{
+	if (get_number(root, key, path, out, c) < 0)
+		return bad_number(err, path, key);
 	return 0;
 }
 
@@ -272,13 +326,10 @@ load_docker_keys(berth_config *c, json_t *root, const char *path,
 	int r;
 
 	if (get_count(root, "max-concurrent-downloads", path,
-		      &c->max_concurrent_downloads, c) < 0)
-		return bad_key(err, path, "max-concurrent-downloads",
-			       "a number from 1 to 64");
-	if (get_count(root, "max-concurrent-uploads", path,
-		      &c->max_concurrent_uploads, c) < 0)
-		return bad_key(err, path, "max-concurrent-uploads",
-			       "a number from 1 to 64");
+		      &c->max_concurrent_downloads, c, err) < 0 ||
+	    get_count(root, "max-concurrent-uploads", path,
+		      &c->max_concurrent_uploads, c, err) < 0)
+		return BERTH_EUSAGE;
 	r = get_list(root, "insecure-registries", path, &c->insecure,
 		     &c->n_insecure, c, valid_insecure, err);
 	if (r == 0)
@@ -367,21 +418,6 @@ load_daemon_json(berth_config *c, berth_error **err)
 static int
 load_berth_file(berth_config *c, const char *path, berth_error **err)
 {
-	static const char *const known[] = {
-		"sync",
-		"max-concurrent-downloads",
-		"max-concurrent-uploads",
-		"insecure-registries",
-		"allow-nondistributable-artifacts",
-		"registry-mirrors",
-		"mirrors",
-		"registries",
-		"connect-timeout",
-		"read-timeout",
-		"retries",
-		"retry-after-max",
-		"partial-max-age",
-	};
 	json_auto_t *root = NULL;
 	long v_long;
 	const char *k;
@@ -392,11 +428,7 @@ load_berth_file(berth_config *c, const char *path, berth_error **err)
 		return BERTH_EUSAGE;
 	json_object_foreach(root, k, v)
 	{
-		bool ok = false;
-
-		for (size_t i = 0; i < BERTH_ARRAY_SIZE(known); i++)
-			ok = ok || strcmp(k, known[i]) == 0;
-		if (!ok)
+		if (config_key_find(k) == NULL)
 			berth_log(BERTH_LOG_WARN, "'%s': unknown key '%s' ignored",
 				  path, k);
 	}
@@ -437,27 +469,21 @@ load_berth_file(berth_config *c, const char *path, berth_error **err)
 		}
 	}
 	v_long = 0;
-	if (get_seconds(root, "connect-timeout", path, 3600, &v_long, c) < 0)
-		return bad_key(err, path, "connect-timeout",
-			       "a number of seconds (0 to 3600)");
+	if (get_seconds(root, "connect-timeout", path, &v_long, c, err) < 0 ||
+	    get_seconds(root, "read-timeout", path, &c->read_timeout, c,
+			err) < 0)
+		return BERTH_EUSAGE;
 	if (v_long > 0)
 		c->connect_timeout_ms = v_long * 1000;
-	if (get_seconds(root, "read-timeout", path, 3600, &c->read_timeout,
-			c) < 0)
-		return bad_key(err, path, "read-timeout",
-			       "a number of seconds (0 to 3600)");
 	v_long = c->retries;
-	if (get_seconds(root, "retries", path, 10, &v_long, c) < 0)
-		return bad_key(err, path, "retries", "a number from 0 to 10");
+	if (get_seconds(root, "retries", path, &v_long, c, err) < 0)
+		return BERTH_EUSAGE;
 	c->retries = (int)v_long;
-	if (get_seconds(root, "retry-after-max", path, 3600,
-			&c->retry_after_max, c) < 0)
-		return bad_key(err, path, "retry-after-max",
-			       "a number of seconds (0 to 3600)");
-	if (get_seconds(root, "partial-max-age", path, 365L * 24 * 3600,
-			&c->partial_max_age, c) < 0)
-		return bad_key(err, path, "partial-max-age",
-			       "a number of seconds");
+	if (get_seconds(root, "retry-after-max", path, &c->retry_after_max, c,
+			err) < 0 ||
+	    get_seconds(root, "partial-max-age", path, &c->partial_max_age, c,
+			err) < 0)
+		return BERTH_EUSAGE;
 	return 0;
 }
 

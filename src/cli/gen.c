@@ -1,0 +1,378 @@
+/*
+ * What the command and option tables generate besides --help: man pages
+ * (`berth _gen man DIR`, run by `make man`) and the bash and zsh
+ * completion scripts (`berth completion bash|zsh`). The tables come in
+ * through the context, so that this file needs nothing from main.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+
+#define VERSION "0.1.0"
+
+const cli_usage cli_completion_usage = {
+	"bash|zsh",
+	"Print the completion script of a shell. For bash: "
+	"source <(berth completion bash); for zsh, save 'berth completion "
+	"zsh' as _berth in a directory of $fpath.",
+	NULL,
+	NULL,
+};
+
+/* roff text: backslashes and dashes escaped, no request at a line start. */
+static void
+roff(FILE *f, const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", f);
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else if (*s == '\n' && (s[1] == '.' || s[1] == '\''))
+			fputs("\n\\&", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void
+man_options(FILE *f, const cli_option *opts)
+{
+	for (const cli_option *o = opts; o && o->name; o++) {
+		fputs(".TP\n", f);
+		if (o->flags & CLI_OPT_SHORT)
+			fprintf(f, "\\fB\\-%c\\fR, ", o->key);
+		fputs("\\fB\\-\\-", f);
+		roff(f, o->name);
+		fputs("\\fR", f);
+		if (o->arg) {
+			fputs(" \\fI", f);
+			roff(f, o->arg);
+			fputs("\\fR", f);
+		}
+		fputc('\n', f);
+		roff(f, o->help);
+		fputc('\n', f);
+	}
+	fputs(".TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\nthis help\n", f);
+}
+
+static void
+man_description(FILE *f, const char *d)
+{
+	fputs(".SH DESCRIPTION\n", f);
+	for (const char *p = d; *p;) {
+		size_t len = strcspn(p, "\n");
+		_cleanup_free_ char *line = xstrndup(p, len);
+
+		if (*line) {
+			roff(f, line);
+			fputc('\n', f);
+		} else {
+			fputs(".PP\n", f);
+		}
+		p += len;
+		if (*p)
+			p++;
+	}
+}
+
+static void
+man_page(FILE *f, const cli_command *c)
+{
+	_cleanup_free_ char *upper = xasprintf("BERTH-%s", c->name);
+
+	for (char *p = upper; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	fprintf(f, ".TH %s 1 \"\" \"berth " VERSION "\" \"berth manual\"\n",
+		upper);
+	fprintf(f, ".SH NAME\nberth\\-%s \\- ", c->name);
+	roff(f, c->summary);
+	fprintf(f, "\n.SH SYNOPSIS\n.B berth %s\n", c->name);
+	roff(f, c->usage->synopsis);
+	fputc('\n', f);
+	man_description(f, c->usage->description);
+	fputs(".SH OPTIONS\n", f);
+	man_options(f, c->usage->options);
+	fputs(".SH SEE ALSO\n.BR berth (1)\n", f);
+}
+
+static void
+man_berth(FILE *f, const cli_ctx *ctx)
+{
+	fputs(".TH BERTH 1 \"\" \"berth " VERSION "\" \"berth manual\"\n"
+	      ".SH NAME\nberth \\- container images, pulled from and served by "
+	      "registries\n.SH SYNOPSIS\n.B berth\n",
+	      f);
+	roff(f, ctx->global->synopsis);
+	fputc('\n', f);
+	man_description(f, ctx->global->description);
+	fputs(".SH OPTIONS\n", f);
+	man_options(f, ctx->global->options);
+	fputs(".SH COMMANDS\n", f);
+	for (size_t i = 0; i < ctx->n_commands; i++) {
+		const cli_command *c = &ctx->commands[i];
+
+		if (c->flags & CLI_HIDDEN)
+			continue;
+		fprintf(f, ".TP\n.BR berth\\-%s (1)\n", c->name);
+		roff(f, c->summary);
+		fputc('\n', f);
+	}
+}
+
+static int
+write_page(const char *dir, const char *name, const cli_ctx *ctx,
+	   const cli_command *c, berth_error **err)
+{
+	_cleanup_free_ char *path = xasprintf("%s/%s.1", dir, name);
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		return berth_error_set(err, BERTH_EIO, errno,
+				       "cannot write '%s': %s", path,
+				       strerror(errno));
+	if (c)
+		man_page(f, c);
+	else
+		man_berth(f, ctx);
+	if (fclose(f) != 0)
+		return berth_error_set(err, BERTH_EIO, errno,
+				       "cannot write '%s': %s", path,
+				       strerror(errno));
+	return 0;
+}
+
+static int
+gen_man(const cli_ctx *ctx, const char *dir, berth_error **err)
+{
+	int r = write_page(dir, "berth", ctx, NULL, err);
+
+	for (size_t i = 0; r == 0 && i < ctx->n_commands; i++) {
+		const cli_command *c = &ctx->commands[i];
+		_cleanup_free_ char *name = NULL;
+
+		if ((c->flags & CLI_HIDDEN) || c->usage == NULL)
+			continue;
+		name = xasprintf("berth-%s", c->name);
+		r = write_page(dir, name, ctx, c, err);
+	}
+	return r;
+}
+
+/* The long and short spellings of a table's options and -h --help,
+ * space-separated. */
+static void
+words(FILE *f, const cli_option *opts)
+{
+	for (const cli_option *o = opts; o && o->name; o++) {
+		if (o->flags & CLI_OPT_SHORT)
+			fprintf(f, "-%c ", o->key);
+		fprintf(f, "--%s ", o->name);
+	}
+	fputs("-h --help", f);
+}
+
+/* The options taking a value, as a case pattern. */
+static void
+value_pattern(FILE *f, const cli_option *opts)
+{
+	const char *sep = "";
+
+	for (const cli_option *o = opts; o && o->name; o++) {
+		if (o->arg == NULL)
+			continue;
+		if (o->flags & CLI_OPT_SHORT) {
+			fprintf(f, "%s-%c", sep, o->key);
+			sep = "|";
+		}
+		fprintf(f, "%s--%s", sep, o->name);
+		sep = "|";
+	}
+}
+
+static void
+bash_values(FILE *f, const cli_option *opts, const char *indent)
+{
+	for (const cli_option *o = opts; o && o->name; o++) {
+		if (o->arg == NULL)
+			continue;
+		fputs(indent, f);
+		if (o->flags & CLI_OPT_SHORT)
+			fprintf(f, "-%c|", o->key);
+		fprintf(f, "--%s) COMPREPLY=(%s); return ;;\n", o->name,
+			o->flags & CLI_OPT_DIR	  ? "$(compgen -d -- \"$cur\")"
+			: o->flags & CLI_OPT_FILE ? "$(compgen -f -- \"$cur\")"
+						  : "");
+	}
+}
+
+static void
+bash(FILE *f, const cli_ctx *ctx)
+{
+	fputs("# bash completion for berth (berth completion bash)\n"
+	      "_berth() {\n"
+	      "\tlocal cur=${COMP_WORDS[COMP_CWORD]} "
+	      "prev=${COMP_WORDS[COMP_CWORD-1]}\n"
+	      "\tlocal i cmd= opts\n"
+	      "\tfor ((i = 1; i < COMP_CWORD; i++)); do\n"
+	      "\t\tcase ${COMP_WORDS[i]} in\n\t\t",
+	      f);
+	value_pattern(f, ctx->global->options);
+	fputs(") ((i++)) ;;\n"
+	      "\t\t-*) ;;\n"
+	      "\t\t*) cmd=${COMP_WORDS[i]}; break ;;\n"
+	      "\t\tesac\n"
+	      "\tdone\n"
+	      "\tcase $cmd in\n"
+	      "\t'')\n"
+	      "\t\tcase $prev in\n",
+	      f);
+	bash_values(f, ctx->global->options, "\t\t");
+	fputs("\t\tesac\n\t\tif [[ $cur == -* ]]; then\n"
+	      "\t\t\tCOMPREPLY=($(compgen -W '",
+	      f);
+	words(f, ctx->global->options);
+	fputs("' -- \"$cur\"))\n\t\telse\n\t\t\tCOMPREPLY=($(compgen -W '", f);
+	for (size_t i = 0; i < ctx->n_commands; i++)
+		if (!(ctx->commands[i].flags & CLI_HIDDEN))
+			fprintf(f, "%s ", ctx->commands[i].name);
+	fputs("' -- \"$cur\"))\n\t\tfi ;;\n", f);
+	for (size_t i = 0; i < ctx->n_commands; i++) {
+		const cli_command *c = &ctx->commands[i];
+
+		if ((c->flags & CLI_HIDDEN) || c->usage == NULL)
+			continue;
+		fprintf(f, "\t%s)\n\t\tcase $prev in\n", c->name);
+		bash_values(f, c->usage->options, "\t\t");
+		fputs("\t\tesac\n\t\tif [[ $cur == -* ]]; then\n"
+		      "\t\t\tCOMPREPLY=($(compgen -W '",
+		      f);
+		words(f, c->usage->options);
+		fprintf(f, "' -- \"$cur\"))\n");
+		if (c->usage->args && strcmp(c->usage->args, "file") == 0)
+			fputs("\t\telse\n\t\t\tCOMPREPLY=($(compgen -f -- "
+			      "\"$cur\"))\n",
+			      f);
+		fputs("\t\tfi ;;\n", f);
+	}
+	fputs("\tesac\n}\ncomplete -o filenames -F _berth berth\n", f);
+}
+
+/* Text inside a zsh _arguments spec, itself in single quotes. */
+static void
+zsh_text(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputs("'\\''", f);
+		else if (*s == '[' || *s == ']' || *s == ':' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void
+zsh_option(FILE *f, const cli_option *o, const char *indent)
+{
+	const char *action = o->flags & CLI_OPT_DIR    ? "_files -/"
+			     : o->flags & CLI_OPT_FILE ? "_files"
+						       : "";
+
+	fputs(indent, f);
+	if (o->flags & CLI_OPT_SHORT)
+		fprintf(f, "'(-%c --%s)'{-%c,--%s}'", o->key, o->name, o->key,
+			o->name);
+	else
+		fprintf(f, "'--%s", o->name);
+	fputc('[', f);
+	zsh_text(f, o->help);
+	fputc(']', f);
+	if (o->arg) {
+		fputc(':', f);
+		zsh_text(f, o->arg);
+		fprintf(f, ":%s", action);
+	}
+	fputs("' \\\n", f);
+}
+
+static void
+zsh_options(FILE *f, const cli_option *opts, const char *indent)
+{
+	for (const cli_option *o = opts; o && o->name; o++)
+		zsh_option(f, o, indent);
+	fprintf(f, "%s'(-h --help)'{-h,--help}'[this help]' \\\n", indent);
+}
+
+static void
+zsh(FILE *f, const cli_ctx *ctx)
+{
+	fputs("#compdef berth\n"
+	      "# zsh completion for berth (berth completion zsh)\n"
+	      "_berth() {\n"
+	      "\tlocal curcontext=$curcontext state line ret=1\n"
+	      "\tlocal -a commands\n"
+	      "\tcommands=(\n",
+	      f);
+	for (size_t i = 0; i < ctx->n_commands; i++) {
+		const cli_command *c = &ctx->commands[i];
+
+		if (c->flags & CLI_HIDDEN)
+			continue;
+		fprintf(f, "\t\t'%s:", c->name);
+		zsh_text(f, c->summary);
+		fputs("'\n", f);
+	}
+	fputs("\t)\n\t_arguments -C \\\n", f);
+	zsh_options(f, ctx->global->options, "\t\t");
+	fputs("\t\t'1:command:->command' \\\n"
+	      "\t\t'*::argument:->argument' && ret=0\n"
+	      "\tcase $state in\n"
+	      "\tcommand) _describe -t commands command commands && ret=0 ;;\n"
+	      "\targument)\n"
+	      "\t\tcase $line[1] in\n",
+	      f);
+	for (size_t i = 0; i < ctx->n_commands; i++) {
+		const cli_command *c = &ctx->commands[i];
+
+		if ((c->flags & CLI_HIDDEN) || c->usage == NULL)
+			continue;
+		fprintf(f, "\t\t%s)\n\t\t\t_arguments \\\n", c->name);
+		zsh_options(f, c->usage->options, "\t\t\t\t");
+		fprintf(f, "\t\t\t\t'*:argument:%s' && ret=0 ;;\n",
+			c->usage->args ? "_files" : "");
+	}
+	fputs("\t\tesac ;;\n\tesac\n\treturn ret\n}\n_berth \"$@\"\n", f);
+}
+
+int
+cmd_completion(cli_ctx *ctx, int argc, char **argv, berth_error **err)
+{
+	if (cli_help_usage(argc, argv, "completion", &cli_completion_usage))
+		return 0;
+	if (argc == 2 && strcmp(argv[1], "bash") == 0)
+		bash(stdout, ctx);
+	else if (argc == 2 && strcmp(argv[1], "zsh") == 0)
+		zsh(stdout, ctx);
+	else
+		return cli_usage_error(err, "completion",
+				       "expected 'bash' or 'zsh'");
+	return 0;
+}
+
+int
+cmd_gen(cli_ctx *ctx, int argc, char **argv, berth_error **err)
+{
+	if (argc == 3 && strcmp(argv[1], "man") == 0)
+		return gen_man(ctx, argv[2], err);
+	return cli_usage_error(err, "_gen", "expected 'man DIR'");
+}

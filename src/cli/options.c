@@ -1,0 +1,119 @@
+/*
+ * Commands' option tables: the getopt_long spec and the --help text are
+ * made from them (man pages and completion in gen.c), so that an option
+ * is written once.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "util/error.h"
+#include "util/wrap.h"
+
+#define OPTS_MAX 32
+#define HELP_WIDTH 78
+
+static const cli_option help_opt = {'h', "help", NULL, CLI_OPT_SHORT,
+				    "this help"};
+
+int
+cli_getopt_next(const cli_option *opts, int argc, char **argv)
+{
+	struct option longs[OPTS_MAX + 2];
+	char shorts[2 * OPTS_MAX + 4] = "+h";
+	size_t n = 0, ns = strlen(shorts);
+
+	for (const cli_option *o = opts; o && o->name; o++) {
+		longs[n++] = (struct option){
+			o->name, o->arg ? required_argument : no_argument, NULL,
+			o->key};
+		if (o->flags & CLI_OPT_SHORT) {
+			shorts[ns++] = (char)o->key;
+			if (o->arg)
+				shorts[ns++] = ':';
+		}
+	}
+	longs[n++] = (struct option){"help", no_argument, NULL, 'h'};
+	longs[n] = (struct option){NULL, 0, NULL, 0};
+	shorts[ns] = '\0';
+	return getopt_long(argc, argv, shorts, longs, NULL);
+}
+
+int
+cli_getopt(const cli_option *opts, const char *cmd, int argc, char **argv,
+	   berth_error **err)
+{
+	int c = cli_getopt_next(opts, argc, argv);
+
+	if (c == '?' || c == 'h') /* -h was answered by cli_help_usage */
+		return cli_usage_error(err, cmd, "invalid option");
+	return c;
+}
+
+/* "-q, --quiet" or "--platform P". */
+static int
+put_label(FILE *f, const cli_option *o)
+{
+	int n = fprintf(f, "  ");
+
+	if (o->flags & CLI_OPT_SHORT)
+		n += fprintf(f, "-%c, ", o->key);
+	n += fprintf(f, "--%s", o->name);
+	if (o->arg)
+		n += fprintf(f, " %s", o->arg);
+	return n;
+}
+
+static int
+label_width(const cli_option *o)
+{
+	return 2 + (o->flags & CLI_OPT_SHORT ? 4 : 0) + 2 +
+	       (int)strlen(o->name) + (o->arg ? 1 + (int)strlen(o->arg) : 0);
+}
+
+void
+cli_usage_print(FILE *f, const char *name, const cli_usage *u)
+{
+	int col = label_width(&help_opt);
+
+	fprintf(f, "Usage: berth%s%s%s%s\n\n", name ? " " : "",
+		name ? name : "", *u->synopsis ? " " : "", u->synopsis);
+	for (const char *p = u->description; *p;) {
+		size_t len = strcspn(p, "\n");
+		char para[1024];
+
+		snprintf(para, sizeof(para), "%.*s", (int)len, p);
+		if (*para)
+			berth_wrap_put(f, para, 0, 0, HELP_WIDTH - 6);
+		else
+			fputc('\n', f);
+		p += len;
+		if (*p)
+			p++;
+	}
+	for (const cli_option *o = u->options; o && o->name; o++)
+		if (label_width(o) > col && label_width(o) <= 32)
+			col = label_width(o);
+	col += 3;
+	fputs("\nOptions:\n", f);
+	for (const cli_option *o = u->options; o && o->name; o++)
+		berth_wrap_put(f, o->help, put_label(f, o), col, HELP_WIDTH);
+	berth_wrap_put(f, help_opt.help, put_label(f, &help_opt), col,
+		       HELP_WIDTH);
+}
+
+bool
+cli_help_usage(int argc, char **argv, const char *name, const cli_usage *u)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			cli_usage_print(stdout, name, u);
+			return true;
+		}
+	}
+	return false;
+}

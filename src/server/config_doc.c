@@ -1,0 +1,145 @@
+/*
+ * `berth serve --help` and the settings table of docs/server.md, both
+ * written from berth_serve_settings so that neither can miss a setting.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "server/config.h"
+#include "util/cleanup.h"
+#include "util/wrap.h"
+#include "util/xalloc.h"
+
+#define HELP_COL 24
+#define HELP_WIDTH 78
+
+static const char head[] =
+	"usage: berth serve [OPTIONS]\n"
+	"\n"
+	"Runs a private OCI registry (distribution spec v1.1): docker, "
+	"podman,\n"
+	"skopeo, containerd and berth push to it and pull from it.\n"
+	"\n"
+	"options (each also a key of the --config file, without the dashes):\n";
+
+static const char tail[] =
+	"\n"
+	"Stops cleanly on SIGTERM or SIGINT, finishing the requests in "
+	"flight.\n"
+	"See docs/server.md for a complete example.\n";
+
+/* What a value may be: "10 to 86400", "none, htpasswd or token", or "". */
+static char *
+values_text(const berth_serve_setting *s)
+{
+	const char *last;
+
+	switch (s->type) {
+	case BERTH_SERVE_LONG:
+		if (s->max == LONG_MAX)
+			return xasprintf("%ld or more", s->min);
+		return xasprintf("%ld to %ld", s->min, s->max);
+	case BERTH_SERVE_ENUM:
+		last = strrchr(s->choices, ',');
+		if (last == NULL)
+			return xstrdup(s->choices);
+		return xasprintf("%.*s or %s", (int)(last - s->choices),
+				 s->choices, last + 2);
+	default:
+		return xstrdup("");
+	}
+}
+
+static const char *
+default_text(const berth_serve_setting *s)
+{
+	return s->shown ? s->shown : s->deflt;
+}
+
+static void
+put_wrapped(FILE *f, const char *text, int col)
+{
+	berth_wrap_put(f, text, col, HELP_COL, HELP_WIDTH);
+}
+
+static void
+put_option(FILE *f, const berth_serve_setting *s, const char *prefix)
+{
+	_cleanup_free_ char *values = values_text(s);
+	const char *d = default_text(s);
+	_cleanup_free_ char *text = NULL;
+	int col;
+
+	if (*values || d)
+		text = xasprintf("%s (%s%s%s%s)", s->help, values,
+				 *values && d ? "; " : "", d ? "default " : "",
+				 d ? d : "");
+	else
+		text = xstrdup(s->help);
+	col = fprintf(f, "  %s%s%s%s", prefix, s->name, s->arg ? " " : "",
+		      s->arg ? s->arg : "");
+	put_wrapped(f, text, col);
+}
+
+void
+berth_serve_config_usage(FILE *f)
+{
+	fputs(head, f);
+	for (size_t i = 0; i < berth_serve_n_settings; i++)
+		if (berth_serve_settings[i].type != BERTH_SERVE_JSON)
+			put_option(f, &berth_serve_settings[i], "--");
+	put_wrapped(f, "this text", fprintf(f, "  -h, --help"));
+	fputs("\nin the config file only:\n", f);
+	for (size_t i = 0; i < berth_serve_n_settings; i++)
+		if (berth_serve_settings[i].type == BERTH_SERVE_JSON)
+			put_option(f, &berth_serve_settings[i], "");
+	fputs(tail, f);
+}
+
+/* A table cell: '|' would end it. */
+static void
+put_cell(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+}
+
+void
+berth_serve_config_markdown(FILE *f)
+{
+	fputs("| flag | config key | values | default | meaning |\n"
+	      "|---|---|---|---|---|\n",
+	      f);
+	for (size_t i = 0; i < berth_serve_n_settings; i++) {
+		const berth_serve_setting *s = &berth_serve_settings[i];
+		_cleanup_free_ char *values = values_text(s);
+
+		if (s->type == BERTH_SERVE_JSON)
+			fputs("| (file only) ", f);
+		else
+			fprintf(f, "| `--%s%s%s` ", s->name, s->arg ? " " : "",
+				s->arg ? s->arg : "");
+		if (s->type == BERTH_SERVE_FILE)
+			fputs("| (flag only) | ", f);
+		else
+			fprintf(f, "| `%s` | ", s->name);
+		put_cell(f, *values			  ? values
+			    : s->type == BERTH_SERVE_BOOL ? "true, false"
+			    : s->type == BERTH_SERVE_JSON ? "JSON object"
+							  : "");
+		fputs(" | ", f);
+		if (s->shown)
+			put_cell(f, s->shown);
+		else if (s->deflt)
+			fprintf(f, "`%s`", s->deflt);
+		else
+			fputs("none", f);
+		fputs(" | ", f);
+		put_cell(f, s->help);
+		fputs(" |\n", f);
+	}
+}
