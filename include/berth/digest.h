@@ -7,6 +7,10 @@
 
 #include "berth/common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum berth_digest_alg {
 	BERTH_DIGEST_SHA256 = 0,
 	BERTH_DIGEST_SHA512 = 1,
@@ -51,4 +55,7 @@ BERTH_EXTERN void berth_hasher_final(berth_hasher *h, berth_digest *out);
 BERTH_EXTERN void berth_hasher_reset(berth_hasher *h);
 BERTH_EXTERN void berth_hasher_free(berth_hasher *h);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

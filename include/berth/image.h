@@ -12,6 +12,10 @@
 #include "berth/registry.h"
 #include "berth/store.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * Makes a one-layer image from a tar file (plain, gzip or zstd; validated
  * as tar): the layer is stored gzip-compressed, the config records the
@@ -54,4 +58,7 @@ BERTH_EXTERN int berth_image_load(berth_descriptor *desc, berth_manifest **m,
 				  berth_store *s, const char *name,
 				  berth_error **err);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -8,6 +8,10 @@
 
 #include "berth/common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct berth_platform {
 	char os[32];
 	char arch[32];
@@ -41,4 +45,7 @@ BERTH_EXTERN int berth_platform_rank(const berth_platform *want,
 BERTH_EXTERN char *berth_platform_format(const berth_platform *p, char *buf,
 					 size_t n);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -14,6 +14,10 @@
 #include "berth/registry.h"
 #include "berth/store.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum berth_pull_event_kind {
 	BERTH_PULL_RESOLVED = 0,       /* manifest fetched: ev->digest, ev->desc (image manifest) */
 	BERTH_PULL_LAYER_EXISTS = 1,   /* ev->desc already in the store */
@@ -76,4 +80,7 @@ BERTH_EXTERN int berth_pull(berth_pull_result *out, berth_store *store,
 /* The annotation carrying the digest of the index an image was chosen from. */
 #define BERTH_ANNOTATION_INDEX_DIGEST "io.berth.index.digest"
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -15,6 +15,10 @@
 #include "berth/registry.h"
 #include "berth/store.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum berth_push_event_kind {
 	BERTH_PUSH_BLOB_EXISTS = 0,  /* the registry had it already */
 	BERTH_PUSH_BLOB_MOUNTED = 1, /* ev->from names the source repository */
@@ -48,4 +52,7 @@ BERTH_EXTERN int berth_push(berth_descriptor *out, berth_store *store,
 			    const berth_ref *ref, const berth_push_opts *opts,
 			    berth_error **err);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -18,6 +18,10 @@
 #include "berth/digest.h"
 #include "berth/manifest.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct berth_registry berth_registry;
 struct berth_config;
 
@@ -27,7 +31,7 @@ typedef struct berth_credentials {
 	char *identity_token; /* OAuth2 refresh token (docker's identitytoken), or NULL */
 } berth_credentials;
 
-void berth_credentials_release(berth_credentials *c);
+BERTH_EXTERN void berth_credentials_release(berth_credentials *c);
 
 /*
  * Looks up credentials for `host` (the configuration issue plugs
@@ -126,7 +130,7 @@ typedef struct berth_manifest_body {
 	berth_digest digest; /* sha256 of data (or of the reference's algorithm) */
 } berth_manifest_body;
 
-void berth_manifest_body_release(berth_manifest_body *b);
+BERTH_EXTERN void berth_manifest_body_release(berth_manifest_body *b);
 
 /*
  * GET a manifest by tag or digest with the Accept header for OCI index,
@@ -240,5 +244,7 @@ BERTH_EXTERN int berth_registry_list_tags(berth_registry *r, const char *repo,
 					  char ***tags, size_t *n,
 					  berth_error **err);
 
-
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -22,6 +22,10 @@
 #include "berth/digest.h"
 #include "berth/manifest.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct berth_store berth_store;
 
 enum berth_store_flags {
@@ -174,4 +178,7 @@ BERTH_EXTERN int berth_store_fsck(berth_store *s, berth_store_problem_fn cb,
 				  void *ud, size_t *checked, size_t *problems,
 				  berth_error **err);
 
+#ifdef __cplusplus
+}
+#endif
 #endif
