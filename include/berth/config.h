@@ -41,11 +41,16 @@ extern "C" {
 /* Where the files are; NULL fields fall back to the environment, then
  * the defaults. */
 typedef struct berth_config_paths {
+	unsigned version;          /* BERTH_CONFIG_PATHS_VERSION */
 	const char *config;        /* berth's file */
 	const char *daemon_json;   /* Docker's daemon.json */
 	const char *docker_config; /* the directory of config.json */
 	const char *certs_d;       /* the certs.d directory */
 } berth_config_paths;
+
+#define BERTH_CONFIG_PATHS_VERSION 1
+#define BERTH_CONFIG_PATHS_INIT \
+	{ BERTH_CONFIG_PATHS_VERSION, NULL, NULL, NULL, NULL }
 
 /* One value as `berth config` shows it. */
 typedef struct berth_config_setting {
@@ -106,7 +111,8 @@ typedef struct berth_config {
  */
 BERTH_EXTERN int berth_config_load(berth_config *out, berth_error **err);
 
-/* The same with paths given by flags (`paths` may be NULL). */
+/* The same with paths given by flags (`paths` may be NULL; an unknown
+ * paths->version is refused with BERTH_EUSAGE). */
 BERTH_EXTERN int berth_config_load_paths(berth_config *out,
 					 const berth_config_paths *paths,
 					 berth_error **err);
@@ -221,7 +227,8 @@ typedef void (*berth_check_fn)(void *ud, const char *step,
  * Probes `host` (the API host: "registry-1.docker.io" for Docker Hub)
  * with the configuration: DNS, TCP, TLS (issuer, trust), the /v2/
  * challenge, stored credentials, then each mirror. Returns 0 when every
- * step passed, else the code of the first failure.
+ * step passed, else the code of the first failure (BERTH_EUSAGE, with no
+ * step run, for an unknown base->version).
  */
 BERTH_EXTERN int berth_config_check(const berth_config *c,
 				    const berth_registry_opts *base,

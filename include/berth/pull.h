@@ -48,12 +48,17 @@ BERTH_EXTERN char *berth_pull_event_json(const berth_pull_event *ev);
 typedef void (*berth_pull_fn)(void *ud, const berth_pull_event *ev);
 
 typedef struct berth_pull_opts {
+	unsigned version;                    /* BERTH_PULL_OPTS_VERSION */
 	const berth_platform *platform;      /* NULL: the host's */
 	unsigned max_concurrent;             /* 0: 3, as dockerd */
 	const berth_registry_opts *registry; /* NULL: defaults */
 	berth_pull_fn progress;
 	void *ud;
 } berth_pull_opts;
+
+#define BERTH_PULL_OPTS_VERSION 1
+#define BERTH_PULL_OPTS_INIT \
+	{ BERTH_PULL_OPTS_VERSION, NULL, 0, NULL, NULL, NULL }
 
 typedef struct berth_pull_result {
 	char *name;              /* the name recorded in the store */
@@ -71,7 +76,8 @@ BERTH_EXTERN char *berth_pull_result_json(const berth_pull_result *r);
 /*
  * Pulls `ref` into `store`. On failure nothing half-written is visible and
  * index.json is unchanged; blobs verified before the failure stay (the next
- * pull reuses them).
+ * pull reuses them). `opts` may be NULL for defaults; an unknown version
+ * of it or of opts->registry is refused (BERTH_EUSAGE).
  */
 BERTH_EXTERN int berth_pull(berth_pull_result *out, berth_store *store,
 			    const berth_ref *ref, const berth_pull_opts *opts,

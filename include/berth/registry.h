@@ -42,6 +42,7 @@ typedef int (*berth_credentials_fn)(void *ud, const char *host,
 				    berth_credentials *out, berth_error **err);
 
 typedef struct berth_registry_opts {
+	unsigned version;          /* BERTH_REGISTRY_OPTS_VERSION */
 	const char *user_agent;    /* NULL: "berth/<version>" */
 	int plain_http;            /* -1 auto (loopback/localhost only), 0 never, 1 always */
 	bool tls_verify_off;       /* insecure-registries: TLS without verification */
@@ -65,10 +66,20 @@ typedef struct berth_registry_opts {
 	long retry_after_max;  /* seconds; 0: the default (10) */
 } berth_registry_opts;
 
+#define BERTH_REGISTRY_OPTS_VERSION 1
+/* The defaults: plain HTTP only for loopback and localhost. Every field
+ * is written out, so C and C++ compile it without warnings. */
+#define BERTH_REGISTRY_OPTS_INIT                                        \
+	{                                                               \
+		BERTH_REGISTRY_OPTS_VERSION, NULL, -1, false, NULL, NULL, \
+			NULL, 0, NULL, NULL, NULL, NULL, 0, 0           \
+	}
+
 /*
  * `host` is the API host as the reference's domain gives it after
  * berth_ref_api_host ("registry-1.docker.io", "localhost:5000", "[::1]:5000").
- * `opts` may be NULL for defaults; it is copied.
+ * `opts` may be NULL for defaults; it is copied. An unknown opts->version
+ * is refused (BERTH_EUSAGE).
  */
 BERTH_EXTERN int berth_registry_new(berth_registry **out, const char *host,
 				    const berth_registry_opts *opts,

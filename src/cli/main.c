@@ -215,7 +215,10 @@ main(int argc, char **argv)
 		{"certs-d", required_argument, NULL, 'T'},
 		{NULL, 0, NULL, 0},
 	};
-	cli_ctx ctx = {0};
+	cli_ctx ctx = {
+		.config_paths = BERTH_CONFIG_PATHS_INIT,
+		.registry = BERTH_REGISTRY_OPTS_INIT,
+	};
 	berth_error *err = NULL;
 	const cli_command *cmd = NULL;
 	berth_log_level level = BERTH_LOG_WARN;
@@ -281,7 +284,6 @@ main(int argc, char **argv)
 		ctx.root = env && *env ? xstrdup(env) : berth_store_default_root();
 	}
 
-	ctx.registry.plain_http = -1;
 	ctx.registry.interrupt = &interrupted;
 	signal(SIGINT, on_interrupt);
 	signal(SIGTERM, on_interrupt);

@@ -21,6 +21,7 @@
 #include "registry/registry.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/opts.h"
 #include "util/xalloc.h"
 
 #define CHECK_CONNECT_MS 5000
@@ -264,10 +265,14 @@ int
 berth_config_check(const berth_config *c, const berth_registry_opts *base,
 		   const char *host, berth_check_fn fn, void *ud)
 {
-	static const berth_registry_opts defaults = {.plain_http = -1};
+	static const berth_registry_opts defaults = BERTH_REGISTRY_OPTS_INIT;
 	struct check k = {fn, ud, 0};
 	const berth_registry_opts *o = base ? base : &defaults;
 
+	/* No error to hand back: the code alone says it. */
+	if (berth_opts_check(o->version, BERTH_REGISTRY_OPTS_VERSION,
+			     "berth_registry_opts", NULL) < 0)
+		return BERTH_EUSAGE;
 	if (check_reach(&k, host)) {
 		check_v2(&k, c, o, host);
 		check_credentials(&k, c, o, host);

@@ -28,6 +28,7 @@
 
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/opts.h"
 #include "util/xalloc.h"
 
 typedef struct pull_blob {
@@ -161,7 +162,7 @@ static int
 mirror_new(berth_registry **out, const char *url, const berth_pull_opts *o,
 	   berth_error **err)
 {
-	static const berth_registry_opts none = {.plain_http = -1};
+	static const berth_registry_opts none = BERTH_REGISTRY_OPTS_INIT;
 	berth_registry_opts ro = o->registry ? *o->registry : none;
 	bool https = strncmp(url, "https://", 8) == 0;
 	_cleanup_free_ char *host = xstrdup(url + (https ? 8 : 7));
@@ -471,7 +472,7 @@ int
 berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
 	   const berth_pull_opts *opts, berth_error **err)
 {
-	static const berth_pull_opts defaults;
+	static const berth_pull_opts defaults = BERTH_PULL_OPTS_INIT;
 	const berth_pull_opts *o = opts ? opts : &defaults;
 	_cleanup_(berth_manifest_freep) berth_manifest *m = NULL;
 	berth_registry *reg;
@@ -484,6 +485,13 @@ berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
 	bool leased = false;
 	int r;
 
+	if (berth_opts_check(o->version, BERTH_PULL_OPTS_VERSION,
+			     "berth_pull_opts", err) < 0 ||
+	    (o->registry &&
+	     berth_opts_check(o->registry->version,
+			      BERTH_REGISTRY_OPTS_VERSION, "berth_registry_opts",
+			      err) < 0))
+		return BERTH_EUSAGE;
 	if (o->platform == NULL)
 		berth_platform_host(&host);
 	store_partial_clean(store, cfg ? cfg->partial_max_age

@@ -10,6 +10,7 @@
 #include "berth/image.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/opts.h"
 #include "util/xalloc.h"
 
 #define UPLOADS_DEFAULT 5 /* dockerd's max-concurrent-uploads */
@@ -206,17 +207,25 @@ int
 berth_push(berth_descriptor *out, berth_store *store, const berth_ref *ref,
 	   const berth_push_opts *opts, berth_error **err)
 {
-	static const berth_push_opts defaults;
+	static const berth_push_opts defaults = BERTH_PUSH_OPTS_INIT;
 	const berth_push_opts *o = opts ? opts : &defaults;
 	const berth_config *cfg = o->registry ? o->registry->config : NULL;
 	_cleanup_(berth_registry_freep) berth_registry *reg = NULL;
 	_cleanup_(berth_manifest_freep) berth_manifest *m = NULL;
-	_cleanup_free_ char *name = berth_ref_string(ref), *body = NULL;
+	_cleanup_free_ char *name = NULL, *body = NULL;
 	berth_descriptor desc = {0};
 	push_job job = {.store = store, .ref = ref, .opts = o};
 	size_t len = 0;
 	int r;
 
+	if (berth_opts_check(o->version, BERTH_PUSH_OPTS_VERSION,
+			     "berth_push_opts", err) < 0 ||
+	    (o->registry &&
+	     berth_opts_check(o->registry->version,
+			      BERTH_REGISTRY_OPTS_VERSION, "berth_registry_opts",
+			      err) < 0))
+		return BERTH_EUSAGE;
+	name = berth_ref_string(ref);
 	r = berth_image_load(&desc, &m, NULL, NULL, store, name, err);
 	if (r < 0)
 		return r;

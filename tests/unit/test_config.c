@@ -71,7 +71,7 @@ static void
 test_load(void)
 {
 	char daemon[512], berth[512], dc[512], certs[512];
-	berth_config_paths p = {0};
+	berth_config_paths p = BERTH_CONFIG_PATHS_INIT;
 	berth_config c = {0};
 	berth_error *err = NULL;
 	const char *origin = NULL;
