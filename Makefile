@@ -2,11 +2,22 @@
 # to src/lib, src/cli, src/server or tests/unit needs no edit here.
 #
 #   make              build/berth, build/berth-serve, build/libberth.{a,so}
+#   make install      programs, library, headers and berth.pc under
+#                     $(DESTDIR)$(PREFIX) (PREFIX defaults to /usr/local)
 #   make unit         unit tests, built with ASan+UBSan, run
 #   make test         everything scripts/test.sh runs (deps, unit, integration)
 #   make bench        pull benchmark against skopeo (bench/pull.sh)
 
 CC      ?= cc
+# The library's version; SOMAJOR changes only when the ABI breaks.
+VERSION := 0.1.0
+SOMAJOR := 0
+SONAME  := libberth.so.$(SOMAJOR)
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+LIBDIR  ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 # libberth links only what the client needs (libarchive is dlopen'ed, so
 # only its headers); the server's libraries go into berth-serve alone.
 LIB_PKGS := libcurl jansson openssl zlib libzstd
@@ -41,7 +52,7 @@ SRV_OBJ := $(SRV_SRC:%.c=$(B)/%.o) $(B)/src/server/main.o
 ASAN_LIB := $(LIB_SRC:%.c=$(B)/asan/%.o) $(SRV_SRC:%.c=$(B)/asan/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/asan/tests/%)
 
-all: $(B)/berth $(B)/berth-serve $(B)/libberth.a $(B)/libberth.so
+all: $(B)/berth $(B)/berth-serve $(B)/libberth.a $(B)/libberth.so $(B)/$(SONAME)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -61,9 +72,20 @@ $(B)/asan/%.o: %.c
 $(B)/libberth.a: $(LIB_OBJ)
 	$(Q)ar rcs $@ $^
 
-$(B)/libberth.so: $(LIB_PIC)
+$(B)/libberth.so.$(VERSION): $(LIB_PIC)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) -shared -Wl,--as-needed -o $@ $^ $(LIB_LIBS)
+	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--as-needed -o $@ $^ $(LIB_LIBS)
+
+# libberth.so.0 is what programs load, libberth.so what -lberth finds.
+$(B)/$(SONAME) $(B)/libberth.so: $(B)/libberth.so.$(VERSION)
+	$(Q)ln -sf libberth.so.$(VERSION) $@
+
+# berth.pc for the prefix installed to; the static libraries follow from
+# Requires.private and Libs.private (pkg-config --static).
+$(B)/berth.pc: berth.pc.in Makefile FORCE
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' \
+		-e 's|@REQUIRES@|$(LIB_PKGS)|' $< >$@.tmp && mv $@.tmp $@
 
 $(B)/berth: $(CLI_OBJ) $(B)/libberth.a
 	@$(if $(Q),echo "  LD      $@")
@@ -79,6 +101,28 @@ $(B)/asan/tests/%: tests/unit/%.c tests/unit/test.h $(ASAN_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD asan $@")
 	$(Q)$(CC) $(CPPFLAGS_ALL) -Itests/unit $(WARN) -O1 -g $(SAN) -o $@ $< $(ASAN_LIB) $(SRV_LIBS) $(LIB_LIBS) $(TEST_LIBS)
+
+# What a program needs: berth and berth-serve side by side (berth runs the
+# berth-serve beside it), the library, its headers and berth.pc. Man pages
+# and completions have a target of their own.
+install: all $(B)/berth.pc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+		$(DESTDIR)$(INCLUDEDIR)/berth $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 755 $(B)/berth $(B)/berth-serve $(DESTDIR)$(BINDIR)/
+	install -m 644 include/berth/*.h $(DESTDIR)$(INCLUDEDIR)/berth/
+	install -m 644 $(B)/libberth.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(B)/libberth.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf libberth.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libberth.so
+	install -m 644 $(B)/berth.pc $(DESTDIR)$(PKGCONFIGDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/berth $(DESTDIR)$(BINDIR)/berth-serve \
+		$(DESTDIR)$(LIBDIR)/libberth.a $(DESTDIR)$(LIBDIR)/libberth.so \
+		$(DESTDIR)$(LIBDIR)/$(SONAME) \
+		$(DESTDIR)$(LIBDIR)/libberth.so.$(VERSION) \
+		$(DESTDIR)$(PKGCONFIGDIR)/berth.pc
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/berth
 
 unit: $(UNIT_BIN)
 	@tests/run-unit.sh $(UNIT_BIN)
@@ -98,7 +142,9 @@ format:
 clean:
 	rm -rf $(B)
 
-.PHONY: all unit test bench bench-server format clean
+FORCE:
+
+.PHONY: all install uninstall unit test bench bench-server format clean FORCE
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
