@@ -124,8 +124,8 @@ BERTH_EXTERN void berth_config_release(berth_config *c);
  * name is resolved for that) or marked "insecure" in berth's file.
  * *why (may be NULL) gets the matching entry; do not free.
  */
-BERTH_EXTERN bool berth_config_insecure(const berth_config *c, const char *host,
-					const char **why);
+BERTH_EXTERN bool berth_config_insecure(const char **why, const berth_config *c,
+					const char *host);
 
 /*
  * True when allow-nondistributable-artifacts lists `host` (the same way):
@@ -143,8 +143,8 @@ berth_config_host_find(const berth_config *c, const char *host);
  * "docker.io" for Docker Hub), NULL-terminated, in order; free with
  * berth_strv_free. *n may be NULL.
  */
-BERTH_EXTERN char **berth_config_mirrors(const berth_config *c,
-					 const char *registry, size_t *n);
+BERTH_EXTERN char **berth_config_mirrors(size_t *n, const berth_config *c,
+					 const char *registry);
 
 /*
  * TLS material for `host` from certs.d/<host>/ (Docker's layout): CA
@@ -178,10 +178,11 @@ BERTH_EXTERN char *berth_config_auth_key(const char *host);
  * NULL) names the source ("config.json", "docker-credential-NAME");
  * caller frees.
  */
-BERTH_EXTERN int berth_config_get_credentials(const berth_config *c,
+BERTH_EXTERN int berth_config_get_credentials(berth_credentials *out,
+					      char **from,
+					      const berth_config *c,
 					      const char *host,
-					      berth_credentials *out,
-					      char **from, berth_error **err);
+					      berth_error **err);
 
 /*
  * Stores credentials for `host` as docker login does: through the helper
@@ -190,15 +191,16 @@ BERTH_EXTERN int berth_config_get_credentials(const berth_config *c,
  * key kept. *plaintext (may be NULL) tells whether the secret was written
  * to the file itself; *where names the helper or the file (caller frees).
  */
-BERTH_EXTERN int berth_config_store_credentials(const berth_config *c,
+BERTH_EXTERN int berth_config_store_credentials(bool *plaintext, char **where,
+						const berth_config *c,
 						const char *host,
 						const berth_credentials *cred,
-						bool *plaintext, char **where,
 						berth_error **err);
 
-/* Removes them (helper erase and config.json). *found: were there any. */
-BERTH_EXTERN int berth_config_erase_credentials(const berth_config *c,
-						const char *host, bool *found,
+/* Removes them (helper erase and config.json). *out: were there any. */
+BERTH_EXTERN int berth_config_erase_credentials(bool *out,
+						const berth_config *c,
+						const char *host,
 						berth_error **err);
 
 /*

@@ -51,7 +51,7 @@ BERTH_EXTERN berth_hasher *berth_hasher_new(berth_digest_alg alg);
 BERTH_EXTERN void berth_hasher_update(berth_hasher *h, const void *p,
 				      size_t len);
 /* Finishes the hash into *out; the hasher may then only be freed or reset. */
-BERTH_EXTERN void berth_hasher_final(berth_hasher *h, berth_digest *out);
+BERTH_EXTERN void berth_hasher_final(berth_digest *out, berth_hasher *h);
 BERTH_EXTERN void berth_hasher_reset(berth_hasher *h);
 BERTH_EXTERN void berth_hasher_free(berth_hasher *h);
 

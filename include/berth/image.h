@@ -30,17 +30,17 @@ BERTH_EXTERN int berth_image_import(berth_descriptor *out, berth_store *s,
 /*
  * A local image as JSON in the shape of `docker inspect` (an array of one
  * object: Id, RepoTags, RepoDigests, Created, Architecture, Os, Config,
- * RootFS, Size, ...). Caller frees *json.
+ * RootFS, Size, ...). Caller frees *out.
  */
-BERTH_EXTERN int berth_image_inspect(char **json, berth_store *s,
+BERTH_EXTERN int berth_image_inspect(char **out, berth_store *s,
 				     const char *name, berth_error **err);
 
 /*
  * A remote image as JSON in the shape of `skopeo inspect` (Name, Digest,
  * RepoTags, Created, Architecture, Os, Layers, LayersData, Env), without
- * writing anything locally. Caller frees *json.
+ * writing anything locally. Caller frees *out.
  */
-BERTH_EXTERN int berth_remote_inspect(char **json, const berth_ref *ref,
+BERTH_EXTERN int berth_remote_inspect(char **out, const berth_ref *ref,
 				      const berth_platform *platform,
 				      const berth_registry_opts *opts,
 				      berth_error **err);

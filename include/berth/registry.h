@@ -114,10 +114,9 @@ BERTH_EXTERN int berth_registry_ping(berth_registry *r, berth_error **err);
  * A ping that insists on authenticating with the credentials (for
  * `berth login`): a registry that lets anonymous users in is still asked
  * for a token with them. Asks the token server for an offline (refresh)
- * token; *identity_token gets it when the server sent one, else NULL.
+ * token; *out gets it when the server sent one, else NULL (caller frees).
  */
-BERTH_EXTERN int berth_registry_login(berth_registry *r,
-				      char **identity_token,
+BERTH_EXTERN int berth_registry_login(char **out, berth_registry *r,
 				      berth_error **err);
 
 /* What RateLimit-* headers said; -1 where absent. */
@@ -128,9 +127,9 @@ typedef struct berth_ratelimit {
 } berth_ratelimit;
 
 /* HEAD a manifest (which Docker Hub does not count) for the quota. */
-BERTH_EXTERN int berth_registry_ratelimit(berth_registry *r, const char *repo,
+BERTH_EXTERN int berth_registry_ratelimit(berth_ratelimit *out,
+					  berth_registry *r, const char *repo,
 					  const char *reference,
-					  berth_ratelimit *out,
 					  berth_error **err);
 BERTH_EXTERN void berth_ratelimit_release(berth_ratelimit *rl);
 
@@ -149,20 +148,20 @@ BERTH_EXTERN void berth_manifest_body_release(berth_manifest_body *b);
  * BERTH_MANIFEST_MAX are refused (BERTH_ETOOBIG). When `reference` is a
  * digest the body must hash to it (BERTH_EDIGEST otherwise).
  */
-BERTH_EXTERN int berth_registry_get_manifest(berth_registry *r,
+BERTH_EXTERN int berth_registry_get_manifest(berth_manifest_body *out,
+					     berth_registry *r,
 					     const char *repo,
 					     const char *reference,
-					     berth_manifest_body *out,
 					     berth_error **err);
 
 /*
  * HEAD a manifest: its digest, size and media type (no body). out's
  * media_type is allocated (berth_descriptor_release frees it).
  */
-BERTH_EXTERN int berth_registry_head_manifest(berth_registry *r,
+BERTH_EXTERN int berth_registry_head_manifest(berth_descriptor *out,
+					      berth_registry *r,
 					      const char *repo,
 					      const char *reference,
-					      berth_descriptor *out,
 					      berth_error **err);
 
 /* Receives blob bytes in order; a negative return aborts the transfer. */
@@ -217,18 +216,20 @@ BERTH_EXTERN int berth_registry_fetch_blobs(berth_registry *r,
 					    void *ud, berth_error **err);
 
 /* HEAD a blob: *exists, and its size in *size when not NULL. */
-BERTH_EXTERN int berth_registry_stat_blob(berth_registry *r, const char *repo,
-					  const berth_digest *d, bool *exists,
-					  int64_t *size, berth_error **err);
+BERTH_EXTERN int berth_registry_stat_blob(bool *exists, int64_t *size,
+					  berth_registry *r, const char *repo,
+					  const berth_digest *d,
+					  berth_error **err);
 
 /*
- * Cross-repository mount (POST ?mount=&from=). *mounted is false when the
+ * Cross-repository mount (POST ?mount=&from=). *out (mounted) is false when the
  * registry answered 202 (it does not have the blob there, or refuses to
  * mount); the upload it opened is cancelled.
  */
-BERTH_EXTERN int berth_registry_mount_blob(berth_registry *r, const char *repo,
+BERTH_EXTERN int berth_registry_mount_blob(bool *out, berth_registry *r,
+					   const char *repo,
 					   const berth_digest *d,
-					   const char *from_repo, bool *mounted,
+					   const char *from_repo,
 					   berth_error **err);
 
 /*
@@ -251,8 +252,8 @@ BERTH_EXTERN int berth_registry_put_manifest(berth_registry *r,
  * The repository's tags, following `Link: <…>; rel="next"` pagination.
  * *tags is a NULL-terminated array; free with berth_strv_free.
  */
-BERTH_EXTERN int berth_registry_list_tags(berth_registry *r, const char *repo,
-					  char ***tags, size_t *n,
+BERTH_EXTERN int berth_registry_list_tags(char ***tags, size_t *n,
+					  berth_registry *r, const char *repo,
 					  berth_error **err);
 
 #ifdef __cplusplus

@@ -162,9 +162,8 @@ check_v2(struct check *k, const berth_config *c,
 		       e);
 	} else {
 		if (!r->https)
-			step(k, "tls", BERTH_CHECK_SKIP,
-			     "plain HTTP (%s)",
-			     berth_config_insecure(c, host, &why)
+			step(k, "tls", BERTH_CHECK_SKIP, "plain HTTP (%s)",
+			     berth_config_insecure(&why, c, host)
 				     ? "listed in insecure-registries"
 				     : "a loopback registry");
 		else if (r->hopts.tls_verify_off)
@@ -205,7 +204,7 @@ check_credentials(struct check *k, const berth_config *c,
 	berth_registry_opts o = *base;
 	berth_error *e = NULL;
 
-	if (berth_config_get_credentials(c, host, &cred, &from, &e) < 0) {
+	if (berth_config_get_credentials(&cred, &from, c, host, &e) < 0) {
 		failed(k, "credentials", e);
 		berth_error_free(e);
 		return;
@@ -219,7 +218,7 @@ check_credentials(struct check *k, const berth_config *c,
 	o.config = c;
 	o.max_retries = -1;
 	if (berth_registry_new(&r, host, &o, &e) < 0 ||
-	    berth_registry_login(r, &tok, &e) < 0)
+	    berth_registry_login(&tok, r, &e) < 0)
 		failed(k, "credentials", e);
 	else
 		step(k, "credentials", BERTH_CHECK_OK,
@@ -235,7 +234,7 @@ check_mirrors(struct check *k, const berth_config *c,
 	      const berth_registry_opts *base, const char *host)
 {
 	const char *name = config_is_docker_hub(host) ? "docker.io" : host;
-	char **mirrors = berth_config_mirrors(c, name, NULL);
+	char **mirrors = berth_config_mirrors(NULL, c, name);
 
 	for (char **m = mirrors; *m; m++) {
 		_cleanup_(berth_registry_freep) berth_registry *r = NULL;

@@ -166,49 +166,49 @@ test_blobs(void)
 
 	berth_digest_parse(&want, HELLO_DIGEST, NULL);
 	berth_digest_parse(&other, OTHER_DIGEST, NULL);
-	CHECK(!berth_store_has_blob(s, &want, NULL), "absent at first");
-	r = berth_store_read_blob(s, &want, 100, &data, &len, &err);
+	CHECK(!berth_store_has_blob(NULL, s, &want), "absent at first");
+	r = berth_store_read_blob(&data, &len, s, &want, 100, &err);
 	CHECK(r == BERTH_ENOTFOUND, "read absent: %d", r);
 	berth_error_freep(&err);
 
-	r = berth_store_put_blob(s, &other, "hello", 5, &d, &err);
+	r = berth_store_put_blob(&d, s, &other, "hello", 5, &err);
 	CHECK(r == BERTH_EDIGEST, "put with wrong digest: %d", r);
 	CHECK_STR(err ? err->msg : NULL,
 		  "digest mismatch for blob '" OTHER_DIGEST
 		  "': content is " HELLO_DIGEST);
 	berth_error_freep(&err);
-	CHECK(!berth_store_has_blob(s, &want, NULL) &&
-		      !berth_store_has_blob(s, &other, NULL),
+	CHECK(!berth_store_has_blob(NULL, s, &want) &&
+		      !berth_store_has_blob(NULL, s, &other),
 	      "nothing stored after a mismatch");
 
-	r = berth_store_put_blob(s, NULL, "hello", 5, &d, &err);
+	r = berth_store_put_blob(&d, s, NULL, "hello", 5, &err);
 	CHECK(r == 0, "put: %s", err ? err->msg : "");
 	CHECK_STR(d.str, HELLO_DIGEST);
-	CHECK(berth_store_has_blob(s, &want, &size) && size == 5,
+	CHECK(berth_store_has_blob(&size, s, &want) && size == 5,
 	      "has, size %lld", (long long)size);
 	path = berth_store_blob_path(s, &want);
 	CHECK(strstr(path, "/blobs/sha256/2cf24dba") != NULL, "path %s", path);
-	r = berth_store_read_blob(s, &want, 100, &data, &len, &err);
+	r = berth_store_read_blob(&data, &len, s, &want, 100, &err);
 	CHECK(r == 0 && len == 5 && strcmp(data, "hello") == 0, "read back");
 	free(data);
 	data = NULL;
-	r = berth_store_read_blob(s, &want, 4, &data, &len, &err);
+	r = berth_store_read_blob(&data, &len, s, &want, 4, &err);
 	CHECK(r == BERTH_ETOOBIG, "over max: %d", r);
 	berth_error_freep(&err);
 	/* Present already: no error, no change. */
-	r = berth_store_put_blob(s, &want, "hello", 5, NULL, &err);
+	r = berth_store_put_blob(NULL, s, &want, "hello", 5, &err);
 	CHECK(r == 0, "put again");
 
 	/* Content that no longer matches its name is reported. */
 	fx_write(path, "hellO", 5);
-	r = berth_store_read_blob(s, &want, 100, &data, &len, &err);
+	r = berth_store_read_blob(&data, &len, s, &want, 100, &err);
 	CHECK(r == BERTH_ECORRUPT, "corrupt read: %d", r);
 	CHECK(err && err->hint && strstr(err->hint, "berth fsck"), "hint");
 	berth_error_freep(&err);
 	/* put_blob replaces a damaged copy instead of trusting it. */
-	r = berth_store_put_blob(s, &want, "hello", 5, NULL, &err);
+	r = berth_store_put_blob(NULL, s, &want, "hello", 5, &err);
 	CHECK(r == 0, "put over a damaged copy");
-	r = berth_store_read_blob(s, &want, 100, &data, &len, &err);
+	r = berth_store_read_blob(&data, &len, s, &want, 100, &err);
 	CHECK(r == 0 && len == 5 && strcmp(data, "hello") == 0, "repaired");
 	free(data);
 	free(path);
@@ -263,11 +263,11 @@ test_writer(void)
 	r = write_steps(w, big, big_len, 100003, &err);
 	CHECK(r == 0, "write: %s", err ? err->msg : "");
 	CHECK(berth_blob_writer_written(w) == (int64_t)big_len, "written");
-	CHECK(!berth_store_has_blob(s, &want, NULL), "invisible before commit");
-	r = berth_blob_writer_commit(w, &got, &err);
+	CHECK(!berth_store_has_blob(NULL, s, &want), "invisible before commit");
+	r = berth_blob_writer_commit(&got, w, &err);
 	CHECK(r == 0, "commit: %s", err ? err->msg : "");
 	CHECK_STR(got.str, want.str);
-	CHECK(berth_store_has_blob(s, &want, NULL), "visible after commit");
+	CHECK(berth_store_has_blob(NULL, s, &want), "visible after commit");
 	CHECK(fx_count(ingest) == 0, "staging empty after commit");
 	berth_blob_writer_free(w);
 
@@ -275,7 +275,7 @@ test_writer(void)
 	r = berth_store_blob_begin(&w, s, &other, (int64_t)big_len, &err);
 	CHECK(r == 0, "begin");
 	CHECK(write_steps(w, big, big_len, big_len, &err) == 0, "write");
-	r = berth_blob_writer_commit(w, &got, &err);
+	r = berth_blob_writer_commit(&got, w, &err);
 	CHECK(r == BERTH_EDIGEST, "mismatch: %d", r);
 	{
 		char msg[512];
@@ -286,7 +286,7 @@ test_writer(void)
 		CHECK_STR(err ? err->msg : NULL, msg);
 	}
 	berth_error_freep(&err);
-	CHECK(!berth_store_has_blob(s, &other, NULL), "mismatch not visible");
+	CHECK(!berth_store_has_blob(NULL, s, &other), "mismatch not visible");
 	CHECK(fx_count(ingest) == 0, "staging empty after mismatch");
 	/* The same writer can start over after a failed commit. */
 	r = berth_blob_writer_reset(w, &err);
@@ -300,7 +300,7 @@ test_writer(void)
 	mkdir(blobs, 0755);
 	r = berth_store_blob_begin(&w, s, &want, (int64_t)big_len, &err);
 	CHECK(write_steps(w, big, 1000, 1000, &err) == 0, "write");
-	r = berth_blob_writer_commit(w, NULL, &err);
+	r = berth_blob_writer_commit(NULL, w, &err);
 	CHECK(r == BERTH_EDIGEST, "truncated: %d", r);
 	{
 		char msg[512];
@@ -337,7 +337,7 @@ test_writer(void)
 	CHECK(berth_blob_writer_write(w, "hel", 3, &err) == 0 &&
 		      berth_blob_writer_write(w, "lo", 2, &err) == 0,
 	      "write");
-	r = berth_blob_writer_commit(w, &got, &err);
+	r = berth_blob_writer_commit(&got, w, &err);
 	CHECK(r == 0, "commit");
 	CHECK_STR(got.str, HELLO_DIGEST);
 	berth_blob_writer_free(w);
@@ -346,7 +346,7 @@ test_writer(void)
 	berth_digest_parse(&want, HELLO_DIGEST, NULL);
 	r = berth_store_blob_begin(&w, s, &want, 5, &err);
 	CHECK(berth_blob_writer_write(w, "hello", 5, &err) == 0, "write");
-	CHECK(berth_blob_writer_commit(w, NULL, &err) == 0, "commit again");
+	CHECK(berth_blob_writer_commit(NULL, w, &err) == 0, "commit again");
 	berth_blob_writer_free(w);
 	CHECK(fx_count(ingest) == 0, "staging empty");
 	CHECK(fx_count(blobs) == 1, "one blob");
@@ -354,19 +354,19 @@ test_writer(void)
 	/* An empty blob. */
 	berth_digest_of(&want, BERTH_DIGEST_SHA256, "", 0);
 	r = berth_store_blob_begin(&w, s, &want, 0, &err);
-	CHECK(berth_blob_writer_commit(w, NULL, &err) == 0, "empty commit");
+	CHECK(berth_blob_writer_commit(NULL, w, &err) == 0, "empty commit");
 	berth_blob_writer_free(w);
-	CHECK(berth_store_has_blob(s, &want, NULL), "empty blob stored");
+	CHECK(berth_store_has_blob(NULL, s, &want), "empty blob stored");
 
 	/* sha512 goes to blobs/sha512, created on demand. */
 	berth_digest_of(&want, BERTH_DIGEST_SHA512, "hello", 5);
 	r = berth_store_blob_begin(&w, s, &want, 5, &err);
 	CHECK(berth_blob_writer_write(w, "hello", 5, &err) == 0, "write");
-	CHECK(berth_blob_writer_commit(w, &got, &err) == 0, "sha512 commit: %s",
+	CHECK(berth_blob_writer_commit(&got, w, &err) == 0, "sha512 commit: %s",
 	      err ? err->msg : "");
 	CHECK_STR(got.str, want.str);
 	berth_blob_writer_free(w);
-	CHECK(berth_store_has_blob(s, &want, NULL), "sha512 stored");
+	CHECK(berth_store_has_blob(NULL, s, &want), "sha512 stored");
 	{
 		char *p = berth_store_blob_path(s, &want);
 
@@ -379,7 +379,7 @@ test_writer(void)
 	r = berth_store_blob_begin(&w, s, &want, 7, &err);
 	CHECK(berth_blob_writer_write(w, "abandon", 7, &err) == 0, "write");
 	berth_blob_writer_free(w);
-	CHECK(!berth_store_has_blob(s, &want, NULL), "abandoned not visible");
+	CHECK(!berth_store_has_blob(NULL, s, &want), "abandoned not visible");
 	CHECK(fx_count(ingest) == 0, "staging empty");
 
 	berth_error_free(err);
@@ -429,7 +429,7 @@ test_write_error(void)
 		    !strstr(err->msg, tmp))
 			fails |= 2;
 		berth_error_freep(&err);
-		if (berth_blob_writer_commit(w, NULL, &err) >= 0)
+		if (berth_blob_writer_commit(NULL, w, &err) >= 0)
 			fails |= 4;
 		berth_error_freep(&err);
 		berth_blob_writer_free(w);
@@ -460,7 +460,7 @@ test_images(void)
 	json_t *ann;
 	int r;
 
-	r = berth_store_list(s, &v, &n, &err);
+	r = berth_store_list(&v, &n, s, &err);
 	CHECK(r == 0 && n == 0, "empty list");
 	berth_images_free(v, n);
 
@@ -472,7 +472,7 @@ test_images(void)
 	fx_set(s, "localhost:5000/team/app:v1", &b.desc);
 	fx_set(s, "docker.io/library/alpine:3", &a.desc);
 
-	r = berth_store_list(s, &v, &n, &err);
+	r = berth_store_list(&v, &n, s, &err);
 	CHECK(r == 0 && n == 3, "three images: %zu", n);
 	if (r == 0 && n == 3) {
 		CHECK_STR(v[0].name, "docker.io/library/nginx:latest");
@@ -484,7 +484,7 @@ test_images(void)
 	}
 	berth_images_free(v, n);
 
-	r = berth_store_resolve(s, "docker.io/library/nginx:latest", &d, &err);
+	r = berth_store_resolve(&d, s, "docker.io/library/nginx:latest", &err);
 	CHECK(r == 0, "resolve");
 	CHECK_STR(d.digest.str, a.manifest);
 	CHECK(d.has_platform && strcmp(d.platform.os, "linux") == 0 &&
@@ -524,7 +524,7 @@ test_images(void)
 
 	/* Replacing keeps the position and leaves one entry. */
 	fx_set(s, "docker.io/library/nginx:latest", &b.desc);
-	r = berth_store_list(s, &v, &n, &err);
+	r = berth_store_list(&v, &n, s, &err);
 	CHECK(r == 0 && n == 3, "still three: %zu", n);
 	if (r == 0 && n == 3) {
 		CHECK_STR(v[0].name, "docker.io/library/nginx:latest");
@@ -532,7 +532,7 @@ test_images(void)
 	}
 	berth_images_free(v, n);
 
-	r = berth_store_resolve(s, "docker.io/library/redis:latest", &d, &err);
+	r = berth_store_resolve(&d, s, "docker.io/library/redis:latest", &err);
 	CHECK(r == BERTH_ENOTFOUND, "resolve unknown: %d", r);
 	CHECK(err && strstr(err->msg, "image 'docker.io/library/redis:latest' "
 				      "is not in store"),
@@ -544,7 +544,7 @@ test_images(void)
 	r = berth_store_remove_image(s, "docker.io/library/alpine:3", &err);
 	CHECK(r == BERTH_ENOTFOUND, "remove again: %d", r);
 	berth_error_freep(&err);
-	r = berth_store_list(s, &v, &n, &err);
+	r = berth_store_list(&v, &n, s, &err);
 	CHECK(r == 0 && n == 2, "two left: %zu", n);
 	berth_images_free(v, n);
 
@@ -610,7 +610,7 @@ test_foreign_entries(void)
 	fx_write(index, text, strlen(text));
 	free(text);
 
-	r = berth_store_list(s, &v, &n, &err);
+	r = berth_store_list(&v, &n, s, &err);
 	CHECK(r == 0 && n == 2, "two named entries: %zu", n);
 	if (r == 0 && n == 2) {
 		CHECK_STR(v[0].name, "latest");
@@ -618,7 +618,7 @@ test_foreign_entries(void)
 		CHECK_STR(v[1].name, "docker.io/library/busybox:v1");
 	}
 	berth_images_free(v, n);
-	r = berth_store_resolve(s, "docker.io/library/busybox:v1", &d, &err);
+	r = berth_store_resolve(&d, s, "docker.io/library/busybox:v1", &err);
 	CHECK(r == 0, "resolve containerd name");
 	berth_descriptor_release(&d);
 
@@ -649,18 +649,18 @@ test_foreign_entries(void)
 		      "opencontainers.image.ref.name\":\"bad\"}}]}");
 	fx_write(index, text, strlen(text));
 	free(text);
-	r = berth_store_list(s, &v, &n, &err);
+	r = berth_store_list(&v, &n, s, &err);
 	CHECK(r == BERTH_ECORRUPT, "invalid entry: %d", r);
 	CHECK(err && strstr(err->msg, "invalid entry for 'bad'") &&
 		      strstr(err->msg, "'digest'") && err->hint,
 	      "msg %s", err ? err->msg : "");
 	berth_error_freep(&err);
-	r = berth_store_resolve(s, "bad", &d, NULL);
+	r = berth_store_resolve(&d, s, "bad", NULL);
 	CHECK(r == BERTH_ECORRUPT, "resolve invalid entry: %d", r);
 
 	/* A broken index.json is reported, not overwritten. */
 	fx_write(index, "{\"manifests\": [", 15);
-	r = berth_store_list(s, &v, &n, &err);
+	r = berth_store_list(&v, &n, s, &err);
 	CHECK(r == BERTH_ECORRUPT, "broken index: %d", r);
 	CHECK(err && strstr(err->msg, "is not valid JSON"), "msg %s",
 	      err ? err->msg : "");
@@ -722,7 +722,7 @@ test_concurrent_set(void)
 	j = json_load_file(index, JSON_REJECT_DUPLICATES, NULL);
 	CHECK(j != NULL, "index.json valid after concurrent updates");
 	json_decref(j);
-	r = berth_store_list(s, &v, &n, &err);
+	r = berth_store_list(&v, &n, s, &err);
 	CHECK(r == 0 && n == 100, "100 images: %zu", n);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		int c, k;

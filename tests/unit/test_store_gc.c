@@ -400,7 +400,7 @@ test_fsck(void)
 	fx_image_make(&a, s, "a", 2, 0);
 	fx_set(s, "docker.io/library/a:1", &a.desc);
 
-	r = berth_store_fsck(s, on_problem, &pr, &checked, &count, &err);
+	r = berth_store_fsck(&checked, &count, s, on_problem, &pr, &err);
 	CHECK(r == 0 && count == 0 && pr.n == 0, "clean store: %zu problems",
 	      count);
 	CHECK(checked == 4, "four blobs checked: %zu", checked);
@@ -449,7 +449,7 @@ test_fsck(void)
 	}
 
 	pr.n = 0;
-	r = berth_store_fsck(s, on_problem, &pr, &checked, &count, &err);
+	r = berth_store_fsck(&checked, &count, s, on_problem, &pr, &err);
 	CHECK(r == 0, "fsck: %s", err ? err->msg : "");
 	CHECK(checked == 3, "three blobs checked: %zu", checked);
 	snprintf(line, sizeof(line), "removed corrupt blob '%s' (content is ",
@@ -478,7 +478,7 @@ test_fsck(void)
 	CHECK(!fx_blob_exists(s, a.layers[1]), "corrupt blob removed");
 	CHECK(!fx_exists(stale) && !fx_exists(tmpfile), "leftovers removed");
 	CHECK(live && fx_exists(live), "live staging file kept");
-	CHECK(berth_blob_writer_commit(w, NULL, &err) == 0,
+	CHECK(berth_blob_writer_commit(NULL, w, &err) == 0,
 	      "writer unaffected: %s", err ? err->msg : "");
 	berth_blob_writer_free(w);
 
@@ -486,7 +486,7 @@ test_fsck(void)
 	index = fx_path(tmp, "index.json");
 	fx_write(index, "[", 1);
 	pr.n = 0;
-	r = berth_store_fsck(s, on_problem, &pr, &checked, &count, &err);
+	r = berth_store_fsck(&checked, &count, s, on_problem, &pr, &err);
 	CHECK(r == 0 && count == 1, "broken index: %d, %zu", r, count);
 	CHECK(pr.n == 1 && strstr(pr.lines[0], "is not valid JSON"), "%s",
 	      pr.n ? pr.lines[0] : "");
@@ -597,9 +597,9 @@ test_skopeo(void)
 	CHECK(r == 0, "skopeo copy into the store: %d %s", r, out);
 	free(out);
 	fx_set(s, "docker.io/library/after:1", &b.desc);
-	r = berth_store_list(s, &v, &n, &err);
+	r = berth_store_list(&v, &n, s, &err);
 	CHECK(r == 0 && n == 4, "four images: %zu", n);
-	CHECK(berth_store_resolve(s, "copied", &d, &err) == 0,
+	CHECK(berth_store_resolve(&d, s, "copied", &err) == 0,
 	      "skopeo's entry");
 	CHECK_STR(d.digest.str, a.manifest);
 	berth_descriptor_release(&d);
@@ -617,7 +617,7 @@ test_skopeo(void)
 	free(out);
 	berth_store_free(s);
 	s = open_ok(other);
-	CHECK(berth_store_resolve(s, "v1", &d, &err) == 0, "resolve v1");
+	CHECK(berth_store_resolve(&d, s, "v1", &err) == 0, "resolve v1");
 	CHECK_STR(d.digest.str, b.manifest);
 	berth_descriptor_release(&d);
 	berth_store_free(s);

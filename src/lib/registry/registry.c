@@ -55,7 +55,7 @@ apply_config(berth_registry *r, const char *host, const berth_registry_opts *o,
 
 	if (c == NULL)
 		return 0;
-	r->insecure = berth_config_insecure(c, host, &why);
+	r->insecure = berth_config_insecure(&why, c, host);
 	if (r->insecure)
 		berth_log(BERTH_LOG_DEBUG,
 			  "registry '%s' is insecure (listed as '%s')", host,
