@@ -27,6 +27,13 @@ extern "C" {
  *
  *	berth_pull_opts po = BERTH_PULL_OPTS_INIT;
  *	po.max_concurrent = 6;
+ *
+ * Handles (berth_store, berth_registry, berth_ref, berth_manifest, ...)
+ * are allocated by the library, and events handed to callbacks are only
+ * read through a pointer: both may gain fields at their end. The other
+ * structs a program holds itself (results such as berth_pull_result,
+ * berth_config, berth_descriptor) keep their layout for as long as the
+ * SONAME (libberth.so.0) stays the same.
  */
 
 /*
