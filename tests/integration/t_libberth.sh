@@ -126,4 +126,11 @@ check "C example: an unknown tag fails with the library's error" 1 \
 run ./ex_cpp "$T/store" "Not/A:Reference"
 check "C++ example: an invalid reference fails with EREF" 1 "\(EREF\)$"
 
+# --- make uninstall ---------------------------------------------------------
+cd "$TOP" || bail "cd $TOP"
+run make -s uninstall DESTDIR="$STAGE" PREFIX="$PREFIX"
+check "make uninstall" 0
+same "make uninstall removes everything install put there" \
+	"$(find "$P" ! -type d)" ""
+
 done_testing
