@@ -49,8 +49,10 @@ typedef struct berth_config_paths {
 } berth_config_paths;
 
 #define BERTH_CONFIG_PATHS_VERSION 1
-#define BERTH_CONFIG_PATHS_INIT \
-	{ BERTH_CONFIG_PATHS_VERSION, NULL, NULL, NULL, NULL }
+#define BERTH_CONFIG_PATHS_INIT                                                \
+	{                                                                      \
+		BERTH_CONFIG_PATHS_VERSION, NULL, NULL, NULL, NULL             \
+	}
 
 /* One value as `berth config` shows it. */
 typedef struct berth_config_setting {

@@ -57,8 +57,10 @@ typedef struct berth_pull_opts {
 } berth_pull_opts;
 
 #define BERTH_PULL_OPTS_VERSION 1
-#define BERTH_PULL_OPTS_INIT \
-	{ BERTH_PULL_OPTS_VERSION, NULL, 0, NULL, NULL, NULL }
+#define BERTH_PULL_OPTS_INIT                                                   \
+	{                                                                      \
+		BERTH_PULL_OPTS_VERSION, NULL, 0, NULL, NULL, NULL             \
+	}
 
 typedef struct berth_pull_result {
 	char *name;              /* the name recorded in the store */

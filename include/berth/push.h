@@ -45,7 +45,10 @@ typedef struct berth_push_opts {
 } berth_push_opts;
 
 #define BERTH_PUSH_OPTS_VERSION 1
-#define BERTH_PUSH_OPTS_INIT { BERTH_PUSH_OPTS_VERSION, NULL, NULL, NULL }
+#define BERTH_PUSH_OPTS_INIT                                                   \
+	{                                                                      \
+		BERTH_PUSH_OPTS_VERSION, NULL, NULL, NULL                      \
+	}
 
 /*
  * Pushes the local image named by `ref` (its canonical string) to the

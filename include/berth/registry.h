@@ -69,10 +69,10 @@ typedef struct berth_registry_opts {
 #define BERTH_REGISTRY_OPTS_VERSION 1
 /* The defaults: plain HTTP only for loopback and localhost. Every field
  * is written out, so C and C++ compile it without warnings. */
-#define BERTH_REGISTRY_OPTS_INIT                                        \
-	{                                                               \
-		BERTH_REGISTRY_OPTS_VERSION, NULL, -1, false, NULL, NULL, \
-			NULL, 0, NULL, NULL, NULL, NULL, 0, 0           \
+#define BERTH_REGISTRY_OPTS_INIT                                               \
+	{                                                                      \
+		BERTH_REGISTRY_OPTS_VERSION, NULL, -1, false, NULL, NULL,      \
+			NULL, 0, NULL, NULL, NULL, NULL, 0, 0                  \
 	}
 
 /*

@@ -487,9 +487,8 @@ berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
 	if (berth_opts_check(o->version, BERTH_PULL_OPTS_VERSION,
 			     "berth_pull_opts", err) < 0 ||
 	    (o->registry &&
-	     berth_opts_check(o->registry->version,
-			      BERTH_REGISTRY_OPTS_VERSION, "berth_registry_opts",
-			      err) < 0))
+	     berth_opts_check(o->registry->version, BERTH_REGISTRY_OPTS_VERSION,
+			      "berth_registry_opts", err) < 0))
 		return BERTH_EUSAGE;
 	if (o->platform == NULL)
 		berth_platform_host(&host);

@@ -220,9 +220,8 @@ berth_push(berth_descriptor *out, berth_store *store, const berth_ref *ref,
 	if (berth_opts_check(o->version, BERTH_PUSH_OPTS_VERSION,
 			     "berth_push_opts", err) < 0 ||
 	    (o->registry &&
-	     berth_opts_check(o->registry->version,
-			      BERTH_REGISTRY_OPTS_VERSION, "berth_registry_opts",
-			      err) < 0))
+	     berth_opts_check(o->registry->version, BERTH_REGISTRY_OPTS_VERSION,
+			      "berth_registry_opts", err) < 0))
 		return BERTH_EUSAGE;
 	name = berth_ref_string(ref);
 	r = berth_image_load(&desc, &m, NULL, NULL, store, name, err);

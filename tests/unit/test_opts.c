@@ -78,21 +78,21 @@ test_job_versions(void)
 	berth_error *err = NULL;
 
 	/* The version is checked first: no store or reference is touched. */
-	CHECK(berth_pull(&res, NULL, NULL, &po, &err) == BERTH_EUSAGE &&
-		      err && strstr(err->msg, "berth_pull_opts"),
+	CHECK(berth_pull(&res, NULL, NULL, &po, &err) == BERTH_EUSAGE && err &&
+		      strstr(err->msg, "berth_pull_opts"),
 	      "pull refuses an uninitialised struct");
 	berth_error_free(err);
 	err = NULL;
 	po = (berth_pull_opts)BERTH_PULL_OPTS_INIT;
 	ro.version = 0;
 	po.registry = &ro;
-	CHECK(berth_pull(&res, NULL, NULL, &po, &err) == BERTH_EUSAGE &&
-		      err && strstr(err->msg, "berth_registry_opts"),
+	CHECK(berth_pull(&res, NULL, NULL, &po, &err) == BERTH_EUSAGE && err &&
+		      strstr(err->msg, "berth_registry_opts"),
 	      "pull refuses an uninitialised registry struct");
 	berth_error_free(err);
 	err = NULL;
-	CHECK(berth_push(&desc, NULL, NULL, &so, &err) == BERTH_EUSAGE &&
-		      err && strstr(err->msg, "berth_push_opts"),
+	CHECK(berth_push(&desc, NULL, NULL, &so, &err) == BERTH_EUSAGE && err &&
+		      strstr(err->msg, "berth_push_opts"),
 	      "push refuses an uninitialised struct");
 	berth_error_free(err);
 }
@@ -104,8 +104,8 @@ test_config_paths_version(void)
 	berth_config c = {0};
 	berth_error *err = NULL;
 
-	CHECK(berth_config_load_paths(&c, &p, &err) == BERTH_EUSAGE &&
-		      err && strstr(err->msg, "berth_config_paths"),
+	CHECK(berth_config_load_paths(&c, &p, &err) == BERTH_EUSAGE && err &&
+		      strstr(err->msg, "berth_config_paths"),
 	      "load refuses an uninitialised paths struct");
 	berth_error_free(err);
 }
