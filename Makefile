@@ -2,6 +2,8 @@
 # to src/lib, src/cli, src/server or tests/unit needs no edit here.
 #
 #   make              build/berth, build/berth-serve, build/libberth.{a,so}
+#   make install      programs, library, headers, berth.pc, man pages and
+#                     completions under $(DESTDIR)$(PREFIX) (default /usr/local)
 #   make unit         unit tests, built with ASan+UBSan, run
 #   make unit T=test_store_gc          one test program
 #   make unit T=test_store_gc:gc_keeps_leased   one case of it (see tests/unit/test.h)
@@ -14,6 +16,15 @@
 #   make install-docs man pages and completions under $(DESTDIR)$(PREFIX)
 
 CC      ?= cc
+# The library's version; SOMAJOR changes only when the ABI breaks.
+VERSION := 0.1.0
+SOMAJOR := 0
+SONAME  := libberth.so.$(SOMAJOR)
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+LIBDIR  ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 # libberth links only what the client needs (libarchive is dlopen'ed, so
 # only its headers); the server's libraries go into berth-serve alone.
 LIB_PKGS := libcurl jansson openssl zlib libzstd
@@ -57,7 +68,7 @@ FUZZ_CC  ?= clang
 # Warnings are gcc's job in the main build; clang's differ.
 FUZZ_FLAGS := -std=c11 -fsanitize=address,undefined -fno-sanitize-recover=all
 
-all: $(B)/berth $(B)/berth-serve $(B)/libberth.a $(B)/libberth.so
+all: $(B)/berth $(B)/berth-serve $(B)/libberth.a $(B)/libberth.so $(B)/$(SONAME)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -77,9 +88,20 @@ $(B)/asan/%.o: %.c
 $(B)/libberth.a: $(LIB_OBJ)
 	$(Q)ar rcs $@ $^
 
-$(B)/libberth.so: $(LIB_PIC)
+$(B)/libberth.so.$(VERSION): $(LIB_PIC)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) -shared -Wl,--as-needed -o $@ $^ $(LIB_LIBS)
+	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--as-needed -o $@ $^ $(LIB_LIBS)
+
+# libberth.so.0 is what programs load, libberth.so what -lberth finds.
+$(B)/$(SONAME) $(B)/libberth.so: $(B)/libberth.so.$(VERSION)
+	$(Q)ln -sf libberth.so.$(VERSION) $@
+
+# berth.pc for the prefix installed to; the static libraries follow from
+# Requires.private and Libs.private (pkg-config --static).
+$(B)/berth.pc: berth.pc.in Makefile FORCE
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' \
+		-e 's|@REQUIRES@|$(LIB_PKGS)|' $< >$@.tmp && mv $@.tmp $@
 
 $(B)/berth: $(CLI_OBJ) $(B)/libberth.a
 	@$(if $(Q),echo "  LD      $@")
@@ -118,12 +140,37 @@ UNIT_RUN = $(if $(T),$(B)/asan/tests/$(T_PROG),$(UNIT_BIN))
 unit: $(UNIT_RUN)
 	@BERTH_TEST_CASE='$(T_CASE)' tests/run-unit.sh $(UNIT_RUN)
 
+# What a program needs: berth and berth-serve side by side (berth runs the
+# berth-serve beside it), the library, its headers and berth.pc; then the
+# man pages and completions (install-docs).
+install: all $(B)/berth.pc install-docs
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+		$(DESTDIR)$(INCLUDEDIR)/berth $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 755 $(B)/berth $(B)/berth-serve $(DESTDIR)$(BINDIR)/
+	install -m 644 include/berth/*.h $(DESTDIR)$(INCLUDEDIR)/berth/
+	install -m 644 $(B)/libberth.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(B)/libberth.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf libberth.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libberth.so
+	install -m 644 $(B)/berth.pc $(DESTDIR)$(PKGCONFIGDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/berth $(DESTDIR)$(BINDIR)/berth-serve \
+		$(DESTDIR)$(LIBDIR)/libberth.a $(DESTDIR)$(LIBDIR)/libberth.so \
+		$(DESTDIR)$(LIBDIR)/$(SONAME) \
+		$(DESTDIR)$(LIBDIR)/libberth.so.$(VERSION) \
+		$(DESTDIR)$(PKGCONFIGDIR)/berth.pc \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/berth \
+		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_berth
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/berth.1 \
+		$(DESTDIR)$(PREFIX)/share/man/man1/berth-*.1
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/berth
+
 test:
 	scripts/test.sh
 
 # Man pages and shell completion come from the CLI's command and option
 # tables (src/cli/gen.c), so they list what --help lists.
-PREFIX  ?= /usr/local
 man: $(B)/berth
 	@mkdir -p $(B)/man
 	$(Q)$(B)/berth _gen man $(B)/man
@@ -155,7 +202,9 @@ format:
 clean:
 	rm -rf $(B)
 
-.PHONY: all unit fuzz test bench bench-server format clean man completion install-docs
+FORCE:
+
+.PHONY: all install uninstall unit fuzz test bench bench-server format clean man completion install-docs FORCE
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 pkgs=(
-	build-essential pkg-config
+	build-essential g++ pkg-config
 	libcurl4-openssl-dev libssl-dev libjansson-dev libarchive-dev libgnutls28-dev
 	zlib1g-dev libzstd-dev libmicrohttpd-dev libsqlite3-dev libcrypt-dev
 	openssl curl ca-certificates python3 iproute2 valgrind clang libclang-rt-14-dev

@@ -19,6 +19,24 @@ extern "C" {
 #define BERTH_EXTERN __attribute__((visibility("default")))
 
 /*
+ * Options structs (berth_registry_opts, berth_pull_opts, ...) can grow:
+ * each starts with `unsigned version` and is initialised with its
+ * BERTH_*_OPTS_INIT macro, which sets the version the program was built
+ * against and the defaults. A function given a version it does not know
+ * (0 means the struct was never initialised) fails with BERTH_EUSAGE.
+ *
+ *	berth_pull_opts po = BERTH_PULL_OPTS_INIT;
+ *	po.max_concurrent = 6;
+ *
+ * Handles (berth_store, berth_registry, berth_ref, berth_manifest, ...)
+ * are allocated by the library, and events handed to callbacks are only
+ * read through a pointer: both may gain fields at their end. The other
+ * structs a program holds itself (results such as berth_pull_result,
+ * berth_config, berth_descriptor) keep their layout for as long as the
+ * SONAME (libberth.so.0) stays the same.
+ */
+
+/*
  * Append-only: values are never renumbered (the CLI's exit statuses and the
  * server's HTTP statuses are derived from them; see docs/errors.md).
  * A code exists only where a caller acts differently on it.

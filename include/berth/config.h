@@ -41,11 +41,18 @@ extern "C" {
 /* Where the files are; NULL fields fall back to the environment, then
  * the defaults. */
 typedef struct berth_config_paths {
+	unsigned version;          /* BERTH_CONFIG_PATHS_VERSION */
 	const char *config;        /* berth's file */
 	const char *daemon_json;   /* Docker's daemon.json */
 	const char *docker_config; /* the directory of config.json */
 	const char *certs_d;       /* the certs.d directory */
 } berth_config_paths;
+
+#define BERTH_CONFIG_PATHS_VERSION 1
+#define BERTH_CONFIG_PATHS_INIT                                                \
+	{                                                                      \
+		BERTH_CONFIG_PATHS_VERSION, NULL, NULL, NULL, NULL             \
+	}
 
 /* One value as `berth config` shows it. */
 typedef struct berth_config_setting {
@@ -106,7 +113,8 @@ typedef struct berth_config {
  */
 BERTH_EXTERN int berth_config_load(berth_config *out, berth_error **err);
 
-/* The same with paths given by flags (`paths` may be NULL). */
+/* The same with paths given by flags (`paths` may be NULL; an unknown
+ * paths->version is refused with BERTH_EUSAGE). */
 BERTH_EXTERN int berth_config_load_paths(berth_config *out,
 					 const berth_config_paths *paths,
 					 berth_error **err);
@@ -118,8 +126,8 @@ BERTH_EXTERN void berth_config_release(berth_config *c);
  * name is resolved for that) or marked "insecure" in berth's file.
  * *why (may be NULL) gets the matching entry; do not free.
  */
-BERTH_EXTERN bool berth_config_insecure(const berth_config *c, const char *host,
-					const char **why);
+BERTH_EXTERN bool berth_config_insecure(const char **why, const berth_config *c,
+					const char *host);
 
 /*
  * True when allow-nondistributable-artifacts lists `host` (the same way):
@@ -137,8 +145,8 @@ berth_config_host_find(const berth_config *c, const char *host);
  * "docker.io" for Docker Hub), NULL-terminated, in order; free with
  * berth_strv_free. *n may be NULL.
  */
-BERTH_EXTERN char **berth_config_mirrors(const berth_config *c,
-					 const char *registry, size_t *n);
+BERTH_EXTERN char **berth_config_mirrors(size_t *n, const berth_config *c,
+					 const char *registry);
 
 /*
  * TLS material for `host` from certs.d/<host>/ (Docker's layout): CA
@@ -172,10 +180,11 @@ BERTH_EXTERN char *berth_config_auth_key(const char *host);
  * NULL) names the source ("config.json", "docker-credential-NAME");
  * caller frees.
  */
-BERTH_EXTERN int berth_config_get_credentials(const berth_config *c,
+BERTH_EXTERN int berth_config_get_credentials(berth_credentials *out,
+					      char **from,
+					      const berth_config *c,
 					      const char *host,
-					      berth_credentials *out,
-					      char **from, berth_error **err);
+					      berth_error **err);
 
 /*
  * Stores credentials for `host` as docker login does: through the helper
@@ -184,15 +193,16 @@ BERTH_EXTERN int berth_config_get_credentials(const berth_config *c,
  * key kept. *plaintext (may be NULL) tells whether the secret was written
  * to the file itself; *where names the helper or the file (caller frees).
  */
-BERTH_EXTERN int berth_config_store_credentials(const berth_config *c,
+BERTH_EXTERN int berth_config_store_credentials(bool *plaintext, char **where,
+						const berth_config *c,
 						const char *host,
 						const berth_credentials *cred,
-						bool *plaintext, char **where,
 						berth_error **err);
 
-/* Removes them (helper erase and config.json). *found: were there any. */
-BERTH_EXTERN int berth_config_erase_credentials(const berth_config *c,
-						const char *host, bool *found,
+/* Removes them (helper erase and config.json). *out: were there any. */
+BERTH_EXTERN int berth_config_erase_credentials(bool *out,
+						const berth_config *c,
+						const char *host,
 						berth_error **err);
 
 /*
@@ -221,7 +231,8 @@ typedef void (*berth_check_fn)(void *ud, const char *step,
  * Probes `host` (the API host: "registry-1.docker.io" for Docker Hub)
  * with the configuration: DNS, TCP, TLS (issuer, trust), the /v2/
  * challenge, stored credentials, then each mirror. Returns 0 when every
- * step passed, else the code of the first failure.
+ * step passed, else the code of the first failure (BERTH_EUSAGE, with no
+ * step run, for an unknown base->version).
  */
 BERTH_EXTERN int berth_config_check(const berth_config *c,
 				    const berth_registry_opts *base,

@@ -7,6 +7,10 @@
 
 #include "berth/common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum berth_digest_alg {
 	BERTH_DIGEST_SHA256 = 0,
 	BERTH_DIGEST_SHA512 = 1,
@@ -47,8 +51,11 @@ BERTH_EXTERN berth_hasher *berth_hasher_new(berth_digest_alg alg);
 BERTH_EXTERN void berth_hasher_update(berth_hasher *h, const void *p,
 				      size_t len);
 /* Finishes the hash into *out; the hasher may then only be freed or reset. */
-BERTH_EXTERN void berth_hasher_final(berth_hasher *h, berth_digest *out);
+BERTH_EXTERN void berth_hasher_final(berth_digest *out, berth_hasher *h);
 BERTH_EXTERN void berth_hasher_reset(berth_hasher *h);
 BERTH_EXTERN void berth_hasher_free(berth_hasher *h);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -12,6 +12,10 @@
 #include "berth/registry.h"
 #include "berth/store.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * Makes a one-layer image from a tar file (plain, gzip or zstd; validated
  * as tar): the layer is stored gzip-compressed, the config records the
@@ -26,17 +30,17 @@ BERTH_EXTERN int berth_image_import(berth_descriptor *out, berth_store *s,
 /*
  * A local image as JSON in the shape of `docker inspect` (an array of one
  * object: Id, RepoTags, RepoDigests, Created, Architecture, Os, Config,
- * RootFS, Size, ...). Caller frees *json.
+ * RootFS, Size, ...). Caller frees *out.
  */
-BERTH_EXTERN int berth_image_inspect(char **json, berth_store *s,
+BERTH_EXTERN int berth_image_inspect(char **out, berth_store *s,
 				     const char *name, berth_error **err);
 
 /*
  * A remote image as JSON in the shape of `skopeo inspect` (Name, Digest,
  * RepoTags, Created, Architecture, Os, Layers, LayersData, Env), without
- * writing anything locally. Caller frees *json.
+ * writing anything locally. Caller frees *out.
  */
-BERTH_EXTERN int berth_remote_inspect(char **json, const berth_ref *ref,
+BERTH_EXTERN int berth_remote_inspect(char **out, const berth_ref *ref,
 				      const berth_platform *platform,
 				      const berth_registry_opts *opts,
 				      berth_error **err);
@@ -54,4 +58,7 @@ BERTH_EXTERN int berth_image_load(berth_descriptor *desc, berth_manifest **m,
 				  berth_store *s, const char *name,
 				  berth_error **err);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -7,6 +7,10 @@
 
 #include "berth/common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum berth_log_level {
 	BERTH_LOG_ERROR = 0,
 	BERTH_LOG_WARN = 1,
@@ -31,4 +35,7 @@ BERTH_EXTERN void berth_log_msg(berth_log_level level, const char *fmt, ...)
 			berth_log_msg((level), __VA_ARGS__);    \
 	} while (0)
 
+#ifdef __cplusplus
+}
+#endif
 #endif

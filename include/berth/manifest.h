@@ -9,6 +9,10 @@
 #include "berth/digest.h"
 #include "berth/platform.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define BERTH_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
 #define BERTH_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define BERTH_MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
@@ -96,4 +100,7 @@ BERTH_EXTERN void berth_descriptor_copy(berth_descriptor *dst,
 					const berth_descriptor *src);
 BERTH_EXTERN void berth_descriptor_release(berth_descriptor *d);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

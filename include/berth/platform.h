@@ -8,6 +8,10 @@
 
 #include "berth/common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct berth_platform {
 	char os[32];
 	char arch[32];
@@ -37,8 +41,11 @@ BERTH_EXTERN bool berth_platform_match(const berth_platform *want,
 BERTH_EXTERN int berth_platform_rank(const berth_platform *want,
 				     const berth_platform *have);
 
-/* "os/arch[/variant]" into buf of size n; returns buf. */
-BERTH_EXTERN char *berth_platform_format(const berth_platform *p, char *buf,
-					 size_t n);
+/* "os/arch[/variant]" into out, of size n; returns out. */
+BERTH_EXTERN char *berth_platform_format(char *out, size_t n,
+					 const berth_platform *p);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

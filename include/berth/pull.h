@@ -14,6 +14,10 @@
 #include "berth/registry.h"
 #include "berth/store.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum berth_pull_event_kind {
 	BERTH_PULL_RESOLVED = 0,       /* manifest fetched: ev->digest, ev->desc (image manifest) */
 	BERTH_PULL_LAYER_EXISTS = 1,   /* ev->desc already in the store */
@@ -44,12 +48,19 @@ BERTH_EXTERN char *berth_pull_event_json(const berth_pull_event *ev);
 typedef void (*berth_pull_fn)(void *ud, const berth_pull_event *ev);
 
 typedef struct berth_pull_opts {
+	unsigned version;                    /* BERTH_PULL_OPTS_VERSION */
 	const berth_platform *platform;      /* NULL: the host's */
 	unsigned max_concurrent;             /* 0: 3, as dockerd */
 	const berth_registry_opts *registry; /* NULL: defaults */
 	berth_pull_fn progress;
 	void *ud;
 } berth_pull_opts;
+
+#define BERTH_PULL_OPTS_VERSION 1
+#define BERTH_PULL_OPTS_INIT                                                   \
+	{                                                                      \
+		BERTH_PULL_OPTS_VERSION, NULL, 0, NULL, NULL, NULL             \
+	}
 
 typedef struct berth_pull_result {
 	char *name;              /* the name recorded in the store */
@@ -67,7 +78,8 @@ BERTH_EXTERN char *berth_pull_result_json(const berth_pull_result *r);
 /*
  * Pulls `ref` into `store`. On failure nothing half-written is visible and
  * index.json is unchanged; blobs verified before the failure stay (the next
- * pull reuses them).
+ * pull reuses them). `opts` may be NULL for defaults; an unknown version
+ * of it or of opts->registry is refused (BERTH_EUSAGE).
  */
 BERTH_EXTERN int berth_pull(berth_pull_result *out, berth_store *store,
 			    const berth_ref *ref, const berth_pull_opts *opts,
@@ -76,4 +88,7 @@ BERTH_EXTERN int berth_pull(berth_pull_result *out, berth_store *store,
 /* The annotation carrying the digest of the index an image was chosen from. */
 #define BERTH_ANNOTATION_INDEX_DIGEST "io.berth.index.digest"
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -7,6 +7,10 @@
 
 #include "berth/common.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define BERTH_DOCKER_HUB "docker.io"
 
 typedef struct berth_ref {
@@ -54,4 +58,7 @@ berth_ref_freep(berth_ref **r)
 	*r = NULL;
 }
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -18,6 +18,10 @@
 #include "berth/digest.h"
 #include "berth/manifest.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct berth_registry berth_registry;
 struct berth_config;
 
@@ -27,7 +31,7 @@ typedef struct berth_credentials {
 	char *identity_token; /* OAuth2 refresh token (docker's identitytoken), or NULL */
 } berth_credentials;
 
-void berth_credentials_release(berth_credentials *c);
+BERTH_EXTERN void berth_credentials_release(berth_credentials *c);
 
 /*
  * Looks up credentials for `host` (the configuration issue plugs
@@ -38,6 +42,7 @@ typedef int (*berth_credentials_fn)(void *ud, const char *host,
 				    berth_credentials *out, berth_error **err);
 
 typedef struct berth_registry_opts {
+	unsigned version;          /* BERTH_REGISTRY_OPTS_VERSION */
 	const char *user_agent;    /* NULL: "berth/<version>" */
 	int plain_http;            /* -1 auto (loopback/localhost only), 0 never, 1 always */
 	bool tls_verify_off;       /* insecure-registries: TLS without verification */
@@ -61,10 +66,20 @@ typedef struct berth_registry_opts {
 	long retry_after_max;  /* seconds; 0: the default (10) */
 } berth_registry_opts;
 
+#define BERTH_REGISTRY_OPTS_VERSION 1
+/* The defaults: plain HTTP only for loopback and localhost. Every field
+ * is written out, so C and C++ compile it without warnings. */
+#define BERTH_REGISTRY_OPTS_INIT                                               \
+	{                                                                      \
+		BERTH_REGISTRY_OPTS_VERSION, NULL, -1, false, NULL, NULL,      \
+			NULL, 0, NULL, NULL, NULL, NULL, 0, 0                  \
+	}
+
 /*
  * `host` is the API host as the reference's domain gives it after
  * berth_ref_api_host ("registry-1.docker.io", "localhost:5000", "[::1]:5000").
- * `opts` may be NULL for defaults; it is copied.
+ * `opts` may be NULL for defaults; it is copied. An unknown opts->version
+ * is refused (BERTH_EUSAGE).
  */
 BERTH_EXTERN int berth_registry_new(berth_registry **out, const char *host,
 				    const berth_registry_opts *opts,
@@ -99,10 +114,9 @@ BERTH_EXTERN int berth_registry_ping(berth_registry *r, berth_error **err);
  * A ping that insists on authenticating with the credentials (for
  * `berth login`): a registry that lets anonymous users in is still asked
  * for a token with them. Asks the token server for an offline (refresh)
- * token; *identity_token gets it when the server sent one, else NULL.
+ * token; *out gets it when the server sent one, else NULL (caller frees).
  */
-BERTH_EXTERN int berth_registry_login(berth_registry *r,
-				      char **identity_token,
+BERTH_EXTERN int berth_registry_login(char **out, berth_registry *r,
 				      berth_error **err);
 
 /* What RateLimit-* headers said; -1 where absent. */
@@ -113,9 +127,9 @@ typedef struct berth_ratelimit {
 } berth_ratelimit;
 
 /* HEAD a manifest (which Docker Hub does not count) for the quota. */
-BERTH_EXTERN int berth_registry_ratelimit(berth_registry *r, const char *repo,
+BERTH_EXTERN int berth_registry_ratelimit(berth_ratelimit *out,
+					  berth_registry *r, const char *repo,
 					  const char *reference,
-					  berth_ratelimit *out,
 					  berth_error **err);
 BERTH_EXTERN void berth_ratelimit_release(berth_ratelimit *rl);
 
@@ -126,7 +140,7 @@ typedef struct berth_manifest_body {
 	berth_digest digest; /* sha256 of data (or of the reference's algorithm) */
 } berth_manifest_body;
 
-void berth_manifest_body_release(berth_manifest_body *b);
+BERTH_EXTERN void berth_manifest_body_release(berth_manifest_body *b);
 
 /*
  * GET a manifest by tag or digest with the Accept header for OCI index,
@@ -134,20 +148,20 @@ void berth_manifest_body_release(berth_manifest_body *b);
  * BERTH_MANIFEST_MAX are refused (BERTH_ETOOBIG). When `reference` is a
  * digest the body must hash to it (BERTH_EDIGEST otherwise).
  */
-BERTH_EXTERN int berth_registry_get_manifest(berth_registry *r,
+BERTH_EXTERN int berth_registry_get_manifest(berth_manifest_body *out,
+					     berth_registry *r,
 					     const char *repo,
 					     const char *reference,
-					     berth_manifest_body *out,
 					     berth_error **err);
 
 /*
  * HEAD a manifest: its digest, size and media type (no body). out's
  * media_type is allocated (berth_descriptor_release frees it).
  */
-BERTH_EXTERN int berth_registry_head_manifest(berth_registry *r,
+BERTH_EXTERN int berth_registry_head_manifest(berth_descriptor *out,
+					      berth_registry *r,
 					      const char *repo,
 					      const char *reference,
-					      berth_descriptor *out,
 					      berth_error **err);
 
 /* Receives blob bytes in order; a negative return aborts the transfer. */
@@ -202,18 +216,20 @@ BERTH_EXTERN int berth_registry_fetch_blobs(berth_registry *r,
 					    void *ud, berth_error **err);
 
 /* HEAD a blob: *exists, and its size in *size when not NULL. */
-BERTH_EXTERN int berth_registry_stat_blob(berth_registry *r, const char *repo,
-					  const berth_digest *d, bool *exists,
-					  int64_t *size, berth_error **err);
+BERTH_EXTERN int berth_registry_stat_blob(bool *exists, int64_t *size,
+					  berth_registry *r, const char *repo,
+					  const berth_digest *d,
+					  berth_error **err);
 
 /*
- * Cross-repository mount (POST ?mount=&from=). *mounted is false when the
+ * Cross-repository mount (POST ?mount=&from=). *out (mounted) is false when the
  * registry answered 202 (it does not have the blob there, or refuses to
  * mount); the upload it opened is cancelled.
  */
-BERTH_EXTERN int berth_registry_mount_blob(berth_registry *r, const char *repo,
+BERTH_EXTERN int berth_registry_mount_blob(bool *out, berth_registry *r,
+					   const char *repo,
 					   const berth_digest *d,
-					   const char *from_repo, bool *mounted,
+					   const char *from_repo,
 					   berth_error **err);
 
 /*
@@ -236,9 +252,11 @@ BERTH_EXTERN int berth_registry_put_manifest(berth_registry *r,
  * The repository's tags, following `Link: <…>; rel="next"` pagination.
  * *tags is a NULL-terminated array; free with berth_strv_free.
  */
-BERTH_EXTERN int berth_registry_list_tags(berth_registry *r, const char *repo,
-					  char ***tags, size_t *n,
+BERTH_EXTERN int berth_registry_list_tags(char ***tags, size_t *n,
+					  berth_registry *r, const char *repo,
 					  berth_error **err);
 
-
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -22,6 +22,10 @@
 #include "berth/digest.h"
 #include "berth/manifest.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct berth_store berth_store;
 
 enum berth_store_flags {
@@ -54,8 +58,8 @@ BERTH_EXTERN char *berth_store_default_root(void);
 /* ---- blobs ---- */
 
 /* True when the blob is present; its size in *size when not NULL. */
-BERTH_EXTERN bool berth_store_has_blob(berth_store *s, const berth_digest *d,
-				       int64_t *size);
+BERTH_EXTERN bool berth_store_has_blob(int64_t *size, berth_store *s,
+				       const berth_digest *d);
 
 /* Path of a blob (whether or not it exists); caller frees. */
 BERTH_EXTERN char *berth_store_blob_path(berth_store *s, const berth_digest *d);
@@ -66,8 +70,8 @@ BERTH_EXTERN char *berth_store_blob_path(berth_store *s, const berth_digest *d);
  * BERTH_ENOTFOUND if absent, BERTH_ETOOBIG past max, BERTH_ECORRUPT if the
  * content does not match its name.
  */
-BERTH_EXTERN int berth_store_read_blob(berth_store *s, const berth_digest *d,
-				       size_t max, char **out, size_t *len,
+BERTH_EXTERN int berth_store_read_blob(char **out, size_t *len, berth_store *s,
+				       const berth_digest *d, size_t max,
 				       berth_error **err);
 
 /*
@@ -75,9 +79,9 @@ BERTH_EXTERN int berth_store_read_blob(berth_store *s, const berth_digest *d,
  * (BERTH_EDIGEST otherwise); the digest (sha256 unless `expect` says
  * otherwise) goes to *out when not NULL. Present already: no write.
  */
-BERTH_EXTERN int berth_store_put_blob(berth_store *s, const berth_digest *expect,
-				      const void *p, size_t len,
-				      berth_digest *out, berth_error **err);
+BERTH_EXTERN int berth_store_put_blob(berth_digest *out, berth_store *s,
+				      const berth_digest *expect, const void *p,
+				      size_t len, berth_error **err);
 
 typedef struct berth_blob_writer berth_blob_writer;
 
@@ -107,8 +111,9 @@ BERTH_EXTERN int berth_blob_writer_reset(berth_blob_writer *w,
  * file into blobs/. The actual digest goes to *out when not NULL. On any
  * failure the staging file is removed and nothing becomes visible.
  */
-BERTH_EXTERN int berth_blob_writer_commit(berth_blob_writer *w,
-					  berth_digest *out, berth_error **err);
+BERTH_EXTERN int berth_blob_writer_commit(berth_digest *out,
+					  berth_blob_writer *w,
+					  berth_error **err);
 
 /* Frees the writer; removes the staging file unless committed. */
 BERTH_EXTERN void berth_blob_writer_free(berth_blob_writer *w);
@@ -121,13 +126,13 @@ typedef struct berth_image {
 } berth_image;
 
 /* All images, in index.json order. Free with berth_images_free. */
-BERTH_EXTERN int berth_store_list(berth_store *s, berth_image **out,
-				  size_t *n, berth_error **err);
+BERTH_EXTERN int berth_store_list(berth_image **out, size_t *n, berth_store *s,
+				  berth_error **err);
 BERTH_EXTERN void berth_images_free(berth_image *v, size_t n);
 
 /* The descriptor recorded for `name` (deep copy); BERTH_ENOTFOUND if none. */
-BERTH_EXTERN int berth_store_resolve(berth_store *s, const char *name,
-				     berth_descriptor *out, berth_error **err);
+BERTH_EXTERN int berth_store_resolve(berth_descriptor *out, berth_store *s,
+				     const char *name, berth_error **err);
 
 /*
  * Records `name` -> desc in index.json, replacing an entry of the same
@@ -170,8 +175,11 @@ typedef void (*berth_store_problem_fn)(void *ud, const char *problem);
  * through `cb` (one line, e.g. "removed corrupt blob 'sha256:…'");
  * counts go to *checked and *problems.
  */
-BERTH_EXTERN int berth_store_fsck(berth_store *s, berth_store_problem_fn cb,
-				  void *ud, size_t *checked, size_t *problems,
-				  berth_error **err);
+BERTH_EXTERN int berth_store_fsck(size_t *checked, size_t *problems,
+				  berth_store *s, berth_store_problem_fn cb,
+				  void *ud, berth_error **err);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -34,8 +34,8 @@ cmd_fsck(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 				       argv[1]);
 	r = cli_store(ctx, &store, err);
 	if (r == 0)
-		r = berth_store_fsck(store, print_problem, NULL, &checked,
-				     &problems, err);
+		r = berth_store_fsck(&checked, &problems, store, print_problem,
+				     NULL, err);
 	if (r < 0)
 		return r;
 	printf("checked %zu blobs: %zu problems\n", checked, problems);

@@ -61,7 +61,7 @@ cmd_images(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 				       argv[optind]);
 	r = cli_store(ctx, &store, err);
 	if (r == 0)
-		r = berth_store_list(store, &imgs, &n, err);
+		r = berth_store_list(&imgs, &n, store, err);
 	if (r < 0)
 		return r;
 	if (!quiet)
@@ -82,9 +82,9 @@ cmd_images(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 		}
 		split_name(imgs[i].name, &repo, &tag);
 		/* Size as docker shows it: the image's content in the store. */
-		if (berth_store_read_blob(store, &imgs[i].desc.digest,
-					  BERTH_MANIFEST_MAX, &body, &len,
-					  NULL) == 0 &&
+		if (berth_store_read_blob(&body, &len, store,
+					  &imgs[i].desc.digest,
+					  BERTH_MANIFEST_MAX, NULL) == 0 &&
 		    berth_manifest_parse(&m, imgs[i].desc.media_type, body, len,
 					 NULL) == 0) {
 			total = m->config.size;

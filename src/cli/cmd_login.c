@@ -203,7 +203,7 @@ cmd_login(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	ro.credentials_ud = &cred;
 	r = berth_registry_new(&reg, api, &ro, err);
 	if (r == 0)
-		r = berth_registry_login(reg, &identity, err);
+		r = berth_registry_login(&identity, reg, err);
 	if (r < 0) {
 		berth_error_wrap(err, "login to '%s' as '%s' failed", name,
 				 cred.username);
@@ -218,8 +218,8 @@ cmd_login(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 		/* docker keeps the refresh token, not the password. */
 		cred.identity_token = steal_ptr(&identity);
 	}
-	r = berth_config_store_credentials(&ctx->config, name, &cred,
-					   &plaintext, &where, err);
+	r = berth_config_store_credentials(&plaintext, &where, &ctx->config,
+					   name, &cred, err);
 	if (r < 0)
 		return r;
 	if (plaintext)
@@ -248,7 +248,7 @@ cmd_logout(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	r = cli_registry_host(argc == 2 ? argv[1] : NULL, &api, &name, err);
 	if (r < 0)
 		return r;
-	r = berth_config_erase_credentials(&ctx->config, name, &found, err);
+	r = berth_config_erase_credentials(&found, &ctx->config, name, err);
 	if (r < 0)
 		return r;
 	if (found)

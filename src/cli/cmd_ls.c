@@ -32,7 +32,7 @@ cmd_ls(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 		r = berth_registry_new(&reg, berth_ref_api_host(ref),
 				       &ctx->registry, err);
 	if (r == 0)
-		r = berth_registry_list_tags(reg, ref->path, &tags, &n, err);
+		r = berth_registry_list_tags(&tags, &n, reg, ref->path, err);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++)

@@ -45,11 +45,13 @@ int
 cmd_push(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 {
 	_cleanup_(berth_ref_freep) berth_ref *ref = NULL;
-	berth_push_opts po = {&ctx->registry, on_event, NULL};
+	berth_push_opts po = BERTH_PUSH_OPTS_INIT;
 	berth_descriptor desc = {0};
 	berth_store *store;
 	int r;
 
+	po.registry = &ctx->registry;
+	po.progress = on_event;
 	if (cli_help_usage(argc, argv, "push", &cli_push_usage))
 		return 0;
 	if (argc != 2)

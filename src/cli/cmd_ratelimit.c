@@ -50,11 +50,11 @@ cmd_ratelimit(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	r = berth_registry_new(&reg, berth_ref_api_host(ref), &ctx->registry,
 			       err);
 	if (r == 0)
-		r = berth_registry_ratelimit(reg, ref->path,
+		r = berth_registry_ratelimit(&rl, reg, ref->path,
 					     ref->tag || ref->digest
 						     ? berth_ref_reference(ref)
 						     : "latest",
-					     &rl, err);
+					     err);
 	if (r < 0)
 		return r;
 	printf("registry: %s\n", berth_registry_name(reg));

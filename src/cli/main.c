@@ -240,7 +240,10 @@ cmd_version(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 int
 main(int argc, char **argv)
 {
-	cli_ctx ctx = {0};
+	cli_ctx ctx = {
+		.config_paths = BERTH_CONFIG_PATHS_INIT,
+		.registry = BERTH_REGISTRY_OPTS_INIT,
+	};
 	berth_error *err = NULL;
 	const cli_command *cmd = NULL;
 	berth_log_level level = BERTH_LOG_WARN;
@@ -309,7 +312,6 @@ main(int argc, char **argv)
 		ctx.root = env && *env ? xstrdup(env) : berth_store_default_root();
 	}
 
-	ctx.registry.plain_http = -1;
 	ctx.registry.interrupt = &interrupted;
 	signal(SIGINT, on_interrupt);
 	signal(SIGTERM, on_interrupt);

@@ -21,6 +21,7 @@
 #include "registry/registry.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/opts.h"
 #include "util/xalloc.h"
 
 #define CHECK_CONNECT_MS 5000
@@ -161,9 +162,8 @@ check_v2(struct check *k, const berth_config *c,
 		       e);
 	} else {
 		if (!r->https)
-			step(k, "tls", BERTH_CHECK_SKIP,
-			     "plain HTTP (%s)",
-			     berth_config_insecure(c, host, &why)
+			step(k, "tls", BERTH_CHECK_SKIP, "plain HTTP (%s)",
+			     berth_config_insecure(&why, c, host)
 				     ? "listed in insecure-registries"
 				     : "a loopback registry");
 		else if (r->hopts.tls_verify_off)
@@ -204,7 +204,7 @@ check_credentials(struct check *k, const berth_config *c,
 	berth_registry_opts o = *base;
 	berth_error *e = NULL;
 
-	if (berth_config_get_credentials(c, host, &cred, &from, &e) < 0) {
+	if (berth_config_get_credentials(&cred, &from, c, host, &e) < 0) {
 		failed(k, "credentials", e);
 		berth_error_free(e);
 		return;
@@ -218,7 +218,7 @@ check_credentials(struct check *k, const berth_config *c,
 	o.config = c;
 	o.max_retries = -1;
 	if (berth_registry_new(&r, host, &o, &e) < 0 ||
-	    berth_registry_login(r, &tok, &e) < 0)
+	    berth_registry_login(&tok, r, &e) < 0)
 		failed(k, "credentials", e);
 	else
 		step(k, "credentials", BERTH_CHECK_OK,
@@ -234,7 +234,7 @@ check_mirrors(struct check *k, const berth_config *c,
 	      const berth_registry_opts *base, const char *host)
 {
 	const char *name = config_is_docker_hub(host) ? "docker.io" : host;
-	char **mirrors = berth_config_mirrors(c, name, NULL);
+	char **mirrors = berth_config_mirrors(NULL, c, name);
 
 	for (char **m = mirrors; *m; m++) {
 		_cleanup_(berth_registry_freep) berth_registry *r = NULL;
@@ -264,10 +264,14 @@ int
 berth_config_check(const berth_config *c, const berth_registry_opts *base,
 		   const char *host, berth_check_fn fn, void *ud)
 {
-	static const berth_registry_opts defaults = {.plain_http = -1};
+	static const berth_registry_opts defaults = BERTH_REGISTRY_OPTS_INIT;
 	struct check k = {fn, ud, 0};
 	const berth_registry_opts *o = base ? base : &defaults;
 
+	/* No error to hand back: the code alone says it. */
+	if (berth_opts_check(o->version, BERTH_REGISTRY_OPTS_VERSION,
+			     "berth_registry_opts", NULL) < 0)
+		return BERTH_EUSAGE;
 	if (check_reach(&k, host)) {
 		check_v2(&k, c, o, host);
 		check_credentials(&k, c, o, host);

@@ -19,11 +19,11 @@ berth_image_load(berth_descriptor *desc, berth_manifest **m, char **config_out,
 	size_t len = 0;
 	int r;
 
-	r = berth_store_resolve(s, name, desc, err);
+	r = berth_store_resolve(desc, s, name, err);
 	if (r < 0)
 		return r;
-	r = berth_store_read_blob(s, &desc->digest, BERTH_MANIFEST_MAX, &body,
-				  &len, err);
+	r = berth_store_read_blob(&body, &len, s, &desc->digest,
+				  BERTH_MANIFEST_MAX, err);
 	if (r == 0)
 		r = berth_manifest_parse(m, desc->media_type, body, len, err);
 	if (r == 0 && (*m)->kind != BERTH_MANIFEST_IMAGE) {
@@ -32,8 +32,9 @@ berth_image_load(berth_descriptor *desc, berth_manifest **m, char **config_out,
 				    "'%s' is an index, not an image", name);
 	}
 	if (r == 0 && config_out)
-		r = berth_store_read_blob(s, &(*m)->config.digest, CONFIG_MAX,
-					  config_out, config_len, err);
+		r = berth_store_read_blob(config_out, config_len, s,
+					  &(*m)->config.digest, CONFIG_MAX,
+					  err);
 	if (r < 0) {
 		berth_manifest_freep(m);
 		berth_descriptor_release(desc);
@@ -54,7 +55,7 @@ berth_image_tag(berth_store *s, const char *src, const char *dst,
 	berth_descriptor d = {0};
 	int r;
 
-	r = berth_store_resolve(s, src, &d, err);
+	r = berth_store_resolve(&d, s, src, err);
 	if (r == 0)
 		r = berth_store_set_image(s, dst, &d, err);
 	berth_descriptor_release(&d);

@@ -149,10 +149,10 @@ write_layer(berth_descriptor *layer, berth_digest *diff_id, berth_store *s,
 	if (r < 0)
 		goto out;
 	layer->size = berth_blob_writer_written(w);
-	r = berth_blob_writer_commit(w, &layer->digest, err);
+	r = berth_blob_writer_commit(&layer->digest, w, err);
 	if (r < 0)
 		goto out;
-	berth_hasher_final(h, diff_id);
+	berth_hasher_final(diff_id, h);
 	layer->media_type = xstrdup(BERTH_MT_OCI_LAYER_GZIP);
 out:
 	deflateEnd(&z);
@@ -190,7 +190,7 @@ put_json(berth_digest *d, int64_t *size, berth_store *s, json_t *doc,
 	_cleanup_free_ char *text = json_dumps(doc, JSON_COMPACT);
 
 	*size = (int64_t)strlen(text);
-	return berth_store_put_blob(s, NULL, text, strlen(text), d, err);
+	return berth_store_put_blob(d, s, NULL, text, strlen(text), err);
 }
 
 int

@@ -75,7 +75,7 @@ add_names(json_t *o, berth_store *s, const berth_descriptor *desc,
 
 	json_object_set_new(o, "RepoTags", tags);
 	json_object_set_new(o, "RepoDigests", digests);
-	r = berth_store_list(s, &imgs, &n, err);
+	r = berth_store_list(&imgs, &n, s, err);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
@@ -103,7 +103,7 @@ add_names(json_t *o, berth_store *s, const berth_descriptor *desc,
 }
 
 int
-berth_image_inspect(char **json, berth_store *s, const char *name,
+berth_image_inspect(char **out, berth_store *s, const char *name,
 		    berth_error **err)
 {
 	_cleanup_(berth_manifest_freep) berth_manifest *m = NULL;
@@ -156,7 +156,7 @@ berth_image_inspect(char **json, berth_store *s, const char *name,
 	json_object_set_new(o, "RootFS", rootfs);
 	json_object_set_new(o, "ManifestDigest", json_string(desc.digest.str));
 	json_object_set_new(o, "ManifestMediaType", json_string(desc.media_type));
-	*json = json_dumps(arr, JSON_INDENT(4));
+	*out = json_dumps(arr, JSON_INDENT(4));
 out:
 	berth_descriptor_release(&desc);
 	return r;
@@ -227,7 +227,7 @@ layers_data(const berth_manifest *m)
 }
 
 int
-berth_remote_inspect(char **json, const berth_ref *ref,
+berth_remote_inspect(char **out, const berth_ref *ref,
 		     const berth_platform *platform,
 		     const berth_registry_opts *opts, berth_error **err)
 {
@@ -247,8 +247,8 @@ berth_remote_inspect(char **json, const berth_ref *ref,
 	r = berth_registry_new(&reg, berth_ref_api_host(ref), opts, err);
 	if (r < 0)
 		return r;
-	r = berth_registry_get_manifest(reg, ref->path, berth_ref_reference(ref),
-					&body, err);
+	r = berth_registry_get_manifest(&body, reg, ref->path,
+					berth_ref_reference(ref), err);
 	if (r < 0)
 		return r;
 	top = body.digest;
@@ -264,8 +264,8 @@ berth_remote_inspect(char **json, const berth_ref *ref,
 			child = d->digest;
 			berth_manifest_body_release(&body);
 			berth_manifest_freep(&m);
-			r = berth_registry_get_manifest(reg, ref->path, child.str,
-							&body, err);
+			r = berth_registry_get_manifest(&body, reg, ref->path,
+							child.str, err);
 		}
 		if (r == 0)
 			r = berth_manifest_parse(&m, body.content_type,
@@ -277,7 +277,8 @@ berth_remote_inspect(char **json, const berth_ref *ref,
 	if (r == 0)
 		r = parse_config(&cfg, cfg_text.ptr, cfg_text.len, err);
 	if (r == 0)
-		r = berth_registry_list_tags(reg, ref->path, &tagv, &ntags, err);
+		r = berth_registry_list_tags(&tagv, &ntags, reg, ref->path,
+					     err);
 	if (r < 0)
 		return r;
 
@@ -311,6 +312,6 @@ berth_remote_inspect(char **json, const berth_ref *ref,
 			    json_is_array(json_object_get(ccfg, "Env"))
 				    ? json_incref(json_object_get(ccfg, "Env"))
 				    : json_null());
-	*json = json_dumps(o, JSON_INDENT(4));
+	*out = json_dumps(o, JSON_INDENT(4));
 	return 0;
 }

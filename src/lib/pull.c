@@ -28,6 +28,7 @@
 
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/opts.h"
 #include "util/xalloc.h"
 
 typedef struct pull_blob {
@@ -102,7 +103,7 @@ blob_sink(void *ud, const void *p, size_t len, berth_error **err)
 	if (berth_blob_writer_write(b->w, p, len, err) < 0)
 		return berth_error_code(err);
 	if (berth_blob_writer_written(b->w) == b->desc->size) {
-		if (berth_blob_writer_commit(b->w, NULL, err) < 0)
+		if (berth_blob_writer_commit(NULL, b->w, err) < 0)
 			return berth_error_code(err);
 		b->committed = true;
 	}
@@ -161,7 +162,7 @@ static int
 mirror_new(berth_registry **out, const char *url, const berth_pull_opts *o,
 	   berth_error **err)
 {
-	static const berth_registry_opts none = {.plain_http = -1};
+	static const berth_registry_opts none = BERTH_REGISTRY_OPTS_INIT;
 	berth_registry_opts ro = o->registry ? *o->registry : none;
 	bool https = strncmp(url, "https://", 8) == 0;
 	_cleanup_free_ char *host = xstrdup(url + (https ? 8 : 7));
@@ -180,7 +181,7 @@ hosts_init(pull_ctx *ctx, const berth_ref *ref, berth_error **err)
 {
 	const berth_pull_opts *o = ctx->opts;
 	const berth_config *c = o->registry ? o->registry->config : NULL;
-	char **mirrors = berth_config_mirrors(c, ref->domain, NULL);
+	char **mirrors = berth_config_mirrors(NULL, c, ref->domain);
 	int r = 0;
 
 	for (char **m = mirrors; *m; m++) {
@@ -219,9 +220,8 @@ get_manifest_any(pull_ctx *ctx, const berth_ref *ref,
 
 		if (i > 0)
 			berth_error_freep(err);
-		r = berth_registry_get_manifest(ctx->hosts[i], ref->path,
-						berth_ref_reference(ref), body,
-						err);
+		r = berth_registry_get_manifest(body, ctx->hosts[i], ref->path,
+						berth_ref_reference(ref), err);
 		if (r == 0) {
 			ctx->serving = i;
 			return 0;
@@ -312,7 +312,7 @@ fetch_missing(pull_ctx *ctx, const char *repo, const berth_manifest *m,
 				dup = true;
 		if (dup)
 			continue;
-		if (berth_store_has_blob(ctx->store, &d->digest, NULL)) {
+		if (berth_store_has_blob(NULL, ctx->store, &d->digest)) {
 			if (is_layer)
 				emit(o, BERTH_PULL_LAYER_EXISTS, d, NULL,
 				     d->size, d->size, NULL);
@@ -367,7 +367,7 @@ fetch_missing(pull_ctx *ctx, const char *repo, const berth_manifest *m,
 
 		if (b->committed)
 			continue;
-		r = berth_blob_writer_commit(b->w, NULL, err);
+		r = berth_blob_writer_commit(NULL, b->w, err);
 		if (r < 0)
 			return berth_error_wrap(
 				err, "registry '%s' sent bad data",
@@ -388,8 +388,8 @@ platform_from_config(berth_store *s, const berth_descriptor *config,
 	json_auto_t *root = NULL;
 	const char *os, *arch, *variant;
 
-	if (berth_store_read_blob(s, &config->digest, BERTH_MANIFEST_MAX, &data,
-				  &len, NULL) < 0)
+	if (berth_store_read_blob(&data, &len, s, &config->digest,
+				  BERTH_MANIFEST_MAX, NULL) < 0)
 		return;
 	root = json_loadb(data, len, 0, NULL);
 	os = json_string_value(json_object_get(root, "os"));
@@ -430,15 +430,15 @@ resolve_index(berth_manifest_body *body, berth_manifest **m,
 	}
 	berth_descriptor_copy(image, d);
 	berth_manifest_body_release(body);
-	if (berth_store_read_blob(store, &image->digest, BERTH_MANIFEST_MAX,
-				  &data, &len, NULL) == 0) {
+	if (berth_store_read_blob(&data, &len, store, &image->digest,
+				  BERTH_MANIFEST_MAX, NULL) == 0) {
 		body->data = data;
 		body->len = len;
 		body->digest = image->digest;
 		body->content_type = xstrdup(image->media_type);
 	} else {
-		r = berth_registry_get_manifest(reg, ref->path,
-						image->digest.str, body, err);
+		r = berth_registry_get_manifest(body, reg, ref->path,
+						image->digest.str, err);
 		if (r < 0)
 			return r;
 	}
@@ -471,7 +471,7 @@ int
 berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
 	   const berth_pull_opts *opts, berth_error **err)
 {
-	static const berth_pull_opts defaults;
+	static const berth_pull_opts defaults = BERTH_PULL_OPTS_INIT;
 	const berth_pull_opts *o = opts ? opts : &defaults;
 	_cleanup_(berth_manifest_freep) berth_manifest *m = NULL;
 	berth_registry *reg;
@@ -484,6 +484,12 @@ berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
 	bool leased = false;
 	int r;
 
+	if (berth_opts_check(o->version, BERTH_PULL_OPTS_VERSION,
+			     "berth_pull_opts", err) < 0 ||
+	    (o->registry &&
+	     berth_opts_check(o->registry->version, BERTH_REGISTRY_OPTS_VERSION,
+			      "berth_registry_opts", err) < 0))
+		return BERTH_EUSAGE;
 	if (o->platform == NULL)
 		berth_platform_host(&host);
 	store_partial_clean(store, cfg ? cfg->partial_max_age
@@ -512,7 +518,7 @@ berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
 	if (m->kind == BERTH_MANIFEST_INDEX) {
 		/* Kept for inspection and for pulls of other platforms later;
 		 * the image's entry names it in an annotation. */
-		r = berth_store_put_blob(store, &top, body.data, body.len, NULL,
+		r = berth_store_put_blob(NULL, store, &top, body.data, body.len,
 					 err);
 		if (r == 0)
 			r = resolve_index(&body, &m, &res.image, store, reg, ref,
@@ -535,8 +541,8 @@ berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
 	if (!res.image.has_platform)
 		platform_from_config(store, &m->config, &res.image);
 	/* Manifests last: a visible manifest implies its blobs are there. */
-	r = berth_store_put_blob(store, &res.image.digest, body.data, body.len,
-				 NULL, err);
+	r = berth_store_put_blob(NULL, store, &res.image.digest, body.data,
+				 body.len, err);
 	if (r < 0)
 		goto out;
 	res.name = berth_ref_string(ref);
@@ -544,10 +550,9 @@ berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
 		/* Up to date only if the name already meant this manifest. */
 		berth_descriptor prev = {0};
 
-		res.downloaded = berth_store_resolve(store, res.name, &prev,
-						     NULL) < 0 ||
-				 strcmp(prev.digest.str,
-					res.image.digest.str) != 0;
+		res.downloaded =
+			berth_store_resolve(&prev, store, res.name, NULL) < 0 ||
+			strcmp(prev.digest.str, res.image.digest.str) != 0;
 		berth_descriptor_release(&prev);
 	}
 	r = berth_store_set_image(store, res.name, &res.image, err);

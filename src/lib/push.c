@@ -10,6 +10,7 @@
 #include "berth/image.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/opts.h"
 #include "util/xalloc.h"
 
 #define UPLOADS_DEFAULT 5 /* dockerd's max-concurrent-uploads */
@@ -51,7 +52,7 @@ mount_source(berth_store *s, const berth_ref *target, const berth_digest *d)
 	size_t n = 0;
 	char *found = NULL;
 
-	if (berth_store_list(s, &imgs, &n, NULL) < 0)
+	if (berth_store_list(&imgs, &n, s, NULL) < 0)
 		return NULL;
 	for (size_t i = 0; i < n && found == NULL; i++) {
 		_cleanup_(berth_ref_freep) berth_ref *r = NULL;
@@ -63,9 +64,8 @@ mount_source(berth_store *s, const berth_ref *target, const berth_digest *d)
 		    strcmp(r->domain, target->domain) != 0 ||
 		    strcmp(r->path, target->path) == 0)
 			continue;
-		if (berth_store_read_blob(s, &imgs[i].desc.digest,
-					  BERTH_MANIFEST_MAX, &body, &len,
-					  NULL) < 0 ||
+		if (berth_store_read_blob(&body, &len, s, &imgs[i].desc.digest,
+					  BERTH_MANIFEST_MAX, NULL) < 0 ||
 		    berth_manifest_parse(&m, imgs[i].desc.media_type, body, len,
 					 NULL) < 0 ||
 		    m->kind != BERTH_MANIFEST_IMAGE)
@@ -89,7 +89,7 @@ push_one(push_job *j, const berth_descriptor *d, berth_error **err)
 	const char *repo = j->ref->path;
 	int r;
 
-	r = berth_registry_stat_blob(j->reg, repo, &d->digest, &exists, NULL,
+	r = berth_registry_stat_blob(&exists, NULL, j->reg, repo, &d->digest,
 				     err);
 	if (r < 0)
 		return r;
@@ -99,8 +99,8 @@ push_one(push_job *j, const berth_descriptor *d, berth_error **err)
 	}
 	from = mount_source(j->store, j->ref, &d->digest);
 	if (from) {
-		r = berth_registry_mount_blob(j->reg, repo, &d->digest, from,
-					      &mounted, err);
+		r = berth_registry_mount_blob(&mounted, j->reg, repo,
+					      &d->digest, from, err);
 		if (r < 0)
 			return r;
 		if (mounted) {
@@ -206,22 +206,29 @@ int
 berth_push(berth_descriptor *out, berth_store *store, const berth_ref *ref,
 	   const berth_push_opts *opts, berth_error **err)
 {
-	static const berth_push_opts defaults;
+	static const berth_push_opts defaults = BERTH_PUSH_OPTS_INIT;
 	const berth_push_opts *o = opts ? opts : &defaults;
 	const berth_config *cfg = o->registry ? o->registry->config : NULL;
 	_cleanup_(berth_registry_freep) berth_registry *reg = NULL;
 	_cleanup_(berth_manifest_freep) berth_manifest *m = NULL;
-	_cleanup_free_ char *name = berth_ref_string(ref), *body = NULL;
+	_cleanup_free_ char *name = NULL, *body = NULL;
 	berth_descriptor desc = {0};
 	push_job job = {.store = store, .ref = ref, .opts = o};
 	size_t len = 0;
 	int r;
 
+	if (berth_opts_check(o->version, BERTH_PUSH_OPTS_VERSION,
+			     "berth_push_opts", err) < 0 ||
+	    (o->registry &&
+	     berth_opts_check(o->registry->version, BERTH_REGISTRY_OPTS_VERSION,
+			      "berth_registry_opts", err) < 0))
+		return BERTH_EUSAGE;
+	name = berth_ref_string(ref);
 	r = berth_image_load(&desc, &m, NULL, NULL, store, name, err);
 	if (r < 0)
 		return r;
-	r = berth_store_read_blob(store, &desc.digest, BERTH_MANIFEST_MAX, &body,
-				  &len, err);
+	r = berth_store_read_blob(&body, &len, store, &desc.digest,
+				  BERTH_MANIFEST_MAX, err);
 	if (r == 0)
 		r = berth_registry_new(&reg, berth_ref_api_host(ref),
 				       o->registry, err);

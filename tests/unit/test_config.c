@@ -69,7 +69,7 @@ setting(const berth_config *c, const char *key, const char **origin)
 TEST(load)
 {
 	char daemon[512], berth[512], dc[512], certs[512];
-	berth_config_paths p = {0};
+	berth_config_paths p = BERTH_CONFIG_PATHS_INIT;
 	berth_config c = {0};
 	berth_error *err = NULL;
 	const char *origin = NULL;
@@ -98,16 +98,16 @@ TEST(load)
 	CHECK_STR(setting(&c, "max-concurrent-downloads", &origin), "7");
 	CHECK_STR(origin, berth);
 	CHECK(c.retries == 1, "retries");
-	CHECK(berth_config_insecure(&c, "reg:5000", NULL), "host:port");
-	CHECK(!berth_config_insecure(&c, "reg:5001", NULL), "other port");
-	CHECK(berth_config_insecure(&c, "10.9.8.7:443", NULL), "CIDR");
-	CHECK(berth_config_insecure(&c, "x.example", NULL), "registries");
-	CHECK(!berth_config_insecure(&c, "127.0.0.1:5000", NULL), "loopback");
-	m = berth_config_mirrors(&c, "registry-1.docker.io", &n);
+	CHECK(berth_config_insecure(NULL, &c, "reg:5000"), "host:port");
+	CHECK(!berth_config_insecure(NULL, &c, "reg:5001"), "other port");
+	CHECK(berth_config_insecure(NULL, &c, "10.9.8.7:443"), "CIDR");
+	CHECK(berth_config_insecure(NULL, &c, "x.example"), "registries");
+	CHECK(!berth_config_insecure(NULL, &c, "127.0.0.1:5000"), "loopback");
+	m = berth_config_mirrors(&n, &c, "registry-1.docker.io");
 	CHECK(n == 1 && strcmp(m[0], "https://m1.example") == 0,
 	      "hub mirror, slash trimmed");
 	berth_strv_free(m);
-	m = berth_config_mirrors(&c, "ghcr.io", &n);
+	m = berth_config_mirrors(&n, &c, "ghcr.io");
 	CHECK(n == 1, "ghcr mirror");
 	berth_strv_free(m);
 	berth_config_release(&c);
@@ -142,14 +142,14 @@ TEST(credentials)
 	c.docker_config = dc;
 	in.username = "alice";
 	in.password = "pa:ss";
-	CHECK(berth_config_store_credentials(&c, "docker.io", &in, &plain,
-					     &where, &err) == 0,
+	CHECK(berth_config_store_credentials(&plain, &where, &c, "docker.io",
+					     &in, &err) == 0,
 	      "store: %s", err ? err->msg : "");
 	CHECK(plain && where && strcmp(where, path) == 0, "plaintext file");
 	free(where);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "0600");
-	CHECK(berth_config_get_credentials(&c, "registry-1.docker.io", &out,
-					   &from, &err) == 0 &&
+	CHECK(berth_config_get_credentials(&out, &from, &c,
+					   "registry-1.docker.io", &err) == 0 &&
 		      out.username && strcmp(out.username, "alice") == 0 &&
 		      strcmp(out.password, "pa:ss") == 0,
 	      "hub credentials back under any Hub name");
@@ -165,12 +165,12 @@ TEST(credentials)
 			      strstr(buf, "YWxpY2U6cGE6c3M="),
 		      "docker's key and base64(user:pass): %s", buf);
 	}
-	CHECK(berth_config_erase_credentials(&c, "docker.io", &found, &err) ==
+	CHECK(berth_config_erase_credentials(&found, &c, "docker.io", &err) ==
 			      0 &&
 		      found,
 	      "erase");
-	CHECK(berth_config_get_credentials(&c, "docker.io", &out, NULL,
-					   &err) == 0 &&
+	CHECK(berth_config_get_credentials(&out, NULL, &c, "docker.io", &err) ==
+			      0 &&
 		      out.username == NULL,
 	      "gone");
 	c.docker_config = NULL;

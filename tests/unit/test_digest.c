@@ -35,11 +35,11 @@ TEST(hasher)
 	berth_hasher_update(h, "a", 1);
 	berth_hasher_update(h, "", 0);
 	berth_hasher_update(h, "bc", 2);
-	berth_hasher_final(h, &d);
+	berth_hasher_final(&d, h);
 	CHECK_STR(d.str, ABC256);
 
 	berth_hasher_reset(h);
-	berth_hasher_final(h, &d);
+	berth_hasher_final(&d, h);
 	CHECK_STR(d.str, EMPTY256);
 
 	for (size_t i = 0; i < sizeof(big); i++)
@@ -49,7 +49,7 @@ TEST(hasher)
 		berth_hasher_update(h, big + off,
 				    sizeof(big) - off < 999 ? sizeof(big) - off
 							    : 999);
-	berth_hasher_final(h, &d);
+	berth_hasher_final(&d, h);
 	berth_digest_of(&one, BERTH_DIGEST_SHA256, big, sizeof(big));
 	CHECK_STR(d.str, one.str);
 	berth_hasher_free(h);
@@ -57,7 +57,7 @@ TEST(hasher)
 	h = berth_hasher_new(BERTH_DIGEST_SHA512);
 	berth_hasher_update(h, "ab", 2);
 	berth_hasher_update(h, "c", 1);
-	berth_hasher_final(h, &d);
+	berth_hasher_final(&d, h);
 	CHECK_STR(d.str, ABC512);
 	berth_hasher_free(h);
 	berth_hasher_free(NULL);

@@ -431,7 +431,7 @@ TEST(registry_new)
 {
 	berth_registry *r = NULL;
 	berth_error *err = NULL;
-	berth_registry_opts o = {.plain_http = -1};
+	berth_registry_opts o = BERTH_REGISTRY_OPTS_INIT;
 
 	CHECK(berth_registry_new(&r, "localhost:5000", NULL, &err) == 0,
 	      "new failed");

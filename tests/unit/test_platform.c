@@ -61,7 +61,7 @@ TEST(parse)
 
 		CHECK(berth_platform_parse(&p, ok[i].in, &err) == 0, "'%s': %s",
 		      ok[i].in, err ? err->msg : "");
-		CHECK_STR(berth_platform_format(&p, buf, sizeof(buf)),
+		CHECK_STR(berth_platform_format(buf, sizeof(buf), &p),
 			  ok[i].want);
 		berth_error_free(err);
 	}
@@ -192,9 +192,10 @@ TEST(host)
 	      u.sysname);
 	CHECK(h.arch[0] != '\0', "arch set");
 #if defined(__x86_64__)
-	CHECK_STR(berth_platform_format(&h, buf, sizeof(buf)), "linux/amd64");
+	CHECK_STR(berth_platform_format(buf, sizeof(buf), &h), "linux/amd64");
 #elif defined(__aarch64__)
-	CHECK_STR(berth_platform_format(&h, buf, sizeof(buf)), "linux/arm64/v8");
+	CHECK_STR(berth_platform_format(buf, sizeof(buf), &h),
+		  "linux/arm64/v8");
 #else
 	(void)buf;
 #endif
@@ -206,7 +207,7 @@ TEST(format)
 	berth_platform p = {"linux", "arm", "v7"};
 	char small[8];
 
-	CHECK_STR(berth_platform_format(&p, small, sizeof(small)), "linux/a");
+	CHECK_STR(berth_platform_format(small, sizeof(small), &p), "linux/a");
 }
 
 TEST_MAIN("test_platform")

@@ -163,49 +163,49 @@ TEST(store_blobs)
 
 	berth_digest_parse(&want, HELLO_DIGEST, NULL);
 	berth_digest_parse(&other, OTHER_DIGEST, NULL);
-	CHECK(!berth_store_has_blob(s, &want, NULL), "absent at first");
-	r = berth_store_read_blob(s, &want, 100, &data, &len, &err);
+	CHECK(!berth_store_has_blob(NULL, s, &want), "absent at first");
+	r = berth_store_read_blob(&data, &len, s, &want, 100, &err);
 	CHECK(r == BERTH_ENOTFOUND, "read absent: %d", r);
 	berth_error_freep(&err);
 
-	r = berth_store_put_blob(s, &other, "hello", 5, &d, &err);
+	r = berth_store_put_blob(&d, s, &other, "hello", 5, &err);
 	CHECK(r == BERTH_EDIGEST, "put with wrong digest: %d", r);
 	CHECK_STR(err ? err->msg : NULL,
 		  "digest mismatch for blob '" OTHER_DIGEST
 		  "': content is " HELLO_DIGEST);
 	berth_error_freep(&err);
-	CHECK(!berth_store_has_blob(s, &want, NULL) &&
-		      !berth_store_has_blob(s, &other, NULL),
+	CHECK(!berth_store_has_blob(NULL, s, &want) &&
+		      !berth_store_has_blob(NULL, s, &other),
 	      "nothing stored after a mismatch");
 
-	r = berth_store_put_blob(s, NULL, "hello", 5, &d, &err);
+	r = berth_store_put_blob(&d, s, NULL, "hello", 5, &err);
 	CHECK(r == 0, "put: %s", err ? err->msg : "");
 	CHECK_STR(d.str, HELLO_DIGEST);
-	CHECK(berth_store_has_blob(s, &want, &size) && size == 5,
+	CHECK(berth_store_has_blob(&size, s, &want) && size == 5,
 	      "has, size %lld", (long long)size);
 	path = berth_store_blob_path(s, &want);
 	CHECK(strstr(path, "/blobs/sha256/2cf24dba") != NULL, "path %s", path);
-	r = berth_store_read_blob(s, &want, 100, &data, &len, &err);
+	r = berth_store_read_blob(&data, &len, s, &want, 100, &err);
 	CHECK(r == 0 && len == 5 && strcmp(data, "hello") == 0, "read back");
 	free(data);
 	data = NULL;
-	r = berth_store_read_blob(s, &want, 4, &data, &len, &err);
+	r = berth_store_read_blob(&data, &len, s, &want, 4, &err);
 	CHECK(r == BERTH_ETOOBIG, "over max: %d", r);
 	berth_error_freep(&err);
 	/* Present already: no error, no change. */
-	r = berth_store_put_blob(s, &want, "hello", 5, NULL, &err);
+	r = berth_store_put_blob(NULL, s, &want, "hello", 5, &err);
 	CHECK(r == 0, "put again");
 
 	/* Content that no longer matches its name is reported. */
 	fx_write(path, "hellO", 5);
-	r = berth_store_read_blob(s, &want, 100, &data, &len, &err);
+	r = berth_store_read_blob(&data, &len, s, &want, 100, &err);
 	CHECK(r == BERTH_ECORRUPT, "corrupt read: %d", r);
 	CHECK(err && err->hint && strstr(err->hint, "berth fsck"), "hint");
 	berth_error_freep(&err);
 	/* put_blob replaces a damaged copy instead of trusting it. */
-	r = berth_store_put_blob(s, &want, "hello", 5, NULL, &err);
+	r = berth_store_put_blob(NULL, s, &want, "hello", 5, &err);
 	CHECK(r == 0, "put over a damaged copy");
-	r = berth_store_read_blob(s, &want, 100, &data, &len, &err);
+	r = berth_store_read_blob(&data, &len, s, &want, 100, &err);
 	CHECK(r == 0 && len == 5 && strcmp(data, "hello") == 0, "repaired");
 	free(data);
 	free(path);
@@ -285,12 +285,12 @@ TEST(writer_commits_in_pieces)
 	r = write_steps(w, fx.big, fx.big_len, 100003, &err);
 	CHECK(r == 0, "write: %s", err ? err->msg : "");
 	CHECK(berth_blob_writer_written(w) == (int64_t)fx.big_len, "written");
-	CHECK(!berth_store_has_blob(fx.s, &fx.want, NULL),
+	CHECK(!berth_store_has_blob(NULL, fx.s, &fx.want),
 	      "invisible before commit");
-	r = berth_blob_writer_commit(w, &got, &err);
+	r = berth_blob_writer_commit(&got, w, &err);
 	CHECK(r == 0, "commit: %s", err ? err->msg : "");
 	CHECK_STR(got.str, fx.want.str);
-	CHECK(berth_store_has_blob(fx.s, &fx.want, NULL),
+	CHECK(berth_store_has_blob(NULL, fx.s, &fx.want),
 	      "visible after commit");
 	CHECK(fx_count(fx.ingest) == 0, "staging empty after commit");
 	berth_blob_writer_free(w);
@@ -314,14 +314,14 @@ TEST(writer_digest_mismatch)
 	CHECK(r == 0, "begin");
 	CHECK(write_steps(w, fx.big, fx.big_len, fx.big_len, &err) == 0,
 	      "write");
-	r = berth_blob_writer_commit(w, &got, &err);
+	r = berth_blob_writer_commit(&got, w, &err);
 	CHECK(r == BERTH_EDIGEST, "mismatch: %d", r);
 	snprintf(msg, sizeof(msg),
 		 "digest mismatch for blob '%s': content is %s", OTHER_DIGEST,
 		 fx.want.str);
 	CHECK_STR(err ? err->msg : NULL, msg);
 	berth_error_freep(&err);
-	CHECK(!berth_store_has_blob(fx.s, &fx.other, NULL),
+	CHECK(!berth_store_has_blob(NULL, fx.s, &fx.other),
 	      "mismatch not visible");
 	CHECK(fx_count(fx.ingest) == 0, "staging empty after mismatch");
 	/* The same writer can start over after a failed commit. */
@@ -346,7 +346,7 @@ TEST(writer_truncated)
 	r = berth_store_blob_begin(&w, fx.s, &fx.want, (int64_t)fx.big_len,
 				   &err);
 	CHECK(write_steps(w, fx.big, 1000, 1000, &err) == 0, "write");
-	r = berth_blob_writer_commit(w, NULL, &err);
+	r = berth_blob_writer_commit(NULL, w, &err);
 	CHECK(r == BERTH_EDIGEST, "truncated: %d", r);
 	snprintf(msg, sizeof(msg),
 		 "blob '%s' is truncated: got 1000 of %zu bytes", fx.want.str,
@@ -402,7 +402,7 @@ TEST(writer_reset_without_expectations)
 	CHECK(berth_blob_writer_write(w, "hel", 3, &err) == 0 &&
 		      berth_blob_writer_write(w, "lo", 2, &err) == 0,
 	      "write");
-	r = berth_blob_writer_commit(w, &got, &err);
+	r = berth_blob_writer_commit(&got, w, &err);
 	CHECK(r == 0, "commit");
 	CHECK_STR(got.str, HELLO_DIGEST);
 	berth_blob_writer_free(w);
@@ -421,12 +421,12 @@ TEST(writer_blob_exists_already)
 
 	wfx_open(&fx);
 	berth_digest_parse(&want, HELLO_DIGEST, NULL);
-	CHECK(berth_store_put_blob(fx.s, &want, "hello", 5, NULL, &err) == 0,
+	CHECK(berth_store_put_blob(NULL, fx.s, &want, "hello", 5, &err) == 0,
 	      "put: %s", err ? err->msg : "");
 	r = berth_store_blob_begin(&w, fx.s, &want, 5, &err);
 	CHECK(r == 0, "begin");
 	CHECK(berth_blob_writer_write(w, "hello", 5, &err) == 0, "write");
-	CHECK(berth_blob_writer_commit(w, NULL, &err) == 0, "commit again");
+	CHECK(berth_blob_writer_commit(NULL, w, &err) == 0, "commit again");
 	berth_blob_writer_free(w);
 	CHECK(fx_count(fx.ingest) == 0, "staging empty");
 	CHECK(fx_count(fx.blobs) == 1, "one blob");
@@ -446,9 +446,9 @@ TEST(writer_empty_blob)
 	berth_digest_of(&want, BERTH_DIGEST_SHA256, "", 0);
 	r = berth_store_blob_begin(&w, fx.s, &want, 0, &err);
 	CHECK(r == 0, "begin");
-	CHECK(berth_blob_writer_commit(w, NULL, &err) == 0, "empty commit");
+	CHECK(berth_blob_writer_commit(NULL, w, &err) == 0, "empty commit");
 	berth_blob_writer_free(w);
-	CHECK(berth_store_has_blob(fx.s, &want, NULL), "empty blob stored");
+	CHECK(berth_store_has_blob(NULL, fx.s, &want), "empty blob stored");
 	berth_error_free(err);
 	wfx_close(&fx);
 }
@@ -468,11 +468,11 @@ TEST(writer_sha512)
 	r = berth_store_blob_begin(&w, fx.s, &want, 5, &err);
 	CHECK(r == 0, "begin");
 	CHECK(berth_blob_writer_write(w, "hello", 5, &err) == 0, "write");
-	CHECK(berth_blob_writer_commit(w, &got, &err) == 0, "sha512 commit: %s",
+	CHECK(berth_blob_writer_commit(&got, w, &err) == 0, "sha512 commit: %s",
 	      err ? err->msg : "");
 	CHECK_STR(got.str, want.str);
 	berth_blob_writer_free(w);
-	CHECK(berth_store_has_blob(fx.s, &want, NULL), "sha512 stored");
+	CHECK(berth_store_has_blob(NULL, fx.s, &want), "sha512 stored");
 	p = berth_store_blob_path(fx.s, &want);
 	CHECK(strstr(p, "/blobs/sha512/") != NULL, "path %s", p);
 	free(p);
@@ -495,7 +495,7 @@ TEST(writer_abandoned)
 	CHECK(r == 0, "begin");
 	CHECK(berth_blob_writer_write(w, "abandon", 7, &err) == 0, "write");
 	berth_blob_writer_free(w);
-	CHECK(!berth_store_has_blob(fx.s, &want, NULL),
+	CHECK(!berth_store_has_blob(NULL, fx.s, &want),
 	      "abandoned not visible");
 	CHECK(fx_count(fx.ingest) == 0, "staging empty");
 	berth_error_free(err);
@@ -539,7 +539,7 @@ TEST(store_write_error)
 		    !strstr(err->msg, tmp))
 			fails |= 2;
 		berth_error_freep(&err);
-		if (berth_blob_writer_commit(w, NULL, &err) >= 0)
+		if (berth_blob_writer_commit(NULL, w, &err) >= 0)
 			fails |= 4;
 		berth_error_freep(&err);
 		berth_blob_writer_free(w);
@@ -566,7 +566,7 @@ TEST(images_empty_list)
 	size_t n = 99;
 	int r;
 
-	r = berth_store_list(s, &v, &n, &err);
+	r = berth_store_list(&v, &n, s, &err);
 	CHECK(r == 0 && n == 0, "empty list");
 	berth_images_free(v, n);
 	berth_store_free(s);
@@ -614,7 +614,7 @@ TEST(images_listed_in_order)
 	int r;
 
 	ifx_open(&fx);
-	r = berth_store_list(fx.s, &v, &n, &err);
+	r = berth_store_list(&v, &n, fx.s, &err);
 	CHECK(r == 0 && n == 3, "three images: %zu", n);
 	if (r == 0 && n == 3) {
 		CHECK_STR(v[0].name, "docker.io/library/nginx:latest");
@@ -637,8 +637,7 @@ TEST(images_resolve_keeps_platform_and_annotations)
 	int r;
 
 	ifx_open(&fx);
-	r = berth_store_resolve(fx.s, "docker.io/library/nginx:latest", &d,
-				&err);
+	r = berth_store_resolve(&d, fx.s, "docker.io/library/nginx:latest", &err);
 	CHECK(r == 0, "resolve");
 	CHECK_STR(d.digest.str, fx.a.manifest);
 	CHECK(d.has_platform && strcmp(d.platform.os, "linux") == 0 &&
@@ -691,7 +690,7 @@ TEST(images_replace_keeps_position)
 
 	ifx_open(&fx);
 	fx_set(fx.s, "docker.io/library/nginx:latest", &fx.b.desc);
-	r = berth_store_list(fx.s, &v, &n, &err);
+	r = berth_store_list(&v, &n, fx.s, &err);
 	CHECK(r == 0 && n == 3, "still three: %zu", n);
 	if (r == 0 && n == 3) {
 		CHECK_STR(v[0].name, "docker.io/library/nginx:latest");
@@ -709,8 +708,7 @@ TEST(images_resolve_unknown)
 	int r;
 
 	ifx_open(&fx);
-	r = berth_store_resolve(fx.s, "docker.io/library/redis:latest", &d,
-				&err);
+	r = berth_store_resolve(&d, fx.s, "docker.io/library/redis:latest", &err);
 	CHECK(r == BERTH_ENOTFOUND, "resolve unknown: %d", r);
 	CHECK(err && strstr(err->msg, "image 'docker.io/library/redis:latest' "
 				      "is not in store"),
@@ -733,7 +731,7 @@ TEST(images_remove)
 	r = berth_store_remove_image(fx.s, "docker.io/library/alpine:3", &err);
 	CHECK(r == BERTH_ENOTFOUND, "remove again: %d", r);
 	berth_error_freep(&err);
-	r = berth_store_list(fx.s, &v, &n, &err);
+	r = berth_store_list(&v, &n, fx.s, &err);
 	CHECK(r == 0 && n == 2, "two left: %zu", n);
 	berth_images_free(v, n);
 	ifx_close(&fx);
@@ -824,7 +822,7 @@ TEST(store_foreign_entries)
 	fx_write(index, text, strlen(text));
 	free(text);
 
-	r = berth_store_list(s, &v, &n, &err);
+	r = berth_store_list(&v, &n, s, &err);
 	CHECK(r == 0 && n == 2, "two named entries: %zu", n);
 	if (r == 0 && n == 2) {
 		CHECK_STR(v[0].name, "latest");
@@ -832,7 +830,7 @@ TEST(store_foreign_entries)
 		CHECK_STR(v[1].name, "docker.io/library/busybox:v1");
 	}
 	berth_images_free(v, n);
-	r = berth_store_resolve(s, "docker.io/library/busybox:v1", &d, &err);
+	r = berth_store_resolve(&d, s, "docker.io/library/busybox:v1", &err);
 	CHECK(r == 0, "resolve containerd name");
 	berth_descriptor_release(&d);
 
@@ -877,13 +875,13 @@ TEST(store_foreign_invalid_entry)
 		      "opencontainers.image.ref.name\":\"bad\"}}]}");
 	fx_write(index, text, strlen(text));
 	free(text);
-	r = berth_store_list(s, &v, &n, &err);
+	r = berth_store_list(&v, &n, s, &err);
 	CHECK(r == BERTH_ECORRUPT, "invalid entry: %d", r);
 	CHECK(err && strstr(err->msg, "invalid entry for 'bad'") &&
 		      strstr(err->msg, "'digest'") && err->hint,
 	      "msg %s", err ? err->msg : "");
 	berth_error_freep(&err);
-	r = berth_store_resolve(s, "bad", &d, NULL);
+	r = berth_store_resolve(&d, s, "bad", NULL);
 	CHECK(r == BERTH_ECORRUPT, "resolve invalid entry: %d", r);
 	foreign_close(s, tmp, index, &a);
 }
@@ -901,7 +899,7 @@ TEST(store_foreign_broken_index)
 	int r;
 
 	fx_write(index, "{\"manifests\": [", 15);
-	r = berth_store_list(s, &v, &n, &err);
+	r = berth_store_list(&v, &n, s, &err);
 	CHECK(r == BERTH_ECORRUPT, "broken index: %d", r);
 	CHECK(err && strstr(err->msg, "is not valid JSON"), "msg %s",
 	      err ? err->msg : "");
@@ -957,7 +955,7 @@ TEST(store_concurrent_set)
 	j = json_load_file(index, JSON_REJECT_DUPLICATES, NULL);
 	CHECK(j != NULL, "index.json valid after concurrent updates");
 	json_decref(j);
-	r = berth_store_list(s, &v, &n, &err);
+	r = berth_store_list(&v, &n, s, &err);
 	CHECK(r == 0 && n == 100, "100 images: %zu", n);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		int c, k;

@@ -128,7 +128,7 @@ fx_blob_exists(berth_store *s, const char *digest)
 
 	if (berth_digest_parse(&d, digest, NULL) < 0)
 		return false;
-	return berth_store_has_blob(s, &d, NULL);
+	return berth_store_has_blob(NULL, s, &d);
 }
 
 /* A one-file tar (gzip-compressed when gz) in *out; caller frees. */
@@ -179,7 +179,7 @@ fx_put(berth_store *s, const void *p, size_t len, char *digest_out)
 	berth_error *err = NULL;
 	berth_digest d;
 
-	if (berth_store_put_blob(s, NULL, p, len, &d, &err) < 0) {
+	if (berth_store_put_blob(&d, s, NULL, p, len, &err) < 0) {
 		printf("put_blob: %s\n", err->msg);
 		exit(2);
 	}

@@ -497,7 +497,7 @@ TEST(fsck_clean_store)
 	fx_image_make(&a, s, "a", 2, 0);
 	fx_set(s, "docker.io/library/a:1", &a.desc);
 
-	r = berth_store_fsck(s, on_problem, &pr, &checked, &count, &err);
+	r = berth_store_fsck(&checked, &count, s, on_problem, &pr, &err);
 	CHECK(r == 0 && count == 0 && pr.n == 0, "clean store: %zu problems",
 	      count);
 	CHECK(checked == 4, "four blobs checked: %zu", checked);
@@ -567,7 +567,7 @@ TEST(fsck_repairs_and_reports)
 			utimes(live, tv);
 	}
 
-	r = berth_store_fsck(s, on_problem, &pr, &checked, &count, &err);
+	r = berth_store_fsck(&checked, &count, s, on_problem, &pr, &err);
 	CHECK(r == 0, "fsck: %s", err ? err->msg : "");
 	CHECK(checked == 3, "three blobs checked: %zu", checked);
 	snprintf(line, sizeof(line), "removed corrupt blob '%s' (content is ",
@@ -596,7 +596,7 @@ TEST(fsck_repairs_and_reports)
 	CHECK(!fx_blob_exists(s, a.layers[1]), "corrupt blob removed");
 	CHECK(!fx_exists(stale) && !fx_exists(tmpfile), "leftovers removed");
 	CHECK(live && fx_exists(live), "live staging file kept");
-	CHECK(berth_blob_writer_commit(w, NULL, &err) == 0,
+	CHECK(berth_blob_writer_commit(NULL, w, &err) == 0,
 	      "writer unaffected: %s", err ? err->msg : "");
 	berth_blob_writer_free(w);
 
@@ -625,7 +625,7 @@ TEST(fsck_broken_index)
 	fx_set(s, "docker.io/library/a:1", &a.desc);
 	index = fx_path(tmp, "index.json");
 	fx_write(index, "[", 1);
-	r = berth_store_fsck(s, on_problem, &pr, &checked, &count, &err);
+	r = berth_store_fsck(&checked, &count, s, on_problem, &pr, &err);
 	CHECK(r == 0 && count == 1, "broken index: %d, %zu", r, count);
 	CHECK(pr.n == 1 && strstr(pr.lines[0], "is not valid JSON"), "%s",
 	      pr.n ? pr.lines[0] : "");
@@ -732,9 +732,9 @@ TEST(tools_read_store)
 	CHECK(r == 0, "skopeo copy into the store: %d %s", r, out);
 	free(out);
 	fx_set(s, "docker.io/library/after:1", &b.desc);
-	r = berth_store_list(s, &v, &n, &err);
+	r = berth_store_list(&v, &n, s, &err);
 	CHECK(r == 0 && n == 4, "four images: %zu", n);
-	CHECK(berth_store_resolve(s, "copied", &d, &err) == 0,
+	CHECK(berth_store_resolve(&d, s, "copied", &err) == 0,
 	      "skopeo's entry");
 	CHECK_STR(d.digest.str, a.manifest);
 	berth_descriptor_release(&d);
@@ -752,7 +752,7 @@ TEST(tools_read_store)
 	free(out);
 	berth_store_free(s);
 	s = open_ok(other);
-	CHECK(berth_store_resolve(s, "v1", &d, &err) == 0, "resolve v1");
+	CHECK(berth_store_resolve(&d, s, "v1", &err) == 0, "resolve v1");
 	CHECK_STR(d.digest.str, b.manifest);
 	berth_descriptor_release(&d);
 	berth_store_free(s);

@@ -16,6 +16,7 @@
 #include "config/config_int.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/opts.h"
 #include "util/xalloc.h"
 
 #define BERTH_DAEMON_JSON_DEFAULT "/etc/docker/daemon.json"
@@ -509,13 +510,16 @@ int
 berth_config_load_paths(berth_config *out, const berth_config_paths *paths,
 			berth_error **err)
 {
-	static const berth_config_paths none;
+	static const berth_config_paths none = BERTH_CONFIG_PATHS_INIT;
 	const berth_config_paths *p = paths ? paths : &none;
 	const char *home = getenv("HOME");
 	_cleanup_free_ char *docker_default = NULL, *berth_path = NULL;
 	_cleanup_(berth_config_release) berth_config c = {0};
 	int r;
 
+	if (berth_opts_check(p->version, BERTH_CONFIG_PATHS_VERSION,
+			     "berth_config_paths", err) < 0)
+		return BERTH_EUSAGE;
 	c.retries = BERTH_CONFIG_RETRIES_DEFAULT;
 	c.retry_after_max = BERTH_CONFIG_RETRY_AFTER_MAX_DEFAULT;
 	c.partial_max_age = BERTH_CONFIG_PARTIAL_MAX_AGE_DEFAULT;

@@ -236,8 +236,7 @@ host_listed(char *const *list, size_t n, const char *host, const char **why)
 }
 
 bool
-berth_config_insecure(const berth_config *c, const char *host,
-		      const char **why)
+berth_config_insecure(const char **why, const berth_config *c, const char *host)
 {
 	const berth_config_host *h;
 
@@ -269,7 +268,7 @@ berth_config_host_find(const berth_config *c, const char *host)
 }
 
 char **
-berth_config_mirrors(const berth_config *c, const char *registry, size_t *n)
+berth_config_mirrors(size_t *n, const berth_config *c, const char *registry)
 {
 	char **v = xcalloc(1, sizeof(*v));
 	size_t k = 0;

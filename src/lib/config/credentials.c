@@ -135,8 +135,8 @@ bad:
 }
 
 int
-berth_config_get_credentials(const berth_config *c, const char *host,
-			     berth_credentials *out, char **from,
+berth_config_get_credentials(berth_credentials *out, char **from,
+			     const berth_config *c, const char *host,
 			     berth_error **err)
 {
 	json_auto_t *root = NULL;
@@ -186,7 +186,7 @@ int
 berth_config_credentials_fn(void *ud, const char *host, berth_credentials *out,
 			    berth_error **err)
 {
-	return berth_config_get_credentials(ud, host, out, NULL, err);
+	return berth_config_get_credentials(out, NULL, ud, host, err);
 }
 
 /* Writes config.json atomically, mode 0600, as docker does. */
@@ -259,9 +259,9 @@ drop_entries(json_t *auths, const char *host)
 }
 
 int
-berth_config_store_credentials(const berth_config *c, const char *host,
-			       const berth_credentials *cred, bool *plaintext,
-			       char **where, berth_error **err)
+berth_config_store_credentials(bool *plaintext, char **where,
+			       const berth_config *c, const char *host,
+			       const berth_credentials *cred, berth_error **err)
 {
 	json_auto_t *root = NULL;
 	_cleanup_free_ char *key = berth_config_auth_key(host);
@@ -306,8 +306,8 @@ berth_config_store_credentials(const berth_config *c, const char *host,
 }
 
 int
-berth_config_erase_credentials(const berth_config *c, const char *host,
-			       bool *found, berth_error **err)
+berth_config_erase_credentials(bool *out, const berth_config *c,
+			       const char *host, berth_error **err)
 {
 	json_auto_t *root = NULL;
 	_cleanup_free_ char *key = berth_config_auth_key(host);
@@ -317,7 +317,7 @@ berth_config_erase_credentials(const berth_config *c, const char *host,
 	json_t *auths;
 	int r;
 
-	*found = false;
+	*out = false;
 	if ((r = load_file(c, &root, err)) < 0)
 		return r;
 	if ((helper = helper_for(root, host)) != NULL &&
@@ -325,7 +325,7 @@ berth_config_erase_credentials(const berth_config *c, const char *host,
 		return r;
 	auths = json_object_get(root, "auths");
 	in_file = json_is_object(auths) && drop_entries(auths, host);
-	*found = in_helper || in_file;
+	*out = in_helper || in_file;
 	if (!in_file && access(path, F_OK) != 0)
 		return 0;
 	return save_file(c, root, err);

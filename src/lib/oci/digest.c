@@ -168,7 +168,7 @@ berth_hasher_update(berth_hasher *h, const void *p, size_t len)
 }
 
 void
-berth_hasher_final(berth_hasher *h, berth_digest *out)
+berth_hasher_final(berth_digest *out, berth_hasher *h)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;

@@ -496,7 +496,7 @@ list_platforms(const berth_manifest *index)
 			berth_buf_puts(&b, ", ...", NULL);
 			break;
 		}
-		berth_platform_format(&d->platform, name, sizeof(name));
+		berth_platform_format(name, sizeof(name), &d->platform);
 		berth_buf_printf(&b, NULL, "%s%s", b.len ? ", " : "", name);
 	}
 	return berth_buf_detach(&b);
@@ -532,7 +532,7 @@ berth_manifest_select(const berth_descriptor **out, const berth_manifest *index,
 		*out = best;
 		return 0;
 	}
-	berth_platform_format(&w, name, sizeof(name));
+	berth_platform_format(name, sizeof(name), &w);
 	list = list_platforms(index);
 	if (*list)
 		berth_error_set(

@@ -279,7 +279,7 @@ berth_platform_match(const berth_platform *want, const berth_platform *have)
 }
 
 char *
-berth_platform_format(const berth_platform *p, char *buf, size_t n)
+berth_platform_format(char *buf, size_t n, const berth_platform *p)
 {
 	if (p->variant[0])
 		snprintf(buf, n, "%s/%s/%s", p->os, p->arch, p->variant);

@@ -17,6 +17,7 @@
 #include "berth/log.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/opts.h"
 #include "util/str.h"
 #include "util/xalloc.h"
 
@@ -54,7 +55,7 @@ apply_config(berth_registry *r, const char *host, const berth_registry_opts *o,
 
 	if (c == NULL)
 		return 0;
-	r->insecure = berth_config_insecure(c, host, &why);
+	r->insecure = berth_config_insecure(&why, c, host);
 	if (r->insecure)
 		berth_log(BERTH_LOG_DEBUG,
 			  "registry '%s' is insecure (listed as '%s')", host,
@@ -88,12 +89,16 @@ int
 berth_registry_new(berth_registry **out, const char *host,
 		   const berth_registry_opts *opts, berth_error **err)
 {
-	static const berth_registry_opts defaults = {.plain_http = -1};
+	static const berth_registry_opts defaults = BERTH_REGISTRY_OPTS_INIT;
 	const berth_registry_opts *o = opts ? opts : &defaults;
 	berth_registry *r;
-	long timeout_ms = o->connect_timeout_ms;
+	long timeout_ms;
 	bool plain;
 
+	if (berth_opts_check(o->version, BERTH_REGISTRY_OPTS_VERSION,
+			     "berth_registry_opts", err) < 0)
+		return BERTH_EUSAGE;
+	timeout_ms = o->connect_timeout_ms;
 	if (!host_valid(host))
 		return berth_error_set(err, BERTH_EREF, 0,
 				       "invalid registry host '%.100s'",

@@ -111,8 +111,8 @@ verify_manifest(berth_registry *r, const char *repo, const char *reference,
 }
 
 int
-berth_registry_get_manifest(berth_registry *r, const char *repo,
-			    const char *reference, berth_manifest_body *out,
+berth_registry_get_manifest(berth_manifest_body *out, berth_registry *r,
+			    const char *repo, const char *reference,
 			    berth_error **err)
 {
 	_cleanup_free_ char *url = NULL, *scope = NULL, *subject = NULL;
@@ -189,8 +189,8 @@ reg_manifest_head(berth_registry *r, const char *repo, const char *reference,
 }
 
 int
-berth_registry_head_manifest(berth_registry *r, const char *repo,
-			     const char *reference, berth_descriptor *out,
+berth_registry_head_manifest(berth_descriptor *out, berth_registry *r,
+			     const char *repo, const char *reference,
 			     berth_error **err)
 {
 	_cleanup_free_ char *subject = xasprintf("manifest '%s'", reference);
@@ -303,8 +303,8 @@ tags_page(berth_registry *r, const char *repo, const berth_http_resp *resp,
 }
 
 int
-berth_registry_list_tags(berth_registry *r, const char *repo, char ***tags,
-			 size_t *n, berth_error **err)
+berth_registry_list_tags(char ***tags, size_t *n, berth_registry *r,
+			 const char *repo, berth_error **err)
 {
 	_cleanup_free_ char *url = NULL, *scope = NULL;
 	char **v = NULL;

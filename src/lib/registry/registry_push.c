@@ -53,8 +53,8 @@ location(berth_registry *r, const berth_http_resp *resp, const char *repo,
 }
 
 int
-berth_registry_stat_blob(berth_registry *r, const char *repo,
-			 const berth_digest *d, bool *exists, int64_t *size,
+berth_registry_stat_blob(bool *exists, int64_t *size, berth_registry *r,
+			 const char *repo, const berth_digest *d,
 			 berth_error **err)
 {
 	_cleanup_free_ char *url = NULL, *scope = NULL, *subject = NULL;
@@ -88,9 +88,9 @@ berth_registry_stat_blob(berth_registry *r, const char *repo,
 }
 
 int
-berth_registry_mount_blob(berth_registry *r, const char *repo,
+berth_registry_mount_blob(bool *out, berth_registry *r, const char *repo,
 			  const berth_digest *d, const char *from_repo,
-			  bool *mounted, berth_error **err)
+			  berth_error **err)
 {
 	_cleanup_free_ char *url = NULL, *u1 = NULL, *u2 = NULL, *scope = NULL;
 	_cleanup_free_ char *s1 = NULL, *s2 = NULL, *subject = NULL;
@@ -100,7 +100,7 @@ berth_registry_mount_blob(berth_registry *r, const char *repo,
 	berth_http *h;
 	int rc;
 
-	*mounted = false;
+	*out = false;
 	if ((rc = reg_check_repo(r, repo, err)) < 0 ||
 	    (rc = reg_check_repo(r, from_repo, err)) < 0)
 		return rc;
@@ -122,7 +122,7 @@ berth_registry_mount_blob(berth_registry *r, const char *repo,
 	rc = reg_send(r, h, &req, scope, &resp, err);
 	if (rc == 0) {
 		if (resp.status == 201) {
-			*mounted = true;
+			*out = true;
 		} else if (resp.status == 202) {
 			/* Not mounted: a plain upload was opened instead. */
 			if (location(r, &resp, repo, subject, &loc, NULL) == 0)

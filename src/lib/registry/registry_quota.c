@@ -62,8 +62,8 @@ berth_ratelimit_release(berth_ratelimit *rl)
 }
 
 int
-berth_registry_ratelimit(berth_registry *r, const char *repo,
-			 const char *reference, berth_ratelimit *out,
+berth_registry_ratelimit(berth_ratelimit *out, berth_registry *r,
+			 const char *repo, const char *reference,
 			 berth_error **err)
 {
 	_cleanup_free_ char *subject = xasprintf("manifest '%s'", reference);
@@ -87,15 +87,14 @@ berth_registry_ratelimit(berth_registry *r, const char *repo,
 }
 
 int
-berth_registry_login(berth_registry *r, char **identity_token,
-		     berth_error **err)
+berth_registry_login(char **out, berth_registry *r, berth_error **err)
 {
 	int rc;
 
-	*identity_token = NULL;
+	*out = NULL;
 	berth_auth_set_offline(r->auth, true);
 	rc = berth_registry_ping(r, err);
 	if (rc == 0)
-		*identity_token = berth_auth_take_refresh_token(r->auth);
+		*out = berth_auth_take_refresh_token(r->auth);
 	return rc;
 }

@@ -56,7 +56,7 @@ berth_store_blob_path(berth_store *s, const berth_digest *d)
 }
 
 bool
-berth_store_has_blob(berth_store *s, const berth_digest *d, int64_t *size)
+berth_store_has_blob(int64_t *size, berth_store *s, const berth_digest *d)
 {
 	_cleanup_free_ char *path = berth_store_blob_path(s, d);
 	struct stat st;
@@ -69,8 +69,8 @@ berth_store_has_blob(berth_store *s, const berth_digest *d, int64_t *size)
 }
 
 int
-berth_store_read_blob(berth_store *s, const berth_digest *d, size_t max,
-		      char **out, size_t *len, berth_error **err)
+berth_store_read_blob(char **out, size_t *len, berth_store *s,
+		      const berth_digest *d, size_t max, berth_error **err)
 {
 	_cleanup_free_ char *path = berth_store_blob_path(s, d);
 	_cleanup_close_ int fd = -1;
@@ -247,8 +247,9 @@ same_content(berth_store *s, const berth_digest *d, const void *p, size_t len)
 }
 
 int
-berth_store_put_blob(berth_store *s, const berth_digest *expect, const void *p,
-		     size_t len, berth_digest *out, berth_error **err)
+berth_store_put_blob(berth_digest *out, berth_store *s,
+		     const berth_digest *expect, const void *p, size_t len,
+		     berth_error **err)
 {
 	_cleanup_free_ char *path = NULL;
 	_cleanup_close_ int fd = -1;
@@ -267,7 +268,7 @@ berth_store_put_blob(berth_store *s, const berth_digest *expect, const void *p,
 		*out = got;
 	/* Small in-memory blobs (manifests) are compared, so a damaged copy
 	 * is replaced rather than trusted. */
-	if (berth_store_has_blob(s, &got, &have) && have == (int64_t)len &&
+	if (berth_store_has_blob(&have, s, &got) && have == (int64_t)len &&
 	    same_content(s, &got, p, len))
 		return 0;
 	r = staging_create(s, &got, got.alg, (int64_t)len, &fd, &path, err);
@@ -394,7 +395,7 @@ berth_blob_writer_reset(berth_blob_writer *w, berth_error **err)
 }
 
 int
-berth_blob_writer_commit(berth_blob_writer *w, berth_digest *out,
+berth_blob_writer_commit(berth_digest *out, berth_blob_writer *w,
 			 berth_error **err)
 {
 	char l[BERTH_DIGEST_MAX + 8];
@@ -421,7 +422,7 @@ berth_blob_writer_commit(berth_blob_writer *w, berth_digest *out,
 			label(w, l, sizeof(l)), (long long)w->written,
 			(long long)w->expect_size);
 	}
-	berth_hasher_final(w->h, &got);
+	berth_hasher_final(&got, w->h);
 	if (w->has_expect && strcmp(got.str, w->expect.str) != 0) {
 		w->keep = false;
 		discard(w);

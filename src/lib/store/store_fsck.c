@@ -97,7 +97,7 @@ verify_blob(fsck_ctx *c, int dfd, const char *file, const berth_digest *d)
 	/* Hashed: no need to keep it in the page cache. */
 	posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 	c->checked++;
-	berth_hasher_final(h, &got);
+	berth_hasher_final(&got, h);
 	if (strcmp(got.str, d->str) == 0)
 		return;
 	/* A writer may have just renamed a good copy over it. */
@@ -167,7 +167,7 @@ check_needed(fsck_ctx *c, const char *image, const berth_descriptor *d,
 	if (json_object_get(seen, d->digest.str) != NULL)
 		return;
 	json_object_set_new(seen, d->digest.str, json_true());
-	if (!berth_store_has_blob(c->s, &d->digest, &size)) {
+	if (!berth_store_has_blob(&size, c->s, &d->digest)) {
 		if (!optional)
 			problem(c,
 				"image '%s' is missing blob '%s'; pull it "
@@ -185,8 +185,8 @@ check_needed(fsck_ctx *c, const char *image, const berth_descriptor *d,
 	}
 	if (!is_manifest_type(d->media_type))
 		return;
-	if (berth_store_read_blob(c->s, &d->digest, BERTH_MANIFEST_MAX, &data,
-				  &len, &e) < 0 ||
+	if (berth_store_read_blob(&data, &len, c->s, &d->digest,
+				  BERTH_MANIFEST_MAX, &e) < 0 ||
 	    berth_manifest_parse(&m, d->media_type, data, len, &e) < 0) {
 		problem(c, "image '%s' has an unreadable manifest '%s': %s",
 			image, d->digest.str, e->msg);
@@ -236,8 +236,8 @@ check_index(fsck_ctx *c)
 }
 
 int
-berth_store_fsck(berth_store *s, berth_store_problem_fn cb, void *ud,
-		 size_t *checked, size_t *problems, berth_error **err)
+berth_store_fsck(size_t *checked, size_t *problems, berth_store *s,
+		 berth_store_problem_fn cb, void *ud, berth_error **err)
 {
 	_cleanup_free_ char *buf = xmalloc(CHUNK);
 	fsck_ctx c = {s, cb, ud, 0, 0, buf};

@@ -96,7 +96,7 @@ mark(berth_store *s, json_t *seen, const char *digest, const char *media_type,
 		return 0;
 	if (berth_digest_parse(&d, digest, NULL) < 0)
 		return 0;
-	r = berth_store_read_blob(s, &d, BERTH_MANIFEST_MAX, &data, &len, &e);
+	r = berth_store_read_blob(&data, &len, s, &d, BERTH_MANIFEST_MAX, &e);
 	if (r == BERTH_ECORRUPT) {
 		berth_error_move(err, &e);
 		berth_error_wrap(err, "refusing to collect garbage");

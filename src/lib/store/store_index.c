@@ -275,7 +275,7 @@ not_in_store(berth_error **err, berth_store *s, const char *name)
 }
 
 int
-berth_store_list(berth_store *s, berth_image **out, size_t *n,
+berth_store_list(berth_image **out, size_t *n, berth_store *s,
 		 berth_error **err)
 {
 	json_auto_t *root = NULL;
@@ -321,7 +321,7 @@ berth_images_free(berth_image *v, size_t n)
 }
 
 int
-berth_store_resolve(berth_store *s, const char *name, berth_descriptor *out,
+berth_store_resolve(berth_descriptor *out, berth_store *s, const char *name,
 		    berth_error **err)
 {
 	json_auto_t *root = NULL;
@@ -410,7 +410,7 @@ berth_store_set_image(berth_store *s, const char *name,
 
 	assert(name != NULL && *name != '\0');
 	assert(desc != NULL && desc->media_type != NULL);
-	if (!berth_store_has_blob(s, &desc->digest, &size))
+	if (!berth_store_has_blob(&size, s, &desc->digest))
 		return berth_error_set(err, BERTH_ENOTFOUND, 0,
 				       "cannot record image '%s': its manifest "
 				       "'%s' is not in store '%s'",

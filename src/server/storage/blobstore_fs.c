@@ -486,7 +486,7 @@ hash_file(int fd, berth_digest_alg alg, int64_t size, berth_digest *out,
 		berth_hasher_update(h, buf, (size_t)n);
 		off += n;
 	}
-	berth_hasher_final(h, out);
+	berth_hasher_final(out, h);
 	berth_hasher_free(h);
 	return 0;
 }
@@ -511,7 +511,7 @@ fs_upload_commit(berth_blobstore *bs, const char *id, const berth_digest *want,
 	st = state_get(s, id, false);
 	if (st && st->hashed == sb.st_size &&
 	    want->alg == BERTH_DIGEST_SHA256) {
-		berth_hasher_final(st->h, &got);
+		berth_hasher_final(&got, st->h);
 		st->hashed = -1;
 	} else if (hash_file(fd, want->alg, sb.st_size, &got, err) < 0) {
 		return berth_error_code(err);
