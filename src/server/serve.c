@@ -280,7 +280,7 @@ setup(srv *s, berth_error **err)
 	conns = (c->threads > 0 ? (int)c->threads : 32) + 2;
 	if (conns > 64)
 		conns = 64;
-	if (berth_meta_open(&s->meta, db, conns, err) < 0)
+	if (berth_meta_sqlite_open(&s->meta, db, conns, err) < 0)
 		return berth_error_code(err);
 	return srv_setup_access(s, err);
 }

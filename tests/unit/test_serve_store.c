@@ -166,7 +166,7 @@ test_meta(void)
 	int64_t size = 0;
 	size_t n = 0;
 
-	CHECK(berth_meta_open(&m, db, 3, &err) == 0, "open: %s",
+	CHECK(berth_meta_sqlite_open(&m, db, 3, &err) == 0, "open: %s",
 	      err ? err->msg : "");
 
 	/* blob links are per repository */
@@ -330,7 +330,7 @@ test_meta(void)
 	berth_meta_free(m);
 
 	/* everything is still there after reopening */
-	CHECK(berth_meta_open(&m, db, 1, &err) == 0, "reopen");
+	CHECK(berth_meta_sqlite_open(&m, db, 1, &err) == 0, "reopen");
 	CHECK(berth_meta_blob_get(m, "b", DA, &size, &err) == 0,
 	      "durable link");
 	berth_meta_free(m);
