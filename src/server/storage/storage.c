@@ -72,12 +72,12 @@ srv_storage_blob_open_range(srv_storage *st, berth_bs_reader **out,
 	berth_bs_reader *rd = NULL;
 	int r = st->blobs->ops->open_range(st->blobs, &rd, d, off, len, err);
 
-	if (r < 0) {
+	if (r == BERTH_ENOTFOUND)
 		berth_log(BERTH_LOG_ERROR,
 			  "blob '%s' is in the metadata but not stored",
 			  d->str);
+	if (r < 0)
 		return r;
-	}
 	if (rd->size != size) {
 		berth_log(BERTH_LOG_ERROR,
 			  "blob '%s' is %" PRId64
