@@ -198,7 +198,6 @@ static int
 setup(srv *s, berth_error **err)
 {
 	berth_serve_config *c = &s->cfg;
-	_cleanup_free_ char *db = NULL;
 	int conns;
 
 	if (set_log_level(c->log_level, err) < 0)
@@ -234,13 +233,10 @@ setup(srv *s, berth_error **err)
 				"cannot open access log '%s': %s",
 				c->access_log, strerror(errno));
 	}
-	if (berth_blobstore_fs_new(&s->blobs, c->storage, err) < 0)
-		return berth_error_code(err);
-	db = xasprintf("%s/metadata.db", c->storage);
 	conns = (c->threads > 0 ? (int)c->threads : 32) + 2;
 	if (conns > 64)
 		conns = 64;
-	if (berth_meta_open(&s->meta, db, conns, err) < 0)
+	if (srv_storage_open(&s->store, c->storage, conns, err) < 0)
 		return berth_error_code(err);
 	return srv_setup_access(s, err);
 }
@@ -250,8 +246,7 @@ teardown(srv *s)
 {
 	srv_http_stop(s);
 	srv_teardown_access(s);
-	berth_meta_free(s->meta);
-	berth_blobstore_free(s->blobs);
+	srv_storage_close(s->store);
 	berth_htpasswd_free(s->htpasswd);
 	if (s->access_fd >= 0)
 		close(s->access_fd);
@@ -263,66 +258,11 @@ teardown(srv *s)
 	berth_serve_config_release(&s->cfg);
 }
 
-/*
- * Session files the metadata does not know (a crash between creating the
- * file and recording the session), and temporary files a crash left.
- */
-static void
-purge_orphans(srv *s, int64_t before)
-{
-	berth_error *err = NULL;
-	char **ids = NULL;
-
-	if (s->blobs->ops->uploads_older(s->blobs, before, &ids, &err) == 0) {
-		for (size_t i = 0; ids[i]; i++) {
-			char *repo = NULL;
-			int r = berth_meta_upload_get(s->meta, ids[i], &repo,
-						      NULL, NULL);
-
-			free(repo);
-			if (r != BERTH_ENOTFOUND)
-				continue;
-			if (s->blobs->ops->upload_remove(s->blobs, ids[i],
-							 NULL) == 0)
-				berth_log(BERTH_LOG_INFO,
-					  "removed upload file '%s' that no "
-					  "session records",
-					  ids[i]);
-		}
-	}
-	berth_error_free(err);
-	berth_strv_free(ids);
-	s->blobs->ops->tmp_sweep(s->blobs, before);
-}
-
 /* Drops upload sessions idle longer than --upload-ttl. */
 static void
 purge_uploads(srv *s)
 {
-	berth_error *err = NULL;
-	char **ids = NULL;
-	size_t i;
-
-	purge_orphans(s, (int64_t)time(NULL) - s->cfg.upload_ttl);
-	if (berth_meta_uploads_older(s->meta,
-				     (int64_t)time(NULL) - s->cfg.upload_ttl,
-				     &ids, &err) < 0) {
-		berth_log(BERTH_LOG_WARN, "purging uploads: %s", err->msg);
-		berth_error_free(err);
-		return;
-	}
-	for (i = 0; ids[i]; i++) {
-		if (s->blobs->ops->upload_remove(s->blobs, ids[i], &err) < 0 &&
-		    err->code == BERTH_EEXIST) {
-			berth_error_freep(&err); /* in use right now: later */
-			continue;
-		}
-		berth_error_freep(&err);
-		berth_meta_upload_remove(s->meta, ids[i], NULL);
-		berth_log(BERTH_LOG_INFO, "dropped abandoned upload '%s'",
-			  ids[i]);
-	}
-	berth_strv_free(ids);
+	srv_storage_purge(s->store, (int64_t)time(NULL) - s->cfg.upload_ttl);
 }
 
 /* Waits for SIGTERM/SIGINT; returns the signal. */

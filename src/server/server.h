@@ -22,11 +22,10 @@
 
 #include "berth/common.h"
 #include "server/access/audit.h"
-#include "server/storage/blobstore.h"
 #include "server/config.h"
 #include "server/access/htpasswd.h"
 #include "server/access/jwt.h"
-#include "server/storage/meta.h"
+#include "server/storage/storage.h"
 #include "server/access/policy.h"
 #include "server/access/ratelimit.h"
 #include "server/access/token.h"
@@ -48,8 +47,7 @@ typedef struct srv_user_limit {
 
 typedef struct srv {
 	berth_serve_config cfg;
-	berth_blobstore *blobs;
-	berth_meta *meta;
+	srv_storage *store;
 	berth_htpasswd *htpasswd; /* NULL: no passwords */
 
 	srv_auth_mode auth;

@@ -38,6 +38,7 @@ TEST(blobstore)
 {
 	berth_blobstore *bs = NULL;
 	berth_bs_writer *w = NULL;
+	berth_bs_reader *rd = NULL;
 	berth_error *err = NULL;
 	berth_digest d, d512, wrong;
 	int64_t size = -1;
@@ -65,11 +66,30 @@ TEST(blobstore)
 	CHECK(strstr(path, "/blobs/sha256/b9/b94d27") != NULL, "path %s", path);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0644, "mode");
 	free(path);
-	CHECK(bs->ops->open(bs, &d, &fd, &size, &err) == 0, "open");
+	CHECK(bs->ops->open_range(bs, &rd, &d, 0, -1, &err) == 0, "open");
+	CHECK(rd->size == 11 && rd->off == 0 && rd->len == 11 && rd->fd >= 0 &&
+		      rd->fd_off == 0 && rd->redirect == NULL,
+	      "whole blob, with a file for sendfile");
+	fd = rd->fd;
 	CHECK(read_fd_all(fd, buf, sizeof(buf)) == 11 &&
 		      !memcmp(buf, "hello world", 11),
 	      "content");
-	close(fd);
+	berth_bs_reader_closep(&rd);
+
+	/* a range, read through the callback; cut at the end */
+	CHECK(bs->ops->open_range(bs, &rd, &d, 6, 100, &err) == 0, "range");
+	CHECK(rd->off == 6 && rd->len == 5 && rd->fd_off == 6, "range cut");
+	CHECK(rd->ops->reader_read(rd, buf, 3, &err) == 3 &&
+		      rd->ops->reader_read(rd, buf + 3, sizeof(buf), &err) ==
+			      2 &&
+		      rd->ops->reader_read(rd, buf, sizeof(buf), &err) == 0 &&
+		      !memcmp(buf, "world", 5),
+	      "range content");
+	berth_bs_reader_closep(&rd);
+	CHECK(bs->ops->open_range(bs, &rd, &wrong, 0, -1, &err) ==
+		      BERTH_ENOTFOUND,
+	      "open absent");
+	berth_error_freep(&err);
 
 	/* an upload in two writes, a wrong digest, then the right one */
 	CHECK(berth_upload_id_new(id, &err) == 0 && berth_upload_id_valid(id),
@@ -164,7 +184,7 @@ TEST(meta)
 	int64_t size = 0;
 	size_t n = 0;
 
-	CHECK(berth_meta_open(&m, db, 3, &err) == 0, "open: %s",
+	CHECK(berth_meta_sqlite_open(&m, db, 3, &err) == 0, "open: %s",
 	      err ? err->msg : "");
 
 	/* blob links are per repository */
@@ -328,7 +348,7 @@ TEST(meta)
 	berth_meta_free(m);
 
 	/* everything is still there after reopening */
-	CHECK(berth_meta_open(&m, db, 1, &err) == 0, "reopen");
+	CHECK(berth_meta_sqlite_open(&m, db, 1, &err) == 0, "reopen");
 	CHECK(berth_meta_blob_get(m, "b", DA, &size, &err) == 0,
 	      "durable link");
 	berth_meta_free(m);

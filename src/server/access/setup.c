@@ -209,7 +209,7 @@ srv_setup_access(srv *s, berth_error **err)
 		return berth_error_code(err);
 	if ((s->limit_anon.count >= 0 || s->limit_user.count >= 0 ||
 	     s->n_user_limits) &&
-	    berth_pulls_new(&s->pulls, s->meta, err) < 0)
+	    berth_pulls_new(&s->pulls, s->store->meta, err) < 0)
 		return berth_error_code(err);
 	if (s->cfg.rate_limit > 0)
 		s->rate = berth_rate_new(s->cfg.rate_limit);

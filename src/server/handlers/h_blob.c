@@ -2,8 +2,10 @@
  * /v2/<name>/blobs/<digest>: GET (with Range) and HEAD, DELETE.
  *
  * A blob is served only when the repository links it; the bytes go out
- * with sendfile straight from the content-addressed file. HEAD answers
- * from the metadata alone.
+ * with sendfile straight from the content-addressed file when the store
+ * has files (storage.h), else through its reader, or the client is
+ * redirected to where the store offers them. HEAD answers from the
+ * metadata alone.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,48 +14,29 @@
 
 #include "berth/digest.h"
 #include "berth/log.h"
+#include "server/handlers/blob_resp.h"
 #include "server/http/range.h"
 #include "server/server.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"
 
-/* The size of digest in repo: a linked blob, or a manifest by digest. */
-static int
-linked_size(srv_req *r, const berth_digest *d, int64_t *size, berth_error **err)
-{
-	berth_meta_manifest mf = {0};
-
-	if (berth_meta_blob_get(r->s->meta, r->name, d->str, size, err) == 0)
-		return 0;
-	if ((*err)->code != BERTH_ENOTFOUND)
-		return (*err)->code;
-	if (berth_meta_manifest_get(r->s->meta, r->name, d->str, true, &mf,
-				    NULL) == 0) {
-		*size = mf.size;
-		berth_meta_manifest_release(&mf);
-		berth_error_freep(err);
-		return 0;
-	}
-	return BERTH_ENOTFOUND;
-}
-
 int
 h_blob_get(srv_req *r)
 {
 	berth_error *err = NULL;
 	struct MHD_Response *resp;
-	_cleanup_close_ int fd = -1;
+	berth_bs_reader *rd = NULL;
 	unsigned status = MHD_HTTP_OK;
 	uint64_t off = 0, len;
-	int64_t size = 0, disk = 0;
+	int64_t size = 0;
 	berth_digest d;
 	char buf[BERTH_DIGEST_MAX + 8];
 	int rr;
 
 	if (berth_digest_parse(&d, r->ref, &err) < 0)
 		return srv_fail_err(r, SRV_E_DIGEST_INVALID, &err);
-	if (linked_size(r, &d, &size, &err) < 0)
+	if (srv_storage_blob_stat(r->s->store, r->name, &d, &size, &err) < 0)
 		return srv_fail_err(r,
 				    err->code == BERTH_ENOTFOUND
 					    ? SRV_E_BLOB_UNKNOWN
@@ -73,27 +56,20 @@ h_blob_get(srv_req *r)
 	if (r->head) {
 		resp = srv_resp_head(len);
 	} else {
-		if (r->s->blobs->ops->open(r->s->blobs, &d, &fd, &disk, &err) <
-		    0) {
-			berth_log(BERTH_LOG_ERROR,
-				  "blob '%s' is linked in '%s' but not stored",
-				  d.str, r->name);
+		if (srv_storage_blob_open_range(r->s->store, &rd, &d, size,
+						(int64_t)off, (int64_t)len,
+						&err) < 0) {
+			if (err->code == BERTH_ECORRUPT) {
+				berth_error_free(err);
+				return srv_fail(r, SRV_E_INTERNAL, NULL,
+						"store damaged");
+			}
 			return srv_fail_err(r, SRV_E_AUTO, &err);
 		}
-		if (disk != size) {
-			berth_log(BERTH_LOG_ERROR,
-				  "blob '%s' is %" PRId64
-				  " bytes on disk, %" PRId64 " in the metadata",
-				  d.str, disk, size);
-			return srv_fail(r, SRV_E_INTERNAL, NULL,
-					"store damaged");
-		}
-		resp = MHD_create_response_from_fd_at_offset64(len, fd, off);
-		if (resp == NULL)
-			abort();
-		fd = -1; /* the response owns it now */
-		r->bytes = len;
+		resp = srv_resp_reader(rd, true, &status, &r->bytes);
 	}
+	if (status == MHD_HTTP_TEMPORARY_REDIRECT)
+		return srv_send(r, status, resp);
 	if (rr > 0) {
 		status = MHD_HTTP_PARTIAL_CONTENT;
 		snprintf(buf, sizeof(buf),
@@ -122,7 +98,7 @@ h_blob_delete(srv_req *r)
 		return srv_fail_err(r, SRV_E_DIGEST_INVALID, &err);
 	/* Unlinked only: the bytes may be shared; collecting them is GC's job.
 	 */
-	if (berth_meta_blob_unlink(r->s->meta, r->name, d.str, &err) < 0)
+	if (srv_storage_blob_unlink(r->s->store, r->name, &d, &err) < 0)
 		return srv_fail_err(r,
 				    err->code == BERTH_ENOTFOUND
 					    ? SRV_E_BLOB_UNKNOWN

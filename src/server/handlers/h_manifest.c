@@ -13,6 +13,7 @@
 #include "berth/digest.h"
 #include "berth/log.h"
 #include "berth/manifest.h"
+#include "server/handlers/blob_resp.h"
 #include "server/handlers/oci.h"
 #include "server/server.h"
 #include "util/cleanup.h"
@@ -35,10 +36,7 @@ info_releasep(berth_oci_manifest_info *info)
 static int
 not_found(srv_req *r, srv_oci code, const char *what)
 {
-	bool exists = true;
-
-	berth_meta_repo_exists(r->s->meta, r->name, &exists, NULL);
-	if (!exists)
+	if (!srv_storage_repo_exists(r->s->store, r->name))
 		return srv_fail(r, SRV_E_NAME_UNKNOWN, NULL,
 				"repository '%s' is unknown", r->name);
 	return srv_fail(r, code, NULL, "%s '%.200s' is not in repository '%s'",
@@ -64,8 +62,8 @@ h_manifest_get(srv_req *r)
 				"'%.200s' is neither a valid tag nor a digest",
 				r->ref);
 	}
-	if (berth_meta_manifest_get(r->s->meta, r->name, r->ref, by_digest, &mf,
-				    &err) < 0) {
+	if (srv_storage_manifest_get(r->s->store, &mf, r->name, r->ref,
+				     by_digest, &err) < 0) {
 		if (err->code != BERTH_ENOTFOUND)
 			return srv_fail_err(r, SRV_E_AUTO, &err);
 		berth_error_free(err);
@@ -75,28 +73,21 @@ h_manifest_get(srv_req *r)
 	if (r->head) {
 		resp = srv_resp_head((uint64_t)mf.size);
 	} else {
-		_cleanup_close_ int fd = -1;
-		int64_t size = 0;
+		berth_bs_reader *rd = NULL;
+		unsigned status = MHD_HTTP_OK;
 
 		if (berth_digest_parse(&d, mf.digest, &err) < 0 ||
-		    r->s->blobs->ops->open(r->s->blobs, &d, &fd, &size, &err) <
-			    0)
+		    srv_storage_blob_open_range(r->s->store, &rd, &d, mf.size,
+						0, -1, &err) < 0) {
+			if (err->code == BERTH_ECORRUPT) {
+				berth_error_free(err);
+				return srv_fail(r, SRV_E_INTERNAL, NULL,
+						"store damaged");
+			}
 			return srv_fail_err(r, SRV_E_AUTO, &err);
-		if (size != mf.size) {
-			berth_log(
-				BERTH_LOG_ERROR,
-				"manifest '%s' is %lld bytes on disk, %lld in "
-				"the metadata",
-				mf.digest, (long long)size, (long long)mf.size);
-			return srv_fail(r, SRV_E_INTERNAL, NULL,
-					"store damaged");
 		}
-		resp = MHD_create_response_from_fd_at_offset64((uint64_t)size,
-							       fd, 0);
-		if (resp == NULL)
-			abort();
-		fd = -1; /* the response owns it now */
-		r->bytes = (uint64_t)size;
+		/* Manifests are small and answered here, never redirected. */
+		resp = srv_resp_reader(rd, false, &status, &r->bytes);
 	}
 	srv_resp_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, mf.media_type);
 	srv_resp_header(resp, "Docker-Content-Digest", mf.digest);
@@ -168,8 +159,6 @@ h_manifest_put(srv_req *r)
 					    ? SRV_E_MANIFEST_TOO_BIG
 					    : SRV_E_MANIFEST_INVALID,
 				    &err);
-	if (r->s->blobs->ops->put(r->s->blobs, &got, body, len, &err) < 0)
-		return srv_fail_err(r, SRV_E_AUTO, &err);
 
 	mf.digest = got.str;
 	mf.media_type = info.media_type;
@@ -190,8 +179,8 @@ h_manifest_put(srv_req *r)
 		n_tags = 1;
 	}
 	put.n_tags = n_tags;
-	if (berth_meta_manifest_put(r->s->meta, r->name, &put, &missing, &err) <
-	    0) {
+	if (srv_storage_manifest_put(r->s->store, &missing, r->name, &put, body,
+				     len, &err) < 0) {
 		if (err->code == BERTH_ENOTFOUND && missing) {
 			srv_fail(r, SRV_E_MANIFEST_BLOB_UNKNOWN, NULL,
 				 "manifest references '%s', which is not in "
@@ -227,13 +216,13 @@ h_manifest_delete(srv_req *r)
 	if (by_digest) {
 		if (berth_digest_parse(&d, r->ref, &err) < 0)
 			return srv_fail_err(r, SRV_E_DIGEST_INVALID, &err);
-		rc = berth_meta_manifest_delete(r->s->meta, r->name, d.str,
-						&err);
+		rc = srv_storage_manifest_delete(r->s->store, r->name, &d,
+						 &err);
 	} else {
 		if (!berth_oci_tag_valid(r->ref))
 			return srv_fail(r, SRV_E_MANIFEST_UNKNOWN, NULL,
 					"invalid tag '%.200s'", r->ref);
-		rc = berth_meta_tag_delete(r->s->meta, r->name, r->ref, &err);
+		rc = srv_storage_tag_delete(r->s->store, r->name, r->ref, &err);
 	}
 	if (rc < 0) {
 		if (err->code != BERTH_ENOTFOUND)

@@ -26,8 +26,8 @@ h_referrers_get(srv_req *r)
 		return srv_fail_err(r, SRV_E_DIGEST_INVALID, &err);
 	if (filter && filter[0] == '\0')
 		filter = NULL;
-	if (berth_meta_referrers(r->s->meta, r->name, d.str, filter, &v, &n,
-				 &err) < 0)
+	if (srv_storage_referrers(r->s->store, &v, &n, r->name, d.str, filter,
+				  &err) < 0)
 		return srv_fail_err(r, SRV_E_AUTO, &err);
 	body = berth_oci_referrers_json(v, n, &len);
 	for (i = 0; i < n; i++)

@@ -77,8 +77,8 @@ h_tags_get(srv_req *r)
 
 	if (srv_parse_page(r, &n, &last) < 0)
 		return BERTH_EUSAGE;
-	if (berth_meta_tags(r->s->meta, r->name, last, n, &tags, &more, &err) <
-	    0)
+	if (srv_storage_tags(r->s->store, &tags, &more, r->name, last, n,
+			     &err) < 0)
 		return srv_fail_err(r, SRV_E_AUTO, &err); /* NAME_UNKNOWN */
 	body = berth_oci_tags_json(r->name, tags, &len);
 	rc = send_list(r, body, len, base, n, tags, more);
@@ -108,8 +108,8 @@ catalog_visible(srv_req *r, const char *last, long n, char ***out, bool *more,
 
 		if (n >= 0 && (long)cnt >= n)
 			break;
-		if (berth_meta_catalog(r->s->meta, cursor, batch, &page,
-				       &page_more, err) < 0) {
+		if (srv_storage_catalog(r->s->store, &page, &page_more, cursor,
+					batch, err) < 0) {
 			berth_strv_free(got);
 			return berth_error_code(err);
 		}

@@ -124,8 +124,7 @@ session_check(srv_req *r)
 	_cleanup_free_ char *repo = NULL;
 	berth_error *err = NULL;
 
-	if (!berth_upload_id_valid(r->ref) ||
-	    berth_meta_upload_get(r->s->meta, r->ref, &repo, NULL, &err) < 0 ||
+	if (srv_storage_upload_repo(r->s->store, &repo, r->ref, &err) < 0 ||
 	    strcmp(repo, r->name) != 0) {
 		if (err && err->code != BERTH_ENOTFOUND)
 			return srv_fail_err(r, SRV_E_AUTO, &err);
@@ -147,8 +146,7 @@ open_writer(srv_req *r, upload *u)
 	int64_t start, end, off;
 
 	snprintf(u->id, sizeof(u->id), "%s", r->ref);
-	if (r->s->blobs->ops->upload_open(r->s->blobs, u->id, &u->w, &err) <
-	    0) {
+	if (srv_storage_upload_open(r->s->store, &u->w, u->id, &err) < 0) {
 		if (err->code == BERTH_ENOTFOUND) {
 			berth_error_free(err);
 			return srv_fail(r, SRV_E_BLOB_UPLOAD_UNKNOWN, NULL,
@@ -157,7 +155,7 @@ open_writer(srv_req *r, upload *u)
 		}
 		return srv_fail_err(r, SRV_E_AUTO, &err);
 	}
-	off = u->w->ops->writer_offset(u->w);
+	off = srv_storage_upload_offset(u->w);
 	if (cr == NULL)
 		return 0; /* a stream: appended at the end */
 	if (!srv_parse_content_range(&start, &end, cr))
@@ -187,7 +185,7 @@ write_chunk(srv_req *r)
 
 	if (u == NULL || u->w == NULL)
 		return 0; /* body of a request that takes none: ignored */
-	if (u->w->ops->writer_write(u->w, r->data, r->len, &err) < 0)
+	if (srv_storage_upload_append(u->w, r->data, r->len, &err) < 0)
 		return srv_fail_err(r, SRV_E_AUTO, &err);
 	return 0;
 }
@@ -196,7 +194,7 @@ write_chunk(srv_req *r)
 static int
 check_chunk(srv_req *r, upload *u)
 {
-	int64_t off = u->w->ops->writer_offset(u->w);
+	int64_t off = srv_storage_upload_offset(u->w);
 
 	if (u->have_range && off != u->range_end + 1)
 		return srv_fail(r, SRV_E_SIZE_INVALID, NULL,
@@ -212,27 +210,19 @@ static int
 finish(srv_req *r, upload *u)
 {
 	berth_error *err = NULL;
-	int64_t size = 0;
 
 	berth_bs_writer_closep(&u->w); /* commit takes the session's lock */
-	if (r->s->blobs->ops->upload_commit(r->s->blobs, u->id, &u->want, &size,
-					    &err) < 0) {
-		if (err->code == BERTH_EDIGEST) {
-			/* A failed upload is over (the spec's 4xx rule). */
-			r->s->blobs->ops->upload_remove(r->s->blobs, u->id,
-							NULL);
-			berth_meta_upload_remove(r->s->meta, u->id, NULL);
+	if (srv_storage_upload_commit(r->s->store, u->id, r->name, &u->want,
+				      &err) < 0) {
+		/* On a mismatch the upload is over (the spec's 4xx rule). */
+		if (err->code == BERTH_EDIGEST)
 			return srv_fail_err(r, SRV_E_DIGEST_INVALID, &err);
-		}
 		return srv_fail_err(r,
 				    err->code == BERTH_ENOTFOUND
 					    ? SRV_E_BLOB_UPLOAD_UNKNOWN
 					    : SRV_E_AUTO,
 				    &err);
 	}
-	if (berth_meta_upload_finish(r->s->meta, u->id, r->name, u->want.str,
-				     size, &err) < 0)
-		return srv_fail_err(r, SRV_E_AUTO, &err);
 	return send_created(r, &u->want);
 }
 
@@ -247,26 +237,16 @@ static bool
 try_mount(srv_req *r, const berth_digest *d)
 {
 	const char *from = srv_query(r, "from");
-	_cleanup_free_ char *found = NULL;
 	berth_error *err = NULL;
-	int64_t size;
 
-	if (from) {
-		if (!berth_oci_name_valid(from) || !srv_can_read(r, from) ||
-		    berth_meta_blob_mount(r->s->meta, r->name, d->str, from,
-					  &size, &err) < 0) {
-			berth_error_free(err);
-			return false;
-		}
-	} else {
-		/* Automatic mount: any repository the caller can read. */
-		if (berth_meta_blob_find(r->s->meta, d->str, can_read_cb, r,
-					 &found, &size, &err) < 0 ||
-		    berth_meta_blob_link(r->s->meta, r->name, d->str, size,
-					 &err) < 0) {
-			berth_error_free(err);
-			return false;
-		}
+	if (from && (!berth_oci_name_valid(from) || !srv_can_read(r, from)))
+		return false;
+	/* Without from, an automatic mount: any repository the caller can
+	 * read. */
+	if (srv_storage_blob_mount(r->s->store, r->name, d, from, can_read_cb,
+				   r, &err) < 0) {
+		berth_error_free(err);
+		return false;
 	}
 	return true;
 }
@@ -290,12 +270,10 @@ post_begin(srv_req *r, upload *u)
 			return srv_fail_err(r, SRV_E_DIGEST_INVALID, &err);
 		u->have_want = true;
 	}
-	if (berth_upload_id_new(u->id, &err) < 0 ||
-	    r->s->blobs->ops->upload_create(r->s->blobs, u->id, &err) < 0 ||
-	    berth_meta_upload_add(r->s->meta, u->id, r->name, &err) < 0)
+	if (srv_storage_upload_start(r->s->store, u->id, r->name, &err) < 0)
 		return srv_fail_err(r, SRV_E_AUTO, &err);
 	if (u->have_want &&
-	    r->s->blobs->ops->upload_open(r->s->blobs, u->id, &u->w, &err) < 0)
+	    srv_storage_upload_open(r->s->store, &u->w, u->id, &err) < 0)
 		return srv_fail_err(r, SRV_E_AUTO, &err);
 	return 0;
 }
@@ -338,7 +316,7 @@ h_upload_patch(srv_req *r)
 	}
 	if (check_chunk(r, u) < 0)
 		return BERTH_EDIGEST;
-	off = u->w->ops->writer_offset(u->w);
+	off = srv_storage_upload_offset(u->w);
 	/* Unlock before answering: the next request may come at once. */
 	berth_bs_writer_closep(&u->w);
 	return send_progress(r, MHD_HTTP_ACCEPTED, u->id, off);
@@ -381,7 +359,7 @@ h_upload_get(srv_req *r)
 
 	if (session_check(r) < 0)
 		return BERTH_ENOTFOUND;
-	if (r->s->blobs->ops->upload_size(r->s->blobs, r->ref, &size, &err) < 0)
+	if (srv_storage_upload_size(r->s->store, r->ref, &size, &err) < 0)
 		return srv_fail_err(r,
 				    err->code == BERTH_ENOTFOUND
 					    ? SRV_E_BLOB_UPLOAD_UNKNOWN
@@ -397,11 +375,7 @@ h_upload_delete(srv_req *r)
 
 	if (session_check(r) < 0)
 		return BERTH_ENOTFOUND;
-	if (r->s->blobs->ops->upload_remove(r->s->blobs, r->ref, &err) < 0 &&
-	    err->code != BERTH_ENOTFOUND)
-		return srv_fail_err(r, SRV_E_AUTO, &err);
-	berth_error_freep(&err);
-	if (berth_meta_upload_remove(r->s->meta, r->ref, &err) < 0)
+	if (srv_storage_upload_cancel(r->s->store, r->ref, &err) < 0)
 		return srv_fail_err(r,
 				    err->code == BERTH_ENOTFOUND
 					    ? SRV_E_BLOB_UPLOAD_UNKNOWN

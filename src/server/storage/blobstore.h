@@ -3,9 +3,16 @@
  * repository (which repository may see which blob is the metadata store's
  * business, never this one's).
  *
- * One small interface (stat/open/put/remove plus upload sessions) so that an
- * object-store implementation can replace the local file system one without
- * touching the request handlers. The local implementation keeps
+ * An interface of streams and ranges, so that an object store (S3: GET
+ * with Range, multipart uploads, presigned URLs) can replace the local file
+ * system without touching the request handlers. Reading hands out a
+ * reader over a byte range: its read callback always works; a backend that
+ * has a local file also gives its descriptor, so the server can sendfile
+ * it (zero-copy); a backend that can let clients fetch the bytes
+ * themselves gives a redirect URL. Writing goes through upload sessions,
+ * appended to in order and committed against a digest.
+ *
+ * The local implementation keeps
  *
  *   <root>/blobs/<alg>/<first two hex>/<hex>   complete, verified blobs
  *   <root>/uploads/<id>                         upload sessions in progress
@@ -18,23 +25,27 @@
 #define BERTH_SERVER_STORAGE_BLOBSTORE_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "berth/common.h"
 #include "berth/digest.h"
 
 typedef struct berth_blobstore berth_blobstore;
 typedef struct berth_bs_writer berth_bs_writer;
+typedef struct berth_bs_reader berth_bs_reader;
 
 struct berth_blobstore_ops {
 	/* Size of a stored blob; BERTH_ENOTFOUND when absent. */
 	int (*stat)(berth_blobstore *bs, const berth_digest *d, int64_t *size,
 		    berth_error **err);
 	/*
-	 * Opens a stored blob for reading; the caller owns *fd (a plain file,
-	 * so the server can sendfile it). BERTH_ENOTFOUND when absent.
+	 * Opens [off, off + len) of a stored blob for reading (len < 0: to
+	 * the end; a range past the end is cut at it). The caller owns *out
+	 * and closes it. BERTH_ENOTFOUND when absent.
 	 */
-	int (*open)(berth_blobstore *bs, const berth_digest *d, int *fd,
-		    int64_t *size, berth_error **err);
+	int (*open_range)(berth_blobstore *bs, berth_bs_reader **out,
+			  const berth_digest *d, int64_t off, int64_t len,
+			  berth_error **err);
 	/* Stores a small blob from memory, verifying it against d. */
 	int (*put)(berth_blobstore *bs, const berth_digest *d, const void *p,
 		   size_t len, berth_error **err);
@@ -84,6 +95,15 @@ struct berth_blobstore_ops {
 	/* Releases the writer (the bytes written stay in the session). */
 	void (*writer_close)(berth_bs_writer *w);
 
+	/*
+	 * Reads the next bytes of the range into buf: the count, 0 at the
+	 * range's end, or a negative berth_code.
+	 */
+	ssize_t (*reader_read)(berth_bs_reader *r, void *buf, size_t n,
+			       berth_error **err);
+	/* Releases the reader and whatever it holds (its fd too). */
+	void (*reader_close)(berth_bs_reader *r);
+
 	void (*free)(berth_blobstore *bs);
 };
 
@@ -94,6 +114,26 @@ struct berth_blobstore {
 /* Every implementation's writer starts with this. */
 struct berth_bs_writer {
 	const struct berth_blobstore_ops *ops;
+};
+
+/*
+ * Every implementation's reader starts with this; the fields are set by
+ * open_range and only read by the caller.
+ */
+struct berth_bs_reader {
+	const struct berth_blobstore_ops *ops;
+	int64_t size; /* the whole blob's */
+	int64_t off;  /* the range: [off, off + len) */
+	int64_t len;
+	/*
+	 * Zero-copy: >= 0 when the range is [fd_off, fd_off + len) of this
+	 * plain file. The reader owns it; a caller that hands it on (to a
+	 * sendfile response) sets fd to -1 first.
+	 */
+	int fd;
+	int64_t fd_off;
+	/* Where a client may fetch the range itself, or NULL (reader owns). */
+	char *redirect;
 };
 
 /*
@@ -126,6 +166,21 @@ berth_bs_writer_closep(berth_bs_writer **w)
 {
 	berth_bs_writer_close(*w);
 	*w = NULL;
+}
+
+/* Closes a reader of any implementation; NULL is a no-op. */
+static inline void
+berth_bs_reader_close(berth_bs_reader *r)
+{
+	if (r != NULL)
+		r->ops->reader_close(r);
+}
+
+static inline void
+berth_bs_reader_closep(berth_bs_reader **r)
+{
+	berth_bs_reader_close(*r);
+	*r = NULL;
 }
 
 /* True when id is a well-formed upload session id. */

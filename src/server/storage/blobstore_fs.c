@@ -9,6 +9,7 @@
  */
 #include "server/storage/blobstore.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -184,13 +185,22 @@ fs_stat(berth_blobstore *bs, const berth_digest *d, int64_t *size,
 	return 0;
 }
 
+/* A range of a blob file: read with pread, or handed out for sendfile. */
+typedef struct fs_reader {
+	berth_bs_reader base;
+	int64_t pos; /* next byte, relative to base.off */
+} fs_reader;
+
+static const struct berth_blobstore_ops fs_ops;
+
 static int
-fs_open(berth_blobstore *bs, const berth_digest *d, int *fdp, int64_t *size,
-	berth_error **err)
+fs_open_range(berth_blobstore *bs, berth_bs_reader **out, const berth_digest *d,
+	      int64_t off, int64_t len, berth_error **err)
 {
 	_cleanup_free_ char *path = blob_path((fs_store *)bs, d);
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
+	fs_reader *r;
 
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -205,9 +215,52 @@ fs_open(berth_blobstore *bs, const berth_digest *d, int *fdp, int64_t *size,
 		return berth_error_set(err, BERTH_EIO, errno,
 				       "cannot stat '%s': %s", path,
 				       strerror(errno));
-	*size = st.st_size;
-	*fdp = steal_fd(&fd);
+	if (off < 0 || off > st.st_size)
+		off = st.st_size;
+	if (len < 0 || len > st.st_size - off)
+		len = st.st_size - off;
+	r = xcalloc(1, sizeof(*r));
+	r->base.ops = &fs_ops;
+	r->base.size = st.st_size;
+	r->base.off = off;
+	r->base.len = len;
+	r->base.fd = steal_fd(&fd);
+	r->base.fd_off = off;
+	*out = &r->base;
 	return 0;
+}
+
+static ssize_t
+fs_reader_read(berth_bs_reader *br, void *buf, size_t n, berth_error **err)
+{
+	fs_reader *r = (fs_reader *)br;
+	ssize_t got;
+
+	assert(br->fd >= 0); /* not read after its file was handed on */
+	if ((int64_t)n > br->len - r->pos)
+		n = (size_t)(br->len - r->pos);
+	if (n == 0)
+		return 0;
+	do
+		got = pread(br->fd, buf, n, br->fd_off + r->pos);
+	while (got < 0 && errno == EINTR);
+	if (got < 0)
+		return berth_error_set(err, BERTH_EIO, errno,
+				       "cannot read blob: %s", strerror(errno));
+	if (got == 0)
+		return berth_error_set(err, BERTH_EIO, 0,
+				       "cannot read blob: file shrank");
+	r->pos += got;
+	return got;
+}
+
+static void
+fs_reader_close(berth_bs_reader *br)
+{
+	if (br->fd >= 0)
+		close(br->fd);
+	free(br->redirect);
+	free(br);
 }
 
 /* Renames a durable file into place as blob d and syncs its directory. */
@@ -398,8 +451,6 @@ fs_upload_size(berth_blobstore *bs, const char *id, int64_t *size,
 	*size = st.st_size;
 	return 0;
 }
-
-static const struct berth_blobstore_ops fs_ops;
 
 static int
 fs_upload_open(berth_blobstore *bs, const char *id, berth_bs_writer **out,
@@ -631,7 +682,7 @@ fs_free(berth_blobstore *bs)
 
 static const struct berth_blobstore_ops fs_ops = {
 	.stat = fs_stat,
-	.open = fs_open,
+	.open_range = fs_open_range,
 	.put = fs_put,
 	.remove = fs_remove,
 	.upload_create = fs_upload_create,
@@ -644,6 +695,8 @@ static const struct berth_blobstore_ops fs_ops = {
 	.writer_write = fs_writer_write,
 	.writer_offset = fs_writer_offset,
 	.writer_close = fs_writer_close,
+	.reader_read = fs_reader_read,
+	.reader_close = fs_reader_close,
 	.free = fs_free,
 };
 

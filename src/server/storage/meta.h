@@ -1,16 +1,23 @@
 /*
  * The registry's metadata store: which repository links which blob and
- * manifest, tags, upload sessions, push times and referrers.
+ * manifest, tags, upload sessions, push times and pull counters.
  *
- * Every call is one transaction: a crash at any point leaves the old state
- * or the new one, never a mix. Operations are phrased at the level of what
- * a request does (put a manifest with its tags after checking its
- * references), not of tables, so a PostgreSQL implementation can replace
- * the SQLite one without touching the handlers. Safe to call from many
- * threads at once.
+ * Two layers. The interface (struct berth_meta_ops) is what a backend
+ * implements: transactions, and inside one the reads and writes of single
+ * rows of repositories, blob links, manifests, tags, uploads and pull
+ * counters. SQLite is the first implementation (meta_sqlite*.c); a
+ * PostgreSQL one implements the same table over libpq (docs/server.md).
+ * The operations below it (berth_meta_manifest_put, ..._upload_finish, ...)
+ * are what a request does, each one transaction, written once over the
+ * interface (meta.c), so the rules they check hold for every backend.
+ *
+ * A crash at any point leaves the old state or the new one, never a mix.
+ * Safe to call from many threads at once; a transaction belongs to the
+ * thread that began it.
  *
  * Digests are canonical strings ("sha256:<hex>"); repository names and tags
- * are validated by the caller.
+ * are validated by the caller. Lookups that find nothing return
+ * BERTH_ENOTFOUND with a message naming what is missing.
  */
 #ifndef BERTH_SERVER_STORAGE_META_H
 #define BERTH_SERVER_STORAGE_META_H
@@ -20,16 +27,146 @@
 #include "berth/common.h"
 
 typedef struct berth_meta berth_meta;
+typedef struct berth_meta_tx berth_meta_tx;
+
+typedef struct berth_meta_manifest {
+	char *digest;
+	char *media_type;
+	int64_t size;
+	char *artifact_type; /* or NULL */
+	char *subject;	     /* digest of the subject, or NULL */
+	char *annotations;   /* the annotations object as JSON, or NULL */
+	int64_t pushed;	     /* seconds since the epoch */
+} berth_meta_manifest;
+
+void berth_meta_manifest_release(berth_meta_manifest *mf);
+
+typedef struct berth_meta_pull_row {
+	const char *key;
+	int64_t window_ms;
+	int64_t last_slot;
+	const char *counts; /* the slots, comma-separated; NULL: delete */
+} berth_meta_pull_row;
+
+typedef enum berth_meta_mode {
+	BERTH_META_READ,  /* a consistent snapshot; no writes */
+	BERTH_META_WRITE, /* serialised with every other writer */
+} berth_meta_mode;
+
+/* ---- the interface a backend implements ---- */
+
+struct berth_meta_ops {
+	/*
+	 * Starts a transaction (waiting for a connection when all are
+	 * busy). Every *out ends in exactly one tx_commit or tx_rollback,
+	 * which release it.
+	 */
+	int (*tx_begin)(berth_meta *m, berth_meta_tx **out,
+			berth_meta_mode mode, berth_error **err);
+	/* Commits; on failure nothing of the transaction stays. */
+	int (*tx_commit)(berth_meta_tx *tx, berth_error **err);
+	void (*tx_rollback)(berth_meta_tx *tx);
+
+	/* Repositories: created (idempotent) by whatever first stores one. */
+	int (*repo_add)(berth_meta_tx *tx, const char *repo, berth_error **err);
+	int (*repo_exists)(berth_meta_tx *tx, const char *repo, bool *exists,
+			   berth_error **err);
+	/* Names in byte order after `last` ("" from the start), at most n
+	 * (n < 0: all), NULL-terminated; *more when names were left. */
+	int (*repos_list)(berth_meta_tx *tx, const char *last, long n,
+			  char ***out, bool *more, berth_error **err);
+
+	/* Blob links of a repository (the repository must exist). */
+	int (*blob_link)(berth_meta_tx *tx, const char *repo,
+			 const char *digest, int64_t size, int64_t pushed,
+			 berth_error **err);
+	/* size may be NULL. */
+	int (*blob_get)(berth_meta_tx *tx, const char *repo, const char *digest,
+			int64_t *size, berth_error **err);
+	int (*blob_unlink)(berth_meta_tx *tx, const char *repo,
+			   const char *digest, berth_error **err);
+	/* Calls fn for each repository linking digest, in byte order, until
+	 * it returns true. */
+	int (*blob_repos)(berth_meta_tx *tx, const char *digest,
+			  bool (*fn)(const char *repo, int64_t size, void *ud),
+			  void *ud, berth_error **err);
+
+	/* A manifest row, inserted or replaced (its bytes are blobs). */
+	int (*manifest_set)(berth_meta_tx *tx, const char *repo,
+			    const berth_meta_manifest *mf, berth_error **err);
+	/* Records that manifest `digest` references `child` (idempotent). */
+	int (*manifest_ref_add)(berth_meta_tx *tx, const char *repo,
+				const char *digest, const char *child,
+				berth_error **err);
+	/* By digest, or by tag when !by_digest; out may be NULL. */
+	int (*manifest_get)(berth_meta_tx *tx, const char *repo,
+			    const char *ref, bool by_digest,
+			    berth_meta_manifest *out, berth_error **err);
+	/* Removes a manifest row and its references (not its tags). */
+	int (*manifest_remove)(berth_meta_tx *tx, const char *repo,
+			       const char *digest, berth_error **err);
+	/* Manifests whose subject is `subject` (and of artifact_type, when
+	 * not NULL), oldest first; *out is an array of *n. */
+	int (*referrers)(berth_meta_tx *tx, const char *repo,
+			 const char *subject, const char *artifact_type,
+			 berth_meta_manifest **out, size_t *n,
+			 berth_error **err);
+
+	/* Points a tag at a manifest, moving it if it pointed elsewhere. */
+	int (*tag_set)(berth_meta_tx *tx, const char *repo, const char *tag,
+		       const char *digest, int64_t updated, berth_error **err);
+	int (*tag_remove)(berth_meta_tx *tx, const char *repo, const char *tag,
+			  berth_error **err);
+	/* Removes every tag of repo pointing at digest (none is fine). */
+	int (*tags_remove_digest)(berth_meta_tx *tx, const char *repo,
+				  const char *digest, berth_error **err);
+	/* Tags of repo; the paging of repos_list. */
+	int (*tags_list)(berth_meta_tx *tx, const char *repo, const char *last,
+			 long n, char ***out, bool *more, berth_error **err);
+
+	/* Upload sessions. */
+	int (*upload_add)(berth_meta_tx *tx, const char *id, const char *repo,
+			  int64_t started, berth_error **err);
+	/* repo (caller frees) and started may be NULL. */
+	int (*upload_get)(berth_meta_tx *tx, const char *id, char **repo,
+			  int64_t *started, berth_error **err);
+	int (*upload_remove)(berth_meta_tx *tx, const char *id,
+			     berth_error **err);
+	/* Ids of sessions started before `before`, NULL-terminated. */
+	int (*uploads_older)(berth_meta_tx *tx, int64_t before, char ***ids,
+			     berth_error **err);
+
+	/* Pull counters (access/ratelimit.h): every row to fn; one row
+	 * stored (counts NULL: deleted). */
+	int (*pulls_each)(berth_meta_tx *tx,
+			  void (*fn)(const berth_meta_pull_row *row, void *ud),
+			  void *ud, berth_error **err);
+	int (*pull_set)(berth_meta_tx *tx, const berth_meta_pull_row *row,
+			berth_error **err);
+
+	void (*free)(berth_meta *m);
+};
+
+struct berth_meta {
+	const struct berth_meta_ops *ops;
+};
+
+/* Every implementation's transaction starts with this. */
+struct berth_meta_tx {
+	const struct berth_meta_ops *ops;
+};
 
 /*
  * Opens (creating if needed) the SQLite database at `path`, with up to
  * `conns` connections shared by the calling threads.
  */
-int berth_meta_open(berth_meta **out, const char *path, int conns,
-		    berth_error **err);
+int berth_meta_sqlite_open(berth_meta **out, const char *path, int conns,
+			   berth_error **err);
+
+/* Frees a store of any implementation; NULL is a no-op. */
 void berth_meta_free(berth_meta *m);
 
-/* ---- blobs ---- */
+/* ---- what requests do, one transaction each (meta.c) ---- */
 
 /* Links a blob into a repository (idempotent), creating the repository. */
 int berth_meta_blob_link(berth_meta *m, const char *repo, const char *digest,
@@ -57,20 +194,6 @@ int berth_meta_blob_mount(berth_meta *m, const char *repo, const char *digest,
 int berth_meta_blob_find(berth_meta *m, const char *digest,
 			 bool (*can_read)(const char *repo, void *ud), void *ud,
 			 char **repo_out, int64_t *size, berth_error **err);
-
-/* ---- manifests and tags ---- */
-
-typedef struct berth_meta_manifest {
-	char *digest;
-	char *media_type;
-	int64_t size;
-	char *artifact_type; /* or NULL */
-	char *subject;	     /* digest of the subject, or NULL */
-	char *annotations;   /* the annotations object as JSON, or NULL */
-	int64_t pushed;	     /* seconds since the epoch */
-} berth_meta_manifest;
-
-void berth_meta_manifest_release(berth_meta_manifest *mf);
 
 /* What a manifest PUT stores, in one transaction. */
 typedef struct berth_meta_put {
@@ -137,8 +260,7 @@ int berth_meta_referrers(berth_meta *m, const char *repo, const char *subject,
 			 const char *artifact_type, berth_meta_manifest **out,
 			 size_t *n, berth_error **err);
 
-/* ---- upload sessions ---- */
-
+/* Records a new upload session of repo. */
 int berth_meta_upload_add(berth_meta *m, const char *id, const char *repo,
 			  berth_error **err);
 
@@ -161,16 +283,7 @@ int berth_meta_upload_finish(berth_meta *m, const char *id, const char *repo,
 int berth_meta_uploads_older(berth_meta *m, int64_t before, char ***ids,
 			     berth_error **err);
 
-/* ---- pull counters (serve/ratelimit.h) ---- */
-
-typedef struct berth_meta_pull_row {
-	const char *key;
-	int64_t window_ms;
-	int64_t last_slot;
-	const char *counts; /* the slots, comma-separated; NULL: delete */
-} berth_meta_pull_row;
-
-/* Calls fn for every stored counter. */
+/* Calls fn for every stored pull counter. */
 int berth_meta_pulls_load(berth_meta *m,
 			  void (*fn)(const berth_meta_pull_row *row, void *ud),
 			  void *ud, berth_error **err);

@@ -1,5 +1,5 @@
 /*
- * The metadata store on SQLite: WAL journal (readers never wait for the
+ * The metadata store on SQLite (the interface of meta.h): WAL journal (readers never wait for the
  * writer), synchronous=FULL (a committed push survives power loss), a busy
  * timeout and BEGIN IMMEDIATE for writes (two pushers queue instead of
  * failing), and a pool of connections with prepared statements kept per
@@ -51,6 +51,7 @@ static const char schema[] =
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_BEGIN_READ] = "BEGIN",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
 	[S_REPO_ADD] =
@@ -183,41 +184,14 @@ conn_open(meta_conn *c, const char *path, bool init, berth_error **err)
 	return 0;
 }
 
-int
-berth_meta_open(berth_meta **out, const char *path, int conns,
-		berth_error **err)
+static const struct berth_meta_ops sqlite_ops;
+
+static void
+db_free(berth_meta *bm)
 {
-	berth_meta *m;
+	meta_db *m = (meta_db *)bm;
 	int i;
 
-	if (conns < 1)
-		conns = 1;
-	m = xcalloc(1, sizeof(*m));
-	m->path = xstrdup(path);
-	m->conns = xcalloc((size_t)conns, sizeof(*m->conns));
-	pthread_mutex_init(&m->mu, NULL);
-	pthread_cond_init(&m->cv, NULL);
-	for (i = 0; i < conns; i++) {
-		if (conn_open(&m->conns[i], path, i == 0, err) < 0) {
-			m->n_conns = i;
-			berth_meta_free(m);
-			return berth_error_code(err);
-		}
-		m->conns[i].next_free = m->free_list;
-		m->free_list = &m->conns[i];
-	}
-	m->n_conns = conns;
-	*out = m;
-	return 0;
-}
-
-void
-berth_meta_free(berth_meta *m)
-{
-	int i;
-
-	if (m == NULL)
-		return;
 	for (i = 0; i < m->n_conns; i++)
 		conn_close(&m->conns[i]);
 	pthread_mutex_destroy(&m->mu);
@@ -227,8 +201,40 @@ berth_meta_free(berth_meta *m)
 	free(m);
 }
 
-meta_conn *
-meta_conn_get(berth_meta *m)
+int
+berth_meta_sqlite_open(berth_meta **out, const char *path, int conns,
+		       berth_error **err)
+{
+	meta_db *m;
+	int i;
+
+	if (conns < 1)
+		conns = 1;
+	m = xcalloc(1, sizeof(*m));
+	m->base.ops = &sqlite_ops;
+	m->path = xstrdup(path);
+	m->conns = xcalloc((size_t)conns, sizeof(*m->conns));
+	pthread_mutex_init(&m->mu, NULL);
+	pthread_cond_init(&m->cv, NULL);
+	for (i = 0; i < conns; i++) {
+		if (conn_open(&m->conns[i], path, i == 0, err) < 0) {
+			m->n_conns = i;
+			db_free(&m->base);
+			return BERTH_EIO;
+		}
+		m->conns[i].tx.ops = &sqlite_ops;
+		m->conns[i].m = m;
+		m->conns[i].next_free = m->free_list;
+		m->free_list = &m->conns[i];
+	}
+	m->n_conns = conns;
+	*out = &m->base;
+	return 0;
+}
+
+/* A connection of the pool, waiting for one when all are in use. */
+static meta_conn *
+conn_get(meta_db *m)
 {
 	meta_conn *c;
 
@@ -241,9 +247,11 @@ meta_conn_get(berth_meta *m)
 	return c;
 }
 
-void
-meta_conn_put(berth_meta *m, meta_conn *c)
+static void
+conn_put(meta_conn *c)
 {
+	meta_db *m = c->m;
+
 	pthread_mutex_lock(&m->mu);
 	c->next_free = m->free_list;
 	m->free_list = c;
@@ -283,20 +291,48 @@ meta_exec_done(meta_conn *c, sqlite3_stmt *s, berth_error **err)
 	return 0;
 }
 
-int
-meta_tx_begin(meta_conn *c, berth_error **err)
+/*
+ * Writers BEGIN IMMEDIATE, so two pushers queue on the busy timeout
+ * instead of failing on an upgrade; readers BEGIN (deferred), a snapshot
+ * of the WAL that never waits for the writer.
+ */
+static int
+tx_begin(berth_meta *bm, berth_meta_tx **out, berth_meta_mode mode,
+	 berth_error **err)
 {
-	return meta_exec_done(c, meta_stmt(c, S_BEGIN), err);
-}
+	meta_conn *c = conn_get((meta_db *)bm);
+	int r = meta_exec_done(
+		c, meta_stmt(c, mode == BERTH_META_WRITE ? S_BEGIN : S_BEGIN_READ),
+		err);
 
-int
-meta_tx_end(meta_conn *c, int r, berth_error **err)
-{
 	if (r < 0) {
-		meta_exec_done(c, meta_stmt(c, S_ROLLBACK), NULL);
+		conn_put(c);
 		return r;
 	}
-	return meta_exec_done(c, meta_stmt(c, S_COMMIT), err);
+	*out = &c->tx;
+	return 0;
+}
+
+static int
+tx_commit(berth_meta_tx *tx, berth_error **err)
+{
+	meta_conn *c = meta_tx_conn(tx);
+	int r = meta_exec_done(c, meta_stmt(c, S_COMMIT), err);
+
+	if (r < 0 && !sqlite3_get_autocommit(c->db))
+		meta_exec_done(c, meta_stmt(c, S_ROLLBACK), NULL);
+	conn_put(c);
+	return r;
+}
+
+static void
+tx_rollback(berth_meta_tx *tx)
+{
+	meta_conn *c = meta_tx_conn(tx);
+
+	if (!sqlite3_get_autocommit(c->db))
+		meta_exec_done(c, meta_stmt(c, S_ROLLBACK), NULL);
+	conn_put(c);
 }
 
 char *
@@ -307,88 +343,6 @@ meta_col_strdup(sqlite3_stmt *s, int i)
 	return v ? xstrdup((const char *)v) : NULL;
 }
 
-int64_t
-meta_now_s(void)
-{
-	return (int64_t)time(NULL);
-}
-
-int
-meta_repo_add(meta_conn *c, const char *repo, berth_error **err)
-{
-	sqlite3_stmt *s = meta_stmt(c, S_REPO_ADD);
-
-	meta_bind_text(s, 1, repo);
-	sqlite3_bind_int64(s, 2, meta_now_s());
-	return meta_exec_done(c, s, err);
-}
-
-static int
-blob_link(meta_conn *c, const char *repo, const char *digest, int64_t size,
-	  berth_error **err)
-{
-	sqlite3_stmt *s;
-
-	if (meta_repo_add(c, repo, err) < 0)
-		return BERTH_EIO;
-	s = meta_stmt(c, S_BLOB_LINK);
-	meta_bind_text(s, 1, repo);
-	meta_bind_text(s, 2, digest);
-	sqlite3_bind_int64(s, 3, size);
-	sqlite3_bind_int64(s, 4, meta_now_s());
-	return meta_exec_done(c, s, err);
-}
-
-/* Looks a blob link up: 1 found, 0 not, <0 error. */
-int
-meta_blob_lookup(meta_conn *c, const char *repo, const char *digest,
-		 int64_t *size, berth_error **err)
-{
-	sqlite3_stmt *s = meta_stmt(c, S_BLOB_GET);
-	int rc;
-
-	meta_bind_text(s, 1, repo);
-	meta_bind_text(s, 2, digest);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		if (size)
-			*size = sqlite3_column_int64(s, 0);
-		sqlite3_reset(s);
-		return 1;
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return meta_db_error(err, c->db, "looking up a blob");
-	return 0;
-}
-
-int
-berth_meta_blob_link(berth_meta *m, const char *repo, const char *digest,
-		     int64_t size, berth_error **err)
-{
-	meta_conn *c = meta_conn_get(m);
-	int r = meta_tx_begin(c, err);
-
-	if (r == 0)
-		r = meta_tx_end(c, blob_link(c, repo, digest, size, err), err);
-	meta_conn_put(m, c);
-	return r;
-}
-
-int
-berth_meta_blob_get(berth_meta *m, const char *repo, const char *digest,
-		    int64_t *size, berth_error **err)
-{
-	meta_conn *c = meta_conn_get(m);
-	int r = meta_blob_lookup(c, repo, digest, size, err);
-
-	meta_conn_put(m, c);
-	if (r == 0)
-		return berth_error_set(err, BERTH_ENOTFOUND, 0,
-				       "blob '%s' is not in repository '%s'",
-				       digest, repo);
-	return r < 0 ? r : 0;
-}
 
 /* Runs a DELETE: 1 when it removed a row, 0 when none, <0 on error. */
 int
@@ -397,77 +351,6 @@ meta_delete_one(meta_conn *c, sqlite3_stmt *s, berth_error **err)
 	if (meta_exec_done(c, s, err) < 0)
 		return BERTH_EIO;
 	return sqlite3_changes(c->db) > 0;
-}
-
-int
-berth_meta_blob_unlink(berth_meta *m, const char *repo, const char *digest,
-		       berth_error **err)
-{
-	meta_conn *c = meta_conn_get(m);
-	sqlite3_stmt *s = meta_stmt(c, S_BLOB_UNLINK);
-	int r;
-
-	meta_bind_text(s, 1, repo);
-	meta_bind_text(s, 2, digest);
-	r = meta_delete_one(c, s, err);
-	meta_conn_put(m, c);
-	if (r == 0)
-		return berth_error_set(err, BERTH_ENOTFOUND, 0,
-				       "blob '%s' is not in repository '%s'",
-				       digest, repo);
-	return r < 0 ? r : 0;
-}
-
-int
-berth_meta_blob_mount(berth_meta *m, const char *repo, const char *digest,
-		      const char *from, int64_t *size, berth_error **err)
-{
-	meta_conn *c = meta_conn_get(m);
-	int r = meta_tx_begin(c, err);
-
-	if (r == 0) {
-		r = meta_blob_lookup(c, from, digest, size, err);
-		if (r == 0)
-			r = berth_error_set(
-				err, BERTH_ENOTFOUND, 0,
-				"blob '%s' is not in repository '%s'", digest,
-				from);
-		else if (r > 0)
-			r = blob_link(c, repo, digest, *size, err);
-		r = meta_tx_end(c, r, err);
-	}
-	meta_conn_put(m, c);
-	return r;
-}
-
-int
-berth_meta_blob_find(berth_meta *m, const char *digest,
-		     bool (*can_read)(const char *repo, void *ud), void *ud,
-		     char **repo_out, int64_t *size, berth_error **err)
-{
-	meta_conn *c = meta_conn_get(m);
-	sqlite3_stmt *s = meta_stmt(c, S_BLOB_FIND);
-	int rc, r = BERTH_ENOTFOUND;
-
-	meta_bind_text(s, 1, digest);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *repo = (const char *)sqlite3_column_text(s, 0);
-
-		if (can_read == NULL || can_read(repo, ud)) {
-			*repo_out = xstrdup(repo);
-			*size = sqlite3_column_int64(s, 1);
-			r = 0;
-			break;
-		}
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		r = meta_db_error(err, c->db, "finding a blob");
-	else if (r == BERTH_ENOTFOUND)
-		berth_error_set(err, BERTH_ENOTFOUND, 0,
-				"no readable repository has blob '%s'", digest);
-	sqlite3_reset(s);
-	meta_conn_put(m, c);
-	return r;
 }
 
 int
@@ -499,94 +382,31 @@ meta_collect(meta_conn *c, sqlite3_stmt *s, long n, char ***out, bool *more,
 	return 0;
 }
 
-int
-berth_meta_upload_add(berth_meta *m, const char *id, const char *repo,
-		      berth_error **err)
-{
-	meta_conn *c = meta_conn_get(m);
-	sqlite3_stmt *s = meta_stmt(c, S_UP_ADD);
-	int r;
-
-	meta_bind_text(s, 1, id);
-	meta_bind_text(s, 2, repo);
-	sqlite3_bind_int64(s, 3, meta_now_s());
-	r = meta_exec_done(c, s, err);
-	meta_conn_put(m, c);
-	return r;
-}
-
-int
-berth_meta_upload_get(berth_meta *m, const char *id, char **repo,
-		      int64_t *started, berth_error **err)
-{
-	meta_conn *c = meta_conn_get(m);
-	sqlite3_stmt *s = meta_stmt(c, S_UP_GET);
-	int rc, r = 0;
-
-	meta_bind_text(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*repo = meta_col_strdup(s, 0);
-		if (started)
-			*started = sqlite3_column_int64(s, 1);
-	} else if (rc == SQLITE_DONE) {
-		r = berth_error_set(err, BERTH_ENOTFOUND, 0,
-				    "upload '%s' is unknown", id);
-	} else {
-		r = meta_db_error(err, c->db, "looking up an upload");
-	}
-	sqlite3_reset(s);
-	meta_conn_put(m, c);
-	return r;
-}
-
-int
-berth_meta_upload_remove(berth_meta *m, const char *id, berth_error **err)
-{
-	meta_conn *c = meta_conn_get(m);
-	sqlite3_stmt *s = meta_stmt(c, S_UP_DEL);
-	int r;
-
-	meta_bind_text(s, 1, id);
-	r = meta_delete_one(c, s, err);
-	meta_conn_put(m, c);
-	if (r == 0)
-		return berth_error_set(err, BERTH_ENOTFOUND, 0,
-				       "upload '%s' is unknown", id);
-	return r < 0 ? r : 0;
-}
-
-int
-berth_meta_upload_finish(berth_meta *m, const char *id, const char *repo,
-			 const char *digest, int64_t size, berth_error **err)
-{
-	meta_conn *c = meta_conn_get(m);
-	int r = meta_tx_begin(c, err);
-
-	if (r == 0) {
-		sqlite3_stmt *s = meta_stmt(c, S_UP_DEL);
-
-		meta_bind_text(s, 1, id);
-		r = meta_exec_done(c, s, err);
-		if (r == 0)
-			r = blob_link(c, repo, digest, size, err);
-		r = meta_tx_end(c, r, err);
-	}
-	meta_conn_put(m, c);
-	return r;
-}
-
-int
-berth_meta_uploads_older(berth_meta *m, int64_t before, char ***ids,
-			 berth_error **err)
-{
-	meta_conn *c = meta_conn_get(m);
-	sqlite3_stmt *s = meta_stmt(c, S_UP_OLDER);
-	bool more;
-	int r;
-
-	sqlite3_bind_int64(s, 1, before);
-	r = meta_collect(c, s, -1, ids, &more, err);
-	meta_conn_put(m, c);
-	return r;
-}
+static const struct berth_meta_ops sqlite_ops = {
+	.tx_begin = tx_begin,
+	.tx_commit = tx_commit,
+	.tx_rollback = tx_rollback,
+	.repo_add = meta_sqlite_repo_add,
+	.repo_exists = meta_sqlite_repo_exists,
+	.repos_list = meta_sqlite_repos_list,
+	.blob_link = meta_sqlite_blob_link,
+	.blob_get = meta_sqlite_blob_get,
+	.blob_unlink = meta_sqlite_blob_unlink,
+	.blob_repos = meta_sqlite_blob_repos,
+	.manifest_set = meta_sqlite_manifest_set,
+	.manifest_ref_add = meta_sqlite_manifest_ref_add,
+	.manifest_get = meta_sqlite_manifest_get,
+	.manifest_remove = meta_sqlite_manifest_remove,
+	.referrers = meta_sqlite_referrers,
+	.tag_set = meta_sqlite_tag_set,
+	.tag_remove = meta_sqlite_tag_remove,
+	.tags_remove_digest = meta_sqlite_tags_remove_digest,
+	.tags_list = meta_sqlite_tags_list,
+	.upload_add = meta_sqlite_upload_add,
+	.upload_get = meta_sqlite_upload_get,
+	.upload_remove = meta_sqlite_upload_remove,
+	.uploads_older = meta_sqlite_uploads_older,
+	.pulls_each = meta_sqlite_pulls_each,
+	.pull_set = meta_sqlite_pull_set,
+	.free = db_free,
+};

@@ -1,6 +1,7 @@
 /*
  * Internals shared by the SQLite metadata store's files: the connection
- * pool, the prepared statements and small helpers. Not an interface.
+ * pool, the prepared statements, small helpers and the interface's
+ * functions each file contributes. Not an interface.
  */
 #ifndef BERTH_SERVER_STORAGE_META_SQLITE_H
 #define BERTH_SERVER_STORAGE_META_SQLITE_H
@@ -12,6 +13,7 @@
 
 enum stmt_id {
 	S_BEGIN,
+	S_BEGIN_READ,
 	S_COMMIT,
 	S_ROLLBACK,
 	S_REPO_ADD,
@@ -47,13 +49,19 @@ enum stmt_id {
 	"digest, media_type, size, artifact_type, subject, annotations, "      \
 	"pushed"
 
+typedef struct meta_db meta_db;
+
+/* A connection; while lent out, tx is the transaction running on it. */
 typedef struct meta_conn {
+	berth_meta_tx tx;
+	meta_db *m;
 	sqlite3 *db;
 	sqlite3_stmt *st[S_COUNT];
 	struct meta_conn *next_free;
 } meta_conn;
 
-struct berth_meta {
+struct meta_db {
+	berth_meta base;
 	char *path;
 	meta_conn *conns;
 	int n_conns;
@@ -65,9 +73,12 @@ struct berth_meta {
 /* Sets *err from the connection's last failure; returns BERTH_EIO/ECORRUPT. */
 int meta_db_error(berth_error **err, sqlite3 *db, const char *what);
 
-/* A connection of the pool, waiting for one when all are in use. */
-meta_conn *meta_conn_get(berth_meta *m);
-void meta_conn_put(berth_meta *m, meta_conn *c);
+/* The connection a transaction runs on. */
+static inline meta_conn *
+meta_tx_conn(berth_meta_tx *tx)
+{
+	return (meta_conn *)tx;
+}
 
 /* A statement of c, reset and with its bindings cleared. */
 sqlite3_stmt *meta_stmt(meta_conn *c, enum stmt_id id);
@@ -76,19 +87,7 @@ void meta_bind_text(sqlite3_stmt *s, int i, const char *v);
 /* Runs a statement that returns no rows. */
 int meta_exec_done(meta_conn *c, sqlite3_stmt *s, berth_error **err);
 
-/* BEGIN IMMEDIATE; COMMIT when r >= 0, else ROLLBACK (returning r). */
-int meta_tx_begin(meta_conn *c, berth_error **err);
-int meta_tx_end(meta_conn *c, int r, berth_error **err);
-
 char *meta_col_strdup(sqlite3_stmt *s, int i);
-int64_t meta_now_s(void);
-
-/* Creates the repository row if missing. */
-int meta_repo_add(meta_conn *c, const char *repo, berth_error **err);
-
-/* A blob link: 1 found (size in *size), 0 not, <0 error. */
-int meta_blob_lookup(meta_conn *c, const char *repo, const char *digest,
-		     int64_t *size, berth_error **err);
 
 /* Runs a DELETE: 1 when it removed a row, 0 when none, <0 on error. */
 int meta_delete_one(meta_conn *c, sqlite3_stmt *s, berth_error **err);
@@ -97,5 +96,65 @@ int meta_delete_one(meta_conn *c, sqlite3_stmt *s, berth_error **err);
  * all); *more when rows were left. */
 int meta_collect(meta_conn *c, sqlite3_stmt *s, long n, char ***out, bool *more,
 		 berth_error **err);
+
+/* The interface's functions (meta.h), by file. */
+
+/* meta_sqlite_manifest.c */
+int meta_sqlite_manifest_set(berth_meta_tx *tx, const char *repo,
+			     const berth_meta_manifest *mf, berth_error **err);
+int meta_sqlite_manifest_ref_add(berth_meta_tx *tx, const char *repo,
+				 const char *digest, const char *child,
+				 berth_error **err);
+int meta_sqlite_manifest_get(berth_meta_tx *tx, const char *repo,
+			     const char *ref, bool by_digest,
+			     berth_meta_manifest *out, berth_error **err);
+int meta_sqlite_manifest_remove(berth_meta_tx *tx, const char *repo,
+				const char *digest, berth_error **err);
+int meta_sqlite_referrers(berth_meta_tx *tx, const char *repo,
+			  const char *subject, const char *artifact_type,
+			  berth_meta_manifest **out, size_t *n,
+			  berth_error **err);
+int meta_sqlite_tag_set(berth_meta_tx *tx, const char *repo, const char *tag,
+			const char *digest, int64_t updated,
+			berth_error **err);
+int meta_sqlite_tag_remove(berth_meta_tx *tx, const char *repo,
+			   const char *tag, berth_error **err);
+int meta_sqlite_tags_remove_digest(berth_meta_tx *tx, const char *repo,
+				   const char *digest, berth_error **err);
+int meta_sqlite_tags_list(berth_meta_tx *tx, const char *repo,
+			  const char *last, long n, char ***out, bool *more,
+			  berth_error **err);
+
+/* meta_sqlite_rows.c: repositories, blob links, uploads, pull counters */
+int meta_sqlite_repo_add(berth_meta_tx *tx, const char *repo,
+			 berth_error **err);
+int meta_sqlite_repo_exists(berth_meta_tx *tx, const char *repo,
+			    bool *exists, berth_error **err);
+int meta_sqlite_repos_list(berth_meta_tx *tx, const char *last, long n,
+			   char ***out, bool *more, berth_error **err);
+int meta_sqlite_blob_link(berth_meta_tx *tx, const char *repo,
+			  const char *digest, int64_t size, int64_t pushed,
+			  berth_error **err);
+int meta_sqlite_blob_get(berth_meta_tx *tx, const char *repo,
+			 const char *digest, int64_t *size, berth_error **err);
+int meta_sqlite_blob_unlink(berth_meta_tx *tx, const char *repo,
+			    const char *digest, berth_error **err);
+int meta_sqlite_blob_repos(berth_meta_tx *tx, const char *digest,
+			   bool (*fn)(const char *repo, int64_t size, void *ud),
+			   void *ud, berth_error **err);
+int meta_sqlite_upload_add(berth_meta_tx *tx, const char *id,
+			   const char *repo, int64_t started,
+			   berth_error **err);
+int meta_sqlite_upload_get(berth_meta_tx *tx, const char *id, char **repo,
+			   int64_t *started, berth_error **err);
+int meta_sqlite_upload_remove(berth_meta_tx *tx, const char *id,
+			      berth_error **err);
+int meta_sqlite_uploads_older(berth_meta_tx *tx, int64_t before, char ***ids,
+			      berth_error **err);
+int meta_sqlite_pulls_each(berth_meta_tx *tx,
+			   void (*fn)(const berth_meta_pull_row *row, void *ud),
+			   void *ud, berth_error **err);
+int meta_sqlite_pull_set(berth_meta_tx *tx, const berth_meta_pull_row *row,
+			 berth_error **err);
 
 #endif

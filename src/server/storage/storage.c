@@ -1,0 +1,333 @@
+/*
+ * The thin storage API of storage.h: each call is what a request does,
+ * pairing the blob store and the metadata store where it needs both.
+ */
+#include "server/storage/storage.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "berth/log.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+
+int
+srv_storage_open(srv_storage **out, const char *dir, int conns,
+		 berth_error **err)
+{
+	_cleanup_free_ char *db = xasprintf("%s/metadata.db", dir);
+	srv_storage *st = xcalloc(1, sizeof(*st));
+	int r;
+
+	if ((r = berth_blobstore_fs_new(&st->blobs, dir, err)) < 0 ||
+	    (r = berth_meta_sqlite_open(&st->meta, db, conns, err)) < 0) {
+		srv_storage_close(st);
+		return r;
+	}
+	*out = st;
+	return 0;
+}
+
+void
+srv_storage_close(srv_storage *st)
+{
+	if (st == NULL)
+		return;
+	berth_meta_free(st->meta);
+	berth_blobstore_free(st->blobs);
+	free(st);
+}
+
+/* ---- blobs ---- */
+
+int
+srv_storage_blob_stat(srv_storage *st, const char *repo, const berth_digest *d,
+		      int64_t *size, berth_error **err)
+{
+	berth_meta_manifest mf = {0};
+	berth_error *e = NULL;
+	int r = berth_meta_blob_get(st->meta, repo, d->str, size, &e);
+
+	if (r != BERTH_ENOTFOUND)
+		return r < 0 ? berth_error_move(err, &e) : 0;
+	/* A manifest is a blob too, fetched by digest. */
+	if (berth_meta_manifest_get(st->meta, repo, d->str, true, &mf, NULL) ==
+	    0) {
+		*size = mf.size;
+		berth_meta_manifest_release(&mf);
+		berth_error_free(e);
+		return 0;
+	}
+	return berth_error_move(err, &e);
+}
+
+int
+srv_storage_blob_open_range(srv_storage *st, berth_bs_reader **out,
+			    const berth_digest *d, int64_t size, int64_t off,
+			    int64_t len, berth_error **err)
+{
+	berth_bs_reader *rd = NULL;
+	int r = st->blobs->ops->open_range(st->blobs, &rd, d, off, len, err);
+
+	if (r == BERTH_ENOTFOUND)
+		berth_log(BERTH_LOG_ERROR,
+			  "blob '%s' is in the metadata but not stored",
+			  d->str);
+	if (r < 0)
+		return r;
+	if (rd->size != size) {
+		berth_log(BERTH_LOG_ERROR,
+			  "blob '%s' is %" PRId64
+			  " bytes in the store, %" PRId64 " in the metadata",
+			  d->str, rd->size, size);
+		berth_bs_reader_close(rd);
+		return berth_error_set(err, BERTH_ECORRUPT, 0,
+				       "blob '%s' is damaged", d->str);
+	}
+	*out = rd;
+	return 0;
+}
+
+int
+srv_storage_blob_unlink(srv_storage *st, const char *repo,
+			const berth_digest *d, berth_error **err)
+{
+	return berth_meta_blob_unlink(st->meta, repo, d->str, err);
+}
+
+int
+srv_storage_blob_mount(srv_storage *st, const char *repo, const berth_digest *d,
+		       const char *from,
+		       bool (*can_read)(const char *repo, void *ud), void *ud,
+		       berth_error **err)
+{
+	_cleanup_free_ char *found = NULL;
+	int64_t size;
+	int r;
+
+	if (from != NULL)
+		return berth_meta_blob_mount(st->meta, repo, d->str, from,
+					     &size, err);
+	r = berth_meta_blob_find(st->meta, d->str, can_read, ud, &found, &size,
+				 err);
+	if (r < 0)
+		return r;
+	return berth_meta_blob_link(st->meta, repo, d->str, size, err);
+}
+
+/* ---- uploads ---- */
+
+int
+srv_storage_upload_start(srv_storage *st, char id[33], const char *repo,
+			 berth_error **err)
+{
+	int r;
+
+	/* The file first: a crash before the row leaves an orphan file,
+	 * which srv_storage_purge sweeps; never a row without its file. */
+	if ((r = berth_upload_id_new(id, err)) < 0 ||
+	    (r = st->blobs->ops->upload_create(st->blobs, id, err)) < 0)
+		return r;
+	return berth_meta_upload_add(st->meta, id, repo, err);
+}
+
+int
+srv_storage_upload_repo(srv_storage *st, char **repo, const char *id,
+			berth_error **err)
+{
+	if (!berth_upload_id_valid(id))
+		return berth_error_set(err, BERTH_ENOTFOUND, 0,
+				       "upload '%.80s' is unknown", id);
+	return berth_meta_upload_get(st->meta, id, repo, NULL, err);
+}
+
+int
+srv_storage_upload_size(srv_storage *st, const char *id, int64_t *size,
+			berth_error **err)
+{
+	return st->blobs->ops->upload_size(st->blobs, id, size, err);
+}
+
+int
+srv_storage_upload_open(srv_storage *st, berth_bs_writer **out, const char *id,
+			berth_error **err)
+{
+	return st->blobs->ops->upload_open(st->blobs, id, out, err);
+}
+
+int
+srv_storage_upload_append(berth_bs_writer *w, const void *p, size_t len,
+			  berth_error **err)
+{
+	return w->ops->writer_write(w, p, len, err);
+}
+
+int64_t
+srv_storage_upload_offset(berth_bs_writer *w)
+{
+	return w->ops->writer_offset(w);
+}
+
+int
+srv_storage_upload_commit(srv_storage *st, const char *id, const char *repo,
+			  const berth_digest *want, berth_error **err)
+{
+	int64_t size = 0;
+	int r = st->blobs->ops->upload_commit(st->blobs, id, want, &size, err);
+
+	if (r == BERTH_EDIGEST) {
+		st->blobs->ops->upload_remove(st->blobs, id, NULL);
+		berth_meta_upload_remove(st->meta, id, NULL);
+	}
+	if (r < 0)
+		return r;
+	return berth_meta_upload_finish(st->meta, id, repo, want->str, size,
+					err);
+}
+
+int
+srv_storage_upload_cancel(srv_storage *st, const char *id, berth_error **err)
+{
+	berth_error *e = NULL;
+
+	if (st->blobs->ops->upload_remove(st->blobs, id, &e) < 0 &&
+	    e->code != BERTH_ENOTFOUND)
+		return berth_error_move(err, &e);
+	berth_error_free(e);
+	return berth_meta_upload_remove(st->meta, id, err);
+}
+
+/*
+ * Session files the metadata does not know (a crash between creating the
+ * file and recording the session), and temporary files a crash left.
+ */
+static void
+purge_orphans(srv_storage *st, int64_t before)
+{
+	berth_error *err = NULL;
+	char **ids = NULL;
+
+	if (st->blobs->ops->uploads_older(st->blobs, before, &ids, &err) == 0) {
+		for (size_t i = 0; ids[i]; i++) {
+			char *repo = NULL;
+			int r = berth_meta_upload_get(st->meta, ids[i], &repo,
+						      NULL, NULL);
+
+			free(repo);
+			if (r != BERTH_ENOTFOUND)
+				continue;
+			if (st->blobs->ops->upload_remove(st->blobs, ids[i],
+							  NULL) == 0)
+				berth_log(BERTH_LOG_INFO,
+					  "removed upload file '%s' that no "
+					  "session records",
+					  ids[i]);
+		}
+	}
+	berth_error_free(err);
+	berth_strv_free(ids);
+	st->blobs->ops->tmp_sweep(st->blobs, before);
+}
+
+void
+srv_storage_purge(srv_storage *st, int64_t before)
+{
+	berth_error *err = NULL;
+	char **ids = NULL;
+	size_t i;
+
+	purge_orphans(st, before);
+	if (berth_meta_uploads_older(st->meta, before, &ids, &err) < 0) {
+		berth_log(BERTH_LOG_WARN, "purging uploads: %s", err->msg);
+		berth_error_free(err);
+		return;
+	}
+	for (i = 0; ids[i]; i++) {
+		if (st->blobs->ops->upload_remove(st->blobs, ids[i], &err) <
+			    0 &&
+		    err->code == BERTH_EEXIST) {
+			berth_error_freep(&err); /* in use right now: later */
+			continue;
+		}
+		berth_error_freep(&err);
+		berth_meta_upload_remove(st->meta, ids[i], NULL);
+		berth_log(BERTH_LOG_INFO, "dropped abandoned upload '%s'",
+			  ids[i]);
+	}
+	berth_strv_free(ids);
+}
+
+/* ---- manifests and tags ---- */
+
+int
+srv_storage_manifest_get(srv_storage *st, berth_meta_manifest *out,
+			 const char *repo, const char *ref, bool by_digest,
+			 berth_error **err)
+{
+	return berth_meta_manifest_get(st->meta, repo, ref, by_digest, out,
+				       err);
+}
+
+int
+srv_storage_manifest_put(srv_storage *st, char **missing, const char *repo,
+			 const berth_meta_put *put, const void *body,
+			 size_t len, berth_error **err)
+{
+	berth_digest d;
+	int r;
+
+	/* The bytes first: metadata never names a manifest not stored. */
+	if ((r = berth_digest_parse(&d, put->manifest->digest, err)) < 0 ||
+	    (r = st->blobs->ops->put(st->blobs, &d, body, len, err)) < 0)
+		return r;
+	return berth_meta_manifest_put(st->meta, repo, put, missing, err);
+}
+
+int
+srv_storage_manifest_delete(srv_storage *st, const char *repo,
+			    const berth_digest *d, berth_error **err)
+{
+	return berth_meta_manifest_delete(st->meta, repo, d->str, err);
+}
+
+int
+srv_storage_tag_delete(srv_storage *st, const char *repo, const char *tag,
+		       berth_error **err)
+{
+	return berth_meta_tag_delete(st->meta, repo, tag, err);
+}
+
+int
+srv_storage_tags(srv_storage *st, char ***out, bool *more, const char *repo,
+		 const char *last, long n, berth_error **err)
+{
+	return berth_meta_tags(st->meta, repo, last, n, out, more, err);
+}
+
+int
+srv_storage_catalog(srv_storage *st, char ***out, bool *more, const char *last,
+		    long n, berth_error **err)
+{
+	return berth_meta_catalog(st->meta, last, n, out, more, err);
+}
+
+int
+srv_storage_referrers(srv_storage *st, berth_meta_manifest **out, size_t *n,
+		      const char *repo, const char *subject,
+		      const char *artifact_type, berth_error **err)
+{
+	return berth_meta_referrers(st->meta, repo, subject, artifact_type, out,
+				    n, err);
+}
+
+bool
+srv_storage_repo_exists(srv_storage *st, const char *repo)
+{
+	bool exists = false;
+
+	berth_meta_repo_exists(st->meta, repo, &exists, NULL);
+	return exists;
+}

@@ -1,0 +1,145 @@
+/*
+ * The storage the request handlers see: a blob store (blobstore.h) and a
+ * metadata store (meta.h) behind one thin set of calls phrased as what a
+ * request does. Handlers never reach the backends' tables; a call that
+ * needs both stores (committing an upload, putting a manifest, opening a
+ * blob a repository links) pairs them here, once.
+ *
+ * The functions take the error last and set it only on failure, with the
+ * codes of the stores below (BERTH_ENOTFOUND: not in this repository,
+ * BERTH_EDIGEST: content and digest disagree, BERTH_EEXIST: an upload is
+ * busy).
+ */
+#ifndef BERTH_SERVER_STORAGE_STORAGE_H
+#define BERTH_SERVER_STORAGE_STORAGE_H
+
+#include <stdint.h>
+
+#include "berth/common.h"
+#include "berth/digest.h"
+#include "server/storage/blobstore.h"
+#include "server/storage/meta.h"
+
+typedef struct srv_storage {
+	berth_blobstore *blobs;
+	berth_meta *meta;
+} srv_storage;
+
+/*
+ * The local pair under `dir`: blobs in the file system, metadata in
+ * dir/metadata.db with up to `conns` connections. Frees with
+ * srv_storage_close (NULL is a no-op).
+ */
+int srv_storage_open(srv_storage **out, const char *dir, int conns,
+		     berth_error **err);
+void srv_storage_close(srv_storage *st);
+
+/* ---- blobs ---- */
+
+/* Size of d as repo sees it: a linked blob, or a manifest by digest. */
+int srv_storage_blob_stat(srv_storage *st, const char *repo,
+			  const berth_digest *d, int64_t *size,
+			  berth_error **err);
+
+/*
+ * A reader over [off, off + len) of blob d (see blobstore.h), checked to
+ * be `size` bytes long as the metadata says: a blob of another size is a
+ * damaged store (BERTH_ECORRUPT, logged). Close it with
+ * berth_bs_reader_close.
+ */
+int srv_storage_blob_open_range(srv_storage *st, berth_bs_reader **out,
+				const berth_digest *d, int64_t size,
+				int64_t off, int64_t len, berth_error **err);
+
+/* Unlinks d from repo (the bytes stay: others may link them). */
+int srv_storage_blob_unlink(srv_storage *st, const char *repo,
+			    const berth_digest *d, berth_error **err);
+
+/*
+ * Links into repo a blob that `from` links; with from NULL, one that any
+ * repository for which can_read(repo, ud) is true links. BERTH_ENOTFOUND
+ * when there is none.
+ */
+int srv_storage_blob_mount(srv_storage *st, const char *repo,
+			   const berth_digest *d, const char *from,
+			   bool (*can_read)(const char *repo, void *ud),
+			   void *ud, berth_error **err);
+
+/* ---- uploads ---- */
+
+/* Starts a session of repo: a fresh id into id[33]. */
+int srv_storage_upload_start(srv_storage *st, char id[33], const char *repo,
+			     berth_error **err);
+
+/* The repository of session id (caller frees); BERTH_ENOTFOUND. */
+int srv_storage_upload_repo(srv_storage *st, char **repo, const char *id,
+			    berth_error **err);
+
+/* Bytes the session holds. */
+int srv_storage_upload_size(srv_storage *st, const char *id, int64_t *size,
+			    berth_error **err);
+
+/* Opens the session for appending (exclusively: BERTH_EEXIST). */
+int srv_storage_upload_open(srv_storage *st, berth_bs_writer **out,
+			    const char *id, berth_error **err);
+
+/* Appends to an open session; the session's size. */
+int srv_storage_upload_append(berth_bs_writer *w, const void *p, size_t len,
+			      berth_error **err);
+int64_t srv_storage_upload_offset(berth_bs_writer *w);
+
+/*
+ * Verifies the session's bytes against `want`, stores them and links the
+ * blob into repo; the session is over. On BERTH_EDIGEST the session is
+ * dropped too (a failed upload is over, as the spec says).
+ */
+int srv_storage_upload_commit(srv_storage *st, const char *id, const char *repo,
+			      const berth_digest *want, berth_error **err);
+
+/* Cancels a session; BERTH_ENOTFOUND when unknown. */
+int srv_storage_upload_cancel(srv_storage *st, const char *id,
+			      berth_error **err);
+
+/*
+ * Drops sessions idle since before `before` (seconds), session files no
+ * session records and temporary files a crash left.
+ */
+void srv_storage_purge(srv_storage *st, int64_t before);
+
+/* ---- manifests and tags ---- */
+
+/* By tag or by digest; BERTH_ENOTFOUND. Release out. */
+int srv_storage_manifest_get(srv_storage *st, berth_meta_manifest *out,
+			     const char *repo, const char *ref, bool by_digest,
+			     berth_error **err);
+
+/*
+ * Stores a manifest's bytes (verified against put->manifest->digest) and
+ * its metadata (meta.h's berth_meta_manifest_put: BERTH_ENOTFOUND and
+ * *missing for a missing reference).
+ */
+int srv_storage_manifest_put(srv_storage *st, char **missing, const char *repo,
+			     const berth_meta_put *put, const void *body,
+			     size_t len, berth_error **err);
+
+/* Deletes a manifest and its tags; BERTH_ENOTFOUND. */
+int srv_storage_manifest_delete(srv_storage *st, const char *repo,
+				const berth_digest *d, berth_error **err);
+
+/* Deletes one tag; BERTH_ENOTFOUND. */
+int srv_storage_tag_delete(srv_storage *st, const char *repo, const char *tag,
+			   berth_error **err);
+
+/* berth_meta_tags, berth_meta_catalog, berth_meta_referrers. */
+int srv_storage_tags(srv_storage *st, char ***out, bool *more, const char *repo,
+		     const char *last, long n, berth_error **err);
+int srv_storage_catalog(srv_storage *st, char ***out, bool *more,
+			const char *last, long n, berth_error **err);
+int srv_storage_referrers(srv_storage *st, berth_meta_manifest **out, size_t *n,
+			  const char *repo, const char *subject,
+			  const char *artifact_type, berth_error **err);
+
+/* False also when the lookup fails. */
+bool srv_storage_repo_exists(srv_storage *st, const char *repo);
+
+#endif
