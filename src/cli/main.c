@@ -128,7 +128,8 @@ cli_usage_error(berth_error **err, const char *cmd, const char *fmt, ...)
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	berth_error_set(err, BERTH_EUSAGE, 0, "%s", msg);
-	return berth_error_hint(err, "see 'berth %s --help'", cmd);
+	berth_error_hint(err, "see 'berth %s --help'", cmd);
+	return BERTH_EUSAGE;
 }
 
 bool

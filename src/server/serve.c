@@ -148,12 +148,14 @@ parse_args(berth_serve_config *cfg, int argc, char **argv, bool *help,
 	   berth_error **err)
 {
 	int c, idx;
+	int r;
 
 	opterr = 0;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":hc:", long_opts, &idx)) != -1) {
-		if (c == 'c' && berth_serve_config_load(cfg, optarg, err) < 0)
-			return berth_error_code(err);
+		if (c == 'c' &&
+		    (r = berth_serve_config_load(cfg, optarg, err)) < 0)
+			return r;
 	}
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":hc:", long_opts, &idx)) != -1) {
@@ -164,10 +166,10 @@ parse_args(berth_serve_config *cfg, int argc, char **argv, bool *help,
 		case 'c':
 			break;
 		case 1:
-			if (berth_serve_config_set(cfg, long_opts[idx].name,
-						   optarg ? optarg : "true",
-						   err) < 0)
-				return berth_error_code(err);
+			if ((r = berth_serve_config_set(
+				     cfg, long_opts[idx].name,
+				     optarg ? optarg : "true", err)) < 0)
+				return r;
 			break;
 		case ':':
 			return berth_error_set(err, BERTH_EUSAGE, 0,
@@ -177,14 +179,15 @@ parse_args(berth_serve_config *cfg, int argc, char **argv, bool *help,
 			berth_error_set(err, BERTH_EUSAGE, 0,
 					"unknown option '%s'",
 					argv[optind - 1]);
-			return berth_error_hint(err,
-						"see 'berth serve --help'");
+			berth_error_hint(err, "see 'berth serve --help'");
+			return BERTH_EUSAGE;
 		}
 	}
 	if (optind < argc) {
 		berth_error_set(err, BERTH_EUSAGE, 0,
 				"unexpected argument '%s'", argv[optind]);
-		return berth_error_hint(err, "see 'berth serve --help'");
+		berth_error_hint(err, "see 'berth serve --help'");
+		return BERTH_EUSAGE;
 	}
 	return 0;
 }
@@ -196,6 +199,7 @@ read_pem(char **out, const char *path, const char *what, berth_error **err)
 	berth_buf b = BERTH_BUF_INIT;
 	char chunk[4096];
 	ssize_t n;
+	int r;
 
 	berth_buf_init(&b, (size_t)1 << 20);
 	if (fd < 0)
@@ -203,9 +207,9 @@ read_pem(char **out, const char *path, const char *what, berth_error **err)
 				       "cannot read %s '%s': %s", what, path,
 				       strerror(errno));
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		if (berth_buf_put(&b, chunk, (size_t)n, err) < 0) {
+		if ((r = berth_buf_put(&b, chunk, (size_t)n, err)) < 0) {
 			berth_buf_release(&b);
-			return berth_error_wrap(err, "%s '%s'", what, path);
+			return berth_error_wrap(err, r, "%s '%s'", what, path);
 		}
 	if (n < 0 || b.len == 0) {
 		berth_buf_release(&b);
@@ -240,6 +244,7 @@ setup(srv *s, berth_error **err)
 	berth_serve_config *c = &s->cfg;
 	_cleanup_free_ char *db = NULL;
 	int conns;
+	int r;
 
 	if (set_log_level(c->log_level, err) < 0)
 		return BERTH_EUSAGE;
@@ -258,8 +263,8 @@ setup(srv *s, berth_error **err)
 	    read_pem(&s->tls_ca_pem, c->tls_client_ca, "client CA", err) < 0)
 		return BERTH_EUSAGE;
 	if (c->htpasswd &&
-	    berth_htpasswd_load(&s->htpasswd, c->htpasswd, err) < 0)
-		return berth_error_code(err);
+	    (r = berth_htpasswd_load(&s->htpasswd, c->htpasswd, err)) < 0)
+		return r;
 	if (strcmp(c->access_log, "off") == 0) {
 		s->access_fd = -1;
 	} else if (strcmp(c->access_log, "-") == 0) {
@@ -274,14 +279,14 @@ setup(srv *s, berth_error **err)
 				"cannot open access log '%s': %s",
 				c->access_log, strerror(errno));
 	}
-	if (berth_blobstore_fs_new(&s->blobs, c->storage, err) < 0)
-		return berth_error_code(err);
+	if ((r = berth_blobstore_fs_new(&s->blobs, c->storage, err)) < 0)
+		return r;
 	db = xasprintf("%s/metadata.db", c->storage);
 	conns = (c->threads > 0 ? (int)c->threads : 32) + 2;
 	if (conns > 64)
 		conns = 64;
-	if (berth_meta_open(&s->meta, db, conns, err) < 0)
-		return berth_error_code(err);
+	if ((r = berth_meta_open(&s->meta, db, conns, err)) < 0)
+		return r;
 	return srv_setup_access(s, err);
 }
 

@@ -507,7 +507,7 @@ berth_http_do(berth_http *h, const berth_http_req *req, berth_http_resp *resp,
 
 	if (x.err) {
 		/* A sink's or the upload source's own failure, unchanged. */
-		r = berth_error_move(err, &x.err);
+		r = berth_error_move(err, &x.err, x.err->code);
 	} else if (x.too_big) {
 		r = berth_error_set(err, BERTH_ETOOBIG, 0,
 				    "the response is larger than %zu bytes",

@@ -159,14 +159,16 @@ berth_auth_free(berth_auth *a)
 static int
 load_creds(berth_auth *a, berth_error **err)
 {
+	int r;
+
 	if (a->creds_loaded)
 		return 0;
 	if (a->cred_fn) {
 		berth_credentials c = {0};
 
-		if (a->cred_fn(a->cred_ud, a->host, &c, err) < 0) {
+		if ((r = a->cred_fn(a->cred_ud, a->host, &c, err)) < 0) {
 			berth_credentials_release(&c);
-			return berth_error_code(err);
+			return r;
 		}
 		a->creds = c;
 	}
@@ -442,7 +444,7 @@ fetch_token(berth_auth *a, berth_http *h, const char *key, const char *want,
 				   resp.body.len, err);
 	berth_http_resp_release(&resp);
 	if (r < 0)
-		return berth_error_wrap(err, "registry '%s'", a->name);
+		return berth_error_wrap(err, r, "registry '%s'", a->name);
 	berth_log(BERTH_LOG_DEBUG, "token for '%s' scope '%s': %ld s", a->name,
 		  want ? want : "", tok.expires_in);
 	if (a->offline && tok.refresh_token && *tok.refresh_token) {
@@ -563,8 +565,8 @@ berth_auth_challenged(berth_auth *a, berth_http *h, const berth_http_resp *resp,
 
 	if (hdr == NULL)
 		return 1;
-	if (berth_auth_parse_challenges(&cs, hdr, strlen(hdr), err) < 0)
-		return berth_error_wrap(err, "registry '%s'", a->name);
+	if ((r = berth_auth_parse_challenges(&cs, hdr, strlen(hdr), err)) < 0)
+		return berth_error_wrap(err, r, "registry '%s'", a->name);
 	pthread_mutex_lock(&a->mu);
 	if ((c = berth_auth_challenges_find(&cs, "Bearer")) != NULL) {
 		r = on_bearer(a, h, c, scope, sent, err);

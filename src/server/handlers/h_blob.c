@@ -69,11 +69,12 @@ static int
 linked_size(srv_req *r, const berth_digest *d, int64_t *size, berth_error **err)
 {
 	berth_meta_manifest mf = {0};
+	int rc = berth_meta_blob_get(r->s->meta, r->name, d->str, size, err);
 
-	if (berth_meta_blob_get(r->s->meta, r->name, d->str, size, err) == 0)
+	if (rc == 0)
 		return 0;
-	if ((*err)->code != BERTH_ENOTFOUND)
-		return (*err)->code;
+	if (rc != BERTH_ENOTFOUND)
+		return rc;
 	if (berth_meta_manifest_get(r->s->meta, r->name, d->str, true, &mf,
 				    NULL) == 0) {
 		*size = mf.size;

@@ -384,9 +384,10 @@ srv_http_start(srv *s, berth_error **err)
 	unsigned threads;
 	bool v6 = false;
 	int n = 0;
+	int r;
 
-	if (parse_addr(s->cfg.addr, &ss, &v6, err) < 0)
-		return berth_error_code(err);
+	if ((r = parse_addr(s->cfg.addr, &ss, &v6, err)) < 0)
+		return r;
 	if (v6)
 		flags |= MHD_USE_IPv6;
 	threads = s->cfg.threads > 0 ? (unsigned)s->cfg.threads : 0;
@@ -433,9 +434,9 @@ srv_http_start(srv *s, berth_error **err)
 				"cannot listen on '%s'%s%s", s->cfg.addr,
 				errno ? ": " : "",
 				errno ? strerror(errno) : "");
-		return berth_error_hint(err,
-					"pick a free port with --addr, or "
-					"check the TLS certificate and key");
+		berth_error_hint(err, "pick a free port with --addr, or "
+				      "check the TLS certificate and key");
+		return BERTH_EIO;
 	}
 	return 0;
 }

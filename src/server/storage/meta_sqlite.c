@@ -189,6 +189,7 @@ berth_meta_open(berth_meta **out, const char *path, int conns,
 {
 	berth_meta *m;
 	int i;
+	int r;
 
 	if (conns < 1)
 		conns = 1;
@@ -198,10 +199,10 @@ berth_meta_open(berth_meta **out, const char *path, int conns,
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_cond_init(&m->cv, NULL);
 	for (i = 0; i < conns; i++) {
-		if (conn_open(&m->conns[i], path, i == 0, err) < 0) {
+		if ((r = conn_open(&m->conns[i], path, i == 0, err)) < 0) {
 			m->n_conns = i;
 			berth_meta_free(m);
-			return berth_error_code(err);
+			return r;
 		}
 		m->conns[i].next_free = m->free_list;
 		m->free_list = &m->conns[i];
@@ -328,9 +329,10 @@ blob_link(meta_conn *c, const char *repo, const char *digest, int64_t size,
 	  berth_error **err)
 {
 	sqlite3_stmt *s;
+	int r;
 
-	if (meta_repo_add(c, repo, err) < 0)
-		return BERTH_EIO;
+	if ((r = meta_repo_add(c, repo, err)) < 0)
+		return r;
 	s = meta_stmt(c, S_BLOB_LINK);
 	meta_bind_text(s, 1, repo);
 	meta_bind_text(s, 2, digest);
@@ -394,8 +396,10 @@ berth_meta_blob_get(berth_meta *m, const char *repo, const char *digest,
 int
 meta_delete_one(meta_conn *c, sqlite3_stmt *s, berth_error **err)
 {
-	if (meta_exec_done(c, s, err) < 0)
-		return BERTH_EIO;
+	int r = meta_exec_done(c, s, err);
+
+	if (r < 0)
+		return r;
 	return sqlite3_changes(c->db) > 0;
 }
 

@@ -94,8 +94,8 @@ manifest_put_tx(meta_conn *c, const char *repo, const berth_meta_put *put,
 					       put->children[i], repo);
 		}
 	}
-	if (meta_repo_add(c, repo, err) < 0)
-		return BERTH_EIO;
+	if ((r = meta_repo_add(c, repo, err)) < 0)
+		return r;
 	s = meta_stmt(c, S_MF_PUT);
 	meta_bind_text(s, 1, repo);
 	meta_bind_text(s, 2, mf->digest);
@@ -105,8 +105,8 @@ manifest_put_tx(meta_conn *c, const char *repo, const berth_meta_put *put,
 	meta_bind_text(s, 6, mf->subject);
 	meta_bind_text(s, 7, mf->annotations);
 	sqlite3_bind_int64(s, 8, now);
-	if (meta_exec_done(c, s, err) < 0)
-		return BERTH_EIO;
+	if ((r = meta_exec_done(c, s, err)) < 0)
+		return r;
 	for (i = 0; i < put->n_blobs + put->n_children; i++) {
 		s = meta_stmt(c, S_MF_REF);
 		meta_bind_text(s, 1, repo);
@@ -115,8 +115,8 @@ manifest_put_tx(meta_conn *c, const char *repo, const berth_meta_put *put,
 			       i < put->n_blobs
 				       ? put->blobs[i]
 				       : put->children[i - put->n_blobs]);
-		if (meta_exec_done(c, s, err) < 0)
-			return BERTH_EIO;
+		if ((r = meta_exec_done(c, s, err)) < 0)
+			return r;
 	}
 	for (i = 0; i < put->n_tags; i++) {
 		s = meta_stmt(c, S_TAG_SET);
@@ -124,8 +124,8 @@ manifest_put_tx(meta_conn *c, const char *repo, const berth_meta_put *put,
 		meta_bind_text(s, 2, put->tags[i]);
 		meta_bind_text(s, 3, mf->digest);
 		sqlite3_bind_int64(s, 4, now);
-		if (meta_exec_done(c, s, err) < 0)
-			return BERTH_EIO;
+		if ((r = meta_exec_done(c, s, err)) < 0)
+			return r;
 	}
 	return 0;
 }
@@ -191,8 +191,8 @@ manifest_delete_tx(meta_conn *c, const char *repo, const char *digest,
 	s = meta_stmt(c, S_MF_REFS_DEL);
 	meta_bind_text(s, 1, repo);
 	meta_bind_text(s, 2, digest);
-	if (meta_exec_done(c, s, err) < 0)
-		return BERTH_EIO;
+	if ((r = meta_exec_done(c, s, err)) < 0)
+		return r;
 	s = meta_stmt(c, S_TAGS_DEL_DIGEST);
 	meta_bind_text(s, 1, repo);
 	meta_bind_text(s, 2, digest);
@@ -260,8 +260,8 @@ berth_meta_tags(berth_meta *m, const char *repo, const char *last, long n,
 	sqlite3_stmt *s;
 	int r;
 
-	if (berth_meta_repo_exists(m, repo, &exists, err) < 0)
-		return berth_error_code(err);
+	if ((r = berth_meta_repo_exists(m, repo, &exists, err)) < 0)
+		return r;
 	if (!exists)
 		return berth_error_set(err, BERTH_ENOTFOUND, 0,
 				       "repository '%s' is unknown", repo);

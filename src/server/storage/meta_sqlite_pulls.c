@@ -37,6 +37,7 @@ static int
 save(meta_conn *c, const berth_meta_pull_row *rows, size_t n, berth_error **err)
 {
 	size_t i;
+	int r;
 
 	for (i = 0; i < n; i++) {
 		sqlite3_stmt *s;
@@ -51,8 +52,8 @@ save(meta_conn *c, const berth_meta_pull_row *rows, size_t n, berth_error **err)
 			sqlite3_bind_int64(s, 3, rows[i].last_slot);
 			meta_bind_text(s, 4, rows[i].counts);
 		}
-		if (meta_exec_done(c, s, err) < 0)
-			return berth_error_code(err);
+		if ((r = meta_exec_done(c, s, err)) < 0)
+			return r;
 	}
 	return 0;
 }
