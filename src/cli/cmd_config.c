@@ -87,7 +87,7 @@ cmd_config(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 
 	if (cli_help(argc, argv, config_help))
 		return 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			host = optarg;
@@ -96,7 +96,7 @@ cmd_config(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 			json = true;
 			break;
 		default:
-			return cli_usage_error(err, "config", "invalid option");
+			return cli_option_error(err, "config", c, argv);
 		}
 	}
 	if (optind != argc)

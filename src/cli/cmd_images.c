@@ -51,11 +51,11 @@ cmd_images(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 
 	if (cli_help(argc, argv, images_help))
 		return 0;
-	while ((c = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:qh", opts, NULL)) != -1) {
 		if (c == 'q')
 			quiet = true;
 		else
-			return cli_usage_error(err, "images", "invalid option");
+			return cli_option_error(err, "images", c, argv);
 	}
 	if (optind != argc)
 		return cli_usage_error(err, "images", "unexpected argument '%s'",

@@ -31,9 +31,9 @@ cmd_import(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 
 	if (cli_help(argc, argv, import_help))
 		return 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		if (c != 'p')
-			return cli_usage_error(err, "import", "invalid option");
+			return cli_option_error(err, "import", c, argv);
 		r = berth_platform_parse(&platform, optarg, err);
 		if (r < 0)
 			return r;

@@ -34,7 +34,7 @@ cmd_inspect(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 
 	if (cli_help(argc, argv, inspect_help))
 		return 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'R':
 			remote = true;
@@ -46,7 +46,7 @@ cmd_inspect(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 			pp = &platform;
 			break;
 		default:
-			return cli_usage_error(err, "inspect", "invalid option");
+			return cli_option_error(err, "inspect", c, argv);
 		}
 	}
 	if (optind != argc - 1)

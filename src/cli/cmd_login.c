@@ -149,7 +149,7 @@ cmd_login(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 
 	if (cli_help(argc, argv, login_help))
 		return 0;
-	while ((c = getopt_long(argc, argv, "+u:p:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:u:p:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
 			free(cred.username);
@@ -163,7 +163,7 @@ cmd_login(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 			from_stdin = true;
 			break;
 		default:
-			return cli_usage_error(err, "login", "invalid option");
+			return cli_option_error(err, "login", c, argv);
 		}
 	}
 	if (argc - optind > 1)

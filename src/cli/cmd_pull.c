@@ -92,7 +92,7 @@ cmd_pull(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 
 	if (cli_help(argc, argv, pull_help))
 		return 0;
-	while ((c = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			r = berth_platform_parse(&platform, optarg, err);
@@ -120,7 +120,7 @@ cmd_pull(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 			json = true;
 			break;
 		default:
-			return cli_usage_error(err, "pull", "invalid option");
+			return cli_option_error(err, "pull", c, argv);
 		}
 	}
 	if (optind != argc - 1)
