@@ -21,6 +21,7 @@
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/str.h"
 #include "util/xalloc.h"
 
 #define PURGE_EVERY_S 600
@@ -120,13 +121,13 @@ log_stderr(berth_log_level level, const char *msg, void *ud)
 {
 	static const char *const names[] = {"error", "warn", "info", "debug"};
 	char line[2048];
-	int n;
+	size_t n;
 
-	n = snprintf(line, sizeof(line), "berth serve: %s: %s\n", names[level],
-		     msg);
-	if (n > (int)sizeof(line))
-		n = (int)sizeof(line);
-	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+	n = berth_str_line_len(line, sizeof(line),
+			       snprintf(line, sizeof(line),
+					"berth serve: %s: %s\n", names[level],
+					msg));
+	if (write(STDERR_FILENO, line, n) < 0)
 		(void)0;
 }
 
