@@ -182,7 +182,7 @@ check_v2(struct check *k, const berth_config *c,
 			r->https = !r->https;
 	}
 	reg_handle_put(r, h);
-	t = berth_http_tls_last();
+	t = &resp.tls;
 	if (rc < 0 && resp.status == 0) {
 		failed(k, strncmp(req.url, "https", 5) == 0 ? "tls" : "http",
 		       e);

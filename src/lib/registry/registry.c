@@ -228,7 +228,7 @@ int
 reg_fail(berth_registry *r, const berth_http_resp *resp, const char *repo,
 	 const char *subject, const char *action, berth_error **err)
 {
-	berth_http_ctx ctx = {r->name, repo, subject, action};
+	berth_http_ctx ctx = {r->name, repo, subject, action, r->hopts.certs_d};
 
 	return berth_http_status_error(err, resp, &ctx);
 }
