@@ -499,8 +499,12 @@ berth_http_do(berth_http *h, const berth_http_req *req, berth_http_resp *resp,
 	resp->url = xstrdup(eff ? eff : req->url);
 	curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
 	resp->tls = h->tls;
-	/* The verdict on the chain, when the hook saw no error of its own. */
-	if (resp->tls.verify_error == 0 &&
+	/*
+	 * The verdict on the chain, when the hook did not see it. (After the
+	 * hook saw a good chain, curl reports 1 for its own failed check of
+	 * the host name: that is no verdict on the chain.)
+	 */
+	if (!resp->tls.seen &&
 	    curl_easy_getinfo(c, CURLINFO_SSL_VERIFYRESULT, &verify) ==
 		    CURLE_OK &&
 	    verify != 0)
