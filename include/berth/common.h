@@ -3,7 +3,8 @@
  *
  * A function that can fail returns 0 or a negative berth_code and takes
  * `berth_error **err` last; it sets *err only on failure, and the caller
- * owns it (free with berth_error_free).
+ * owns it (free with berth_error_free). err may be NULL: the same code is
+ * returned, only the description is not kept.
  */
 #ifndef BERTH_COMMON_H
 #define BERTH_COMMON_H

@@ -231,13 +231,14 @@ typedef void (*berth_check_fn)(void *ud, const char *step,
  * Probes `host` (the API host: "registry-1.docker.io" for Docker Hub)
  * with the configuration: DNS, TCP, TLS (issuer, trust), the /v2/
  * challenge, stored credentials, then each mirror. Returns 0 when every
- * step passed, else the code of the first failure (BERTH_EUSAGE, with no
- * step run, for an unknown base->version).
+ * step passed, else the code of the first failure, with *err (when err
+ * is not NULL) describing it (BERTH_EUSAGE, with no step run, for an
+ * unknown base->version).
  */
 BERTH_EXTERN int berth_config_check(const berth_config *c,
 				    const berth_registry_opts *base,
 				    const char *host, berth_check_fn fn,
-				    void *ud);
+				    void *ud, berth_error **err);
 
 #ifdef __cplusplus
 }

@@ -90,6 +90,17 @@ int cli_store(cli_ctx *ctx, berth_store **out, berth_error **err);
 int cli_usage_error(berth_error **err, const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * What getopt_long's return `c` ('?' or ':', with optstrings starting "+:")
+ * says went wrong, as a message naming the option ("unknown option
+ * '--bogus'"); the caller owns it. getopt's own messages are off
+ * (opterr = 0), so this is the only one printed.
+ */
+char *cli_option_message(int c, char **argv);
+
+/* The same as a usage error naming the command. */
+int cli_option_error(berth_error **err, const char *cmd, int c, char **argv);
+
 /* "12.3MB" the way docker prints sizes (decimal units). */
 void cli_human_size(char *buf, size_t n, int64_t bytes);
 

@@ -62,8 +62,9 @@ check(cli_ctx *ctx, const char *arg, bool json, berth_error **err)
 		return r;
 	if (!json)
 		printf("checking registry '%s'\n", name);
+	/* Each failed step is already printed: the summary below suffices. */
 	r = berth_config_check(&ctx->config, &ctx->registry, api, on_step,
-			       steps);
+			       steps, NULL);
 	if (json) {
 		json_auto_t *o = json_pack("{s:s, s:O, s:b}", "registry", name,
 					   "steps", steps, "ok", r == 0);

@@ -43,7 +43,8 @@ cmd_fsck(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 		berth_error_set(err, BERTH_ECORRUPT, 0,
 				"the store at '%s' had %zu problems",
 				berth_store_root(store), problems);
-		return berth_error_hint(err, "pull the images listed above again");
+		berth_error_hint(err, "pull the images listed above again");
+		return BERTH_ECORRUPT;
 	}
 	return 0;
 }

@@ -205,7 +205,7 @@ cmd_login(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	if (r == 0)
 		r = berth_registry_login(&identity, reg, err);
 	if (r < 0) {
-		berth_error_wrap(err, "login to '%s' as '%s' failed", name,
+		berth_error_wrap(err, r, "login to '%s' as '%s' failed", name,
 				 cred.username);
 		if (r == BERTH_EAUTH)
 			berth_error_hint(err,

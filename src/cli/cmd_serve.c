@@ -34,6 +34,7 @@ cmd_serve(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	execv(server, argv);
 	berth_error_set(err, BERTH_EIO, errno, "cannot run '%s': %s", server,
 			strerror(errno));
-	return berth_error_hint(err, "install berth-serve in the same directory "
-				     "as berth ('make' builds both)");
+	berth_error_hint(err, "install berth-serve in the same directory "
+			      "as berth ('make' builds both)");
+	return BERTH_EIO;
 }

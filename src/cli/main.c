@@ -164,7 +164,33 @@ cli_usage_error(berth_error **err, const char *cmd, const char *fmt, ...)
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	berth_error_set(err, BERTH_EUSAGE, 0, "%s", msg);
-	return berth_error_hint(err, "see 'berth %s --help'", cmd);
+	berth_error_hint(err, "see 'berth %s --help'", cmd);
+	return BERTH_EUSAGE;
+}
+
+char *
+cli_option_message(int c, char **argv)
+{
+	const char *arg = argv[optind - 1];
+	bool is_long = strncmp(arg, "--", 2) == 0;
+
+	if (c == ':')
+		return xasprintf("option '%s' needs a value", arg);
+	/* optopt is 0 for an unknown long option, the option otherwise. */
+	if (optopt && is_long && strchr(arg, '='))
+		return xasprintf("option '%.*s' takes no value",
+				 (int)strcspn(arg, "="), arg);
+	if (optopt)
+		return xasprintf("unknown option '-%c'", optopt);
+	return xasprintf("unknown option '%.*s'", (int)strcspn(arg, "="), arg);
+}
+
+int
+cli_option_error(berth_error **err, const char *cmd, int c, char **argv)
+{
+	_cleanup_free_ char *msg = cli_option_message(c, argv);
+
+	return cli_usage_error(err, cmd, "%s", msg);
 }
 
 bool
@@ -249,6 +275,8 @@ main(int argc, char **argv)
 	berth_log_level level = BERTH_LOG_WARN;
 	int c, r;
 
+	/* One message for a bad option: berth's, not getopt's as well. */
+	opterr = 0;
 	/* '+': stop at the command name; its options are its own. */
 	while ((c = cli_getopt_next(global_opts, argc, argv)) != -1) {
 		switch (c) {
@@ -283,9 +311,13 @@ main(int argc, char **argv)
 		case OPT_CERTS_D:
 			ctx.config_paths.certs_d = optarg;
 			break;
-		default:
-			usage(stderr);
+		default: {
+			_cleanup_free_ char *msg = cli_option_message(c, argv);
+
+			fprintf(stderr, "berth: %s\nhint: see 'berth --help'\n",
+				msg);
 			return 2;
+		}
 		}
 	}
 	if (optind >= argc) {

@@ -21,7 +21,7 @@ int
 cli_getopt_next(const cli_option *opts, int argc, char **argv)
 {
 	struct option longs[OPTS_MAX + 2];
-	char shorts[2 * OPTS_MAX + 4] = "+h";
+	char shorts[2 * OPTS_MAX + 4] = "+:h";
 	size_t n = 0, ns = strlen(shorts);
 
 	for (const cli_option *o = opts; o && o->name; o++) {
@@ -37,6 +37,8 @@ cli_getopt_next(const cli_option *opts, int argc, char **argv)
 	longs[n++] = (struct option){"help", no_argument, NULL, 'h'};
 	longs[n] = (struct option){NULL, 0, NULL, 0};
 	shorts[ns] = '\0';
+	/* One message for a bad option: berth's, not getopt's as well. */
+	opterr = 0;
 	return getopt_long(argc, argv, shorts, longs, NULL);
 }
 
@@ -46,8 +48,10 @@ cli_getopt(const cli_option *opts, const char *cmd, int argc, char **argv,
 {
 	int c = cli_getopt_next(opts, argc, argv);
 
-	if (c == '?' || c == 'h') /* -h was answered by cli_help_usage */
-		return cli_usage_error(err, cmd, "invalid option");
+	if (c == '?' || c == ':')
+		return cli_option_error(err, cmd, c, argv);
+	if (c == 'h') /* answered by cli_help_usage before parsing */
+		return cli_usage_error(err, cmd, "unexpected option '-h'");
 	return c;
 }
 

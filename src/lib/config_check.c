@@ -30,6 +30,7 @@ struct check {
 	berth_check_fn fn;
 	void *ud;
 	int first_failure;
+	berth_error *first; /* what the first failed step reported */
 };
 
 static void
@@ -50,8 +51,34 @@ failed(struct check *k, const char *name, berth_error *e)
 {
 	step(k, name, BERTH_CHECK_FAIL, "%s%s%s", e ? e->msg : "failed",
 	     e && e->hint ? "; hint: " : "", e && e->hint ? e->hint : "");
-	if (k->first_failure == 0)
-		k->first_failure = e ? e->code : BERTH_EGENERIC;
+	if (k->first_failure != 0)
+		return;
+	k->first_failure = e ? e->code : BERTH_EGENERIC;
+	berth_error_set(&k->first, k->first_failure, e ? e->sys_errno : 0,
+			"check of '%s' failed: %s", name,
+			e ? e->msg : "failed");
+	if (e && e->hint)
+		berth_error_hint(&k->first, "%s", e->hint);
+}
+
+/* A failed step that has no berth_error of its own. */
+static void failed_msg(struct check *k, const char *name, berth_code code,
+		       const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void
+failed_msg(struct check *k, const char *name, berth_code code, const char *fmt,
+	   ...)
+{
+	_cleanup_free_ char *msg = NULL;
+	berth_error e = {.code = code};
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	e.msg = msg;
+	failed(k, name, &e);
 }
 
 /* DNS and TCP; returns false when the host cannot be reached at all. */
@@ -67,16 +94,14 @@ check_reach(struct check *k, const char *host)
 	bool ok = false;
 
 	if (!config_split_host(host, &name, &port)) {
-		step(k, "dns", BERTH_CHECK_FAIL, "invalid host '%s'", host);
-		k->first_failure = BERTH_EUSAGE;
+		failed_msg(k, "dns", BERTH_EUSAGE, "invalid host '%s'", host);
 		return false;
 	}
 	snprintf(port_s, sizeof(port_s), "%u", port ? port : 443);
 	rc = getaddrinfo(name, port_s, &hints, &res);
 	if (rc != 0) {
-		step(k, "dns", BERTH_CHECK_FAIL, "cannot resolve '%s': %s",
-		     name, gai_strerror(rc));
-		k->first_failure = BERTH_ENET;
+		failed_msg(k, "dns", BERTH_ENET, "cannot resolve '%s': %s",
+			   name, gai_strerror(rc));
 		return false;
 	}
 	getnameinfo(res->ai_addr, res->ai_addrlen, addr, sizeof(addr), NULL, 0,
@@ -98,14 +123,16 @@ check_reach(struct check *k, const char *host)
 		else
 			e = errno ? errno : ETIMEDOUT;
 		if (!ok)
-			step(k, "tcp", BERTH_CHECK_FAIL,
-			     "cannot connect to %s port %s: %s", addr, port_s,
-			     strerror(e ? e : ETIMEDOUT));
+			failed_msg(k, "tcp", BERTH_ENET,
+				   "cannot connect to %s port %s: %s", addr,
+				   port_s, strerror(e ? e : ETIMEDOUT));
 		close(fd);
 	}
 	freeaddrinfo(res);
 	if (!ok) {
-		k->first_failure = BERTH_ENET;
+		if (k->first_failure == 0)
+			failed_msg(k, "tcp", BERTH_ENET,
+				   "cannot open a socket");
 		return false;
 	}
 	step(k, "tcp", BERTH_CHECK_OK, "%s port %s accepts connections", addr,
@@ -156,7 +183,7 @@ check_v2(struct check *k, const berth_config *c,
 			r->https = !r->https;
 	}
 	reg_handle_put(r, h);
-	t = berth_http_tls_last();
+	t = &resp.tls;
 	if (rc < 0 && resp.status == 0) {
 		failed(k, strncmp(req.url, "https", 5) == 0 ? "tls" : "http",
 		       e);
@@ -262,20 +289,22 @@ check_mirrors(struct check *k, const berth_config *c,
 
 int
 berth_config_check(const berth_config *c, const berth_registry_opts *base,
-		   const char *host, berth_check_fn fn, void *ud)
+		   const char *host, berth_check_fn fn, void *ud,
+		   berth_error **err)
 {
 	static const berth_registry_opts defaults = BERTH_REGISTRY_OPTS_INIT;
-	struct check k = {fn, ud, 0};
+	struct check k = {fn, ud, 0, NULL};
 	const berth_registry_opts *o = base ? base : &defaults;
 
-	/* No error to hand back: the code alone says it. */
 	if (berth_opts_check(o->version, BERTH_REGISTRY_OPTS_VERSION,
-			     "berth_registry_opts", NULL) < 0)
+			     "berth_registry_opts", err) < 0)
 		return BERTH_EUSAGE;
 	if (check_reach(&k, host)) {
 		check_v2(&k, c, o, host);
 		check_credentials(&k, c, o, host);
 	}
 	check_mirrors(&k, c, o, host);
-	return k.first_failure;
+	if (k.first_failure < 0)
+		return berth_error_move(err, &k.first, k.first_failure);
+	return 0;
 }

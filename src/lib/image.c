@@ -38,7 +38,7 @@ berth_image_load(berth_descriptor *desc, berth_manifest **m, char **config_out,
 	if (r < 0) {
 		berth_manifest_freep(m);
 		berth_descriptor_release(desc);
-		if (r == BERTH_ENOTFOUND && berth_error_code(err) == r &&
+		if (r == BERTH_ENOTFOUND && err && *err && (*err)->code == r &&
 		    strstr((*err)->msg, "blob"))
 			berth_error_hint(err, "the store lacks part of '%s': "
 					      "run 'berth fsck', then pull it again",

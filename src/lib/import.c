@@ -36,7 +36,7 @@ archive_fail(struct archive *a, const char *path, berth_error **err)
 }
 
 /* Opens `path` for reading through any compression filter; NULL on
- * failure with *err set. */
+ * failure with *err set (the failure is always BERTH_EIO). */
 static struct archive *
 open_archive(const char *path, bool raw, berth_error **err)
 {
@@ -68,7 +68,7 @@ check_tar(const char *path, berth_error **err)
 	int r, n = 0;
 
 	if (a == NULL)
-		return berth_error_code(err);
+		return BERTH_EIO;
 	while ((r = A->read_next_header(a, &e)) == ARCHIVE_OK) {
 		n++;
 		if (A->read_data_skip(a) != ARCHIVE_OK)
@@ -89,12 +89,15 @@ static int
 deflate_out(z_stream *z, int flush, berth_blob_writer *w, unsigned char *out,
 	    berth_error **err)
 {
+	int r;
+
 	do {
 		z->next_out = out;
 		z->avail_out = CHUNK;
 		deflate(z, flush);
-		if (berth_blob_writer_write(w, out, CHUNK - z->avail_out, err) < 0)
-			return berth_error_code(err);
+		if ((r = berth_blob_writer_write(w, out, CHUNK - z->avail_out,
+						 err)) < 0)
+			return r;
 	} while (z->avail_out == 0);
 	return 0;
 }
@@ -118,7 +121,7 @@ write_layer(berth_descriptor *layer, berth_digest *diff_id, berth_store *s,
 	if (a == NULL) {
 		berth_hasher_free(h);
 		free(out);
-		return berth_error_code(err);
+		return BERTH_EIO;
 	}
 	/* windowBits 15+16: a gzip wrapper, as layer media types require. */
 	deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);

@@ -99,12 +99,13 @@ static int
 blob_sink(void *ud, const void *p, size_t len, berth_error **err)
 {
 	pull_blob *b = ud;
+	int r;
 
-	if (berth_blob_writer_write(b->w, p, len, err) < 0)
-		return berth_error_code(err);
+	if ((r = berth_blob_writer_write(b->w, p, len, err)) < 0)
+		return r;
 	if (berth_blob_writer_written(b->w) == b->desc->size) {
-		if (berth_blob_writer_commit(NULL, b->w, err) < 0)
-			return berth_error_code(err);
+		if ((r = berth_blob_writer_commit(NULL, b->w, err)) < 0)
+			return r;
 		b->committed = true;
 	}
 	return 0;
@@ -283,7 +284,7 @@ fetch_failover(pull_ctx *ctx, const char *repo, berth_blob_job *jobs, size_t n,
 	for (size_t i = 0; i < n_left; i++)
 		berth_error_free(left[i].err);
 	if (r < 0 && r == BERTH_EDIGEST)
-		berth_error_wrap(err, "registry '%s' sent bad data",
+		berth_error_wrap(err, r, "registry '%s' sent bad data",
 				 berth_registry_host(ctx->hosts[ctx->serving]));
 	return r;
 }
@@ -370,7 +371,7 @@ fetch_missing(pull_ctx *ctx, const char *repo, const berth_manifest *m,
 		r = berth_blob_writer_commit(NULL, b->w, err);
 		if (r < 0)
 			return berth_error_wrap(
-				err, "registry '%s' sent bad data",
+				err, r, "registry '%s' sent bad data",
 				berth_registry_host(ctx->hosts[ctx->serving]));
 		b->committed = true;
 		emit_done(ctx, b);
@@ -426,7 +427,7 @@ resolve_index(berth_manifest_body *body, berth_manifest **m,
 	if (r < 0) {
 		_cleanup_free_ char *s = berth_ref_string(ref);
 
-		return berth_error_wrap(err, "'%s'", s);
+		return berth_error_wrap(err, r, "'%s'", s);
 	}
 	berth_descriptor_copy(image, d);
 	berth_manifest_body_release(body);
@@ -445,7 +446,8 @@ resolve_index(berth_manifest_body *body, berth_manifest **m,
 	r = berth_manifest_parse(&child, body->content_type, body->data,
 				 body->len, err);
 	if (r < 0)
-		return berth_error_wrap(err, "manifest '%s'", image->digest.str);
+		return berth_error_wrap(err, r, "manifest '%s'",
+					image->digest.str);
 	if (child->kind != BERTH_MANIFEST_IMAGE)
 		return berth_error_set(err, BERTH_EUNSUPPORTED, 0,
 				       "index entry '%s' is itself an index",
@@ -507,7 +509,7 @@ berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
 	if (r < 0) {
 		_cleanup_free_ char *s = berth_ref_string(ref);
 
-		berth_error_wrap(err, "manifest of '%s' from '%s'", s,
+		berth_error_wrap(err, r, "manifest of '%s' from '%s'", s,
 				 berth_registry_host(reg));
 		goto out;
 	}

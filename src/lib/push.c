@@ -115,8 +115,9 @@ push_one(push_job *j, const berth_descriptor *d, berth_error **err)
 		berth_error_set(err, BERTH_ENOTFOUND, errno,
 				"blob '%s' is missing from the store",
 				d->digest.str);
-		return berth_error_hint(err, "run 'berth fsck', then pull or "
-					     "import the image again");
+		berth_error_hint(err, "run 'berth fsck', then pull or "
+				      "import the image again");
+		return BERTH_ENOTFOUND;
 	}
 	r = berth_registry_push_blob(j->reg, repo, &d->digest, d->size, fd,
 				     err);
@@ -195,10 +196,8 @@ push_blobs(push_job *j, const berth_manifest *m, unsigned conc,
 		push_worker(j); /* no thread could start: upload here */
 	for (size_t i = 0; i < n_threads; i++)
 		pthread_join(tids[i], NULL);
-	if (j->result < 0) {
-		berth_error_free(*err);
-		*err = steal_ptr(&j->err);
-	}
+	if (j->result < 0)
+		return berth_error_move(err, &j->err, j->result);
 	return j->result;
 }
 

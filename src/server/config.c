@@ -216,8 +216,9 @@ berth_serve_config_set(berth_serve_config *c, const char *key,
 	if (s == NULL || s->type == BERTH_SERVE_FILE) {
 		berth_error_set(err, BERTH_EUSAGE, 0, "unknown setting '%s'",
 				key);
-		return berth_error_hint(
-			err, "see 'berth serve --help' for the settings");
+		berth_error_hint(err, "see 'berth serve --help' for the "
+				      "settings");
+		return BERTH_EUSAGE;
 	}
 	switch (s->type) {
 	case BERTH_SERVE_LONG:
@@ -270,6 +271,7 @@ berth_serve_config_load(berth_serve_config *c, const char *path,
 	json_error_t jerr;
 	const char *key;
 	json_t *v;
+	int r;
 
 	root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL)
@@ -307,8 +309,9 @@ berth_serve_config_load(berth_serve_config *c, const char *path,
 				"config file '%s': '%s' must be "
 				"a string, a number or a boolean",
 				path, key);
-		if (berth_serve_config_set(c, key, s, err) < 0)
-			return berth_error_wrap(err, "config file '%s'", path);
+		if ((r = berth_serve_config_set(c, key, s, err)) < 0)
+			return berth_error_wrap(err, r, "config file '%s'",
+						path);
 	}
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/str.h"
 #include "util/xalloc.h"
 
 #define PURGE_EVERY_S 600
@@ -63,13 +64,13 @@ log_stderr(berth_log_level level, const char *msg, void *ud)
 {
 	static const char *const names[] = {"error", "warn", "info", "debug"};
 	char line[2048];
-	int n;
+	size_t n;
 
-	n = snprintf(line, sizeof(line), "berth serve: %s: %s\n", names[level],
-		     msg);
-	if (n > (int)sizeof(line))
-		n = (int)sizeof(line);
-	if (write(STDERR_FILENO, line, (size_t)n) < 0)
+	n = berth_str_line_len(line, sizeof(line),
+			       snprintf(line, sizeof(line),
+					"berth serve: %s: %s\n", names[level],
+					msg));
+	if (write(STDERR_FILENO, line, n) < 0)
 		(void)0;
 }
 
@@ -100,7 +101,7 @@ parse_args(berth_serve_config *cfg, int argc, char **argv, int *help,
 	   berth_error **err)
 {
 	_cleanup_free_ struct option *long_opts = long_opts_new();
-	int c;
+	int c, r;
 
 	opterr = 0;
 	optind = 0;
@@ -108,8 +109,8 @@ parse_args(berth_serve_config *cfg, int argc, char **argv, int *help,
 		const berth_serve_setting *st = setting_of(c);
 
 		if (st && st->type == BERTH_SERVE_FILE &&
-		    berth_serve_config_load(cfg, optarg, err) < 0)
-			return berth_error_code(err);
+		    (r = berth_serve_config_load(cfg, optarg, err)) < 0)
+			return r;
 	}
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":hc:", long_opts, NULL)) != -1) {
@@ -118,10 +119,10 @@ parse_args(berth_serve_config *cfg, int argc, char **argv, int *help,
 		if (st && st->type == BERTH_SERVE_FILE)
 			continue;
 		if (st) {
-			if (berth_serve_config_set(cfg, st->name,
-						   optarg ? optarg : "true",
-						   err) < 0)
-				return berth_error_code(err);
+			if ((r = berth_serve_config_set(
+				     cfg, st->name, optarg ? optarg : "true",
+				     err)) < 0)
+				return r;
 			continue;
 		}
 		switch (c) {
@@ -137,14 +138,15 @@ parse_args(berth_serve_config *cfg, int argc, char **argv, int *help,
 			berth_error_set(err, BERTH_EUSAGE, 0,
 					"unknown option '%s'",
 					argv[optind - 1]);
-			return berth_error_hint(err,
-						"see 'berth serve --help'");
+			berth_error_hint(err, "see 'berth serve --help'");
+			return BERTH_EUSAGE;
 		}
 	}
 	if (optind < argc) {
 		berth_error_set(err, BERTH_EUSAGE, 0,
 				"unexpected argument '%s'", argv[optind]);
-		return berth_error_hint(err, "see 'berth serve --help'");
+		berth_error_hint(err, "see 'berth serve --help'");
+		return BERTH_EUSAGE;
 	}
 	return 0;
 }
@@ -156,6 +158,7 @@ read_pem(char **out, const char *path, const char *what, berth_error **err)
 	berth_buf b = BERTH_BUF_INIT;
 	char chunk[4096];
 	ssize_t n;
+	int r;
 
 	berth_buf_init(&b, (size_t)1 << 20);
 	if (fd < 0)
@@ -163,9 +166,9 @@ read_pem(char **out, const char *path, const char *what, berth_error **err)
 				       "cannot read %s '%s': %s", what, path,
 				       strerror(errno));
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		if (berth_buf_put(&b, chunk, (size_t)n, err) < 0) {
+		if ((r = berth_buf_put(&b, chunk, (size_t)n, err)) < 0) {
 			berth_buf_release(&b);
-			return berth_error_wrap(err, "%s '%s'", what, path);
+			return berth_error_wrap(err, r, "%s '%s'", what, path);
 		}
 	if (n < 0 || b.len == 0) {
 		berth_buf_release(&b);
@@ -199,6 +202,7 @@ setup(srv *s, berth_error **err)
 {
 	berth_serve_config *c = &s->cfg;
 	int conns;
+	int r;
 
 	if (set_log_level(c->log_level, err) < 0)
 		return BERTH_EUSAGE;
@@ -217,8 +221,8 @@ setup(srv *s, berth_error **err)
 	    read_pem(&s->tls_ca_pem, c->tls_client_ca, "client CA", err) < 0)
 		return BERTH_EUSAGE;
 	if (c->htpasswd &&
-	    berth_htpasswd_load(&s->htpasswd, c->htpasswd, err) < 0)
-		return berth_error_code(err);
+	    (r = berth_htpasswd_load(&s->htpasswd, c->htpasswd, err)) < 0)
+		return r;
 	if (strcmp(c->access_log, "off") == 0) {
 		s->access_fd = -1;
 	} else if (strcmp(c->access_log, "-") == 0) {
@@ -236,8 +240,8 @@ setup(srv *s, berth_error **err)
 	conns = (c->threads > 0 ? (int)c->threads : 32) + 2;
 	if (conns > 64)
 		conns = 64;
-	if (srv_storage_open(&s->store, c->storage, conns, err) < 0)
-		return berth_error_code(err);
+	if ((r = srv_storage_open(&s->store, c->storage, conns, err)) < 0)
+		return r;
 	return srv_setup_access(s, err);
 }
 

@@ -42,6 +42,17 @@ check "-v" 0 "REPOSITORY"
 run "$BERTH" --root "$T/empty" --log-level loud images
 check "--log-level with a bad value" 2
 
+# A bad option is reported once, by berth, with the option and the hint.
+for c in "--bogus|--bogus images" "--bogus|images --bogus" \
+	"--platform|pull --platform" "-z|images -z"; do
+	opt=${c%%|*} args=${c#*|}
+	# shellcheck disable=SC2086 # split the words on purpose
+	run "$BERTH" --root "$T/empty" $args
+	check "bad option: berth $args" 2 "^berth: (unknown option|option) '$opt'" "^hint: see 'berth "
+	same "bad option: berth $args: one message" \
+		"$(grep -c . <<<"$ERR"):$(grep -c -e "unrecognized" -e "invalid option" -e "requires an argument" <<<"$ERR")" "2:0"
+done
+
 # --- images ------------------------------------------------------------------
 S=$T/store
 run "$BERTH" --root "$S" images

@@ -147,7 +147,7 @@ TEST(status)
 	for (size_t i = 0; i < BERTH_ARRAY_SIZE(status_cases); i++) {
 		const struct status_case *c = &status_cases[i];
 		berth_http_ctx ctx = {"127.0.0.1:5000", c->repo, c->subject,
-				      c->action};
+				      c->action, NULL};
 		berth_http_resp resp;
 		berth_error *err = NULL;
 		int r;
@@ -182,7 +182,7 @@ TEST(status)
 
 TEST(rate_limit_date)
 {
-	berth_http_ctx ctx = {"h", "r", NULL, "pull"};
+	berth_http_ctx ctx = {"h", "r", NULL, "pull", NULL};
 	berth_http_resp resp;
 	berth_error *err = NULL;
 
@@ -278,9 +278,17 @@ TEST(curl)
 	for (size_t i = 0; i < BERTH_ARRAY_SIZE(curl_cases); i++) {
 		const struct curl_case *c = &curl_cases[i];
 		berth_error *err = NULL;
-		int r = berth_http_curl_error(
-			&err, c->rc, c->errbuf, c->os_errno, false, c->url,
-			c->orig ? c->orig : c->url, "registry", NULL);
+		berth_http_tls_info tls = {.alert = -1};
+
+		/* What the handshake showed, as http_tls.c records it. */
+		if (c->rc == CURLE_SSL_CONNECT_ERROR)
+			tls.not_tls = true; /* a plain HTTP answer */
+		if (c->rc == CURLE_RECV_ERROR)
+			tls.alert = 42; /* SSL_AD_BAD_CERTIFICATE */
+		int r = berth_http_curl_error(&err, c->rc, c->errbuf,
+					      c->os_errno, false, c->url,
+					      c->orig ? c->orig : c->url,
+					      "registry", NULL, &tls, NULL);
 
 		CHECK(r == (int)c->code && err && err->code == c->code,
 		      "curl case %zu: code %d", i, r);

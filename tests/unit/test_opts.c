@@ -62,7 +62,7 @@ test_registry_version(void)
 	      "a newer version refused");
 	berth_error_free(err);
 	err = NULL;
-	CHECK(berth_config_check(NULL, &o, "localhost:5000", NULL, NULL) ==
+	CHECK(berth_config_check(NULL, &o, "localhost:5000", NULL, NULL, NULL) ==
 		      BERTH_EUSAGE,
 	      "config check refuses it before any step");
 }

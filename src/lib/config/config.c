@@ -131,7 +131,8 @@ bad_key(berth_error **err, const char *path, const char *key, const char *want)
 	berth_error_set(err, BERTH_EUSAGE, 0,
 			"invalid configuration '%s': '%s' must be %s", path, key,
 			want);
-	return berth_error_hint(err, "fix or remove the key in '%s'", path);
+	berth_error_hint(err, "fix or remove the key in '%s'", path);
+	return BERTH_EUSAGE;
 }
 
 static int
@@ -147,8 +148,8 @@ load_json(json_t **out, const char *path, const char *env, berth_error **err)
 			jerr.line, *out ? "not a JSON object" : jerr.text);
 	json_decref(*out);
 	*out = NULL;
-	return berth_error_hint(err, "fix the file, or point %s at another one",
-				env);
+	berth_error_hint(err, "fix the file, or point %s at another one", env);
+	return BERTH_EUSAGE;
 }
 
 /* A number within its key's limits; -1 if it is not one. */
@@ -215,6 +216,7 @@ get_list(json_t *root, const char *key, const char *path, char ***v,
 {
 	json_t *a = json_object_get(root, key), *e;
 	size_t i;
+	int r;
 
 	if (a == NULL)
 		return 0;
@@ -224,8 +226,8 @@ get_list(json_t *root, const char *key, const char *path, char ***v,
 	{
 		if (!json_is_string(e))
 			return bad_key(err, path, key, "a list of strings");
-		if (valid && valid(json_string_value(e), path, err) < 0)
-			return berth_error_code(err);
+		if (valid && (r = valid(json_string_value(e), path, err)) < 0)
+			return r;
 		strv_push(v, n, json_string_value(e));
 		config_setting_add(c, key, json_string_value(e), path, false);
 	}
@@ -241,9 +243,10 @@ valid_insecure(const char *s, const char *path, berth_error **err)
 			"invalid configuration '%s': insecure registry '%s' "
 			"must be HOST, HOST:PORT or a CIDR",
 			path, s);
-	return berth_error_hint(err, "write it without a scheme, e.g. "
-				     "\"registry.local:5000\" or "
-				     "\"10.0.0.0/8\"");
+	berth_error_hint(err, "write it without a scheme, e.g. "
+			      "\"registry.local:5000\" or "
+			      "\"10.0.0.0/8\"");
+	return BERTH_EUSAGE;
 }
 
 static int
@@ -255,8 +258,9 @@ valid_mirror(const char *s, const char *path, berth_error **err)
 			"invalid configuration '%s': mirror '%s' must be an "
 			"http:// or https:// URL without a path",
 			path, s);
-	return berth_error_hint(err, "write it as e.g. "
-				     "\"https://mirror.example.com\"");
+	berth_error_hint(err, "write it as e.g. "
+			      "\"https://mirror.example.com\"");
+	return BERTH_EUSAGE;
 }
 
 static void
@@ -301,6 +305,7 @@ mirror_list(berth_config *c, json_t *a, const char *registry,
 	_cleanup_free_ char *skey = xasprintf("mirrors.%s", registry);
 	json_t *e;
 	size_t i;
+	int r;
 
 	if (!json_is_array(a))
 		return bad_key(err, path, key, "a list of URLs");
@@ -308,8 +313,8 @@ mirror_list(berth_config *c, json_t *a, const char *registry,
 	{
 		if (!json_is_string(e))
 			return bad_key(err, path, key, "a list of URLs");
-		if (valid_mirror(json_string_value(e), path, err) < 0)
-			return berth_error_code(err);
+		if ((r = valid_mirror(json_string_value(e), path, err)) < 0)
+			return r;
 	}
 	mirrors_drop(c, registry);
 	config_setting_drop(c, skey);

@@ -79,8 +79,9 @@ load_file(const berth_config *c, json_t **out, berth_error **err)
 	berth_error_set(err, BERTH_EUSAGE, 0,
 			"invalid docker configuration '%s': line %d: %s", path,
 			jerr.line, jerr.text);
-	return berth_error_hint(err, "fix the file, or point DOCKER_CONFIG "
-				     "at another directory");
+	berth_error_hint(err, "fix the file, or point DOCKER_CONFIG "
+			      "at another directory");
+	return BERTH_EUSAGE;
 }
 
 /* The helper for `host`: credHelpers[host], else credsStore, else NULL. */
@@ -131,7 +132,8 @@ bad:
 			"invalid docker configuration '%s': the 'auth' of "
 			"'%s' is not base64 of user:password",
 			path, key);
-	return berth_error_hint(err, "run 'berth login %s' again", key);
+	berth_error_hint(err, "run 'berth login %s' again", key);
+	return BERTH_EUSAGE;
 }
 
 int

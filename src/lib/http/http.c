@@ -110,6 +110,8 @@ struct berth_http {
 	CURL *curl;
 	const berth_http_opts *opts;
 	char errbuf[CURL_ERROR_SIZE];
+	berth_http_tls_info tls;  /* the current transfer's handshake */
+	berth_http_tls_hook hook; /* {opts, &tls}, for berth_http_tls_ctx */
 };
 
 berth_http *
@@ -317,20 +319,20 @@ apply_base(berth_http *h)
 	if (o->tls_verify_off) {
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-	} else {
+	} else if (o->ca_file || (o->ca_files && o->ca_files[0])) {
 		/*
-		 * libcurl's CAINFO would replace the system's CAs; adding the
-		 * files to the store keeps both. The store cache is off so
-		 * the addition never leaks into a store reused for another
-		 * connection. The hook also records why a certificate was
-		 * refused (http_tls.c).
+		 * libcurl's CAINFO would replace the system's CAs; the hook
+		 * adds the files to the store, which keeps both. The store
+		 * cache is off so the addition never leaks into a store
+		 * reused for another connection.
 		 */
-		if (o->ca_file || (o->ca_files && o->ca_files[0]))
-			curl_easy_setopt(c, CURLOPT_CA_CACHE_TIMEOUT, 0L);
-		curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION,
-				 berth_http_tls_ctx);
-		curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, (void *)o);
+		curl_easy_setopt(c, CURLOPT_CA_CACHE_TIMEOUT, 0L);
 	}
+	/* The hook also records what the handshake showed (http_tls.c). */
+	h->hook.opts = o;
+	h->hook.info = &h->tls;
+	curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, berth_http_tls_ctx);
+	curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, (void *)&h->hook);
 	if (o->client_cert)
 		curl_easy_setopt(c, CURLOPT_SSLCERT, o->client_cert);
 	if (o->client_key)
@@ -391,7 +393,7 @@ berth_http_do(berth_http *h, const berth_http_req *req, berth_http_resp *resp,
 	bool is_get = strcmp(method, "GET") == 0;
 	curl_off_t cl = -1;
 	char *eff = NULL;
-	long os_errno = 0;
+	long os_errno = 0, verify = 0;
 	CURLcode rc;
 	int r = 0;
 
@@ -400,8 +402,8 @@ berth_http_do(berth_http *h, const berth_http_req *req, berth_http_resp *resp,
 	curl_easy_reset(c);
 	apply_base(h);
 	h->errbuf[0] = '\0';
-	berth_http_tls_reset();
-	berth_http_tls_set_certs_d(h->opts->certs_d);
+	memset(&h->tls, 0, sizeof(h->tls));
+	h->tls.alert = -1;
 
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
 	/*
@@ -496,6 +498,17 @@ berth_http_do(berth_http *h, const berth_http_req *req, berth_http_resp *resp,
 	curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &eff);
 	resp->url = xstrdup(eff ? eff : req->url);
 	curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
+	resp->tls = h->tls;
+	/*
+	 * The verdict on the chain, when the hook did not see it. (After the
+	 * hook saw a good chain, curl reports 1 for its own failed check of
+	 * the host name: that is no verdict on the chain.)
+	 */
+	if (!resp->tls.seen &&
+	    curl_easy_getinfo(c, CURLINFO_SSL_VERIFYRESULT, &verify) ==
+		    CURLE_OK &&
+	    verify != 0)
+		resp->tls.verify_error = (int)verify;
 	if (resp->status > 0)
 		snapshot_headers(h, resp);
 
@@ -507,7 +520,7 @@ berth_http_do(berth_http *h, const berth_http_req *req, berth_http_resp *resp,
 
 	if (x.err) {
 		/* A sink's or the upload source's own failure, unchanged. */
-		r = berth_error_move(err, &x.err);
+		r = berth_error_move(err, &x.err, x.err->code);
 	} else if (x.too_big) {
 		r = berth_error_set(err, BERTH_ETOOBIG, 0,
 				    "the response is larger than %zu bytes",
@@ -518,7 +531,8 @@ berth_http_do(berth_http *h, const berth_http_req *req, berth_http_resp *resp,
 	} else if (rc != CURLE_OK) {
 		r = berth_http_curl_error(err, rc, h->errbuf, (int)os_errno,
 					  resp->status > 0, resp->url, req->url,
-					  req->peer, h->opts->ca_file);
+					  req->peer, h->opts->ca_file,
+					  &resp->tls, h->opts->certs_d);
 	}
 	return r;
 }

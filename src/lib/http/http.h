@@ -100,6 +100,28 @@ enum berth_http_hdr {
 	BERTH_H_COUNT,
 };
 
+/*
+ * What the TLS handshake of a transfer showed of the peer's certificate
+ * (filled while libcurl verifies it, see http_tls.c): the first
+ * verification error with the certificate it concerns, the leaf's names,
+ * and what went wrong below the certificates. For messages and `berth
+ * config --check`; all empty when the transfer reused a connection.
+ */
+typedef struct berth_http_tls_info {
+	bool seen;	  /* a certificate chain was verified */
+	int verify_error; /* X509_V_ERR_*, or 0 */
+	char error_subject[256], error_issuer[256];
+	char leaf_subject[256], leaf_issuer[256];
+	char leaf_names[512];  /* "DNS:a, IP:127.0.0.1" */
+	char not_after[64];    /* of the leaf */
+	char bad_ca_file[512]; /* a CA file that could not be loaded */
+	int alert;	       /* a TLS alert the peer sent (SSL_AD_*), or -1 */
+	bool not_tls; /* the peer answered with bytes that are no TLS record */
+} berth_http_tls_info;
+
+/* The certs.d directory hints name when berth_http_opts has none. */
+#define BERTH_HTTP_CERTS_D_DEFAULT "/etc/docker/certs.d"
+
 typedef struct berth_http_resp {
 	long status;	/* 0 when no response arrived */
 	berth_buf body; /* buffered body (a non-2xx one up to 64 KiB) */
@@ -108,6 +130,7 @@ typedef struct berth_http_resp {
 	int curl_code;		/* CURLcode of the transfer */
 	int64_t sink_bytes;	/* bytes handed to req->sink */
 	char *hdr[BERTH_H_COUNT];
+	berth_http_tls_info tls; /* this transfer's handshake, if it had one */
 } berth_http_resp;
 
 void berth_http_resp_init(berth_http_resp *r);
@@ -138,38 +161,28 @@ long berth_http_status(berth_http *h);
  * 'host:port'") and a hint. `url` is the URL that failed, `orig_url` the one
  * first requested (they differ after a redirect); `errbuf` is curl's error
  * buffer, `os_errno` CURLINFO_OS_ERRNO, `got_response` whether a status
- * line arrived, `ca_file` the extra CA file if any.
+ * line arrived, `ca_file` the extra CA file if any, `tls` what the
+ * handshake showed (or NULL), `certs_d` the directory hints name (NULL:
+ * BERTH_HTTP_CERTS_D_DEFAULT).
  */
 int berth_http_curl_error(berth_error **err, CURLcode rc, const char *errbuf,
 			  int os_errno, bool got_response, const char *url,
 			  const char *orig_url, const char *peer,
-			  const char *ca_file);
+			  const char *ca_file, const berth_http_tls_info *tls,
+			  const char *certs_d);
+
+/* What berth_http_tls_ctx needs: the options, and where to record. */
+typedef struct berth_http_tls_hook {
+	const berth_http_opts *opts;
+	berth_http_tls_info *info;
+} berth_http_tls_hook;
 
 /*
- * What the last TLS handshake on this thread showed of the peer's
- * certificate (filled while libcurl verifies it): the first verification
- * error with the certificate it concerns, and the leaf's names. For
- * messages and `berth config --check`.
+ * CURLOPT_SSL_CTX_FUNCTION with a berth_http_tls_hook as its data: loads
+ * the options' CAs into the connection's SSL_CTX and installs the hooks
+ * that fill hook->info during the handshake.
  */
-typedef struct berth_http_tls_info {
-	bool seen;          /* a certificate chain was verified */
-	int verify_error;   /* X509_V_ERR_*, or 0 */
-	char error_subject[256], error_issuer[256];
-	char leaf_subject[256], leaf_issuer[256];
-	char leaf_names[512]; /* "DNS:a, IP:127.0.0.1" */
-	char not_after[64];   /* of the leaf */
-	char bad_ca_file[512]; /* a CA file that could not be loaded */
-	const char *certs_d;   /* the certs.d directory hints name */
-} berth_http_tls_info;
-
-const berth_http_tls_info *berth_http_tls_last(void);
-void berth_http_tls_reset(void);
-void berth_http_tls_set_certs_d(const char *dir);
-/* The certs.d directory to name in hints (the configured one). */
-const char *berth_http_certs_d(void);
-
-/* Installs the verification hook and loads `opts` CAs into an SSL_CTX. */
-CURLcode berth_http_tls_ctx(CURL *c, void *ssl_ctx, void *ud);
+CURLcode berth_http_tls_ctx(CURL *c, void *ssl_ctx, void *hook);
 
 /* What a failed response was about, for berth_http_status_error. */
 typedef struct berth_http_ctx {
@@ -177,6 +190,7 @@ typedef struct berth_http_ctx {
 	const char *repo;    /* or NULL */
 	const char *subject; /* "manifest 'v9'", "blob 'sha256:…'", or NULL */
 	const char *action;  /* "pull" or "push" */
+	const char *certs_d; /* for hints; NULL: BERTH_HTTP_CERTS_D_DEFAULT */
 } berth_http_ctx;
 
 /*

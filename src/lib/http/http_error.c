@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
 #include "util/cleanup.h"
@@ -88,10 +89,10 @@ connect_text_names(const char *text, const char *hp)
  * naming the issuer, the names it is valid for, or when it expired.
  */
 static int
-tls_verify_error(berth_error **err, const char *who, const char *hp,
+tls_verify_error(berth_error **err, const berth_http_tls_info *t,
+		 const char *certs_d, const char *who, const char *hp,
 		 const char *host, const char *text)
 {
-	const berth_http_tls_info *t = berth_http_tls_last();
 	int v = t->verify_error, r;
 
 	switch (v) {
@@ -106,12 +107,11 @@ tls_verify_error(berth_error **err, const char *who, const char *hp,
 			"presents a certificate for '%s' issued by '%s', "
 			"which is not trusted",
 			who, t->error_subject, t->error_issuer);
-		berth_error_hint(
-			err,
-			"put the CA certificate of '%s' in "
-			"%s/%s/ca.crt; for testing only, "
-			"list '%s' in insecure-registries",
-			t->error_issuer, berth_http_certs_d(), hp, hp);
+		berth_error_hint(err,
+				 "put the CA certificate of '%s' in "
+				 "%s/%s/ca.crt; for testing only, "
+				 "list '%s' in insecure-registries",
+				 t->error_issuer, certs_d, hp, hp);
 		return r;
 	case X509_V_ERR_CERT_HAS_EXPIRED:
 	case X509_V_ERR_CERT_NOT_YET_VALID:
@@ -126,8 +126,11 @@ tls_verify_error(berth_error **err, const char *who, const char *hp,
 				 "its certificate; also check this machine's "
 				 "clock");
 		return r;
+	case X509_V_ERR_HOSTNAME_MISMATCH:
 	case 0:
-		if (strstr(text, "subject name") || strstr(text, "match")) {
+		/* The chain verified, yet curl refused the peer: its own
+		 * check of the host name against the certificate failed. */
+		if (v != 0 || t->seen) {
 			r = berth_error_set(
 				err, BERTH_ETLS, 0,
 				"x509: certificate is valid for %s, not '%s': "
@@ -154,16 +157,31 @@ tls_verify_error(berth_error **err, const char *who, const char *hp,
 			 "if '%s' uses a private CA, put its "
 			 "certificate in %s/%s/ca.crt; "
 			 "for testing only, list it in insecure-registries",
-			 hp, berth_http_certs_d(), hp);
+			 hp, certs_d, hp);
 	return r;
+}
+
+/* The alerts a server refuses a handshake with for want of a client
+ * certificate (TLS 1.3's own one, and what TLS 1.2 servers send). */
+static bool
+alert_wants_client_cert(int alert)
+{
+	return alert == SSL_AD_CERTIFICATE_REQUIRED ||
+	       alert == SSL_AD_HANDSHAKE_FAILURE ||
+	       alert == SSL_AD_BAD_CERTIFICATE;
 }
 
 int
 berth_http_curl_error(berth_error **err, CURLcode rc, const char *errbuf,
 		      int os_errno, bool got_response, const char *url,
 		      const char *orig_url, const char *peer,
-		      const char *ca_file)
+		      const char *ca_file, const berth_http_tls_info *tls,
+		      const char *certs_d_opt)
 {
+	static const berth_http_tls_info none = {.alert = -1};
+	const berth_http_tls_info *t = tls ? tls : &none;
+	const char *certs_d =
+		certs_d_opt ? certs_d_opt : BERTH_HTTP_CERTS_D_DEFAULT;
 	_cleanup_free_ char *hp = berth_http_url_hostport(url);
 	_cleanup_free_ char *orig_hp = berth_http_url_hostport(orig_url);
 	_cleanup_free_ char *who = NULL, *text = curl_text(rc, errbuf);
@@ -248,7 +266,7 @@ berth_http_curl_error(berth_error **err, CURLcode rc, const char *errbuf,
 		return r;
 	case CURLE_SEND_ERROR:
 	case CURLE_RECV_ERROR:
-		if (strstr(text, " alert ")) {
+		if (t->alert >= 0) {
 			/* TLS 1.3 rejects a client certificate after the
 			 * handshake: the alert arrives with the first read. */
 			r = berth_error_set(
@@ -260,7 +278,7 @@ berth_http_curl_error(berth_error **err, CURLcode rc, const char *errbuf,
 					 "certificate: put it in "
 					 "%s/%s/client.cert "
 					 "and client.key",
-					 p, berth_http_certs_d(), hp);
+					 p, certs_d, hp);
 			return r;
 		}
 		/* fall through */
@@ -275,7 +293,7 @@ berth_http_curl_error(berth_error **err, CURLcode rc, const char *errbuf,
 					 "client certificate, put it in "
 					 "%s/%s/client.cert "
 					 "and client.key",
-					 p, berth_http_certs_d(), hp);
+					 p, certs_d, hp);
 		else
 			berth_error_hint(err, "try again");
 		return r;
@@ -315,8 +333,8 @@ berth_http_curl_error(berth_error **err, CURLcode rc, const char *errbuf,
 				       "%s sent an invalid response: %s", who,
 				       text);
 	case CURLE_SSL_CACERT_BADFILE:
-		if (berth_http_tls_last()->bad_ca_file[0])
-			ca_file = berth_http_tls_last()->bad_ca_file;
+		if (t->bad_ca_file[0])
+			ca_file = t->bad_ca_file;
 		r = berth_error_set(err, BERTH_ETLS, 0,
 				    "cannot load the CA certificates%s%s%s "
 				    "for %s: %s",
@@ -328,7 +346,7 @@ berth_http_curl_error(berth_error **err, CURLcode rc, const char *errbuf,
 				 "bundle");
 		return r;
 	case CURLE_PEER_FAILED_VERIFICATION:
-		return tls_verify_error(err, who, hp, host, text);
+		return tls_verify_error(err, t, certs_d, who, hp, host, text);
 	case CURLE_SSL_CERTPROBLEM:
 	case CURLE_SSL_CLIENTCERT:
 		r = berth_error_set(err, BERTH_ETLS, 0,
@@ -338,7 +356,7 @@ berth_http_curl_error(berth_error **err, CURLcode rc, const char *errbuf,
 				 "put a client certificate and key as "
 				 "%s/%s/client.cert and "
 				 "client.key",
-				 berth_http_certs_d(), hp);
+				 certs_d, hp);
 		return r;
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_SSL_ENGINE_NOTFOUND:
@@ -350,9 +368,7 @@ berth_http_curl_error(berth_error **err, CURLcode rc, const char *errbuf,
 	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
 	case CURLE_SSL_INVALIDCERTSTATUS:
 	case CURLE_USE_SSL_FAILED:
-		if (strstr(text, "wrong version number") ||
-		    strstr(text, "packet length too long") ||
-		    strstr(text, "record layer failure")) {
+		if (t->not_tls) {
 			r = berth_error_set(
 				err, BERTH_ETLS, 0,
 				"%s answered in plain HTTP on a TLS "
@@ -364,9 +380,7 @@ berth_http_curl_error(berth_error **err, CURLcode rc, const char *errbuf,
 					 hp);
 			return r;
 		}
-		if (strstr(text, "certificate required") ||
-		    strstr(text, "handshake failure") ||
-		    strstr(text, "alert bad certificate")) {
+		if (alert_wants_client_cert(t->alert)) {
 			r = berth_error_set(err, BERTH_ETLS, 0,
 					    "TLS handshake with %s failed: %s",
 					    who, text);
@@ -375,7 +389,7 @@ berth_http_curl_error(berth_error **err, CURLcode rc, const char *errbuf,
 					 "certificate: put it in "
 					 "%s/%s/client.cert "
 					 "and client.key",
-					 p, berth_http_certs_d(), hp);
+					 p, certs_d, hp);
 			return r;
 		}
 		r = berth_error_set(err, BERTH_ETLS, 0,
@@ -384,7 +398,7 @@ berth_http_curl_error(berth_error **err, CURLcode rc, const char *errbuf,
 		berth_error_hint(err,
 				 "check the TLS setup of '%s' "
 				 "(%s/%s/)",
-				 hp, berth_http_certs_d(), hp);
+				 hp, certs_d, hp);
 		return r;
 	case CURLE_URL_MALFORMAT:
 		return berth_error_set(err, BERTH_EPROTO, 0,

@@ -244,7 +244,9 @@ berth_http_status_error(berth_error **err, const berth_http_resp *resp,
 		berth_error_hint(err,
 				 "put a client certificate and its key in "
 				 "%s/%s/client.cert and client.key",
-				 berth_http_certs_d(), host);
+				 ctx->certs_d ? ctx->certs_d
+					      : BERTH_HTTP_CERTS_D_DEFAULT,
+				 host);
 		return r;
 	}
 	if (s == 403) {

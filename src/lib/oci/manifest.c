@@ -214,7 +214,7 @@ parse_descriptor(berth_descriptor *d, json_t *obj, const char *what,
 	d->media_type = xstrdup(json_string_value(mt));
 	d->size = json_integer_value(sz);
 	if (berth_digest_parse(&d->digest, json_string_value(dg), err) < 0) {
-		berth_error_wrap(err, "%s", what);
+		berth_error_wrap(err, BERTH_EPROTO, "%s", what);
 		return BERTH_EPROTO;
 	}
 	if (opt_string(&d->artifact_type, obj, "artifactType", what, err) < 0)

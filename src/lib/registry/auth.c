@@ -155,18 +155,31 @@ berth_auth_free(berth_auth *a)
 	free(a);
 }
 
-/* Asks for the user's credentials once; anonymous when there is no source. */
+/*
+ * Asks for the user's credentials once; anonymous when there is no source.
+ * Called locked; the lock is released while a credential helper runs, so
+ * a slow helper stalls no other transfer (two threads may both ask: the
+ * first answer is kept).
+ */
 static int
 load_creds(berth_auth *a, berth_error **err)
 {
+	berth_credentials c = {0};
+	int r;
+
 	if (a->creds_loaded)
 		return 0;
 	if (a->cred_fn) {
-		berth_credentials c = {0};
-
-		if (a->cred_fn(a->cred_ud, a->host, &c, err) < 0) {
+		pthread_mutex_unlock(&a->mu);
+		r = a->cred_fn(a->cred_ud, a->host, &c, err);
+		pthread_mutex_lock(&a->mu);
+		if (r < 0) {
 			berth_credentials_release(&c);
-			return berth_error_code(err);
+			return r;
+		}
+		if (a->creds_loaded) {
+			berth_credentials_release(&c);
+			return 0;
 		}
 		a->creds = c;
 	}
@@ -317,13 +330,17 @@ token_status_error(berth_auth *a, const berth_http_resp *resp,
 
 /*
  * Asks the token server for a token covering `want` (space-separated
- * scopes, possibly empty) and caches it under `key`. Called locked.
+ * scopes, possibly empty) and caches it under `key`. Called locked; the
+ * lock is released during the request, so one slow token server stalls
+ * no other transfer to the registry. Two threads wanting the same scope
+ * may both fetch it; the later token replaces the earlier.
  */
 static int
 fetch_token(berth_auth *a, berth_http *h, const char *key, const char *want,
 	    berth_error **err)
 {
 	_cleanup_free_ char *url = xstrdup(a->realm), *realm_hp = NULL;
+	_cleanup_free_ char *realm = xstrdup(a->realm);
 	_cleanup_free_ char *basic = NULL, *form = NULL, *scopes = NULL;
 	berth_http_req req = BERTH_HTTP_REQ_INIT;
 	berth_http_resp resp;
@@ -331,6 +348,7 @@ fetch_token(berth_auth *a, berth_http *h, const char *key, const char *want,
 	bool realm_plain = strncmp(a->realm, "http://", 7) == 0;
 	bool refresh = a->creds.identity_token && *a->creds.identity_token;
 	bool with_creds = refresh || have_password(a);
+	bool offline = a->offline;
 	int r;
 
 	realm_hp = url_peer(a->realm);
@@ -418,7 +436,10 @@ fetch_token(berth_auth *a, berth_http *h, const char *key, const char *want,
 	req.max_body = TOKEN_MAX_BODY;
 
 	berth_http_resp_init(&resp);
+	/* Everything the request needs is copied: the state may change. */
+	pthread_mutex_unlock(&a->mu);
 	r = berth_http_do(h, &req, &resp, err);
+	pthread_mutex_lock(&a->mu);
 	if (form)
 		explicit_bzero(form, strlen(form));
 	if (basic)
@@ -442,14 +463,16 @@ fetch_token(berth_auth *a, berth_http *h, const char *key, const char *want,
 				   resp.body.len, err);
 	berth_http_resp_release(&resp);
 	if (r < 0)
-		return berth_error_wrap(err, "registry '%s'", a->name);
+		return berth_error_wrap(err, r, "registry '%s'", a->name);
 	berth_log(BERTH_LOG_DEBUG, "token for '%s' scope '%s': %ld s", a->name,
 		  want ? want : "", tok.expires_in);
-	if (a->offline && tok.refresh_token && *tok.refresh_token) {
+	if (offline && tok.refresh_token && *tok.refresh_token) {
 		wipe_free(a->refresh_token);
 		a->refresh_token = xstrdup(tok.refresh_token);
 	}
-	token_store(a, key, want ? want : "", &tok);
+	/* A token of a realm the registry has since left is not kept. */
+	if (a->realm && strcmp(a->realm, realm) == 0)
+		token_store(a, key, want ? want : "", &tok);
 	berth_auth_token_release(&tok);
 	return 0;
 }
@@ -563,8 +586,8 @@ berth_auth_challenged(berth_auth *a, berth_http *h, const berth_http_resp *resp,
 
 	if (hdr == NULL)
 		return 1;
-	if (berth_auth_parse_challenges(&cs, hdr, strlen(hdr), err) < 0)
-		return berth_error_wrap(err, "registry '%s'", a->name);
+	if ((r = berth_auth_parse_challenges(&cs, hdr, strlen(hdr), err)) < 0)
+		return berth_error_wrap(err, r, "registry '%s'", a->name);
 	pthread_mutex_lock(&a->mu);
 	if ((c = berth_auth_challenges_find(&cs, "Bearer")) != NULL) {
 		r = on_bearer(a, h, c, scope, sent, err);

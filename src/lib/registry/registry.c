@@ -62,7 +62,7 @@ apply_config(berth_registry *r, const char *host, const berth_registry_opts *o,
 			  why);
 	rc = berth_certs_lookup(&r->certs, c->certs_d, host, err);
 	if (rc < 0)
-		return berth_error_wrap(err, "registry '%s'", host);
+		return berth_error_wrap(err, rc, "registry '%s'", host);
 	h = berth_config_host_find(c, host);
 	if (r->ca_file == NULL && h && h->ca_file)
 		r->ca_file = xstrdup(h->ca_file);
@@ -94,6 +94,7 @@ berth_registry_new(berth_registry **out, const char *host,
 	berth_registry *r;
 	long timeout_ms;
 	bool plain;
+	int rc;
 
 	if (berth_opts_check(o->version, BERTH_REGISTRY_OPTS_VERSION,
 			     "berth_registry_opts", err) < 0)
@@ -114,9 +115,9 @@ berth_registry_new(berth_registry **out, const char *host,
 	r->retry_after_max = o->retry_after_max > 0
 				     ? o->retry_after_max
 				     : BERTH_CONFIG_RETRY_AFTER_MAX_DEFAULT;
-	if (apply_config(r, host, o, &timeout_ms, err) < 0) {
+	if ((rc = apply_config(r, host, o, &timeout_ms, err)) < 0) {
 		berth_registry_free(r);
-		return berth_error_code(err);
+		return rc;
 	}
 	plain = o->plain_http > 0 ||
 		(o->plain_http < 0 && reg_host_auto_plain(host));
@@ -232,7 +233,7 @@ int
 reg_fail(berth_registry *r, const berth_http_resp *resp, const char *repo,
 	 const char *subject, const char *action, berth_error **err)
 {
-	berth_http_ctx ctx = {r->name, repo, subject, action};
+	berth_http_ctx ctx = {r->name, repo, subject, action, r->hopts.certs_d};
 
 	return berth_http_status_error(err, resp, &ctx);
 }

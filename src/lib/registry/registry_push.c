@@ -164,8 +164,8 @@ put_blob(berth_registry *r, berth_http *h, const char *repo,
 	berth_http_resp_init(&resp);
 	rc = reg_send(r, h, &req, scope, &resp, err);
 	if (rc < 0)
-		berth_error_wrap(err, "pushing %s to '%s/%s'", subject, r->name,
-				 repo);
+		berth_error_wrap(err, rc, "pushing %s to '%s/%s'", subject,
+				 r->name, repo);
 	else if (resp.status != 201)
 		rc = reg_fail(r, &resp, repo, subject, "push", err);
 	else if (off >= 0)

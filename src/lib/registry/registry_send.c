@@ -198,7 +198,7 @@ reg_send(berth_registry *r, berth_http *h, berth_http_req *req,
 
 		rc = berth_auth_header(r->auth, h, scope, &auth, err);
 		if (rc < 0)
-			return rc;
+			break; /* req->url is restored below, not left on other_url */
 		req->authorization = auth;
 		rc = berth_http_do(h, req, resp, err);
 		req->authorization = NULL;

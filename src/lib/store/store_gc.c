@@ -98,8 +98,8 @@ mark(berth_store *s, json_t *seen, const char *digest, const char *media_type,
 		return 0;
 	r = berth_store_read_blob(&data, &len, s, &d, BERTH_MANIFEST_MAX, &e);
 	if (r == BERTH_ECORRUPT) {
-		berth_error_move(err, &e);
-		berth_error_wrap(err, "refusing to collect garbage");
+		berth_error_move(err, &e, r);
+		berth_error_wrap(err, r, "refusing to collect garbage");
 		berth_error_hint(err, "run 'berth fsck' to remove damaged "
 				      "blobs, then pull the images it names "
 				      "again");
@@ -197,7 +197,7 @@ berth_store_gc(berth_store *s, berth_store_blob_fn cb, void *ud,
 		if (r < 0) {
 			/* What an unreadable entry names must not go. */
 			berth_descriptor_release(&d);
-			berth_error_wrap(err,
+			berth_error_wrap(err, BERTH_ECORRUPT,
 					 "refusing to collect garbage: store "
 					 "index '%s/%s' entry %zu",
 					 s->root, STORE_INDEX_FILE, i + 1);

@@ -257,7 +257,7 @@ entry_to_json(const char *name, const berth_descriptor *d)
 static int
 bad_entry(berth_error **err, berth_store *s, const char *name)
 {
-	berth_error_wrap(err,
+	berth_error_wrap(err, BERTH_ECORRUPT,
 			 "store index '%s/%s' has an invalid entry for '%s'",
 			 s->root, STORE_INDEX_FILE, name);
 	berth_error_hint(err, "repair or remove that entry of '%s/%s'", s->root,

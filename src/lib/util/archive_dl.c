@@ -58,8 +58,9 @@ berth_archive_api_get(const berth_archive_api **out, berth_error **err)
 	if (missing) {
 		berth_error_set(err, BERTH_EUNSUPPORTED, 0,
 				"cannot load '%s' from libarchive", missing);
-		return berth_error_hint(err, "install libarchive 3 "
-					     "(apt-get install libarchive13)");
+		berth_error_hint(err, "install libarchive 3 "
+				      "(apt-get install libarchive13)");
+		return BERTH_EUNSUPPORTED;
 	}
 	*out = &api;
 	return 0;

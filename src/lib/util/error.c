@@ -37,28 +37,27 @@ berth_error_set(berth_error **err, berth_code code, int sys_errno,
 	return code;
 }
 
-int
+void
 berth_error_hint(berth_error **err, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (err == NULL || *err == NULL)
-		return BERTH_EGENERIC;
+		return;
 	free((*err)->hint);
 	va_start(ap, fmt);
 	(*err)->hint = xvasprintf(fmt, ap);
 	va_end(ap);
-	return (*err)->code;
 }
 
 int
-berth_error_wrap(berth_error **err, const char *fmt, ...)
+berth_error_wrap(berth_error **err, int code, const char *fmt, ...)
 {
 	va_list ap;
 	char *prefix, *msg;
 
 	if (err == NULL || *err == NULL)
-		return BERTH_EGENERIC;
+		return code;
 	va_start(ap, fmt);
 	prefix = xvasprintf(fmt, ap);
 	va_end(ap);
@@ -66,22 +65,12 @@ berth_error_wrap(berth_error **err, const char *fmt, ...)
 	free(prefix);
 	free((*err)->msg);
 	(*err)->msg = msg;
-	return (*err)->code;
+	return code;
 }
 
 int
-berth_error_code(berth_error **err)
+berth_error_move(berth_error **to, berth_error **from, int code)
 {
-	if (err == NULL || *err == NULL)
-		return BERTH_EGENERIC;
-	return (*err)->code;
-}
-
-int
-berth_error_move(berth_error **to, berth_error **from)
-{
-	int code = berth_error_code(from);
-
 	if (to == NULL) {
 		berth_error_freep(from);
 		return code;

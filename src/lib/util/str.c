@@ -16,6 +16,17 @@ berth_str_media_type(const char *ct)
 	return len ? xstrndup(ct, len) : NULL;
 }
 
+size_t
+berth_str_line_len(char *buf, size_t size, int n)
+{
+	if (n < 0 || size < 2)
+		return 0;
+	if ((size_t)n < size)
+		return (size_t)n;
+	buf[size - 2] = '\n';
+	return size - 1;
+}
+
 char *
 berth_str_quote(const char *s, size_t len, size_t max)
 {

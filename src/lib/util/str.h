@@ -17,4 +17,12 @@ char *berth_str_quote(const char *s, size_t len, size_t max);
  */
 char *berth_str_media_type(const char *content_type);
 
+/*
+ * The length to write of a log line that snprintf(buf, size, "...\n", ...)
+ * formatted and returned `n` for: a line too long for the buffer is cut,
+ * but still ends in its newline (and never carries the terminating NUL).
+ * 0 when snprintf failed.
+ */
+size_t berth_str_line_len(char *buf, size_t size, int n);
+
 #endif

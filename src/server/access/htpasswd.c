@@ -66,10 +66,11 @@ berth_htpasswd_load(berth_htpasswd **out, const char *path, berth_error **err)
 		berth_error_set(err, BERTH_EIO, errno,
 				"cannot open htpasswd file '%s': %s", path,
 				strerror(errno));
-		return berth_error_hint(err,
-					"create it with 'htpasswd -B -c "
-					"%s USER'",
-					path);
+		berth_error_hint(err,
+				 "create it with 'htpasswd -B -c "
+				 "%s USER'",
+				 path);
+		return BERTH_EIO;
 	}
 	h = xcalloc(1, sizeof(*h));
 	pthread_mutex_init(&h->mu, NULL);
@@ -96,8 +97,9 @@ berth_htpasswd_load(berth_htpasswd **out, const char *path, berth_error **err)
 					"htpasswd file '%s' line %d: the entry "
 					"for '%s' is not bcrypt",
 					path, lineno, line);
-			return berth_error_hint(err, "recreate it with "
-						     "'htpasswd -B'");
+			berth_error_hint(err, "recreate it with "
+					      "'htpasswd -B'");
+			return BERTH_EUNSUPPORTED;
 		}
 		h->entries = xreallocarray(h->entries, h->n + 1,
 					   sizeof(*h->entries));
@@ -109,8 +111,9 @@ berth_htpasswd_load(berth_htpasswd **out, const char *path, berth_error **err)
 		berth_htpasswd_free(h);
 		berth_error_set(err, BERTH_EUSAGE, 0,
 				"htpasswd file '%s' has no entries", path);
-		return berth_error_hint(
-			err, "add one with 'htpasswd -B %s USER'", path);
+		berth_error_hint(err, "add one with 'htpasswd -B %s USER'",
+				 path);
+		return BERTH_EUSAGE;
 	}
 	*out = h;
 	return 0;

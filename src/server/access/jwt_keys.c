@@ -193,9 +193,10 @@ berth_jwt_keys_add_pem(berth_jwt_keys *ks, const char *path, bool sign,
 	if (added == 0) {
 		berth_error_set(err, BERTH_EUSAGE, 0,
 				"key file '%s' holds no usable key", path);
-		return berth_error_hint(err, "give a PEM EC P-256 or RSA "
-					     "(2048 bits or more) key or "
-					     "certificate");
+		berth_error_hint(err, "give a PEM EC P-256 or RSA "
+				      "(2048 bits or more) key or "
+				      "certificate");
+		return BERTH_EUSAGE;
 	}
 	if (sign) {
 		if (signer < 0)
@@ -251,6 +252,7 @@ berth_jwt_keys_load_dir(berth_jwt_keys *ks, const char *dir, berth_error **err)
 	DIR *d;
 	struct dirent *de;
 	struct stat st;
+	int r;
 
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return berth_error_set(err, BERTH_EIO, errno,
@@ -261,16 +263,17 @@ berth_jwt_keys_load_dir(berth_jwt_keys *ks, const char *dir, berth_error **err)
 			return berth_error_set(err, BERTH_EIO, errno,
 					       "cannot read '%s': %s", signing,
 					       strerror(errno));
-		if (generate(signing, err) < 0)
-			return berth_error_code(err);
+		if ((r = generate(signing, err)) < 0)
+			return r;
 	} else if (st.st_mode & 077) {
 		berth_error_set(err, BERTH_EUSAGE, 0,
 				"token signing key '%s' is readable by others",
 				signing);
-		return berth_error_hint(err, "chmod 600 '%s'", signing);
+		berth_error_hint(err, "chmod 600 '%s'", signing);
+		return BERTH_EUSAGE;
 	}
-	if (berth_jwt_keys_add_pem(ks, signing, true, err) < 0)
-		return berth_error_code(err);
+	if ((r = berth_jwt_keys_add_pem(ks, signing, true, err)) < 0)
+		return r;
 	d = opendir(dir);
 	if (d == NULL)
 		return berth_error_set(err, BERTH_EIO, errno,
@@ -284,9 +287,9 @@ berth_jwt_keys_load_dir(berth_jwt_keys *ks, const char *dir, berth_error **err)
 		    strcmp(de->d_name, "signing.pem") == 0)
 			continue;
 		p = xasprintf("%s/%s", dir, de->d_name);
-		if (berth_jwt_keys_add_pem(ks, p, false, err) < 0) {
+		if ((r = berth_jwt_keys_add_pem(ks, p, false, err)) < 0) {
 			closedir(d);
-			return berth_error_code(err);
+			return r;
 		}
 	}
 	closedir(d);

@@ -187,10 +187,11 @@ parse_rule(berth_policy *p, json_t *jr, const char *what, berth_error **err)
 						"policy '%s': unknown action "
 						"'%s' for '%s'",
 						what, a ? a : "?", pat);
-				return berth_error_hint(
+				berth_error_hint(
 					err, "actions are pull, push, delete "
 					     "and \"*\"; the catalog is the "
 					     "top-level \"catalog\" list");
+				return BERTH_EUSAGE;
 			}
 			bits |= b;
 		}
@@ -211,6 +212,7 @@ berth_policy_from_json(berth_policy **out, json_t *root, const char *what,
 	json_t *v, *rules;
 	const char *key;
 	size_t i;
+	int r;
 
 	if (!json_is_object(root))
 		return berth_error_set(err, BERTH_EUSAGE, 0,
@@ -247,17 +249,17 @@ berth_policy_from_json(berth_policy **out, json_t *root, const char *what,
 			g = &p->groups[p->n_groups++];
 			memset(g, 0, sizeof(*g));
 			g->name = xstrdup(key);
-			if (members == NULL || !json_is_array(members) ||
-			    string_list(&g->members, &g->n, members, what, key,
-					false, err) < 0) {
+			if (members == NULL || !json_is_array(members)) {
 				berth_policy_free(p);
-				return berth_error_code(err) < 0
-					       ? berth_error_code(err)
-					       : berth_error_set(
-							 err, BERTH_EUSAGE, 0,
-							 "policy '%s': group "
-							 "'%s' must be a list",
-							 what, key);
+				return berth_error_set(err, BERTH_EUSAGE, 0,
+						       "policy '%s': group "
+						       "'%s' must be a list",
+						       what, key);
+			}
+			if ((r = string_list(&g->members, &g->n, members, what,
+					     key, false, err)) < 0) {
+				berth_policy_free(p);
+				return r;
 			}
 		}
 	}

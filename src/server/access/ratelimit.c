@@ -66,8 +66,9 @@ berth_limit_parse(berth_limit *out, const char *s, berth_error **err)
 	return 0;
 bad:
 	berth_error_set(err, BERTH_EUSAGE, 0, "invalid limit '%s'", orig);
-	return berth_error_hint(err, "write COUNT/WINDOW, e.g. 100/6h "
-				     "(units s, m, h, d), or 'unlimited'");
+	berth_error_hint(err, "write COUNT/WINDOW, e.g. 100/6h "
+			      "(units s, m, h, d), or 'unlimited'");
+	return BERTH_EUSAGE;
 }
 
 static size_t
@@ -175,12 +176,13 @@ int
 berth_pulls_new(berth_pulls **out, berth_meta *m, berth_error **err)
 {
 	berth_pulls *p = xcalloc(1, sizeof(*p));
+	int r;
 
 	pthread_mutex_init(&p->mu, NULL);
 	p->meta = m;
-	if (m && berth_meta_pulls_load(m, load_row, p, err) < 0) {
+	if (m && (r = berth_meta_pulls_load(m, load_row, p, err)) < 0) {
 		berth_pulls_free(p);
-		return berth_error_code(err);
+		return r;
 	}
 	*out = p;
 	return 0;

@@ -57,8 +57,9 @@ parse_mode(srv *s, berth_error **err)
 	if (s->auth == SRV_AUTH_HTPASSWD && s->cfg.htpasswd == NULL) {
 		berth_error_set(err, BERTH_EUSAGE, 0,
 				"--auth htpasswd needs --htpasswd");
-		return berth_error_hint(err, "create one with 'htpasswd -B -c "
-					     "FILE USER'");
+		berth_error_hint(err, "create one with 'htpasswd -B -c "
+				      "FILE USER'");
+		return BERTH_EUSAGE;
 	}
 	if (s->auth == SRV_AUTH_NONE && s->cfg.htpasswd && m)
 		return berth_error_set(err, BERTH_EUSAGE, 0,
@@ -70,19 +71,21 @@ static int
 load_policy(srv *s, berth_error **err)
 {
 	json_auto_t *j = NULL;
+	int r;
 
 	if (s->cfg.policy && s->cfg.policy_json)
 		return berth_error_set(err, BERTH_EUSAGE, 0,
 				       "a policy file and a policy object "
 				       "in the config: give one");
 	if (s->cfg.policy) {
-		if (berth_policy_load(&s->policy, s->cfg.policy, err) < 0)
-			return berth_error_code(err);
+		if ((r = berth_policy_load(&s->policy, s->cfg.policy, err)) < 0)
+			return r;
 		s->policy_given = true;
 	} else if (s->cfg.policy_json) {
 		j = json_loads(s->cfg.policy_json, 0, NULL);
-		if (berth_policy_from_json(&s->policy, j, "config", err) < 0)
-			return berth_error_code(err);
+		if ((r = berth_policy_from_json(&s->policy, j, "config", err)) <
+		    0)
+			return r;
 		s->policy_given = true;
 	} else {
 		s->policy = berth_policy_default();
@@ -120,6 +123,7 @@ parse_pull_limits(srv *s, berth_error **err)
 {
 	_cleanup_free_ char *spec = NULL;
 	char *tok, *save = NULL;
+	int r;
 
 	s->limit_anon.count = s->limit_user.count = -1;
 	s->limit_anon.window = s->limit_user.window = 1;
@@ -141,16 +145,17 @@ parse_pull_limits(srv *s, berth_error **err)
 			dst = &s->limit_user;
 		else
 			goto bad;
-		if (berth_limit_parse(dst, eq + 1, err) < 0)
-			return berth_error_wrap(err, "--pull-limit");
+		if ((r = berth_limit_parse(dst, eq + 1, err)) < 0)
+			return berth_error_wrap(err, r, "--pull-limit");
 	}
 	return 0;
 bad:
 	berth_error_set(err, BERTH_EUSAGE, 0, "invalid --pull-limit '%s'",
 			s->cfg.pull_limit);
-	return berth_error_hint(err, "write CLASS=COUNT/WINDOW,… with the "
-				     "classes anonymous and user, e.g. "
-				     "anonymous=100/6h,user=200/6h");
+	berth_error_hint(err, "write CLASS=COUNT/WINDOW,… with the "
+			      "classes anonymous and user, e.g. "
+			      "anonymous=100/6h,user=200/6h");
+	return BERTH_EUSAGE;
 }
 
 static int
@@ -159,6 +164,7 @@ parse_user_limits(srv *s, berth_error **err)
 	json_auto_t *j = NULL;
 	const char *user;
 	json_t *v;
+	int r;
 
 	if (s->cfg.pull_limit_users == NULL)
 		return 0;
@@ -177,8 +183,9 @@ parse_user_limits(srv *s, berth_error **err)
 				      sizeof(*s->user_limits));
 		u = &s->user_limits[s->n_user_limits++];
 		u->user = xstrdup(user);
-		if (berth_limit_parse(&u->limit, json_string_value(v), err) < 0)
-			return berth_error_wrap(err, "pull-limit-users '%s'",
+		if ((r = berth_limit_parse(&u->limit, json_string_value(v),
+					   err)) < 0)
+			return berth_error_wrap(err, r, "pull-limit-users '%s'",
 						user);
 	}
 	return 0;
@@ -187,8 +194,10 @@ parse_user_limits(srv *s, berth_error **err)
 int
 srv_setup_access(srv *s, berth_error **err)
 {
-	if (parse_mode(s, err) < 0 || load_policy(s, err) < 0)
-		return berth_error_code(err);
+	int r;
+
+	if ((r = parse_mode(s, err)) < 0 || (r = load_policy(s, err)) < 0)
+		return r;
 	s->access_control =
 		s->auth != SRV_AUTH_NONE || s->tls_ca_pem || s->policy_given;
 	if (s->access_control && s->tls_cert_pem == NULL &&
@@ -198,24 +207,25 @@ srv_setup_access(srv *s, berth_error **err)
 				"'%s': credentials and tokens would cross "
 				"the network in clear",
 				s->cfg.addr);
-		return berth_error_hint(err,
-					"serve TLS (--tls-cert, --tls-key), "
-					"listen on 127.0.0.1 behind a TLS "
-					"proxy, or set --insecure-auth");
+		berth_error_hint(err, "serve TLS (--tls-cert, --tls-key), "
+				      "listen on 127.0.0.1 behind a TLS "
+				      "proxy, or set --insecure-auth");
+		return BERTH_EUSAGE;
 	}
-	if (s->auth == SRV_AUTH_TOKEN && load_keys(s, err) < 0)
-		return berth_error_code(err);
-	if (parse_pull_limits(s, err) < 0 || parse_user_limits(s, err) < 0)
-		return berth_error_code(err);
+	if (s->auth == SRV_AUTH_TOKEN && (r = load_keys(s, err)) < 0)
+		return r;
+	if ((r = parse_pull_limits(s, err)) < 0 ||
+	    (r = parse_user_limits(s, err)) < 0)
+		return r;
 	if ((s->limit_anon.count >= 0 || s->limit_user.count >= 0 ||
 	     s->n_user_limits) &&
-	    berth_pulls_new(&s->pulls, s->store->meta, err) < 0)
-		return berth_error_code(err);
+	    (r = berth_pulls_new(&s->pulls, s->store->meta, err)) < 0)
+		return r;
 	if (s->cfg.rate_limit > 0)
 		s->rate = berth_rate_new(s->cfg.rate_limit);
 	if (s->cfg.audit_log &&
-	    berth_audit_open(&s->audit, s->cfg.audit_log, err) < 0)
-		return berth_error_code(err);
+	    (r = berth_audit_open(&s->audit, s->cfg.audit_log, err)) < 0)
+		return r;
 	return 0;
 }
 

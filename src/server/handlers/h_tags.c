@@ -97,6 +97,7 @@ catalog_visible(srv_req *r, const char *last, long n, char ***out, bool *more,
 	_cleanup_free_ char *cursor = last ? xstrdup(last) : NULL;
 	char **got = NULL;
 	size_t cnt = 0;
+	int rc;
 
 	got = xcalloc(1, sizeof(*got));
 	*more = false;
@@ -108,10 +109,10 @@ catalog_visible(srv_req *r, const char *last, long n, char ***out, bool *more,
 
 		if (n >= 0 && (long)cnt >= n)
 			break;
-		if (srv_storage_catalog(r->s->store, &page, &page_more, cursor,
-					batch, err) < 0) {
+		if ((rc = srv_storage_catalog(r->s->store, &page, &page_more,
+					      cursor, batch, err)) < 0) {
 			berth_strv_free(got);
-			return berth_error_code(err);
+			return rc;
 		}
 		for (i = 0; page[i]; i++) {
 			if (n >= 0 && (long)cnt >= n) {

@@ -210,9 +210,10 @@ berth_oci_manifest_inspect(berth_oci_manifest_info *out,
 	json_auto_t *root = NULL;
 	json_t *ann;
 	size_t i;
+	int r;
 
-	if (berth_manifest_parse(&m, ct, body, len, err) < 0)
-		return berth_error_code(err);
+	if ((r = berth_manifest_parse(&m, ct, body, len, err)) < 0)
+		return r;
 	/* The type exactly as pushed, when it names what the body is. */
 	info.media_type = xstrdup(
 		ct && !strcasecmp(ct, m->media_type) ? ct : m->media_type);

@@ -26,6 +26,7 @@
 #include "server/server.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/str.h"
 #include "util/xalloc.h"
 
 #define CONN_MEMORY ((size_t)128 << 10)
@@ -279,7 +280,7 @@ access_log(srv_req *r, enum MHD_RequestTerminationCode toe)
 	struct timespec t1, now;
 	struct tm tm;
 	double ms;
-	int n;
+	size_t n;
 
 	if (r->s->access_fd < 0)
 		return;
@@ -290,16 +291,18 @@ access_log(srv_req *r, enum MHD_RequestTerminationCode toe)
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	/* Never a credential: the path is decoded, the query left out. */
-	n = snprintf(
+	n = berth_str_line_len(
 		line, sizeof(line),
-		"%s.%03ldZ %s %s \"%s %.600s\" %u %llu %.3fms%s\n", when,
-		now.tv_nsec / 1000000, peer, r->user ? r->user : "-", r->method,
-		r->path, r->status, (unsigned long long)r->bytes, ms,
-		toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
-	if (n > (int)sizeof(line))
-		n = (int)sizeof(line);
+		snprintf(line, sizeof(line),
+			 "%s.%03ldZ %s %s \"%s %.600s\" %u %llu %.3fms%s\n",
+			 when, now.tv_nsec / 1000000, peer,
+			 r->user ? r->user : "-", r->method, r->path, r->status,
+			 (unsigned long long)r->bytes, ms,
+			 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK
+				 ? ""
+				 : " aborted"));
 	/* One write per line: lines from many threads never interleave. */
-	if (write(r->s->access_fd, line, (size_t)n) < 0)
+	if (write(r->s->access_fd, line, n) < 0)
 		(void)0;
 }
 
@@ -384,9 +387,10 @@ srv_http_start(srv *s, berth_error **err)
 	unsigned threads;
 	bool v6 = false;
 	int n = 0;
+	int r;
 
-	if (parse_addr(s->cfg.addr, &ss, &v6, err) < 0)
-		return berth_error_code(err);
+	if ((r = parse_addr(s->cfg.addr, &ss, &v6, err)) < 0)
+		return r;
 	if (v6)
 		flags |= MHD_USE_IPv6;
 	threads = s->cfg.threads > 0 ? (unsigned)s->cfg.threads : 0;
@@ -433,9 +437,9 @@ srv_http_start(srv *s, berth_error **err)
 				"cannot listen on '%s'%s%s", s->cfg.addr,
 				errno ? ": " : "",
 				errno ? strerror(errno) : "");
-		return berth_error_hint(err,
-					"pick a free port with --addr, or "
-					"check the TLS certificate and key");
+		berth_error_hint(err, "pick a free port with --addr, or "
+				      "check the TLS certificate and key");
+		return BERTH_EIO;
 	}
 	return 0;
 }

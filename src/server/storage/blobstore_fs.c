@@ -269,9 +269,10 @@ publish(fs_store *s, const char *from, const berth_digest *d, berth_error **err)
 {
 	_cleanup_free_ char *dir = blob_dir(s, d);
 	_cleanup_free_ char *path = blob_path(s, d);
+	int r;
 
-	if (mkdir_p(dir, err) < 0)
-		return berth_error_code(err);
+	if ((r = mkdir_p(dir, err)) < 0)
+		return r;
 	if (rename(from, path) < 0)
 		return berth_error_set(err, BERTH_EIO, errno,
 				       "cannot move blob '%s' into place: %s",
@@ -289,6 +290,7 @@ fs_put(berth_blobstore *bs, const berth_digest *d, const void *p, size_t len,
 	_cleanup_close_ int fd = -1;
 	berth_digest got;
 	struct stat st;
+	int r;
 
 	berth_digest_of(&got, d->alg, p, len);
 	if (strcmp(got.str, d->str) != 0)
@@ -311,9 +313,9 @@ fs_put(berth_blobstore *bs, const berth_digest *d, const void *p, size_t len,
 		unlink(tmp);
 		return BERTH_EIO;
 	}
-	if (publish(s, tmp, d, err) < 0) {
+	if ((r = publish(s, tmp, d, err)) < 0) {
 		unlink(tmp);
-		return berth_error_code(err);
+		return r;
 	}
 	return 0;
 }
@@ -460,9 +462,10 @@ fs_upload_open(berth_blobstore *bs, const char *id, berth_bs_writer **out,
 	_cleanup_close_ int fd = -1;
 	fs_writer *w;
 	off_t end;
+	int r;
 
-	if (session_lock(s, id, O_WRONLY, &fd, err) < 0)
-		return berth_error_code(err);
+	if ((r = session_lock(s, id, O_WRONLY, &fd, err)) < 0)
+		return r;
 	end = lseek(fd, 0, SEEK_END);
 	if (end < 0)
 		return berth_error_set(err, BERTH_EIO, errno,
@@ -552,9 +555,10 @@ fs_upload_commit(berth_blobstore *bs, const char *id, const berth_digest *want,
 	fs_hash_state *st;
 	berth_digest got;
 	struct stat sb;
+	int r;
 
-	if (session_lock(s, id, O_RDWR, &fd, err) < 0)
-		return berth_error_code(err);
+	if ((r = session_lock(s, id, O_RDWR, &fd, err)) < 0)
+		return r;
 	if (fstat(fd, &sb) < 0)
 		return berth_error_set(err, BERTH_EIO, errno,
 				       "cannot stat upload '%s': %s", id,
@@ -564,8 +568,8 @@ fs_upload_commit(berth_blobstore *bs, const char *id, const berth_digest *want,
 	    want->alg == BERTH_DIGEST_SHA256) {
 		berth_hasher_final(&got, st->h);
 		st->hashed = -1;
-	} else if (hash_file(fd, want->alg, sb.st_size, &got, err) < 0) {
-		return berth_error_code(err);
+	} else if ((r = hash_file(fd, want->alg, sb.st_size, &got, err)) < 0) {
+		return r;
 	}
 	if (strcmp(got.str, want->str) != 0)
 		return berth_error_set(err, BERTH_EDIGEST, 0,
@@ -576,8 +580,8 @@ fs_upload_commit(berth_blobstore *bs, const char *id, const berth_digest *want,
 				       "cannot sync upload '%s': %s", id,
 				       strerror(errno));
 	path = upload_path(s, id);
-	if (publish(s, path, want, err) < 0)
-		return berth_error_code(err);
+	if ((r = publish(s, path, want, err)) < 0)
+		return r;
 	state_drop(s, id);
 	*size = sb.st_size;
 	return 0;
@@ -589,9 +593,10 @@ fs_upload_remove(berth_blobstore *bs, const char *id, berth_error **err)
 	fs_store *s = (fs_store *)bs;
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *path = NULL;
+	int r;
 
-	if (session_lock(s, id, O_RDONLY, &fd, err) < 0)
-		return berth_error_code(err);
+	if ((r = session_lock(s, id, O_RDONLY, &fd, err)) < 0)
+		return r;
 	path = upload_path(s, id);
 	if (unlink(path) < 0)
 		return berth_error_set(err, BERTH_EIO, errno,
@@ -708,15 +713,18 @@ berth_blobstore_fs_new(berth_blobstore **out, const char *root,
 					      "uploads", "tmp"};
 	fs_store *s;
 	size_t i;
+	int r;
 
 	for (i = 0; i < BERTH_ARRAY_SIZE(subdirs); i++) {
 		_cleanup_free_ char *d = xasprintf("%s/%s", root, subdirs[i]);
 
-		if (mkdir_p(d, err) < 0)
-			return berth_error_hint(err,
-						"check that '%s' is a "
-						"writable directory",
-						root);
+		if ((r = mkdir_p(d, err)) < 0) {
+			berth_error_hint(err,
+					 "check that '%s' is a writable "
+					 "directory",
+					 root);
+			return r;
+		}
 	}
 	s = xcalloc(1, sizeof(*s));
 	s->base.ops = &fs_ops;

@@ -191,7 +191,7 @@ check_refs(berth_meta_tx *tx, const char *repo, const berth_meta_put *put,
 					       repo);
 		}
 		if (r < 0)
-			return berth_error_move(err, &e);
+			return berth_error_move(err, &e, r);
 	}
 	return 0;
 }
@@ -431,7 +431,7 @@ berth_meta_upload_finish(berth_meta *m, const char *id, const char *repo,
 		r = 0;
 	}
 	if (r < 0)
-		berth_error_move(err, &e);
+		berth_error_move(err, &e, r);
 	else
 		r = link_tx(tx, repo, digest, size, err);
 	return tx_end(tx, r, err);

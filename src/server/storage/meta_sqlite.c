@@ -348,8 +348,10 @@ meta_col_strdup(sqlite3_stmt *s, int i)
 int
 meta_delete_one(meta_conn *c, sqlite3_stmt *s, berth_error **err)
 {
-	if (meta_exec_done(c, s, err) < 0)
-		return BERTH_EIO;
+	int r = meta_exec_done(c, s, err);
+
+	if (r < 0)
+		return r;
 	return sqlite3_changes(c->db) > 0;
 }
 

@@ -52,7 +52,7 @@ srv_storage_blob_stat(srv_storage *st, const char *repo, const berth_digest *d,
 	int r = berth_meta_blob_get(st->meta, repo, d->str, size, &e);
 
 	if (r != BERTH_ENOTFOUND)
-		return r < 0 ? berth_error_move(err, &e) : 0;
+		return r < 0 ? berth_error_move(err, &e, r) : 0;
 	/* A manifest is a blob too, fetched by digest. */
 	if (berth_meta_manifest_get(st->meta, repo, d->str, true, &mf, NULL) ==
 	    0) {
@@ -61,7 +61,7 @@ srv_storage_blob_stat(srv_storage *st, const char *repo, const berth_digest *d,
 		berth_error_free(e);
 		return 0;
 	}
-	return berth_error_move(err, &e);
+	return berth_error_move(err, &e, r);
 }
 
 int
@@ -192,10 +192,10 @@ int
 srv_storage_upload_cancel(srv_storage *st, const char *id, berth_error **err)
 {
 	berth_error *e = NULL;
+	int r = st->blobs->ops->upload_remove(st->blobs, id, &e);
 
-	if (st->blobs->ops->upload_remove(st->blobs, id, &e) < 0 &&
-	    e->code != BERTH_ENOTFOUND)
-		return berth_error_move(err, &e);
+	if (r < 0 && r != BERTH_ENOTFOUND)
+		return berth_error_move(err, &e, r);
 	berth_error_free(e);
 	return berth_meta_upload_remove(st->meta, id, err);
 }
