@@ -1,5 +1,5 @@
 /* What the berth commands share: the context main() sets up, the command
- * table's shape, and small printing helpers. */
+ * table's shape, and the helpers of cli.c. */
 #ifndef BERTH_CLI_CLI_H
 #define BERTH_CLI_CLI_H
 

@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "config/config_int.h"
+#include "config/config.h"
 #include "registry/registry.h"
 #include "util/cleanup.h"
 #include "util/error.h"

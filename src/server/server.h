@@ -2,14 +2,30 @@
  * berth serve internals: the server, the per-request context, the route
  * table and the helpers handlers answer with.
  *
- * A request flows through http/http.c: the route is matched, the caller is
- * authenticated and authorised (access/authorize.c, the only place that decides
- * access), the repository name is validated, and then the route's handler
- * h_<resource>_<method> runs. Handlers of routes with a streamed body are
+ * A request flows one way, and calls run the same way:
+ *
+ *   http/daemon.c     libmicrohttpd: address, TLS, threads; its callbacks
+ *        |            are the dispatcher's
+ *   http/dispatch.c   one srv_req per request: the route (http/routes.c,
+ *        |            whose needs say what runs before the handler), the
+ *        |            repository name, the body limits
+ *   access/           guard.c: the request-rate guard, and the pull limit
+ *        |            for routes with SRV_NEED_PULL_LIMIT; authorize.c:
+ *        |            the only place that decides access
+ *   handlers/         the route's h_<resource>_<method>
+ *        |
+ *   http/errors.c     srv_fail(): the one mapping of failures to HTTP
+ *   http/respond.c    statuses and OCI `errors[]` bodies; srv_send() and
+ *                     friends queue every answer with the common headers
+ *                     (RateLimit from what guard.c left in srv_req)
+ *
+ * The response layer at the bottom calls nothing above it; access checks
+ * that refuse answer through it and return the error code, and the
+ * dispatcher stops there. Handlers of routes with a streamed body are
  * called in three phases (BEGIN before the body, DATA per chunk, END);
- * every other handler runs once, at END. Errors of any kind leave through
- * srv_error_response() (http/errors.c), the one mapping of failures to HTTP
- * statuses and OCI `errors[]` bodies.
+ * every other handler runs once, at END. At completion the dispatcher
+ * writes the access-log line and the audit line (guard.c, from the
+ * route's audit action) and frees the request.
  */
 #ifndef BERTH_SERVER_SERVER_H
 #define BERTH_SERVER_SERVER_H
@@ -83,6 +99,7 @@ enum srv_need {
 	SRV_NEED_CATALOG = 1 << 3, /* list every repository */
 	SRV_NEED_TOKEN = 1 << 4,   /* the token endpoint: authenticate only */
 	SRV_NEED_ACTIONS = 0xf,	   /* the bits that are berth_act actions */
+	SRV_NEED_PULL_LIMIT = 1 << 5, /* a pull: counted against the limits */
 	SRV_BODY_BUFFER =
 		1 << 8, /* collect the body (up to the manifest limit) */
 	SRV_BODY_STREAM = 1 << 9, /* hand the body over chunk by chunk */
@@ -101,7 +118,8 @@ typedef struct srv_route {
 	const char *method;  /* "GET" routes answer HEAD too */
 	const char *pattern; /* "/v2/{name}/manifests/{ref}" */
 	srv_handler handler;
-	unsigned needs; /* enum srv_need */
+	unsigned needs;	   /* enum srv_need */
+	const char *audit; /* the audit action when it passes (not HEAD) */
 } srv_route;
 
 struct srv_req {
@@ -202,7 +220,7 @@ int srv_fail(srv_req *r, srv_oci code, const berth_error *e, const char *fmt,
 /* srv_fail with the message of an error, which it frees. */
 int srv_fail_err(srv_req *r, srv_oci code, berth_error **e);
 
-/* ---- http/http.c ---- */
+/* ---- http/respond.c: the bottom layer, calling nothing above it ---- */
 
 /* A request header / query argument, or NULL. */
 const char *srv_header(srv_req *r, const char *name);
@@ -224,6 +242,11 @@ void srv_resp_header(struct MHD_Response *resp, const char *name,
 
 /* An empty response whose Content-Length claims `size` (for HEAD). */
 struct MHD_Response *srv_resp_head(uint64_t size);
+
+/* Queues the answer held back until the body's end, if any. */
+void srv_send_pending(srv_req *r);
+
+/* ---- http/daemon.c ---- */
 
 /* Starts and stops the HTTP daemon. */
 int srv_http_start(srv *s, berth_error **err);
@@ -274,9 +297,6 @@ int srv_pull_limit(srv_req *r);
 
 /* A manifest GET that found nothing: its pull does not count. */
 void srv_pull_give_back(srv_req *r);
-
-/* Adds the RateLimit headers a request earned to its response. */
-void srv_limit_headers(srv_req *r, struct MHD_Response *resp);
 
 /* Writes the request's audit line, if it makes one. */
 void srv_audit(srv_req *r);

@@ -198,6 +198,43 @@ TEST(routes)
 	      "other");
 }
 
+/* What runs around a handler comes from its route, not its address. */
+TEST(route_needs)
+{
+	const srv_route *rt = NULL;
+	char *name = NULL, *ref = NULL;
+	static const struct {
+		const char *method, *path;
+		bool pull_limit;
+		const char *audit;
+	} want[] = {
+		{"GET", "/v2/a/manifests/v1", true, "pull"},
+		{"PUT", "/v2/a/manifests/v1", false, "push"},
+		{"DELETE", "/v2/a/manifests/v1", false, "delete"},
+		{"DELETE", "/v2/a/blobs/sha256:1", false, "delete"},
+		{"DELETE", "/v2/a/blobs/uploads/u", false, NULL},
+		{"GET", "/v2/a/blobs/sha256:1", false, NULL},
+		{"GET", "/v2/a/tags/list", false, NULL},
+	};
+
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(want); i++) {
+		srv_match m = srv_route_find(want[i].method, want[i].path, &rt,
+					     &name, &ref);
+
+		CHECK(m == SRV_MATCH_OK, "%s %s", want[i].method, want[i].path);
+		if (m != SRV_MATCH_OK)
+			continue;
+		CHECK(!!(rt->needs & SRV_NEED_PULL_LIMIT) == want[i].pull_limit,
+		      "%s %s: pull limit", want[i].method, want[i].path);
+		CHECK(want[i].audit
+			      ? rt->audit && !strcmp(rt->audit, want[i].audit)
+			      : rt->audit == NULL,
+		      "%s %s: audit action", want[i].method, want[i].path);
+		free(name);
+		free(ref);
+	}
+}
+
 TEST(htpasswd)
 {
 	char path[] = "/tmp/berth-unit-htpasswd.XXXXXX";

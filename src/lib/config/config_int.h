@@ -4,6 +4,7 @@
 #define BERTH_LIB_CONFIG_CONFIG_INT_H
 
 #include "berth/config.h"
+#include "config/config.h"
 
 /* Records a value for `berth config`; `replace` drops earlier ones. */
 void config_setting_add(berth_config *c, const char *key, const char *value,
@@ -16,16 +17,7 @@ bool config_entry_valid(const char *s);
 /* An http(s) URL with a host and no path beyond "/". */
 bool config_mirror_url_valid(const char *s);
 
-/*
- * Splits "name", "name:port", "[v6]", "[v6]:port" into the bare host
- * (brackets removed) and the port (0 when none). Caller frees *name.
- */
-bool config_split_host(const char *host, char **name, unsigned *port);
-
 /* True when the address `ip` (text) lies in `cidr` ("10.0.0.0/8"). */
 bool config_cidr_contains(const char *cidr, const char *ip);
-
-/* Docker Hub's names: docker.io, index.docker.io, registry-1.docker.io. */
-bool config_is_docker_hub(const char *host);
 
 #endif

@@ -1,7 +1,8 @@
 /*
- * The registry client: construction, the handle pool, authenticated
- * requests and /v2/. Manifests and tags are in registry_manifest.c, blobs
- * in registry_blob.c, pushing in registry_push.c.
+ * The registry client: construction and /v2/. The handle pool is in
+ * registry_pool.c, authenticated requests in registry_send.c, manifests
+ * and tags in registry_manifest.c, blobs in registry_blob.c, pushing in
+ * registry_push.c.
  */
 #include "registry/registry.h"
 
@@ -201,32 +202,6 @@ berth_registry_set_interrupt(berth_registry *r,
 			     const volatile sig_atomic_t *flag)
 {
 	r->interrupt = flag;
-}
-
-berth_http *
-reg_handle_get(berth_registry *r)
-{
-	berth_http *h = NULL;
-
-	pthread_mutex_lock(&r->pool_mu);
-	if (r->n_pool > 0)
-		h = r->pool[--r->n_pool];
-	pthread_mutex_unlock(&r->pool_mu);
-	return h ? h : berth_http_new(&r->hopts);
-}
-
-void
-reg_handle_put(berth_registry *r, berth_http *h)
-{
-	if (h == NULL)
-		return;
-	pthread_mutex_lock(&r->pool_mu);
-	if (r->n_pool < REG_POOL_MAX) {
-		r->pool[r->n_pool++] = h;
-		h = NULL;
-	}
-	pthread_mutex_unlock(&r->pool_mu);
-	berth_http_free(h);
 }
 
 int

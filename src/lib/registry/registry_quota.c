@@ -1,8 +1,8 @@
 /*
- * Login checks and the pull quota: RateLimit-Limit / RateLimit-Remaining
- * ("100;w=21600": 100 pulls per 21600 s window), as Docker Hub sends them
- * on manifest requests, and a HEAD request to read them without spending
- * a pull.
+ * The pull quota: RateLimit-Limit / RateLimit-Remaining ("100;w=21600":
+ * 100 pulls per 21600 s window), as Docker Hub sends them on manifest
+ * requests. The probe that reads them without spending a pull is in
+ * registry_ratelimit.c.
  */
 #include "registry/registry.h"
 
@@ -59,42 +59,4 @@ berth_ratelimit_release(berth_ratelimit *rl)
 {
 	free(rl->source);
 	rl->source = NULL;
-}
-
-int
-berth_registry_ratelimit(berth_ratelimit *out, berth_registry *r,
-			 const char *repo, const char *reference,
-			 berth_error **err)
-{
-	_cleanup_free_ char *subject = xasprintf("manifest '%s'", reference);
-	berth_http_resp resp;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	out->limit = out->window = out->remaining = -1;
-	out->remaining_window = -1;
-	rc = reg_manifest_head(r, repo, reference, &resp, err);
-	if (rc == 0) {
-		reg_parse_quota(&resp, out);
-		if (resp.hdr[BERTH_H_RATELIMIT_SOURCE])
-			out->source = xstrdup(resp.hdr[BERTH_H_RATELIMIT_SOURCE]);
-		/* 429 is an answer here: the quota is spent. */
-		if (resp.status != 200 && resp.status != 429)
-			rc = reg_fail(r, &resp, repo, subject, "pull", err);
-	}
-	berth_http_resp_release(&resp);
-	return rc;
-}
-
-int
-berth_registry_login(char **out, berth_registry *r, berth_error **err)
-{
-	int rc;
-
-	*out = NULL;
-	berth_auth_set_offline(r->auth, true);
-	rc = berth_registry_ping(r, err);
-	if (rc == 0)
-		*out = berth_auth_take_refresh_token(r->auth);
-	return rc;
 }

@@ -11,15 +11,10 @@
 #ifndef BERTH_LIB_STORE_STORE_H
 #define BERTH_LIB_STORE_STORE_H
 
-#include "berth/store.h"
-#include "store/store_int.h"
+#include <stddef.h>
+#include <stdint.h>
 
-/*
- * Named like staging files ("blob-…"), so `berth fsck` and garbage
- * collection remove partial files no pull is writing once they are
- * stale, as they do other leftovers of killed processes.
- */
-#define STORE_PARTIAL_PREFIX STORE_STAGING_PREFIX "partial-"
+#include "berth/store.h"
 
 /*
  * Starts or resumes writing blob `d` of `size` bytes. The bytes already

@@ -1,7 +1,8 @@
 /*
  * Internals of the local store (include/berth/store.h), shared by
- * store.c (open, blobs, leases), store_blob.c (the blob writer),
- * store_index.c (index.json), store_gc.c and store_fsck.c.
+ * store.c (open, leases), store_blob.c (the blob writer), store_index.c
+ * (index.json), store_gc.c and store_fsck.c, with the file helpers of
+ * store_fs.c below them all.
  */
 #ifndef BERTH_LIB_STORE_STORE_INT_H
 #define BERTH_LIB_STORE_STORE_INT_H
@@ -18,6 +19,13 @@
 #define STORE_INGEST_DIR "ingest"
 #define STORE_GC_FILE "ingest/.gc"   /* leases (shared) vs gc (exclusive) */
 #define STORE_STAGING_PREFIX "blob-" /* staging files in ingest/ */
+/*
+ * Partial downloads (store.h) are named like staging files ("blob-…"), so
+ * `berth fsck` and garbage collection remove partial files no pull is
+ * writing once they are stale, as they do other leftovers of killed
+ * processes.
+ */
+#define STORE_PARTIAL_PREFIX STORE_STAGING_PREFIX "partial-"
 #define STORE_INDEX_TMP_PREFIX "index.json.tmp-"
 
 #define STORE_ANN_REF_NAME "org.opencontainers.image.ref.name"
@@ -34,6 +42,8 @@ struct berth_store {
 	int lease_fd;
 	unsigned lease_count;
 };
+
+/* ---- file helpers (store_fs.c) ---- */
 
 /* ROOT/<rel>; caller frees. */
 char *store_path(const berth_store *s, const char *rel);

@@ -1,6 +1,6 @@
 /*
  * The single point where access is decided. Every request passes here
- * before its handler runs (http.c), and handlers that touch a second
+ * before its handler runs (http/dispatch.c), and handlers that touch a second
  * repository (a cross-repository mount) or list repositories ask again.
  *
  * Authentication, once per request: a client certificate signed by

@@ -1,8 +1,10 @@
 /*
  * What surrounds access control: the caller's address, the request-rate
- * guard, pull limits with their RateLimit headers, and the audit log.
+ * guard, pull limits, and the audit log. The pull limit leaves its numbers
+ * in srv_req; the response layer turns them into RateLimit headers.
  *
- * A pull is a manifest GET that passed access control; HEAD requests get
+ * A pull is a request on a route that needs SRV_NEED_PULL_LIMIT (a
+ * manifest GET) and passed access control; HEAD requests get
  * the headers without being counted, blob requests are never counted.
  * Authenticated callers are counted per user, anonymous ones per address
  * (IPv6 per /64, since one host owns at least that much).
@@ -193,19 +195,6 @@ srv_pull_give_back(srv_req *r)
 		r->rl_remaining++;
 }
 
-void
-srv_limit_headers(srv_req *r, struct MHD_Response *resp)
-{
-	char v[64];
-
-	if (!r->rl_set)
-		return;
-	snprintf(v, sizeof(v), "%ld;w=%ld", r->rl_limit, r->rl_window);
-	srv_resp_header(resp, "RateLimit-Limit", v);
-	snprintf(v, sizeof(v), "%ld;w=%ld", r->rl_remaining, r->rl_window);
-	srv_resp_header(resp, "RateLimit-Remaining", v);
-}
-
 static const char *
 need_name(unsigned need)
 {
@@ -247,13 +236,8 @@ srv_audit(srv_req *r)
 				   what && r->audit_detail ? ": " : "",
 				   r->audit_detail ? r->audit_detail : "");
 		ev.detail = detail;
-	} else if (rt && rt->handler == h_manifest_get && !r->head) {
-		ev.action = "pull";
-	} else if (rt && rt->handler == h_manifest_put) {
-		ev.action = "push";
-	} else if (rt && strcmp(rt->method, "DELETE") == 0 &&
-		   rt->handler != h_upload_delete) {
-		ev.action = "delete";
+	} else if (rt && rt->audit && !r->head) {
+		ev.action = rt->audit; /* a HEAD is not a pull */
 	} else {
 		return;
 	}

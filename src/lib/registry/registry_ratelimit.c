@@ -1,0 +1,36 @@
+/*
+ * berth_registry_ratelimit: a manifest HEAD to read the pull quota
+ * (registry_quota.c) without spending a pull.
+ */
+#include "registry/registry.h"
+
+#include <string.h>
+
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+
+int
+berth_registry_ratelimit(berth_ratelimit *out, berth_registry *r,
+			 const char *repo, const char *reference,
+			 berth_error **err)
+{
+	_cleanup_free_ char *subject = xasprintf("manifest '%s'", reference);
+	berth_http_resp resp;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->limit = out->window = out->remaining = -1;
+	out->remaining_window = -1;
+	rc = reg_manifest_head(r, repo, reference, &resp, err);
+	if (rc == 0) {
+		reg_parse_quota(&resp, out);
+		if (resp.hdr[BERTH_H_RATELIMIT_SOURCE])
+			out->source = xstrdup(resp.hdr[BERTH_H_RATELIMIT_SOURCE]);
+		/* 429 is an answer here: the quota is spent. */
+		if (resp.status != 200 && resp.status != 429)
+			rc = reg_fail(r, &resp, repo, subject, "pull", err);
+	}
+	berth_http_resp_release(&resp);
+	return rc;
+}

@@ -1,0 +1,146 @@
+/*
+ * The store's low-level file helpers, below store.c, store_blob.c,
+ * store_index.c, store_gc.c and store_fsck.c: paths under the root, I/O
+ * errors with their hints, locks, fsync and atomic replace. They call
+ * nothing else of the store.
+ */
+#include "store/store_int.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/fileio.h"
+#include "util/xalloc.h"
+
+char *
+store_path(const berth_store *s, const char *rel)
+{
+	return xasprintf("%s/%s", s->root, rel);
+}
+
+int
+store_io_error(berth_error **err, const berth_store *s, int errnum,
+	       const char *what, const char *path)
+{
+	berth_error_set(err, BERTH_EIO, errnum, "cannot %s '%s': %s", what,
+			path, strerror(errnum));
+	if (errnum == ENOSPC || errnum == EDQUOT)
+		berth_error_hint(err,
+				 "free space on '%s' or choose another store "
+				 "with --root",
+				 s->root);
+	else if (errnum == EACCES || errnum == EPERM || errnum == EROFS)
+		berth_error_hint(err,
+				 "choose a store you can write to with --root "
+				 "(or BERTH_ROOT)");
+	return BERTH_EIO;
+}
+
+void
+store_random_hex(char *buf, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	static atomic_uint counter;
+	unsigned char raw[32];
+	size_t need = (n + 1) / 2;
+
+	assert(need <= sizeof(raw));
+	if (getrandom(raw, need, GRND_NONBLOCK) != (ssize_t)need) {
+		/* No entropy yet (early boot): unique enough with O_EXCL. */
+		struct timespec ts;
+		unsigned v;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		v = (unsigned)ts.tv_nsec ^ ((unsigned)getpid() << 16) ^
+		    atomic_fetch_add(&counter, 1) * 2654435761u;
+		for (size_t i = 0; i < need; i++, v = v * 1103515245u + 12345u)
+			raw[i] = (unsigned char)(v >> 16);
+	}
+	for (size_t i = 0; i < n; i++)
+		buf[i] = hex[(raw[i / 2] >> (i % 2 ? 0 : 4)) & 0xf];
+	buf[n] = '\0';
+}
+
+int
+store_lock(berth_store *s, const char *rel, int op, int *fd, berth_error **err)
+{
+	_cleanup_free_ char *path = store_path(s, rel);
+	_cleanup_close_ int lfd = -1;
+
+	lfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (lfd < 0)
+		return store_io_error(err, s, errno, "open lock file", path);
+	while (flock(lfd, op) < 0) {
+		if (errno == EINTR)
+			return berth_error_set(err, BERTH_EINTERRUPTED, EINTR,
+					       "interrupted while waiting for "
+					       "the lock on '%s'",
+					       path);
+		return store_io_error(err, s, errno, "lock", path);
+	}
+	*fd = steal_fd(&lfd);
+	return 0;
+}
+
+void
+store_unlock(int *fd)
+{
+	closep(fd); /* closing the last descriptor releases the flock */
+}
+
+int
+store_fsync_dir(berth_store *s, const char *dir, berth_error **err)
+{
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return store_io_error(err, s, errno, "open directory", dir);
+	if (fsync(fd) < 0 && errno != EINVAL)
+		return store_io_error(err, s, errno, "flush directory", dir);
+	return 0;
+}
+
+int
+store_write_file(berth_store *s, const char *rel, const char *tmp_prefix,
+		 const char *data, size_t len, berth_error **err)
+{
+	_cleanup_free_ char *path = store_path(s, rel);
+	_cleanup_free_ char *tmp = NULL;
+	_cleanup_close_ int fd = -1;
+	char rnd[17];
+	int e;
+
+	store_random_hex(rnd, 16);
+	tmp = xasprintf("%s/%s%d-%s", s->root, tmp_prefix, (int)getpid(), rnd);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return store_io_error(err, s, errno, "create", tmp);
+	if ((e = berth_write_full(fd, data, len)) != 0) {
+		unlink(tmp);
+		return store_io_error(err, s, e, "write", tmp);
+	}
+	if ((s->flags & BERTH_STORE_SYNC) && fsync(fd) < 0) {
+		e = errno;
+		unlink(tmp);
+		return store_io_error(err, s, e, "flush", tmp);
+	}
+	if (rename(tmp, path) < 0) {
+		e = errno;
+		unlink(tmp);
+		return store_io_error(err, s, e, "replace", path);
+	}
+	if (s->flags & BERTH_STORE_SYNC)
+		return store_fsync_dir(s, s->root, err);
+	return 0;
+}

@@ -1,0 +1,218 @@
+/*
+ * The dispatcher: one request context per request (freed in the
+ * completion callback), the route matched, the access checks run, and
+ * then the route's handler, its body buffered or streamed to it; one
+ * access-log line per request. Calls run one way from here: access/
+ * checks, then the handler, then the response layer (respond.c,
+ * errors.c), which calls nothing back.
+ *
+ * MHD calls the access handler first with the headers, then once per body
+ * chunk, then once more at the end.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "berth/manifest.h"
+#include "server/handlers/oci.h"
+#include "server/http/http_int.h"
+#include "server/server.h"
+#include "util/str.h"
+#include "util/xalloc.h"
+
+static bool
+request_has_body(struct MHD_Connection *conn)
+{
+	const char *cl = MHD_lookup_connection_value(
+		conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *te = MHD_lookup_connection_value(
+		conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+
+	return (cl && strtoull(cl, NULL, 10) > 0) || te != NULL;
+}
+
+/* Everything before the body: route, access, name, body limits. */
+static void
+req_begin(srv_req *r)
+{
+	const char *cl;
+	srv_match m;
+
+	if (srv_rate_guard(r) < 0)
+		return;
+	m = srv_route_find(r->method, r->path, &r->route, &r->name, &r->ref);
+	if (m != SRV_MATCH_OK) {
+		/* Even a wrong path needs credentials (no probing). */
+		if (srv_authorize(r, NULL, SRV_NEED_NONE) < 0)
+			return;
+		srv_fail(r,
+			 m == SRV_MATCH_METHOD ? SRV_E_METHOD : SRV_E_NOT_FOUND,
+			 NULL, "no endpoint for %s %s", r->method, r->path);
+		return;
+	}
+	if (r->name && !berth_oci_name_valid(r->name)) {
+		if (srv_authorize(r, NULL, SRV_NEED_NONE) < 0)
+			return;
+		srv_fail(r, SRV_E_NAME_INVALID, NULL,
+			 "invalid repository name '%.300s'", r->name);
+		return;
+	}
+	if (srv_authorize(r, r->name, r->route->needs) < 0)
+		return;
+	if ((r->route->needs & SRV_NEED_PULL_LIMIT) && srv_pull_limit(r) < 0)
+		return;
+	if (r->route->needs & SRV_BODY_BUFFER) {
+		cl = srv_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl && strtoull(cl, NULL, 10) > BERTH_MANIFEST_MAX) {
+			srv_fail(r, SRV_E_MANIFEST_TOO_BIG, NULL,
+				 "manifest of %s bytes is over the limit of "
+				 "%zu",
+				 cl, BERTH_MANIFEST_MAX);
+			return;
+		}
+		berth_buf_init(&r->body, BERTH_MANIFEST_MAX);
+	}
+	if (r->route->needs & SRV_BODY_STREAM) {
+		r->phase = SRV_PHASE_BEGIN;
+		r->route->handler(r);
+	}
+}
+
+static void
+req_data(srv_req *r, const char *data, size_t len)
+{
+	if (r->responded || r->pending || r->route == NULL)
+		return; /* the answer is decided: the rest is discarded */
+	if (r->route->needs & SRV_BODY_BUFFER) {
+		if (!r->body_too_big &&
+		    berth_buf_put(&r->body, data, len, NULL) < 0)
+			r->body_too_big = true;
+	} else if (r->route->needs & SRV_BODY_STREAM) {
+		r->phase = SRV_PHASE_DATA;
+		r->data = data;
+		r->len = len;
+		r->route->handler(r);
+		r->data = NULL;
+		r->len = 0;
+	}
+}
+
+static void
+req_end(srv_req *r)
+{
+	if (!r->responded && !r->pending && r->route) {
+		r->phase = SRV_PHASE_END;
+		if (r->body_too_big)
+			srv_fail(r, SRV_E_MANIFEST_TOO_BIG, NULL,
+				 "manifest is over the limit of %zu bytes",
+				 BERTH_MANIFEST_MAX);
+		else
+			r->route->handler(r);
+	}
+	r->phase = SRV_PHASE_END;
+	srv_send_pending(r);
+	if (!r->responded)
+		srv_fail(r, SRV_E_INTERNAL, NULL, "no answer to %s %s",
+			 r->method, r->path);
+}
+
+enum MHD_Result
+srv_dispatch_request(void *cls, struct MHD_Connection *conn, const char *url,
+		     const char *method, const char *version,
+		     const char *upload_data, size_t *upload_data_size,
+		     void **con_cls)
+{
+	srv *s = cls;
+	srv_req *r = *con_cls;
+
+	if (r == NULL) {
+		r = xcalloc(1, sizeof(*r));
+		clock_gettime(CLOCK_MONOTONIC, &r->t0);
+		r->s = s;
+		r->conn = conn;
+		r->method = method;
+		r->path = xstrdup(url);
+		r->head = strcmp(method, "HEAD") == 0;
+		r->has_body = request_has_body(conn);
+		srv_peer_init(r);
+		r->phase = SRV_PHASE_BEGIN;
+		atomic_fetch_add(&s->in_flight, 1);
+		*con_cls = r;
+		req_begin(r);
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		size_t n = *upload_data_size;
+
+		*upload_data_size = 0;
+		req_data(r, upload_data, n);
+		return MHD_YES;
+	}
+	if (!r->responded)
+		req_end(r);
+	return MHD_YES;
+}
+
+static void
+access_log(srv_req *r, enum MHD_RequestTerminationCode toe)
+{
+	const char *peer = r->ip;
+	char when[32], line[1024];
+	struct timespec t1, now;
+	struct tm tm;
+	double ms;
+	size_t n;
+
+	if (r->s->access_fd < 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 +
+	     (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6;
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	/* Never a credential: the path is decoded, the query left out. */
+	n = berth_str_line_len(
+		line, sizeof(line),
+		snprintf(line, sizeof(line),
+			 "%s.%03ldZ %s %s \"%s %.600s\" %u %llu %.3fms%s\n",
+			 when, now.tv_nsec / 1000000, peer,
+			 r->user ? r->user : "-", r->method, r->path, r->status,
+			 (unsigned long long)r->bytes, ms,
+			 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK
+				 ? ""
+				 : " aborted"));
+	/* One write per line: lines from many threads never interleave. */
+	if (write(r->s->access_fd, line, n) < 0)
+		(void)0;
+}
+
+void
+srv_dispatch_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+		       enum MHD_RequestTerminationCode toe)
+{
+	srv *s = cls;
+	srv_req *r = *con_cls;
+
+	if (r == NULL)
+		return;
+	access_log(r, toe);
+	srv_audit(r);
+	if (r->state_free)
+		r->state_free(r->state);
+	if (r->pending)
+		MHD_destroy_response(r->pending);
+	berth_buf_release(&r->body);
+	free(r->path);
+	free(r->name);
+	free(r->ref);
+	free(r->user);
+	free(r->audit_detail);
+	free(r->digest);
+	berth_token_info_release(&r->tok);
+	free(r);
+	*con_cls = NULL;
+	atomic_fetch_sub(&s->in_flight, 1);
+}
