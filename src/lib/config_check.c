@@ -5,6 +5,7 @@
  * verdict per step.
  */
 #include "berth/config.h"
+#include "berth/ref.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -233,7 +234,7 @@ static void
 check_mirrors(struct check *k, const berth_config *c,
 	      const berth_registry_opts *base, const char *host)
 {
-	const char *name = config_is_docker_hub(host) ? "docker.io" : host;
+	const char *name = berth_ref_is_docker_hub(host) ? "docker.io" : host;
 	char **mirrors = berth_config_mirrors(c, name, NULL);
 
 	for (char **m = mirrors; *m; m++) {

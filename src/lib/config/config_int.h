@@ -25,7 +25,4 @@ bool config_split_host(const char *host, char **name, unsigned *port);
 /* True when the address `ip` (text) lies in `cidr` ("10.0.0.0/8"). */
 bool config_cidr_contains(const char *cidr, const char *ip);
 
-/* Docker Hub's names: docker.io, index.docker.io, registry-1.docker.io. */
-bool config_is_docker_hub(const char *host);
-
 #endif

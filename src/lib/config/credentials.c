@@ -4,6 +4,7 @@
  * docker does, so docker, skopeo and podman share them with berth.
  */
 #include "berth/config.h"
+#include "berth/ref.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +29,7 @@
 char *
 berth_config_auth_key(const char *host)
 {
-	return xstrdup(config_is_docker_hub(host) ? DOCKER_HUB_KEY : host);
+	return xstrdup(berth_ref_is_docker_hub(host) ? DOCKER_HUB_KEY : host);
 }
 
 /* docker's ConvertToHostname: drop the scheme and any path. */
@@ -49,8 +50,8 @@ key_matches(const char *key, const char *host)
 {
 	_cleanup_free_ char *h = key_hostname(key);
 
-	if (config_is_docker_hub(host))
-		return config_is_docker_hub(h);
+	if (berth_ref_is_docker_hub(host))
+		return berth_ref_is_docker_hub(h);
 	return strcasecmp(h, host) == 0;
 }
 
