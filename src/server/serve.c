@@ -18,9 +18,9 @@
 
 #include "berth/log.h"
 #include "server/server.h"
-#include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/fileio.h"
 #include "util/xalloc.h"
 
 #define PURGE_EVERY_S 600
@@ -192,28 +192,15 @@ parse_args(berth_serve_config *cfg, int argc, char **argv, bool *help,
 static int
 read_pem(char **out, const char *path, const char *what, berth_error **err)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	berth_buf b = BERTH_BUF_INIT;
-	char chunk[4096];
-	ssize_t n;
+	_cleanup_free_ char *pem = NULL;
+	size_t len;
+	int e = berth_file_read(&pem, &len, path, (size_t)1 << 20);
 
-	berth_buf_init(&b, (size_t)1 << 20);
-	if (fd < 0)
-		return berth_error_set(err, BERTH_EUSAGE, errno,
+	if (e != 0 || len == 0)
+		return berth_error_set(err, BERTH_EUSAGE, e,
 				       "cannot read %s '%s': %s", what, path,
-				       strerror(errno));
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		if (berth_buf_put(&b, chunk, (size_t)n, err) < 0) {
-			berth_buf_release(&b);
-			return berth_error_wrap(err, "%s '%s'", what, path);
-		}
-	if (n < 0 || b.len == 0) {
-		berth_buf_release(&b);
-		return berth_error_set(err, BERTH_EUSAGE, errno,
-				       "cannot read %s '%s': %s", what, path,
-				       n < 0 ? strerror(errno) : "empty file");
-	}
-	*out = berth_buf_detach(&b);
+				       e != 0 ? strerror(e) : "empty file");
+	*out = steal_ptr(&pem);
 	return 0;
 }
 
