@@ -118,12 +118,11 @@ static const struct option long_opts[] = {
 static void
 log_stderr(berth_log_level level, const char *msg, void *ud)
 {
-	static const char *const names[] = {"error", "warn", "info", "debug"};
 	char line[2048];
 	int n;
 
-	n = snprintf(line, sizeof(line), "berth serve: %s: %s\n", names[level],
-		     msg);
+	n = snprintf(line, sizeof(line), "berth serve: %s: %s\n",
+		     berth_log_level_name(level), msg);
 	if (n > (int)sizeof(line))
 		n = (int)sizeof(line);
 	if (write(STDERR_FILENO, line, (size_t)n) < 0)
@@ -207,18 +206,12 @@ read_pem(char **out, const char *path, const char *what, berth_error **err)
 static int
 set_log_level(const char *s, berth_error **err)
 {
-	static const char *const names[] = {"error", "warn", "info", "debug"};
-	size_t i;
+	berth_log_level level;
 
-	for (i = 0; i < BERTH_ARRAY_SIZE(names); i++)
-		if (strcmp(s, names[i]) == 0) {
-			berth_log_set_level((berth_log_level)i);
-			return 0;
-		}
-	return berth_error_set(err, BERTH_EUSAGE, 0,
-			       "invalid log level '%s' (want error, warn, "
-			       "info or debug)",
-			       s);
+	if (berth_log_level_parse(&level, s, err) < 0)
+		return BERTH_EUSAGE;
+	berth_log_set_level(level);
+	return 0;
 }
 
 static int
