@@ -22,7 +22,7 @@ if ! command -v "$cc" >/dev/null 2>&1; then
 fi
 
 flags="-std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude -Isrc/lib -Isrc"
-lib="src/server/access/jwt.c src/server/access/jwt_keys.c src/lib/registry/auth_parse.c src/lib/oci/digest.c src/lib/oci/ref.c src/lib/oci/platform.c src/lib/oci/manifest.c src/lib/util/buf.c src/lib/util/error.c src/lib/util/log.c src/lib/util/str.c src/lib/util/xalloc.c"
+lib="src/server/access/jwt.c src/server/access/jwt_keys.c src/lib/registry/auth_parse.c src/lib/oci/digest.c src/lib/oci/ref.c src/lib/oci/names.c src/lib/oci/platform.c src/lib/oci/manifest.c src/lib/util/buf.c src/lib/util/error.c src/lib/util/fileio.c src/lib/util/log.c src/lib/util/str.c src/lib/util/xalloc.c"
 # shellcheck disable=SC2046
 libs=$(pkg-config --libs jansson libcrypto)
 
