@@ -25,6 +25,16 @@ BERTH_EXTERN void berth_log_set_handler(berth_log_fn fn, void *ud);
 BERTH_EXTERN void berth_log_set_level(berth_log_level level);
 BERTH_EXTERN berth_log_level berth_log_get_level(void);
 
+/* "error", "warn", "info" or "debug"; "unknown" outside the enum. */
+BERTH_EXTERN const char *berth_log_level_name(berth_log_level level);
+
+/*
+ * The level a name gives ("error", "warn", "info", "debug", as
+ * berth_log_level_name writes them). BERTH_EUSAGE for any other name.
+ */
+BERTH_EXTERN int berth_log_level_parse(berth_log_level *out, const char *name,
+				       berth_error **err);
+
 /* Never pass a password, token or Authorization header. */
 BERTH_EXTERN void berth_log_msg(berth_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

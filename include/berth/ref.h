@@ -48,6 +48,25 @@ BERTH_EXTERN const char *berth_ref_reference(const berth_ref *r);
 /* The host to connect to: "registry-1.docker.io" for Docker Hub, else domain. */
 BERTH_EXTERN const char *berth_ref_api_host(const berth_ref *r);
 
+/*
+ * The distribution spec's repository name: lowercase components
+ * [a-z0-9]+((.|_|__|-+)[a-z0-9]+)* joined by '/', at most 255 characters,
+ * without a domain ("library/nginx", not "docker.io/library/nginx").
+ */
+BERTH_EXTERN bool berth_ref_name_valid(const char *name);
+
+/* A tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}. */
+BERTH_EXTERN bool berth_ref_tag_valid(const char *tag);
+
+/* Like berth_ref_tag_valid, for `len` bytes that need not end in NUL. */
+BERTH_EXTERN bool berth_ref_tag_valid_len(const char *tag, size_t len);
+
+/*
+ * True when host names Docker Hub: "docker.io", "index.docker.io" or
+ * "registry-1.docker.io", in any case.
+ */
+BERTH_EXTERN bool berth_ref_is_docker_hub(const char *host);
+
 BERTH_EXTERN berth_ref *berth_ref_dup(const berth_ref *r);
 BERTH_EXTERN void berth_ref_free(berth_ref *r);
 

@@ -13,6 +13,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "berth/ref.h"
 #include "cli/cli.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -67,8 +68,7 @@ cli_registry_host(const char *arg, char **api, char **name, berth_error **err)
 					       "invalid registry '%s'", arg);
 		*c = (char)tolower((unsigned char)*c);
 	}
-	if (*h == '\0' || strcmp(h, "docker.io") == 0 ||
-	    strcmp(h, "index.docker.io") == 0 || strcmp(h, HUB_API) == 0) {
+	if (*h == '\0' || berth_ref_is_docker_hub(h)) {
 		*api = xstrdup(HUB_API);
 		*name = xstrdup("docker.io");
 		return 0;

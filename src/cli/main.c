@@ -102,22 +102,7 @@ usage(FILE *f)
 static void
 log_to_stderr(berth_log_level level, const char *msg, void *ud)
 {
-	static const char *const names[] = {"error", "warn", "info", "debug"};
-
-	fprintf(stderr, "berth: %s: %s\n", names[level], msg);
-}
-
-static int
-parse_level(const char *s, berth_log_level *out)
-{
-	static const char *const names[] = {"error", "warn", "info", "debug"};
-
-	for (int i = 0; i < 4; i++)
-		if (strcmp(s, names[i]) == 0) {
-			*out = (berth_log_level)i;
-			return 0;
-		}
-	return -1;
+	fprintf(stderr, "berth: %s: %s\n", berth_log_level_name(level), msg);
 }
 
 static volatile sig_atomic_t interrupted;
@@ -171,10 +156,10 @@ main(int argc, char **argv)
 			ctx.root = xstrdup(optarg);
 			break;
 		case OPT_LOG_LEVEL:
-			if (parse_level(optarg, &level) < 0) {
-				fprintf(stderr, "berth: invalid log level '%s'\n"
-						"hint: use error, warn, info or debug\n",
-					optarg);
+			if (berth_log_level_parse(&level, optarg, &err) < 0) {
+				fprintf(stderr, "berth: %s\nhint: %s\n",
+					err->msg, err->hint);
+				berth_error_free(err);
 				return 2;
 			}
 			break;

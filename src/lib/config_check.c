@@ -5,6 +5,7 @@
  * verdict per step.
  */
 #include "berth/config.h"
+#include "berth/ref.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -260,7 +261,7 @@ static void
 check_mirrors(struct check *k, const berth_config *c,
 	      const berth_registry_opts *base, const char *host)
 {
-	const char *name = config_is_docker_hub(host) ? "docker.io" : host;
+	const char *name = berth_ref_is_docker_hub(host) ? "docker.io" : host;
 	char **mirrors = berth_config_mirrors(NULL, c, name);
 
 	for (char **m = mirrors; *m; m++) {

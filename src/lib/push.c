@@ -11,6 +11,7 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/opts.h"
+#include "util/pool.h"
 #include "util/xalloc.h"
 
 #define UPLOADS_DEFAULT 5 /* dockerd's max-concurrent-uploads */
@@ -22,7 +23,7 @@ typedef struct push_job {
 	const berth_ref *ref;
 	const berth_push_opts *opts;
 	const berth_descriptor **blobs;
-	size_t n, next;
+	size_t n;
 	int result;       /* the first failure, or 0 */
 	berth_error *err; /* its error */
 	pthread_mutex_t mu;
@@ -127,36 +128,40 @@ push_one(push_job *j, const berth_descriptor *d, berth_error **err)
 	return 0;
 }
 
-/* An upload worker: takes the next blob until none is left or one failed. */
-static void *
-push_worker(void *arg)
+/* Uploads blob i; the first failure is kept and stops the rest. */
+static void
+push_worker(void *ud, void *state, size_t i)
 {
-	push_job *j = arg;
+	push_job *j = ud;
+	berth_error *err = NULL;
+	int r = push_one(j, j->blobs[i], &err);
 
-	for (;;) {
-		berth_error *err = NULL;
-		size_t i;
-		int r;
-
+	if (r < 0) {
 		pthread_mutex_lock(&j->mu);
-		i = j->next++;
-		r = j->result;
-		pthread_mutex_unlock(&j->mu);
-		if (i >= j->n || r < 0)
-			return NULL;
-		r = push_one(j, j->blobs[i], &err);
-		if (r < 0) {
-			pthread_mutex_lock(&j->mu);
-			if (j->result == 0) {
-				j->result = r;
-				j->err = err;
-				err = NULL;
-			}
-			pthread_mutex_unlock(&j->mu);
-			berth_error_free(err);
+		if (j->result == 0) {
+			j->result = r;
+			j->err = err;
+			err = NULL;
 		}
+		pthread_mutex_unlock(&j->mu);
+		berth_error_free(err);
 	}
 }
+
+static bool
+push_failed(void *ud)
+{
+	push_job *j = ud;
+	bool failed;
+
+	pthread_mutex_lock(&j->mu);
+	failed = j->result < 0;
+	pthread_mutex_unlock(&j->mu);
+	return failed;
+}
+
+static const berth_pool_ops push_pool = {.run = push_worker,
+					 .stopped = push_failed};
 
 static bool
 nondistributable(const char *media_type)
@@ -173,9 +178,6 @@ push_blobs(push_job *j, const berth_manifest *m, unsigned conc,
 	const berth_config *cfg = j->opts->registry ? j->opts->registry->config
 						    : NULL;
 	bool foreign_ok = berth_config_nondist_allowed(cfg, j->ref->domain);
-	pthread_t tids[64];
-	size_t n_threads;
-
 	j->blobs = xcalloc(m->n_layers + 1, sizeof(*j->blobs));
 	j->blobs[j->n++] = &m->config;
 	for (size_t i = 0; i < m->n_layers; i++) {
@@ -184,18 +186,7 @@ push_blobs(push_job *j, const berth_manifest *m, unsigned conc,
 		else
 			j->blobs[j->n++] = &m->layers[i];
 	}
-	n_threads = conc < j->n ? conc : j->n;
-	if (n_threads > BERTH_ARRAY_SIZE(tids))
-		n_threads = BERTH_ARRAY_SIZE(tids);
-	for (size_t i = 0; i < n_threads; i++)
-		if (pthread_create(&tids[i], NULL, push_worker, j) != 0) {
-			n_threads = i;
-			break;
-		}
-	if (n_threads == 0)
-		push_worker(j); /* no thread could start: upload here */
-	for (size_t i = 0; i < n_threads; i++)
-		pthread_join(tids[i], NULL);
+	berth_pool_run(&push_pool, j, j->n, conc);
 	if (j->result < 0)
 		return berth_error_move(err, &j->err, j->result);
 	return j->result;

@@ -18,9 +18,9 @@
 
 #include "berth/log.h"
 #include "server/server.h"
-#include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/fileio.h"
 #include "util/str.h"
 #include "util/xalloc.h"
 
@@ -62,13 +62,12 @@ long_opts_new(void)
 static void
 log_stderr(berth_log_level level, const char *msg, void *ud)
 {
-	static const char *const names[] = {"error", "warn", "info", "debug"};
 	char line[2048];
 	size_t n;
 
 	n = berth_str_line_len(line, sizeof(line),
 			       snprintf(line, sizeof(line),
-					"berth serve: %s: %s\n", names[level],
+					"berth serve: %s: %s\n", berth_log_level_name(level),
 					msg));
 	if (write(STDERR_FILENO, line, n) < 0)
 		(void)0;
@@ -154,47 +153,27 @@ parse_args(berth_serve_config *cfg, int argc, char **argv, int *help,
 static int
 read_pem(char **out, const char *path, const char *what, berth_error **err)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	berth_buf b = BERTH_BUF_INIT;
-	char chunk[4096];
-	ssize_t n;
-	int r;
+	_cleanup_free_ char *pem = NULL;
+	size_t len;
+	int e = berth_file_read(&pem, &len, path, (size_t)1 << 20);
 
-	berth_buf_init(&b, (size_t)1 << 20);
-	if (fd < 0)
-		return berth_error_set(err, BERTH_EUSAGE, errno,
+	if (e != 0 || len == 0)
+		return berth_error_set(err, BERTH_EUSAGE, e,
 				       "cannot read %s '%s': %s", what, path,
-				       strerror(errno));
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		if ((r = berth_buf_put(&b, chunk, (size_t)n, err)) < 0) {
-			berth_buf_release(&b);
-			return berth_error_wrap(err, r, "%s '%s'", what, path);
-		}
-	if (n < 0 || b.len == 0) {
-		berth_buf_release(&b);
-		return berth_error_set(err, BERTH_EUSAGE, errno,
-				       "cannot read %s '%s': %s", what, path,
-				       n < 0 ? strerror(errno) : "empty file");
-	}
-	*out = berth_buf_detach(&b);
+				       e != 0 ? strerror(e) : "empty file");
+	*out = steal_ptr(&pem);
 	return 0;
 }
 
 static int
 set_log_level(const char *s, berth_error **err)
 {
-	static const char *const names[] = {"error", "warn", "info", "debug"};
-	size_t i;
+	berth_log_level level;
 
-	for (i = 0; i < BERTH_ARRAY_SIZE(names); i++)
-		if (strcmp(s, names[i]) == 0) {
-			berth_log_set_level((berth_log_level)i);
-			return 0;
-		}
-	return berth_error_set(err, BERTH_EUSAGE, 0,
-			       "invalid log level '%s' (want error, warn, "
-			       "info or debug)",
-			       s);
+	if (berth_log_level_parse(&level, s, err) < 0)
+		return BERTH_EUSAGE;
+	berth_log_set_level(level);
+	return 0;
 }
 
 static int

@@ -4,6 +4,7 @@
  * mirrors.
  */
 #include "berth/config.h"
+#include "berth/ref.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -18,14 +19,6 @@
 #include "config/config_int.h"
 #include "util/cleanup.h"
 #include "util/xalloc.h"
-
-bool
-config_is_docker_hub(const char *host)
-{
-	return strcasecmp(host, "docker.io") == 0 ||
-	       strcasecmp(host, "index.docker.io") == 0 ||
-	       strcasecmp(host, "registry-1.docker.io") == 0;
-}
 
 bool
 config_split_host(const char *host, char **name, unsigned *port)
@@ -261,8 +254,8 @@ berth_config_host_find(const berth_config *c, const char *host)
 {
 	for (size_t i = 0; c && i < c->n_hosts; i++)
 		if (strcasecmp(c->hosts[i].host, host) == 0 ||
-		    (config_is_docker_hub(host) &&
-		     config_is_docker_hub(c->hosts[i].host)))
+		    (berth_ref_is_docker_hub(host) &&
+		     berth_ref_is_docker_hub(c->hosts[i].host)))
 			return &c->hosts[i];
 	return NULL;
 }
@@ -272,13 +265,13 @@ berth_config_mirrors(size_t *n, const berth_config *c, const char *registry)
 {
 	char **v = xcalloc(1, sizeof(*v));
 	size_t k = 0;
-	bool hub = config_is_docker_hub(registry);
+	bool hub = berth_ref_is_docker_hub(registry);
 
 	for (size_t i = 0; c && i < c->n_mirrors; i++) {
 		const char *r = c->mirrors[i].registry;
 
 		if (strcasecmp(r, registry) != 0 &&
-		    !(hub && config_is_docker_hub(r)))
+		    !(hub && berth_ref_is_docker_hub(r)))
 			continue;
 		v = xreallocarray(v, k + 2, sizeof(*v));
 		v[k++] = xstrdup(c->mirrors[i].url);

@@ -4,6 +4,7 @@
  * docker does, so docker, skopeo and podman share them with berth.
  */
 #include "berth/config.h"
+#include "berth/ref.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +29,7 @@
 char *
 berth_config_auth_key(const char *host)
 {
-	return xstrdup(config_is_docker_hub(host) ? DOCKER_HUB_KEY : host);
+	return xstrdup(berth_ref_is_docker_hub(host) ? DOCKER_HUB_KEY : host);
 }
 
 /* docker's ConvertToHostname: drop the scheme and any path. */
@@ -49,8 +50,8 @@ key_matches(const char *key, const char *host)
 {
 	_cleanup_free_ char *h = key_hostname(key);
 
-	if (config_is_docker_hub(host))
-		return config_is_docker_hub(h);
+	if (berth_ref_is_docker_hub(host))
+		return berth_ref_is_docker_hub(h);
 	return strcasecmp(h, host) == 0;
 }
 
@@ -196,35 +197,24 @@ static int
 save_file(const berth_config *c, json_t *root, berth_error **err)
 {
 	_cleanup_free_ char *path = config_json_path(c);
-	_cleanup_free_ char *tmp = NULL, *text = NULL;
-	_cleanup_close_ int fd = -1;
-	size_t len;
+	_cleanup_free_ char *text = NULL, *line = NULL;
+	berth_file_replace_opts o = {
+		.mode = 0600,
+		.sync = true,
+		.tmp_prefix = ".config.json.tmp-",
+	};
+	int rc;
 
 	if (mkdir(c->docker_config, 0700) < 0 && errno != EEXIST)
 		return berth_error_set(err, BERTH_EIO, errno,
 				       "cannot create directory '%s': %s",
 				       c->docker_config, strerror(errno));
 	text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-	tmp = xasprintf("%s/.config.json.tmp-%d", c->docker_config,
-			(int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
-	if (fd < 0)
-		return berth_error_set(err, BERTH_EIO, errno,
-				       "cannot write '%s': %s", tmp,
-				       strerror(errno));
-	len = strlen(text);
-	if (berth_write_full(fd, text, len) != 0 ||
-	    write(fd, "\n", 1) != 1 || fchmod(fd, 0600) < 0 || fsync(fd) < 0 ||
-	    rename(tmp, path) < 0)
-		goto fail;
-	explicit_bzero(text, len);
-	return 0;
-fail:
-	explicit_bzero(text, len);
-	unlink(tmp);
-	return berth_error_set(err, BERTH_EIO, errno, "cannot write '%s': %s",
-			       path, strerror(errno));
+	line = xasprintf("%s\n", text);
+	explicit_bzero(text, strlen(text));
+	rc = berth_file_replace(path, line, strlen(line), &o, err);
+	explicit_bzero(line, strlen(line));
+	return rc;
 }
 
 /* Base64 of "user:password"; caller frees. */

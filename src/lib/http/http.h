@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -224,5 +225,20 @@ char *berth_http_url_resolve(const char *base, const char *ref);
  */
 char *berth_http_url_add_query(const char *url, const char *name,
 			       const char *value);
+
+/*
+ * Seconds a Retry-After value asks to wait, counted from `now`: delta-seconds
+ * (digits only, RFC 9110) or an HTTP-date, a date in the past being 0.
+ * -1 when value is NULL or neither.
+ */
+long berth_http_retry_after(const char *value, time_t now);
+
+/*
+ * Reads a RateLimit-Limit or RateLimit-Remaining value as Docker Hub sends
+ * it, "100;w=21600": *count 100, *window 21600 (s), or -1 when the ";w="
+ * part is missing. False, with both -1, when value is NULL or does not
+ * start with a count.
+ */
+bool berth_http_ratelimit_parse(long *count, long *window, const char *value);
 
 #endif

@@ -162,10 +162,10 @@ rate_limit_text(const berth_http_resp *resp)
 	const char *rem = resp->hdr[BERTH_H_RATELIMIT_REMAINING];
 	const char *ra = resp->hdr[BERTH_H_RETRY_AFTER];
 	_cleanup_free_ char *a = NULL, *b = NULL, *c = NULL;
-	long n, w;
+	long n, w, s;
 
 	if (lim) {
-		if (sscanf(lim, "%ld;w=%ld", &n, &w) == 2)
+		if (berth_http_ratelimit_parse(&n, &w, lim) && w >= 0)
 			a = xasprintf(", limit %ld per %ld s", n, w);
 		else {
 			_cleanup_free_ char *t = clean_text(lim, 40);
@@ -173,25 +173,10 @@ rate_limit_text(const berth_http_resp *resp)
 			a = xasprintf(", limit %s", t);
 		}
 	}
-	if (rem) {
-		if (sscanf(rem, "%ld", &n) == 1)
-			b = xasprintf(", %ld remaining", n);
-	}
-	if (ra) {
-		char *end;
-		long s = strtol(ra, &end, 10);
-
-		if (end != ra && *end == '\0' && s >= 0) {
-			c = xasprintf(", retry after %ld s", s);
-		} else {
-			time_t t = curl_getdate(ra, NULL);
-			time_t now = time(NULL);
-
-			if (t != (time_t)-1)
-				c = xasprintf(", retry after %ld s",
-					      (long)(t > now ? t - now : 0));
-		}
-	}
+	if (rem && berth_http_ratelimit_parse(&n, &w, rem))
+		b = xasprintf(", %ld remaining", n);
+	if ((s = berth_http_retry_after(ra, time(NULL))) >= 0)
+		c = xasprintf(", retry after %ld s", s);
 	return xasprintf("%s%s%s", a ? a : "", b ? b : "", c ? c : "");
 }
 

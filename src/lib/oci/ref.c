@@ -22,13 +22,12 @@
 #include <string.h>
 
 #include "berth/digest.h"
+#include "oci/names.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/str.h"
 #include "util/xalloc.h"
 
-#define PATH_MAX_LEN 255
-#define TAG_MAX_LEN 128
 #define LIBRARY "library/"
 
 /* Quotes an untrusted string for a one-line message. */
@@ -61,38 +60,23 @@ fail(parse *p, const char *fmt, ...)
 			       "invalid reference '%s': %s", in, what);
 }
 
-static bool
-is_lower_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-static bool
-is_word(char c)
-{
-	return isalnum((unsigned char)c) || c == '_';
-}
-
 static int
 check_tag(parse *p, const char *tag, size_t len)
 {
-	_cleanup_free_ char *q = quote(tag, len);
+	_cleanup_free_ char *q = NULL;
 
+	if (berth_ref_tag_valid_len(tag, len))
+		return 0;
 	if (len == 0)
 		return fail(p, "tag is empty after ':'");
-	if (len > TAG_MAX_LEN)
+	q = quote(tag, len);
+	if (len > BERTH_TAG_MAX)
 		return fail(p, "tag '%s' is longer than %d characters", q,
-			    TAG_MAX_LEN);
-	for (size_t i = 0; i < len; i++) {
-		if (is_word(tag[i]) ||
-		    (i > 0 && (tag[i] == '.' || tag[i] == '-')))
-			continue;
-		return fail(p,
-			    "tag '%s' may contain only letters, digits, '_', "
-			    "'.' and '-', and must not start with '.' or '-'",
-			    q);
-	}
-	return 0;
+			    BERTH_TAG_MAX);
+	return fail(p,
+		    "tag '%s' may contain only letters, digits, '_', "
+		    "'.' and '-', and must not start with '.' or '-'",
+		    q);
 }
 
 /* A DNS name component: alnum, or alnum [alnum-]* alnum. */
@@ -150,61 +134,48 @@ check_domain(const char *d, size_t len)
 static int
 check_component(parse *p, const char *s, size_t len)
 {
-	_cleanup_free_ char *q = quote(s, len);
-	size_t i = 0;
+	_cleanup_free_ char *q = NULL;
+	size_t at, at_len;
+	char bad[8];
+	unsigned char c;
 
-	if (len == 0)
+	switch (berth_name_component_check(&at, &at_len, s, len, true)) {
+	case BERTH_NAME_OK:
+		return 0;
+	case BERTH_NAME_EMPTY:
 		return -1; /* reported by the caller, which has the context */
-	while (i < len) {
-		size_t run = i;
-
-		while (i < len &&
-		       is_lower_alnum((char)tolower((unsigned char)s[i])))
-			i++;
-		if (i == len)
-			return 0;
-		if (i == run) {
-			if (s[i] == '.' || s[i] == '_' || s[i] == '-')
-				return fail(p,
-					    "path component '%s' must start "
-					    "with a lowercase letter or digit",
-					    q);
-			break;
-		}
-		run = i;
-		while (i < len && (s[i] == '.' || s[i] == '_' || s[i] == '-'))
-			i++;
-		if (i == run)
-			break;
-		if (i == len)
-			return fail(p,
-				    "path component '%s' must end with a "
-				    "lowercase letter or digit",
-				    q);
-		if (!(i - run == 1 ||
-		      (i - run == 2 && s[run] == '_' && s[run + 1] == '_') ||
-		      strspn(s + run, "-") >= i - run)) {
-			_cleanup_free_ char *sep = quote(s + run, i - run);
-
-			return fail(p,
-				    "path component '%s' has an invalid "
-				    "separator '%s' (use '.', '_', '__' or "
-				    "dashes)",
-				    q, sep);
-		}
-	}
-	{
-		char bad[8];
-		unsigned char c = (unsigned char)s[i];
-
-		if (c >= 0x20 && c < 0x7f)
-			snprintf(bad, sizeof(bad), "'%c'", c);
-		else
-			snprintf(bad, sizeof(bad), "0x%02x", c);
+	case BERTH_NAME_BAD_START:
+		q = quote(s, len);
 		return fail(p,
-			    "path component '%s' has an invalid character %s",
-			    q, bad);
+			    "path component '%s' must start with a lowercase "
+			    "letter or digit",
+			    q);
+	case BERTH_NAME_BAD_END:
+		q = quote(s, len);
+		return fail(p,
+			    "path component '%s' must end with a lowercase "
+			    "letter or digit",
+			    q);
+	case BERTH_NAME_BAD_SEPARATOR: {
+		_cleanup_free_ char *sep = quote(s + at, at_len);
+
+		q = quote(s, len);
+		return fail(p,
+			    "path component '%s' has an invalid separator '%s' "
+			    "(use '.', '_', '__' or dashes)",
+			    q, sep);
 	}
+	case BERTH_NAME_BAD_CHAR:
+		break;
+	}
+	q = quote(s, len);
+	c = (unsigned char)s[at];
+	if (c >= 0x20 && c < 0x7f)
+		snprintf(bad, sizeof(bad), "'%c'", c);
+	else
+		snprintf(bad, sizeof(bad), "0x%02x", c);
+	return fail(p, "path component '%s' has an invalid character %s", q,
+		    bad);
 }
 
 /* `shown` is the part of the input to name as the repository. */
@@ -335,8 +306,7 @@ ref_parse(berth_ref **out, const char *s, bool default_tag, berth_error **err)
 		       (size_t)(name_end - shown)) < 0)
 		return BERTH_EREF;
 
-	if (!strcmp(r->domain, "index.docker.io") ||
-	    !strcmp(r->domain, "registry-1.docker.io")) {
+	if (berth_ref_is_docker_hub(r->domain)) {
 		free(r->domain);
 		r->domain = xstrdup(BERTH_DOCKER_HUB);
 	}
@@ -346,12 +316,12 @@ ref_parse(berth_ref **out, const char *s, bool default_tag, berth_error **err)
 			xasprintf(LIBRARY "%.*s", (int)(name_end - path), path);
 	else
 		r->path = xstrndup(path, (size_t)(name_end - path));
-	if (strlen(r->path) > PATH_MAX_LEN) {
+	if (strlen(r->path) > BERTH_NAME_MAX) {
 		_cleanup_free_ char *q = quote(r->path, strlen(r->path));
 
 		return fail(&p,
 			    "repository name '%s' is longer than %d characters",
-			    q, PATH_MAX_LEN);
+			    q, BERTH_NAME_MAX);
 	}
 	if (default_tag && r->tag == NULL && r->digest == NULL)
 		r->tag = xstrdup("latest");
@@ -428,7 +398,7 @@ const char *
 berth_ref_api_host(const berth_ref *r)
 {
 	if (strcmp(r->domain, BERTH_DOCKER_HUB) == 0)
-		return "registry-1.docker.io";
+		return BERTH_DOCKER_HUB_API;
 	return r->domain;
 }
 

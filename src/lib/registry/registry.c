@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "berth/log.h"
+#include "berth/ref.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/opts.h"
@@ -123,11 +124,8 @@ berth_registry_new(berth_registry **out, const char *host,
 	plain = o->plain_http > 0 ||
 		(o->plain_http < 0 && reg_host_auto_plain(host));
 	/* Messages name Docker Hub as its users do. */
-	r->name =
-		xstrdup(strcasecmp(host, "registry-1.docker.io") == 0 ||
-					strcasecmp(host, "index.docker.io") == 0
-				? "docker.io"
-				: host);
+	r->name = xstrdup(berth_ref_is_docker_hub(host) ? BERTH_DOCKER_HUB
+							: host);
 	r->https = !plain;
 	r->auto_scheme = plain && o->plain_http < 0;
 	/* As Docker: an insecure registry is tried in HTTPS without
@@ -239,19 +237,7 @@ reg_scope(const char *repo, const char *actions)
 int
 reg_check_repo(const berth_registry *r, const char *repo, berth_error **err)
 {
-	const char *p = repo;
-	bool ok = repo && *repo && strlen(repo) <= 255 && *repo != '/';
-
-	for (; ok && *p; p++) {
-		if (!(islower((unsigned char)*p) ||
-		      isdigit((unsigned char)*p) || strchr("._-/", *p)))
-			ok = false;
-		else if (*p == '/' && (p[1] == '/' || p[1] == '\0'))
-			ok = false;
-	}
-	if (ok && (strstr(repo, "..") != NULL))
-		ok = false;
-	if (!ok)
+	if (!berth_ref_name_valid(repo))
 		return berth_error_set(err, BERTH_EREF, 0,
 				       "invalid repository name '%.128s' for "
 				       "registry '%s'",
@@ -262,19 +248,13 @@ reg_check_repo(const berth_registry *r, const char *repo, berth_error **err)
 int
 reg_check_reference(const char *reference, berth_error **err)
 {
-	const char *p = reference;
-	bool ok = reference && *reference && strlen(reference) <= 128;
-
-	if (ok && strchr(reference, ':'))
+	if (reference && strchr(reference, ':'))
 		return berth_digest_valid(reference)
 			       ? 0
 			       : berth_error_set(err, BERTH_EREF, 0,
 						 "invalid digest '%.140s'",
 						 reference);
-	for (; ok && *p; p++)
-		if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
-			ok = false;
-	if (!ok || reference[0] == '.' || reference[0] == '-')
+	if (!berth_ref_tag_valid(reference))
 		return berth_error_set(err, BERTH_EREF, 0,
 				       "invalid tag '%.140s'",
 				       reference ? reference : "");

@@ -23,6 +23,7 @@
 #include "berth/log.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/pool.h"
 #include "util/xalloc.h"
 
 #define FETCH_DEFAULT_WORKERS 3
@@ -39,8 +40,7 @@ struct fetch {
 	berth_blob_progress_fn progress;
 	void *ud;
 
-	pthread_mutex_t mu; /* next, first */
-	size_t next;	    /* the next job to start */
+	pthread_mutex_t mu; /* first */
 	ssize_t first;	   /* the job whose failure cancelled the rest, or -1 */
 	atomic_int cancel; /* set with `first`; read by transfers in flight */
 	pthread_mutex_t progress_mu;
@@ -247,26 +247,37 @@ run_job(struct fetch *f, berth_http *h, size_t i)
 	emit(f, job, BERTH_BLOB_FAILED);
 }
 
+/* The pool's callbacks: one HTTP handle per worker, stop on a failure. */
 static void *
-worker(void *arg)
+worker_enter(void *ud)
 {
-	struct fetch *f = arg;
-	berth_http *h = reg_handle_get(f->r);
-
-	for (;;) {
-		size_t i = SIZE_MAX;
-
-		pthread_mutex_lock(&f->mu);
-		if (f->next < f->n && !atomic_load(&f->cancel))
-			i = f->next++;
-		pthread_mutex_unlock(&f->mu);
-		if (i == SIZE_MAX)
-			break;
-		run_job(f, h, i);
-	}
-	reg_handle_put(f->r, h);
-	return NULL;
+	return reg_handle_get(((struct fetch *)ud)->r);
 }
+
+static void
+worker_leave(void *ud, void *h)
+{
+	reg_handle_put(((struct fetch *)ud)->r, h);
+}
+
+static void
+worker_run(void *ud, void *h, size_t i)
+{
+	run_job(ud, h, i);
+}
+
+static bool
+worker_stopped(void *ud)
+{
+	return atomic_load(&((struct fetch *)ud)->cancel) != 0;
+}
+
+static const berth_pool_ops fetch_pool = {
+	.run = worker_run,
+	.stopped = worker_stopped,
+	.enter = worker_enter,
+	.leave = worker_leave,
+};
 
 static berth_error *
 error_copy(const berth_error *e)
@@ -298,8 +309,7 @@ berth_registry_fetch_blobs(berth_registry *r, const char *repo,
 	};
 	size_t workers =
 		max_concurrent ? max_concurrent : FETCH_DEFAULT_WORKERS;
-	pthread_t tids[FETCH_MAX_WORKERS];
-	size_t started = 0;
+	size_t started;
 	int rc;
 
 	if ((rc = reg_check_repo(r, repo, err)) < 0)
@@ -321,23 +331,10 @@ berth_registry_fetch_blobs(berth_registry *r, const char *repo,
 	pthread_mutex_init(&f.mu, NULL);
 	pthread_mutex_init(&f.progress_mu, NULL);
 
-	/* The calling thread is one of the workers. */
-	for (size_t i = 1; i < workers; i++) {
-		if (pthread_create(&tids[started], NULL, worker, &f) != 0) {
-			berth_log(BERTH_LOG_DEBUG,
-				  "cannot start a download "
-				  "thread; continuing with %zu",
-				  started + 1);
-			break;
-		}
-		started++;
-	}
-	worker(&f);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(tids[i], NULL);
+	started = berth_pool_run(&fetch_pool, &f, n, workers);
 
 	/* Jobs never started were cancelled by the first failure. */
-	for (size_t i = f.next; i < n; i++) {
+	for (size_t i = started; i < n; i++) {
 		jobs[i].result = BERTH_EINTERRUPTED;
 		berth_error_set(&jobs[i].err, BERTH_EINTERRUPTED, 0,
 				"download of blob '%s' from '%s' was cancelled",

@@ -3,13 +3,13 @@
  */
 #include "registry/registry.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "berth/log.h"
+#include "berth/ref.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"
@@ -243,20 +243,6 @@ out:
 	return rc;
 }
 
-
-static bool
-tag_valid(const char *t)
-{
-	size_t n = strlen(t);
-
-	if (n == 0 || n > 128 || !(isalnum((unsigned char)t[0]) || t[0] == '_'))
-		return false;
-	for (; *t; t++)
-		if (!isalnum((unsigned char)*t) && !strchr("_.-", *t))
-			return false;
-	return true;
-}
-
 /* Appends the tags of one tags/list page. */
 static int
 tags_page(berth_registry *r, const char *repo, const berth_http_resp *resp,
@@ -284,7 +270,7 @@ tags_page(berth_registry *r, const char *repo, const berth_http_resp *resp,
 	{
 		const char *t = json_string_value(v);
 
-		if (t == NULL || !tag_valid(t)) {
+		if (t == NULL || !berth_ref_tag_valid(t)) {
 			berth_log(BERTH_LOG_DEBUG,
 				  "registry '%s': skipping an "
 				  "invalid tag in '%s'",

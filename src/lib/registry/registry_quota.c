@@ -15,23 +15,13 @@
 #include "util/error.h"
 #include "util/xalloc.h"
 
-static void
-parse_pair(const char *h, long *n, long *w)
-{
-	*n = *w = -1;
-	if (h == NULL)
-		return;
-	if (sscanf(h, "%ld;w=%ld", n, w) < 1)
-		*n = -1;
-}
-
 void
 reg_parse_quota(const berth_http_resp *resp, berth_ratelimit *rl)
 {
-	parse_pair(resp->hdr[BERTH_H_RATELIMIT_LIMIT], &rl->limit,
-		   &rl->window);
-	parse_pair(resp->hdr[BERTH_H_RATELIMIT_REMAINING], &rl->remaining,
-		   &rl->remaining_window);
+	berth_http_ratelimit_parse(&rl->limit, &rl->window,
+				   resp->hdr[BERTH_H_RATELIMIT_LIMIT]);
+	berth_http_ratelimit_parse(&rl->remaining, &rl->remaining_window,
+				   resp->hdr[BERTH_H_RATELIMIT_REMAINING]);
 	rl->status = resp->status;
 }
 

@@ -98,26 +98,6 @@ switch_scheme(berth_registry *r, const char *url, int rc,
 	return out;
 }
 
-/* Seconds of a Retry-After header (delta or HTTP date); -1 if none. */
-static long
-retry_after(const berth_http_resp *resp)
-{
-	const char *ra = resp->hdr[BERTH_H_RETRY_AFTER];
-	char *end;
-	long s;
-	time_t t;
-
-	if (ra == NULL)
-		return -1;
-	s = strtol(ra, &end, 10);
-	if (end != ra && *end == '\0')
-		return s < 0 ? 0 : s;
-	t = curl_getdate(ra, NULL);
-	if (t == (time_t)-1)
-		return -1;
-	return t > time(NULL) ? (long)(t - time(NULL)) : 0;
-}
-
 /*
  * How long to wait before sending again, in ms, or -1 not to. `attempt`
  * counts the retries made so far.
@@ -154,7 +134,9 @@ retry_delay(const berth_registry *r, const berth_http_req *req, int rc,
 	base = RETRY_BASE_MS << (attempt < 5 ? attempt : 5);
 	if (base > RETRY_CAP_MS)
 		base = RETRY_CAP_MS;
-	ra = rc == 0 ? retry_after(resp) : -1;
+	ra = rc == 0 ? berth_http_retry_after(resp->hdr[BERTH_H_RETRY_AFTER],
+					      time(NULL))
+		     : -1;
 	if (ra > r->retry_after_max)
 		return -1;
 	if (ra >= 0)

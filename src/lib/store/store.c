@@ -60,22 +60,13 @@ mkdir_p(berth_store *s, const char *path, berth_error **err)
 static int
 read_small(berth_store *s, const char *path, char **out, berth_error **err)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	char buf[4096];
-	size_t n;
+	size_t len;
+	int e = berth_file_read(out, &len, path, 4096);
 
-	*out = NULL;
-	if (f == NULL) {
-		if (errno == ENOENT)
-			return 0;
-		return store_io_error(err, s, errno, "read", path);
-	}
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	if (ferror(f))
-		return store_io_error(err, s, errno ? errno : EIO, "read",
-				      path);
-	buf[n] = '\0';
-	*out = xstrdup(buf);
+	if (e == ENOENT)
+		return 0;
+	if (e != 0)
+		return store_io_error(err, s, e, "read", path);
 	return 0;
 }
 

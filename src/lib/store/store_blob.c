@@ -73,41 +73,22 @@ berth_store_read_blob(char **out, size_t *len, berth_store *s,
 		      const berth_digest *d, size_t max, berth_error **err)
 {
 	_cleanup_free_ char *path = berth_store_blob_path(s, d);
-	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *data = NULL;
 	berth_digest got;
-	struct stat st;
-	size_t size, off = 0;
+	size_t off;
+	int e = berth_file_read(&data, &off, path, max);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT)
+	if (e == ENOENT)
 		return berth_error_set(err, BERTH_ENOTFOUND, ENOENT,
 				       "blob '%s' is not in store '%s'", d->str,
 				       s->root);
-	if (fd < 0)
-		return store_io_error(err, s, errno, "open", path);
-	if (fstat(fd, &st) < 0)
-		return store_io_error(err, s, errno, "read", path);
-	if ((uint64_t)st.st_size > (uint64_t)max)
-		return berth_error_set(
-			err, BERTH_ETOOBIG, 0,
-			"blob '%s' is %lld bytes, over the limit "
-			"of %zu",
-			d->str, (long long)st.st_size, max);
-	size = (size_t)st.st_size;
-	data = xmalloc(size + 1);
-	while (off < size) {
-		ssize_t n = read(fd, data + off, size - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return store_io_error(err, s, errno, "read", path);
-		if (n == 0)
-			break;
-		off += (size_t)n;
-	}
-	data[off] = '\0';
+	if (e == EFBIG)
+		return berth_error_set(err, BERTH_ETOOBIG, 0,
+				       "blob '%s' is %zu bytes, over the limit "
+				       "of %zu",
+				       d->str, off, max);
+	if (e != 0)
+		return store_io_error(err, s, e, "read", path);
 	berth_digest_of(&got, d->alg, data, off);
 	if (strcmp(got.str, d->str) != 0) {
 		berth_error_set(err, BERTH_ECORRUPT, 0,

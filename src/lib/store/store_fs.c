@@ -29,12 +29,10 @@ store_path(const berth_store *s, const char *rel)
 	return xasprintf("%s/%s", s->root, rel);
 }
 
-int
-store_io_error(berth_error **err, const berth_store *s, int errnum,
-	       const char *what, const char *path)
+/* What the user can do about a failed write to the store. */
+static void
+io_hint(berth_error **err, const berth_store *s, int errnum)
 {
-	berth_error_set(err, BERTH_EIO, errnum, "cannot %s '%s': %s", what,
-			path, strerror(errnum));
 	if (errnum == ENOSPC || errnum == EDQUOT)
 		berth_error_hint(err,
 				 "free space on '%s' or choose another store "
@@ -44,6 +42,15 @@ store_io_error(berth_error **err, const berth_store *s, int errnum,
 		berth_error_hint(err,
 				 "choose a store you can write to with --root "
 				 "(or BERTH_ROOT)");
+}
+
+int
+store_io_error(berth_error **err, const berth_store *s, int errnum,
+	       const char *what, const char *path)
+{
+	berth_error_set(err, BERTH_EIO, errnum, "cannot %s '%s': %s", what,
+			path, strerror(errnum));
+	io_hint(err, s, errnum);
 	return BERTH_EIO;
 }
 
@@ -102,12 +109,10 @@ store_unlock(int *fd)
 int
 store_fsync_dir(berth_store *s, const char *dir, berth_error **err)
 {
-	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int e = berth_fsync_dir(dir);
 
-	if (fd < 0)
-		return store_io_error(err, s, errno, "open directory", dir);
-	if (fsync(fd) < 0 && errno != EINVAL)
-		return store_io_error(err, s, errno, "flush directory", dir);
+	if (e != 0)
+		return store_io_error(err, s, e, "flush directory", dir);
 	return 0;
 }
 
@@ -116,31 +121,15 @@ store_write_file(berth_store *s, const char *rel, const char *tmp_prefix,
 		 const char *data, size_t len, berth_error **err)
 {
 	_cleanup_free_ char *path = store_path(s, rel);
-	_cleanup_free_ char *tmp = NULL;
-	_cleanup_close_ int fd = -1;
-	char rnd[17];
-	int e;
+	berth_file_replace_opts o = {
+		.mode = 0644,
+		.sync = (s->flags & BERTH_STORE_SYNC) != 0,
+		.tmp_prefix = tmp_prefix,
+	};
 
-	store_random_hex(rnd, 16);
-	tmp = xasprintf("%s/%s%d-%s", s->root, tmp_prefix, (int)getpid(), rnd);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return store_io_error(err, s, errno, "create", tmp);
-	if ((e = berth_write_full(fd, data, len)) != 0) {
-		unlink(tmp);
-		return store_io_error(err, s, e, "write", tmp);
-	}
-	if ((s->flags & BERTH_STORE_SYNC) && fsync(fd) < 0) {
-		e = errno;
-		unlink(tmp);
-		return store_io_error(err, s, e, "flush", tmp);
-	}
-	if (rename(tmp, path) < 0) {
-		e = errno;
-		unlink(tmp);
-		return store_io_error(err, s, e, "replace", path);
-	}
-	if (s->flags & BERTH_STORE_SYNC)
-		return store_fsync_dir(s, s->root, err);
-	return 0;
+	int r = berth_file_replace(path, data, len, &o, err);
+
+	if (r < 0 && err && *err)
+		io_hint(err, s, (*err)->sys_errno);
+	return r;
 }

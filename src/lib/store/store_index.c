@@ -19,6 +19,7 @@
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/fileio.h"
 #include "util/xalloc.h"
 
 #define INDEX_MAX ((size_t)256 << 20)
@@ -39,36 +40,24 @@ int
 store_index_load(berth_store *s, json_t **out, berth_error **err)
 {
 	_cleanup_free_ char *path = store_path(s, STORE_INDEX_FILE);
-	_cleanup_close_ int fd = -1;
-	_cleanup_buf_ berth_buf buf = BERTH_BUF_INIT;
+	_cleanup_free_ char *text = NULL;
 	json_auto_t *root = NULL;
 	json_t *m;
 	json_error_t jerr;
-	char chunk[65536];
+	size_t len;
+	int e = berth_file_read(&text, &len, path, INDEX_MAX);
 
-	berth_buf_init(&buf, INDEX_MAX);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno != ENOENT)
-		return store_io_error(err, s, errno, "read", path);
-	if (fd < 0) {
+	if (e == EFBIG)
+		return index_corrupt(err, path, "is too large");
+	if (e != 0 && e != ENOENT)
+		return store_io_error(err, s, e, "read", path);
+	if (e == ENOENT) {
 		root = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2,
 				 "mediaType", BERTH_MT_OCI_INDEX, "manifests");
 		*out = steal_ptr(&root);
 		return 0;
 	}
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return store_io_error(err, s, errno, "read", path);
-		if (n == 0)
-			break;
-		if (berth_buf_put(&buf, chunk, (size_t)n, err) < 0)
-			return index_corrupt(err, path, "is too large");
-	}
-	root = json_loadb(berth_buf_cstr(&buf), buf.len, 0, &jerr);
+	root = json_loadb(text, len, 0, &jerr);
 	if (root == NULL) {
 		_cleanup_free_ char *what =
 			xasprintf("is not valid JSON: %s (line %d)", jerr.text,

@@ -1,7 +1,20 @@
+/*
+ * Whole-file writes and reads: the short-write loop, atomic replacement by
+ * rename, and capped reads of files that must not grow without bound.
+ */
 #include "util/fileio.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/xalloc.h"
 
 int
 berth_write_full(int fd, const void *p, size_t len)
@@ -20,5 +33,128 @@ berth_write_full(int fd, const void *p, size_t len)
 		c += n;
 		len -= (size_t)n;
 	}
+	return 0;
+}
+
+int
+berth_fsync_dir(const char *dir)
+{
+	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno;
+	/* Some file systems cannot sync a directory; nothing to do there. */
+	if (fsync(fd) < 0 && errno != EINVAL)
+		return errno;
+	return 0;
+}
+
+static int
+io_error(berth_error **err, int e, const char *what, const char *file)
+{
+	return berth_error_set(err, BERTH_EIO, e, "cannot %s '%s': %s", what,
+			       file, strerror(e));
+}
+
+int
+berth_file_replace(const char *path, const void *data, size_t len,
+		   const berth_file_replace_opts *opts, berth_error **err)
+{
+	static const berth_file_replace_opts defaults = {0};
+	const berth_file_replace_opts *o = opts ? opts : &defaults;
+	_cleanup_free_ char *copy1 = xstrdup(path), *copy2 = xstrdup(path);
+	_cleanup_free_ char *tmp = NULL, *prefix = NULL;
+	_cleanup_close_ int fd = -1;
+	const char *dir = dirname(copy1);
+	int e;
+
+	prefix = o->tmp_prefix ? xstrdup(o->tmp_prefix)
+			       : xasprintf(".%s.tmp-", basename(copy2));
+	tmp = xasprintf("%s/%s%d-XXXXXX", o->tmp_dir ? o->tmp_dir : dir, prefix,
+			(int)getpid());
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return io_error(err, errno, "create", tmp);
+	if (fchmod(fd, o->mode ? o->mode : 0644) < 0) {
+		e = errno;
+		goto fail;
+	}
+	if ((e = berth_write_full(fd, data, len)) != 0) {
+		unlink(tmp);
+		return io_error(err, e, "write", tmp);
+	}
+	if (o->sync && fsync(fd) < 0) {
+		e = errno;
+		unlink(tmp);
+		return io_error(err, e, "flush", tmp);
+	}
+	if (close(steal_fd(&fd)) < 0) {
+		e = errno;
+		goto fail;
+	}
+	if (rename(tmp, path) < 0) {
+		e = errno;
+		unlink(tmp);
+		return io_error(err, e, "replace", path);
+	}
+	if (o->sync && (e = berth_fsync_dir(dir)) != 0)
+		return io_error(err, e, "flush directory", dir);
+	return 0;
+fail:
+	unlink(tmp);
+	return io_error(err, e, "write", tmp);
+}
+
+int
+berth_file_read(char **out, size_t *len, const char *path, size_t max)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *data = NULL;
+	size_t cap, off = 0;
+	struct stat st;
+
+	*out = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	if (fstat(fd, &st) < 0)
+		return errno;
+	if (S_ISDIR(st.st_mode))
+		return EISDIR;
+	/* Refuse a file known to be too long before reading any of it. */
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > (uint64_t)max) {
+		*len = (size_t)st.st_size;
+		return EFBIG;
+	}
+	cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size : 4096;
+	if (cap > max)
+		cap = max;
+	data = xmalloc(cap + 1);
+	for (;;) {
+		ssize_t n;
+
+		if (off == cap) {
+			if (off > max) {
+				*len = off; /* it grew, or is not a file */
+				return EFBIG;
+			}
+			/* Room for one byte past max tells a file of max
+			 * bytes from a longer one. */
+			cap = cap > 0 && cap < max / 2 ? cap * 2 : max + 1;
+			data = xrealloc(data, cap + 1);
+		}
+		n = read(fd, data + off, cap - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno;
+		if (n == 0)
+			break;
+		off += (size_t)n;
+	}
+	data[off] = '\0';
+	*out = steal_ptr(&data);
+	*len = off;
 	return 0;
 }

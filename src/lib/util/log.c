@@ -2,12 +2,40 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "util/cleanup.h"
+#include "util/error.h"
 #include "util/xalloc.h"
+
+/* Indexed by berth_log_level. */
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
 static berth_log_fn log_fn;
 static void *log_ud;
 static berth_log_level log_level = BERTH_LOG_WARN;
+
+const char *
+berth_log_level_name(berth_log_level level)
+{
+	if ((int)level < 0 || (size_t)level >= BERTH_ARRAY_SIZE(level_names))
+		return "unknown";
+	return level_names[level];
+}
+
+int
+berth_log_level_parse(berth_log_level *out, const char *name, berth_error **err)
+{
+	for (size_t i = 0; name && i < BERTH_ARRAY_SIZE(level_names); i++)
+		if (strcmp(name, level_names[i]) == 0) {
+			*out = (berth_log_level)i;
+			return 0;
+		}
+	berth_error_set(err, BERTH_EUSAGE, 0, "invalid log level '%s'",
+			name ? name : "");
+	berth_error_hint(err, "use error, warn, info or debug");
+	return BERTH_EUSAGE;
+}
 
 void
 berth_log_set_handler(berth_log_fn fn, void *ud)

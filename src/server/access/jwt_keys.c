@@ -19,6 +19,7 @@
 #include "server/access/jwt_int.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/fileio.h"
 #include "util/xalloc.h"
 
 #define KEYS_MAX 64
@@ -214,35 +215,34 @@ berth_jwt_keys_add_pem(berth_jwt_keys *ks, const char *path, bool sign,
 static int
 generate(const char *path, berth_error **err)
 {
-	_cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
+	static const berth_file_replace_opts o = {.mode = 0600, .sync = true};
 	EVP_PKEY *pkey = EVP_EC_gen("P-256");
-	FILE *f = NULL;
-	int fd, ok;
+	BIO *mem = NULL;
+	char *pem;
+	long len;
+	int rc;
 
 	if (pkey == NULL)
 		return berth_error_set(err, BERTH_EIO, 0,
 				       "cannot generate a token signing key");
-	unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
-		if (fd >= 0)
-			close(fd);
+	mem = BIO_new(BIO_s_mem());
+	if (mem == NULL ||
+	    PEM_write_bio_PrivateKey(mem, pkey, NULL, NULL, 0, NULL, NULL) !=
+		    1 ||
+	    (len = BIO_get_mem_data(mem, &pem)) <= 0) {
+		BIO_free(mem);
 		EVP_PKEY_free(pkey);
-		return berth_error_set(err, BERTH_EIO, errno,
-				       "cannot write '%s': %s", tmp,
-				       strerror(errno));
-	}
-	ok = PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL) == 1;
-	EVP_PKEY_free(pkey);
-	ok = fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
-	ok = fclose(f) == 0 && ok;
-	if (!ok || rename(tmp, path) < 0) {
-		unlink(tmp);
-		return berth_error_set(err, BERTH_EIO, errno,
+		return berth_error_set(err, BERTH_EIO, 0,
 				       "cannot write token signing key '%s'",
 				       path);
 	}
-	return 0;
+	EVP_PKEY_free(pkey);
+	rc = berth_file_replace(path, pem, (size_t)len, &o, err);
+	OPENSSL_cleanse(pem, (size_t)len);
+	BIO_free(mem);
+	if (rc < 0)
+		berth_error_wrap(err, rc, "token signing key");
+	return rc;
 }
 
 int

@@ -1,8 +1,8 @@
 /*
  * Pull limits (sliding windows of 60 slots, persisted) and the per-address
- * request-rate guard (token buckets, memory only). Both are hash tables of
- * small entries under one mutex each: a lookup holds it for well under a
- * microsecond.
+ * request-rate guard (token buckets, memory only). Both keep small entries
+ * in a util/hmap table under one mutex each: a lookup holds it for well
+ * under a microsecond.
  */
 #include "server/access/ratelimit.h"
 
@@ -16,6 +16,7 @@
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/hmap.h"
 #include "util/xalloc.h"
 
 #define BUCKETS 16384
@@ -71,21 +72,9 @@ bad:
 	return BERTH_EUSAGE;
 }
 
-static size_t
-hash(const char *s)
-{
-	size_t h = 1469598103934665603ULL;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h % BUCKETS;
-}
-
 /* ---- pull limits ---- */
 
 typedef struct pent {
-	struct pent *next;
-	char *key;
 	int64_t window_ms;
 	int64_t last_slot;
 	uint32_t c[BERTH_PULL_SLOTS];
@@ -96,7 +85,7 @@ typedef struct pent {
 struct berth_pulls {
 	berth_meta *meta;
 	pthread_mutex_t mu;
-	pent *b[BUCKETS];
+	berth_hmap *map; /* key -> pent */
 };
 
 static int64_t
@@ -137,18 +126,12 @@ total(const pent *e)
 static pent *
 pent_get(berth_pulls *p, const char *key, bool create)
 {
-	size_t h = hash(key);
-	pent *e;
+	pent *e = berth_hmap_get(p->map, key);
 
-	for (e = p->b[h]; e; e = e->next)
-		if (strcmp(e->key, key) == 0)
-			return e;
-	if (!create)
-		return NULL;
+	if (e || !create)
+		return e;
 	e = xcalloc(1, sizeof(*e));
-	e->key = xstrdup(key);
-	e->next = p->b[h];
-	p->b[h] = e;
+	berth_hmap_put(p->map, key, e);
 	return e;
 }
 
@@ -179,6 +162,7 @@ berth_pulls_new(berth_pulls **out, berth_meta *m, berth_error **err)
 	int r;
 
 	pthread_mutex_init(&p->mu, NULL);
+	p->map = berth_hmap_new(BUCKETS);
 	p->meta = m;
 	if (m && (r = berth_meta_pulls_load(m, load_row, p, err)) < 0) {
 		berth_pulls_free(p);
@@ -191,19 +175,9 @@ berth_pulls_new(berth_pulls **out, berth_meta *m, berth_error **err)
 void
 berth_pulls_free(berth_pulls *p)
 {
-	size_t i;
-
 	if (p == NULL)
 		return;
-	for (i = 0; i < BUCKETS; i++) {
-		pent *e = p->b[i], *next;
-
-		for (; e; e = next) {
-			next = e->next;
-			free(e->key);
-			free(e);
-		}
-	}
+	berth_hmap_free(p->map, free);
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 }
@@ -301,43 +275,51 @@ counts_text(const pent *e)
 	return berth_buf_detach(&b);
 }
 
+/* The rows a flush saves, gathered under the lock. */
+typedef struct flush_rows {
+	int64_t now_ms;
+	berth_meta_pull_row *rows;
+	size_t n;
+} flush_rows;
+
+/* Collects a changed entry's row; true (drop it) when it is idle. */
+static bool
+flush_one(void *ud, const char *key, void *value)
+{
+	flush_rows *f = ud;
+	pent *e = value;
+	bool idle;
+
+	advance(e, f->now_ms / slot_width(e->window_ms));
+	idle = total(e) == 0;
+	if (e->dirty || (idle && e->stored)) {
+		f->rows = xreallocarray(f->rows, f->n + 1, sizeof(*f->rows));
+		f->rows[f->n].key = xstrdup(key);
+		f->rows[f->n].window_ms = e->window_ms;
+		f->rows[f->n].last_slot = e->last_slot;
+		f->rows[f->n].counts = idle ? NULL : counts_text(e);
+		f->n++;
+		e->dirty = false;
+		e->stored = !idle;
+	}
+	if (idle)
+		free(e);
+	return idle;
+}
+
 int
 berth_pulls_flush(berth_pulls *p, int64_t now_ms, berth_error **err)
 {
-	berth_meta_pull_row *rows = NULL;
-	size_t n = 0, i;
+	flush_rows f = {.now_ms = now_ms};
+	berth_meta_pull_row *rows;
+	size_t n, i;
 	int rc = 0;
 
 	pthread_mutex_lock(&p->mu);
-	for (i = 0; i < BUCKETS; i++) {
-		pent **pp = &p->b[i], *e;
-
-		while ((e = *pp) != NULL) {
-			bool idle;
-
-			advance(e, now_ms / slot_width(e->window_ms));
-			idle = total(e) == 0;
-			if (e->dirty || (idle && e->stored)) {
-				rows = xreallocarray(rows, n + 1,
-						     sizeof(*rows));
-				rows[n].key = xstrdup(e->key);
-				rows[n].window_ms = e->window_ms;
-				rows[n].last_slot = e->last_slot;
-				rows[n].counts = idle ? NULL : counts_text(e);
-				n++;
-				e->dirty = false;
-				e->stored = !idle;
-			}
-			if (idle) {
-				*pp = e->next;
-				free(e->key);
-				free(e);
-				continue;
-			}
-			pp = &e->next;
-		}
-	}
+	berth_hmap_filter(p->map, flush_one, &f);
 	pthread_mutex_unlock(&p->mu);
+	rows = f.rows;
+	n = f.n;
 	if (n && p->meta)
 		rc = berth_meta_pulls_save(p->meta, rows, n, err);
 	for (i = 0; i < n; i++) {
@@ -351,8 +333,6 @@ berth_pulls_flush(berth_pulls *p, int64_t now_ms, berth_error **err)
 /* ---- request-rate guard ---- */
 
 typedef struct rent {
-	struct rent *next;
-	char *key;
 	double tokens;
 	int64_t last_ms;
 } rent;
@@ -360,8 +340,7 @@ typedef struct rent {
 struct berth_rate {
 	double rate;
 	pthread_mutex_t mu;
-	size_t n;
-	rent *b[BUCKETS];
+	berth_hmap *map; /* address -> rent */
 };
 
 berth_rate *
@@ -370,6 +349,7 @@ berth_rate_new(long per_second)
 	berth_rate *r = xcalloc(1, sizeof(*r));
 
 	r->rate = (double)per_second;
+	r->map = berth_hmap_new(BUCKETS);
 	pthread_mutex_init(&r->mu, NULL);
 	return r;
 }
@@ -377,68 +357,56 @@ berth_rate_new(long per_second)
 void
 berth_rate_free(berth_rate *r)
 {
-	size_t i;
-
 	if (r == NULL)
 		return;
-	for (i = 0; i < BUCKETS; i++) {
-		rent *e = r->b[i], *next;
-
-		for (; e; e = next) {
-			next = e->next;
-			free(e->key);
-			free(e);
-		}
-	}
+	berth_hmap_free(r->map, free);
 	pthread_mutex_destroy(&r->mu);
 	free(r);
+}
+
+typedef struct sweep_ctx {
+	const berth_rate *r;
+	int64_t now_ms;
+} sweep_ctx;
+
+/* True, freeing it, for a bucket that is full again (an idle address). */
+static bool
+sweep_one(void *ud, const char *key, void *value)
+{
+	const sweep_ctx *s = ud;
+	rent *e = value;
+
+	if (e->tokens + (double)(s->now_ms - e->last_ms) / 1000.0 * s->r->rate <
+	    s->r->rate)
+		return false;
+	free(e);
+	return true;
 }
 
 /* Drops the buckets that are full again (idle addresses). */
 static void
 sweep(berth_rate *r, int64_t now_ms)
 {
-	size_t i;
+	sweep_ctx s = {r, now_ms};
 
-	for (i = 0; i < BUCKETS; i++) {
-		rent **pp = &r->b[i], *e;
-
-		while ((e = *pp) != NULL) {
-			if (e->tokens + (double)(now_ms - e->last_ms) / 1000.0 *
-						r->rate >=
-			    r->rate) {
-				*pp = e->next;
-				free(e->key);
-				free(e);
-				r->n--;
-				continue;
-			}
-			pp = &e->next;
-		}
-	}
+	berth_hmap_filter(r->map, sweep_one, &s);
 }
 
 bool
 berth_rate_take(berth_rate *r, const char *addr, int64_t now_ms)
 {
-	size_t h = hash(addr);
 	bool ok;
 	rent *e;
 
 	pthread_mutex_lock(&r->mu);
-	for (e = r->b[h]; e; e = e->next)
-		if (strcmp(e->key, addr) == 0)
-			break;
+	e = berth_hmap_get(r->map, addr);
 	if (e == NULL) {
-		if (r->n >= RATE_SWEEP_AT)
+		if (berth_hmap_count(r->map) >= RATE_SWEEP_AT)
 			sweep(r, now_ms);
 		e = xcalloc(1, sizeof(*e));
-		e->key = xstrdup(addr);
 		e->tokens = r->rate;
 		e->last_ms = now_ms;
-		e->next = r->b[h];
-		r->b[h] = e;
-		r->n++;
+		berth_hmap_put(r->map, addr, e);
 	}
 	if (now_ms > e->last_ms) {
 		e->tokens += (double)(now_ms - e->last_ms) / 1000.0 * r->rate;

@@ -12,91 +12,23 @@
 #include <jansson.h>
 
 #include "berth/manifest.h"
+#include "berth/ref.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/str.h"
 #include "util/xalloc.h"
 
-static bool
-is_lower_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-/* One path component: [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)* ; *len its length. */
-static bool
-component_valid(const char *s, size_t *len)
-{
-	size_t i = 0;
-
-	for (;;) {
-		size_t run = 0, sep;
-
-		while (is_lower_alnum(s[i])) {
-			i++;
-			run++;
-		}
-		if (run == 0)
-			return false;
-		if (s[i] == '\0' || s[i] == '/')
-			break;
-		sep = i;
-		if (s[i] == '.') {
-			i++;
-		} else if (s[i] == '_') {
-			i++;
-			if (s[i] == '_')
-				i++;
-		} else if (s[i] == '-') {
-			while (s[i] == '-')
-				i++;
-		} else {
-			return false;
-		}
-		if (!is_lower_alnum(s[i]) || i == sep)
-			return false;
-	}
-	*len = i;
-	return true;
-}
-
+/* The client's rules: a name berth can push, berth serve accepts. */
 bool
 berth_oci_name_valid(const char *name)
 {
-	const char *p = name;
-
-	if (name == NULL || strlen(name) > BERTH_OCI_NAME_MAX)
-		return false;
-	for (;;) {
-		size_t len;
-
-		if (!component_valid(p, &len))
-			return false;
-		p += len;
-		if (*p == '\0')
-			return true;
-		p++; /* '/', followed by a non-empty component */
-	}
+	return berth_ref_name_valid(name);
 }
 
 bool
 berth_oci_tag_valid(const char *tag)
 {
-	size_t i;
-
-	if (tag == NULL || tag[0] == '\0' || tag[0] == '.' || tag[0] == '-')
-		return false;
-	for (i = 0; tag[i]; i++) {
-		char c = tag[i];
-
-		if (i >= 128)
-			return false;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-		      c == '-'))
-			return false;
-	}
-	return true;
+	return berth_ref_tag_valid(tag);
 }
 
 static char *

@@ -11,17 +11,11 @@
 #include "berth/common.h"
 #include "server/storage/meta.h"
 
-/* Longest repository name accepted (clients limit host + "/" + name to 255). */
-#define BERTH_OCI_NAME_MAX 255
-
 /*
- * True when name matches the distribution spec's
- * [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*
- * and is not longer than BERTH_OCI_NAME_MAX.
+ * Repository names and tags by the client's rules (berth_ref_name_valid,
+ * berth_ref_tag_valid), so what berth accepts, berth serve accepts.
  */
 bool berth_oci_name_valid(const char *name);
-
-/* True when tag matches [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}. */
 bool berth_oci_tag_valid(const char *tag);
 
 /*

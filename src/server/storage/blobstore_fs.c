@@ -286,8 +286,13 @@ fs_put(berth_blobstore *bs, const berth_digest *d, const void *p, size_t len,
 {
 	fs_store *s = (fs_store *)bs;
 	_cleanup_free_ char *path = blob_path(s, d);
-	_cleanup_free_ char *tmp = xasprintf("%s/tmp/put.XXXXXX", s->root);
-	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *dir = blob_dir(s, d);
+	_cleanup_free_ char *tmp = xasprintf("%s/tmp", s->root);
+	/* The temporary file in tmp/, where the sweep finds leftovers. */
+	berth_file_replace_opts o = {.mode = 0644,
+				     .sync = true,
+				     .tmp_dir = tmp,
+				     .tmp_prefix = "put."};
 	berth_digest got;
 	struct stat st;
 	int r;
@@ -299,25 +304,13 @@ fs_put(berth_blobstore *bs, const berth_digest *d, const void *p, size_t len,
 				       d->str);
 	if (stat(path, &st) == 0 && st.st_size == (off_t)len)
 		return 0; /* content-addressed: already there */
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return berth_error_set(err, BERTH_EIO, errno,
-				       "cannot create '%s': %s", tmp,
-				       strerror(errno));
-	if (fchmod(fd, 0644) < 0 || write_all(fd, p, len, tmp, err) < 0 ||
-	    fsync(fd) < 0) {
-		if (err && *err == NULL)
-			berth_error_set(err, BERTH_EIO, errno,
-					"cannot sync '%s': %s", tmp,
-					strerror(errno));
-		unlink(tmp);
-		return BERTH_EIO;
-	}
-	if ((r = publish(s, tmp, d, err)) < 0) {
-		unlink(tmp);
+	if ((r = mkdir_p(dir, err)) < 0)
 		return r;
-	}
-	return 0;
+	r = berth_file_replace(path, p, len, &o, err);
+	if (r < 0 && err && *err && (*err)->sys_errno == ENOSPC)
+		berth_error_hint(err, "free space on the registry's storage "
+				      "volume");
+	return r;
 }
 
 static int

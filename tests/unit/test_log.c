@@ -1,0 +1,58 @@
+/*
+ * Log-level names (util/log.c): the one list the CLI's --log-level, berth
+ * serve's log-level and both programs' log lines use.
+ */
+#include "test.h"
+
+#include "berth/log.h"
+#include "util/error.h"
+
+static void
+test_names_round_trip(void)
+{
+	static const char *const want[] = {"error", "warn", "info", "debug"};
+
+	for (int i = BERTH_LOG_ERROR; i <= BERTH_LOG_DEBUG; i++) {
+		berth_log_level l = BERTH_LOG_ERROR;
+		berth_error *err = NULL;
+
+		CHECK_STR(berth_log_level_name((berth_log_level)i), want[i]);
+		CHECK(berth_log_level_parse(&l, want[i], &err) == 0 &&
+			      l == (berth_log_level)i && err == NULL,
+		      "parse '%s'", want[i]);
+	}
+	CHECK_STR(berth_log_level_name((berth_log_level)4), "unknown");
+	CHECK_STR(berth_log_level_name((berth_log_level)-1), "unknown");
+}
+
+static void
+test_bad_names(void)
+{
+	static const char *const bad[] = {"", "loud", "DEBUG", "warning",
+					  "info "};
+	berth_log_level l = BERTH_LOG_INFO;
+	berth_error *err = NULL;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(berth_log_level_parse(&l, bad[i], &err) == BERTH_EUSAGE,
+		      "'%s' accepted", bad[i]);
+		berth_error_freep(&err);
+	}
+	CHECK(l == BERTH_LOG_INFO, "a bad name changed the level");
+	CHECK(berth_log_level_parse(&l, "loud", &err) == BERTH_EUSAGE && err &&
+		      strcmp(err->msg, "invalid log level 'loud'") == 0 &&
+		      err->hint &&
+		      strcmp(err->hint, "use error, warn, info or debug") == 0,
+	      "message '%s'", err ? err->msg : "");
+	berth_error_freep(&err);
+	CHECK(berth_log_level_parse(&l, NULL, NULL) == BERTH_EUSAGE,
+	      "NULL name, no error wanted");
+}
+
+int
+main(void)
+{
+	test_names_round_trip();
+	test_bad_names();
+	return test_done("test_log");
+}
