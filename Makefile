@@ -65,8 +65,11 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_OBJ := $(LIB_SRC:%.c=$(B)/fuzz/obj/%.o) $(SRV_SRC:%.c=$(B)/fuzz/obj/%.o)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_CC  ?= clang
-# Warnings are gcc's job in the main build; clang's differ.
-FUZZ_FLAGS := -std=c11 -fsanitize=address,undefined -fno-sanitize-recover=all
+# Warnings are gcc's job in the main build; clang's differ. A call that
+# passes the wrong types is an error here too.
+FUZZ_FLAGS := -std=c11 -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-Werror=incompatible-pointer-types -Werror=int-conversion \
+	-Werror=implicit-function-declaration
 
 all: $(B)/berth $(B)/berth-serve $(B)/libberth.a $(B)/libberth.so $(B)/$(SONAME)
 
