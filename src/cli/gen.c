@@ -1,7 +1,9 @@
 /*
  * What the command and option tables generate besides --help: man pages
  * (`berth _gen man DIR`, run by `make man`) and the bash and zsh
- * completion scripts (`berth completion bash|zsh`). The tables come in
+ * completion scripts (`berth completion bash|zsh`), and the table of
+ * config keys in docs/config.md (`berth _gen config-keys`, from the
+ * library's berth_config_key_at). The command tables come in
  * through the context, so that this file needs nothing from main.c.
  */
 #include <errno.h>
@@ -369,10 +371,60 @@ cmd_completion(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	return 0;
 }
 
+/* A Markdown table cell: '|' would end it. */
+static void
+md_cell(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+}
+
+/* docs/config.md's table of the keys, from the library's own. */
+static void
+gen_config_keys(FILE *f)
+{
+	static const char *const types[] = {
+		[BERTH_CONFIG_KEY_BOOL] = "true or false",
+		[BERTH_CONFIG_KEY_COUNT] = "number",
+		[BERTH_CONFIG_KEY_SECONDS] = "seconds",
+		[BERTH_CONFIG_KEY_STRINGS] = "list of strings",
+		[BERTH_CONFIG_KEY_OBJECT] = "object",
+	};
+	const berth_config_key *k;
+
+	fputs("| key | file | type | default | limits | meaning |\n"
+	      "|---|---|---|---|---|---|\n",
+	      f);
+	for (size_t i = 0; (k = berth_config_key_at(i)); i++) {
+		fprintf(f, "| `%s` | %s | %s | ", k->key,
+			k->docker ? "daemon.json, berth's" : "berth's",
+			types[k->type]);
+		if (k->deflt)
+			fprintf(f, "`%s`", k->deflt);
+		else
+			fputs("none", f);
+		fputs(" | ", f);
+		if (k->type == BERTH_CONFIG_KEY_COUNT ||
+		    k->type == BERTH_CONFIG_KEY_SECONDS)
+			fprintf(f, "%ld to %ld", k->min, k->max);
+		fputs(" | ", f);
+		md_cell(f, k->help);
+		fputs(" |\n", f);
+	}
+}
+
 int
 cmd_gen(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 {
 	if (argc == 3 && strcmp(argv[1], "man") == 0)
 		return gen_man(ctx, argv[2], err);
-	return cli_usage_error(err, "_gen", "expected 'man DIR'");
+	if (argc == 2 && strcmp(argv[1], "config-keys") == 0) {
+		gen_config_keys(stdout);
+		return 0;
+	}
+	return cli_usage_error(err, "_gen",
+			       "expected 'man DIR' or 'config-keys'");
 }

@@ -7,8 +7,34 @@
 SERVE=$(dirname "$BERTH")/berth-serve
 
 # --- docs/*.md generated parts ---------------------------------------------
-run env B="$(dirname "$BERTH")" scripts/update-docs.sh --check
+BDIR=$(cd "$(dirname "$BERTH")" && pwd)
+run env B="$BDIR" scripts/update-docs.sh --check
 check "docs match berth-serve --help-markdown and the config keys" 0
+grep -qx '<!-- BEGIN generated: config-keys -->' docs/config.md ||
+	fail "docs/config.md has the generated config-keys part" "no marker"
+run "$BERTH" _gen config-keys
+check "berth _gen config-keys lists the keys" 0 '^\| `retry-after-max` \| berth.s \| seconds \| `10` \| 0 to 3600 \|' \
+	'^\| `registry-mirrors` \| daemon.json'
+
+# --check fails on a doc that differs: a copy of the tree, one row edited
+# in each generated part.
+mkdir -p "$T/tree"
+cp -r scripts docs "$T/tree/"
+for edit in 's/^\(| `retries` .*\)`3`/\1`4`/:docs/config.md' \
+	's/^| `--token-ttl SECONDS` |/| `--token-ttl S` |/:docs/server.md'; do
+	sed_expr=${edit%:*} doc=${edit##*:}
+	cp "docs/$(basename "$doc")" "$T/tree/$doc"
+	sed -i "$sed_expr" "$T/tree/$doc"
+	if cmp -s "docs/$(basename "$doc")" "$T/tree/$doc"; then
+		fail "edit $doc for the --check case" "sed changed nothing"
+		continue
+	fi
+	run env B="$BDIR" "$T/tree/scripts/update-docs.sh" --check
+	check "update-docs.sh --check fails on an edited $doc" 1 "$doc is out of date"
+	cp "docs/$(basename "$doc")" "$T/tree/$doc"
+done
+run env B="$BDIR" "$T/tree/scripts/update-docs.sh" --check
+check "update-docs.sh --check passes on the copy restored" 0
 
 run "$SERVE" --help
 check "berth serve --help lists --refresh-token-ttl" 0 '--refresh-token-ttl SECONDS'
