@@ -13,9 +13,8 @@
 #include "cli/cli.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/roff.h"
 #include "util/xalloc.h"
-
-#define VERSION "0.1.0"
 
 const cli_usage cli_completion_usage = {
 	"bash|zsh",
@@ -26,44 +25,13 @@ const cli_usage cli_completion_usage = {
 	NULL,
 };
 
-/* roff text: backslashes and dashes escaped, no request at a line start. */
-static void
-roff(FILE *f, const char *s)
-{
-	if (*s == '.' || *s == '\'')
-		fputs("\\&", f);
-	for (; *s; s++) {
-		if (*s == '\\')
-			fputs("\\e", f);
-		else if (*s == '-')
-			fputs("\\-", f);
-		else if (*s == '\n' && (s[1] == '.' || s[1] == '\''))
-			fputs("\n\\&", f);
-		else
-			fputc(*s, f);
-	}
-}
-
 static void
 man_options(FILE *f, const cli_option *opts)
 {
-	for (const cli_option *o = opts; o && o->name; o++) {
-		fputs(".TP\n", f);
-		if (o->flags & CLI_OPT_SHORT)
-			fprintf(f, "\\fB\\-%c\\fR, ", o->key);
-		fputs("\\fB\\-\\-", f);
-		roff(f, o->name);
-		fputs("\\fR", f);
-		if (o->arg) {
-			fputs(" \\fI", f);
-			roff(f, o->arg);
-			fputs("\\fR", f);
-		}
-		fputc('\n', f);
-		roff(f, o->help);
-		fputc('\n', f);
-	}
-	fputs(".TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\nthis help\n", f);
+	for (const cli_option *o = opts; o && o->name; o++)
+		berth_roff_option(f, o->flags & CLI_OPT_SHORT ? o->key : 0,
+				  "--", o->name, o->arg, o->help);
+	berth_roff_option(f, 'h', "--", "help", NULL, "this help");
 }
 
 static void
@@ -75,7 +43,7 @@ man_description(FILE *f, const char *d)
 		_cleanup_free_ char *line = xstrndup(p, len);
 
 		if (*line) {
-			roff(f, line);
+			berth_roff_put(f, line);
 			fputc('\n', f);
 		} else {
 			fputs(".PP\n", f);
@@ -94,12 +62,11 @@ man_page(FILE *f, const cli_command *c)
 	for (char *p = upper; *p; p++)
 		if (*p >= 'a' && *p <= 'z')
 			*p = (char)(*p - 'a' + 'A');
-	fprintf(f, ".TH %s 1 \"\" \"berth " VERSION "\" \"berth manual\"\n",
-		upper);
+	berth_roff_head(f, upper);
 	fprintf(f, ".SH NAME\nberth\\-%s \\- ", c->name);
-	roff(f, c->summary);
+	berth_roff_put(f, c->summary);
 	fprintf(f, "\n.SH SYNOPSIS\n.B berth %s\n", c->name);
-	roff(f, c->usage->synopsis);
+	berth_roff_put(f, c->usage->synopsis);
 	fputc('\n', f);
 	man_description(f, c->usage->description);
 	fputs(".SH OPTIONS\n", f);
@@ -110,11 +77,11 @@ man_page(FILE *f, const cli_command *c)
 static void
 man_berth(FILE *f, const cli_ctx *ctx)
 {
-	fputs(".TH BERTH 1 \"\" \"berth " VERSION "\" \"berth manual\"\n"
-	      ".SH NAME\nberth \\- container images, pulled from and served by "
+	berth_roff_head(f, "BERTH");
+	fputs(".SH NAME\nberth \\- container images, pulled from and served by "
 	      "registries\n.SH SYNOPSIS\n.B berth\n",
 	      f);
-	roff(f, ctx->global->synopsis);
+	berth_roff_put(f, ctx->global->synopsis);
 	fputc('\n', f);
 	man_description(f, ctx->global->description);
 	fputs(".SH OPTIONS\n", f);
@@ -126,7 +93,7 @@ man_berth(FILE *f, const cli_ctx *ctx)
 		if (c->flags & CLI_HIDDEN)
 			continue;
 		fprintf(f, ".TP\n.BR berth\\-%s (1)\n", c->name);
-		roff(f, c->summary);
+		berth_roff_put(f, c->summary);
 		fputc('\n', f);
 	}
 }
