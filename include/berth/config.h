@@ -120,8 +120,8 @@ typedef enum berth_config_key_type {
 typedef struct berth_config_key {
 	const char *key; /* "max-concurrent-downloads" */
 	berth_config_key_type type;
-	bool docker;       /* also a key of Docker's daemon.json */
-	long min, max;     /* COUNT and SECONDS: the limits, inclusive */
+	bool docker;	   /* also a key of Docker's daemon.json */
+	long min, max;	   /* COUNT and SECONDS: the limits, inclusive */
 	const char *deflt; /* the default as text ("3"), or NULL: none */
 	const char *help;  /* what it means: one sentence, plain text */
 } berth_config_key;

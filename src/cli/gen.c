@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "berth/log.h"
 #include "cli/cli.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -184,8 +185,18 @@ bash_values(FILE *f, const cli_option *opts, const char *indent)
 	}
 }
 
+/* What the completion knows of a command: its usage, berth-serve's
+ * options for serve, or nothing. */
+static const cli_usage *
+usage_of(const cli_command *c, const cli_usage *serve)
+{
+	if (c->flags & CLI_HIDDEN)
+		return NULL;
+	return c->flags & CLI_SERVER ? serve : c->usage;
+}
+
 static void
-bash(FILE *f, const cli_ctx *ctx)
+bash(FILE *f, const cli_ctx *ctx, const cli_usage *serve)
 {
 	fputs("# bash completion for berth (berth completion bash)\n"
 	      "_berth() {\n"
@@ -217,17 +228,18 @@ bash(FILE *f, const cli_ctx *ctx)
 	fputs("' -- \"$cur\"))\n\t\tfi ;;\n", f);
 	for (size_t i = 0; i < ctx->n_commands; i++) {
 		const cli_command *c = &ctx->commands[i];
+		const cli_usage *u = usage_of(c, serve);
 
-		if ((c->flags & CLI_HIDDEN) || c->usage == NULL)
+		if (u == NULL)
 			continue;
 		fprintf(f, "\t%s)\n\t\tcase $prev in\n", c->name);
-		bash_values(f, c->usage->options, "\t\t");
+		bash_values(f, u->options, "\t\t");
 		fputs("\t\tesac\n\t\tif [[ $cur == -* ]]; then\n"
 		      "\t\t\tCOMPREPLY=($(compgen -W '",
 		      f);
-		words(f, c->usage->options);
+		words(f, u->options);
 		fprintf(f, "' -- \"$cur\"))\n");
-		if (c->usage->args && strcmp(c->usage->args, "file") == 0)
+		if (u->args && strcmp(u->args, "file") == 0)
 			fputs("\t\telse\n\t\t\tCOMPREPLY=($(compgen -f -- "
 			      "\"$cur\"))\n",
 			      f);
@@ -283,7 +295,7 @@ zsh_options(FILE *f, const cli_option *opts, const char *indent)
 }
 
 static void
-zsh(FILE *f, const cli_ctx *ctx)
+zsh(FILE *f, const cli_ctx *ctx, const cli_usage *serve)
 {
 	fputs("#compdef berth\n"
 	      "# zsh completion for berth (berth completion zsh)\n"
@@ -312,13 +324,14 @@ zsh(FILE *f, const cli_ctx *ctx)
 	      f);
 	for (size_t i = 0; i < ctx->n_commands; i++) {
 		const cli_command *c = &ctx->commands[i];
+		const cli_usage *u = usage_of(c, serve);
 
-		if ((c->flags & CLI_HIDDEN) || c->usage == NULL)
+		if (u == NULL)
 			continue;
 		fprintf(f, "\t\t%s)\n\t\t\t_arguments \\\n", c->name);
-		zsh_options(f, c->usage->options, "\t\t\t\t");
+		zsh_options(f, u->options, "\t\t\t\t");
 		fprintf(f, "\t\t\t\t'*:argument:%s' && ret=0 ;;\n",
-			c->usage->args ? "_files" : "");
+			u->args ? "_files" : "");
 	}
 	fputs("\t\tesac ;;\n\tesac\n\treturn ret\n}\n_berth \"$@\"\n", f);
 }
@@ -326,15 +339,29 @@ zsh(FILE *f, const cli_ctx *ctx)
 int
 cmd_completion(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 {
+	cli_option *serve_opts = NULL;
+	cli_usage serve = {"[OPTIONS]", NULL, NULL, NULL};
+	berth_error *serr = NULL;
+	bool is_bash = argc == 2 && strcmp(argv[1], "bash") == 0;
+
 	if (cli_help_usage(argc, argv, "completion", &cli_completion_usage))
 		return 0;
-	if (argc == 2 && strcmp(argv[1], "bash") == 0)
-		bash(stdout, ctx);
-	else if (argc == 2 && strcmp(argv[1], "zsh") == 0)
-		zsh(stdout, ctx);
-	else
+	if (!is_bash && !(argc == 2 && strcmp(argv[1], "zsh") == 0))
 		return cli_usage_error(err, "completion",
 				       "expected 'bash' or 'zsh'");
+	/* Without berth-serve, serve completes -h and --help only: the rest
+	 * of the script is still worth having. */
+	if (cli_serve_options(&serve_opts, &serr) < 0) {
+		berth_log(BERTH_LOG_WARN,
+			  "%s; 'berth serve' completes no options", serr->msg);
+		berth_error_free(serr);
+	}
+	serve.options = serve_opts;
+	if (is_bash)
+		bash(stdout, ctx, &serve);
+	else
+		zsh(stdout, ctx, &serve);
+	cli_serve_options_free(serve_opts);
 	return 0;
 }
 
