@@ -13,15 +13,10 @@
  *   certs.d       $BERTH_CERTS_D, else /etc/docker/certs.d
  *                 <host[:port]>/ *.crt (CAs), *.cert + *.key (client)
  *   berth's file  $BERTH_CONFIG, else ~/.config/berth/config.json, else
- *                 /etc/berth/config.json. The daemon.json keys, and:
- *     "sync": true                     flush blobs and index before publishing
- *     "mirrors": {"HOST": ["URL", …]}  mirrors of any registry
- *     "registries": {"HOST": {"ca-file": F, "client-cert": F,
- *                             "client-key": F, "insecure": true}}
- *     "connect-timeout": SECONDS, "read-timeout": SECONDS,
- *     "retries": N (0..10),
- *     "retry-after-max": SECONDS       wait for a 429/503 at most this long
- *     "partial-max-age": SECONDS       staged partial downloads kept this long
+ *                 /etc/berth/config.json. The daemon.json keys and
+ *                 berth's own (sync, mirrors, registries, timeouts,
+ *                 retries…): berth_config_key_at lists every key with its
+ *                 type, limits, default and meaning.
  *
  * Precedence: flags over berth's file over daemon.json over defaults.
  * Lists (insecure-registries, allow-nondistributable-artifacts) are joined;
