@@ -11,7 +11,7 @@
 #   make bench        pull benchmark against skopeo (bench/pull.sh)
 #   make fuzz         the libFuzzer harnesses in build/fuzz/ (tests/fuzz/run.sh
 #                     builds and runs them; FUZZ_CC=clang by default)
-#   make man          build/man/berth*.1 from the command tables
+#   make man          build/man/berth*.1 from the command and settings tables
 #   make completion   build/completion/{berth.bash,_berth}
 #   make install-docs man pages and completions under $(DESTDIR)$(PREFIX)
 
@@ -173,12 +173,14 @@ test:
 	scripts/test.sh
 
 # Man pages and shell completion come from the CLI's command and option
-# tables (src/cli/gen.c), so they list what --help lists.
-man: $(B)/berth
+# tables (src/cli/gen.c) and berth serve's settings table, so they list
+# what --help lists; the completion reads serve's from berth-serve.
+man: $(B)/berth $(B)/berth-serve
 	@mkdir -p $(B)/man
 	$(Q)$(B)/berth _gen man $(B)/man
+	$(Q)$(B)/berth-serve --help-man >$(B)/man/berth-serve.1
 
-completion: $(B)/berth
+completion: $(B)/berth $(B)/berth-serve
 	@mkdir -p $(B)/completion
 	$(Q)$(B)/berth completion bash >$(B)/completion/berth.bash
 	$(Q)$(B)/berth completion zsh >$(B)/completion/_berth

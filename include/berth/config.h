@@ -13,15 +13,10 @@
  *   certs.d       $BERTH_CERTS_D, else /etc/docker/certs.d
  *                 <host[:port]>/ *.crt (CAs), *.cert + *.key (client)
  *   berth's file  $BERTH_CONFIG, else ~/.config/berth/config.json, else
- *                 /etc/berth/config.json. The daemon.json keys, and:
- *     "sync": true                     flush blobs and index before publishing
- *     "mirrors": {"HOST": ["URL", …]}  mirrors of any registry
- *     "registries": {"HOST": {"ca-file": F, "client-cert": F,
- *                             "client-key": F, "insecure": true}}
- *     "connect-timeout": SECONDS, "read-timeout": SECONDS,
- *     "retries": N (0..10),
- *     "retry-after-max": SECONDS       wait for a 429/503 at most this long
- *     "partial-max-age": SECONDS       staged partial downloads kept this long
+ *                 /etc/berth/config.json. The daemon.json keys and
+ *                 berth's own (sync, mirrors, registries, timeouts,
+ *                 retries…): berth_config_key_at lists every key with its
+ *                 type, limits, default and meaning.
  *
  * Precedence: flags over berth's file over daemon.json over defaults.
  * Lists (insecure-registries, allow-nondistributable-artifacts) are joined;
@@ -100,6 +95,37 @@ typedef struct berth_config {
 	berth_config_setting *settings; /* everything, for `berth config` */
 	size_t n_settings;
 } berth_config;
+
+/* ---- the keys of berth's file, for documentation ---- */
+
+/* What a key's value is in the JSON file. */
+typedef enum berth_config_key_type {
+	BERTH_CONFIG_KEY_BOOL = 0,    /* true or false */
+	BERTH_CONFIG_KEY_COUNT = 1,   /* an integer from min to max */
+	BERTH_CONFIG_KEY_SECONDS = 2, /* an integer of seconds, min to max */
+	BERTH_CONFIG_KEY_STRINGS = 3, /* a list of strings */
+	BERTH_CONFIG_KEY_OBJECT = 4,  /* an object, as the help describes */
+} berth_config_key_type;
+
+/*
+ * One key of berth's file, as the loader checks it and docs/config.md
+ * describes it. Later versions may add fields at the end: read it through
+ * the pointer berth_config_key_at returns, never copy it or size it.
+ */
+typedef struct berth_config_key {
+	const char *key; /* "max-concurrent-downloads" */
+	berth_config_key_type type;
+	bool docker;	   /* also a key of Docker's daemon.json */
+	long min, max;	   /* COUNT and SECONDS: the limits, inclusive */
+	const char *deflt; /* the default as text ("3"), or NULL: none */
+	const char *help;  /* what it means: one sentence, plain text */
+} berth_config_key;
+
+/*
+ * The i-th key of berth's file (0, 1, …, in the order they are applied),
+ * or NULL past the last one. The table is static: do not free it.
+ */
+BERTH_EXTERN const berth_config_key *berth_config_key_at(size_t i);
 
 #define BERTH_CONFIG_RETRIES_DEFAULT 3
 #define BERTH_CONFIG_RETRY_AFTER_MAX_DEFAULT 10

@@ -30,6 +30,7 @@ typedef int (*cli_fn)(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 /* cli_command.flags: what main() sets up before calling the command. */
 #define CLI_CONFIG 1u /* load the client configuration into ctx->config */
 #define CLI_HIDDEN 2u /* not in --help, the man pages or completion */
+#define CLI_SERVER 4u /* its options are berth-serve's (cli_serve_options) */
 
 /* cli_option.flags */
 #define CLI_OPT_SHORT 1u /* `key` is also the short option (-q) */
@@ -106,6 +107,18 @@ void cli_human_size(char *buf, size_t n, int64_t bytes);
 
 /* The 12-hex short form docker prints for a digest. */
 const char *cli_short_digest(const char *digest);
+
+/* berth-serve, in the directory of the running berth. Caller frees. */
+int cli_serve_path(char **out, berth_error **err);
+
+/*
+ * berth serve's options, as berth-serve lists them (--help-options): the
+ * CLI cannot link the server's settings table, so it asks the program.
+ * The table ends with a row whose name is NULL; free it with
+ * cli_serve_options_free.
+ */
+int cli_serve_options(cli_option **out, berth_error **err);
+void cli_serve_options_free(cli_option *opts);
 
 int cmd_pull(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_images(cli_ctx *ctx, int argc, char **argv, berth_error **err);

@@ -15,11 +15,10 @@
 #include "util/xalloc.h"
 
 int
-cmd_serve(cli_ctx *ctx, int argc, char **argv, berth_error **err)
+cli_serve_path(char **out, berth_error **err)
 {
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	_cleanup_free_ char *server = NULL;
 	char *slash;
 
 	if (n < 0)
@@ -29,7 +28,18 @@ cmd_serve(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	self[n] = '\0';
 	slash = strrchr(self, '/');
 	*slash = '\0';
-	server = xasprintf("%s/berth-serve", self);
+	*out = xasprintf("%s/berth-serve", self);
+	return 0;
+}
+
+int
+cmd_serve(cli_ctx *ctx, int argc, char **argv, berth_error **err)
+{
+	_cleanup_free_ char *server = NULL;
+	int r;
+
+	if ((r = cli_serve_path(&server, err)) < 0)
+		return r;
 	argv[0] = "serve";
 	execv(server, argv);
 	berth_error_set(err, BERTH_EIO, errno, "cannot run '%s': %s", server,

@@ -1,19 +1,21 @@
 /*
  * What the command and option tables generate besides --help: man pages
  * (`berth _gen man DIR`, run by `make man`) and the bash and zsh
- * completion scripts (`berth completion bash|zsh`). The tables come in
+ * completion scripts (`berth completion bash|zsh`), and the table of
+ * config keys in docs/config.md (`berth _gen config-keys`, from the
+ * library's berth_config_key_at). The command tables come in
  * through the context, so that this file needs nothing from main.c.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "berth/log.h"
 #include "cli/cli.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/roff.h"
 #include "util/xalloc.h"
-
-#define VERSION "0.1.0"
 
 const cli_usage cli_completion_usage = {
 	"bash|zsh",
@@ -24,44 +26,13 @@ const cli_usage cli_completion_usage = {
 	NULL,
 };
 
-/* roff text: backslashes and dashes escaped, no request at a line start. */
-static void
-roff(FILE *f, const char *s)
-{
-	if (*s == '.' || *s == '\'')
-		fputs("\\&", f);
-	for (; *s; s++) {
-		if (*s == '\\')
-			fputs("\\e", f);
-		else if (*s == '-')
-			fputs("\\-", f);
-		else if (*s == '\n' && (s[1] == '.' || s[1] == '\''))
-			fputs("\n\\&", f);
-		else
-			fputc(*s, f);
-	}
-}
-
 static void
 man_options(FILE *f, const cli_option *opts)
 {
-	for (const cli_option *o = opts; o && o->name; o++) {
-		fputs(".TP\n", f);
-		if (o->flags & CLI_OPT_SHORT)
-			fprintf(f, "\\fB\\-%c\\fR, ", o->key);
-		fputs("\\fB\\-\\-", f);
-		roff(f, o->name);
-		fputs("\\fR", f);
-		if (o->arg) {
-			fputs(" \\fI", f);
-			roff(f, o->arg);
-			fputs("\\fR", f);
-		}
-		fputc('\n', f);
-		roff(f, o->help);
-		fputc('\n', f);
-	}
-	fputs(".TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\nthis help\n", f);
+	for (const cli_option *o = opts; o && o->name; o++)
+		berth_roff_option(f, o->flags & CLI_OPT_SHORT ? o->key : 0,
+				  "--", o->name, o->arg, o->help);
+	berth_roff_option(f, 'h', "--", "help", NULL, "this help");
 }
 
 static void
@@ -73,7 +44,7 @@ man_description(FILE *f, const char *d)
 		_cleanup_free_ char *line = xstrndup(p, len);
 
 		if (*line) {
-			roff(f, line);
+			berth_roff_put(f, line);
 			fputc('\n', f);
 		} else {
 			fputs(".PP\n", f);
@@ -92,12 +63,11 @@ man_page(FILE *f, const cli_command *c)
 	for (char *p = upper; *p; p++)
 		if (*p >= 'a' && *p <= 'z')
 			*p = (char)(*p - 'a' + 'A');
-	fprintf(f, ".TH %s 1 \"\" \"berth " VERSION "\" \"berth manual\"\n",
-		upper);
+	berth_roff_head(f, upper);
 	fprintf(f, ".SH NAME\nberth\\-%s \\- ", c->name);
-	roff(f, c->summary);
+	berth_roff_put(f, c->summary);
 	fprintf(f, "\n.SH SYNOPSIS\n.B berth %s\n", c->name);
-	roff(f, c->usage->synopsis);
+	berth_roff_put(f, c->usage->synopsis);
 	fputc('\n', f);
 	man_description(f, c->usage->description);
 	fputs(".SH OPTIONS\n", f);
@@ -108,11 +78,11 @@ man_page(FILE *f, const cli_command *c)
 static void
 man_berth(FILE *f, const cli_ctx *ctx)
 {
-	fputs(".TH BERTH 1 \"\" \"berth " VERSION "\" \"berth manual\"\n"
-	      ".SH NAME\nberth \\- container images, pulled from and served by "
+	berth_roff_head(f, "BERTH");
+	fputs(".SH NAME\nberth \\- container images, pulled from and served by "
 	      "registries\n.SH SYNOPSIS\n.B berth\n",
 	      f);
-	roff(f, ctx->global->synopsis);
+	berth_roff_put(f, ctx->global->synopsis);
 	fputc('\n', f);
 	man_description(f, ctx->global->description);
 	fputs(".SH OPTIONS\n", f);
@@ -124,7 +94,7 @@ man_berth(FILE *f, const cli_ctx *ctx)
 		if (c->flags & CLI_HIDDEN)
 			continue;
 		fprintf(f, ".TP\n.BR berth\\-%s (1)\n", c->name);
-		roff(f, c->summary);
+		berth_roff_put(f, c->summary);
 		fputc('\n', f);
 	}
 }
@@ -215,8 +185,18 @@ bash_values(FILE *f, const cli_option *opts, const char *indent)
 	}
 }
 
+/* What the completion knows of a command: its usage, berth-serve's
+ * options for serve, or nothing. */
+static const cli_usage *
+usage_of(const cli_command *c, const cli_usage *serve)
+{
+	if (c->flags & CLI_HIDDEN)
+		return NULL;
+	return c->flags & CLI_SERVER ? serve : c->usage;
+}
+
 static void
-bash(FILE *f, const cli_ctx *ctx)
+bash(FILE *f, const cli_ctx *ctx, const cli_usage *serve)
 {
 	fputs("# bash completion for berth (berth completion bash)\n"
 	      "_berth() {\n"
@@ -248,17 +228,18 @@ bash(FILE *f, const cli_ctx *ctx)
 	fputs("' -- \"$cur\"))\n\t\tfi ;;\n", f);
 	for (size_t i = 0; i < ctx->n_commands; i++) {
 		const cli_command *c = &ctx->commands[i];
+		const cli_usage *u = usage_of(c, serve);
 
-		if ((c->flags & CLI_HIDDEN) || c->usage == NULL)
+		if (u == NULL)
 			continue;
 		fprintf(f, "\t%s)\n\t\tcase $prev in\n", c->name);
-		bash_values(f, c->usage->options, "\t\t");
+		bash_values(f, u->options, "\t\t");
 		fputs("\t\tesac\n\t\tif [[ $cur == -* ]]; then\n"
 		      "\t\t\tCOMPREPLY=($(compgen -W '",
 		      f);
-		words(f, c->usage->options);
+		words(f, u->options);
 		fprintf(f, "' -- \"$cur\"))\n");
-		if (c->usage->args && strcmp(c->usage->args, "file") == 0)
+		if (u->args && strcmp(u->args, "file") == 0)
 			fputs("\t\telse\n\t\t\tCOMPREPLY=($(compgen -f -- "
 			      "\"$cur\"))\n",
 			      f);
@@ -314,7 +295,7 @@ zsh_options(FILE *f, const cli_option *opts, const char *indent)
 }
 
 static void
-zsh(FILE *f, const cli_ctx *ctx)
+zsh(FILE *f, const cli_ctx *ctx, const cli_usage *serve)
 {
 	fputs("#compdef berth\n"
 	      "# zsh completion for berth (berth completion zsh)\n"
@@ -343,13 +324,14 @@ zsh(FILE *f, const cli_ctx *ctx)
 	      f);
 	for (size_t i = 0; i < ctx->n_commands; i++) {
 		const cli_command *c = &ctx->commands[i];
+		const cli_usage *u = usage_of(c, serve);
 
-		if ((c->flags & CLI_HIDDEN) || c->usage == NULL)
+		if (u == NULL)
 			continue;
 		fprintf(f, "\t\t%s)\n\t\t\t_arguments \\\n", c->name);
-		zsh_options(f, c->usage->options, "\t\t\t\t");
+		zsh_options(f, u->options, "\t\t\t\t");
 		fprintf(f, "\t\t\t\t'*:argument:%s' && ret=0 ;;\n",
-			c->usage->args ? "_files" : "");
+			u->args ? "_files" : "");
 	}
 	fputs("\t\tesac ;;\n\tesac\n\treturn ret\n}\n_berth \"$@\"\n", f);
 }
@@ -357,16 +339,75 @@ zsh(FILE *f, const cli_ctx *ctx)
 int
 cmd_completion(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 {
+	cli_option *serve_opts = NULL;
+	cli_usage serve = {"[OPTIONS]", NULL, NULL, NULL};
+	berth_error *serr = NULL;
+	bool is_bash = argc == 2 && strcmp(argv[1], "bash") == 0;
+
 	if (cli_help_usage(argc, argv, "completion", &cli_completion_usage))
 		return 0;
-	if (argc == 2 && strcmp(argv[1], "bash") == 0)
-		bash(stdout, ctx);
-	else if (argc == 2 && strcmp(argv[1], "zsh") == 0)
-		zsh(stdout, ctx);
-	else
+	if (!is_bash && !(argc == 2 && strcmp(argv[1], "zsh") == 0))
 		return cli_usage_error(err, "completion",
 				       "expected 'bash' or 'zsh'");
+	/* Without berth-serve, serve completes -h and --help only: the rest
+	 * of the script is still worth having. */
+	if (cli_serve_options(&serve_opts, &serr) < 0) {
+		berth_log(BERTH_LOG_WARN,
+			  "%s; 'berth serve' completes no options", serr->msg);
+		berth_error_free(serr);
+	}
+	serve.options = serve_opts;
+	if (is_bash)
+		bash(stdout, ctx, &serve);
+	else
+		zsh(stdout, ctx, &serve);
+	cli_serve_options_free(serve_opts);
 	return 0;
+}
+
+/* A Markdown table cell: '|' would end it. */
+static void
+md_cell(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+}
+
+/* docs/config.md's table of the keys, from the library's own. */
+static void
+gen_config_keys(FILE *f)
+{
+	static const char *const types[] = {
+		[BERTH_CONFIG_KEY_BOOL] = "true or false",
+		[BERTH_CONFIG_KEY_COUNT] = "number",
+		[BERTH_CONFIG_KEY_SECONDS] = "seconds",
+		[BERTH_CONFIG_KEY_STRINGS] = "list of strings",
+		[BERTH_CONFIG_KEY_OBJECT] = "object",
+	};
+	const berth_config_key *k;
+
+	fputs("| key | file | type | default | limits | meaning |\n"
+	      "|---|---|---|---|---|---|\n",
+	      f);
+	for (size_t i = 0; (k = berth_config_key_at(i)); i++) {
+		fprintf(f, "| `%s` | %s | %s | ", k->key,
+			k->docker ? "daemon.json, berth's" : "berth's",
+			types[k->type]);
+		if (k->deflt)
+			fprintf(f, "`%s`", k->deflt);
+		else
+			fputs("none", f);
+		fputs(" | ", f);
+		if (k->type == BERTH_CONFIG_KEY_COUNT ||
+		    k->type == BERTH_CONFIG_KEY_SECONDS)
+			fprintf(f, "%ld to %ld", k->min, k->max);
+		fputs(" | ", f);
+		md_cell(f, k->help);
+		fputs(" |\n", f);
+	}
 }
 
 int
@@ -374,5 +415,10 @@ cmd_gen(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 {
 	if (argc == 3 && strcmp(argv[1], "man") == 0)
 		return gen_man(ctx, argv[2], err);
-	return cli_usage_error(err, "_gen", "expected 'man DIR'");
+	if (argc == 2 && strcmp(argv[1], "config-keys") == 0) {
+		gen_config_keys(stdout);
+		return 0;
+	}
+	return cli_usage_error(err, "_gen",
+			       "expected 'man DIR' or 'config-keys'");
 }

@@ -41,7 +41,7 @@ static const cli_command commands[] = {
 	{"ratelimit", cmd_ratelimit, CLI_CONFIG,
 	 "Show a registry's pull quota (without spending it)",
 	 &cli_ratelimit_usage},
-	{"serve", cmd_serve, 0, "Run a registry server", NULL},
+	{"serve", cmd_serve, CLI_SERVER, "Run a registry server", NULL},
 	{"completion", cmd_completion, 0,
 	 "Print the bash or zsh completion script", &cli_completion_usage},
 	{"version", cmd_version, 0, "Print the version", &cli_version_usage},

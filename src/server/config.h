@@ -91,9 +91,18 @@ int berth_serve_config_set(berth_serve_config *c, const char *key,
 int berth_serve_config_load(berth_serve_config *c, const char *path,
 			    berth_error **err);
 
-/* `berth serve --help` and the Markdown table of docs/server.md, both
- * written from berth_serve_settings (config_doc.c). */
+/* `berth serve --help`, the Markdown table of docs/server.md and the man
+ * page berth-serve.1 (--help-man), all written from berth_serve_settings
+ * (config_doc.c). */
 void berth_serve_config_usage(FILE *f);
 void berth_serve_config_markdown(FILE *f);
+void berth_serve_config_man(FILE *f);
+
+/*
+ * The flags for `berth completion` (--help-options), one a line:
+ * "NAME<TAB>ARG<TAB>HELP", ARG empty for a flag without value. The CLI
+ * cannot link the server, so it reads these from the program.
+ */
+void berth_serve_config_options(FILE *f);
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * `berth serve --help` and the settings table of docs/server.md, both
- * written from berth_serve_settings so that neither can miss a setting.
+ * `berth serve --help`, the settings table of docs/server.md, the man
+ * page berth-serve.1 and the option list `berth completion` reads, all
+ * written from berth_serve_settings so that none can miss a setting.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -8,26 +9,21 @@
 
 #include "server/config.h"
 #include "util/cleanup.h"
+#include "util/roff.h"
 #include "util/wrap.h"
 #include "util/xalloc.h"
 
 #define HELP_COL 24
 #define HELP_WIDTH 78
 
-static const char head[] =
-	"usage: berth serve [OPTIONS]\n"
-	"\n"
+static const char about[] =
 	"Runs a private OCI registry (distribution spec v1.1): docker, "
 	"podman,\n"
-	"skopeo, containerd and berth push to it and pull from it.\n"
-	"\n"
-	"options (each also a key of the --config file, without the dashes):\n";
+	"skopeo, containerd and berth push to it and pull from it.";
 
-static const char tail[] =
-	"\n"
+static const char stops[] =
 	"Stops cleanly on SIGTERM or SIGINT, finishing the requests in "
-	"flight.\n"
-	"See docs/server.md for a complete example.\n";
+	"flight.";
 
 /* What a value may be: "10 to 86400", "none, htpasswd or token", or "". */
 static char *
@@ -63,20 +59,27 @@ put_wrapped(FILE *f, const char *text, int col)
 	berth_wrap_put(f, text, col, HELP_COL, HELP_WIDTH);
 }
 
-static void
-put_option(FILE *f, const berth_serve_setting *s, const char *prefix)
+/* The help with what the value may be and its default, as --help and
+ * the man page say it. The caller frees it. */
+static char *
+help_text(const berth_serve_setting *s)
 {
 	_cleanup_free_ char *values = values_text(s);
 	const char *d = default_text(s);
-	_cleanup_free_ char *text = NULL;
-	int col;
 
 	if (*values || d)
-		text = xasprintf("%s (%s%s%s%s)", s->help, values,
+		return xasprintf("%s (%s%s%s%s)", s->help, values,
 				 *values && d ? "; " : "", d ? "default " : "",
 				 d ? d : "");
-	else
-		text = xstrdup(s->help);
+	return xstrdup(s->help);
+}
+
+static void
+put_option(FILE *f, const berth_serve_setting *s, const char *prefix)
+{
+	_cleanup_free_ char *text = help_text(s);
+	int col;
+
 	col = fprintf(f, "  %s%s%s%s", prefix, s->name, s->arg ? " " : "",
 		      s->arg ? s->arg : "");
 	put_wrapped(f, text, col);
@@ -85,7 +88,10 @@ put_option(FILE *f, const berth_serve_setting *s, const char *prefix)
 void
 berth_serve_config_usage(FILE *f)
 {
-	fputs(head, f);
+	fprintf(f,
+		"usage: berth serve [OPTIONS]\n\n%s\n\noptions (each also a "
+		"key of the --config file, without the dashes):\n",
+		about);
 	for (size_t i = 0; i < berth_serve_n_settings; i++)
 		if (berth_serve_settings[i].type != BERTH_SERVE_JSON)
 			put_option(f, &berth_serve_settings[i], "--");
@@ -94,7 +100,7 @@ berth_serve_config_usage(FILE *f)
 	for (size_t i = 0; i < berth_serve_n_settings; i++)
 		if (berth_serve_settings[i].type == BERTH_SERVE_JSON)
 			put_option(f, &berth_serve_settings[i], "");
-	fputs(tail, f);
+	fprintf(f, "\n%s\nSee docs/server.md for a complete example.\n", stops);
 }
 
 /* A table cell: '|' would end it. */
@@ -141,5 +147,55 @@ berth_serve_config_markdown(FILE *f)
 		fputs(" | ", f);
 		put_cell(f, s->help);
 		fputs(" |\n", f);
+	}
+}
+
+void
+berth_serve_config_man(FILE *f)
+{
+	berth_roff_head(f, "BERTH-SERVE");
+	fputs(".SH NAME\nberth\\-serve \\- run a registry server\n"
+	      ".SH SYNOPSIS\n.B berth serve\n[OPTIONS]\n.SH DESCRIPTION\n",
+	      f);
+	berth_roff_put(f, about);
+	fputs("\n.PP\nEvery option is also a key of the \\fB\\-\\-config\\fR "
+	      "file, without the dashes.\n.PP\n",
+	      f);
+	berth_roff_put(f, stops);
+	fputs("\n.SH OPTIONS\n", f);
+	for (size_t i = 0; i < berth_serve_n_settings; i++) {
+		const berth_serve_setting *s = &berth_serve_settings[i];
+		_cleanup_free_ char *text = NULL;
+
+		if (s->type == BERTH_SERVE_JSON)
+			continue;
+		text = help_text(s);
+		berth_roff_option(f, 0, "--", s->name, s->arg, text);
+	}
+	berth_roff_option(f, 'h', "--", "help", NULL, "this text");
+	fputs(".SH CONFIGURATION FILE\nKeys of the \\fB\\-\\-config\\fR file "
+	      "only:\n",
+	      f);
+	for (size_t i = 0; i < berth_serve_n_settings; i++) {
+		const berth_serve_setting *s = &berth_serve_settings[i];
+		_cleanup_free_ char *text = NULL;
+
+		if (s->type != BERTH_SERVE_JSON)
+			continue;
+		text = help_text(s);
+		berth_roff_option(f, 0, "", s->name, s->arg, text);
+	}
+	fputs(".SH SEE ALSO\n.BR berth (1)\n", f);
+}
+
+void
+berth_serve_config_options(FILE *f)
+{
+	for (size_t i = 0; i < berth_serve_n_settings; i++) {
+		const berth_serve_setting *s = &berth_serve_settings[i];
+
+		if (s->type != BERTH_SERVE_JSON)
+			fprintf(f, "%s\t%s\t%s\n", s->name,
+				s->arg ? s->arg : "", s->help);
 	}
 }

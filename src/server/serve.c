@@ -29,17 +29,24 @@
 #define DRAIN_TIMEOUT_S 30
 
 /* Values of getopt's options besides the settings' (which are their row). */
-enum { OPT_HELP = 'h', OPT_MARKDOWN = 'M', OPT_SETTING = 0x100 };
+enum {
+	OPT_HELP = 'h',
+	OPT_MARKDOWN = 'M',
+	OPT_MAN = 'N',
+	OPT_OPTIONS = 'O',
+	OPT_SETTING = 0x100
+};
 
 /*
  * getopt's options, one per flag of berth_serve_settings, then --help and
- * the hidden --help-markdown (the settings table of docs/server.md).
+ * the hidden --help-markdown (the settings table of docs/server.md),
+ * --help-man (berth-serve.1) and --help-options (for `berth completion`).
  * The caller frees the array.
  */
 static struct option *
 long_opts_new(void)
 {
-	struct option *o = xcalloc(berth_serve_n_settings + 3, sizeof(*o));
+	struct option *o = xcalloc(berth_serve_n_settings + 5, sizeof(*o));
 	size_t n = 0;
 
 	for (size_t i = 0; i < berth_serve_n_settings; i++) {
@@ -56,6 +63,9 @@ long_opts_new(void)
 	o[n++] = (struct option){"help", no_argument, NULL, OPT_HELP};
 	o[n++] = (struct option){"help-markdown", no_argument, NULL,
 				 OPT_MARKDOWN};
+	o[n++] = (struct option){"help-man", no_argument, NULL, OPT_MAN};
+	o[n++] =
+		(struct option){"help-options", no_argument, NULL, OPT_OPTIONS};
 	return o;
 }
 
@@ -127,6 +137,8 @@ parse_args(berth_serve_config *cfg, int argc, char **argv, int *help,
 		switch (c) {
 		case OPT_HELP:
 		case OPT_MARKDOWN:
+		case OPT_MAN:
+		case OPT_OPTIONS:
 			*help = c;
 			return 0;
 		case ':':
@@ -308,6 +320,10 @@ berth_serve_main(int argc, char **argv)
 	if (help) {
 		if (help == OPT_MARKDOWN)
 			berth_serve_config_markdown(stdout);
+		else if (help == OPT_MAN)
+			berth_serve_config_man(stdout);
+		else if (help == OPT_OPTIONS)
+			berth_serve_config_options(stdout);
 		else
 			berth_serve_config_usage(stdout);
 		teardown(&s);

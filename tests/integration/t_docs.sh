@@ -7,8 +7,34 @@
 SERVE=$(dirname "$BERTH")/berth-serve
 
 # --- docs/*.md generated parts ---------------------------------------------
-run env B="$(dirname "$BERTH")" scripts/update-docs.sh --check
+BDIR=$(cd "$(dirname "$BERTH")" && pwd)
+run env B="$BDIR" scripts/update-docs.sh --check
 check "docs match berth-serve --help-markdown and the config keys" 0
+grep -qx '<!-- BEGIN generated: config-keys -->' docs/config.md ||
+	fail "docs/config.md has the generated config-keys part" "no marker"
+run "$BERTH" _gen config-keys
+check "berth _gen config-keys lists the keys" 0 '^\| `retry-after-max` \| berth.s \| seconds \| `10` \| 0 to 3600 \|' \
+	'^\| `registry-mirrors` \| daemon.json'
+
+# --check fails on a doc that differs: a copy of the tree, one row edited
+# in each generated part.
+mkdir -p "$T/tree"
+cp -r scripts docs "$T/tree/"
+for edit in 's/^\(| `retries` .*\)`3`/\1`4`/:docs/config.md' \
+	's/^| `--token-ttl SECONDS` |/| `--token-ttl S` |/:docs/server.md'; do
+	sed_expr=${edit%:*} doc=${edit##*:}
+	cp "docs/$(basename "$doc")" "$T/tree/$doc"
+	sed -i "$sed_expr" "$T/tree/$doc"
+	if cmp -s "docs/$(basename "$doc")" "$T/tree/$doc"; then
+		fail "edit $doc for the --check case" "sed changed nothing"
+		continue
+	fi
+	run env B="$BDIR" "$T/tree/scripts/update-docs.sh" --check
+	check "update-docs.sh --check fails on an edited $doc" 1 "$doc is out of date"
+	cp "docs/$(basename "$doc")" "$T/tree/$doc"
+done
+run env B="$BDIR" "$T/tree/scripts/update-docs.sh" --check
+check "update-docs.sh --check passes on the copy restored" 0
 
 run "$SERVE" --help
 check "berth serve --help lists --refresh-token-ttl" 0 '--refresh-token-ttl SECONDS'
@@ -21,6 +47,8 @@ ok "serve --help lists every flag of the settings table"
 mkdir -p "$T/man"
 run "$BERTH" _gen man "$T/man"
 check "berth _gen man" 0
+"$SERVE" --help-man >"$T/man/berth-serve.1"
+expect "berth-serve --help-man writes a page" test -s "$T/man/berth-serve.1"
 "$BERTH" completion bash >"$T/berth.bash"
 "$BERTH" completion zsh >"$T/_berth"
 expect "bash -n on the bash completion" bash -n "$T/berth.bash"
@@ -41,7 +69,7 @@ kind, path, cmd = sys.argv[1:]
 text = open(path).read()
 found = set()
 if kind == "help":
-    m = re.search(r"^Options:\n((?:  .*\n?)*)", text, re.M)
+    m = re.search(r"^[Oo]ptions[^\n]*:\n((?:  .*\n?)*)", text, re.M)
     for line in m.group(1).splitlines():
         m2 = re.match(r"  ((?:-[A-Za-z], )?--[a-z][a-z-]*)", line)
         if m2:
@@ -79,7 +107,6 @@ cmds=$("$BERTH" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z]*\) .*/\1/p')
 same "the command list is complete" "$(wc -w <<<"$cmds" | tr -d ' ')" 16
 "$BERTH" --help >"$T/help-berth"
 for c in "" $cmds; do
-	[ "$c" = serve ] && continue # berth-serve's own --help, tested above
 	name=berth${c:+-$c}
 	[ -z "$c" ] || "$BERTH" "$c" --help >"$T/help-$name"
 	want=$(opts_of help "$T/help-$name" "$c")
@@ -103,12 +130,25 @@ words=$(bash -c '. "$1"; COMP_WORDS=(berth --root /tmp pul); COMP_CWORD=3; _bert
 same "bash completes a command after a global option" "$words" "pull"
 words=$(bash -c '. "$1"; COMP_WORDS=(berth pull --max); COMP_CWORD=2; _berth; echo "${COMPREPLY[@]}"' _ "$T/berth.bash")
 same "bash completes a command's option" "$words" "--max-concurrent-downloads"
+words=$(bash -c '. "$1"; COMP_WORDS=(berth serve --refresh); COMP_CWORD=2; _berth; echo "${COMPREPLY[@]}"' _ "$T/berth.bash")
+same "bash completes an option of berth-serve" "$words" "--refresh-token-ttl"
+
+# Without berth-serve beside it, berth still prints a whole script; serve
+# then completes -h and --help only, and berth says why.
+mkdir -p "$T/alone"
+cp "$BERTH" "$T/alone/berth"
+run "$T/alone/berth" completion bash
+check "completion without berth-serve: a warning, exit 0" 0 "completes no options"
+printf '%s\n' "$OUT" >"$T/alone.bash"
+same "completion without berth-serve: serve offers -h --help" \
+	"$(opts_of bash "$T/alone.bash" serve | tr '\n' ' ')" "--help -h "
+expect "completion without berth-serve: bash -n" bash -n "$T/alone.bash"
 
 # --- make install-docs --------------------------------------------------------
 if [ "$BERTH" = "$TOP/build/berth" ]; then
 	run make -s install-docs PREFIX=/usr DESTDIR="$T/inst"
 	check "make install-docs" 0
-	for f in share/man/man1/berth.1 share/man/man1/berth-pull.1 \
+	for f in share/man/man1/berth.1 share/man/man1/berth-pull.1 share/man/man1/berth-serve.1 \
 		share/bash-completion/completions/berth share/zsh/vendor-completions/_berth; do
 		[ -s "$T/inst/usr/$f" ] || fail "install-docs installs $f" "missing"
 	done

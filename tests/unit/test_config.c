@@ -127,6 +127,45 @@ TEST(load)
 	unlink(berth);
 }
 
+/* The key table: what docs/config.md is generated from agrees with the
+ * defaults the loader applies, and ends with NULL. */
+TEST(keys)
+{
+	const berth_config_key *k;
+	char num[32];
+	size_t n = 0;
+
+	for (size_t i = 0; (k = berth_config_key_at(i)); i++) {
+		n++;
+		CHECK(k->key && *k->key && k->help && *k->help, "row %zu", i);
+		if (k->type == BERTH_CONFIG_KEY_COUNT ||
+		    k->type == BERTH_CONFIG_KEY_SECONDS)
+			CHECK(k->min <= k->max && k->deflt, "'%s' limits",
+			      k->key);
+		if (strcmp(k->key, "retries") == 0) {
+			snprintf(num, sizeof(num), "%d",
+				 BERTH_CONFIG_RETRIES_DEFAULT);
+			CHECK_STR(k->deflt, num);
+		}
+		if (strcmp(k->key, "retry-after-max") == 0) {
+			snprintf(num, sizeof(num), "%d",
+				 BERTH_CONFIG_RETRY_AFTER_MAX_DEFAULT);
+			CHECK_STR(k->deflt, num);
+		}
+		if (strcmp(k->key, "partial-max-age") == 0) {
+			snprintf(num, sizeof(num), "%ld",
+				 BERTH_CONFIG_PARTIAL_MAX_AGE_DEFAULT);
+			CHECK_STR(k->deflt, num);
+		}
+	}
+	CHECK(n == 13, "13 keys, got %zu", n);
+	CHECK(berth_config_key_at(n) == NULL &&
+		      berth_config_key_at(1000) == NULL,
+	      "NULL past the end");
+	CHECK(berth_config_key_at(1)->docker && !berth_config_key_at(0)->docker,
+	      "daemon.json keys marked");
+}
+
 TEST(credentials)
 {
 	char dc[512], path[600];

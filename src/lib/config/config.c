@@ -93,30 +93,63 @@ pick_path(berth_config *c, const char *key, const char *flag, const char *env,
 /*
  * The keys of berth's file, in the order they are applied; those marked
  * `docker` are daemon.json's too. A number's limits are written here once:
- * the check and its error message both come from them.
+ * the check and its error message both come from them, and so do
+ * docs/config.md's table (berth _gen config-keys) and the defaults
+ * `berth config` shows.
  */
-static const struct config_key {
-	const char *key;
-	bool docker;
-	bool seconds; /* a number of seconds (else a count) */
-	long min, max;
-} config_keys[] = {
-	{"sync", false, false, 0, 0},
-	{"max-concurrent-downloads", true, false, 1, 64},
-	{"max-concurrent-uploads", true, false, 1, 64},
-	{"insecure-registries", true, false, 0, 0},
-	{"allow-nondistributable-artifacts", true, false, 0, 0},
-	{"registry-mirrors", true, false, 0, 0},
-	{"mirrors", false, false, 0, 0},
-	{"registries", false, false, 0, 0},
-	{"connect-timeout", false, true, 0, 3600},
-	{"read-timeout", false, true, 0, 3600},
-	{"retries", false, false, 0, 10},
-	{"retry-after-max", false, true, 0, 3600},
-	{"partial-max-age", false, true, 0, 365L * 24 * 3600},
+#define KEY(name, type, docker, min, max, deflt, help)                         \
+	{                                                                      \
+		name, BERTH_CONFIG_KEY_##type, docker, min, max, deflt, help   \
+	}
+static const berth_config_key config_keys[] = {
+	KEY("sync", BOOL, false, 0, 0, "false",
+	    "`true`: flush blobs and index.json to disk before publishing "
+	    "them"),
+	KEY("max-concurrent-downloads", COUNT, true, 1, 64, "3",
+	    "blobs pulled at once"),
+	KEY("max-concurrent-uploads", COUNT, true, 1, 64, "5",
+	    "blobs pushed at once"),
+	KEY("insecure-registries", STRINGS, true, 0, 0, NULL,
+	    "`host`, `host:port` or a CIDR (`192.168.1.0/24`): HTTPS without "
+	    "certificate verification, then plain HTTP"),
+	KEY("allow-nondistributable-artifacts", STRINGS, true, 0, 0, NULL,
+	    "registries (host[:port] or CIDR) foreign layers are pushed to; "
+	    "elsewhere `berth push` leaves them out (\"Skipped foreign "
+	    "layer\"), as docker does"),
+	KEY("registry-mirrors", STRINGS, true, 0, 0, NULL,
+	    "mirrors of Docker Hub (`https://…` or `http://…`, no path), tried "
+	    "in order, then Docker Hub"),
+	KEY("mirrors", OBJECT, false, 0, 0, NULL,
+	    "`{\"REGISTRY\": [\"URL\", …]}`: mirrors of any registry "
+	    "(`\"ghcr.io\"`, `\"registry.example.com:5000\"`, "
+	    "`\"docker.io\"`)"),
+	KEY("registries", OBJECT, false, 0, 0, NULL,
+	    "`{\"HOST\": {\"ca-file\": F, \"client-cert\": F, "
+	    "\"client-key\": F, \"insecure\": true}}`: one registry's TLS "
+	    "files, or TLS without verification"),
+	KEY("connect-timeout", SECONDS, false, 0, 3600, "30",
+	    "seconds to establish a connection"),
+	KEY("read-timeout", SECONDS, false, 0, 3600, "60",
+	    "seconds a manifest or blob request may go without receiving data "
+	    "before it fails"),
+	KEY("retries", COUNT, false, 0, 10, "3",
+	    "how often an idempotent request is retried"),
+	KEY("retry-after-max", SECONDS, false, 0, 3600, "10",
+	    "longest `Retry-After` (seconds) berth waits for; longer fails at "
+	    "once"),
+	KEY("partial-max-age", SECONDS, false, 0, 365L * 24 * 3600, "604800",
+	    "seconds a partial download is kept for resuming (604800 is a "
+	    "week)"),
 };
+#undef KEY
 
-static const struct config_key *
+const berth_config_key *
+berth_config_key_at(size_t i)
+{
+	return i < BERTH_ARRAY_SIZE(config_keys) ? &config_keys[i] : NULL;
+}
+
+static const berth_config_key *
 config_key_find(const char *key)
 {
 	for (size_t i = 0; i < BERTH_ARRAY_SIZE(config_keys); i++)
@@ -157,7 +190,7 @@ static int
 get_number(json_t *root, const char *key, const char *path, long *out,
 	   berth_config *c)
 {
-	const struct config_key *k = config_key_find(key);
+	const berth_config_key *k = config_key_find(key);
 	json_t *v = json_object_get(root, key);
 	char num[32];
 
@@ -176,12 +209,12 @@ get_number(json_t *root, const char *key, const char *path, long *out,
 static int
 bad_number(berth_error **err, const char *path, const char *key)
 {
-	const struct config_key *k = config_key_find(key);
+	const berth_config_key *k = config_key_find(key);
 	_cleanup_free_ char *want =
-		k->seconds ? xasprintf("a number of seconds (%ld to %ld)",
-				       k->min, k->max)
-			   : xasprintf("a number from %ld to %ld", k->min,
-				       k->max);
+		k->type == BERTH_CONFIG_KEY_SECONDS
+			? xasprintf("a number of seconds (%ld to %ld)", k->min,
+				    k->max)
+			: xasprintf("a number from %ld to %ld", k->min, k->max);
 
 	return bad_key(err, path, key, want);
 }
@@ -511,6 +544,11 @@ berth_file_path(berth_config *c, const char *flag)
 	return pick_path(c, "config-file", NULL, NULL, BERTH_SYSTEM_CONFIG);
 }
 
+/* The defaults `berth config` lists; the others are the transport's. */
+static const char *const shown_defaults[] = {
+	"max-concurrent-downloads", "max-concurrent-uploads", "retries",
+	"retry-after-max", "partial-max-age"};
+
 int
 berth_config_load_paths(berth_config *out, const berth_config_paths *paths,
 			berth_error **err)
@@ -530,12 +568,10 @@ berth_config_load_paths(berth_config *out, const berth_config_paths *paths,
 	c.partial_max_age = BERTH_CONFIG_PARTIAL_MAX_AGE_DEFAULT;
 	docker_default = xasprintf("%s/.docker", home && *home ? home : "/root");
 	berth_path = berth_file_path(&c, p->config);
-	config_setting_add(&c, "max-concurrent-downloads", "3", "default",
-			   true);
-	config_setting_add(&c, "max-concurrent-uploads", "5", "default", true);
-	config_setting_add(&c, "retries", "3", "default", true);
-	config_setting_add(&c, "retry-after-max", "10", "default", true);
-	config_setting_add(&c, "partial-max-age", "604800", "default", true);
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(shown_defaults); i++)
+		config_setting_add(&c, shown_defaults[i],
+				   config_key_find(shown_defaults[i])->deflt,
+				   "default", true);
 	c.daemon_json = pick_path(&c, "daemon-json", p->daemon_json,
 				  "BERTH_DAEMON_JSON",
 				  BERTH_DAEMON_JSON_DEFAULT);
