@@ -101,7 +101,7 @@ static void
 test_config_paths_version(void)
 {
 	berth_config_paths p = {0};
-	berth_config c = {0};
+	berth_config c = BERTH_CONFIG_INIT;
 	berth_error *err = NULL;
 
 	CHECK(berth_config_load_paths(&c, &p, &err) == BERTH_EUSAGE && err &&
