@@ -353,6 +353,7 @@ fetch_missing(pull_ctx *ctx, const char *repo, const berth_manifest *m,
 		/* Complete already (a pull died before renaming it). */
 		if (held == b->desc->size && held > 0)
 			continue;
+		jobs[n_jobs] = (berth_blob_job)BERTH_BLOB_JOB_INIT;
 		jobs[n_jobs].desc = b->desc;
 		jobs[n_jobs].sink = blob_sink;
 		jobs[n_jobs].sink_ud = b;
@@ -477,7 +478,7 @@ berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
 	const berth_pull_opts *o = opts ? opts : &defaults;
 	_cleanup_(berth_manifest_freep) berth_manifest *m = NULL;
 	berth_registry *reg;
-	berth_manifest_body body = {0};
+	berth_manifest_body body = BERTH_MANIFEST_BODY_INIT;
 	berth_pull_result res = {0};
 	berth_digest top;
 	berth_platform host;

@@ -131,7 +131,8 @@ TEST(credentials)
 {
 	char dc[512], path[600];
 	berth_config c = BERTH_CONFIG_INIT;
-	berth_credentials in = {0}, out = {0};
+	berth_credentials in = BERTH_CREDENTIALS_INIT,
+			  out = BERTH_CREDENTIALS_INIT;
 	berth_error *err = NULL;
 	char *where = NULL, *from = NULL;
 	bool plain = false, found = false;
