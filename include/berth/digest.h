@@ -20,7 +20,7 @@ typedef enum berth_digest_alg {
 #define BERTH_DIGEST_MAX 136
 
 /* Frozen (see berth/common.h): an algorithm and its canonical string,
- * which for every algorithm the OCI image spec registers fits BERTH_DIGEST_MAX. */
+ * which fits BERTH_DIGEST_MAX for every algorithm the OCI spec registers. */
 typedef struct berth_digest {
 	berth_digest_alg alg;
 	char str[BERTH_DIGEST_MAX]; /* canonical "alg:hex", lowercase */

@@ -62,8 +62,8 @@ typedef struct berth_descriptor {
 
 #define BERTH_DESCRIPTOR_INIT                                                  \
 	{                                                                      \
-		NULL, {BERTH_DIGEST_SHA256, ""}, 0, false, {"", "", ""},       \
-			NULL, NULL, NULL,                                      \
+		NULL, {BERTH_DIGEST_SHA256, ""}, 0, false, {"", "", ""}, NULL, \
+			NULL, NULL,                                            \
 		{                                                              \
 			NULL, NULL, NULL, NULL                                 \
 		}                                                              \

@@ -135,8 +135,8 @@ TEST(registry_version)
 	refused(berth_registry_new(&r, "localhost:5000", &o, &err), &err,
 		"berth_registry_opts", BERTH_REGISTRY_OPTS_VERSION + 1,
 		"BERTH_REGISTRY_OPTS_INIT");
-	CHECK(berth_config_check(NULL, &o, "localhost:5000", NULL, NULL, NULL) ==
-		      BERTH_EUSAGE,
+	CHECK(berth_config_check(NULL, &o, "localhost:5000", NULL, NULL,
+				 NULL) == BERTH_EUSAGE,
 	      "config check refuses it before any step");
 }
 
@@ -197,8 +197,7 @@ TEST(config_version)
 		"BERTH_CONFIG_INIT");
 	refused(berth_config_load(&c, &err), &err, "berth_config", 0,
 		"BERTH_CONFIG_INIT");
-	CHECK(c.settings == NULL && c.daemon_json == NULL,
-	      "nothing filled in");
+	CHECK(c.settings == NULL && c.daemon_json == NULL, "nothing filled in");
 	c.version = BERTH_CONFIG_VERSION + 1;
 	refused(berth_config_load_paths(&c, &p, &err), &err, "berth_config",
 		BERTH_CONFIG_VERSION + 1, "BERTH_CONFIG_INIT");
@@ -230,8 +229,8 @@ TEST(certs_version)
 	berth_certs bc = {0};
 	berth_error *err = NULL;
 
-	refused(berth_certs_lookup(&bc, "/nonexistent", "reg:5000", &err),
-		&err, "berth_certs", 0, "BERTH_CERTS_INIT");
+	refused(berth_certs_lookup(&bc, "/nonexistent", "reg:5000", &err), &err,
+		"berth_certs", 0, "BERTH_CERTS_INIT");
 	CHECK(bc.ca_files == NULL, "nothing filled in");
 	bc = (berth_certs)BERTH_CERTS_INIT;
 	CHECK(berth_certs_lookup(&bc, "/nonexistent", "reg:5000", &err) == 0 &&
@@ -283,8 +282,7 @@ TEST(registry_results_version)
 	berth_error *err = NULL;
 
 	/* Port 9 (discard): a request that got out would fail with ENET. */
-	CHECK(berth_registry_new(&r, "127.0.0.1:9", NULL, &err) == 0,
-	      "client");
+	CHECK(berth_registry_new(&r, "127.0.0.1:9", NULL, &err) == 0, "client");
 	refused(berth_registry_get_manifest(&body, r, "lib/x", "latest", &err),
 		&err, "berth_manifest_body", 0, "BERTH_MANIFEST_BODY_INIT");
 	CHECK(body.data == NULL && body.content_type == NULL,
