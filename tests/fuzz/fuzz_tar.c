@@ -93,15 +93,15 @@ check_store(const berth_descriptor *got)
 	if (berth_store_open(&s, root, 0, NULL) < 0)
 		abort();
 	if (got) {
-		if (berth_store_resolve(s, NAME, &d, NULL) < 0 ||
+		if (berth_store_resolve(&d, s, NAME, NULL) < 0 ||
 		    strcmp(d.digest.str, got->digest.str) != 0)
 			abort();
-		if (berth_store_fsck(s, NULL, NULL, &checked, &problems, NULL) <
+		if (berth_store_fsck(&checked, &problems, s, NULL, NULL, NULL) <
 			    0 ||
 		    problems != 0 || checked < 3)
 			abort();
 		berth_descriptor_release(&d);
-	} else if (berth_store_resolve(s, NAME, &d, NULL) == 0) {
+	} else if (berth_store_resolve(&d, s, NAME, NULL) == 0) {
 		abort();
 	}
 	berth_store_free(s);
