@@ -20,21 +20,36 @@ extern "C" {
 #define BERTH_EXTERN __attribute__((visibility("default")))
 
 /*
- * Options structs (berth_registry_opts, berth_pull_opts, ...) can grow:
- * each starts with `unsigned version` and is initialised with its
- * BERTH_*_OPTS_INIT macro, which sets the version the program was built
- * against and the defaults. A function given a version it does not know
- * (0 means the struct was never initialised) fails with BERTH_EUSAGE.
+ * How public structs grow without breaking programs built against older
+ * headers (the SONAME, libberth.so.0, stays the same):
+ *
+ * Versioned: the structs a program declares and hands in, to be read
+ * (options: berth_registry_opts, berth_pull_opts, berth_push_opts,
+ * berth_config_paths) or filled (results: berth_config, berth_certs,
+ * berth_credentials, berth_pull_result, berth_ratelimit,
+ * berth_manifest_body; berth_blob_job is both). Each starts with
+ * `unsigned version` and is initialised with its BERTH_X_INIT macro,
+ * which sets BERTH_X_VERSION, the version the program was built against,
+ * and the defaults. The library reads and writes only the fields that
+ * version has; a version it does not know (0 means the struct was never
+ * initialised) fails with BERTH_EUSAGE and a hint naming the macro.
+ * Releasing a result keeps its version, so it can be filled again.
  *
  *	berth_pull_opts po = BERTH_PULL_OPTS_INIT;
+ *	berth_pull_result res = BERTH_PULL_RESULT_INIT;
  *	po.max_concurrent = 6;
  *
- * Handles (berth_store, berth_registry, berth_ref, berth_manifest, ...)
- * are allocated by the library, and events handed to callbacks are only
- * read through a pointer: both may gain fields at their end. The other
- * structs a program holds itself (results such as berth_pull_result,
- * berth_config, berth_descriptor) keep their layout for as long as the
- * SONAME (libberth.so.0) stays the same.
+ * Reserved room: structs embedded in others or handed out in arrays,
+ * whose size must not change (berth_descriptor, berth_config_host,
+ * berth_blob_job), end with `void *reserved[4]`, NULL (their INIT macro,
+ * or zeroed memory); later fields take those slots.
+ *
+ * Library-allocated: handles (berth_store, berth_registry, berth_ref,
+ * berth_manifest, berth_error, ...) and the events handed to callbacks
+ * are only reached through pointers; they may gain fields at their end.
+ *
+ * Frozen, each for a reason given at its declaration: berth_digest,
+ * berth_platform, berth_image, berth_config_setting, berth_config_mirror.
  */
 
 /*

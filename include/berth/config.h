@@ -49,13 +49,15 @@ typedef struct berth_config_paths {
 		BERTH_CONFIG_PATHS_VERSION, NULL, NULL, NULL, NULL             \
 	}
 
-/* One value as `berth config` shows it. */
+/* One value as `berth config` shows it. Frozen (see berth/common.h): a
+ * key, its value and where it came from say all a setting is. */
 typedef struct berth_config_setting {
 	char *key;    /* "registry-mirrors", "mirrors.ghcr.io", … */
 	char *value;  /* as text */
 	char *origin; /* the file, "default", "environment" or "flag" */
 } berth_config_setting;
 
+/* Frozen: a mirror is a registry and a URL. */
 typedef struct berth_config_mirror {
 	char *registry; /* "docker.io", "ghcr.io", "127.0.0.1:5000" */
 	char *url;      /* "https://mirror.example.com" */
@@ -65,10 +67,17 @@ typedef struct berth_config_host {
 	char *host; /* as written: "registry.example.com:5000" */
 	char *ca_file, *client_cert, *client_key;
 	bool insecure;
+	void *reserved[4]; /* NULL; room for later per-registry settings */
 } berth_config_host;
 
+/*
+ * The configuration in effect. Declare it with BERTH_CONFIG_INIT; a load
+ * fills the fields of its version, and berth_config_release keeps the
+ * version, so the struct can be loaded again.
+ */
 typedef struct berth_config {
-	char *path; /* berth's file read, or NULL when none exists */
+	unsigned version; /* BERTH_CONFIG_VERSION */
+	char *path;       /* berth's file read, or NULL when none exists */
 	bool sync;
 	unsigned max_concurrent_downloads; /* 0: the default (3) */
 	unsigned max_concurrent_uploads;   /* 0: the default (5) */
@@ -95,6 +104,14 @@ typedef struct berth_config {
 	berth_config_setting *settings; /* everything, for `berth config` */
 	size_t n_settings;
 } berth_config;
+
+#define BERTH_CONFIG_VERSION 1
+#define BERTH_CONFIG_INIT                                                      \
+	{                                                                      \
+		BERTH_CONFIG_VERSION, NULL, false, 0, 0, NULL, NULL, NULL,     \
+			NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, 0, 0,     \
+			NULL, 0                                                \
+	}
 
 /* ---- the keys of berth's file, for documentation ---- */
 
@@ -135,7 +152,7 @@ BERTH_EXTERN const berth_config_key *berth_config_key_at(size_t i);
  * Loads the configuration from the default places (the environment
  * applies). A missing file is not an error; a file that is not valid JSON,
  * or a key with a value of the wrong type, is (BERTH_EUSAGE, naming the
- * file and the key).
+ * file and the key), and so is an unknown out->version.
  */
 BERTH_EXTERN int berth_config_load(berth_config *out, berth_error **err);
 
@@ -181,12 +198,21 @@ BERTH_EXTERN char **berth_config_mirrors(size_t *n, const berth_config *c,
  * (BERTH_ETLS). Missing directory: nothing, no error.
  */
 typedef struct berth_certs {
-	char *dir;       /* the directory looked at */
+	unsigned version; /* BERTH_CERTS_VERSION */
+	char *dir;        /* the directory looked at */
 	char **ca_files; /* NULL-terminated */
 	size_t n_ca_files;
 	char *client_cert, *client_key;
 } berth_certs;
 
+#define BERTH_CERTS_VERSION 1
+#define BERTH_CERTS_INIT                                                       \
+	{                                                                      \
+		BERTH_CERTS_VERSION, NULL, NULL, 0, NULL, NULL                 \
+	}
+
+/* An unknown out->version is refused (BERTH_EUSAGE); the release keeps
+ * it. */
 BERTH_EXTERN int berth_certs_lookup(berth_certs *out, const char *certs_d,
 				    const char *host, berth_error **err);
 BERTH_EXTERN void berth_certs_release(berth_certs *c);

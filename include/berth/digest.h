@@ -19,6 +19,8 @@ typedef enum berth_digest_alg {
 /* Long enough for "sha512:" + 128 hex + NUL. */
 #define BERTH_DIGEST_MAX 136
 
+/* Frozen (see berth/common.h): an algorithm and its canonical string,
+ * which fits BERTH_DIGEST_MAX for every algorithm the OCI spec registers. */
 typedef struct berth_digest {
 	berth_digest_alg alg;
 	char str[BERTH_DIGEST_MAX]; /* canonical "alg:hex", lowercase */

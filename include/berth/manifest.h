@@ -40,6 +40,14 @@ typedef enum berth_manifest_kind {
 	BERTH_MANIFEST_INDEX = 1, /* OCI index or Docker manifest list */
 } berth_manifest_kind;
 
+/*
+ * An OCI content descriptor. The OCI one has grown before (urls,
+ * annotations, artifactType, data) and will again, but descriptors are
+ * embedded in other structs and travel in arrays, so their size is fixed
+ * for the SONAME: later fields take the reserved slots. A descriptor a
+ * program builds starts from BERTH_DESCRIPTOR_INIT (or zeroed memory) so
+ * that they are NULL; one the library fills has them NULL too.
+ */
 typedef struct berth_descriptor {
 	char *media_type;
 	berth_digest digest;
@@ -49,7 +57,17 @@ typedef struct berth_descriptor {
 	char *artifact_type;     /* or NULL */
 	char **urls;             /* NULL-terminated, or NULL */
 	char *annotations_json;  /* the "annotations" object as JSON, or NULL */
+	void *reserved[4];       /* NULL */
 } berth_descriptor;
+
+#define BERTH_DESCRIPTOR_INIT                                                  \
+	{                                                                      \
+		NULL, {BERTH_DIGEST_SHA256, ""}, 0, false, {"", "", ""}, NULL, \
+			NULL, NULL,                                            \
+		{                                                              \
+			NULL, NULL, NULL, NULL                                 \
+		}                                                              \
+	}
 
 typedef struct berth_manifest {
 	berth_manifest_kind kind;

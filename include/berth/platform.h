@@ -12,6 +12,11 @@
 extern "C" {
 #endif
 
+/*
+ * Frozen (see berth/common.h): os, architecture and variant are what
+ * platforms are matched on. The Windows-only os.version and os.features
+ * would be descriptor fields, in its reserved room, if ever needed.
+ */
 typedef struct berth_platform {
 	char os[32];
 	char arch[32];

@@ -63,12 +63,21 @@ typedef struct berth_pull_opts {
 	}
 
 typedef struct berth_pull_result {
+	unsigned version;        /* BERTH_PULL_RESULT_VERSION */
 	char *name;              /* the name recorded in the store */
 	berth_digest digest;     /* top-level manifest or index ("Digest:") */
 	berth_descriptor image;  /* the image manifest recorded */
 	bool downloaded;         /* false: everything was present already */
 } berth_pull_result;
 
+#define BERTH_PULL_RESULT_VERSION 1
+#define BERTH_PULL_RESULT_INIT                                                 \
+	{                                                                      \
+		BERTH_PULL_RESULT_VERSION, NULL, {BERTH_DIGEST_SHA256, ""},    \
+			BERTH_DESCRIPTOR_INIT, false                           \
+	}
+
+/* Frees what berth_pull filled in; the version stays. */
 BERTH_EXTERN void berth_pull_result_release(berth_pull_result *r);
 
 /* The final line of `berth pull --json`: name, digests, whether anything
@@ -79,7 +88,7 @@ BERTH_EXTERN char *berth_pull_result_json(const berth_pull_result *r);
  * Pulls `ref` into `store`. On failure nothing half-written is visible and
  * index.json is unchanged; blobs verified before the failure stay (the next
  * pull reuses them). `opts` may be NULL for defaults; an unknown version
- * of it or of opts->registry is refused (BERTH_EUSAGE).
+ * of it, of opts->registry or of *out is refused (BERTH_EUSAGE).
  */
 BERTH_EXTERN int berth_pull(berth_pull_result *out, berth_store *store,
 			    const berth_ref *ref, const berth_pull_opts *opts,

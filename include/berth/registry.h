@@ -26,17 +26,27 @@ typedef struct berth_registry berth_registry;
 struct berth_config;
 
 typedef struct berth_credentials {
+	unsigned version;     /* BERTH_CREDENTIALS_VERSION */
 	char *username;       /* NULL when anonymous */
 	char *password;
 	char *identity_token; /* OAuth2 refresh token (docker's identitytoken), or NULL */
 } berth_credentials;
 
+#define BERTH_CREDENTIALS_VERSION 1
+#define BERTH_CREDENTIALS_INIT                                                 \
+	{                                                                      \
+		BERTH_CREDENTIALS_VERSION, NULL, NULL, NULL                    \
+	}
+
+/* Wipes and frees the strings; the version stays. */
 BERTH_EXTERN void berth_credentials_release(berth_credentials *c);
 
 /*
  * Looks up credentials for `host` (the configuration issue plugs
- * config.json and credential helpers in here). Leaves *out zeroed for
- * anonymous access.
+ * config.json and credential helpers in here). Leaves *out empty for
+ * anonymous access. The library hands in *out initialised with
+ * BERTH_CREDENTIALS_INIT of its own headers: a callback built against
+ * newer ones sets only the fields out->version has.
  */
 typedef int (*berth_credentials_fn)(void *ud, const char *host,
 				    berth_credentials *out, berth_error **err);
@@ -121,12 +131,20 @@ BERTH_EXTERN int berth_registry_login(char **out, berth_registry *r,
 
 /* What RateLimit-* headers said; -1 where absent. */
 typedef struct berth_ratelimit {
+	unsigned version; /* BERTH_RATELIMIT_VERSION */
 	long limit, window, remaining, remaining_window;
 	char *source; /* docker-ratelimit-source, or NULL */
 	long status;  /* the HTTP status of the HEAD request */
 } berth_ratelimit;
 
-/* HEAD a manifest (which Docker Hub does not count) for the quota. */
+#define BERTH_RATELIMIT_VERSION 1
+#define BERTH_RATELIMIT_INIT                                                   \
+	{                                                                      \
+		BERTH_RATELIMIT_VERSION, -1, -1, -1, -1, NULL, 0               \
+	}
+
+/* HEAD a manifest (which Docker Hub does not count) for the quota.
+ * An unknown out->version is refused (BERTH_EUSAGE). */
 BERTH_EXTERN int berth_registry_ratelimit(berth_ratelimit *out,
 					  berth_registry *r, const char *repo,
 					  const char *reference,
@@ -134,11 +152,21 @@ BERTH_EXTERN int berth_registry_ratelimit(berth_ratelimit *out,
 BERTH_EXTERN void berth_ratelimit_release(berth_ratelimit *rl);
 
 typedef struct berth_manifest_body {
+	unsigned version;    /* BERTH_MANIFEST_BODY_VERSION */
 	char *data;          /* the exact bytes (NUL-terminated) */
 	size_t len;
 	char *content_type;  /* Content-Type without parameters */
 	berth_digest digest; /* sha256 of data (or of the reference's algorithm) */
 } berth_manifest_body;
+
+#define BERTH_MANIFEST_BODY_VERSION 1
+#define BERTH_MANIFEST_BODY_INIT                                               \
+	{                                                                      \
+		BERTH_MANIFEST_BODY_VERSION, NULL, 0, NULL,                    \
+		{                                                              \
+			BERTH_DIGEST_SHA256, ""                                \
+		}                                                              \
+	}
 
 BERTH_EXTERN void berth_manifest_body_release(berth_manifest_body *b);
 
@@ -146,7 +174,8 @@ BERTH_EXTERN void berth_manifest_body_release(berth_manifest_body *b);
  * GET a manifest by tag or digest with the Accept header for OCI index,
  * OCI manifest, Docker list and Docker schema 2. Bodies over
  * BERTH_MANIFEST_MAX are refused (BERTH_ETOOBIG). When `reference` is a
- * digest the body must hash to it (BERTH_EDIGEST otherwise).
+ * digest the body must hash to it (BERTH_EDIGEST otherwise). An unknown
+ * out->version is refused (BERTH_EUSAGE).
  */
 BERTH_EXTERN int berth_registry_get_manifest(berth_manifest_body *out,
 					     berth_registry *r,
@@ -168,7 +197,13 @@ BERTH_EXTERN int berth_registry_head_manifest(berth_descriptor *out,
 typedef int (*berth_sink_fn)(void *ud, const void *p, size_t len,
 			     berth_error **err);
 
+/*
+ * Jobs travel in arrays, so their size is fixed for the SONAME: later
+ * fields take the reserved slots, which BERTH_BLOB_JOB_INIT sets to NULL,
+ * and the version tells the library which of them the caller knows.
+ */
 typedef struct berth_blob_job {
+	unsigned version;             /* BERTH_BLOB_JOB_VERSION */
 	const berth_descriptor *desc; /* digest and size to fetch */
 	berth_sink_fn sink;
 	void *sink_ud;
@@ -183,7 +218,17 @@ typedef struct berth_blob_job {
 	int64_t received;   /* offset + bytes delivered to the sink so far */
 	int result;         /* 0 or a berth_code, once finished */
 	berth_error *err;   /* the job's own failure, owned by the job */
+	void *reserved[4];  /* NULL */
 } berth_blob_job;
+
+#define BERTH_BLOB_JOB_VERSION 1
+#define BERTH_BLOB_JOB_INIT                                                    \
+	{                                                                      \
+		BERTH_BLOB_JOB_VERSION, NULL, NULL, NULL, 0, 0, 0, NULL,       \
+		{                                                              \
+			NULL, NULL, NULL, NULL                                 \
+		}                                                              \
+	}
 
 typedef enum berth_blob_event {
 	BERTH_BLOB_STARTED = 0,
@@ -206,7 +251,8 @@ typedef void (*berth_blob_progress_fn)(void *ud, berth_blob_job *job,
  * max_concurrent 0 means 3. A sink's own error is passed through unchanged.
  * Jobs cancelled in flight end with BERTH_BLOB_FAILED and result
  * BERTH_EINTERRUPTED; jobs never started get that result and an err
- * without any event. A blob of size 0 never reaches its sink.
+ * without any event. A blob of size 0 never reaches its sink. A job with
+ * an unknown version fails the call (BERTH_EUSAGE) before any transfer.
  */
 BERTH_EXTERN int berth_registry_fetch_blobs(berth_registry *r,
 					    const char *repo,

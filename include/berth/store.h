@@ -120,6 +120,8 @@ BERTH_EXTERN void berth_blob_writer_free(berth_blob_writer *w);
 
 /* ---- images (index.json) ---- */
 
+/* Frozen (see berth/common.h): an index.json entry is a name and a
+ * descriptor; anything more about it is the descriptor's. */
 typedef struct berth_image {
 	char *name;            /* full reference, e.g. docker.io/library/nginx:latest */
 	berth_descriptor desc; /* the image manifest */

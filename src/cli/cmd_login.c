@@ -145,7 +145,8 @@ int
 cmd_login(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 {
 	_cleanup_(berth_registry_freep) berth_registry *reg = NULL;
-	_cleanup_(berth_credentials_release) berth_credentials cred = {0};
+	_cleanup_(berth_credentials_release) berth_credentials cred =
+		BERTH_CREDENTIALS_INIT;
 	_cleanup_free_ char *api = NULL, *name = NULL, *where = NULL;
 	_cleanup_free_ char *identity = NULL;
 	berth_registry_opts ro = ctx->registry;

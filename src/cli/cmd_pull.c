@@ -82,7 +82,7 @@ cmd_pull(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	_cleanup_(progress_freep) progress *prog = NULL;
 	_cleanup_free_ char *familiar = NULL;
 	berth_pull_opts po = BERTH_PULL_OPTS_INIT;
-	berth_pull_result res = {0};
+	berth_pull_result res = BERTH_PULL_RESULT_INIT;
 	berth_platform platform;
 	berth_store *store;
 	bool quiet = false, json = false;

@@ -34,7 +34,7 @@ cmd_ratelimit(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 {
 	_cleanup_(berth_ref_freep) berth_ref *ref = NULL;
 	_cleanup_(berth_registry_freep) berth_registry *reg = NULL;
-	berth_ratelimit rl;
+	berth_ratelimit rl = BERTH_RATELIMIT_INIT;
 	int r;
 
 	if (cli_help_usage(argc, argv, "ratelimit", &cli_ratelimit_usage))

@@ -138,6 +138,7 @@ int
 main(int argc, char **argv)
 {
 	cli_ctx ctx = {
+		.config = BERTH_CONFIG_INIT,
 		.config_paths = BERTH_CONFIG_PATHS_INIT,
 		.registry = BERTH_REGISTRY_OPTS_INIT,
 	};

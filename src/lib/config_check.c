@@ -227,7 +227,8 @@ check_credentials(struct check *k, const berth_config *c,
 		  const berth_registry_opts *base, const char *host)
 {
 	_cleanup_(berth_registry_freep) berth_registry *r = NULL;
-	_cleanup_(berth_credentials_release) berth_credentials cred = {0};
+	_cleanup_(berth_credentials_release) berth_credentials cred =
+		BERTH_CREDENTIALS_INIT;
 	_cleanup_free_ char *from = NULL, *tok = NULL;
 	berth_registry_opts o = *base;
 	berth_error *e = NULL;

@@ -178,7 +178,7 @@ fetch_small(berth_buf *out, berth_registry *reg, const char *repo,
 	    const berth_descriptor *d, berth_error **err)
 {
 	mem_sink sink;
-	berth_blob_job job = {0};
+	berth_blob_job job = BERTH_BLOB_JOB_INIT;
 	berth_digest got;
 	int r;
 
@@ -235,7 +235,7 @@ berth_remote_inspect(char **out, const berth_ref *ref,
 	_cleanup_(berth_manifest_freep) berth_manifest *m = NULL;
 	_cleanup_buf_ berth_buf cfg_text = BERTH_BUF_INIT;
 	_cleanup_free_ char *name = NULL;
-	berth_manifest_body body = {0};
+	berth_manifest_body body = BERTH_MANIFEST_BODY_INIT;
 	berth_platform host;
 	berth_digest top;
 	json_auto_t *o = NULL, *cfg = NULL;

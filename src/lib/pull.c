@@ -78,8 +78,8 @@ void
 berth_pull_result_release(berth_pull_result *r)
 {
 	free(r->name);
-	r->name = NULL;
 	berth_descriptor_release(&r->image);
+	BERTH_VERSIONED_RESET(r);
 }
 
 static void
@@ -353,6 +353,7 @@ fetch_missing(pull_ctx *ctx, const char *repo, const berth_manifest *m,
 		/* Complete already (a pull died before renaming it). */
 		if (held == b->desc->size && held > 0)
 			continue;
+		jobs[n_jobs] = (berth_blob_job)BERTH_BLOB_JOB_INIT;
 		jobs[n_jobs].desc = b->desc;
 		jobs[n_jobs].sink = blob_sink;
 		jobs[n_jobs].sink_ud = b;
@@ -477,8 +478,8 @@ berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
 	const berth_pull_opts *o = opts ? opts : &defaults;
 	_cleanup_(berth_manifest_freep) berth_manifest *m = NULL;
 	berth_registry *reg;
-	berth_manifest_body body = {0};
-	berth_pull_result res = {0};
+	berth_manifest_body body = BERTH_MANIFEST_BODY_INIT;
+	berth_pull_result res = BERTH_PULL_RESULT_INIT;
 	berth_digest top;
 	berth_platform host;
 	pull_ctx ctx = {.store = store, .opts = o};
@@ -490,7 +491,9 @@ berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
 			     "berth_pull_opts", err) < 0 ||
 	    (o->registry &&
 	     berth_opts_check(o->registry->version, BERTH_REGISTRY_OPTS_VERSION,
-			      "berth_registry_opts", err) < 0))
+			      "berth_registry_opts", err) < 0) ||
+	    berth_opts_check(out->version, BERTH_PULL_RESULT_VERSION,
+			     "berth_pull_result", err) < 0)
 		return BERTH_EUSAGE;
 	if (o->platform == NULL)
 		berth_platform_host(&host);

@@ -79,6 +79,41 @@ run cc -std=c11 -Wall -Wextra -Werror example.c $CFLAGS_B \
 	-L"$P/lib" $STATIC_B -o ex_static
 check "C example links libberth.a with the private requirements" 0
 
+# Every _INIT macro of the installed headers initialises its struct in C
+# and in C++ without a warning (each field written out), and sets the
+# version of each struct that has one. Every struct that starts with a
+# version has its macro.
+versioned=$(awk '/^typedef struct berth_[a-z0-9_]* \{$/ {t = $3; getline;
+	if ($1 == "unsigned" && $2 == "version;") print t}' "$P"/include/berth/*.h | sort)
+macros=$(sed -n 's/^#define \(BERTH_[A-Z0-9_]*\)_INIT\b.*/\1/p' \
+	"$P"/include/berth/*.h | tr A-Z a-z | sort)
+same "every versioned struct has its _INIT macro" \
+	"$(comm -23 <(echo "$versioned") <(echo "$macros"))" ""
+[ "$(wc -l <<<"$versioned")" -ge 11 ] ||
+	fail "versioned structs found" "only: $versioned"
+{
+	printf '#include <berth/%s>\n' $(cd "$P/include/berth" && ls)
+	echo 'int main(void) { int bad = 0;'
+	for t in $macros; do
+		m=$(tr a-z A-Z <<<"$t")
+		echo "	{ $t v = ${m}_INIT; (void)v;"
+		grep -qx "$t" <<<"$versioned" &&
+			echo "	  bad += v.version != ${m}_VERSION;"
+		echo "	}"
+	done
+	echo '	return bad; }'
+} >inits.c
+run cc -std=c11 -Wall -Wextra -Werror inits.c $CFLAGS_B $LIBS_B \
+	-Wl,-rpath,"$P/lib" -o inits_c
+check "the _INIT macros compile as C without warnings" 0
+run c++ -std=c++11 -Wall -Wextra -Werror -x c++ inits.c $CFLAGS_B \
+	$LIBS_B -Wl,-rpath,"$P/lib" -o inits_cpp
+check "the _INIT macros compile as C++ without warnings" 0
+run ./inits_c
+check "C: each _INIT macro sets its struct's version" 0
+run ./inits_cpp
+check "C++: each _INIT macro sets its struct's version" 0
+
 run ldd ./ex_c
 check "the C example loads the installed libberth.so.0" 0 \
 	"libberth\.so\.0 => $P/lib/libberth\.so\.0 "

@@ -38,7 +38,7 @@ main(int argc, char **argv)
 {
 	berth_registry_opts ro = BERTH_REGISTRY_OPTS_INIT;
 	berth_pull_opts po = BERTH_PULL_OPTS_INIT;
-	berth_pull_result res = {0};
+	berth_pull_result res = BERTH_PULL_RESULT_INIT;
 	berth_store *store = NULL;
 	berth_ref *ref = NULL;
 	berth_image *images = NULL;

@@ -77,7 +77,7 @@ main(int argc, char **argv)
 		if (ev->kind == BERTH_PULL_LAYER_DONE)
 			++*static_cast<unsigned *>(ud);
 	};
-	berth_pull_result res = {};
+	berth_pull_result res = BERTH_PULL_RESULT_INIT;
 	if (berth_pull(&res, store.get(), ref.get(), &po, &err) < 0)
 		return report(err);
 	std::cout << "pulled " << res.name << " " << res.digest.str << " ("

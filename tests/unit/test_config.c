@@ -70,7 +70,7 @@ TEST(load)
 {
 	char daemon[512], berth[512], dc[512], certs[512];
 	berth_config_paths p = BERTH_CONFIG_PATHS_INIT;
-	berth_config c = {0};
+	berth_config c = BERTH_CONFIG_INIT;
 	berth_error *err = NULL;
 	const char *origin = NULL;
 	char **m;
@@ -169,8 +169,9 @@ TEST(keys)
 TEST(credentials)
 {
 	char dc[512], path[600];
-	berth_config c = {0};
-	berth_credentials in = {0}, out = {0};
+	berth_config c = BERTH_CONFIG_INIT;
+	berth_credentials in = BERTH_CREDENTIALS_INIT,
+			  out = BERTH_CREDENTIALS_INIT;
 	berth_error *err = NULL;
 	char *where = NULL, *from = NULL;
 	bool plain = false, found = false;
@@ -218,7 +219,7 @@ TEST(credentials)
 TEST(certs)
 {
 	char certs[512], dir[600];
-	berth_certs bc;
+	berth_certs bc = BERTH_CERTS_INIT;
 	berth_error *err = NULL;
 
 	snprintf(certs, sizeof(certs), "%s/certs.d", tmp);

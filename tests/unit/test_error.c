@@ -61,8 +61,8 @@ test_helpers(void)
 static void
 test_config_load(void)
 {
-	berth_config c = {0};
-	berth_config_paths p = {0};
+	berth_config c = BERTH_CONFIG_INIT;
+	berth_config_paths p = BERTH_CONFIG_PATHS_INIT;
 	berth_error *e = NULL;
 	char path[512];
 
@@ -75,7 +75,6 @@ test_config_load(void)
 	CHECK(berth_config_load_paths(&c, &p, NULL) == BERTH_EUSAGE,
 	      "config load, err == NULL");
 	berth_config_release(&c);
-	memset(&c, 0, sizeof(c));
 	CHECK(berth_config_load_paths(&c, &p, &e) == BERTH_EUSAGE,
 	      "config load, err given");
 	CHECK(e && e->code == BERTH_EUSAGE && e->hint, "the error and hint");
@@ -83,7 +82,6 @@ test_config_load(void)
 	berth_config_release(&c);
 
 	write_file("berth.json", "{\"mirrors\": {\"ghcr.io\": [\"ftp://m\"]}}");
-	memset(&c, 0, sizeof(c));
 	CHECK(berth_config_load_paths(&c, &p, NULL) == BERTH_EUSAGE,
 	      "bad mirror, err == NULL");
 	berth_config_release(&c);
@@ -100,7 +98,7 @@ on_step(void *ud, const char *step, berth_check_verdict v, const char *detail)
 static void
 test_config_check(void)
 {
-	berth_config c = {0};
+	berth_config c = BERTH_CONFIG_INIT;
 	berth_error *e = NULL;
 	int steps = 0;
 

@@ -13,6 +13,7 @@
 
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/opts.h"
 #include "util/xalloc.h"
 
 static bool
@@ -38,7 +39,10 @@ berth_certs_lookup(berth_certs *out, const char *certs_d, const char *host,
 	struct dirent **names = NULL;
 	int n, r = 0;
 
-	memset(out, 0, sizeof(*out));
+	if (berth_opts_check(out->version, BERTH_CERTS_VERSION, "berth_certs",
+			     err) < 0)
+		return BERTH_EUSAGE;
+	BERTH_VERSIONED_RESET(out);
 	out->ca_files = xcalloc(1, sizeof(char *));
 	if (certs_d == NULL || host == NULL || strchr(host, '/') ||
 	    strcmp(host, "..") == 0)
@@ -108,5 +112,5 @@ berth_certs_release(berth_certs *c)
 	free(c->ca_files);
 	free(c->client_cert);
 	free(c->client_key);
-	memset(c, 0, sizeof(*c));
+	BERTH_VERSIONED_RESET(c);
 }

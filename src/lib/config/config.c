@@ -557,10 +557,12 @@ berth_config_load_paths(berth_config *out, const berth_config_paths *paths,
 	const berth_config_paths *p = paths ? paths : &none;
 	const char *home = getenv("HOME");
 	_cleanup_free_ char *docker_default = NULL, *berth_path = NULL;
-	_cleanup_(berth_config_release) berth_config c = {0};
+	_cleanup_(berth_config_release) berth_config c = BERTH_CONFIG_INIT;
 	int r;
 
-	if (berth_opts_check(p->version, BERTH_CONFIG_PATHS_VERSION,
+	if (berth_opts_check(out->version, BERTH_CONFIG_VERSION, "berth_config",
+			     err) < 0 ||
+	    berth_opts_check(p->version, BERTH_CONFIG_PATHS_VERSION,
 			     "berth_config_paths", err) < 0)
 		return BERTH_EUSAGE;
 	c.retries = BERTH_CONFIG_RETRIES_DEFAULT;
@@ -624,5 +626,5 @@ berth_config_release(berth_config *c)
 		free(c->settings[i].origin);
 	}
 	free(c->settings);
-	memset(c, 0, sizeof(*c));
+	BERTH_VERSIONED_RESET(c);
 }

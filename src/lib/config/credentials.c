@@ -21,6 +21,7 @@
 #include "config/cred_helper.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/opts.h"
 #include "util/fileio.h"
 #include "util/xalloc.h"
 
@@ -149,7 +150,10 @@ berth_config_get_credentials(berth_credentials *out, char **from,
 	json_t *v;
 	int r;
 
-	memset(out, 0, sizeof(*out));
+	if (berth_opts_check(out->version, BERTH_CREDENTIALS_VERSION,
+			     "berth_credentials", err) < 0)
+		return BERTH_EUSAGE;
+	BERTH_VERSIONED_RESET(out);
 	if (from)
 		*from = NULL;
 	if ((r = load_file(c, &root, err)) < 0)
@@ -261,6 +265,9 @@ berth_config_store_credentials(bool *plaintext, char **where,
 	json_t *auths, *entry;
 	int r;
 
+	if (berth_opts_check(cred->version, BERTH_CREDENTIALS_VERSION,
+			     "berth_credentials", err) < 0)
+		return BERTH_EUSAGE;
 	if ((r = load_file(c, &root, err)) < 0)
 		return r;
 	auths = json_object_get(root, "auths");

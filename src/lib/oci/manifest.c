@@ -51,6 +51,8 @@ void
 berth_descriptor_copy(berth_descriptor *dst, const berth_descriptor *src)
 {
 	*dst = *src;
+	/* Nothing lives there yet: a copy never shares what a caller left. */
+	memset(dst->reserved, 0, sizeof(dst->reserved));
 	dst->media_type = src->media_type ? xstrdup(src->media_type) : NULL;
 	dst->artifact_type =
 		src->artifact_type ? xstrdup(src->artifact_type) : NULL;

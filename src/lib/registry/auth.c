@@ -13,6 +13,7 @@
 #include "berth/log.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/opts.h"
 #include "util/xalloc.h"
 
 #define TOKEN_CACHE_MAX 16
@@ -76,7 +77,7 @@ berth_credentials_release(berth_credentials *c)
 	wipe_free(c->username);
 	wipe_free(c->password);
 	wipe_free(c->identity_token);
-	memset(c, 0, sizeof(*c));
+	BERTH_VERSIONED_RESET(c);
 }
 
 berth_auth *
@@ -164,7 +165,7 @@ berth_auth_free(berth_auth *a)
 static int
 load_creds(berth_auth *a, berth_error **err)
 {
-	berth_credentials c = {0};
+	berth_credentials c = BERTH_CREDENTIALS_INIT;
 	int r;
 
 	if (a->creds_loaded)

@@ -62,6 +62,7 @@ apply_config(berth_registry *r, const char *host, const berth_registry_opts *o,
 		berth_log(BERTH_LOG_DEBUG,
 			  "registry '%s' is insecure (listed as '%s')", host,
 			  why);
+	r->certs = (berth_certs)BERTH_CERTS_INIT;
 	rc = berth_certs_lookup(&r->certs, c->certs_d, host, err);
 	if (rc < 0)
 		return berth_error_wrap(err, rc, "registry '%s'", host);

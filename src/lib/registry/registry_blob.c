@@ -23,6 +23,7 @@
 #include "berth/log.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/opts.h"
 #include "util/pool.h"
 #include "util/xalloc.h"
 
@@ -314,6 +315,10 @@ berth_registry_fetch_blobs(berth_registry *r, const char *repo,
 
 	if ((rc = reg_check_repo(r, repo, err)) < 0)
 		return rc;
+	for (size_t i = 0; i < n; i++)
+		if (berth_opts_check(jobs[i].version, BERTH_BLOB_JOB_VERSION,
+				     "berth_blob_job", err) < 0)
+			return BERTH_EUSAGE;
 	for (size_t i = 0; i < n; i++) {
 		jobs[i].received = jobs[i].offset;
 		jobs[i].result = 0;

@@ -12,6 +12,7 @@
 #include "berth/ref.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/opts.h"
 #include "util/xalloc.h"
 
 /* A page of tags, and all pages together, are bounded. */
@@ -26,7 +27,7 @@ berth_manifest_body_release(berth_manifest_body *b)
 		return;
 	free(b->data);
 	free(b->content_type);
-	memset(b, 0, sizeof(*b));
+	BERTH_VERSIONED_RESET(b);
 }
 
 /*
@@ -117,11 +118,14 @@ berth_registry_get_manifest(berth_manifest_body *out, berth_registry *r,
 {
 	_cleanup_free_ char *url = NULL, *scope = NULL, *subject = NULL;
 	berth_http_req req = BERTH_HTTP_REQ_INIT;
-	berth_manifest_body b = {0};
+	berth_manifest_body b = BERTH_MANIFEST_BODY_INIT;
 	berth_http_resp resp;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
+	if (berth_opts_check(out->version, BERTH_MANIFEST_BODY_VERSION,
+			     "berth_manifest_body", err) < 0)
+		return BERTH_EUSAGE;
+	BERTH_VERSIONED_RESET(out);
 	if ((rc = reg_check_repo(r, repo, err)) < 0 ||
 	    (rc = reg_check_reference(reference, err)) < 0)
 		return rc;

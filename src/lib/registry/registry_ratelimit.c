@@ -8,6 +8,7 @@
 
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/opts.h"
 #include "util/xalloc.h"
 
 int
@@ -19,7 +20,10 @@ berth_registry_ratelimit(berth_ratelimit *out, berth_registry *r,
 	berth_http_resp resp;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
+	if (berth_opts_check(out->version, BERTH_RATELIMIT_VERSION,
+			     "berth_ratelimit", err) < 0)
+		return BERTH_EUSAGE;
+	BERTH_VERSIONED_RESET(out);
 	out->limit = out->window = out->remaining = -1;
 	out->remaining_window = -1;
 	rc = reg_manifest_head(r, repo, reference, &resp, err);
