@@ -28,7 +28,7 @@ reg_parse_quota(const berth_http_resp *resp, berth_ratelimit *rl)
 void
 reg_log_quota(berth_registry *r, const berth_http_resp *resp)
 {
-	berth_ratelimit rl = {0};
+	berth_ratelimit rl = BERTH_RATELIMIT_INIT;
 
 	if (resp->hdr[BERTH_H_RATELIMIT_REMAINING] == NULL)
 		return;
