@@ -59,25 +59,25 @@ extern "C" {
  */
 typedef enum berth_code {
 	BERTH_OK = 0,
-	BERTH_EGENERIC = -1,     /* anything without a more specific code */
-	BERTH_EUSAGE = -2,       /* bad command-line usage or option value */
-	BERTH_EREF = -3,         /* invalid image reference */
-	BERTH_ENOTFOUND = -4,    /* manifest, tag, repository or local image unknown */
-	BERTH_EAUTH = -5,        /* 401: not logged in / bad credentials */
-	BERTH_EDENIED = -6,      /* 403: authenticated but not permitted */
-	BERTH_ETOOMANY = -7,     /* 429: rate limited */
-	BERTH_ENET = -8,         /* DNS, connection refused, timeout, reset */
-	BERTH_ETLS = -9,         /* certificate or TLS handshake failure */
-	BERTH_EPROTO = -10,      /* the peer sent something invalid */
-	BERTH_EDIGEST = -11,     /* content does not match its digest or size */
-	BERTH_EPLATFORM = -12,   /* no manifest for the requested platform */
-	BERTH_EIO = -13,         /* local file system failure (disk full, ...) */
-	BERTH_EUNSUPPORTED = -14,/* a valid but unsupported format (schema1, ...) */
-	BERTH_ESERVER = -15,     /* 5xx from the peer */
-	BERTH_ECORRUPT = -16,    /* local store damaged */
-	BERTH_EEXIST = -17,      /* something that must not exist does */
-	BERTH_ETOOBIG = -18,     /* over a size limit (manifest > 4 MiB, ...) */
-	BERTH_EINTERRUPTED = -19,/* cancelled by a signal or the caller */
+	BERTH_EGENERIC = -1,	  /* nothing more specific fits */
+	BERTH_EUSAGE = -2,	  /* bad usage or option value */
+	BERTH_EREF = -3,	  /* invalid image reference */
+	BERTH_ENOTFOUND = -4,	  /* manifest, tag, repo or image unknown */
+	BERTH_EAUTH = -5,	  /* 401: not logged in, bad credentials */
+	BERTH_EDENIED = -6,	  /* 403: authenticated, not permitted */
+	BERTH_ETOOMANY = -7,	  /* 429: rate limited */
+	BERTH_ENET = -8,	  /* DNS, refused, timeout, reset */
+	BERTH_ETLS = -9,	  /* certificate or TLS handshake failure */
+	BERTH_EPROTO = -10,	  /* the peer sent something invalid */
+	BERTH_EDIGEST = -11,	  /* content differs from digest or size */
+	BERTH_EPLATFORM = -12,	  /* no manifest for the platform asked */
+	BERTH_EIO = -13,	  /* local file system failure (disk full) */
+	BERTH_EUNSUPPORTED = -14, /* valid but unsupported (schema 1) */
+	BERTH_ESERVER = -15,	  /* 5xx from the peer */
+	BERTH_ECORRUPT = -16,	  /* local store damaged */
+	BERTH_EEXIST = -17,	  /* something that must not exist does */
+	BERTH_ETOOBIG = -18,	  /* over a size limit (manifest > 4 MiB) */
+	BERTH_EINTERRUPTED = -19, /* cancelled by a signal or the caller */
 } berth_code;
 
 typedef struct berth_error {

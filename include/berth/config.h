@@ -36,11 +36,11 @@ extern "C" {
 /* Where the files are; NULL fields fall back to the environment, then
  * the defaults. */
 typedef struct berth_config_paths {
-	unsigned version;          /* BERTH_CONFIG_PATHS_VERSION */
-	const char *config;        /* berth's file */
+	unsigned version;	   /* BERTH_CONFIG_PATHS_VERSION */
+	const char *config;	   /* berth's file */
 	const char *daemon_json;   /* Docker's daemon.json */
 	const char *docker_config; /* the directory of config.json */
-	const char *certs_d;       /* the certs.d directory */
+	const char *certs_d;	   /* the certs.d directory */
 } berth_config_paths;
 
 #define BERTH_CONFIG_PATHS_VERSION 1
@@ -60,7 +60,7 @@ typedef struct berth_config_setting {
 /* Frozen: a mirror is a registry and a URL. */
 typedef struct berth_config_mirror {
 	char *registry; /* "docker.io", "ghcr.io", "127.0.0.1:5000" */
-	char *url;      /* "https://mirror.example.com" */
+	char *url;	/* "https://mirror.example.com" */
 } berth_config_mirror;
 
 typedef struct berth_config_host {
@@ -77,7 +77,7 @@ typedef struct berth_config_host {
  */
 typedef struct berth_config {
 	unsigned version; /* BERTH_CONFIG_VERSION */
-	char *path;       /* berth's file read, or NULL when none exists */
+	char *path;	  /* berth's file read, or NULL when none exists */
 	bool sync;
 	unsigned max_concurrent_downloads; /* 0: the default (3) */
 	unsigned max_concurrent_uploads;   /* 0: the default (5) */
@@ -96,10 +96,10 @@ typedef struct berth_config {
 	size_t n_hosts;
 
 	long connect_timeout_ms; /* 0: the default (30 s) */
-	long read_timeout;       /* seconds without data; 0: the default (60 s) */
-	int retries;             /* idempotent requests retried this often */
-	long retry_after_max;    /* seconds */
-	long partial_max_age;    /* seconds */
+	long read_timeout;    /* seconds without data; 0: the default (60 s) */
+	int retries;	      /* idempotent requests retried this often */
+	long retry_after_max; /* seconds */
+	long partial_max_age; /* seconds */
 
 	berth_config_setting *settings; /* everything, for `berth config` */
 	size_t n_settings;
@@ -199,8 +199,8 @@ BERTH_EXTERN char **berth_config_mirrors(size_t *n, const berth_config *c,
  */
 typedef struct berth_certs {
 	unsigned version; /* BERTH_CERTS_VERSION */
-	char *dir;        /* the directory looked at */
-	char **ca_files; /* NULL-terminated */
+	char *dir;	  /* the directory looked at */
+	char **ca_files;  /* NULL-terminated */
 	size_t n_ca_files;
 	char *client_cert, *client_key;
 } berth_certs;

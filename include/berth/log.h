@@ -39,10 +39,10 @@ BERTH_EXTERN int berth_log_level_parse(berth_log_level *out, const char *name,
 BERTH_EXTERN void berth_log_msg(berth_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-#define berth_log(level, ...)                                   \
-	do {                                                    \
-		if ((level) <= berth_log_get_level())           \
-			berth_log_msg((level), __VA_ARGS__);    \
+#define berth_log(level, ...)                                                  \
+	do {                                                                   \
+		if ((level) <= berth_log_get_level())                          \
+			berth_log_msg((level), __VA_ARGS__);                   \
 	} while (0)
 
 #ifdef __cplusplus

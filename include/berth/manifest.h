@@ -19,18 +19,24 @@ extern "C" {
 #define BERTH_MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
 #define BERTH_MT_OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
 #define BERTH_MT_OCI_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
-#define BERTH_MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define BERTH_MT_DOCKER_V2 "application/vnd.docker.distribution.manifest.v2+json"
-#define BERTH_MT_DOCKER_V1 "application/vnd.docker.distribution.manifest.v1+json"
-#define BERTH_MT_DOCKER_V1_SIGNED "application/vnd.docker.distribution.manifest.v1+prettyjws"
+#define BERTH_MT_DOCKER_LIST                                                   \
+	"application/vnd.docker.distribution.manifest.list.v2+json"
+#define BERTH_MT_DOCKER_V2                                                     \
+	"application/vnd.docker.distribution.manifest.v2+json"
+#define BERTH_MT_DOCKER_V1                                                     \
+	"application/vnd.docker.distribution.manifest.v1+json"
+#define BERTH_MT_DOCKER_V1_SIGNED                                              \
+	"application/vnd.docker.distribution.manifest.v1+prettyjws"
 #define BERTH_MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
-#define BERTH_MT_DOCKER_LAYER "application/vnd.docker.image.rootfs.diff.tar.gzip"
-#define BERTH_MT_DOCKER_FOREIGN "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+#define BERTH_MT_DOCKER_LAYER                                                  \
+	"application/vnd.docker.image.rootfs.diff.tar.gzip"
+#define BERTH_MT_DOCKER_FOREIGN                                                \
+	"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
 
 /* The Accept header a client sends for manifests (all four kinds we read). */
-#define BERTH_MANIFEST_ACCEPT                                      \
-	BERTH_MT_OCI_INDEX ", " BERTH_MT_OCI_MANIFEST ", "         \
-	BERTH_MT_DOCKER_LIST ", " BERTH_MT_DOCKER_V2
+#define BERTH_MANIFEST_ACCEPT                                                  \
+	BERTH_MT_OCI_INDEX ", " BERTH_MT_OCI_MANIFEST                          \
+			   ", " BERTH_MT_DOCKER_LIST ", " BERTH_MT_DOCKER_V2
 
 /* Manifests larger than this are refused, by client and server alike. */
 #define BERTH_MANIFEST_MAX ((size_t)4 << 20)
@@ -54,10 +60,10 @@ typedef struct berth_descriptor {
 	int64_t size;
 	bool has_platform;
 	berth_platform platform; /* index entries only */
-	char *artifact_type;     /* or NULL */
-	char **urls;             /* NULL-terminated, or NULL */
-	char *annotations_json;  /* the "annotations" object as JSON, or NULL */
-	void *reserved[4];       /* NULL */
+	char *artifact_type;	 /* or NULL */
+	char **urls;		 /* NULL-terminated, or NULL */
+	char *annotations_json;	 /* the "annotations" object as JSON, or NULL */
+	void *reserved[4];	 /* NULL */
 } berth_descriptor;
 
 #define BERTH_DESCRIPTOR_INIT                                                  \
@@ -71,8 +77,8 @@ typedef struct berth_descriptor {
 
 typedef struct berth_manifest {
 	berth_manifest_kind kind;
-	char *media_type;        /* as declared (mediaType field or content type) */
-	char *artifact_type;     /* or NULL */
+	char *media_type;    /* as declared (mediaType field or content type) */
+	char *artifact_type; /* or NULL */
 	berth_descriptor config; /* images only */
 	berth_descriptor *layers;
 	size_t n_layers;

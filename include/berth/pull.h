@@ -19,20 +19,22 @@ extern "C" {
 #endif
 
 typedef enum berth_pull_event_kind {
-	BERTH_PULL_RESOLVED = 0,       /* manifest fetched: ev->digest, ev->desc (image manifest) */
+	/* the manifest fetched: ev->digest, ev->desc (the image manifest) */
+	BERTH_PULL_RESOLVED = 0,
 	BERTH_PULL_LAYER_EXISTS = 1,   /* ev->desc already in the store */
 	BERTH_PULL_LAYER_WAITING = 2,  /* ev->desc will be downloaded */
 	BERTH_PULL_LAYER_PROGRESS = 3, /* ev->done of ev->total bytes */
-	BERTH_PULL_LAYER_DONE = 4,     /* ev->desc downloaded, verified and stored */
-	BERTH_PULL_CONFIG_DONE = 5,    /* the image config, likewise */
+	BERTH_PULL_LAYER_DONE = 4,  /* ev->desc downloaded, verified, stored */
+	BERTH_PULL_CONFIG_DONE = 5, /* the image config, likewise */
 } berth_pull_event_kind;
 
 typedef struct berth_pull_event {
 	berth_pull_event_kind kind;
 	const berth_descriptor *desc;
-	const char *digest; /* RESOLVED: digest of the top-level manifest or index */
+	const char *digest; /* RESOLVED: digest of the top-level manifest or
+			       index */
 	int64_t done, total;
-	const char *host;   /* RESOLVED, *_DONE: the host that served it */
+	const char *host; /* RESOLVED, *_DONE: the host that served it */
 } berth_pull_event;
 
 /*
@@ -43,14 +45,13 @@ typedef struct berth_pull_event {
  */
 BERTH_EXTERN char *berth_pull_event_json(const berth_pull_event *ev);
 
-
 /* Never called concurrently; may be called from a worker thread. */
 typedef void (*berth_pull_fn)(void *ud, const berth_pull_event *ev);
 
 typedef struct berth_pull_opts {
-	unsigned version;                    /* BERTH_PULL_OPTS_VERSION */
-	const berth_platform *platform;      /* NULL: the host's */
-	unsigned max_concurrent;             /* 0: 3, as dockerd */
+	unsigned version;		     /* BERTH_PULL_OPTS_VERSION */
+	const berth_platform *platform;	     /* NULL: the host's */
+	unsigned max_concurrent;	     /* 0: 3, as dockerd */
 	const berth_registry_opts *registry; /* NULL: defaults */
 	berth_pull_fn progress;
 	void *ud;
@@ -63,11 +64,11 @@ typedef struct berth_pull_opts {
 	}
 
 typedef struct berth_pull_result {
-	unsigned version;        /* BERTH_PULL_RESULT_VERSION */
-	char *name;              /* the name recorded in the store */
-	berth_digest digest;     /* top-level manifest or index ("Digest:") */
-	berth_descriptor image;  /* the image manifest recorded */
-	bool downloaded;         /* false: everything was present already */
+	unsigned version;	/* BERTH_PULL_RESULT_VERSION */
+	char *name;		/* the name recorded in the store */
+	berth_digest digest;	/* top-level manifest or index ("Digest:") */
+	berth_descriptor image; /* the image manifest recorded */
+	bool downloaded;	/* false: everything was present already */
 } berth_pull_result;
 
 #define BERTH_PULL_RESULT_VERSION 1

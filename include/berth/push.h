@@ -24,7 +24,8 @@ typedef enum berth_push_event_kind {
 	BERTH_PUSH_BLOB_MOUNTED = 1, /* ev->from names the source repository */
 	BERTH_PUSH_BLOB_PUSHED = 2,
 	BERTH_PUSH_BLOB_STARTED = 3,
-	BERTH_PUSH_BLOB_SKIPPED = 4, /* a foreign layer the registry may not hold */
+	/* a foreign layer the registry may not hold */
+	BERTH_PUSH_BLOB_SKIPPED = 4,
 } berth_push_event_kind;
 
 /* Callbacks are never concurrent, but may come from a worker thread. */

@@ -14,7 +14,8 @@ extern "C" {
 #define BERTH_DOCKER_HUB "docker.io"
 
 typedef struct berth_ref {
-	char *domain; /* "docker.io", "localhost:5000", "registry.example.com" */
+	char *domain; /* "docker.io", "localhost:5000", "registry.example.com"
+		       */
 	char *path;   /* "library/nginx", "dev/myapp" */
 	char *tag;    /* "latest"; NULL when only a digest was given */
 	char *digest; /* "sha256:…" or NULL */
@@ -39,13 +40,15 @@ BERTH_EXTERN char *berth_ref_string(const berth_ref *r);
 /* "domain/path"; caller frees. */
 BERTH_EXTERN char *berth_ref_name(const berth_ref *r);
 
-/* The shortest form Docker prints ("nginx:latest", "user/app:v1"); caller frees. */
+/* The shortest form Docker prints ("nginx:latest", "user/app:v1"); caller
+ * frees. */
 BERTH_EXTERN char *berth_ref_familiar(const berth_ref *r);
 
 /* The reference to ask the registry for: the digest if any, else the tag. */
 BERTH_EXTERN const char *berth_ref_reference(const berth_ref *r);
 
-/* The host to connect to: "registry-1.docker.io" for Docker Hub, else domain. */
+/* The host to connect to: "registry-1.docker.io" for Docker Hub, else domain.
+ */
 BERTH_EXTERN const char *berth_ref_api_host(const berth_ref *r);
 
 /*

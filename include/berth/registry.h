@@ -26,10 +26,11 @@ typedef struct berth_registry berth_registry;
 struct berth_config;
 
 typedef struct berth_credentials {
-	unsigned version;     /* BERTH_CREDENTIALS_VERSION */
-	char *username;       /* NULL when anonymous */
+	unsigned version; /* BERTH_CREDENTIALS_VERSION */
+	char *username;	  /* NULL when anonymous */
 	char *password;
-	char *identity_token; /* OAuth2 refresh token (docker's identitytoken), or NULL */
+	char *identity_token; /* OAuth2 refresh token (docker's identitytoken),
+				 or NULL */
 } berth_credentials;
 
 #define BERTH_CREDENTIALS_VERSION 1
@@ -52,15 +53,17 @@ typedef int (*berth_credentials_fn)(void *ud, const char *host,
 				    berth_credentials *out, berth_error **err);
 
 typedef struct berth_registry_opts {
-	unsigned version;          /* BERTH_REGISTRY_OPTS_VERSION */
-	const char *user_agent;    /* NULL: "berth/<version>" */
-	int plain_http;            /* -1 auto (loopback/localhost only), 0 never, 1 always */
-	bool tls_verify_off;       /* insecure-registries: TLS without verification */
-	const char *ca_file;       /* extra CA bundle for this host, or NULL */
-	const char *client_cert;   /* mutual TLS, or NULL */
+	unsigned version;	/* BERTH_REGISTRY_OPTS_VERSION */
+	const char *user_agent; /* NULL: "berth/<version>" */
+	int plain_http; /* -1 auto (loopback/localhost only), 0 never, 1 always
+			 */
+	bool tls_verify_off; /* insecure-registries: TLS without verification */
+	const char *ca_file; /* extra CA bundle for this host, or NULL */
+	const char *client_cert; /* mutual TLS, or NULL */
 	const char *client_key;
-	long connect_timeout_ms;   /* 0: default */
-	const volatile sig_atomic_t *interrupt; /* see berth_registry_set_interrupt */
+	long connect_timeout_ms; /* 0: default */
+	const volatile sig_atomic_t
+		*interrupt; /* see berth_registry_set_interrupt */
 	berth_credentials_fn credentials;
 	void *credentials_ud;
 	/*
@@ -72,8 +75,8 @@ typedef struct berth_registry_opts {
 	 * here explicitly win. Borrowed: it must outlive the clients.
 	 */
 	const struct berth_config *config;
-	int max_retries;       /* 0: the default (3); negative: none */
-	long retry_after_max;  /* seconds; 0: the default (10) */
+	int max_retries;      /* 0: the default (3); negative: none */
+	long retry_after_max; /* seconds; 0: the default (10) */
 } berth_registry_opts;
 
 #define BERTH_REGISTRY_OPTS_VERSION 1
@@ -114,8 +117,9 @@ BERTH_EXTERN const char *berth_registry_name(const berth_registry *r);
  * *flag is non-zero, e.g. set by a SIGINT handler; NULL turns it off.
  * A berth_registry may be used from several threads at once.
  */
-BERTH_EXTERN void berth_registry_set_interrupt(berth_registry *r,
-					       const volatile sig_atomic_t *flag);
+BERTH_EXTERN void
+berth_registry_set_interrupt(berth_registry *r,
+			     const volatile sig_atomic_t *flag);
 
 /* GET /v2/ (authenticating if challenged): is this a registry we may use? */
 BERTH_EXTERN int berth_registry_ping(berth_registry *r, berth_error **err);
@@ -152,11 +156,12 @@ BERTH_EXTERN int berth_registry_ratelimit(berth_ratelimit *out,
 BERTH_EXTERN void berth_ratelimit_release(berth_ratelimit *rl);
 
 typedef struct berth_manifest_body {
-	unsigned version;    /* BERTH_MANIFEST_BODY_VERSION */
-	char *data;          /* the exact bytes (NUL-terminated) */
+	unsigned version; /* BERTH_MANIFEST_BODY_VERSION */
+	char *data;	  /* the exact bytes (NUL-terminated) */
 	size_t len;
-	char *content_type;  /* Content-Type without parameters */
-	berth_digest digest; /* sha256 of data (or of the reference's algorithm) */
+	char *content_type; /* Content-Type without parameters */
+	berth_digest
+		digest; /* sha256 of data (or of the reference's algorithm) */
 } berth_manifest_body;
 
 #define BERTH_MANIFEST_BODY_VERSION 1
@@ -203,7 +208,7 @@ typedef int (*berth_sink_fn)(void *ud, const void *p, size_t len,
  * and the version tells the library which of them the caller knows.
  */
 typedef struct berth_blob_job {
-	unsigned version;             /* BERTH_BLOB_JOB_VERSION */
+	unsigned version;	      /* BERTH_BLOB_JOB_VERSION */
 	const berth_descriptor *desc; /* digest and size to fetch */
 	berth_sink_fn sink;
 	void *sink_ud;
@@ -215,10 +220,10 @@ typedef struct berth_blob_job {
 	 */
 	int64_t offset;
 	/* set by the registry: */
-	int64_t received;   /* offset + bytes delivered to the sink so far */
-	int result;         /* 0 or a berth_code, once finished */
-	berth_error *err;   /* the job's own failure, owned by the job */
-	void *reserved[4];  /* NULL */
+	int64_t received;  /* offset + bytes delivered to the sink so far */
+	int result;	   /* 0 or a berth_code, once finished */
+	berth_error *err;  /* the job's own failure, owned by the job */
+	void *reserved[4]; /* NULL */
 } berth_blob_job;
 
 #define BERTH_BLOB_JOB_VERSION 1
@@ -254,8 +259,7 @@ typedef void (*berth_blob_progress_fn)(void *ud, berth_blob_job *job,
  * without any event. A blob of size 0 never reaches its sink. A job with
  * an unknown version fails the call (BERTH_EUSAGE) before any transfer.
  */
-BERTH_EXTERN int berth_registry_fetch_blobs(berth_registry *r,
-					    const char *repo,
+BERTH_EXTERN int berth_registry_fetch_blobs(berth_registry *r, const char *repo,
 					    berth_blob_job *jobs, size_t n,
 					    unsigned max_concurrent,
 					    berth_blob_progress_fn progress,
@@ -287,12 +291,10 @@ BERTH_EXTERN int berth_registry_push_blob(berth_registry *r, const char *repo,
 					  int fd, berth_error **err);
 
 /* PUT a manifest under `reference` (tag or digest). */
-BERTH_EXTERN int berth_registry_put_manifest(berth_registry *r,
-					     const char *repo,
-					     const char *reference,
-					     const char *media_type,
-					     const void *body, size_t len,
-					     berth_error **err);
+BERTH_EXTERN int
+berth_registry_put_manifest(berth_registry *r, const char *repo,
+			    const char *reference, const char *media_type,
+			    const void *body, size_t len, berth_error **err);
 
 /*
  * The repository's tags, following `Link: <…>; rel="next"` pagination.

@@ -6,8 +6,9 @@
  *                              org.opencontainers.image.ref.name and
  *                              io.containerd.image.name = the full name
  *   ROOT/blobs/<alg>/<hex>     content, visible only once complete and verified
- *   ROOT/ingest/               staging files being written (not part of the layout)
- *   ROOT/.lock                 serialises index.json updates and garbage collection
+ *   ROOT/ingest/               staging files being written (not part of the
+ * layout) ROOT/.lock                 serialises index.json updates and garbage
+ * collection
  *
  * A blob is written to a staging file while it is hashed, verified, then
  * renamed into place; with BERTH_STORE_SYNC the data and the directory are
@@ -123,7 +124,7 @@ BERTH_EXTERN void berth_blob_writer_free(berth_blob_writer *w);
 /* Frozen (see berth/common.h): an index.json entry is a name and a
  * descriptor; anything more about it is the descriptor's. */
 typedef struct berth_image {
-	char *name;            /* full reference, e.g. docker.io/library/nginx:latest */
+	char *name; /* full reference, e.g. docker.io/library/nginx:latest */
 	berth_descriptor desc; /* the image manifest */
 } berth_image;
 

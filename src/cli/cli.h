@@ -12,15 +12,16 @@
 #include "berth/store.h"
 
 typedef struct cli_ctx {
-	char *root;          /* the store's root: --root, BERTH_ROOT or the default */
-	berth_store *store;  /* opened on first use by cli_store() */
+	char *root; /* the store's root: --root, BERTH_ROOT or the default */
+	berth_store *store; /* opened on first use by cli_store() */
 	unsigned store_flags;
 	int verbose;
 	berth_config config; /* loaded before the command runs (CLI_CONFIG) */
 	bool config_loaded;
 	berth_config_paths config_paths; /* from global flags */
-	berth_registry_opts registry; /* what every registry client gets */
-	const struct cli_command *commands; /* main's table, for the generators */
+	berth_registry_opts registry;	 /* what every registry client gets */
+	const struct cli_command
+		*commands; /* main's table, for the generators */
 	size_t n_commands;
 	const struct cli_usage *global; /* berth's own options */
 } cli_ctx;

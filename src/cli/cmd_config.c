@@ -40,10 +40,10 @@ on_step(void *ud, const char *step, berth_check_verdict v, const char *detail)
 	json_t *steps = ud;
 
 	if (steps) {
-		json_array_append_new(
-			steps, json_pack("{s:s, s:s, s:s}", "step", step,
-					 "verdict", words[v], "detail",
-					 detail));
+		json_array_append_new(steps,
+				      json_pack("{s:s, s:s, s:s}", "step", step,
+						"verdict", words[v], "detail",
+						detail));
 		return;
 	}
 	printf("%-5s %-12s %s\n", words[v], step, detail);
@@ -103,7 +103,8 @@ cmd_config(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	}
 	if (optind != argc)
 		return cli_usage_error(err, "config",
-				       "unexpected argument '%s'", argv[optind]);
+				       "unexpected argument '%s'",
+				       argv[optind]);
 	if ((r = cli_config(ctx, err)) < 0)
 		return r;
 	if (host)

@@ -34,7 +34,8 @@ split_name(const char *name, char **repo, const char **tag)
 	if (r->tag) {
 		const char *colon = strrchr(name, ':');
 
-		*tag = colon && strchr(colon, '/') == NULL ? colon + 1 : "<none>";
+		*tag = colon && strchr(colon, '/') == NULL ? colon + 1
+							   : "<none>";
 		if (strchr(*tag, '@'))
 			*tag = r->tag;
 	}
@@ -57,7 +58,8 @@ cmd_images(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 		quiet = true;
 	}
 	if (optind != argc)
-		return cli_usage_error(err, "images", "unexpected argument '%s'",
+		return cli_usage_error(err, "images",
+				       "unexpected argument '%s'",
 				       argv[optind]);
 	r = cli_store(ctx, &store, err);
 	if (r == 0)
@@ -65,8 +67,8 @@ cmd_images(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	if (r < 0)
 		return r;
 	if (!quiet)
-		printf("%-40s  %-16s  %-71s  %s\n", "REPOSITORY", "TAG", "DIGEST",
-		       "SIZE");
+		printf("%-40s  %-16s  %-71s  %s\n", "REPOSITORY", "TAG",
+		       "DIGEST", "SIZE");
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *repo = NULL;
 		const char *tag;

@@ -44,7 +44,8 @@ cmd_import(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 		pp = &platform;
 	}
 	if (optind != argc - 2)
-		return cli_usage_error(err, "import", "expected TARBALL and NAME");
+		return cli_usage_error(err, "import",
+				       "expected TARBALL and NAME");
 	r = berth_ref_parse(&ref, argv[optind + 1], err);
 	if (r < 0)
 		return r;
@@ -55,7 +56,8 @@ cmd_import(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	name = berth_ref_string(ref);
 	r = cli_store(ctx, &store, err);
 	if (r == 0)
-		r = berth_image_import(&desc, store, argv[optind], name, pp, err);
+		r = berth_image_import(&desc, store, argv[optind], name, pp,
+				       err);
 	if (r < 0)
 		return r;
 	printf("%s\n", desc.digest.str);

@@ -50,7 +50,8 @@ on_event(void *ud, const berth_pull_event *ev)
 				true);
 		break;
 	case BERTH_PULL_LAYER_WAITING:
-		progress_update(p, ev->desc->digest.str, "Waiting", 0, 0, false);
+		progress_update(p, ev->desc->digest.str, "Waiting", 0, 0,
+				false);
 		break;
 	case BERTH_PULL_LAYER_PROGRESS:
 		progress_update(p, ev->desc->digest.str, "Downloading",
@@ -105,7 +106,8 @@ cmd_pull(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 			if (*optarg == '\0' || *end || n < 1 || n > 64)
 				return cli_usage_error(
 					err, "pull",
-					"invalid --max-concurrent-downloads '%s': "
+					"invalid --max-concurrent-downloads "
+					"'%s': "
 					"expected a number from 1 to 64",
 					optarg);
 			po.max_concurrent = (unsigned)n;

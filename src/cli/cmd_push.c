@@ -55,13 +55,15 @@ cmd_push(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	if (cli_help_usage(argc, argv, "push", &cli_push_usage))
 		return 0;
 	if (argc != 2)
-		return cli_usage_error(err, "push", "expected one image reference");
+		return cli_usage_error(err, "push",
+				       "expected one image reference");
 	r = berth_ref_parse(&ref, argv[1], err);
 	if (r == 0)
 		r = cli_store(ctx, &store, err);
 	if (r < 0)
 		return r;
-	printf("The push refers to repository [%s/%s]\n", ref->domain, ref->path);
+	printf("The push refers to repository [%s/%s]\n", ref->domain,
+	       ref->path);
 	r = berth_push(&desc, store, ref, &po, err);
 	if (r < 0)
 		return r;

@@ -44,7 +44,8 @@ cmd_tag(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	if (cli_help_usage(argc, argv, "tag", &cli_tag_usage))
 		return 0;
 	if (argc != 3)
-		return cli_usage_error(err, "tag", "expected SOURCE and TARGET");
+		return cli_usage_error(err, "tag",
+				       "expected SOURCE and TARGET");
 	r = canonical(&src, argv[1], err);
 	if (r == 0)
 		r = canonical(&dst, argv[2], err);
@@ -70,7 +71,8 @@ cmd_rmi(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	if (cli_help_usage(argc, argv, "rmi", &cli_rmi_usage))
 		return 0;
 	if (argc < 2)
-		return cli_usage_error(err, "rmi", "expected an image reference");
+		return cli_usage_error(err, "rmi",
+				       "expected an image reference");
 	r = cli_store(ctx, &store, err);
 	for (int i = 1; r == 0 && i < argc; i++) {
 		_cleanup_free_ char *name = NULL;

@@ -84,8 +84,7 @@ static const cli_usage global_usage = {
 	NULL,
 };
 
-const cli_usage cli_version_usage = {"", "Print berth's version.", NULL,
-				     NULL};
+const cli_usage cli_version_usage = {"", "Print berth's version.", NULL, NULL};
 
 static void
 usage(FILE *f)
@@ -200,8 +199,9 @@ main(int argc, char **argv)
 		if (strcmp(argv[optind], commands[i].name) == 0)
 			cmd = &commands[i];
 	if (cmd == NULL) {
-		fprintf(stderr, "berth: unknown command '%s'\n"
-				"hint: run 'berth --help' for the list\n",
+		fprintf(stderr,
+			"berth: unknown command '%s'\n"
+			"hint: run 'berth --help' for the list\n",
 			argv[optind]);
 		return 2;
 	}
@@ -213,13 +213,15 @@ main(int argc, char **argv)
 	if (ctx.root == NULL) {
 		const char *env = getenv("BERTH_ROOT");
 
-		ctx.root = env && *env ? xstrdup(env) : berth_store_default_root();
+		ctx.root =
+			env && *env ? xstrdup(env) : berth_store_default_root();
 	}
 
 	ctx.registry.interrupt = &interrupted;
 	signal(SIGINT, on_interrupt);
 	signal(SIGTERM, on_interrupt);
-	/* Transfers run with CURLOPT_NOSIGNAL: a closed peer must not kill us. */
+	/* Transfers run with CURLOPT_NOSIGNAL: a closed peer must not kill us.
+	 */
 	signal(SIGPIPE, SIG_IGN);
 
 	argc -= optind;

@@ -70,8 +70,8 @@ draw(progress *p, size_t i)
 		bar[51] = 0;
 		cli_human_size(sz1, sizeof(sz1), l->done);
 		cli_human_size(sz2, sizeof(sz2), l->total);
-		fprintf(p->f, "\033[%zuA\r\033[2K%s: %s %s %s/%s\033[%zuB\r", up,
-			l->id, l->status, bar, sz1, sz2, up);
+		fprintf(p->f, "\033[%zuA\r\033[2K%s: %s %s %s/%s\033[%zuB\r",
+			up, l->id, l->status, bar, sz1, sz2, up);
 	} else {
 		fprintf(p->f, "\033[%zuA\r\033[2K%s: %s\033[%zuB\r", up, l->id,
 			l->status, up);
@@ -80,8 +80,8 @@ draw(progress *p, size_t i)
 }
 
 void
-progress_update(progress *p, const char *id, const char *status,
-		int64_t done, int64_t total, bool final)
+progress_update(progress *p, const char *id, const char *status, int64_t done,
+		int64_t total, bool final)
 {
 	const char *s = cli_short_digest(id);
 	layer_line *l = NULL;

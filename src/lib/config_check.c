@@ -35,8 +35,8 @@ struct check {
 };
 
 static void
-step(struct check *k, const char *name, berth_check_verdict v,
-     const char *fmt, ...)
+step(struct check *k, const char *name, berth_check_verdict v, const char *fmt,
+     ...)
 {
 	_cleanup_free_ char *detail = NULL;
 	va_list ap;

@@ -40,8 +40,9 @@ berth_image_load(berth_descriptor *desc, berth_manifest **m, char **config_out,
 		berth_descriptor_release(desc);
 		if (r == BERTH_ENOTFOUND && err && *err && (*err)->code == r &&
 		    strstr((*err)->msg, "blob"))
-			berth_error_hint(err, "the store lacks part of '%s': "
-					      "run 'berth fsck', then pull it again",
+			berth_error_hint(err,
+					 "the store lacks part of '%s': "
+					 "run 'berth fsck', then pull it again",
 					 name);
 		return r;
 	}

@@ -28,11 +28,10 @@ archive_fail(struct archive *a, const char *path, berth_error **err)
 {
 	int e = A->errno_(a);
 
-	return berth_error_set(err, e == EIO ? BERTH_EIO : BERTH_EPROTO,
-			       e > 0 ? e : 0, "'%s' is not a readable tar archive: %s",
-			       path, A->error_string(a)
-					     ? A->error_string(a)
-					     : "unknown error");
+	return berth_error_set(
+		err, e == EIO ? BERTH_EIO : BERTH_EPROTO, e > 0 ? e : 0,
+		"'%s' is not a readable tar archive: %s", path,
+		A->error_string(a) ? A->error_string(a) : "unknown error");
 }
 
 /* Opens `path` for reading through any compression filter; NULL on
@@ -236,13 +235,12 @@ berth_image_import(berth_descriptor *out, berth_store *s, const char *tarball,
 	r = put_json(&cfg_digest, &cfg_size, s, cfg, err);
 	if (r < 0)
 		goto out;
-	manifest = json_pack("{s:i, s:s, s:o, s:[o]}", "schemaVersion", 2,
-			     "mediaType", BERTH_MT_OCI_MANIFEST, "config",
-			     descriptor_json(BERTH_MT_OCI_CONFIG, &cfg_digest,
-					     cfg_size),
-			     "layers",
-			     descriptor_json(layer.media_type, &layer.digest,
-					     layer.size));
+	manifest = json_pack(
+		"{s:i, s:s, s:o, s:[o]}", "schemaVersion", 2, "mediaType",
+		BERTH_MT_OCI_MANIFEST, "config",
+		descriptor_json(BERTH_MT_OCI_CONFIG, &cfg_digest, cfg_size),
+		"layers",
+		descriptor_json(layer.media_type, &layer.digest, layer.size));
 	r = put_json(&image.digest, &image.size, s, manifest, err);
 	if (r < 0)
 		goto out;

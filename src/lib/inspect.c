@@ -56,7 +56,8 @@ index_digest(const berth_descriptor *d)
 	if (d->annotations_json == NULL)
 		return NULL;
 	a = json_loads(d->annotations_json, 0, NULL);
-	v = json_string_value(json_object_get(a, BERTH_ANNOTATION_INDEX_DIGEST));
+	v = json_string_value(
+		json_object_get(a, BERTH_ANNOTATION_INDEX_DIGEST));
 	if (v == NULL)
 		return NULL;
 	snprintf(buf, sizeof(buf), "%s", v);
@@ -92,9 +93,9 @@ add_names(json_t *o, berth_store *s, const berth_descriptor *desc,
 		bool seen = false;
 		size_t k;
 		json_t *v;
-		json_array_foreach(digests, k, v)
-			if (strcmp(json_string_value(v), rd) == 0)
-				seen = true;
+		json_array_foreach(digests, k,
+				   v) if (strcmp(json_string_value(v), rd) == 0)
+			seen = true;
 		if (!seen)
 			json_array_append_new(digests, json_string(rd));
 	}
@@ -130,32 +131,39 @@ berth_image_inspect(char **out, berth_store *s, const char *name,
 		goto out;
 	json_object_set_new(o, "Created",
 			    string_or_null(json_object_get(cfg, "created")));
-	json_object_set_new(o, "Author",
-			    json_string(json_string_value(json_object_get(cfg, "author"))
-						? json_string_value(json_object_get(cfg, "author"))
-						: ""));
-	json_object_set_new(o, "Architecture",
-			    string_or_null(json_object_get(cfg, "architecture")));
+	json_object_set_new(
+		o, "Author",
+		json_string(json_string_value(json_object_get(cfg, "author"))
+				    ? json_string_value(
+					      json_object_get(cfg, "author"))
+				    : ""));
+	json_object_set_new(
+		o, "Architecture",
+		string_or_null(json_object_get(cfg, "architecture")));
 	if (json_is_string(json_object_get(cfg, "variant")))
 		json_object_set(o, "Variant", json_object_get(cfg, "variant"));
-	json_object_set_new(o, "Os", string_or_null(json_object_get(cfg, "os")));
+	json_object_set_new(o, "Os",
+			    string_or_null(json_object_get(cfg, "os")));
 	json_object_set(o, "Config",
-			json_object_get(cfg, "config") ? json_object_get(cfg, "config")
-						       : json_null());
+			json_object_get(cfg, "config")
+				? json_object_get(cfg, "config")
+				: json_null());
 	for (size_t i = 0; i < m->n_layers; i++)
 		size += m->layers[i].size;
 	json_object_set_new(o, "Size", json_integer(size));
 	rootfs = json_object();
 	json_object_set_new(rootfs, "Type", json_string("layers"));
-	json_object_set(rootfs, "Layers",
-			json_is_array(json_object_get(json_object_get(cfg, "rootfs"),
-						      "diff_ids"))
-				? json_object_get(json_object_get(cfg, "rootfs"),
-						  "diff_ids")
-				: json_array());
+	json_object_set(
+		rootfs, "Layers",
+		json_is_array(json_object_get(json_object_get(cfg, "rootfs"),
+					      "diff_ids"))
+			? json_object_get(json_object_get(cfg, "rootfs"),
+					  "diff_ids")
+			: json_array());
 	json_object_set_new(o, "RootFS", rootfs);
 	json_object_set_new(o, "ManifestDigest", json_string(desc.digest.str));
-	json_object_set_new(o, "ManifestMediaType", json_string(desc.media_type));
+	json_object_set_new(o, "ManifestMediaType",
+			    json_string(desc.media_type));
 	*out = json_dumps(arr, JSON_INDENT(4));
 out:
 	berth_descriptor_release(&desc);
@@ -189,13 +197,15 @@ fetch_small(berth_buf *out, berth_registry *reg, const char *repo,
 	r = berth_registry_fetch_blobs(reg, repo, &job, 1, 1, NULL, NULL, err);
 	berth_error_free(job.err);
 	if (r == 0) {
-		berth_digest_of(&got, d->digest.alg, sink.buf.ptr, sink.buf.len);
+		berth_digest_of(&got, d->digest.alg, sink.buf.ptr,
+				sink.buf.len);
 		if (strcmp(got.str, d->digest.str) != 0)
-			r = berth_error_set(err, BERTH_EDIGEST, 0,
-					    "digest mismatch for blob '%s' from "
-					    "'%s': content is %s",
-					    d->digest.str,
-					    berth_registry_host(reg), got.str);
+			r = berth_error_set(
+				err, BERTH_EDIGEST, 0,
+				"digest mismatch for blob '%s' from "
+				"'%s': content is %s",
+				d->digest.str, berth_registry_host(reg),
+				got.str);
 	}
 	if (r < 0) {
 		berth_buf_release(&sink.buf);
@@ -217,10 +227,11 @@ layers_data(const berth_manifest *m)
 		json_object_set_new(o, "MIMEType", json_string(l->media_type));
 		json_object_set_new(o, "Digest", json_string(l->digest.str));
 		json_object_set_new(o, "Size", json_integer(l->size));
-		json_object_set_new(o, "Annotations",
-				    l->annotations_json
-					    ? json_loads(l->annotations_json, 0, NULL)
-					    : json_null());
+		json_object_set_new(
+			o, "Annotations",
+			l->annotations_json
+				? json_loads(l->annotations_json, 0, NULL)
+				: json_null());
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -252,14 +263,16 @@ berth_remote_inspect(char **out, const berth_ref *ref,
 	if (r < 0)
 		return r;
 	top = body.digest;
-	r = berth_manifest_parse(&m, body.content_type, body.data, body.len, err);
+	r = berth_manifest_parse(&m, body.content_type, body.data, body.len,
+				 err);
 	if (r == 0 && m->kind == BERTH_MANIFEST_INDEX) {
 		const berth_descriptor *d = NULL;
 		berth_digest child;
 
 		if (platform == NULL)
 			berth_platform_host(&host);
-		r = berth_manifest_select(&d, m, platform ? platform : &host, err);
+		r = berth_manifest_select(&d, m, platform ? platform : &host,
+					  err);
 		if (r == 0) {
 			child = d->digest;
 			berth_manifest_body_release(&body);
@@ -294,18 +307,22 @@ berth_remote_inspect(char **out, const berth_ref *ref,
 	json_object_set_new(o, "Created",
 			    string_or_null(json_object_get(cfg, "created")));
 	ccfg = json_object_get(cfg, "config");
-	json_object_set_new(o, "Labels",
-			    json_is_object(json_object_get(ccfg, "Labels"))
-				    ? json_incref(json_object_get(ccfg, "Labels"))
-				    : json_null());
-	json_object_set_new(o, "Architecture",
-			    string_or_null(json_object_get(cfg, "architecture")));
+	json_object_set_new(
+		o, "Labels",
+		json_is_object(json_object_get(ccfg, "Labels"))
+			? json_incref(json_object_get(ccfg, "Labels"))
+			: json_null());
+	json_object_set_new(
+		o, "Architecture",
+		string_or_null(json_object_get(cfg, "architecture")));
 	if (json_is_string(json_object_get(cfg, "variant")))
 		json_object_set(o, "Variant", json_object_get(cfg, "variant"));
-	json_object_set_new(o, "Os", string_or_null(json_object_get(cfg, "os")));
+	json_object_set_new(o, "Os",
+			    string_or_null(json_object_get(cfg, "os")));
 	layers = json_array();
 	for (size_t i = 0; i < m->n_layers; i++)
-		json_array_append_new(layers, json_string(m->layers[i].digest.str));
+		json_array_append_new(layers,
+				      json_string(m->layers[i].digest.str));
 	json_object_set_new(o, "Layers", layers);
 	json_object_set_new(o, "LayersData", layers_data(m));
 	json_object_set_new(o, "Env",

@@ -46,7 +46,7 @@ typedef struct pull_ctx {
 	size_t n_blobs;
 	berth_registry **hosts; /* mirrors in order, then the origin */
 	size_t n_hosts;
-	size_t serving; /* the host that served the manifest */
+	size_t serving;	 /* the host that served the manifest */
 	size_t fetching; /* the host blobs are being fetched from */
 } pull_ctx;
 
@@ -84,8 +84,8 @@ berth_pull_result_release(berth_pull_result *r)
 
 static void
 emit(const berth_pull_opts *o, berth_pull_event_kind kind,
-     const berth_descriptor *d, const char *digest, int64_t done,
-     int64_t total, const char *host)
+     const berth_descriptor *d, const char *digest, int64_t done, int64_t total,
+     const char *host)
 {
 	berth_pull_event ev = {kind, d, digest, done, total, host};
 
@@ -131,8 +131,8 @@ blob_progress(void *ud, berth_blob_job *job, berth_blob_event ev)
 	case BERTH_BLOB_STARTED:
 	case BERTH_BLOB_PROGRESS:
 		if (b->is_layer)
-			emit(ctx->opts, BERTH_PULL_LAYER_PROGRESS, b->desc, NULL,
-			     job->received, b->desc->size, NULL);
+			emit(ctx->opts, BERTH_PULL_LAYER_PROGRESS, b->desc,
+			     NULL, job->received, b->desc->size, NULL);
 		break;
 	case BERTH_BLOB_DONE:
 		if (b->committed)
@@ -202,8 +202,8 @@ hosts_init(pull_ctx *ctx, const berth_ref *ref, berth_error **err)
 	berth_strv_free(mirrors);
 	ctx->hosts = xreallocarray(ctx->hosts, ctx->n_hosts + 1,
 				   sizeof(*ctx->hosts));
-	r = berth_registry_new(&ctx->hosts[ctx->n_hosts], berth_ref_api_host(ref),
-			       o->registry, err);
+	r = berth_registry_new(&ctx->hosts[ctx->n_hosts],
+			       berth_ref_api_host(ref), o->registry, err);
 	if (r == 0)
 		ctx->n_hosts++;
 	return r;
@@ -211,8 +211,8 @@ hosts_init(pull_ctx *ctx, const berth_ref *ref, berth_error **err)
 
 /* The manifest from the first host that has it; ctx->serving says which. */
 static int
-get_manifest_any(pull_ctx *ctx, const berth_ref *ref,
-		 berth_manifest_body *body, berth_error **err)
+get_manifest_any(pull_ctx *ctx, const berth_ref *ref, berth_manifest_body *body,
+		 berth_error **err)
 {
 	int r = BERTH_EGENERIC;
 
@@ -229,8 +229,9 @@ get_manifest_any(pull_ctx *ctx, const berth_ref *ref,
 		}
 		if (last || !mirror_miss(r))
 			return r;
-		berth_log(BERTH_LOG_INFO, "mirror '%s' failed: %s; trying the "
-					  "next host",
+		berth_log(BERTH_LOG_INFO,
+			  "mirror '%s' failed: %s; trying the "
+			  "next host",
 			  berth_registry_host(ctx->hosts[i]),
 			  err && *err ? (*err)->msg : "");
 	}
@@ -278,8 +279,9 @@ fetch_failover(pull_ctx *ctx, const char *repo, berth_blob_job *jobs, size_t n,
 		berth_log(BERTH_LOG_INFO,
 			  "host '%s' failed: %s; continuing %zu blob(s) on "
 			  "'%s'",
-			  berth_registry_host(reg), err && *err ? (*err)->msg : "",
-			  n_left, berth_registry_host(ctx->hosts[h + 1]));
+			  berth_registry_host(reg),
+			  err && *err ? (*err)->msg : "", n_left,
+			  berth_registry_host(ctx->hosts[h + 1]));
 	}
 	for (size_t i = 0; i < n_left; i++)
 		berth_error_free(left[i].err);
@@ -401,7 +403,8 @@ platform_from_config(berth_store *s, const berth_descriptor *config,
 		return;
 	memset(&image->platform, 0, sizeof(image->platform));
 	snprintf(image->platform.os, sizeof(image->platform.os), "%s", os);
-	snprintf(image->platform.arch, sizeof(image->platform.arch), "%s", arch);
+	snprintf(image->platform.arch, sizeof(image->platform.arch), "%s",
+		 arch);
 	snprintf(image->platform.variant, sizeof(image->platform.variant), "%s",
 		 variant ? variant : "");
 	berth_platform_normalize(&image->platform);
@@ -526,9 +529,9 @@ berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
 		r = berth_store_put_blob(NULL, store, &top, body.data, body.len,
 					 err);
 		if (r == 0)
-			r = resolve_index(&body, &m, &res.image, store, reg, ref,
-					  o->platform ? o->platform : &host,
-					  err);
+			r = resolve_index(
+				&body, &m, &res.image, store, reg, ref,
+				o->platform ? o->platform : &host, err);
 		if (r < 0)
 			goto out;
 		set_index_annotation(&res.image, &top);

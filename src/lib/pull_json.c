@@ -15,10 +15,10 @@ dump(json_t *o)
 static json_t *
 blob(const berth_pull_event *ev, const char *kind, const char *status)
 {
-	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s}", "event", "blob",
-			      "kind", kind, "digest", ev->desc->digest.str,
-			      "size", (json_int_t)ev->desc->size, "status",
-			      status);
+	json_t *o =
+		json_pack("{s:s, s:s, s:s, s:I, s:s}", "event", "blob", "kind",
+			  kind, "digest", ev->desc->digest.str, "size",
+			  (json_int_t)ev->desc->size, "status", status);
 
 	if (ev->host)
 		json_object_set_new(o, "host", json_string(ev->host));

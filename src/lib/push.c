@@ -24,7 +24,7 @@ typedef struct push_job {
 	const berth_push_opts *opts;
 	const berth_descriptor **blobs;
 	size_t n;
-	int result;       /* the first failure, or 0 */
+	int result;	  /* the first failure, or 0 */
 	berth_error *err; /* its error */
 	pthread_mutex_t mu;
 } push_job;
@@ -175,8 +175,8 @@ static int
 push_blobs(push_job *j, const berth_manifest *m, unsigned conc,
 	   berth_error **err)
 {
-	const berth_config *cfg = j->opts->registry ? j->opts->registry->config
-						    : NULL;
+	const berth_config *cfg =
+		j->opts->registry ? j->opts->registry->config : NULL;
 	bool foreign_ok = berth_config_nondist_allowed(cfg, j->ref->domain);
 	j->blobs = xcalloc(m->n_layers + 1, sizeof(*j->blobs));
 	j->blobs[j->n++] = &m->config;
@@ -236,9 +236,9 @@ berth_push(berth_descriptor *out, berth_store *store, const berth_ref *ref,
 	}
 	/* The manifest last: a registry validates that its blobs are there. */
 	if (r == 0)
-		r = berth_registry_put_manifest(reg, ref->path,
-						berth_ref_reference(ref),
-						desc.media_type, body, len, err);
+		r = berth_registry_put_manifest(
+			reg, ref->path, berth_ref_reference(ref),
+			desc.media_type, body, len, err);
 	if (r < 0) {
 		berth_descriptor_release(&desc);
 		return r;

@@ -77,8 +77,8 @@ log_stderr(berth_log_level level, const char *msg, void *ud)
 
 	n = berth_str_line_len(line, sizeof(line),
 			       snprintf(line, sizeof(line),
-					"berth serve: %s: %s\n", berth_log_level_name(level),
-					msg));
+					"berth serve: %s: %s\n",
+					berth_log_level_name(level), msg));
 	if (write(STDERR_FILENO, line, n) < 0)
 		(void)0;
 }

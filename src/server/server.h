@@ -143,7 +143,7 @@ struct srv_req {
 	char *audit_detail;   /* why refused, or scopes issued (audit log) */
 	bool rl_set;	      /* RateLimit headers to add */
 	long rl_limit, rl_remaining, rl_window;
-	int64_t rl_taken_ms;  /* when this request's pull was counted, or 0 */
+	int64_t rl_taken_ms; /* when this request's pull was counted, or 0 */
 	char *digest; /* Docker-Content-Digest answered (for the audit log) */
 
 	srv_phase phase;

@@ -3,10 +3,15 @@
 #include "berth/digest.h"
 #include "util/error.h"
 
-#define EMPTY256 "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-#define ABC256 "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-#define ABC512                                                               \
-	"sha512:ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d3" \
+#define EMPTY256                                                               \
+	"sha256:"                                                              \
+	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define ABC256                                                                 \
+	"sha256:"                                                              \
+	"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+#define ABC512                                                                 \
+	"sha512:"                                                              \
+	"ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d3"       \
 	"9a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
 
 TEST(of)
@@ -87,24 +92,40 @@ TEST(parse_bad)
 		const char *msg;
 	} cases[] = {
 		{"", "invalid digest '': digest is empty"},
-		{"xyz", "invalid digest 'xyz': expected 'sha256:' or 'sha512:'"},
-		{"sha256:abc", "invalid digest 'sha256:abc': expected 64 lowercase hex"},
-		{"sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD",
+		{"xyz",
+		 "invalid digest 'xyz': expected 'sha256:' or 'sha512:'"},
+		{"sha256:abc",
+		 "invalid digest 'sha256:abc': expected 64 lowercase hex"},
+		{"sha256:"
+		 "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F2001"
+		 "5AD",
 		 "expected 64 lowercase hex digits after 'sha256:'"},
-		{"sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015adaa",
+		{"sha256:"
+		 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f2001"
+		 "5adaa",
 		 "expected 64"},
-		{"sha256:ga7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+		{"sha256:"
+		 "ga7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f2001"
+		 "5ad",
 		 "expected 64"},
 		{"sha256:", "expected 64"},
-		{"sha512:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+		{"sha512:"
+		 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f2001"
+		 "5ad",
 		 "expected 128 lowercase hex digits after 'sha512:'"},
 		{"md5:d41d8cd98f00b204e9800998ecf8427e",
 		 "algorithm 'md5' is not supported"},
-		{"SHA256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+		{"SHA256:"
+		 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f2001"
+		 "5ad",
 		 "algorithm 'SHA256' is not supported"},
-		{" sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+		{" sha256:"
+		 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f2001"
+		 "5ad",
 		 "is not supported"},
-		{"sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015a\n",
+		{"sha256:"
+		 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f2001"
+		 "5a\n",
 		 "expected 64"},
 	};
 

@@ -14,9 +14,14 @@
 
 #define OCI_M "'application/vnd.oci.image.manifest.v1+json'"
 #define OCI_I "'application/vnd.oci.image.index.v1+json'"
-#define CFG "{'mediaType':'application/vnd.oci.image.config.v1+json','digest':" DA ",'size':7}"
-#define L(d, s) "{'mediaType':'application/vnd.oci.image.layer.v1.tar+gzip','digest':" d ",'size':" #s "}"
-#define PLAT(os, arch, extra) "'platform':{'os':'" os "','architecture':'" arch "'" extra "}"
+#define CFG                                                                    \
+	"{'mediaType':'application/vnd.oci.image.config.v1+json','digest':" DA \
+	",'size':7}"
+#define L(d, s)                                                                \
+	"{'mediaType':'application/"                                           \
+	"vnd.oci.image.layer.v1.tar+gzip','digest':" d ",'size':" #s "}"
+#define PLAT(os, arch, extra)                                                  \
+	"'platform':{'os':'" os "','architecture':'" arch "'" extra "}"
 #define E(d, plat) "{'mediaType':" OCI_M ",'digest':" d ",'size':100," plat "}"
 
 static char *
@@ -65,16 +70,20 @@ TEST(oci_manifest)
 {
 	berth_manifest *m;
 
-	m = parse_ok(NULL,
-		     "{'schemaVersion':2,'mediaType':" OCI_M ",'config':" CFG
-		     ",'layers':[" L(DB, 10) ",{'mediaType':'application/"
-		     "vnd.oci.image.layer.v1.tar','digest':" DC ",'size':0,"
-		     "'urls':['https://a.example/x','https://b.example/y'],"
-		     "'annotations':{'k':'v','n':'2'}}],"
-		     "'artifactType':'application/vnd.example.sbom',"
-		     "'subject':{'mediaType':" OCI_M ",'digest':" DA
-		     ",'size':500}}",
-		     "oci manifest");
+	m = parse_ok(
+		NULL,
+		"{'schemaVersion':2,'mediaType':" OCI_M ",'config':" CFG
+		",'layers':[" L(
+			DB, 10) ",{'mediaType':'application/"
+				"vnd.oci.image.layer.v1.tar','digest':" DC
+				",'size':0,"
+				"'urls':['https://a.example/x','https://"
+				"b.example/y'],"
+				"'annotations':{'k':'v','n':'2'}}],"
+				"'artifactType':'application/vnd.example.sbom',"
+				"'subject':{'mediaType':" OCI_M ",'digest':" DA
+				",'size':500}}",
+		"oci manifest");
 	if (m == NULL)
 		return;
 	CHECK(m->kind == BERTH_MANIFEST_IMAGE, "kind");
@@ -126,8 +135,9 @@ TEST(media_type_decision)
 	CHECK_STR(m ? m->media_type : NULL, BERTH_MT_OCI_MANIFEST);
 	berth_manifest_free(m);
 
-	m = parse_ok("Application/Vnd.Oci.Image.Manifest.V1+json ; charset=utf-8",
-		     img, "content type with parameters");
+	m = parse_ok(
+		"Application/Vnd.Oci.Image.Manifest.V1+json ; charset=utf-8",
+		img, "content type with parameters");
 	CHECK(m && m->kind == BERTH_MANIFEST_IMAGE, "kind");
 	berth_manifest_free(m);
 
@@ -160,8 +170,7 @@ TEST(media_type_decision)
 		  "manifest declares media type "
 		  "'application/vnd.oci.image.manifest.v1+json' but was served "
 		  "as 'application/vnd.docker.distribution.manifest.v2+json'");
-	parse_bad(NULL,
-		  "{'schemaVersion':2,'manifests':[],'layers':[]}",
+	parse_bad(NULL, "{'schemaVersion':2,'manifests':[],'layers':[]}",
 		  BERTH_EPROTO, "both 'manifests' and 'config'/'layers'");
 	parse_bad(NULL, "{'schemaVersion':2}", BERTH_EPROTO,
 		  "neither 'manifests' nor 'config'/'layers'");
@@ -176,8 +185,9 @@ TEST(docker)
 	m = parse_ok(BERTH_MT_DOCKER_V2,
 		     "{'schemaVersion':2,'mediaType':'" BERTH_MT_DOCKER_V2
 		     "','config':{'mediaType':'" BERTH_MT_DOCKER_CONFIG
-		     "','size':1469,'digest':" DA "},'layers':[{'mediaType':'"
-		     BERTH_MT_DOCKER_LAYER "','size':2811478,'digest':" DB
+		     "','size':1469,'digest':" DA
+		     "},'layers':[{'mediaType':'" BERTH_MT_DOCKER_LAYER
+		     "','size':2811478,'digest':" DB
 		     "},{'mediaType':'" BERTH_MT_DOCKER_FOREIGN
 		     "','size':5,'digest':" DC
 		     ",'urls':['https://mcr.example/l']}]}",
@@ -195,8 +205,8 @@ TEST(docker)
 		     "','size':528,'digest':" DA ",'platform':{'architecture':"
 		     "'amd64','os':'linux'}},{'mediaType':'" BERTH_MT_DOCKER_V2
 		     "','size':528,'digest':" DB ",'platform':{'architecture':"
-		     "'arm','os':'linux','variant':'v6'}},{'mediaType':'"
-		     BERTH_MT_DOCKER_V2 "','size':528,'digest':" DC
+		     "'arm','os':'linux','variant':'v6'}},{'mediaType':"
+		     "'" BERTH_MT_DOCKER_V2 "','size':528,'digest':" DC
 		     ",'platform':{'architecture':'aarch64','os':'Linux',"
 		     "'os.version':'x','features':['sse4']}}]}",
 		     "docker list");
@@ -237,15 +247,15 @@ TEST(schema)
 	parse_bad(BERTH_MT_DOCKER_V1, "{'schemaVersion':2,'manifests':[]}",
 		  BERTH_EUNSUPPORTED, "Docker schema 1");
 	parse_bad(NULL,
-		  "{'schemaVersion':2,'mediaType':'" BERTH_MT_DOCKER_V1
-		  "'}",
+		  "{'schemaVersion':2,'mediaType':'" BERTH_MT_DOCKER_V1 "'}",
 		  BERTH_EUNSUPPORTED, "Docker schema 1");
-	parse_bad(NULL,
-		  "{'schemaVersion':2,'mediaType':'application/vnd.example+json',"
-		  "'config':" CFG ",'layers':[]}",
-		  BERTH_EUNSUPPORTED,
-		  "manifest media type 'application/vnd.example+json' is not "
-		  "supported");
+	parse_bad(
+		NULL,
+		"{'schemaVersion':2,'mediaType':'application/vnd.example+json',"
+		"'config':" CFG ",'layers':[]}",
+		BERTH_EUNSUPPORTED,
+		"manifest media type 'application/vnd.example+json' is not "
+		"supported");
 	parse_bad(NULL, "{'mediaType':" OCI_I ",'manifests':[]}", BERTH_EPROTO,
 		  "manifest has no 'schemaVersion'");
 	parse_bad(NULL, "{'schemaVersion':'2','manifests':[]}", BERTH_EPROTO,
@@ -256,28 +266,36 @@ TEST(schema)
 
 TEST(invalid)
 {
-#define IMG(cfg, layers) \
-	"{'schemaVersion':2,'mediaType':" OCI_M ",'config':" cfg ",'layers':[" layers "]}"
+#define IMG(cfg, layers)                                                       \
+	"{'schemaVersion':2,'mediaType':" OCI_M ",'config':" cfg               \
+	",'layers':[" layers "]}"
 	parse_bad(NULL, "{'schemaVersion':2,'mediaType':" OCI_M ",'layers':[]}",
 		  BERTH_EPROTO, "manifest has no 'config'");
-	parse_bad(NULL, "{'schemaVersion':2,'mediaType':" OCI_M ",'config':" CFG "}",
+	parse_bad(NULL,
+		  "{'schemaVersion':2,'mediaType':" OCI_M ",'config':" CFG "}",
 		  BERTH_EPROTO, "manifest has no 'layers'");
-	parse_bad(NULL, "{'schemaVersion':2,'mediaType':" OCI_M ",'config':" CFG ",'layers':{}}",
-		  BERTH_EPROTO, "manifest has an invalid 'layers' (not an array)");
+	parse_bad(NULL,
+		  "{'schemaVersion':2,'mediaType':" OCI_M ",'config':" CFG
+		  ",'layers':{}}",
+		  BERTH_EPROTO,
+		  "manifest has an invalid 'layers' (not an array)");
 	parse_bad(NULL, "{'schemaVersion':2,'mediaType':" OCI_I "}",
 		  BERTH_EPROTO, "manifest has no 'manifests'");
-	parse_bad(NULL, IMG("7", ""), BERTH_EPROTO, "config is not a JSON object");
+	parse_bad(NULL, IMG("7", ""), BERTH_EPROTO,
+		  "config is not a JSON object");
 	parse_bad(NULL, IMG("{'mediaType':'x','digest':" DA "}", ""),
 		  BERTH_EPROTO, "config has no 'size'");
-	parse_bad(NULL, IMG("{'digest':" DA ",'size':1}", ""),
-		  BERTH_EPROTO, "config has no 'mediaType'");
+	parse_bad(NULL, IMG("{'digest':" DA ",'size':1}", ""), BERTH_EPROTO,
+		  "config has no 'mediaType'");
 	parse_bad(NULL, IMG(CFG, L(DB, 1) ",{'mediaType':'x','size':1}"),
 		  BERTH_EPROTO, "layer 2 has no 'digest'");
-	parse_bad(NULL, IMG(CFG, "{'digest':" DB ",'size':1}"),
-		  BERTH_EPROTO, "layer 1 has no 'mediaType'");
+	parse_bad(NULL, IMG(CFG, "{'digest':" DB ",'size':1}"), BERTH_EPROTO,
+		  "layer 1 has no 'mediaType'");
 	parse_bad(NULL, IMG(CFG, "{'mediaType':'','digest':" DB ",'size':1}"),
 		  BERTH_EPROTO, "layer 1 has an invalid 'mediaType'");
-	parse_bad(NULL, IMG(CFG, L(DB, 1) "," L(DB, 2) ",{'mediaType':'x','digest':" DB "}"),
+	parse_bad(NULL,
+		  IMG(CFG, L(DB, 1) "," L(
+				   DB, 2) ",{'mediaType':'x','digest':" DB "}"),
 		  BERTH_EPROTO, "layer 3 has no 'size'");
 	parse_bad(NULL, IMG(CFG, L("'sha256:xyz'", 1)), BERTH_EPROTO,
 		  "layer 1: invalid digest 'sha256:xyz'");
@@ -291,14 +309,23 @@ TEST(invalid)
 		  "layer 1 has an invalid 'size' (not an integer)");
 	parse_bad(NULL, IMG(CFG, L(DB, '1')), BERTH_EPROTO,
 		  "layer 1 has an invalid 'size'");
-	parse_bad(NULL, IMG(CFG, "7"), BERTH_EPROTO, "layer 1 is not a JSON object");
-	parse_bad(NULL, IMG(CFG, "{'mediaType':'x','digest':" DB ",'size':1,'urls':'u'}"),
+	parse_bad(NULL, IMG(CFG, "7"), BERTH_EPROTO,
+		  "layer 1 is not a JSON object");
+	parse_bad(NULL,
+		  IMG(CFG,
+		      "{'mediaType':'x','digest':" DB ",'size':1,'urls':'u'}"),
 		  BERTH_EPROTO, "layer 1 has an invalid 'urls'");
-	parse_bad(NULL, IMG(CFG, "{'mediaType':'x','digest':" DB ",'size':1,'urls':[1]}"),
+	parse_bad(NULL,
+		  IMG(CFG,
+		      "{'mediaType':'x','digest':" DB ",'size':1,'urls':[1]}"),
 		  BERTH_EPROTO, "layer 1 has an invalid 'urls' entry");
-	parse_bad(NULL, IMG(CFG, "{'mediaType':'x','digest':" DB ",'size':1,'annotations':[]}"),
+	parse_bad(NULL,
+		  IMG(CFG, "{'mediaType':'x','digest':" DB
+			   ",'size':1,'annotations':[]}"),
 		  BERTH_EPROTO, "layer 1 has an invalid 'annotations'");
-	parse_bad(NULL, IMG(CFG, "{'mediaType':'x','digest':" DB ",'size':1,'artifactType':1}"),
+	parse_bad(NULL,
+		  IMG(CFG, "{'mediaType':'x','digest':" DB
+			   ",'size':1,'artifactType':1}"),
 		  BERTH_EPROTO, "layer 1 has an invalid 'artifactType'");
 	parse_bad(NULL,
 		  "{'schemaVersion':2,'mediaType':" OCI_M ",'config':" CFG
@@ -309,25 +336,33 @@ TEST(invalid)
 		  "{'mediaType':'x','size':1}]}",
 		  BERTH_EPROTO, "manifest 1 has no 'digest'");
 	parse_bad(NULL,
-		  "{'schemaVersion':2,'mediaType':" OCI_I ",'manifests':["
-		  E(DA, PLAT("linux", "amd64", "")) ","
-		  "{'mediaType':'x','digest':" DB ",'size':1,'platform':{'architecture':'arm64'}}]}",
+		  "{'schemaVersion':2,'mediaType':" OCI_I ",'manifests':[" E(
+			  DA, PLAT("linux", "amd64",
+				   "")) ","
+					"{'mediaType':'x','digest':" DB
+					",'size':1,'platform':{'architecture':'"
+					"arm64'}}]}",
 		  BERTH_EPROTO, "manifest 2 platform has no 'os'");
 	parse_bad(NULL,
 		  "{'schemaVersion':2,'mediaType':" OCI_I ",'manifests':["
-		  "{'mediaType':'x','digest':" DB ",'size':1,'platform':{'os':'linux'}}]}",
+		  "{'mediaType':'x','digest':" DB
+		  ",'size':1,'platform':{'os':'linux'}}]}",
 		  BERTH_EPROTO, "manifest 1 platform has no 'architecture'");
 	parse_bad(NULL,
-		  "{'schemaVersion':2,'mediaType':" OCI_I ",'manifests':["
-		  E(DA, PLAT("linux", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "")) "]}",
-		  BERTH_EPROTO, "manifest 1 platform has an invalid 'architecture'");
+		  "{'schemaVersion':2,'mediaType':" OCI_I ",'manifests':[" E(
+			  DA, PLAT("linux",
+				   "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+				   "")) "]}",
+		  BERTH_EPROTO,
+		  "manifest 1 platform has an invalid 'architecture'");
 	parse_bad(NULL,
-		  "{'schemaVersion':2,'mediaType':" OCI_I ",'manifests':["
-		  E(DA, PLAT("linux", "arm", ",'variant':7")) "]}",
+		  "{'schemaVersion':2,'mediaType':" OCI_I ",'manifests':[" E(
+			  DA, PLAT("linux", "arm", ",'variant':7")) "]}",
 		  BERTH_EPROTO, "manifest 1 platform has an invalid 'variant'");
 	parse_bad(NULL,
 		  "{'schemaVersion':2,'mediaType':" OCI_I ",'manifests':["
-		  "{'mediaType':'x','digest':" DB ",'size':1,'platform':'linux/amd64'}]}",
+		  "{'mediaType':'x','digest':" DB
+		  ",'size':1,'platform':'linux/amd64'}]}",
 		  BERTH_EPROTO, "manifest 1 has an invalid 'platform'");
 #undef IMG
 }
@@ -380,24 +415,70 @@ TEST(json)
 }
 
 /* An index as buildx writes it, with attestations. */
-static const char *index_json =
-	"{'schemaVersion':2,'mediaType':" OCI_I ",'manifests':["
-	E(DA, PLAT("linux", "amd64", "")) ","
-	E(DB, PLAT("linux", "arm", ",'variant':'v6'")) ","
-	E(DC, PLAT("linux", "arm", ",'variant':'v7'")) ","
-	E("'sha256:1111111111111111111111111111111111111111111111111111111111111111'",
-	  PLAT("linux", "arm64", ",'variant':'v8'")) ","
-	E("'sha256:2222222222222222222222222222222222222222222222222222222222222222'",
-	  PLAT("unknown", "unknown", "") ",'annotations':{"
-	  "'vnd.docker.reference.digest':" DA ","
-	  "'vnd.docker.reference.type':'attestation-manifest'}") ","
-	E("'sha256:3333333333333333333333333333333333333333333333333333333333333333'",
-	  PLAT("linux", "riscv64", "") ",'annotations':{"
-	  "'vnd.docker.reference.type':'attestation-manifest'}") ","
-	E("'sha256:4444444444444444444444444444444444444444444444444444444444444444'",
-	  PLAT("linux", "amd64", "")) ","
-	"{'mediaType':" OCI_M ",'digest':" DA ",'size':5}"
-	"]}";
+static const char
+	*index_json =
+		"{'schemaVersion':2,'mediaType':" OCI_I
+		",'manifests':[" E(DA, PLAT("linux", "amd64", "")) "," E(DB, PLAT("linux", "arm", ",'variant':'v6'")) "," E(DC, PLAT("linux", "arm", ",'variant':'v7'")) "," E(
+			"'sha256:"
+			"111111111111111111111111111111111111111111111111111111"
+			"1111111111'",
+			PLAT("linux", "arm64",
+			     ",'variant':'v8'")) "," E("'sha256:"
+						       "22222222222222222222222"
+						       "22222222222222222222222"
+						       "222222222222222222'",
+						       PLAT("unknown",
+							    "unknown",
+							    "") ",'"
+								"annotations"
+								"':{"
+								"'vnd."
+								"docker."
+								"reference."
+								"digest':" DA
+								","
+								"'vnd."
+								"docker."
+								"reference."
+								"type':'"
+								"attestation"
+								"-manifest'"
+								"}") "," E("'sh"
+									   "a25"
+									   "6:"
+									   "333"
+									   "333"
+									   "333"
+									   "333"
+									   "333"
+									   "333"
+									   "333"
+									   "333"
+									   "333"
+									   "333"
+									   "333"
+									   "333"
+									   "333"
+									   "333"
+									   "333"
+									   "333"
+									   "333"
+									   "333"
+									   "333"
+									   "333"
+									   "333"
+									   "3'",
+									   PLAT("linux",
+										"riscv64",
+										"") ",'annotations':{"
+										    "'vnd.docker.reference.type':'attestation-manifest'}") "," E("'sha256:4444444444444444444444444444444444444444444444444444444444444444'",
+																		 PLAT("linux",
+																		      "amd64",
+																		      "")) ","
+																			   "{'mediaType':" OCI_M
+																			   ",'digest':" DA
+																			   ",'size':5}"
+																			   "]}";
 
 static const char *
 sel(const berth_manifest *m, const char *platform, berth_error **err)
@@ -424,9 +505,13 @@ TEST(select)
 	CHECK_STR(sel(m, "linux/amd64", &err), "sha256:" HA);
 	CHECK_STR(sel(m, "linux/x86_64", &err), "sha256:" HA);
 	CHECK_STR(sel(m, "linux/arm64", &err),
-		  "sha256:1111111111111111111111111111111111111111111111111111111111111111");
+		  "sha256:"
+		  "111111111111111111111111111111111111111111111111111111111111"
+		  "1111");
 	CHECK_STR(sel(m, "linux/aarch64/v8", &err),
-		  "sha256:1111111111111111111111111111111111111111111111111111111111111111");
+		  "sha256:"
+		  "111111111111111111111111111111111111111111111111111111111111"
+		  "1111");
 	CHECK_STR(sel(m, "linux/arm/v7", &err), "sha256:" HC);
 	CHECK_STR(sel(m, "linux/arm", &err), "sha256:" HC);
 	CHECK_STR(sel(m, "linux/armel", &err), "sha256:" HB);
@@ -452,21 +537,29 @@ TEST(select)
 	berth_manifest_free(m);
 
 	/* amd64 without a variant: exact entry over v2/v3, else the lowest */
-	m = parse_ok(NULL,
-		     "{'schemaVersion':2,'mediaType':" OCI_I ",'manifests':["
-		     E(DA, PLAT("linux", "amd64", ",'variant':'v3'")) ","
-		     E(DB, PLAT("linux", "amd64", ",'variant':'v2'")) ","
-		     E(DC, PLAT("linux", "amd64", "")) "]}",
-		     "amd64 variants");
+	m = parse_ok(
+		NULL,
+		"{'schemaVersion':2,'mediaType':" OCI_I
+		",'manifests':[" E(DA, PLAT("linux", "amd64", ",'variant':'v3'")) "," E(
+			DB, PLAT("linux", "amd64",
+				 ",'variant':'v2'")) "," E(DC, PLAT("linux",
+								    "amd64",
+								    "")) "]}",
+		"amd64 variants");
 	CHECK_STR(m ? sel(m, "linux/amd64", &err) : NULL, "sha256:" HC);
 	CHECK_STR(m ? sel(m, "linux/amd64/v3", &err) : NULL, "sha256:" HA);
 	CHECK_STR(m ? sel(m, "linux/amd64/v2", &err) : NULL, "sha256:" HB);
 	berth_manifest_free(m);
-	m = parse_ok(NULL,
-		     "{'schemaVersion':2,'mediaType':" OCI_I ",'manifests':["
-		     E(DA, PLAT("linux", "amd64", ",'variant':'v3'")) ","
-		     E(DB, PLAT("linux", "amd64", ",'variant':'v2'")) "]}",
-		     "amd64 v2/v3 only");
+	m = parse_ok(
+		NULL,
+		"{'schemaVersion':2,'mediaType':" OCI_I ",'manifests':[" E(
+			DA,
+			PLAT("linux", "amd64",
+			     ",'variant':'v3'")) "," E(DB,
+						       PLAT("linux", "amd64",
+							    ",'variant':'"
+							    "v2'")) "]}",
+		"amd64 v2/v3 only");
 	CHECK_STR(m ? sel(m, "linux/amd64", &err) : NULL, "sha256:" HB);
 	berth_manifest_free(m);
 
@@ -496,14 +589,18 @@ TEST(null_err)
 		{NULL, "{'schemaVersion':1}", BERTH_EUNSUPPORTED},
 		{NULL, "{'schemaVersion':2,'mediaType':'x/y','manifests':[]}",
 		 BERTH_EUNSUPPORTED},
-		{NULL, "{'schemaVersion':3,'manifests':[]}", BERTH_EUNSUPPORTED},
-		{NULL, "{'schemaVersion':2,'config':" CFG ",'layers':["
-		       L("'sha256:x'", 1) "]}", BERTH_EPROTO},
+		{NULL, "{'schemaVersion':3,'manifests':[]}",
+		 BERTH_EUNSUPPORTED},
+		{NULL,
+		 "{'schemaVersion':2,'config':" CFG
+		 ",'layers':[" L("'sha256:x'", 1) "]}",
+		 BERTH_EPROTO},
 		{NULL, "{'schemaVersion':2,'config':" CFG ",'layers':[{}]}",
 		 BERTH_EPROTO},
 		{NULL, "{'schemaVersion':2,'config':" CFG "}", BERTH_EPROTO},
-		{BERTH_MT_DOCKER_V2, "{'schemaVersion':2,'mediaType':" OCI_I
-				     ",'manifests':[]}", BERTH_EPROTO},
+		{BERTH_MT_DOCKER_V2,
+		 "{'schemaVersion':2,'mediaType':" OCI_I ",'manifests':[]}",
+		 BERTH_EPROTO},
 		{NULL, "{", BERTH_EPROTO},
 	};
 	berth_manifest *m = NULL;

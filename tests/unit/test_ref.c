@@ -6,11 +6,11 @@
 
 #define H64 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 #define D256 "sha256:" H64
-#define D512                                                              \
-	"sha512:ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55" \
+#define D512                                                                   \
+	"sha512:ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55"  \
 	"d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
-#define T128                                                               \
-	"t234567890123456789012345678901234567890123456789012345678901234" \
+#define T128                                                                   \
+	"t234567890123456789012345678901234567890123456789012345678901234"     \
 	"5678901234567890123456789012345678901234567890123456789012345678"
 
 /*
@@ -29,17 +29,21 @@ static const struct {
 	{"user/app:v1", "docker.io/user/app:v1", NULL},
 	{"library/nginx", "docker.io/library/nginx:latest", NULL},
 	{"docker.io/nginx", "docker.io/library/nginx:latest", NULL},
-	{"docker.io/library/nginx:latest", "docker.io/library/nginx:latest", NULL},
+	{"docker.io/library/nginx:latest", "docker.io/library/nginx:latest",
+	 NULL},
 	{"docker.io/user/app", "docker.io/user/app:latest", NULL},
 	{"index.docker.io/nginx", "docker.io/library/nginx:latest", NULL},
 	{"index.docker.io/user/app:v2", "docker.io/user/app:v2", NULL},
-	{"registry-1.docker.io/library/busybox", "docker.io/library/busybox:latest", NULL},
+	{"registry-1.docker.io/library/busybox",
+	 "docker.io/library/busybox:latest", NULL},
 	{"registry-1.docker.io/x", "docker.io/library/x:latest", NULL},
 	{"a/b/c/d/e", "docker.io/a/b/c/d/e:latest", NULL},
 	{"0", "docker.io/library/0:latest", NULL},
 	/* other registries */
-	{"registry.example.com/dev/myapp:v1.2", "registry.example.com/dev/myapp:v1.2", NULL},
-	{"registry.example.com/myapp", "registry.example.com/myapp:latest", NULL},
+	{"registry.example.com/dev/myapp:v1.2",
+	 "registry.example.com/dev/myapp:v1.2", NULL},
+	{"registry.example.com/myapp", "registry.example.com/myapp:latest",
+	 NULL},
 	{"localhost:5000/a/b", "localhost:5000/a/b:latest", NULL},
 	{"localhost/a", "localhost/a:latest", NULL},
 	{"localhost:5000/a:tag", "localhost:5000/a:tag", NULL},
@@ -65,7 +69,8 @@ static const struct {
 	{"user/a1.b2_c3__d4-e5", "docker.io/user/a1.b2_c3__d4-e5:latest", NULL},
 	{"a1.b2_c3/x", NULL, "domain 'a1.b2_c3'"},
 	/* tags */
-	{"my-registry.com:443/ns/img:TAG_1.0-rc", "my-registry.com:443/ns/img:TAG_1.0-rc", NULL},
+	{"my-registry.com:443/ns/img:TAG_1.0-rc",
+	 "my-registry.com:443/ns/img:TAG_1.0-rc", NULL},
 	{"nginx:" T128, "docker.io/library/nginx:" T128, NULL},
 	{"nginx:_x", "docker.io/library/nginx:_x", NULL},
 	{"nginx:1", "docker.io/library/nginx:1", NULL},
@@ -85,18 +90,22 @@ static const struct {
 	{"a//b", NULL, "repository name 'a//b' has an empty path component"},
 	{"/a", NULL, "repository name '/a' has an empty path component"},
 	{"a/", NULL, "repository name 'a/' has an empty path component"},
-	{"localhost:5000/a/", NULL, "repository name 'a/' has an empty path component"},
+	{"localhost:5000/a/", NULL,
+	 "repository name 'a/' has an empty path component"},
 	/* invalid: uppercase repositories */
 	{"Foo/Bar", NULL, "repository name 'Foo/Bar' must be lowercase"},
 	{"NGINX", NULL, "repository name 'NGINX' must be lowercase"},
 	{"nGinx:latest", NULL, "repository name 'nGinx' must be lowercase"},
 	{"user/App", NULL, "repository name 'user/App' must be lowercase"},
-	{"registry.example.com/Dev/app", NULL, "repository name 'Dev/app' must be lowercase"},
+	{"registry.example.com/Dev/app", NULL,
+	 "repository name 'Dev/app' must be lowercase"},
 	{"localhost/A", NULL, "repository name 'A' must be lowercase"},
 	/* invalid: separators and characters */
-	{"-a", NULL, "path component '-a' must start with a lowercase letter or digit"},
+	{"-a", NULL,
+	 "path component '-a' must start with a lowercase letter or digit"},
 	{"_a", NULL, "path component '_a' must start"},
-	{"a-", NULL, "path component 'a-' must end with a lowercase letter or digit"},
+	{"a-", NULL,
+	 "path component 'a-' must end with a lowercase letter or digit"},
 	{"a.", NULL, "path component 'a.' must end"},
 	{"user/a_", NULL, "path component 'a_' must end"},
 	{"a..b", NULL, "path component 'a..b' has an invalid separator '..'"},
@@ -108,22 +117,30 @@ static const struct {
 	{"a/b c/d", NULL, "path component 'b c' has an invalid character ' '"},
 	{"caf\xc3\xa9", NULL, "has an invalid character 0xc3"},
 	{"a\nb", NULL, "has an invalid character 0x0a"},
-	{"nginx:1.0:2", NULL, "path component 'nginx:1.0' has an invalid character ':'"},
+	{"nginx:1.0:2", NULL,
+	 "path component 'nginx:1.0' has an invalid character ':'"},
 	/* invalid: tags */
-	{"a:b c", NULL, "invalid reference 'a:b c': tag 'b c' may contain only letters, digits"},
+	{"a:b c", NULL,
+	 "invalid reference 'a:b c': tag 'b c' may contain only letters, "
+	 "digits"},
 	{"nginx:", NULL, "tag is empty"},
 	{"nginx:.x", NULL, "tag '.x' may contain only"},
 	{"nginx:-x", NULL, "must not start with '.' or '-'"},
 	{"nginx:v1+2", NULL, "tag 'v1+2'"},
 	{"nginx:" T128 "9", NULL, "is longer than 128 characters"},
 	/* invalid: digests */
-	{"nginx@sha256:abc", NULL, "invalid digest 'sha256:abc': expected 64 lowercase hex"},
+	{"nginx@sha256:abc", NULL,
+	 "invalid digest 'sha256:abc': expected 64 lowercase hex"},
 	{"nginx@", NULL, "invalid digest ''"},
-	{"nginx@md5:d41d8cd98f00b204e9800998ecf8427e", NULL, "algorithm 'md5' is not supported"},
-	{"nginx@sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD", NULL, "expected 64 lowercase hex"},
+	{"nginx@md5:d41d8cd98f00b204e9800998ecf8427e", NULL,
+	 "algorithm 'md5' is not supported"},
+	{"nginx@sha256:"
+	 "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD",
+	 NULL, "expected 64 lowercase hex"},
 	{"nginx@" H64, NULL, "invalid digest"},
 	{"nginx:tag@" D256 "@x", NULL, "invalid digest"},
-	{H64, NULL, "a 64-character hexadecimal string is not a repository name"},
+	{H64, NULL,
+	 "a 64-character hexadecimal string is not a repository name"},
 	/* invalid: domains */
 	{"nginx:a/b", NULL, "domain 'nginx:a' is not a valid host name"},
 	{"localhost:abc/a", NULL, "domain 'localhost:abc'"},
@@ -162,11 +179,13 @@ TEST(table)
 
 			snprintf(prefix, sizeof(prefix), "invalid reference '");
 			CHECK(rc == BERTH_EREF, "'%s': rc %d", cases[i].in, rc);
-			CHECK(r == NULL, "'%s': no ref on failure", cases[i].in);
+			CHECK(r == NULL, "'%s': no ref on failure",
+			      cases[i].in);
 			CHECK(err && err->code == BERTH_EREF, "'%s': code",
 			      cases[i].in);
-			CHECK(err && strncmp(err->msg, prefix,
-					     strlen(prefix)) == 0 &&
+			CHECK(err &&
+				      strncmp(err->msg, prefix,
+					      strlen(prefix)) == 0 &&
 				      strstr(err->msg, cases[i].msg),
 			      "'%s': message '%s', want '%s'", cases[i].in,
 			      err ? err->msg : "(none)", cases[i].msg);
@@ -263,7 +282,8 @@ TEST(familiar)
 		{"registry.example.com/dev/myapp:v1.2",
 		 "registry.example.com/dev/myapp:v1.2"},
 		/* dropping docker.io here would make the first part a domain */
-		{"docker.io/example.com/app", "docker.io/example.com/app:latest"},
+		{"docker.io/example.com/app",
+		 "docker.io/example.com/app:latest"},
 		{"docker.io/localhost/app", "docker.io/localhost/app:latest"},
 		{"docker.io/a.b", "a.b:latest"},
 	};

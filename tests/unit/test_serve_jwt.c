@@ -137,7 +137,8 @@ TEST(b64url)
 	e = berth_b64url_encode("ab", 2);
 	CHECK_STR(e, "YWI"); /* no padding */
 	free(e);
-	CHECK(berth_b64url_decode(&out, &len, "YWI=", 4) < 0, "padding refused");
+	CHECK(berth_b64url_decode(&out, &len, "YWI=", 4) < 0,
+	      "padding refused");
 	CHECK(berth_b64url_decode(&out, &len, "+/==", 4) < 0,
 	      "standard alphabet refused");
 	CHECK(berth_b64url_decode(&out, &len, "Y", 1) < 0, "bad length");
@@ -222,13 +223,13 @@ TEST(es256)
 	      "alg none");
 	free(bad);
 	{
-		_cleanup_free_ char *h0 = berth_b64url_encode(
-			"{\"alg\":\"none\"}", 14);
+		_cleanup_free_ char *h0 =
+			berth_b64url_encode("{\"alg\":\"none\"}", 14);
 		_cleanup_free_ char *p1 = part(tok, 1);
 
 		bad = xasprintf("%s.%s.", h0, p1);
-		CHECK(verify(ks, bad, BERTH_JWT_ES256, "svc", NOW, NULL,
-			     NULL) < 0,
+		CHECK(verify(ks, bad, BERTH_JWT_ES256, "svc", NOW, NULL, NULL) <
+			      0,
 		      "alg none, empty signature");
 		free(bad);
 	}

@@ -65,8 +65,8 @@ fails(const char *text, const char *want)
 	json_t *j = json_loads(text, 0, NULL);
 	berth_policy *p = NULL;
 	berth_error *err = NULL;
-	int ok = j && berth_policy_from_json(&p, j, "test", &err) < 0 &&
-		 err && strstr(err->msg, want);
+	int ok = j && berth_policy_from_json(&p, j, "test", &err) < 0 && err &&
+		 strstr(err->msg, want);
 
 	berth_policy_free(p);
 	berth_error_free(err);
@@ -91,8 +91,7 @@ TEST(policy)
 	const unsigned PP = BERTH_ACT_PULL | BERTH_ACT_PUSH;
 
 	CHECK(berth_policy_actions(p, "alice", "finance/app") == PP, "fin");
-	CHECK(berth_policy_actions(p, "carol", "finance/a/b") ==
-		      BERTH_ACT_PULL,
+	CHECK(berth_policy_actions(p, "carol", "finance/a/b") == BERTH_ACT_PULL,
 	      "auditors pull");
 	CHECK(berth_policy_actions(p, "dave", "finance/app") == 0, "outsider");
 	CHECK(berth_policy_actions(p, NULL, "finance/app") == 0, "anonymous");
@@ -117,8 +116,7 @@ TEST(policy)
 	berth_policy_free(p);
 
 	p = berth_policy_default();
-	CHECK(berth_policy_actions(p, "x", "a/b") ==
-		      (PP | BERTH_ACT_DELETE),
+	CHECK(berth_policy_actions(p, "x", "a/b") == (PP | BERTH_ACT_DELETE),
 	      "default: users may do everything");
 	CHECK(berth_policy_actions(p, "x", NULL) == BERTH_ACT_CATALOG,
 	      "default: users list the catalog");
@@ -168,8 +166,8 @@ TEST(limits)
 				&retry) &&
 		      rem == 0 && retry >= 56 && retry <= 58,
 	      "over the limit, retry %ld", retry);
-	CHECK(berth_pulls_take(p, "user:a", &l, t + 3000, true, &rem,
-			       &retry) == false,
+	CHECK(berth_pulls_take(p, "user:a", &l, t + 3000, true, &rem, &retry) ==
+		      false,
 	      "peek says over too");
 	CHECK(berth_pulls_take(p, "user:b", &l, t + 3000, false, &rem,
 			       &retry) &&

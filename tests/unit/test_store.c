@@ -637,7 +637,8 @@ TEST(images_resolve_keeps_platform_and_annotations)
 	int r;
 
 	ifx_open(&fx);
-	r = berth_store_resolve(&d, fx.s, "docker.io/library/nginx:latest", &err);
+	r = berth_store_resolve(&d, fx.s, "docker.io/library/nginx:latest",
+				&err);
 	CHECK(r == 0, "resolve");
 	CHECK_STR(d.digest.str, fx.a.manifest);
 	CHECK(d.has_platform && strcmp(d.platform.os, "linux") == 0 &&
@@ -708,7 +709,8 @@ TEST(images_resolve_unknown)
 	int r;
 
 	ifx_open(&fx);
-	r = berth_store_resolve(&d, fx.s, "docker.io/library/redis:latest", &err);
+	r = berth_store_resolve(&d, fx.s, "docker.io/library/redis:latest",
+				&err);
 	CHECK(r == BERTH_ENOTFOUND, "resolve unknown: %d", r);
 	CHECK(err && strstr(err->msg, "image 'docker.io/library/redis:latest' "
 				      "is not in store"),

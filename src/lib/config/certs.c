@@ -56,9 +56,9 @@ berth_certs_lookup(berth_certs *out, const char *certs_d, const char *host,
 		_cleanup_free_ char *path = xasprintf("%s/%s", out->dir, name);
 
 		if (ends_with(name, ".crt")) {
-			out->ca_files = xreallocarray(
-				out->ca_files, out->n_ca_files + 2,
-				sizeof(char *));
+			out->ca_files = xreallocarray(out->ca_files,
+						      out->n_ca_files + 2,
+						      sizeof(char *));
 			out->ca_files[out->n_ca_files++] = steal_ptr(&path);
 			out->ca_files[out->n_ca_files] = NULL;
 		} else if (ends_with(name, ".cert")) {
@@ -71,11 +71,12 @@ berth_certs_lookup(berth_certs *out, const char *certs_d, const char *host,
 					"missing key '%s' for client "
 					"certificate '%s'",
 					key, path);
-				berth_error_hint(err,
-						 "put the certificate's private "
-						 "key next to it, or remove "
-						 "'%s'",
-						 path);
+				berth_error_hint(
+					err,
+					"put the certificate's private "
+					"key next to it, or remove "
+					"'%s'",
+					path);
 			} else if (out->client_cert == NULL) {
 				out->client_cert = steal_ptr(&path);
 				out->client_key = steal_ptr(&key);

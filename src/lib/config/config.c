@@ -162,8 +162,8 @@ static int
 bad_key(berth_error **err, const char *path, const char *key, const char *want)
 {
 	berth_error_set(err, BERTH_EUSAGE, 0,
-			"invalid configuration '%s': '%s' must be %s", path, key,
-			want);
+			"invalid configuration '%s': '%s' must be %s", path,
+			key, want);
 	berth_error_hint(err, "fix or remove the key in '%s'", path);
 	return BERTH_EUSAGE;
 }
@@ -242,8 +242,8 @@ get_seconds(json_t *root, const char *key, const char *path, long *out,
 
 /* A list of strings; each is checked by `valid` (NULL: any). */
 static int
-get_list(json_t *root, const char *key, const char *path, char ***v,
-	 size_t *n, berth_config *c,
+get_list(json_t *root, const char *key, const char *path, char ***v, size_t *n,
+	 berth_config *c,
 	 int (*valid)(const char *s, const char *path, berth_error **err),
 	 berth_error **err)
 {
@@ -332,8 +332,8 @@ mirror_add(berth_config *c, const char *registry, const char *url,
 
 /* A list of mirror URLs for `registry`, replacing earlier ones. */
 static int
-mirror_list(berth_config *c, json_t *a, const char *registry,
-	    const char *key, const char *path, berth_error **err)
+mirror_list(berth_config *c, json_t *a, const char *registry, const char *key,
+	    const char *path, berth_error **err)
 {
 	_cleanup_free_ char *skey = xasprintf("mirrors.%s", registry);
 	json_t *e;
@@ -418,8 +418,7 @@ load_host(berth_config *c, const char *host, json_t *o, const char *path,
 	h->host = xstrdup(host);
 	h->insecure = json_is_true(json_object_get(o, "insecure"));
 	for (size_t i = 0; i < BERTH_ARRAY_SIZE(keys); i++) {
-		const char *s =
-			json_string_value(json_object_get(o, keys[i]));
+		const char *s = json_string_value(json_object_get(o, keys[i]));
 		_cleanup_free_ char *skey = NULL;
 
 		if (s == NULL)
@@ -468,8 +467,8 @@ load_berth_file(berth_config *c, const char *path, berth_error **err)
 	json_object_foreach(root, k, v)
 	{
 		if (config_key_find(k) == NULL)
-			berth_log(BERTH_LOG_WARN, "'%s': unknown key '%s' ignored",
-				  path, k);
+			berth_log(BERTH_LOG_WARN,
+				  "'%s': unknown key '%s' ignored", path, k);
 	}
 	v = json_object_get(root, "sync");
 	if (v && !json_is_boolean(v))
@@ -509,8 +508,8 @@ load_berth_file(berth_config *c, const char *path, berth_error **err)
 	}
 	v_long = 0;
 	if (get_seconds(root, "connect-timeout", path, &v_long, c, err) < 0 ||
-	    get_seconds(root, "read-timeout", path, &c->read_timeout, c,
-			err) < 0)
+	    get_seconds(root, "read-timeout", path, &c->read_timeout, c, err) <
+		    0)
 		return BERTH_EUSAGE;
 	if (v_long > 0)
 		c->connect_timeout_ms = v_long * 1000;
@@ -568,15 +567,16 @@ berth_config_load_paths(berth_config *out, const berth_config_paths *paths,
 	c.retries = BERTH_CONFIG_RETRIES_DEFAULT;
 	c.retry_after_max = BERTH_CONFIG_RETRY_AFTER_MAX_DEFAULT;
 	c.partial_max_age = BERTH_CONFIG_PARTIAL_MAX_AGE_DEFAULT;
-	docker_default = xasprintf("%s/.docker", home && *home ? home : "/root");
+	docker_default =
+		xasprintf("%s/.docker", home && *home ? home : "/root");
 	berth_path = berth_file_path(&c, p->config);
 	for (size_t i = 0; i < BERTH_ARRAY_SIZE(shown_defaults); i++)
 		config_setting_add(&c, shown_defaults[i],
 				   config_key_find(shown_defaults[i])->deflt,
 				   "default", true);
-	c.daemon_json = pick_path(&c, "daemon-json", p->daemon_json,
-				  "BERTH_DAEMON_JSON",
-				  BERTH_DAEMON_JSON_DEFAULT);
+	c.daemon_json =
+		pick_path(&c, "daemon-json", p->daemon_json,
+			  "BERTH_DAEMON_JSON", BERTH_DAEMON_JSON_DEFAULT);
 	c.docker_config = pick_path(&c, "docker-config", p->docker_config,
 				    "DOCKER_CONFIG", docker_default);
 	c.certs_d = pick_path(&c, "certs-d", p->certs_d, "BERTH_CERTS_D",

@@ -173,13 +173,14 @@ addresses(const char *name)
 		return NULL;
 	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
 		char buf[INET6_ADDRSTRLEN];
-		const void *a = ai->ai_family == AF_INET
-					? (const void *)&((struct sockaddr_in *)
-								  ai->ai_addr)
-						  ->sin_addr
-					: (const void *)&((struct sockaddr_in6 *)
-								  ai->ai_addr)
-						  ->sin6_addr;
+		const void *a =
+			ai->ai_family == AF_INET
+				? (const void *)&(
+					  (struct sockaddr_in *)ai->ai_addr)
+					  ->sin_addr
+				: (const void *)&(
+					  (struct sockaddr_in6 *)ai->ai_addr)
+					  ->sin6_addr;
 
 		if (inet_ntop(ai->ai_family, a, buf, sizeof(buf)) == NULL)
 			continue;

@@ -122,8 +122,7 @@ cred_helper_run(const char *name, const char *action, const char *input,
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	msg = one_line(b.ptr);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 127 &&
-	    (b.len == 0)) {
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && (b.len == 0)) {
 		r = berth_error_set(err, BERTH_EAUTH, 0,
 				    "credential helper '%s' not found", prog);
 		berth_error_hint(err,
@@ -201,9 +200,9 @@ cred_helper_store(const char *name, const char *server,
 	json_object_set_new(o, "ServerURL", json_string(server));
 	json_object_set_new(o, "Username",
 			    json_string(token ? "<token>" : c->username));
-	json_object_set_new(o, "Secret",
-			    json_string(token ? c->identity_token
-					      : c->password));
+	json_object_set_new(
+		o, "Secret",
+		json_string(token ? c->identity_token : c->password));
 	in = json_dumps(o, JSON_COMPACT);
 	r = cred_helper_run(name, "store", in, &out, err);
 	explicit_bzero(in, strlen(in));

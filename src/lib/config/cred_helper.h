@@ -21,8 +21,8 @@ int cred_helper_run(const char *name, const char *action, const char *input,
 		    char **out, berth_error **err);
 
 /* get: fills *c (zeroed when the helper has none). */
-int cred_helper_get(const char *name, const char *server,
-		    berth_credentials *c, berth_error **err);
+int cred_helper_get(const char *name, const char *server, berth_credentials *c,
+		    berth_error **err);
 
 int cred_helper_store(const char *name, const char *server,
 		      const berth_credentials *c, berth_error **err);

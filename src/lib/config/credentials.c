@@ -225,8 +225,8 @@ save_file(const berth_config *c, json_t *root, berth_error **err)
 static char *
 encode_auth(const char *user, const char *pass)
 {
-	_cleanup_free_ char *plain = xasprintf("%s:%s", user ? user : "",
-					       pass ? pass : "");
+	_cleanup_free_ char *plain =
+		xasprintf("%s:%s", user ? user : "", pass ? pass : "");
 	size_t n = strlen(plain);
 	char *out = xmalloc(4 * ((n + 2) / 3) + 1);
 

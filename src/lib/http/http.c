@@ -13,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 #include "berth/log.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -411,8 +410,9 @@ berth_http_do(berth_http *h, const berth_http_req *req, berth_http_resp *resp,
 	 * precaution); Docker honours HTTP_PROXY too, and so do we.
 	 * NO_PROXY still applies.
 	 */
-	if (strncmp(req->url, "http://", 7) == 0 && getenv("http_proxy") == NULL &&
-	    getenv("HTTP_PROXY") && *getenv("HTTP_PROXY"))
+	if (strncmp(req->url, "http://", 7) == 0 &&
+	    getenv("http_proxy") == NULL && getenv("HTTP_PROXY") &&
+	    *getenv("HTTP_PROXY"))
 		curl_easy_setopt(c, CURLOPT_PROXY, getenv("HTTP_PROXY"));
 	if (req->authorization) {
 		auth_line = xasprintf("Authorization: %s", req->authorization);

@@ -35,15 +35,16 @@ berth_http_share *berth_http_share_new(void);
 void berth_http_share_free(berth_http_share *s);
 
 typedef struct berth_http_opts {
-	const char *user_agent;	 /* never NULL */
-	bool tls_verify_off;	 /* TLS without certificate verification */
-	const char *ca_file;	 /* extra CAs, added to the system's */
+	const char *user_agent;	     /* never NULL */
+	bool tls_verify_off;	     /* TLS without certificate verification */
+	const char *ca_file;	     /* extra CAs, added to the system's */
 	const char *const *ca_files; /* more of them (certs.d), NULL-ended */
-	const char *certs_d;	 /* for hints; NULL: /etc/docker/certs.d */
-	const char *client_cert; /* PEM, mutual TLS */
+	const char *certs_d;	     /* for hints; NULL: /etc/docker/certs.d */
+	const char *client_cert;     /* PEM, mutual TLS */
 	const char *client_key;
 	long connect_timeout_ms; /* 0: 30 s */
-	long read_timeout_s;     /* a GET or HEAD without data this long fails; 0: 60 s */
+	long read_timeout_s; /* a GET or HEAD without data this long fails; 0:
+				60 s */
 	berth_http_share *share; /* or NULL */
 } berth_http_opts;
 
@@ -67,8 +68,8 @@ typedef struct berth_http_req {
 	const char *authorization; /* header value, or NULL; never logged */
 	const char *accept;	   /* or NULL */
 	const char *content_type;  /* or NULL */
-	const char *range;	   /* Range header value ("bytes=N-"), or NULL */
-	const void *body;	   /* POST/PUT body in memory, or NULL */
+	const char *range; /* Range header value ("bytes=N-"), or NULL */
+	const void *body;  /* POST/PUT body in memory, or NULL */
 	size_t body_len;
 	int upload_fd; /* PUT body read from this fd, or -1 */
 	int64_t upload_size;

@@ -149,10 +149,11 @@ tls_verify_error(berth_error **err, const berth_http_tls_info *t,
 	default:
 		break;
 	}
-	r = berth_error_set(err, BERTH_ETLS, 0,
-			    "the TLS certificate of %s is not trusted: %s%s%s%s",
-			    who, text, t->error_issuer[0] ? " (issuer '" : "",
-			    t->error_issuer, t->error_issuer[0] ? "')" : "");
+	r = berth_error_set(
+		err, BERTH_ETLS, 0,
+		"the TLS certificate of %s is not trusted: %s%s%s%s", who, text,
+		t->error_issuer[0] ? " (issuer '" : "", t->error_issuer,
+		t->error_issuer[0] ? "')" : "");
 	berth_error_hint(err,
 			 "if '%s' uses a private CA, put its "
 			 "certificate in %s/%s/ca.crt; "

@@ -90,7 +90,7 @@ leaf_names(X509 *cert, char *buf, size_t len)
 			const ASN1_OCTET_STRING *ip = g->d.iPAddress;
 			char a[INET6_ADDRSTRLEN] = "";
 			int fam = ASN1_STRING_length(ip) == 4 ? AF_INET
-								 : AF_INET6;
+							      : AF_INET6;
 
 			if (ASN1_STRING_length(ip) == 4 ||
 			    ASN1_STRING_length(ip) == 16)

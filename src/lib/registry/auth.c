@@ -413,8 +413,8 @@ fetch_token(berth_auth *a, berth_http *h, const char *key, const char *want,
 			basic = berth_auth_basic(a->creds.username,
 						 a->creds.password);
 		if (a->offline && basic && url) {
-			char *u = berth_http_url_add_query(
-				url, "offline_token", "true");
+			char *u = berth_http_url_add_query(url, "offline_token",
+							   "true");
 
 			free(url);
 			url = u ? berth_http_url_add_query(u, "client_id",

@@ -112,9 +112,9 @@ berth_registry_new(berth_registry **out, const char *host,
 	r->ca_file = o->ca_file ? xstrdup(o->ca_file) : NULL;
 	r->client_cert = o->client_cert ? xstrdup(o->client_cert) : NULL;
 	r->client_key = o->client_key ? xstrdup(o->client_key) : NULL;
-	r->max_retries = o->max_retries == 0 ? BERTH_CONFIG_RETRIES_DEFAULT
-		       : o->max_retries < 0  ? 0
-					     : o->max_retries;
+	r->max_retries = o->max_retries == 0  ? BERTH_CONFIG_RETRIES_DEFAULT
+			 : o->max_retries < 0 ? 0
+					      : o->max_retries;
 	r->retry_after_max = o->retry_after_max > 0
 				     ? o->retry_after_max
 				     : BERTH_CONFIG_RETRY_AFTER_MAX_DEFAULT;
@@ -150,7 +150,7 @@ berth_registry_new(berth_registry **out, const char *host,
 	};
 	r->auth = berth_auth_new(host, r->name, r->https,
 				 o->credentials ? o->credentials
-				 : o->config    ? berth_config_credentials_fn
+				 : o->config	? berth_config_credentials_fn
 						: NULL,
 				 o->credentials ? o->credentials_ud
 						: (void *)o->config);

@@ -23,10 +23,10 @@ struct berth_registry {
 	bool plain_fallback; /* insecure: https unverified, then plain http */
 	bool insecure;	     /* listed in insecure-registries */
 	char *user_agent, *ca_file, *client_cert, *client_key;
-	berth_certs certs;   /* certs.d/<host>/ */
+	berth_certs certs; /* certs.d/<host>/ */
 	int max_retries;
-	long retry_after_max; /* seconds */
-	long read_timeout;    /* seconds; 0: the default */
+	long retry_after_max;  /* seconds */
+	long read_timeout;     /* seconds; 0: the default */
 	berth_http_opts hopts; /* points at the strings above */
 	berth_http_share *share;
 	berth_auth *auth;

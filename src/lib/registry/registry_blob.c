@@ -118,7 +118,8 @@ job_sink(void *ud, const void *p, size_t len, berth_error **err)
 
 		c->checked_length = true;
 		/* A Range request answered 206 sends the rest; a server that
-		 * ignores Range (200) sends all, and the held part is skipped. */
+		 * ignores Range (200) sends all, and the held part is skipped.
+		 */
 		if (job->offset > 0 && berth_http_status(c->h) == 206)
 			want = size - job->offset;
 		else

@@ -30,7 +30,8 @@ berth_registry_ratelimit(berth_ratelimit *out, berth_registry *r,
 	if (rc == 0) {
 		reg_parse_quota(&resp, out);
 		if (resp.hdr[BERTH_H_RATELIMIT_SOURCE])
-			out->source = xstrdup(resp.hdr[BERTH_H_RATELIMIT_SOURCE]);
+			out->source =
+				xstrdup(resp.hdr[BERTH_H_RATELIMIT_SOURCE]);
 		/* 429 is an answer here: the quota is spent. */
 		if (resp.status != 200 && resp.status != 429)
 			rc = reg_fail(r, &resp, repo, subject, "pull", err);

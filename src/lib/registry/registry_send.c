@@ -66,8 +66,7 @@ switch_scheme(berth_registry *r, const char *url, int rc,
 	char *out = NULL;
 	bool to_https = r->auto_scheme && strncmp(url, "http://", 7) == 0 &&
 			answered_like_tls(rc, resp);
-	bool to_http = r->plain_fallback &&
-		       strncmp(url, "https://", 8) == 0 &&
+	bool to_http = r->plain_fallback && strncmp(url, "https://", 8) == 0 &&
 		       failed_like_plain(rc, resp);
 	bool switched = false;
 
@@ -75,9 +74,9 @@ switch_scheme(berth_registry *r, const char *url, int rc,
 	if (to_https || to_http) {
 		if (!r->scheme_settled && r->https != to_https) {
 			free(r->base);
-			r->base = xasprintf("%s://%s",
-					    to_https ? "https" : "http",
-					    r->host);
+			r->base =
+				xasprintf("%s://%s",
+					  to_https ? "https" : "http", r->host);
 			r->https = to_https;
 			r->scheme_settled = true;
 			switched = true;
@@ -180,7 +179,8 @@ reg_send(berth_registry *r, berth_http *h, berth_http_req *req,
 
 		rc = berth_auth_header(r->auth, h, scope, &auth, err);
 		if (rc < 0)
-			break; /* req->url is restored below, not left on other_url */
+			break; /* req->url is restored below, not left on
+				  other_url */
 		req->authorization = auth;
 		rc = berth_http_do(h, req, resp, err);
 		req->authorization = NULL;
@@ -198,9 +198,9 @@ reg_send(berth_registry *r, berth_http *h, berth_http_req *req,
 				  "registry '%s': %s, retrying in %.1f s "
 				  "(%d of %d)",
 				  r->name,
-				  rc < 0 && err && *err ? (*err)->msg
-							: berth_http_reason(
-								  resp->status),
+				  rc < 0 && err && *err
+					  ? (*err)->msg
+					  : berth_http_reason(resp->status),
 				  (double)wait / 1000, attempt + 1,
 				  r->max_retries);
 			if (pause_ms(req, wait)) {

@@ -471,8 +471,8 @@ store_blob_resume(berth_blob_writer **out, berth_store *s,
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0 && errno == ENOENT) {
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			return store_io_error(err, s, errno,
-					      "create directory", dir);
+			return store_io_error(err, s, errno, "create directory",
+					      dir);
 		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 			  0644);
 	}

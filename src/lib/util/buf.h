@@ -12,13 +12,16 @@
 #include "berth/common.h"
 
 typedef struct berth_buf {
-	char *ptr;   /* NUL-terminated; NULL until the first append */
-	size_t len;  /* bytes used, not counting the NUL */
-	size_t cap;  /* bytes allocated */
-	size_t max;  /* hard limit on len; 0 means BERTH_BUF_DEFAULT_MAX */
+	char *ptr;  /* NUL-terminated; NULL until the first append */
+	size_t len; /* bytes used, not counting the NUL */
+	size_t cap; /* bytes allocated */
+	size_t max; /* hard limit on len; 0 means BERTH_BUF_DEFAULT_MAX */
 } berth_buf;
 
-#define BERTH_BUF_INIT { NULL, 0, 0, 0 }
+#define BERTH_BUF_INIT                                                         \
+	{                                                                      \
+		NULL, 0, 0, 0                                                  \
+	}
 #define BERTH_BUF_DEFAULT_MAX ((size_t)64 << 20)
 
 void berth_buf_init(berth_buf *b, size_t max);

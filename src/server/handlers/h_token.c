@@ -298,8 +298,8 @@ parse_form(srv_req *r, form *f)
 		return srv_fail(r, SRV_E_UNSUPPORTED, NULL,
 				"the token request must be "
 				"application/x-www-form-urlencoded");
-	srv_form_parse(r->body.len ? berth_buf_cstr(&r->body) : "",
-		       r->body.len, form_field, f);
+	srv_form_parse(r->body.len ? berth_buf_cstr(&r->body) : "", r->body.len,
+		       form_field, f);
 	return 0;
 }
 

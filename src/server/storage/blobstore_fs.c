@@ -614,7 +614,8 @@ each_old_file(fs_store *s, const char *sub, int64_t before,
 		return;
 	while ((e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.' ||
-		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) <
+			    0 ||
 		    !S_ISREG(st.st_mode) || (int64_t)st.st_mtime >= before)
 			continue;
 		fn(s, e->d_name, ud);

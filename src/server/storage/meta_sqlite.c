@@ -1,9 +1,9 @@
 /*
- * The metadata store on SQLite (the interface of meta.h): WAL journal (readers never wait for the
- * writer), synchronous=FULL (a committed push survives power loss), a busy
- * timeout and BEGIN IMMEDIATE for writes (two pushers queue instead of
- * failing), and a pool of connections with prepared statements kept per
- * connection.
+ * The metadata store on SQLite (the interface of meta.h): WAL journal (readers
+ * never wait for the writer), synchronous=FULL (a committed push survives power
+ * loss), a busy timeout and BEGIN IMMEDIATE for writes (two pushers queue
+ * instead of failing), and a pool of connections with prepared statements kept
+ * per connection.
  */
 #include "server/storage/meta_sqlite.h"
 
@@ -258,7 +258,8 @@ tx_begin(berth_meta *bm, berth_meta_tx **out, berth_meta_mode mode,
 {
 	meta_conn *c = conn_get((meta_db *)bm);
 	int r = meta_exec_done(
-		c, meta_stmt(c, mode == BERTH_META_WRITE ? S_BEGIN : S_BEGIN_READ),
+		c,
+		meta_stmt(c, mode == BERTH_META_WRITE ? S_BEGIN : S_BEGIN_READ),
 		err);
 
 	if (r < 0) {

@@ -115,21 +115,19 @@ int meta_sqlite_referrers(berth_meta_tx *tx, const char *repo,
 			  berth_meta_manifest **out, size_t *n,
 			  berth_error **err);
 int meta_sqlite_tag_set(berth_meta_tx *tx, const char *repo, const char *tag,
-			const char *digest, int64_t updated,
-			berth_error **err);
-int meta_sqlite_tag_remove(berth_meta_tx *tx, const char *repo,
-			   const char *tag, berth_error **err);
+			const char *digest, int64_t updated, berth_error **err);
+int meta_sqlite_tag_remove(berth_meta_tx *tx, const char *repo, const char *tag,
+			   berth_error **err);
 int meta_sqlite_tags_remove_digest(berth_meta_tx *tx, const char *repo,
 				   const char *digest, berth_error **err);
-int meta_sqlite_tags_list(berth_meta_tx *tx, const char *repo,
-			  const char *last, long n, char ***out, bool *more,
-			  berth_error **err);
+int meta_sqlite_tags_list(berth_meta_tx *tx, const char *repo, const char *last,
+			  long n, char ***out, bool *more, berth_error **err);
 
 /* meta_sqlite_rows.c: repositories, blob links, uploads, pull counters */
 int meta_sqlite_repo_add(berth_meta_tx *tx, const char *repo,
 			 berth_error **err);
-int meta_sqlite_repo_exists(berth_meta_tx *tx, const char *repo,
-			    bool *exists, berth_error **err);
+int meta_sqlite_repo_exists(berth_meta_tx *tx, const char *repo, bool *exists,
+			    berth_error **err);
 int meta_sqlite_repos_list(berth_meta_tx *tx, const char *last, long n,
 			   char ***out, bool *more, berth_error **err);
 int meta_sqlite_blob_link(berth_meta_tx *tx, const char *repo,
@@ -142,9 +140,8 @@ int meta_sqlite_blob_unlink(berth_meta_tx *tx, const char *repo,
 int meta_sqlite_blob_repos(berth_meta_tx *tx, const char *digest,
 			   bool (*fn)(const char *repo, int64_t size, void *ud),
 			   void *ud, berth_error **err);
-int meta_sqlite_upload_add(berth_meta_tx *tx, const char *id,
-			   const char *repo, int64_t started,
-			   berth_error **err);
+int meta_sqlite_upload_add(berth_meta_tx *tx, const char *id, const char *repo,
+			   int64_t started, berth_error **err);
 int meta_sqlite_upload_get(berth_meta_tx *tx, const char *id, char **repo,
 			   int64_t *started, berth_error **err);
 int meta_sqlite_upload_remove(berth_meta_tx *tx, const char *id,
