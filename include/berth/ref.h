@@ -12,6 +12,8 @@ extern "C" {
 #endif
 
 #define BERTH_DOCKER_HUB "docker.io"
+/* Docker Hub's API host, the one requests go to. */
+#define BERTH_DOCKER_HUB_API "registry-1.docker.io"
 
 typedef struct berth_ref {
 	char *domain; /* "docker.io", "localhost:5000", "registry.example.com"

@@ -19,7 +19,6 @@
 #include "util/error.h"
 #include "util/xalloc.h"
 
-#define HUB_API "registry-1.docker.io"
 #define SECRET_MAX 4096
 
 enum { OPT_PASSWORD_STDIN = 0x100 };
@@ -69,7 +68,7 @@ cli_registry_host(const char *arg, char **api, char **name, berth_error **err)
 		*c = (char)tolower((unsigned char)*c);
 	}
 	if (*h == '\0' || berth_ref_is_docker_hub(h)) {
-		*api = xstrdup(HUB_API);
+		*api = xstrdup(BERTH_DOCKER_HUB_API);
 		*name = xstrdup("docker.io");
 		return 0;
 	}

@@ -20,9 +20,6 @@
 #define BERTH_NAME_MAX 255
 #define BERTH_TAG_MAX 128
 
-/* Docker Hub's API host, the one requests go to. */
-#define BERTH_DOCKER_HUB_API "registry-1.docker.io"
-
 /* Why a path component breaks the grammar; the first fault found. */
 typedef enum berth_name_fault {
 	BERTH_NAME_OK = 0,
