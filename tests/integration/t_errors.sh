@@ -87,6 +87,10 @@ else
 fi
 run "$BERTH" --root "$S" fsck
 check "download cut off halfway: fsck clean afterwards" 0 "checked [0-9]+ blobs: 0 problems"
+# The cut-off pull leaves its resumable partial file (t_cfg_resume.sh tests
+# resuming). fsck counts such a file as a problem once it is a minute old,
+# so the cases below would depend on how fast this script runs: drop it.
+rm -f "$S"/ingest/blob-partial-*
 
 short_layer=$(curl -s "http://$HOSTILE/v2/hostile/badsize/manifests/v1" | jget 'j["layers"][1]["digest"]')
 failing_pull "blob larger than its descriptor" 11 "$short_layer" -- "$HOSTILE/hostile/badsize:v1"
