@@ -579,6 +579,27 @@ TEST(select)
 	berth_manifest_free(img);
 }
 
+/* A registry's platform strings may hold control characters; the error
+ * that lists them is still one line. */
+TEST(select_message_one_line)
+{
+	berth_manifest *m =
+		parse_ok(NULL,
+			 "{'schemaVersion':2,'manifests':[{'mediaType':" OCI_M
+			 ",'digest':" DA ",'size':5,'platform':"
+			 "{'os':'linux','architecture':'arm\\n64'}}]}",
+			 "index with a newline in a platform");
+	berth_error *err = NULL;
+
+	CHECK(m && sel(m, "linux/amd64", &err) == NULL, "no match");
+	CHECK(err && err->code == BERTH_EPLATFORM, "EPLATFORM");
+	CHECK(err && strchr(err->msg, '\n') == NULL &&
+		      strstr(err->msg, "arm?64"),
+	      "one line: %s", err ? err->msg : "");
+	berth_error_free(err);
+	berth_manifest_free(m);
+}
+
 /* Without an error object the code alone still comes back right. */
 TEST(null_err)
 {

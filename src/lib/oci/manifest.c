@@ -473,6 +473,18 @@ platform_eq(const berth_platform *a, const berth_platform *b)
 }
 
 /* "linux/amd64, linux/arm64/v8" for the "no manifest for" message. */
+/* A platform as text for a message: the registry's strings may hold any
+ * byte, and a message is one line. */
+static const char *
+platform_text(char *buf, size_t n, const berth_platform *p)
+{
+	berth_platform_format(buf, n, p);
+	for (char *c = buf; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	return buf;
+}
+
 static char *
 list_platforms(const berth_manifest *index)
 {
@@ -498,7 +510,7 @@ list_platforms(const berth_manifest *index)
 			berth_buf_puts(&b, ", ...", NULL);
 			break;
 		}
-		berth_platform_format(name, sizeof(name), &d->platform);
+		platform_text(name, sizeof(name), &d->platform);
 		berth_buf_printf(&b, NULL, "%s%s", b.len ? ", " : "", name);
 	}
 	return berth_buf_detach(&b);
@@ -534,7 +546,7 @@ berth_manifest_select(const berth_descriptor **out, const berth_manifest *index,
 		*out = best;
 		return 0;
 	}
-	berth_platform_format(name, sizeof(name), &w);
+	platform_text(name, sizeof(name), &w);
 	list = list_platforms(index);
 	if (*list)
 		berth_error_set(
