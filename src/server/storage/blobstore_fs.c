@@ -110,12 +110,12 @@ mkdir_p(const char *path, berth_error **err)
 static int
 fsync_dir(const char *dir, berth_error **err)
 {
-	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int e = berth_fsync_dir(dir);
 
-	if (fd < 0 || fsync(fd) < 0)
-		return berth_error_set(err, BERTH_EIO, errno,
+	if (e != 0)
+		return berth_error_set(err, BERTH_EIO, e,
 				       "cannot sync directory '%s': %s", dir,
-				       strerror(errno));
+				       strerror(e));
 	return 0;
 }
 
