@@ -127,8 +127,10 @@ struct srv_req {
 	struct MHD_Connection *conn;
 	const srv_route *route;
 	const char *method;
-	char *path;
+	char *path; /* decoded by berth (http/path.h), query left out */
 	bool head;
+	bool begun;	    /* the headers are in: counted in flight */
+	bool path_nul;	    /* the path holds "%00" */
 	char *name;	    /* {name}, validated */
 	char *ref;	    /* {ref}, unvalidated */
 	char *user;	    /* authenticated user, or NULL */
@@ -199,6 +201,7 @@ typedef enum srv_oci {
 	SRV_E_MANIFEST_TOO_BIG, /* 413, SIZE_INVALID */
 	SRV_E_NOT_FOUND,	/* 404 for an unknown endpoint */
 	SRV_E_METHOD,		/* 405 */
+	SRV_E_BAD_REQUEST,	/* 400, UNSUPPORTED: a malformed request */
 	SRV_E_INTERNAL,		/* 500 */
 } srv_oci;
 

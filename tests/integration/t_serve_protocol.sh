@@ -322,7 +322,7 @@ LONG=$(printf 'a%.0s' $(seq 256))
 expect_status "a 256-character name is NAME_INVALID" 400 NAME_INVALID -- GET "$R/v2/$LONG/tags/list"
 expect_status "digest with dots in it is DIGEST_INVALID" 400 DIGEST_INVALID -- \
 	GET "$R/v2/lib/a/blobs/sha256:..metadata.db" --path-as-is
-expect_status "digest with a path in it matches no endpoint" 404 NOT_FOUND -- \
+expect_status "digest with an encoded path in it is one segment, DIGEST_INVALID" 400 DIGEST_INVALID -- \
 	GET "$R/v2/lib/a/blobs/sha256:..%2F..%2Fmetadata.db" --path-as-is
 expect "nothing was written outside the storage root" test -z "$(find "$T" -maxdepth 1 -newer "$T/small" -name 'etc' -o -maxdepth 1 -name x)"
 

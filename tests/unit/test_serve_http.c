@@ -1,12 +1,16 @@
 /*
- * berth serve's parsers of request headers and bodies: Range,
- * Content-Range and the urlencoded token form.
+ * berth serve's parsers of request paths, headers and bodies: the path's
+ * decoding, Range, Content-Range and the urlencoded token form.
  */
 #include "test.h"
 
 #include <stdint.h>
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "server/http/form.h"
+#include "server/http/path.h"
 #include "server/http/range.h"
 
 /* Range against a 1000-byte blob; off/len are 7/7 when untouched. */
@@ -190,6 +194,58 @@ TEST(form_content_type)
 	CHECK(!srv_form_content_type_ok("multipart/form-data; boundary=x"),
 	      "multipart");
 	CHECK(!srv_form_content_type_ok("application/json"), "json");
+}
+
+/* The decoded path of raw, and whether it held %00. */
+static char *
+path(const char *raw, srv_path_status *st)
+{
+	char *out = NULL;
+
+	*st = srv_path_decode(&out, raw, strlen(raw));
+	return out;
+}
+
+TEST(path_decoding)
+{
+	srv_path_status st;
+	char *p;
+
+	p = path("/v2/a%62c/tags/list", &st);
+	CHECK(st == SRV_PATH_OK && strcmp(p, "/v2/abc/tags/list") == 0, "%s",
+	      p);
+	free(p);
+	p = path("/v2/a%zz%4/x%", &st);
+	CHECK(st == SRV_PATH_OK && strcmp(p, "/v2/a%zz%4/x%") == 0,
+	      "a stray %% stays: %s", p);
+	free(p);
+	p = path("/v2/a%0ab", &st);
+	CHECK(st == SRV_PATH_OK && strcmp(p, "/v2/a\nb") == 0,
+	      "control bytes are decoded (the name check refuses them): %s", p);
+	free(p);
+}
+
+TEST(path_encoded_slash_stays)
+{
+	srv_path_status st;
+	char *p;
+
+	p = path("/v2/a%2fb/manifests/x%2Fy", &st);
+	CHECK(st == SRV_PATH_OK && strcmp(p, "/v2/a%2fb/manifests/x%2Fy") == 0,
+	      "an encoded slash never becomes a separator: %s", p);
+	free(p);
+}
+
+TEST(path_nul_refused)
+{
+	srv_path_status st;
+	char *p;
+
+	p = path("/v2/a%00b/tags/list", &st);
+	CHECK(st == SRV_PATH_NUL, "%%00 is reported");
+	CHECK(strcmp(p, "/v2/a%00b/tags/list") == 0,
+	      "the path is not cut there: %s", p);
+	free(p);
 }
 
 TEST_MAIN("test_serve_http")

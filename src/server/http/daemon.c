@@ -99,6 +99,8 @@ srv_http_start(srv *s, berth_error **err)
 	opts[n++] =
 		(struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
 					(intptr_t)srv_dispatch_completed, s};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK,
+					    (intptr_t)srv_dispatch_uri, s};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 					    CONN_MEMORY, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,

@@ -18,6 +18,7 @@
 #include "berth/manifest.h"
 #include "server/handlers/oci.h"
 #include "server/http/http_int.h"
+#include "server/http/path.h"
 #include "server/server.h"
 #include "util/str.h"
 #include "util/xalloc.h"
@@ -42,6 +43,11 @@ req_begin(srv_req *r)
 
 	if (srv_rate_guard(r) < 0)
 		return;
+	if (r->path_nul) {
+		srv_fail(r, SRV_E_BAD_REQUEST, NULL,
+			 "the path holds an encoded NUL byte (%%00)");
+		return;
+	}
 	m = srv_route_find(r->method, r->path, &r->route, &r->name, &r->ref);
 	if (m != SRV_MATCH_OK) {
 		/* Even a wrong path needs credentials (no probing). */
@@ -118,6 +124,31 @@ req_end(srv_req *r)
 			 r->method, r->path);
 }
 
+/* A request's context, made when its first line is in. */
+static srv_req *
+req_new(srv *s, struct MHD_Connection *conn, const char *uri)
+{
+	srv_req *r = xcalloc(1, sizeof(*r));
+	size_t len = uri ? strcspn(uri, "?") : 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &r->t0);
+	r->s = s;
+	r->conn = conn;
+	r->path_nul =
+		srv_path_decode(&r->path, uri ? uri : "", len) == SRV_PATH_NUL;
+	return r;
+}
+
+/*
+ * MHD's URI-log callback: the request line as the client sent it, before
+ * MHD decodes the path. Its return value is the request's context.
+ */
+void *
+srv_dispatch_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	return req_new(cls, conn, uri);
+}
+
 enum MHD_Result
 srv_dispatch_request(void *cls, struct MHD_Connection *conn, const char *url,
 		     const char *method, const char *version,
@@ -127,19 +158,16 @@ srv_dispatch_request(void *cls, struct MHD_Connection *conn, const char *url,
 	srv *s = cls;
 	srv_req *r = *con_cls;
 
-	if (r == NULL) {
-		r = xcalloc(1, sizeof(*r));
-		clock_gettime(CLOCK_MONOTONIC, &r->t0);
-		r->s = s;
-		r->conn = conn;
+	if (r == NULL) /* not without the URI-log callback; MHD's path */
+		*con_cls = r = req_new(s, conn, url);
+	if (!r->begun) {
+		r->begun = true;
 		r->method = method;
-		r->path = xstrdup(url);
 		r->head = strcmp(method, "HEAD") == 0;
 		r->has_body = request_has_body(conn);
 		srv_peer_init(r);
 		r->phase = SRV_PHASE_BEGIN;
 		atomic_fetch_add(&s->in_flight, 1);
-		*con_cls = r;
 		req_begin(r);
 		return MHD_YES;
 	}
@@ -173,7 +201,7 @@ access_log(srv_req *r, enum MHD_RequestTerminationCode toe)
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	/* Never a credential: the path is decoded, the query left out. */
+	/* Never a credential: the query is left out. */
 	n = berth_str_line_len(
 		line, sizeof(line),
 		snprintf(line, sizeof(line),
@@ -195,11 +223,16 @@ srv_dispatch_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	srv *s = cls;
 	srv_req *r = *con_cls;
+	bool counted;
 
 	if (r == NULL)
 		return;
-	access_log(r, toe);
-	srv_audit(r);
+	/* A request cut before its headers were in was never begun. */
+	counted = r->begun;
+	if (counted) {
+		access_log(r, toe);
+		srv_audit(r);
+	}
 	if (r->state_free)
 		r->state_free(r->state);
 	if (r->pending)
@@ -214,5 +247,6 @@ srv_dispatch_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	berth_token_info_release(&r->tok);
 	free(r);
 	*con_cls = NULL;
-	atomic_fetch_sub(&s->in_flight, 1);
+	if (counted)
+		atomic_fetch_sub(&s->in_flight, 1);
 }

@@ -53,6 +53,7 @@ static const struct {
 	[SRV_E_NOT_FOUND] = {"NOT_FOUND", 404, "no such endpoint"},
 	[SRV_E_METHOD] = {"UNSUPPORTED", 405,
 			  "method not allowed on this endpoint"},
+	[SRV_E_BAD_REQUEST] = {"UNSUPPORTED", 400, "malformed request"},
 	[SRV_E_INTERNAL] = {"UNKNOWN", 500, "internal server error"},
 };
 

@@ -1,11 +1,14 @@
 /*
- * Private to src/server/http: the dispatcher's two libmicrohttpd
- * callbacks, which the daemon registers.
+ * Private to src/server/http: the dispatcher's libmicrohttpd callbacks,
+ * which the daemon registers.
  */
 #ifndef BERTH_SERVER_HTTP_HTTP_INT_H
 #define BERTH_SERVER_HTTP_HTTP_INT_H
 
 #include <microhttpd.h>
+
+/* MHD's URI-log callback: makes the request's context from the raw path. */
+void *srv_dispatch_uri(void *cls, const char *uri, struct MHD_Connection *conn);
 
 /* MHD's access handler: headers, then each body chunk, then the end. */
 enum MHD_Result srv_dispatch_request(void *cls, struct MHD_Connection *conn,

@@ -1,0 +1,54 @@
+/* The request path's one decoder (see path.h). */
+#include "server/http/path.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+srv_path_status
+srv_path_decode(char **out, const char *raw, size_t len)
+{
+	char *p = xmalloc(len + 1);
+	bool nul = false;
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		int hi, lo, c;
+
+		if (raw[i] != '%' || i + 2 >= len ||
+		    (hi = hexval(raw[i + 1])) < 0 ||
+		    (lo = hexval(raw[i + 2])) < 0) {
+			p[n++] = raw[i];
+			continue;
+		}
+		c = hi << 4 | lo;
+		if (c == '/') {
+			memcpy(p + n, raw + i, 3);
+			n += 3;
+		} else if (c == 0) {
+			/* Kept visible for the log, refused by the caller. */
+			memcpy(p + n, raw + i, 3);
+			n += 3;
+			nul = true;
+		} else {
+			p[n++] = (char)c;
+		}
+		i += 2;
+	}
+	p[n] = '\0';
+	*out = p;
+	return nul ? SRV_PATH_NUL : SRV_PATH_OK;
+}
