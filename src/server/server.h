@@ -131,6 +131,7 @@ struct srv_req {
 	bool head;
 	bool begun;	    /* the headers are in: counted in flight */
 	bool path_nul;	    /* the path holds "%00" */
+	bool too_many_args; /* more than SRV_MAX_QUERY_ARGS (not parsed) */
 	char *name;	    /* {name}, validated */
 	char *ref;	    /* {ref}, unvalidated */
 	char *user;	    /* authenticated user, or NULL */
@@ -202,6 +203,7 @@ typedef enum srv_oci {
 	SRV_E_NOT_FOUND,	/* 404 for an unknown endpoint */
 	SRV_E_METHOD,		/* 405 */
 	SRV_E_BAD_REQUEST,	/* 400, UNSUPPORTED: a malformed request */
+	SRV_E_URI_TOO_LONG,	/* 414, UNSUPPORTED */
 	SRV_E_INTERNAL,		/* 500 */
 } srv_oci;
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # berth serve and hostile request lines: the path is decoded by berth
-# alone (an encoded slash is no separator, %00 is refused).
+# alone (an encoded slash is no separator, %00 is refused); thousands of
+# query arguments get an answer.
 . tests/integration/lib.sh
 . tests/integration/serve_lib.sh
 
@@ -42,6 +43,41 @@ expect "a PUT with %00 is refused" test "$got" = 400
 got=$(http_status GET "$R/v2/a/b/manifests/v2")
 expect "... and set no tag" test "$got" = 404
 expect "the access log shows the path as sent" grep -q '"GET /v2/a%2fb/manifests/v1" 400' "$T/access.log"
+
+# ---- thousands of query arguments: an answer, and the socket let go ----
+# raw_get N: sends GET /v2/?a0=1&...&aN-1=1 on one socket; prints the
+# answer once the server has closed the socket, or "none".
+raw_get() {
+	python3 - "$SRV_PORT" "$1" <<'PY'
+import socket, sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+q = "&".join("a%d=1" % i for i in range(n))
+s = socket.create_connection(("127.0.0.1", port))
+s.settimeout(120)
+s.sendall(("GET /v2/?%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+           % q).encode())
+data = b""
+try:
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+except socket.timeout:
+    print("none: no answer within 120 s")
+    sys.exit(0)
+print(data.decode(errors="replace") if data else "none")
+PY
+}
+out=$(raw_get 3000)
+expect "3,000 query arguments are answered 414" grep -q '^HTTP/1.1 414' <<<"$out"
+expect "... with an OCI error saying why" grep -q 'more than 256 query arguments' <<<"$out"
+out=$(raw_get 256)
+expect "256 query arguments are fine" grep -q '^HTTP/1.1 200' <<<"$out"
+out=$(raw_get 30000)
+expect "30,000 (a request line over the memory limit) are answered 414 too" grep -q '^HTTP/1.1 414' <<<"$out"
+got=$(http_status GET "$R/v2/a/b/tags/list?n=1")
+expect "the server still answers" test "$got" = 200
 
 serve_stop
 expect "stops cleanly" test "$SRV_RC" = 0

@@ -248,4 +248,12 @@ TEST(path_nul_refused)
 	free(p);
 }
 
+TEST(query_count)
+{
+	CHECK(srv_query_count(NULL) == 0 && srv_query_count("") == 0,
+	      "no query");
+	CHECK(srv_query_count("n=1") == 1, "one");
+	CHECK(srv_query_count("a=1&b&&c=") == 4, "empty ones count");
+}
+
 TEST_MAIN("test_serve_http")

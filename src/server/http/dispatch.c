@@ -43,6 +43,11 @@ req_begin(srv_req *r)
 
 	if (srv_rate_guard(r) < 0)
 		return;
+	if (r->too_many_args) {
+		srv_fail(r, SRV_E_URI_TOO_LONG, NULL,
+			 "more than %d query arguments", SRV_MAX_QUERY_ARGS);
+		return;
+	}
 	if (r->path_nul) {
 		srv_fail(r, SRV_E_BAD_REQUEST, NULL,
 			 "the path holds an encoded NUL byte (%%00)");
@@ -141,12 +146,27 @@ req_new(srv *s, struct MHD_Connection *conn, const char *uri)
 
 /*
  * MHD's URI-log callback: the request line as the client sent it, before
- * MHD decodes the path. Its return value is the request's context.
+ * MHD decodes the path and parses the query. Its return value is the
+ * request's context.
  */
 void *
 srv_dispatch_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-	return req_new(cls, conn, uri);
+	srv_req *r = req_new(cls, conn, uri);
+	char *q = uri ? strchr(uri, '?') : NULL;
+
+	/*
+	 * libmicrohttpd 0.9.75 keeps one record per query argument in the
+	 * connection's memory; thousands of them exhaust it, and its own 431
+	 * answer then never leaves (the socket hangs until the timeout). So
+	 * such a query is emptied here, in MHD's line buffer, before MHD
+	 * parses it (it has found the '?' already), and answered 414.
+	 */
+	if (q && srv_query_count(q + 1) > SRV_MAX_QUERY_ARGS) {
+		r->too_many_args = true;
+		q[1] = '\0';
+	}
+	return r;
 }
 
 enum MHD_Result

@@ -54,6 +54,7 @@ static const struct {
 	[SRV_E_METHOD] = {"UNSUPPORTED", 405,
 			  "method not allowed on this endpoint"},
 	[SRV_E_BAD_REQUEST] = {"UNSUPPORTED", 400, "malformed request"},
+	[SRV_E_URI_TOO_LONG] = {"UNSUPPORTED", 414, "request URI too long"},
 	[SRV_E_INTERNAL] = {"UNKNOWN", 500, "internal server error"},
 };
 

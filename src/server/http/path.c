@@ -52,3 +52,16 @@ srv_path_decode(char **out, const char *raw, size_t len)
 	*out = p;
 	return nul ? SRV_PATH_NUL : SRV_PATH_OK;
 }
+
+size_t
+srv_query_count(const char *query)
+{
+	size_t n = 1;
+
+	if (query == NULL || *query == '\0')
+		return 0;
+	for (; *query; query++)
+		if (*query == '&')
+			n++;
+	return n;
+}

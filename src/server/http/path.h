@@ -8,6 +8,9 @@
 
 #include <stddef.h>
 
+/* At most this many query arguments; more are answered 414. */
+#define SRV_MAX_QUERY_ARGS 256
+
 typedef enum srv_path_status {
 	SRV_PATH_OK,
 	SRV_PATH_NUL, /* "%00": no path may hold a NUL byte */
@@ -21,5 +24,8 @@ typedef enum srv_path_status {
  * not followed by two hex digits stays too.
  */
 srv_path_status srv_path_decode(char **out, const char *raw, size_t len);
+
+/* The number of query arguments of "a=1&b&c=" (empty ones count too). */
+size_t srv_query_count(const char *query);
 
 #endif
