@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # berth serve and hostile request lines: the path is decoded by berth
 # alone (an encoded slash is no separator, %00 is refused); thousands of
-# query arguments get an answer.
+# query arguments get an answer; no request can forge a log line.
 . tests/integration/lib.sh
 . tests/integration/serve_lib.sh
 
@@ -79,6 +79,37 @@ expect "30,000 (a request line over the memory limit) are answered 414 too" grep
 got=$(http_status GET "$R/v2/a/b/tags/list?n=1")
 expect "the server still answers" test "$got" = 200
 
+# ---- log injection: control bytes are escaped in every log line ----
+FORGED='2026-01-01T00:00:00.000Z 10.9.9.9 admin "DELETE /v2/x/manifests/v1" 202 0 1.000ms'
+got=$(http_status GET "$R/v2/a%0a${FORGED// /%20}%0d%1b%5b2J/tags/list")
+expect "a path with %0a is refused (NAME_INVALID)" test "$got" = 400
+expect "... and logged on one line, escaped" \
+	grep -qF '"GET /v2/a\x0a2026-01-01T00:00:00.000Z 10.9.9.9 admin' "$T/access.log"
+expect "... its CR and ESC escaped too" grep -qF '\x0d\x1b[2J/tags/list" 400' "$T/access.log"
+expect "no forged access-log line" \
+	test "$(grep -c '^2026-01-01T00:00:00.000Z 10.9.9.9' "$T/access.log")" = 0
+expect "every access-log line is a request's" \
+	test "$(grep -cvE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z 127\.0\.0\.1 ' "$T/access.log")" = 0
+serve_stop
+expect "stops cleanly" test "$SRV_RC" = 0
+
+# A Basic-auth user name with a newline in it, against htpasswd.
+htpasswd -Bbc "$T/htpasswd" alice pw-a 2>/dev/null
+: >"$T/serve.log"
+serve_start --htpasswd "$T/htpasswd" ||
+	{ fail "serve starts with --htpasswd" "$(tail -n 3 "$T/serve.log")"; exit 1; }
+R=$SRV_URL
+# (A user name ends at the first colon, so the forged line has none.)
+CRED=$(printf 'eve\nberth serve- error- forged line\x1b]0;pwned\x07:pw' | base64 -w0)
+got=$(http_status GET "$R/v2/" -H "Authorization: Basic $CRED")
+expect "a user name with a newline is refused" test "$got" = 401
+expect "the failure is logged, escaped on one line" \
+	grep -qF "user 'eve\x0aberth serve- error- forged line\x1b]0;pwned\x07'" "$T/serve.log"
+expect "no forged server-log line" test "$(grep -c '^berth serve- error- forged' "$T/serve.log")" = 0
+expect "no raw control byte in the server log" \
+	test "$(LC_ALL=C grep -c $'[\x01-\x09\x0b-\x1f\x7f]' "$T/serve.log")" = 0
+got=$(http_status GET "$R/v2/" -u alice:pw-a)
+expect "alice still signs in" test "$got" = 200
 serve_stop
 expect "stops cleanly" test "$SRV_RC" = 0
 done_testing

@@ -1,8 +1,10 @@
 /*
  * Log-level names (util/log.c): the one list the CLI's --log-level, berth
- * serve's log-level and both programs' log lines use.
+ * serve's log-level and both programs' log lines use; messages escaped.
  */
 #include "test.h"
+
+#include <stdio.h>
 
 #include "berth/log.h"
 #include "util/error.h"
@@ -49,10 +51,32 @@ test_bad_names(void)
 	      "NULL name, no error wanted");
 }
 
+static char got_msg[256];
+
+static void
+capture(berth_log_level level, const char *msg, void *ud)
+{
+	snprintf(got_msg, sizeof(got_msg), "%s", msg);
+}
+
+/* A name from the network cannot end the line or forge the next one. */
+static void
+test_messages_escaped(void)
+{
+	berth_log_set_handler(capture, NULL);
+	berth_log_set_level(BERTH_LOG_INFO);
+	berth_log(BERTH_LOG_INFO, "authentication failed for user '%s'",
+		  "eve\nberth serve: error: forged\x1b[2J");
+	CHECK_STR(got_msg, "authentication failed for user "
+			   "'eve\\x0aberth serve: error: forged\\x1b[2J'");
+	berth_log_set_handler(NULL, NULL);
+}
+
 int
 main(void)
 {
 	test_names_round_trip();
 	test_bad_names();
+	test_messages_escaped();
 	return test_done("test_log");
 }

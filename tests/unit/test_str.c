@@ -1,8 +1,10 @@
-/* String helpers of util/str.h: log lines cut to their buffer. */
+/* String helpers of util/str.h: log lines cut to their buffer and escaped. */
 #include "test.h"
 
 #include <stdio.h>
 #include <string.h>
+
+#include <stdlib.h>
 
 #include "util/str.h"
 
@@ -36,9 +38,44 @@ test_line_len(void)
 	CHECK(berth_str_line_len(buf, sizeof(buf), -1) == 0, "snprintf failed");
 }
 
+/* The escaped form of a literal (with its length, NULs allowed). */
+#define ESC(lit) berth_str_escape_log(lit, sizeof(lit) - 1)
+
+static void
+check_esc(char *got, const char *want)
+{
+	CHECK_STR(got, want);
+	free(got);
+}
+
+static void
+test_escape_log(void)
+{
+	check_esc(ESC("GET /v2/ok"), "GET /v2/ok");
+	check_esc(ESC("a\nb\r\tc"), "a\\x0ab\\x0d\\x09c");
+	check_esc(ESC("nul\0x"), "nul\\x00x");
+	check_esc(ESC("\x1b]0;title\x07 \x7f"), "\\x1b]0;title\\x07 \\x7f");
+	/* C1 controls as UTF-8 (U+009B, 8-bit CSI) and as raw bytes. */
+	check_esc(ESC("\xc2\x9b"
+		      "31m"),
+		  "\\xc2\\x9b31m");
+	check_esc(ESC("\x9b"
+		      "31m"),
+		  "\\x9b31m");
+	/* Other UTF-8 stays; invalid sequences are escaped byte by byte. */
+	check_esc(ESC("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3"),
+		  "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3");
+	check_esc(ESC("\xc3(\xe2\x82\xc0\x80\xed\xa0\x80"),
+		  "\\xc3(\\xe2\\x82\\xc0\\x80\\xed\\xa0\\x80");
+	check_esc(ESC("\xe2\x82"), "\\xe2\\x82");
+	/* A backslash is doubled: a literal "\x0a" is not a newline. */
+	check_esc(ESC("a\\x0a"), "a\\\\x0a");
+}
+
 int
 main(void)
 {
 	test_line_len();
+	test_escape_log();
 	return test_done("str");
 }

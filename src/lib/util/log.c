@@ -6,6 +6,7 @@
 
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/str.h"
 #include "util/xalloc.h"
 
 /* Indexed by berth_log_level. */
@@ -59,14 +60,17 @@ berth_log_get_level(void)
 void
 berth_log_msg(berth_log_level level, const char *fmt, ...)
 {
+	_cleanup_free_ char *raw = NULL;
+	_cleanup_free_ char *msg = NULL;
 	va_list ap;
-	char *msg;
 
 	if (log_fn == NULL || level > log_level)
 		return;
 	va_start(ap, fmt);
-	msg = xvasprintf(fmt, ap);
+	raw = xvasprintf(fmt, ap);
 	va_end(ap);
+	/* Messages quote names from the network: one line, whatever they hold.
+	 */
+	msg = berth_str_escape_log(raw, strlen(raw));
 	log_fn(level, msg, log_ud);
-	free(msg);
 }

@@ -20,8 +20,12 @@
 #include "server/http/http_int.h"
 #include "server/http/path.h"
 #include "server/server.h"
+#include "util/cleanup.h"
 #include "util/str.h"
 #include "util/xalloc.h"
+
+#define ACCESS_LINE_MAX 2048 /* bytes of an access-log line, its newline too   \
+			      */
 
 static bool
 request_has_body(struct MHD_Connection *conn)
@@ -206,8 +210,9 @@ srv_dispatch_request(void *cls, struct MHD_Connection *conn, const char *url,
 static void
 access_log(srv_req *r, enum MHD_RequestTerminationCode toe)
 {
-	const char *peer = r->ip;
-	char when[32], line[1024];
+	_cleanup_free_ char *raw = NULL;
+	_cleanup_free_ char *line = NULL;
+	char when[32];
 	struct timespec t1, now;
 	struct tm tm;
 	double ms;
@@ -222,16 +227,18 @@ access_log(srv_req *r, enum MHD_RequestTerminationCode toe)
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	/* Never a credential: the query is left out. */
-	n = berth_str_line_len(
-		line, sizeof(line),
-		snprintf(line, sizeof(line),
-			 "%s.%03ldZ %s %s \"%s %.600s\" %u %llu %.3fms%s\n",
-			 when, now.tv_nsec / 1000000, peer,
-			 r->user ? r->user : "-", r->method, r->path, r->status,
-			 (unsigned long long)r->bytes, ms,
-			 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK
-				 ? ""
-				 : " aborted"));
+	raw = xasprintf(
+		"%s.%03ldZ %s %s \"%s %.600s\" %u %llu %.3fms%s", when,
+		now.tv_nsec / 1000000, r->ip, r->user ? r->user : "-",
+		r->method, r->path, r->status, (unsigned long long)r->bytes, ms,
+		toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
+	/* Path and user name come from the client: one line, always. */
+	line = berth_str_escape_log(raw, strlen(raw));
+	n = strlen(line);
+	if (n > ACCESS_LINE_MAX - 1)
+		n = ACCESS_LINE_MAX - 1;
+	line = xrealloc(line, n + 2);
+	line[n++] = '\n';
 	/* One write per line: lines from many threads never interleave. */
 	if (write(r->s->access_fd, line, n) < 0)
 		(void)0;
