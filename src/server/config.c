@@ -101,6 +101,29 @@ const berth_serve_setting berth_serve_settings[] = {
 	{"upload-ttl", "SECONDS", BERTH_SERVE_LONG, F(upload_ttl), 0, "86400",
 	 NULL, 60, LONG_MAX, NULL,
 	 "upload sessions idle this long are dropped"},
+	/* Connections: no client can lock the others out. */
+	{"max-connections", "N", BERTH_SERVE_LONG, F(max_conns), 0, "0",
+	 "from the file-descriptor limit", 0, 1000000, NULL,
+	 "connections open at once; more wait until one closes. The default "
+	 "is half the file-descriptor limit (raised to its hard limit at "
+	 "start) less 128, at most 16384"},
+	{"max-connections-per-ip", "N", BERTH_SERVE_LONG, F(max_conns_per_ip),
+	 0, "128", NULL, 0, 1000000, NULL,
+	 "connections open at once from one client address; 0 is no cap. "
+	 "Behind a proxy all clients share its address: raise it or use 0"},
+	{"header-timeout", "SECONDS", BERTH_SERVE_LONG, F(header_timeout), 0,
+	 "30", NULL, 1, 86400, NULL,
+	 "a request's line and headers must be in this long after the "
+	 "connection opened or the previous answer ended (so idle kept-alive "
+	 "connections close then too)"},
+	{"body-timeout", "SECONDS", BERTH_SERVE_LONG, F(body_timeout), 0, "60",
+	 NULL, 1, 86400, NULL,
+	 "a request body must bring --body-min-rate over each window this "
+	 "long, or the connection is closed"},
+	{"body-min-rate", "BYTES", BERTH_SERVE_LONG, F(body_min_rate), 0, "500",
+	 NULL, 0, 1L << 30, NULL,
+	 "bytes per second a request body must average over each "
+	 "--body-timeout window; 0 is no minimum"},
 };
 
 const size_t berth_serve_n_settings = BERTH_ARRAY_SIZE(berth_serve_settings);

@@ -46,6 +46,12 @@ typedef struct berth_serve_config {
 	long token_ttl;		 /* seconds an access token lives */
 	long refresh_ttl;	 /* seconds a refresh token lives */
 	long insecure_auth;	 /* 1: allow auth on plain non-loopback HTTP */
+
+	long max_conns;	       /* connections at once, 0: from the fd limit */
+	long max_conns_per_ip; /* per client address, 0: no cap */
+	long header_timeout;   /* seconds for a request's line and headers */
+	long body_timeout;     /* seconds of each body-rate window */
+	long body_min_rate;    /* bytes per second a body must average */
 } berth_serve_config;
 
 typedef enum berth_serve_setting_type {

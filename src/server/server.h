@@ -61,6 +61,9 @@ typedef struct srv_user_limit {
 	berth_limit limit;
 } srv_user_limit;
 
+typedef struct srv_conns srv_conns; /* http/conns.c */
+typedef struct srv_conn srv_conn;
+
 typedef struct srv {
 	berth_serve_config cfg;
 	srv_storage *store;
@@ -82,6 +85,7 @@ typedef struct srv {
 	berth_audit *audit;
 
 	struct MHD_Daemon *daemon;
+	srv_conns *conns; /* the connections' deadlines */
 	char *tls_cert_pem;
 	char *tls_key_pem;
 	char *tls_ca_pem;
@@ -125,6 +129,7 @@ typedef struct srv_route {
 struct srv_req {
 	srv *s;
 	struct MHD_Connection *conn;
+	srv_conn *tracked; /* the connection's deadlines, or NULL */
 	const srv_route *route;
 	const char *method;
 	char *path; /* decoded by berth (http/path.h), query left out */

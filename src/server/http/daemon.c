@@ -1,13 +1,16 @@
 /*
  * The HTTP daemon on libmicrohttpd: the listening address, TLS, the
- * thread pool, and the two callbacks of the dispatcher (dispatch.c).
+ * thread pool, the connection limits, and the callbacks of the dispatcher
+ * (dispatch.c) and of the connections' deadlines (conns.c).
  */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,7 +22,11 @@
 #include "util/xalloc.h"
 
 #define CONN_MEMORY ((size_t)128 << 10)
-#define CONN_TIMEOUT_S 300
+#define CONN_TIMEOUT_S 300 /* of inactivity; conns.c has the deadlines */
+/* Descriptors kept for everything but connections: the database, logs,
+ * MHD's own; and each connection may hold one file (a blob, an upload). */
+#define FD_RESERVE 256
+#define AUTO_CONNS_MAX 16384
 
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
@@ -64,19 +71,68 @@ parse_addr(const char *addr, struct sockaddr_storage *ss, bool *v6,
 	return 0;
 }
 
+/*
+ * The most connections the descriptors allow: RLIMIT_NOFILE's soft limit
+ * is raised to the hard one first (the default 1024 would cap a busy
+ * registry), and each connection counts twice (its socket and a file).
+ */
+static long
+conns_possible(long *nofile)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return *nofile = 1024, (1024 - FD_RESERVE) / 2;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t cur = rl.rlim_cur;
+
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			rl.rlim_cur = cur;
+	}
+	*nofile = rl.rlim_cur > 100000000 ? 100000000 : (long)rl.rlim_cur;
+	if (*nofile > 2 * FD_RESERVE)
+		return (*nofile - FD_RESERVE) / 2;
+	return *nofile / 4 > 1 ? *nofile / 4 : 1;
+}
+
+/* --max-connections, or the default from the descriptor limit. */
+static int
+conn_limit(unsigned *out, const srv *s, berth_error **err)
+{
+	long nofile, possible = conns_possible(&nofile);
+	long want = s->cfg.max_conns;
+
+	if (want == 0) {
+		want = possible < AUTO_CONNS_MAX ? possible : AUTO_CONNS_MAX;
+	} else if (want > possible) {
+		berth_error_set(err, BERTH_EUSAGE, 0,
+				"--max-connections %ld needs about %ld file "
+				"descriptors, but the limit is %ld",
+				want, 2 * want + FD_RESERVE, nofile);
+		berth_error_hint(err, "raise the limit (ulimit -n, or "
+				      "LimitNOFILE= in a systemd unit) or "
+				      "lower --max-connections");
+		return BERTH_EUSAGE;
+	}
+	*out = (unsigned)want;
+	return 0;
+}
+
 int
 srv_http_start(srv *s, berth_error **err)
 {
-	struct MHD_OptionItem opts[16];
+	struct MHD_OptionItem opts[20];
 	struct sockaddr_storage ss;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 			 MHD_USE_ITC | MHD_USE_ERROR_LOG;
-	unsigned threads;
+	unsigned threads, conns;
 	bool v6 = false;
 	int n = 0;
 	int r;
 
-	if ((r = parse_addr(s->cfg.addr, &ss, &v6, err)) < 0)
+	if ((r = parse_addr(s->cfg.addr, &ss, &v6, err)) < 0 ||
+	    (r = conn_limit(&conns, s, err)) < 0)
 		return r;
 	if (v6)
 		flags |= MHD_USE_IPv6;
@@ -101,6 +157,13 @@ srv_http_start(srv *s, berth_error **err)
 					(intptr_t)srv_dispatch_completed, s};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK,
 					    (intptr_t)srv_dispatch_uri, s};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
+					    (intptr_t)srv_conns_notify, s};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, conns,
+					    NULL};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+					    (intptr_t)s->cfg.max_conns_per_ip,
+					    NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 					    CONN_MEMORY, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
@@ -120,6 +183,9 @@ srv_http_start(srv *s, berth_error **err)
 				MHD_OPTION_HTTPS_MEM_TRUST, 0, s->tls_ca_pem};
 	}
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	assert((size_t)n <= BERTH_ARRAY_SIZE(opts));
+	if ((r = srv_conns_start(s, err)) < 0)
+		return r;
 	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, srv_dispatch_request,
 				     s, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (s->daemon == NULL) {
@@ -131,6 +197,11 @@ srv_http_start(srv *s, berth_error **err)
 				      "check the TLS certificate and key");
 		return BERTH_EIO;
 	}
+	berth_log(BERTH_LOG_INFO,
+		  "at most %u connections at once, %ld per client address; "
+		  "headers within %lds, bodies at %ld bytes/s or more",
+		  conns, s->cfg.max_conns_per_ip, s->cfg.header_timeout,
+		  s->cfg.body_min_rate);
 	return 0;
 }
 
@@ -141,4 +212,5 @@ srv_http_stop(srv *s)
 		MHD_stop_daemon(s->daemon);
 		s->daemon = NULL;
 	}
+	srv_conns_stop(s);
 }

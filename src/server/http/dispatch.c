@@ -24,8 +24,9 @@
 #include "util/str.h"
 #include "util/xalloc.h"
 
-#define ACCESS_LINE_MAX 2048 /* bytes of an access-log line, its newline too   \
-			      */
+#define ACCESS_LINE_MAX                                                        \
+	2048 /* bytes of an access-log line, its newline too                   \
+	      */
 
 static bool
 request_has_body(struct MHD_Connection *conn)
@@ -189,6 +190,8 @@ srv_dispatch_request(void *cls, struct MHD_Connection *conn, const char *url,
 		r->method = method;
 		r->head = strcmp(method, "HEAD") == 0;
 		r->has_body = request_has_body(conn);
+		r->tracked = srv_conn_of(conn);
+		srv_conn_headers_in(s, r->tracked, r->has_body);
 		srv_peer_init(r);
 		r->phase = SRV_PHASE_BEGIN;
 		atomic_fetch_add(&s->in_flight, 1);
@@ -199,9 +202,11 @@ srv_dispatch_request(void *cls, struct MHD_Connection *conn, const char *url,
 		size_t n = *upload_data_size;
 
 		*upload_data_size = 0;
+		srv_conn_body(r->tracked, n);
 		req_data(r, upload_data, n);
 		return MHD_YES;
 	}
+	srv_conn_body_done(s, r->tracked);
 	if (!r->responded)
 		req_end(r);
 	return MHD_YES;
@@ -259,6 +264,7 @@ srv_dispatch_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (counted) {
 		access_log(r, toe);
 		srv_audit(r);
+		srv_conn_answered(s, r->tracked);
 	}
 	if (r->state_free)
 		r->state_free(r->state);
