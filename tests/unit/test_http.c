@@ -359,6 +359,33 @@ TEST(urls)
 	CHECK_STR(berth_http_reason(299), "");
 }
 
+TEST(same_origin)
+{
+	CHECK(berth_http_url_same_origin("https://r.example.com/v2/",
+					 "https://R.Example.com:443/x?y"),
+	      "default port and case");
+	CHECK(berth_http_url_same_origin(
+		      "http://127.0.0.1:5000",
+		      "http://127.0.0.1:5000/v2/a/tags/list"),
+	      "same host and port");
+	CHECK(!berth_http_url_same_origin("http://127.0.0.1:5000",
+					  "http://127.0.0.1:5001/upload"),
+	      "another port");
+	CHECK(!berth_http_url_same_origin("https://r.example.com",
+					  "http://r.example.com/"),
+	      "another scheme");
+	CHECK(!berth_http_url_same_origin("https://r.example.com",
+					  "https://r.example.com.evil/"),
+	      "another host");
+	CHECK(!berth_http_url_same_origin("https://r.example.com",
+					  "https://user@evil/"),
+	      "another host behind a user");
+	CHECK(!berth_http_url_same_origin("https://r.example.com", "not a url"),
+	      "invalid URL");
+	CHECK(!berth_http_url_same_origin(NULL, "https://r.example.com"),
+	      "NULL");
+}
+
 TEST(link)
 {
 	static const struct {

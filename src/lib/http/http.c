@@ -464,10 +464,11 @@ berth_http_do(berth_http *h, const berth_http_req *req, berth_http_resp *resp,
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	if (req->follow) {
 		/*
-		 * libcurl sends our Authorization header only to the host,
-		 * port and scheme first asked (CURLOPT_UNRESTRICTED_AUTH is
-		 * off), so tokens never reach object storage we are
-		 * redirected to.
+		 * libcurl (7.83 and later) sends our Authorization header
+		 * only to the scheme, host and port first asked
+		 * (CURLOPT_UNRESTRICTED_AUTH is off): the origin rule of
+		 * berth_http_url_same_origin, so tokens never reach object
+		 * storage we are redirected to.
 		 */
 		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);

@@ -213,6 +213,13 @@ const char *berth_http_reason(long status);
 /* "host:port" of an http(s) URL, the port defaulted; caller frees. */
 char *berth_http_url_hostport(const char *url);
 
+/*
+ * True when both are valid URLs of one origin: the same scheme, host
+ * (case-insensitive) and port (defaulted), as RFC 6454 defines it.
+ * Credentials are only ever sent within their origin.
+ */
+bool berth_http_url_same_origin(const char *a, const char *b);
+
 /* The URL without its query and fragment, safe to log; caller frees. */
 char *berth_http_url_redact(const char *url);
 
