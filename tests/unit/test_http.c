@@ -134,7 +134,21 @@ static const struct status_case status_cases[] = {
 	 "{\"errors\":[{\"code\":\"X\\u001b[31m\",\"message\":\"a\\nb\"}]}",
 	 "application/json", "a", NULL, "pull", BERTH_EPROTO,
 	 "registry '127.0.0.1:5000' refused the request for the content in "
-	 "'127.0.0.1:5000/a' with 400 Bad Request: X [31m: a b",
+	 "'127.0.0.1:5000/a' with 400 Bad Request: X?[31m: a b",
+	 NULL},
+	/* C1 controls, raw (8-bit CSI) and UTF-8-encoded (U+009B). */
+	{400,
+	 "\x9b"
+	 "2J\xc2\x9b"
+	 "31mgone",
+	 "text/plain", "a", NULL, "pull", BERTH_EPROTO,
+	 "registry '127.0.0.1:5000' refused the request for the content in "
+	 "'127.0.0.1:5000/a' with 400 Bad Request: ?2J??31mgone",
+	 NULL},
+	{400, "{\"errors\":[{\"code\":\"X\",\"message\":\"\\u009b2Jt\"}]}",
+	 "application/json", "a", NULL, "pull", BERTH_EPROTO,
+	 "registry '127.0.0.1:5000' refused the request for the content in "
+	 "'127.0.0.1:5000/a' with 400 Bad Request: X: ??2Jt",
 	 NULL},
 	{204, NULL, NULL, "a", "manifest 'v1'", "push", BERTH_EPROTO,
 	 "registry '127.0.0.1:5000' answered 204 No Content to the request for "

@@ -5,8 +5,13 @@
 #include <stddef.h>
 
 /*
- * Quotes untrusted bytes for a one-line message: non-printable bytes become
- * '?', and more than `max` bytes are cut and end in "...". Caller frees.
+ * The one sanitiser for text from outside (a registry's error bodies,
+ * headers, platform strings, names) on its way to a message, a log line or
+ * a terminal: printable ASCII and valid UTF-8 of printable characters are
+ * kept; tab, CR and LF become a space; every other byte becomes '?' — C0
+ * controls and DEL, C1 controls raw (0x80-0x9f) or UTF-8-encoded
+ * (U+0080-U+009F), bidirectional overrides, invalid UTF-8. More than `max`
+ * bytes are cut at a character boundary and end in "...". Caller frees.
  */
 char *berth_str_quote(const char *s, size_t len, size_t max);
 
