@@ -291,6 +291,23 @@ fetch_failover(pull_ctx *ctx, const char *repo, berth_blob_job *jobs, size_t n,
 	return r;
 }
 
+/* A descriptor whose size is not that of the stored blob of its digest. */
+static int
+size_lie(pull_ctx *ctx, const berth_descriptor *d, int64_t have,
+	 berth_error **err)
+{
+	berth_error_set(err, BERTH_EDIGEST, 0,
+			"registry '%s' sent bad data: the manifest gives blob "
+			"'%s' a size of %lld bytes, but the blob of that "
+			"digest is %lld bytes",
+			berth_registry_host(ctx->hosts[ctx->serving]),
+			d->digest.str, (long long)d->size, (long long)have);
+	berth_error_hint(err, "the image's manifest is wrong: ask whoever "
+			      "pushed it to push it again; if the local copy "
+			      "may be damaged, run 'berth fsck' first");
+	return BERTH_EDIGEST;
+}
+
 /* Downloads the config and the layers the store lacks. */
 static int
 fetch_missing(pull_ctx *ctx, const char *repo, const berth_manifest *m,
@@ -299,6 +316,7 @@ fetch_missing(pull_ctx *ctx, const char *repo, const berth_manifest *m,
 	_cleanup_free_ berth_blob_job *jobs = NULL;
 	size_t n = 0, total = m->n_layers + 1;
 	const berth_pull_opts *o = ctx->opts;
+	int64_t have;
 	int r;
 
 	ctx->blobs = xcalloc(total, sizeof(*ctx->blobs));
@@ -315,7 +333,12 @@ fetch_missing(pull_ctx *ctx, const char *repo, const berth_manifest *m,
 				dup = true;
 		if (dup)
 			continue;
-		if (berth_store_has_blob(NULL, ctx->store, &d->digest)) {
+		if (berth_store_has_blob(&have, ctx->store, &d->digest)) {
+			/* The stored bytes match the digest: a descriptor
+			 * that says otherwise is wrong, as it would be for a
+			 * download. */
+			if (have != d->size)
+				return size_lie(ctx, d, have, err);
 			if (is_layer)
 				emit(o, BERTH_PULL_LAYER_EXISTS, d, NULL,
 				     d->size, d->size, NULL);
@@ -339,9 +362,8 @@ fetch_missing(pull_ctx *ctx, const char *repo, const berth_manifest *m,
 				  (long long)berth_blob_writer_written(
 					  ctx->blobs[n].w),
 				  (long long)d->size);
-		n++;
+		ctx->n_blobs = ++n;
 	}
-	ctx->n_blobs = n;
 	*downloaded = n > 0;
 	if (n == 0)
 		return 0;

@@ -95,6 +95,17 @@ rm -f "$S"/ingest/blob-partial-*
 short_layer=$(curl -s "http://$HOSTILE/v2/hostile/badsize/manifests/v1" | jget 'j["layers"][1]["digest"]')
 failing_pull "blob larger than its descriptor" 11 "$short_layer" -- "$HOSTILE/hostile/badsize:v1"
 
+# The layer is in the store already: its size is checked all the same.
+"$BERTH" --root "$S" pull -q "$HOSTILE/hostile/good:v1" >/dev/null 2>&1 ||
+	bail "cannot pull hostile/good"
+lie_layer=$(curl -s "http://$HOSTILE/v2/hostile/liesize/manifests/v1" | jget 'j["layers"][1]["digest"]')
+failing_pull "descriptor size lies about a stored blob" 11 "$lie_layer" "size of [0-9]+ bytes" -- \
+	"$HOSTILE/hostile/liesize:v1"
+run "$BERTH" --root "$S" inspect "$HOSTILE/hostile/liesize:v1"
+check "descriptor size lies about a stored blob: the image is not recorded" 4
+"$BERTH" --root "$S" rmi "$HOSTILE/hostile/good:v1" >/dev/null 2>&1 ||
+	bail "cannot remove hostile/good"
+
 failing_pull "schema 1 manifest refused" 14 "schema 1" -- "$HOSTILE/hostile/schema1:v1"
 failing_pull "manifest over 4 MiB refused" 18 -- "$HOSTILE/hostile/huge:v1"
 failing_pull "registry answers 500" 15 -- "$HOSTILE/hostile/error500:v1"

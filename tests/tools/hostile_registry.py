@@ -13,6 +13,9 @@ each with the tag "v1" (images are generated at start, deterministically):
                     Content-Length, sends half and closes the connection
   hostile/badsize   a layer served in full and matching its digest, but the
                     manifest's descriptor gives a size 100 bytes smaller
+  hostile/liesize   hostile/good's blobs, but the manifest gives its last
+                    layer a size 100 bytes smaller (pull hostile/good first
+                    and the layer is "already" in the store)
   hostile/schema1   a Docker schema 1 (signed) manifest
   hostile/huge      a manifest of 5 MiB
   hostile/error500  every manifest request answers 500
@@ -120,6 +123,8 @@ class State:
         self.repos["hostile/cutoff"] = Image("cutoff", [8 << 20], platform,
                                              files=1)
         self.repos["hostile/badsize"] = Image("badsize", [20000, 30000],
+                                              platform, size_delta=-100)
+        self.repos["hostile/liesize"] = Image("good", [20000, 30000],
                                               platform, size_delta=-100)
         self.repos["hostile/redirect"] = Image("redirect", [20000, 30000],
                                                platform)
