@@ -14,7 +14,8 @@
  * that does not match its digest is never a miss: the pull stops.
  *
  * Blobs are staged in resumable partial files (store/store.h): an
- * interrupted pull's bytes are kept and the next pull continues them.
+ * interrupted pull's bytes are kept and the next pull continues them; a
+ * failed pull removes every other staging file it made.
  */
 #include "berth/pull.h"
 
@@ -35,6 +36,7 @@ typedef struct pull_blob {
 	const berth_descriptor *desc;
 	berth_blob_writer *w;
 	bool committed;
+	int result;    /* the transfer's failure, or 0 */
 	bool is_layer; /* the config is fetched too, but not shown */
 	struct pull_ctx *ctx;
 } pull_blob;
@@ -129,6 +131,8 @@ blob_progress(void *ud, berth_blob_job *job, berth_blob_event ev)
 
 	switch (ev) {
 	case BERTH_BLOB_STARTED:
+		b->result = 0;
+		/* fall through */
 	case BERTH_BLOB_PROGRESS:
 		if (b->is_layer)
 			emit(ctx->opts, BERTH_PULL_LAYER_PROGRESS, b->desc,
@@ -139,6 +143,7 @@ blob_progress(void *ud, berth_blob_job *job, berth_blob_event ev)
 			emit_done(ctx, b);
 		break;
 	case BERTH_BLOB_FAILED:
+		b->result = job->result;
 		break;
 	}
 }
@@ -385,8 +390,17 @@ fetch_missing(pull_ctx *ctx, const char *repo, const berth_manifest *m,
 		n_jobs++;
 	}
 	r = fetch_failover(ctx, repo, jobs, n_jobs, err);
-	if (r < 0)
+	if (r < 0) {
+		/*
+		 * A blob cut off or interrupted keeps its partial file for the
+		 * next pull; one whose bytes were wrong (more than its size, a
+		 * bad digest) does not: they would only fail again.
+		 */
+		for (size_t i = 0; i < n; i++)
+			if (ctx->blobs[i].result == BERTH_EDIGEST)
+				store_blob_forget(ctx->blobs[i].w);
 		return r;
+	}
 	/* Empty blobs never reach the sink: commit what is left. */
 	for (size_t i = 0; i < n; i++) {
 		pull_blob *b = &ctx->blobs[i];

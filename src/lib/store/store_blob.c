@@ -511,6 +511,12 @@ store_blob_resume(berth_blob_writer **out, berth_store *s,
 	return 0;
 }
 
+void
+store_blob_forget(berth_blob_writer *w)
+{
+	w->keep = false;
+}
+
 size_t
 store_partial_clean(berth_store *s, long max_age)
 {
