@@ -2,6 +2,7 @@
 """A small registry that misbehaves on purpose, for client tests.
 
     hostile_registry.py PORT [--log FILE] [--platform OS/ARCH[/VARIANT]]
+                        [--layout REPO=DIR]...
 
 Listens on 127.0.0.1:PORT and speaks just enough of the distribution API
 (GET/HEAD /v2/, manifests, blobs; tags/list) to serve these repositories,
@@ -26,6 +27,10 @@ each with the tag "v1" (images are generated at start, deterministically):
                     at ~512 KB/s, so concurrent downloads overlap
   hostile/many      tags t1..t5; tags/list always paginates 2 per page with
                     a Link header
+
+--layout serves the image tagged "v1" in the OCI image layout DIR (as
+mkimage.py writes it) as repository REPO, correctly: an image too large
+to push quickly (a thousand layers) is served from where it was made.
 
 With --log, one line per request is appended to FILE:
     METHOD PATH STATUS inflight=N
@@ -88,6 +93,43 @@ class Image:
         self.manifest = mkimage.canonical(m)
         self.media_type = OCI_MANIFEST
         self.digest = sha(self.manifest)
+
+
+class LayoutImage:
+    """The image tagged v1 in an OCI image layout, its blobs read lazily."""
+
+    def __init__(self, path):
+        self.path = path
+        with open(os.path.join(path, "index.json")) as f:
+            idx = json.load(f)
+        top = [m for m in idx["manifests"] if m.get("annotations", {}).get(
+            "org.opencontainers.image.ref.name") == "v1"][0]
+        self.digest = top["digest"]
+        self.media_type = top["mediaType"]
+        self.manifest = self.read(self.digest)
+        self.config = json.loads(self.manifest)["config"]["digest"]
+        self.blobs = BlobDir(self)
+
+    def read(self, d):
+        with open(os.path.join(self.path, "blobs", "sha256",
+                               d.split(":", 1)[1]), "rb") as f:
+            return f.read()
+
+
+class BlobDir:
+    def __init__(self, im):
+        self.im = im
+
+    def __contains__(self, d):
+        return d.startswith("sha256:") and all(
+            c in "0123456789abcdef" for c in d[7:]) and os.path.isfile(
+            os.path.join(self.im.path, "blobs", "sha256", d[7:]))
+
+    def __getitem__(self, d):
+        return self.im.read(d)
+
+    def items(self):
+        return []
 
 
 def schema1_manifest():
@@ -313,10 +355,14 @@ def main():
     ap.add_argument("port", type=int)
     ap.add_argument("--log")
     ap.add_argument("--platform", default="linux/amd64")
+    ap.add_argument("--layout", action="append", default=[])
     args = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     srv.daemon_threads = True
     srv.state = State(args.platform)
+    for spec in args.layout:
+        repo, _, path = spec.partition("=")
+        srv.state.repos[repo] = LayoutImage(path)
     srv.log_path = args.log
     srv.log_lock = threading.Lock()
     srv.serve_forever()

@@ -349,7 +349,9 @@ berth_blob_writer_written(const berth_blob_writer *w)
 static void
 discard(berth_blob_writer *w)
 {
-	if (w->path && !w->committed && !(w->keep && !w->failed))
+	/* An empty partial file has nothing to resume. */
+	if (w->path && !w->committed &&
+	    !(w->keep && !w->failed && w->written > 0))
 		unlink(w->path);
 	free(w->path);
 	w->path = NULL;
