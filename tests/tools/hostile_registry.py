@@ -23,6 +23,8 @@ each with the tag "v1" (images are generated at start, deterministically):
   hostile/redirect  a correct image whose blob GETs answer 307 to
                     /storage/<hex> (as object-storage backends do)
   hostile/slow      a correct image with one 4 MiB layer sent at ~1 MB/s
+  hostile/trickle   a correct image whose layer is sent at 2.5 bytes/s (a
+                    byte every 0.4 s), until the client gives up
   hostile/parallel  a correct image with four 256 KiB layers, each sent
                     at ~512 KB/s, so concurrent downloads overlap
   hostile/many      tags t1..t5; tags/list always paginates 2 per page with
@@ -172,6 +174,8 @@ class State:
                                                platform)
         self.repos["hostile/slow"] = Image("slow", [4 << 20], platform,
                                            files=1)
+        self.repos["hostile/trickle"] = Image("trickle", [4000], platform,
+                                              files=1)
         self.repos["hostile/parallel"] = Image(
             "parallel", [256 << 10] * 4, platform, files=1)
         s1 = Image("schema1", [1000], platform)
@@ -324,6 +328,17 @@ class Handler(BaseHTTPRequestHandler):
                     self.connection.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+                return
+            if name == "hostile/trickle" and d != im.config:
+                self.log_req(200, n)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                for i in range(len(body)):
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(0.4)
                 return
             if name in ("hostile/slow", "hostile/parallel") \
                     and d != im.config:

@@ -45,6 +45,10 @@ typedef struct berth_http_opts {
 	long connect_timeout_ms; /* 0: 30 s */
 	long read_timeout_s; /* a GET or HEAD without data this long fails; 0:
 				60 s */
+	long min_speed;	     /* bytes/s a GET or HEAD must average over
+				read_timeout_s, or it fails "too slow"; 0:
+			   BERTH_CONFIG_MIN_SPEED_DEFAULT,
+				-1: none (only a stall fails) */
 	berth_http_share *share; /* or NULL */
 } berth_http_opts;
 
