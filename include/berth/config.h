@@ -103,14 +103,19 @@ typedef struct berth_config {
 
 	berth_config_setting *settings; /* everything, for `berth config` */
 	size_t n_settings;
+
+	/* version 2: */
+	long min_speed; /* bytes/s a download must average over read_timeout;
+			   0: BERTH_CONFIG_MIN_SPEED_DEFAULT, -1: none
+			   (only a stall fails) */
 } berth_config;
 
-#define BERTH_CONFIG_VERSION 1
+#define BERTH_CONFIG_VERSION 2
 #define BERTH_CONFIG_INIT                                                      \
 	{                                                                      \
 		BERTH_CONFIG_VERSION, NULL, false, 0, 0, NULL, NULL, NULL,     \
 			NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 0, 0, 0, 0,     \
-			NULL, 0                                                \
+			NULL, 0, 0                                             \
 	}
 
 /* ---- the keys of berth's file, for documentation ---- */
@@ -147,6 +152,8 @@ BERTH_EXTERN const berth_config_key *berth_config_key_at(size_t i);
 #define BERTH_CONFIG_RETRIES_DEFAULT 3
 #define BERTH_CONFIG_RETRY_AFTER_MAX_DEFAULT 10
 #define BERTH_CONFIG_PARTIAL_MAX_AGE_DEFAULT (7L * 24 * 3600)
+/* bytes/s; min_speed 0 means this */
+#define BERTH_CONFIG_MIN_SPEED_DEFAULT 1024L
 
 /*
  * Loads the configuration from the default places (the environment

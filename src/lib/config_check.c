@@ -23,6 +23,7 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/opts.h"
+#include "util/str.h"
 #include "util/xalloc.h"
 
 #define CHECK_CONNECT_MS 5000
@@ -206,13 +207,15 @@ check_v2(struct check *k, const berth_config *c,
 		if (resp.status == 200)
 			step(k, "/v2/", BERTH_CHECK_OK,
 			     "200: no authentication required");
-		else if (resp.status == 401)
+		else if (resp.status == 401) {
+			const char *wa = resp.hdr[BERTH_H_WWW_AUTHENTICATE];
+			_cleanup_free_ char *q =
+				wa ? berth_str_quote(wa, strlen(wa), 300)
+				   : xstrdup("(none)");
+
 			step(k, "/v2/", BERTH_CHECK_OK,
-			     "401 with challenge: %s",
-			     resp.hdr[BERTH_H_WWW_AUTHENTICATE]
-				     ? resp.hdr[BERTH_H_WWW_AUTHENTICATE]
-				     : "(none)");
-		else {
+			     "401 with challenge: %s", q);
+		} else {
 			berth_error_freep(&e);
 			reg_fail(r, &resp, NULL, NULL, "pull", &e);
 			failed(k, "/v2/", e);

@@ -164,7 +164,9 @@ berth_image_inspect(char **out, berth_store *s, const char *name,
 	json_object_set_new(o, "ManifestDigest", json_string(desc.digest.str));
 	json_object_set_new(o, "ManifestMediaType",
 			    json_string(desc.media_type));
-	*out = json_dumps(arr, JSON_INDENT(4));
+	/* \u escapes: an image's strings may hold C1 controls, bidirectional
+	 * overrides and the like, which must not reach a terminal raw. */
+	*out = json_dumps(arr, JSON_INDENT(4) | JSON_ENSURE_ASCII);
 out:
 	berth_descriptor_release(&desc);
 	return r;
@@ -329,6 +331,7 @@ berth_remote_inspect(char **out, const berth_ref *ref,
 			    json_is_array(json_object_get(ccfg, "Env"))
 				    ? json_incref(json_object_get(ccfg, "Env"))
 				    : json_null());
-	*out = json_dumps(o, JSON_INDENT(4));
+	/* \u escapes, as for the local inspect above. */
+	*out = json_dumps(o, JSON_INDENT(4) | JSON_ENSURE_ASCII);
 	return 0;
 }

@@ -14,7 +14,8 @@
  * that does not match its digest is never a miss: the pull stops.
  *
  * Blobs are staged in resumable partial files (store/store.h): an
- * interrupted pull's bytes are kept and the next pull continues them.
+ * interrupted pull's bytes are kept and the next pull continues them; a
+ * failed pull removes every other staging file it made.
  */
 #include "berth/pull.h"
 
@@ -35,6 +36,7 @@ typedef struct pull_blob {
 	const berth_descriptor *desc;
 	berth_blob_writer *w;
 	bool committed;
+	int result;    /* the transfer's failure, or 0 */
 	bool is_layer; /* the config is fetched too, but not shown */
 	struct pull_ctx *ctx;
 } pull_blob;
@@ -129,6 +131,8 @@ blob_progress(void *ud, berth_blob_job *job, berth_blob_event ev)
 
 	switch (ev) {
 	case BERTH_BLOB_STARTED:
+		b->result = 0;
+		/* fall through */
 	case BERTH_BLOB_PROGRESS:
 		if (b->is_layer)
 			emit(ctx->opts, BERTH_PULL_LAYER_PROGRESS, b->desc,
@@ -139,6 +143,7 @@ blob_progress(void *ud, berth_blob_job *job, berth_blob_event ev)
 			emit_done(ctx, b);
 		break;
 	case BERTH_BLOB_FAILED:
+		b->result = job->result;
 		break;
 	}
 }
@@ -291,14 +296,106 @@ fetch_failover(pull_ctx *ctx, const char *repo, berth_blob_job *jobs, size_t n,
 	return r;
 }
 
+/* A descriptor whose size is not that of the stored blob of its digest. */
+static int
+size_lie(pull_ctx *ctx, const berth_descriptor *d, int64_t have,
+	 berth_error **err)
+{
+	berth_error_set(err, BERTH_EDIGEST, 0,
+			"registry '%s' sent bad data: the manifest gives blob "
+			"'%s' a size of %lld bytes, but the blob of that "
+			"digest is %lld bytes",
+			berth_registry_host(ctx->hosts[ctx->serving]),
+			d->digest.str, (long long)d->size, (long long)have);
+	berth_error_hint(err, "the image's manifest is wrong: ask whoever "
+			      "pushed it to push it again; if the local copy "
+			      "may be damaged, run 'berth fsck' first");
+	return BERTH_EDIGEST;
+}
+
+/*
+ * Each blob being downloaded holds its staging file open. An image may
+ * have thousands of layers, so they are fetched in windows of this many:
+ * a window's files are opened when it starts and closed as its blobs are
+ * stored, keeping berth far below the usual limit of 1024 open files.
+ */
+#define PULL_WINDOW 64
+
+/* Opens the staging files of blobs [from, to) and downloads them. */
+static int
+fetch_window(pull_ctx *ctx, const char *repo, size_t from, size_t to,
+	     berth_error **err)
+{
+	_cleanup_free_ berth_blob_job *jobs = xcalloc(to - from, sizeof(*jobs));
+	size_t n_jobs = 0;
+	int r;
+
+	for (size_t i = from; i < to; i++) {
+		pull_blob *b = &ctx->blobs[i];
+		const berth_descriptor *d = b->desc;
+		int64_t held;
+
+		r = store_blob_resume(&b->w, ctx->store, &d->digest, d->size,
+				      err);
+		if (r < 0)
+			return r;
+		held = berth_blob_writer_written(b->w);
+		if (held > 0)
+			berth_log(BERTH_LOG_INFO,
+				  "blob '%s': %lld of %lld bytes kept from an "
+				  "earlier pull",
+				  d->digest.str, (long long)held,
+				  (long long)d->size);
+		/* Complete already (a pull died before renaming it). */
+		if (held == d->size && held > 0)
+			continue;
+		jobs[n_jobs] = (berth_blob_job)BERTH_BLOB_JOB_INIT;
+		jobs[n_jobs].desc = d;
+		jobs[n_jobs].sink = blob_sink;
+		jobs[n_jobs].sink_ud = b;
+		jobs[n_jobs].offset = held;
+		n_jobs++;
+	}
+	r = fetch_failover(ctx, repo, jobs, n_jobs, err);
+	if (r < 0) {
+		/*
+		 * A blob cut off or interrupted keeps its partial file for the
+		 * next pull; one whose bytes were wrong (more than its size, a
+		 * bad digest) does not: they would only fail again.
+		 */
+		for (size_t i = from; i < to; i++)
+			if (ctx->blobs[i].result == BERTH_EDIGEST)
+				store_blob_forget(ctx->blobs[i].w);
+		return r;
+	}
+	/* Empty blobs never reach the sink: commit what is left. */
+	for (size_t i = from; i < to; i++) {
+		pull_blob *b = &ctx->blobs[i];
+
+		if (!b->committed) {
+			r = berth_blob_writer_commit(NULL, b->w, err);
+			if (r < 0)
+				return berth_error_wrap(
+					err, r, "registry '%s' sent bad data",
+					berth_registry_host(
+						ctx->hosts[ctx->serving]));
+			b->committed = true;
+			emit_done(ctx, b);
+		}
+		berth_blob_writer_free(b->w);
+		b->w = NULL;
+	}
+	return 0;
+}
+
 /* Downloads the config and the layers the store lacks. */
 static int
 fetch_missing(pull_ctx *ctx, const char *repo, const berth_manifest *m,
 	      bool *downloaded, berth_error **err)
 {
-	_cleanup_free_ berth_blob_job *jobs = NULL;
 	size_t n = 0, total = m->n_layers + 1;
 	const berth_pull_opts *o = ctx->opts;
+	int64_t have;
 	int r;
 
 	ctx->blobs = xcalloc(total, sizeof(*ctx->blobs));
@@ -315,7 +412,12 @@ fetch_missing(pull_ctx *ctx, const char *repo, const berth_manifest *m,
 				dup = true;
 		if (dup)
 			continue;
-		if (berth_store_has_blob(NULL, ctx->store, &d->digest)) {
+		if (berth_store_has_blob(&have, ctx->store, &d->digest)) {
+			/* The stored bytes match the digest: a descriptor
+			 * that says otherwise is wrong, as it would be for a
+			 * download. */
+			if (have != d->size)
+				return size_lie(ctx, d, have, err);
 			if (is_layer)
 				emit(o, BERTH_PULL_LAYER_EXISTS, d, NULL,
 				     d->size, d->size, NULL);
@@ -327,57 +429,15 @@ fetch_missing(pull_ctx *ctx, const char *repo, const berth_manifest *m,
 		ctx->blobs[n].desc = d;
 		ctx->blobs[n].ctx = ctx;
 		ctx->blobs[n].is_layer = is_layer;
-		r = store_blob_resume(&ctx->blobs[n].w, ctx->store, &d->digest,
-				      d->size, err);
+		ctx->n_blobs = ++n;
+	}
+	*downloaded = n > 0;
+	for (size_t from = 0; from < n; from += PULL_WINDOW) {
+		r = fetch_window(
+			ctx, repo, from,
+			n - from < PULL_WINDOW ? n : from + PULL_WINDOW, err);
 		if (r < 0)
 			return r;
-		if (berth_blob_writer_written(ctx->blobs[n].w) > 0)
-			berth_log(BERTH_LOG_INFO,
-				  "blob '%s': %lld of %lld bytes kept from an "
-				  "earlier pull",
-				  d->digest.str,
-				  (long long)berth_blob_writer_written(
-					  ctx->blobs[n].w),
-				  (long long)d->size);
-		n++;
-	}
-	ctx->n_blobs = n;
-	*downloaded = n > 0;
-	if (n == 0)
-		return 0;
-
-	jobs = xcalloc(n, sizeof(*jobs));
-	size_t n_jobs = 0;
-	for (size_t i = 0; i < n; i++) {
-		pull_blob *b = &ctx->blobs[i];
-		int64_t held = berth_blob_writer_written(b->w);
-
-		/* Complete already (a pull died before renaming it). */
-		if (held == b->desc->size && held > 0)
-			continue;
-		jobs[n_jobs] = (berth_blob_job)BERTH_BLOB_JOB_INIT;
-		jobs[n_jobs].desc = b->desc;
-		jobs[n_jobs].sink = blob_sink;
-		jobs[n_jobs].sink_ud = b;
-		jobs[n_jobs].offset = held;
-		n_jobs++;
-	}
-	r = fetch_failover(ctx, repo, jobs, n_jobs, err);
-	if (r < 0)
-		return r;
-	/* Empty blobs never reach the sink: commit what is left. */
-	for (size_t i = 0; i < n; i++) {
-		pull_blob *b = &ctx->blobs[i];
-
-		if (b->committed)
-			continue;
-		r = berth_blob_writer_commit(NULL, b->w, err);
-		if (r < 0)
-			return berth_error_wrap(
-				err, r, "registry '%s' sent bad data",
-				berth_registry_host(ctx->hosts[ctx->serving]));
-		b->committed = true;
-		emit_done(ctx, b);
 	}
 	return 0;
 }

@@ -6,8 +6,9 @@
 #   registry_start            start a docker-registry; sets REG (host:port),
 #                             REG_DIR, REG_LOG (its access log)
 #   reg_mark / reg_since M    access-log line count now / the lines after it
-#   hostile_start             start tests/tools/hostile_registry.py; sets
-#                             HOSTILE (host:port) and HOSTILE_LOG
+#   hostile_start [ARGS...]   start tests/tools/hostile_registry.py (ARGS
+#                             passed on); sets HOSTILE (host:port) and
+#                             HOSTILE_LOG
 #   mkimage DIR ARGS...       tests/tools/mkimage.py (prints its summary)
 #   skopeo_push DIR TAG DEST [ARGS...]
 #                             skopeo copy oci:DIR:TAG docker://DEST
@@ -84,7 +85,7 @@ hostile_start() {
 	HOSTILE_LOG=$T/hostile.log
 	: >"$HOSTILE_LOG"
 	bg python3 "$TOOLS/hostile_registry.py" "$port" --log "$HOSTILE_LOG" \
-		--platform "$HOST_PLATFORM" 2>"$T/hostile.err"
+		--platform "$HOST_PLATFORM" "$@" 2>"$T/hostile.err"
 	wait_http "http://127.0.0.1:$port/v2/" 20 ||
 		bail "hostile registry did not start: $(tail -n 3 "$T/hostile.err")"
 	: >"$HOSTILE_LOG"

@@ -94,6 +94,23 @@ check "a registry that never answers: exit 8, 'timed out'" 8 "timed out" "127.0.
 expect "read-timeout bounds the wait (${elapsed} s for two tries of 1 s)" test "$elapsed" -le 10
 rm -f "$BERTH_CONFIG"
 
+# --- a blob trickling at 2.5 bytes/s ---------------------------------------------------
+# Bytes keep coming, so only the minimum speed can cut it.
+hostile_start
+echo '{"read-timeout": 3, "min-speed": 100}' >"$BERTH_CONFIG"
+run berth_ --root "$T/s11" pull "$HOSTILE/hostile/trickle:v1"
+check "a blob trickling at 2.5 bytes/s: exit 8, 'too slow' naming the settings" 8 \
+	"too slow: less than 100 bytes/s over 3 s" "$HOSTILE" "min-speed" "read-timeout"
+if grep -q "connection broke" <<<"$ERR"; then
+	fail "a blob trickling at 2.5 bytes/s: not a broken connection" "$ERR"
+else
+	ok "a blob trickling at 2.5 bytes/s: not a broken connection"
+fi
+echo '{"min-speed": -1}' >"$BERTH_CONFIG"
+run berth_ --root "$T/s11" pull "$HOSTILE/hostile/trickle:v1"
+check "min-speed must be a number from 0" 2 "min-speed" "a number from 0 to"
+rm -f "$BERTH_CONFIG"
+
 # --- proxies from the environment --------------------------------------------------------
 dead=127.0.0.1:$(free_port)
 run env HTTP_PROXY="http://$dead" "$BERTH" --root "$T/s8" pull "$DREG/cfg/app:v1"

@@ -87,13 +87,33 @@ else
 fi
 run "$BERTH" --root "$S" fsck
 check "download cut off halfway: fsck clean afterwards" 0 "checked [0-9]+ blobs: 0 problems"
-# The cut-off pull leaves its resumable partial file (t_cfg_resume.sh tests
-# resuming). fsck counts such a file as a problem once it is a minute old,
-# so the cases below would depend on how fast this script runs: drop it.
-rm -f "$S"/ingest/blob-partial-*
+# The cut-off pull keeps its partial file on purpose, for the next pull to
+# resume (t_cfg_resume.sh): fsck leaves it, however old, and counts no
+# problem.
+cut_partial=$S/ingest/blob-partial-sha256-${cut_layer#sha256:}
+expect "download cut off halfway: the partial file is kept for resuming" test -s "$cut_partial"
+touch -d '2 hours ago' "$cut_partial"
+run "$BERTH" --root "$S" fsck
+check "download cut off halfway: an old partial file is no problem for fsck" 0 "checked [0-9]+ blobs: 0 problems"
+expect "download cut off halfway: fsck keeps the partial file" test -s "$cut_partial"
 
 short_layer=$(curl -s "http://$HOSTILE/v2/hostile/badsize/manifests/v1" | jget 'j["layers"][1]["digest"]')
 failing_pull "blob larger than its descriptor" 11 "$short_layer" -- "$HOSTILE/hostile/badsize:v1"
+expect "blob larger than its descriptor: its staging file is removed" \
+	test ! -e "$S/ingest/blob-partial-sha256-${short_layer#sha256:}"
+expect "blob digest mismatch: its staging file is removed" \
+	test ! -e "$S/ingest/blob-partial-sha256-${bad_layer#sha256:}"
+
+# The layer is in the store already: its size is checked all the same.
+"$BERTH" --root "$S" pull -q "$HOSTILE/hostile/good:v1" >/dev/null 2>&1 ||
+	bail "cannot pull hostile/good"
+lie_layer=$(curl -s "http://$HOSTILE/v2/hostile/liesize/manifests/v1" | jget 'j["layers"][1]["digest"]')
+failing_pull "descriptor size lies about a stored blob" 11 "$lie_layer" "size of [0-9]+ bytes" -- \
+	"$HOSTILE/hostile/liesize:v1"
+run "$BERTH" --root "$S" inspect "$HOSTILE/hostile/liesize:v1"
+check "descriptor size lies about a stored blob: the image is not recorded" 4
+"$BERTH" --root "$S" rmi "$HOSTILE/hostile/good:v1" >/dev/null 2>&1 ||
+	bail "cannot remove hostile/good"
 
 failing_pull "schema 1 manifest refused" 14 "schema 1" -- "$HOSTILE/hostile/schema1:v1"
 failing_pull "manifest over 4 MiB refused" 18 -- "$HOSTILE/hostile/huge:v1"

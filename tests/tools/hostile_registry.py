@@ -2,6 +2,7 @@
 """A small registry that misbehaves on purpose, for client tests.
 
     hostile_registry.py PORT [--log FILE] [--platform OS/ARCH[/VARIANT]]
+                        [--layout REPO=DIR]...
 
 Listens on 127.0.0.1:PORT and speaks just enough of the distribution API
 (GET/HEAD /v2/, manifests, blobs; tags/list) to serve these repositories,
@@ -13,16 +14,25 @@ each with the tag "v1" (images are generated at start, deterministically):
                     Content-Length, sends half and closes the connection
   hostile/badsize   a layer served in full and matching its digest, but the
                     manifest's descriptor gives a size 100 bytes smaller
+  hostile/liesize   hostile/good's blobs, but the manifest gives its last
+                    layer a size 100 bytes smaller (pull hostile/good first
+                    and the layer is "already" in the store)
   hostile/schema1   a Docker schema 1 (signed) manifest
   hostile/huge      a manifest of 5 MiB
   hostile/error500  every manifest request answers 500
   hostile/redirect  a correct image whose blob GETs answer 307 to
                     /storage/<hex> (as object-storage backends do)
   hostile/slow      a correct image with one 4 MiB layer sent at ~1 MB/s
+  hostile/trickle   a correct image whose layer is sent at 2.5 bytes/s (a
+                    byte every 0.4 s), until the client gives up
   hostile/parallel  a correct image with four 256 KiB layers, each sent
                     at ~512 KB/s, so concurrent downloads overlap
   hostile/many      tags t1..t5; tags/list always paginates 2 per page with
                     a Link header
+
+--layout serves the image tagged "v1" in the OCI image layout DIR (as
+mkimage.py writes it) as repository REPO, correctly: an image too large
+to push quickly (a thousand layers) is served from where it was made.
 
 With --log, one line per request is appended to FILE:
     METHOD PATH STATUS inflight=N
@@ -87,6 +97,43 @@ class Image:
         self.digest = sha(self.manifest)
 
 
+class LayoutImage:
+    """The image tagged v1 in an OCI image layout, its blobs read lazily."""
+
+    def __init__(self, path):
+        self.path = path
+        with open(os.path.join(path, "index.json")) as f:
+            idx = json.load(f)
+        top = [m for m in idx["manifests"] if m.get("annotations", {}).get(
+            "org.opencontainers.image.ref.name") == "v1"][0]
+        self.digest = top["digest"]
+        self.media_type = top["mediaType"]
+        self.manifest = self.read(self.digest)
+        self.config = json.loads(self.manifest)["config"]["digest"]
+        self.blobs = BlobDir(self)
+
+    def read(self, d):
+        with open(os.path.join(self.path, "blobs", "sha256",
+                               d.split(":", 1)[1]), "rb") as f:
+            return f.read()
+
+
+class BlobDir:
+    def __init__(self, im):
+        self.im = im
+
+    def __contains__(self, d):
+        return d.startswith("sha256:") and all(
+            c in "0123456789abcdef" for c in d[7:]) and os.path.isfile(
+            os.path.join(self.im.path, "blobs", "sha256", d[7:]))
+
+    def __getitem__(self, d):
+        return self.im.read(d)
+
+    def items(self):
+        return []
+
+
 def schema1_manifest():
     body = {
         "schemaVersion": 1, "name": "hostile/schema1", "tag": "v1",
@@ -121,10 +168,14 @@ class State:
                                              files=1)
         self.repos["hostile/badsize"] = Image("badsize", [20000, 30000],
                                               platform, size_delta=-100)
+        self.repos["hostile/liesize"] = Image("good", [20000, 30000],
+                                              platform, size_delta=-100)
         self.repos["hostile/redirect"] = Image("redirect", [20000, 30000],
                                                platform)
         self.repos["hostile/slow"] = Image("slow", [4 << 20], platform,
                                            files=1)
+        self.repos["hostile/trickle"] = Image("trickle", [4000], platform,
+                                              files=1)
         self.repos["hostile/parallel"] = Image(
             "parallel", [256 << 10] * 4, platform, files=1)
         s1 = Image("schema1", [1000], platform)
@@ -278,6 +329,17 @@ class Handler(BaseHTTPRequestHandler):
                 except OSError:
                     pass
                 return
+            if name == "hostile/trickle" and d != im.config:
+                self.log_req(200, n)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                for i in range(len(body)):
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(0.4)
+                return
             if name in ("hostile/slow", "hostile/parallel") \
                     and d != im.config:
                 self.log_req(200, n)
@@ -308,10 +370,14 @@ def main():
     ap.add_argument("port", type=int)
     ap.add_argument("--log")
     ap.add_argument("--platform", default="linux/amd64")
+    ap.add_argument("--layout", action="append", default=[])
     args = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     srv.daemon_threads = True
     srv.state = State(args.platform)
+    for spec in args.layout:
+        repo, _, path = spec.partition("=")
+        srv.state.repos[repo] = LayoutImage(path)
     srv.log_path = args.log
     srv.log_lock = threading.Lock()
     srv.serve_forever()

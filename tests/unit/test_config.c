@@ -124,6 +124,26 @@ TEST(load)
 	      "bad type refused naming the key");
 	berth_error_free(err);
 	err = NULL;
+
+	/* min-speed: 0 turns the check off (-1), absent is the default. */
+	write_file("berth.json", "{\"min-speed\": 100}");
+	CHECK(berth_config_load_paths(&c, &p, &err) == 0 && c.min_speed == 100,
+	      "min-speed 100: %ld", c.min_speed);
+	berth_config_release(&c);
+	write_file("berth.json", "{\"min-speed\": 0}");
+	CHECK(berth_config_load_paths(&c, &p, &err) == 0 && c.min_speed == -1,
+	      "min-speed 0 is none: %ld", c.min_speed);
+	berth_config_release(&c);
+	write_file("berth.json", "{\"retries\": 1}");
+	CHECK(berth_config_load_paths(&c, &p, &err) == 0 && c.min_speed == 0,
+	      "min-speed absent is the default: %ld", c.min_speed);
+	berth_config_release(&c);
+	write_file("berth.json", "{\"min-speed\": -5}");
+	CHECK(berth_config_load_paths(&c, &p, &err) == BERTH_EUSAGE &&
+		      strstr(err->msg, "'min-speed'"),
+	      "negative min-speed refused naming the key");
+	berth_error_free(err);
+	err = NULL;
 	unlink(berth);
 }
 
@@ -152,13 +172,18 @@ TEST(keys)
 				 BERTH_CONFIG_RETRY_AFTER_MAX_DEFAULT);
 			CHECK_STR(k->deflt, num);
 		}
+		if (strcmp(k->key, "min-speed") == 0) {
+			snprintf(num, sizeof(num), "%ld",
+				 BERTH_CONFIG_MIN_SPEED_DEFAULT);
+			CHECK_STR(k->deflt, num);
+		}
 		if (strcmp(k->key, "partial-max-age") == 0) {
 			snprintf(num, sizeof(num), "%ld",
 				 BERTH_CONFIG_PARTIAL_MAX_AGE_DEFAULT);
 			CHECK_STR(k->deflt, num);
 		}
 	}
-	CHECK(n == 13, "13 keys, got %zu", n);
+	CHECK(n == 14, "14 keys, got %zu", n);
 	CHECK(berth_config_key_at(n) == NULL &&
 		      berth_config_key_at(1000) == NULL,
 	      "NULL past the end");

@@ -134,7 +134,21 @@ static const struct status_case status_cases[] = {
 	 "{\"errors\":[{\"code\":\"X\\u001b[31m\",\"message\":\"a\\nb\"}]}",
 	 "application/json", "a", NULL, "pull", BERTH_EPROTO,
 	 "registry '127.0.0.1:5000' refused the request for the content in "
-	 "'127.0.0.1:5000/a' with 400 Bad Request: X [31m: a b",
+	 "'127.0.0.1:5000/a' with 400 Bad Request: X?[31m: a b",
+	 NULL},
+	/* C1 controls, raw (8-bit CSI) and UTF-8-encoded (U+009B). */
+	{400,
+	 "\x9b"
+	 "2J\xc2\x9b"
+	 "31mgone",
+	 "text/plain", "a", NULL, "pull", BERTH_EPROTO,
+	 "registry '127.0.0.1:5000' refused the request for the content in "
+	 "'127.0.0.1:5000/a' with 400 Bad Request: ?2J??31mgone",
+	 NULL},
+	{400, "{\"errors\":[{\"code\":\"X\",\"message\":\"\\u009b2Jt\"}]}",
+	 "application/json", "a", NULL, "pull", BERTH_EPROTO,
+	 "registry '127.0.0.1:5000' refused the request for the content in "
+	 "'127.0.0.1:5000/a' with 400 Bad Request: X: ??2Jt",
 	 NULL},
 	{204, NULL, NULL, "a", "manifest 'v1'", "push", BERTH_EPROTO,
 	 "registry '127.0.0.1:5000' answered 204 No Content to the request for "
@@ -357,6 +371,33 @@ TEST(urls)
 	free(s);
 	CHECK_STR(berth_http_reason(404), "Not Found");
 	CHECK_STR(berth_http_reason(299), "");
+}
+
+TEST(same_origin)
+{
+	CHECK(berth_http_url_same_origin("https://r.example.com/v2/",
+					 "https://R.Example.com:443/x?y"),
+	      "default port and case");
+	CHECK(berth_http_url_same_origin(
+		      "http://127.0.0.1:5000",
+		      "http://127.0.0.1:5000/v2/a/tags/list"),
+	      "same host and port");
+	CHECK(!berth_http_url_same_origin("http://127.0.0.1:5000",
+					  "http://127.0.0.1:5001/upload"),
+	      "another port");
+	CHECK(!berth_http_url_same_origin("https://r.example.com",
+					  "http://r.example.com/"),
+	      "another scheme");
+	CHECK(!berth_http_url_same_origin("https://r.example.com",
+					  "https://r.example.com.evil/"),
+	      "another host");
+	CHECK(!berth_http_url_same_origin("https://r.example.com",
+					  "https://user@evil/"),
+	      "another host behind a user");
+	CHECK(!berth_http_url_same_origin("https://r.example.com", "not a url"),
+	      "invalid URL");
+	CHECK(!berth_http_url_same_origin(NULL, "https://r.example.com"),
+	      "NULL");
 }
 
 TEST(link)

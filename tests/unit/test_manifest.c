@@ -594,8 +594,31 @@ TEST(select_message_one_line)
 	CHECK(m && sel(m, "linux/amd64", &err) == NULL, "no match");
 	CHECK(err && err->code == BERTH_EPLATFORM, "EPLATFORM");
 	CHECK(err && strchr(err->msg, '\n') == NULL &&
-		      strstr(err->msg, "arm?64"),
+		      strstr(err->msg, "arm 64"),
 	      "one line: %s", err ? err->msg : "");
+	berth_error_free(err);
+	berth_manifest_free(m);
+}
+
+/* Nor can they reach the terminal as escape sequences: an OSC that sets
+ * the title, 8-bit CSI raw and UTF-8-encoded. */
+TEST(select_message_no_escapes)
+{
+	berth_manifest *m =
+		parse_ok(NULL,
+			 "{'schemaVersion':2,'manifests':[{'mediaType':" OCI_M
+			 ",'digest':" DA ",'size':5,'platform':"
+			 "{'os':'linux\\u001b]0;pwned\\u0007','architecture':"
+			 "'arm\\u009b2J'}}]}",
+			 "index with escapes in a platform");
+	berth_error *err = NULL;
+
+	CHECK(m && sel(m, "linux/amd64", &err) == NULL, "no match");
+	CHECK(err && strchr(err->msg, 0x1b) == NULL &&
+		      strchr(err->msg, 0x07) == NULL &&
+		      strstr(err->msg, "\xc2\x9b") == NULL &&
+		      strstr(err->msg, "linux?]0;pwned?/arm??2j"),
+	      "escapes replaced: %s", err ? err->msg : "");
 	berth_error_free(err);
 	berth_manifest_free(m);
 }

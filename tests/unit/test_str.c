@@ -2,9 +2,8 @@
 #include "test.h"
 
 #include <stdio.h>
-#include <string.h>
-
 #include <stdlib.h>
+#include <string.h>
 
 #include "util/str.h"
 
@@ -72,10 +71,65 @@ test_escape_log(void)
 	check_esc(ESC("a\\x0a"), "a\\\\x0a");
 }
 
+/* berth_str_quote: the one sanitiser of outside text. */
+static void
+test_quote(void)
+{
+	static const struct {
+		const char *in, *want;
+		size_t max;
+	} c[] = {
+		{"plain text", "plain text", 100},
+		{"a\tb\nc\rd", "a b c d", 100},
+		/* C0, DEL: an OSC title and a CSI colour. */
+		{"\033]0;pwned\007x", "?]0;pwned?x", 100},
+		{"\033[31mred\177", "?[31mred?", 100},
+		/* C1 raw (8-bit CSI, OSC) and UTF-8-encoded (U+009B, U+0085).
+		 */
+		{"\x9b"
+		 "31m\x9d"
+		 "0;t",
+		 "?31m?0;t", 100},
+		{"\xc2\x9b"
+		 "31m\xc2\x85",
+		 "??31m??", 100},
+		/* Printable UTF-8 is kept: é, €, a CJK character, an emoji. */
+		{"caf\xc3\xa9 \xe2\x82\xac \xe4\xb8\xad \xf0\x9f\x90\xb3",
+		 "caf\xc3\xa9 \xe2\x82\xac \xe4\xb8\xad \xf0\x9f\x90\xb3", 100},
+		/* Bidi override U+202E, isolate U+2066. */
+		{"a\xe2\x80\xae"
+		 "b\xe2\x81\xa6",
+		 "a???b???", 100},
+		/* Invalid UTF-8: overlong '/', a surrogate, a lone lead byte,
+		 * a sequence cut short at the end. */
+		{"\xc0\xaf|\xed\xa0\x80|\xe2|\xe2\x82", "??|???|?|??", 100},
+		/* Cut at `max`, never inside a character. */
+		{"abcdef", "abc...", 3},
+		{"ab\xc3\xa9", "ab...", 3},
+		{"", "", 10},
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		char *q = berth_str_quote(c[i].in, strlen(c[i].in), c[i].max);
+
+		CHECK(strcmp(q, c[i].want) == 0,
+		      "case %zu: got '%s', want '%s'", i, q, c[i].want);
+		free(q);
+	}
+	/* Bytes after a NUL are still looked at (len, not strlen). */
+	{
+		char *q = berth_str_quote("a\0b", 3, 10);
+
+		CHECK(strcmp(q, "a?b") == 0, "NUL: got '%s'", q);
+		free(q);
+	}
+}
+
 int
 main(void)
 {
 	test_line_len();
 	test_escape_log();
+	test_quote();
 	return test_done("str");
 }

@@ -7,6 +7,7 @@
 #include "berth/config.h"
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -130,8 +131,13 @@ static const berth_config_key config_keys[] = {
 	KEY("connect-timeout", SECONDS, false, 0, 3600, "30",
 	    "seconds to establish a connection"),
 	KEY("read-timeout", SECONDS, false, 0, 3600, "60",
-	    "seconds a manifest or blob request may go without receiving data "
-	    "before it fails"),
+	    "seconds a manifest or blob download may go without receiving "
+	    "data, and over which it must average `min-speed`, before it "
+	    "fails"),
+	KEY("min-speed", COUNT, false, 0, 1L << 30, "1024",
+	    "bytes per second a manifest or blob download must average over "
+	    "`read-timeout`; a slower one is cut off as too slow (0: only one "
+	    "that stalls completely)"),
 	KEY("retries", COUNT, false, 0, 10, "3",
 	    "how often an idempotent request is retried"),
 	KEY("retry-after-max", SECONDS, false, 0, 3600, "10",
@@ -513,6 +519,11 @@ load_berth_file(berth_config *c, const char *path, berth_error **err)
 		return BERTH_EUSAGE;
 	if (v_long > 0)
 		c->connect_timeout_ms = v_long * 1000;
+	v_long = -1;
+	if (get_number(root, "min-speed", path, &v_long, c) < 0)
+		return bad_number(err, path, "min-speed");
+	if (v_long >= 0)
+		c->min_speed = v_long > 0 ? v_long : -1;
 	v_long = c->retries;
 	if (get_seconds(root, "retries", path, &v_long, c, err) < 0)
 		return BERTH_EUSAGE;
@@ -588,7 +599,11 @@ berth_config_load_paths(berth_config *out, const berth_config_paths *paths,
 			return r;
 		c.path = steal_ptr(&berth_path);
 	}
-	*out = c;
+	/* A caller built against version 1 has no room for min_speed. */
+	c.version = out->version;
+	memcpy(out, &c,
+	       out->version >= 2 ? sizeof(c)
+				 : offsetof(berth_config, min_speed));
 	memset(&c, 0, sizeof(c));
 	return 0;
 }
@@ -626,5 +641,12 @@ berth_config_release(berth_config *c)
 		free(c->settings[i].origin);
 	}
 	free(c->settings);
-	BERTH_VERSIONED_RESET(c);
+	/* Version 1 of the struct ends before min_speed. */
+	{
+		unsigned v = c->version;
+
+		memset(c, 0,
+		       v >= 2 ? sizeof(*c) : offsetof(berth_config, min_speed));
+		c->version = v;
+	}
 }

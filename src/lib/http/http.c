@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "berth/config.h"
 #include "berth/log.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -22,7 +23,7 @@
 #define HTTP_DEFAULT_MAX_BODY ((size_t)1 << 20)
 #define HTTP_ERROR_BODY_MAX ((size_t)64 << 10)
 #define HTTP_CONNECT_TIMEOUT_MS 30000L
-/* A download that delivers nothing for this long is cut off. */
+/* A download slower than min_speed() bytes/s over this long is cut off. */
 #define HTTP_STALL_SECONDS 60L
 #define HTTP_STALL_SECONDS_AFTER_UPLOAD 600L
 
@@ -338,6 +339,43 @@ apply_base(berth_http *h)
 		curl_easy_setopt(c, CURLOPT_SSLKEY, o->client_key);
 }
 
+static long
+read_timeout(const berth_http_opts *o)
+{
+	return o->read_timeout_s > 0 ? o->read_timeout_s : HTTP_STALL_SECONDS;
+}
+
+static long
+min_speed(const berth_http_opts *o)
+{
+	return o->min_speed > 0	  ? o->min_speed
+	       : o->min_speed < 0 ? 1L
+				  : BERTH_CONFIG_MIN_SPEED_DEFAULT;
+}
+
+/*
+ * A download that was arriving, cut for being slower than the minimum
+ * speed: say so, and which settings decide it (not "timed out", which
+ * reads like a network failure).
+ */
+static int
+too_slow(berth_error **err, const berth_http_opts *o, const char *url,
+	 const char *peer)
+{
+	_cleanup_free_ char *hp = berth_http_url_hostport(url);
+	int r;
+
+	r = berth_error_set(err, BERTH_ENET, ETIMEDOUT,
+			    "the download from %s '%s' is too slow: less than "
+			    "%ld bytes/s over %ld s",
+			    peer ? peer : "registry", hp ? hp : "?",
+			    min_speed(o), read_timeout(o));
+	berth_error_hint(err, "try again later; on a link this slow, lower "
+			      "'min-speed' or raise 'read-timeout' in berth's "
+			      "config file (docs/config.md)");
+	return r;
+}
+
 static const char *const hdr_names[BERTH_H_COUNT] = {
 	[BERTH_H_CONTENT_TYPE] = "Content-Type",
 	[BERTH_H_DOCKER_CONTENT_DIGEST] = "Docker-Content-Digest",
@@ -464,23 +502,27 @@ berth_http_do(berth_http *h, const berth_http_req *req, berth_http_resp *resp,
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	if (req->follow) {
 		/*
-		 * libcurl sends our Authorization header only to the host,
-		 * port and scheme first asked (CURLOPT_UNRESTRICTED_AUTH is
-		 * off), so tokens never reach object storage we are
-		 * redirected to.
+		 * libcurl (7.83 and later) sends our Authorization header
+		 * only to the scheme, host and port first asked
+		 * (CURLOPT_UNRESTRICTED_AUTH is off): the origin rule of
+		 * berth_http_url_same_origin, so tokens never reach object
+		 * storage we are redirected to.
 		 */
 		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
 	}
 	/*
-	 * A stalled peer fails the request. After an upload the registry may
-	 * verify a large blob before it answers: allow it longer.
+	 * A download slower than the minimum speed over the read timeout
+	 * fails (a peer trickling a few bytes a second would otherwise hold
+	 * the pull for ever). After an upload the registry may verify a large
+	 * blob before it answers, sending nothing: only a stall fails then,
+	 * and it is allowed longer.
 	 */
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT,
+			 !(is_get || is_head) ? 1L : min_speed(h->opts));
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME,
 			 !(is_get || is_head) ? HTTP_STALL_SECONDS_AFTER_UPLOAD
-			 : h->opts->read_timeout_s > 0 ? h->opts->read_timeout_s
-						       : HTTP_STALL_SECONDS);
+					      : read_timeout(h->opts));
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
@@ -528,6 +570,10 @@ berth_http_do(berth_http *h, const berth_http_req *req, berth_http_resp *resp,
 						  : HTTP_DEFAULT_MAX_BODY);
 	} else if (rc != CURLE_OK && xfer_cancelled(&x)) {
 		r = berth_error_set(err, BERTH_EINTERRUPTED, 0, "interrupted");
+	} else if (rc == CURLE_OPERATION_TIMEDOUT && (is_get || is_head) &&
+		   resp->status > 0 &&
+		   (resp->sink_bytes > 0 || resp->body.len > 0)) {
+		r = too_slow(err, h->opts, resp->url, req->peer);
 	} else if (rc != CURLE_OK) {
 		r = berth_http_curl_error(err, rc, h->errbuf, (int)os_errno,
 					  resp->status > 0, resp->url, req->url,

@@ -45,6 +45,10 @@ typedef struct berth_http_opts {
 	long connect_timeout_ms; /* 0: 30 s */
 	long read_timeout_s; /* a GET or HEAD without data this long fails; 0:
 				60 s */
+	long min_speed;	     /* bytes/s a GET or HEAD must average over
+				read_timeout_s, or it fails "too slow"; 0:
+			   BERTH_CONFIG_MIN_SPEED_DEFAULT,
+				-1: none (only a stall fails) */
 	berth_http_share *share; /* or NULL */
 } berth_http_opts;
 
@@ -212,6 +216,13 @@ const char *berth_http_reason(long status);
 
 /* "host:port" of an http(s) URL, the port defaulted; caller frees. */
 char *berth_http_url_hostport(const char *url);
+
+/*
+ * True when both are valid URLs of one origin: the same scheme, host
+ * (case-insensitive) and port (defaulted), as RFC 6454 defines it.
+ * Credentials are only ever sent within their origin.
+ */
+bool berth_http_url_same_origin(const char *a, const char *b);
 
 /* The URL without its query and fragment, safe to log; caller frees. */
 char *berth_http_url_redact(const char *url);

@@ -14,6 +14,7 @@
 
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/str.h"
 #include "util/xalloc.h"
 
 const char *
@@ -78,18 +79,13 @@ status_text(long status)
 static char *
 clean_text(const char *s, size_t max)
 {
-	size_t n = 0, len = strlen(s);
-	char *out = xmalloc((len < max ? len : max) + 4);
+	char *out = berth_str_quote(s, strlen(s), max);
+	size_t n = strlen(out);
 
-	for (; *s && n < max; s++)
-		out[n++] = ((unsigned char)*s >= 0x20 && *s != 0x7f) ? *s : ' ';
-	while (n > 0 && (out[n - 1] == ' ' || out[n - 1] == '.'))
-		n--;
-	if (*s) {
-		memcpy(out + n, "...", 3);
-		n += 3;
-	}
-	out[n] = '\0';
+	/* "...": cut short; else drop the trailing blanks and full stop. */
+	if (n < 3 || strcmp(out + n - 3, "...") != 0)
+		while (n > 0 && (out[n - 1] == ' ' || out[n - 1] == '.'))
+			out[--n] = '\0';
 	return out;
 }
 

@@ -27,6 +27,45 @@ berth_http_url_hostport(const char *url)
 	return out;
 }
 
+/* Scheme, host and port (defaulted) of a URL, lowercased; false if invalid. */
+static bool
+url_origin(CURLU *u, const char *url, char **scheme, char **host, char **port)
+{
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, port, CURLU_DEFAULT_PORT) !=
+		    CURLUE_OK)
+		return false;
+	for (char *p = *host; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return true;
+}
+
+bool
+berth_http_url_same_origin(const char *a, const char *b)
+{
+	CURLU *ua = curl_url(), *ub = curl_url();
+	char *sa = NULL, *ha = NULL, *pa = NULL;
+	char *sb = NULL, *hb = NULL, *pb = NULL;
+	bool same = false;
+
+	if (a && b && url_origin(ua, a, &sa, &ha, &pa) &&
+	    url_origin(ub, b, &sb, &hb, &pb))
+		same = strcmp(sa, sb) == 0 && strcmp(ha, hb) == 0 &&
+		       strcmp(pa, pb) == 0;
+	curl_free(sa);
+	curl_free(ha);
+	curl_free(pa);
+	curl_free(sb);
+	curl_free(hb);
+	curl_free(pb);
+	curl_url_cleanup(ua);
+	curl_url_cleanup(ub);
+	return same;
+}
+
 char *
 berth_http_url_redact(const char *url)
 {

@@ -472,18 +472,20 @@ platform_eq(const berth_platform *a, const berth_platform *b)
 	       !strcmp(a->variant, b->variant);
 }
 
-/* "linux/amd64, linux/arm64/v8" for the "no manifest for" message. */
-/* A platform as text for a message: the registry's strings may hold any
- * byte, and a message is one line. */
-static const char *
-platform_text(char *buf, size_t n, const berth_platform *p)
+/*
+ * A platform as text for a message: the registry's strings may hold any
+ * byte, and a message is one line that reaches a terminal. Caller frees.
+ */
+static char *
+platform_text(const berth_platform *p)
 {
-	berth_platform_format(buf, n, p);
-	for (char *c = buf; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
-	return buf;
+	char buf[96];
+
+	berth_platform_format(buf, sizeof(buf), p);
+	return berth_str_quote(buf, strlen(buf), sizeof(buf));
 }
+
+/* "linux/amd64, linux/arm64/v8" for the "no manifest for" message. */
 
 static char *
 list_platforms(const berth_manifest *index)
@@ -494,7 +496,7 @@ list_platforms(const berth_manifest *index)
 
 	for (size_t i = 0; i < index->n_manifests; i++) {
 		const berth_descriptor *d = &index->manifests[i];
-		char name[96];
+		_cleanup_free_ char *name = NULL;
 		bool dup = false;
 
 		if (!d->has_platform || is_attestation(d))
@@ -510,7 +512,7 @@ list_platforms(const berth_manifest *index)
 			berth_buf_puts(&b, ", ...", NULL);
 			break;
 		}
-		platform_text(name, sizeof(name), &d->platform);
+		name = platform_text(&d->platform);
 		berth_buf_printf(&b, NULL, "%s%s", b.len ? ", " : "", name);
 	}
 	return berth_buf_detach(&b);
@@ -521,9 +523,8 @@ berth_manifest_select(const berth_descriptor **out, const berth_manifest *index,
 		      const berth_platform *want, berth_error **err)
 {
 	const berth_descriptor *best = NULL;
-	_cleanup_free_ char *list = NULL;
+	_cleanup_free_ char *list = NULL, *name = NULL;
 	berth_platform w = *want;
-	char name[96];
 	int best_rank = -1;
 
 	if (index->kind != BERTH_MANIFEST_INDEX)
@@ -546,7 +547,7 @@ berth_manifest_select(const berth_descriptor **out, const berth_manifest *index,
 		*out = best;
 		return 0;
 	}
-	platform_text(name, sizeof(name), &w);
+	name = platform_text(&w);
 	list = list_platforms(index);
 	if (*list)
 		berth_error_set(

@@ -81,6 +81,8 @@ apply_config(berth_registry *r, const char *host, const berth_registry_opts *o,
 	if (*timeout_ms == 0)
 		*timeout_ms = c->connect_timeout_ms;
 	r->read_timeout = c->read_timeout;
+	if (c->version >= 2)
+		r->min_speed = c->min_speed;
 	if (o->max_retries == 0)
 		r->max_retries = c->retries;
 	if (o->retry_after_max == 0)
@@ -146,6 +148,7 @@ berth_registry_new(berth_registry **out, const char *host,
 		.client_key = r->client_key,
 		.connect_timeout_ms = timeout_ms,
 		.read_timeout_s = r->read_timeout,
+		.min_speed = r->min_speed,
 		.share = r->share,
 	};
 	r->auth = berth_auth_new(host, r->name, r->https,

@@ -27,6 +27,7 @@ struct berth_registry {
 	int max_retries;
 	long retry_after_max;  /* seconds */
 	long read_timeout;     /* seconds; 0: the default */
+	long min_speed;	       /* bytes/s; 0: the default, -1: none */
 	berth_http_opts hopts; /* points at the strings above */
 	berth_http_share *share;
 	berth_auth *auth;

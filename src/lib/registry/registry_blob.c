@@ -191,6 +191,7 @@ fetch_one(struct fetch *f, berth_http *h, berth_blob_job *job)
 		/* A sink's verdict stands; a broken 200 is a cut-off download.
 		 */
 		if (!c.sink_failed && rc == BERTH_ENET &&
+		    resp.curl_code != CURLE_OPERATION_TIMEDOUT &&
 		    (resp.status == 200 || resp.status == 206))
 			rc = cut_off(f, job, &job->err);
 	} else if (resp.status != 200 &&

@@ -9,6 +9,7 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/opts.h"
+#include "util/str.h"
 #include "util/xalloc.h"
 
 int
@@ -18,6 +19,7 @@ berth_registry_ratelimit(berth_ratelimit *out, berth_registry *r,
 {
 	_cleanup_free_ char *subject = xasprintf("manifest '%s'", reference);
 	berth_http_resp resp;
+	const char *src;
 	int rc;
 
 	if (berth_opts_check(out->version, BERTH_RATELIMIT_VERSION,
@@ -29,9 +31,9 @@ berth_registry_ratelimit(berth_ratelimit *out, berth_registry *r,
 	rc = reg_manifest_head(r, repo, reference, &resp, err);
 	if (rc == 0) {
 		reg_parse_quota(&resp, out);
-		if (resp.hdr[BERTH_H_RATELIMIT_SOURCE])
-			out->source =
-				xstrdup(resp.hdr[BERTH_H_RATELIMIT_SOURCE]);
+		src = resp.hdr[BERTH_H_RATELIMIT_SOURCE];
+		if (src)
+			out->source = berth_str_quote(src, strlen(src), 100);
 		/* 429 is an answer here: the quota is spent. */
 		if (resp.status != 200 && resp.status != 429)
 			rc = reg_fail(r, &resp, repo, subject, "pull", err);

@@ -161,6 +161,24 @@ pause_ms(const berth_http_req *req, long ms)
 	return true;
 }
 
+/*
+ * Credentials (Basic, bearer and identity tokens alike) belong to the
+ * registry's origin: a Link, Location or redirect that leads to another
+ * scheme, host or port is followed without them, and a 401 from there
+ * teaches the registry's authorisation nothing. libcurl applies the same
+ * rule to the redirects it follows (http.c).
+ */
+static bool
+own_origin(berth_registry *r, const char *url)
+{
+	bool same;
+
+	pthread_mutex_lock(&r->pool_mu);
+	same = berth_http_url_same_origin(url, r->base);
+	pthread_mutex_unlock(&r->pool_mu);
+	return same;
+}
+
 int
 reg_send(berth_registry *r, berth_http *h, berth_http_req *req,
 	 const char *scope, berth_http_resp *resp, berth_error **err)
@@ -175,9 +193,10 @@ reg_send(berth_registry *r, berth_http *h, berth_http_req *req,
 		req->interrupt = r->interrupt;
 	for (int challenges = 0;; challenges++) {
 		_cleanup_free_ char *auth = NULL;
+		bool own = own_origin(r, req->url);
 		long wait;
 
-		rc = berth_auth_header(r->auth, h, scope, &auth, err);
+		rc = own ? berth_auth_header(r->auth, h, scope, &auth, err) : 0;
 		if (rc < 0)
 			break; /* req->url is restored below, not left on
 				  other_url */
@@ -211,7 +230,7 @@ reg_send(berth_registry *r, berth_http *h, berth_http_req *req,
 				continue;
 			}
 		}
-		if (rc < 0 || resp->status != 401 || challenges == 2)
+		if (rc < 0 || resp->status != 401 || challenges == 2 || !own)
 			break;
 		/* A body read from a pipe cannot be sent twice. */
 		if (req->upload_fd >= 0 && req->upload_offset < 0)

@@ -5,7 +5,8 @@
  * got there and the next pull continues from its end. The writer holds
  * the file's flock while it writes (a second puller of the same blob
  * stages its own copy instead). The digest is verified over the whole
- * blob at commit; a mismatch removes the partial file. Partial files no
+ * blob at commit; a mismatch removes the partial file. Partial files are
+ * kept on purpose and are no damage (fsck and gc leave them); those no
  * writer holds are removed once older than the configured age.
  */
 #ifndef BERTH_LIB_STORE_STORE_H
@@ -25,6 +26,13 @@
  */
 int store_blob_resume(berth_blob_writer **out, berth_store *s,
 		      const berth_digest *d, int64_t size, berth_error **err);
+
+/*
+ * The bytes staged for `w` are worthless (the registry sent the wrong
+ * ones): freeing the writer removes its partial file instead of keeping it
+ * for the next pull.
+ */
+void store_blob_forget(berth_blob_writer *w);
 
 /*
  * Removes partial files no writer holds whose last write is older than

@@ -349,7 +349,9 @@ berth_blob_writer_written(const berth_blob_writer *w)
 static void
 discard(berth_blob_writer *w)
 {
-	if (w->path && !w->committed && !(w->keep && !w->failed))
+	/* An empty partial file has nothing to resume. */
+	if (w->path && !w->committed &&
+	    !(w->keep && !w->failed && w->written > 0))
 		unlink(w->path);
 	free(w->path);
 	w->path = NULL;
@@ -509,6 +511,12 @@ store_blob_resume(berth_blob_writer **out, berth_store *s,
 	w->path = steal_ptr(&path);
 	*out = w;
 	return 0;
+}
+
+void
+store_blob_forget(berth_blob_writer *w)
+{
+	w->keep = false;
 }
 
 size_t

@@ -262,7 +262,9 @@ store_clean_staging(berth_store *s, bool index_locked,
 	d = opendir(ingest);
 	while (d && (e = readdir(d)) != NULL) {
 		if (strncmp(e->d_name, STORE_STAGING_PREFIX,
-			    strlen(STORE_STAGING_PREFIX)) != 0)
+			    strlen(STORE_STAGING_PREFIX)) != 0 ||
+		    strncmp(e->d_name, STORE_PARTIAL_PREFIX,
+			    strlen(STORE_PARTIAL_PREFIX)) == 0)
 			continue;
 		if (remove_if_abandoned(dirfd(d), e->d_name, now)) {
 			report(cb, ud,

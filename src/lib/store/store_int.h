@@ -20,10 +20,10 @@
 #define STORE_GC_FILE "ingest/.gc"   /* leases (shared) vs gc (exclusive) */
 #define STORE_STAGING_PREFIX "blob-" /* staging files in ingest/ */
 /*
- * Partial downloads (store.h) are named like staging files ("blob-…"), so
- * `berth fsck` and garbage collection remove partial files no pull is
- * writing once they are stale, as they do other leftovers of killed
- * processes.
+ * Partial downloads (store.h) are named like staging files ("blob-…"), but
+ * they are kept on purpose, for the next pull to resume: `berth fsck` and
+ * garbage collection leave them alone, and a pull drops those older than
+ * partial-max-age (store_partial_clean).
  */
 #define STORE_PARTIAL_PREFIX STORE_STAGING_PREFIX "partial-"
 #define STORE_INDEX_TMP_PREFIX "index.json.tmp-"

@@ -29,54 +29,72 @@ berth_str_line_len(char *buf, size_t size, int n)
 	return size - 1;
 }
 
+/*
+ * The length of the UTF-8 sequence at s (at most len bytes) that encodes a
+ * character safe on a terminal, or 0: invalid UTF-8 (overlong, surrogates,
+ * past U+10FFFF, cut short), the C1 controls U+0080-U+009F (which
+ * terminals read as 8-bit CSI, OSC...), and the bidirectional overrides
+ * and isolates that reorder what follows them (U+202A-U+202E,
+ * U+2066-U+2069).
+ */
+static size_t
+safe_utf8_len(const unsigned char *s, size_t len)
+{
+	unsigned cp;
+	size_t n;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1fu;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0fu;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07u;
+	else
+		return 0;
+	if (n > len)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3fu);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp <= 0x9f ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+		return 0;
+	return n;
+}
+
 char *
 berth_str_quote(const char *s, size_t len, size_t max)
 {
-	size_t n = len > max ? max : len, i;
-	char *q = xmalloc(n + 4);
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, n = 0, k;
+	char *q = xmalloc((len > max ? max : len) + 4);
 
-	for (i = 0; i < n; i++)
-		q[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	if (n < len) {
-		memcpy(q + i, "...", 3);
-		i += 3;
+	while (i < len && n < max) {
+		if (u[i] >= 0x20 && u[i] < 0x7f) {
+			q[n++] = s[i++];
+		} else if (u[i] == '\t' || u[i] == '\n' || u[i] == '\r') {
+			q[n++] = ' ';
+			i++;
+		} else if ((k = safe_utf8_len(u + i, len - i)) > 0) {
+			if (k > max - n)
+				break;
+			memcpy(q + n, s + i, k);
+			n += k;
+			i += k;
+		} else {
+			q[n++] = '?';
+			i++;
+		}
 	}
-	q[i] = '\0';
+	if (i < len) {
+		memcpy(q + n, "...", 3);
+		n += 3;
+	}
+	q[n] = '\0';
 	return q;
-}
-
-/* The length of the UTF-8 sequence at p[0..n), 0 if there is none. */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
-{
-	size_t len, i;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	/* No overlong forms, surrogates or code points past U+10FFFF. */
-	if (p[0] == 0xe0)
-		lo = 0xa0;
-	else if (p[0] == 0xed)
-		hi = 0x9f;
-	else if (p[0] == 0xf0)
-		lo = 0x90;
-	else if (p[0] == 0xf4)
-		hi = 0x8f;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return len;
 }
 
 char *
@@ -87,20 +105,16 @@ berth_str_escape_log(const char *bytes, size_t len)
 	size_t i = 0;
 
 	while (i < len) {
-		size_t u = p[i] >= 0x80 ? utf8_len(p + i, len - i) : 1;
-		bool c1 = u == 2 && p[i] == 0xc2 && p[i + 1] <= 0x9f;
+		size_t u = p[i] >= 0x80 ? safe_utf8_len(p + i, len - i) : 1;
 
 		if (p[i] == '\\') {
 			*o++ = '\\';
 			*o++ = '\\';
 			i++;
-		} else if (u == 0 || c1 || p[i] < 0x20 || p[i] == 0x7f) {
-			/* A C1 control is escaped byte by byte, like the rest.
-			 */
-			size_t k, n = c1 ? 2 : 1;
-
-			for (k = 0; k < n; k++, i++)
-				o += sprintf(o, "\\x%02x", p[i]);
+		} else if (u == 0 || p[i] < 0x20 || p[i] == 0x7f) {
+			/* Byte by byte: a C1 control in UTF-8 is two escapes. */
+			o += sprintf(o, "\\x%02x", p[i]);
+			i++;
 		} else {
 			memcpy(o, p + i, u);
 			o += u;

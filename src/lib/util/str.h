@@ -5,17 +5,22 @@
 #include <stddef.h>
 
 /*
- * Quotes untrusted bytes for a one-line message: non-printable bytes become
- * '?', and more than `max` bytes are cut and end in "...". Caller frees.
+ * The one sanitiser for text from outside (a registry's error bodies,
+ * headers, platform strings, names) on its way to a message, a log line or
+ * a terminal: printable ASCII and valid UTF-8 of printable characters are
+ * kept; tab, CR and LF become a space; every other byte becomes '?' — C0
+ * controls and DEL, C1 controls raw (0x80-0x9f) or UTF-8-encoded
+ * (U+0080-U+009F), bidirectional overrides, invalid UTF-8. More than `max`
+ * bytes are cut at a character boundary and end in "...". Caller frees.
  */
 char *berth_str_quote(const char *s, size_t len, size_t max);
 
 /*
- * bytes[0..len) made safe for one log line, losslessly: control bytes
- * (below 0x20, DEL), the C1 controls U+0080..U+009F, bytes that are not
- * UTF-8 and the backslash become "\xNN" ("\\" for the backslash), so
- * that no field can end a line, forge one or drive a terminal. Other
- * UTF-8 stays as it is. Caller frees.
+ * bytes[0..len) made safe for one log line, losslessly: every byte that
+ * berth_str_quote would replace (controls, C1, bidirectional overrides,
+ * invalid UTF-8; the same rule) becomes "\xNN", and the backslash "\\",
+ * so that no field can end a line, forge one or drive a terminal. Caller
+ * frees.
  */
 char *berth_str_escape_log(const char *bytes, size_t len);
 
