@@ -104,6 +104,18 @@ LOC=$(last_header Location)
 expect_status "a chunk that ends short of its Content-Range is SIZE_INVALID" 400 SIZE_INVALID -- \
 	PATCH "$R$LOC" -H 'Transfer-Encoding: chunked' -H 'Content-Range: 0-9999' \
 	--data-binary "@$T/small"
+# A refused chunk leaves the session as it was, so the client's retry fits.
+expect_status "the session holds nothing of the short chunk" 204 -- GET "$R$LOC"
+expect_header "the refused short chunk left the Range at 0-0" Range '^0-0$'
+expect_status "a chunk longer than its Content-Range is SIZE_INVALID" 400 SIZE_INVALID -- \
+	PATCH "$R$LOC" -H 'Transfer-Encoding: chunked' -H 'Content-Range: 0-99' \
+	--data-binary "@$T/small"
+expect_status "the session holds nothing of the long chunk" 204 -- GET "$R$LOC"
+expect_header "the refused long chunk left the Range at 0-0" Range '^0-0$'
+expect_status "the retried chunk is 202" 202 -- PATCH "$R$LOC" \
+	-H 'Transfer-Encoding: chunked' -H 'Content-Range: 0-2999' --data-binary "@$T/small"
+expect_header "the retried chunk's Range ends at 2999" Range '^0-2999$'
+expect_status "the session closes after the retry with 201" 201 -- PUT "$R$LOC?digest=$SMALL"
 
 # ---- push: digests ----
 http_status POST "$R/v2/lib/a/blobs/uploads/" >/dev/null

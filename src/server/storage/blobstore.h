@@ -94,6 +94,11 @@ struct berth_blobstore_ops {
 	int64_t (*writer_offset)(berth_bs_writer *w);
 	/* Releases the writer (the bytes written stay in the session). */
 	void (*writer_close)(berth_bs_writer *w);
+	/*
+	 * Releases the writer and drops every byte it wrote: the session is
+	 * as it was when opened (a refused chunk leaves no trace).
+	 */
+	int (*writer_abort)(berth_bs_writer *w, berth_error **err);
 
 	/*
 	 * Reads the next bytes of the range into buf: the count, 0 at the

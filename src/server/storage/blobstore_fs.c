@@ -50,6 +50,7 @@ typedef struct fs_writer {
 	berth_bs_writer base;
 	fs_store *s;
 	int fd;
+	int64_t start; /* the session's size when opened */
 	int64_t off;
 	fs_hash_state *st;
 } fs_writer;
@@ -468,6 +469,7 @@ fs_upload_open(berth_blobstore *bs, const char *id, berth_bs_writer **out,
 	w->base.ops = &fs_ops;
 	w->s = s;
 	w->fd = steal_fd(&fd);
+	w->start = end;
 	w->off = end;
 	w->st = state_get(s, id, true);
 	*out = &w->base;
@@ -508,6 +510,27 @@ fs_writer_close(berth_bs_writer *bw)
 	if (w->fd >= 0)
 		close(w->fd); /* releases the flock */
 	free(w);
+}
+
+static int
+fs_writer_abort(berth_bs_writer *bw, berth_error **err)
+{
+	fs_writer *w = (fs_writer *)bw;
+	int r = 0;
+
+	if (w->off != w->start) {
+		/* The running hash has seen the dropped bytes: hash again at
+		 * commit. */
+		if (w->st->hashed > w->start)
+			w->st->hashed = -1;
+		if (ftruncate(w->fd, w->start) < 0)
+			r = berth_error_set(err, BERTH_EIO, errno,
+					    "cannot drop a refused chunk of "
+					    "an upload: %s",
+					    strerror(errno));
+	}
+	fs_writer_close(bw);
+	return r;
 }
 
 static int
@@ -694,6 +717,7 @@ static const struct berth_blobstore_ops fs_ops = {
 	.writer_write = fs_writer_write,
 	.writer_offset = fs_writer_offset,
 	.writer_close = fs_writer_close,
+	.writer_abort = fs_writer_abort,
 	.reader_read = fs_reader_read,
 	.reader_close = fs_reader_close,
 	.free = fs_free,

@@ -172,6 +172,15 @@ srv_storage_upload_offset(berth_bs_writer *w)
 }
 
 int
+srv_storage_upload_abort(berth_bs_writer **w, berth_error **err)
+{
+	berth_bs_writer *bw = *w;
+
+	*w = NULL;
+	return bw ? bw->ops->writer_abort(bw, err) : 0;
+}
+
+int
 srv_storage_upload_commit(srv_storage *st, const char *id, const char *repo,
 			  const berth_digest *want, berth_error **err)
 {

@@ -88,6 +88,9 @@ int srv_storage_upload_append(berth_bs_writer *w, const void *p, size_t len,
 			      berth_error **err);
 int64_t srv_storage_upload_offset(berth_bs_writer *w);
 
+/* Closes *w (set to NULL), dropping what it appended: a refused chunk. */
+int srv_storage_upload_abort(berth_bs_writer **w, berth_error **err);
+
 /*
  * Verifies the session's bytes against `want`, stores them and links the
  * blob into repo; the session is over. On BERTH_EDIGEST the session is
