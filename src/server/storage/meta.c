@@ -6,6 +6,7 @@
  */
 #include "server/storage/meta.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -162,6 +163,15 @@ berth_meta_blob_find(berth_meta *m, const char *digest,
  * links (or manifests: an artifact's config may be one), children as
  * manifests. The first missing one goes to *missing.
  */
+/* The size a reference's descriptor gives, or -1 when unchecked. */
+static int64_t
+ref_size(const berth_meta_put *put, size_t i)
+{
+	if (i < put->n_blobs)
+		return put->blob_sizes ? put->blob_sizes[i] : -1;
+	return put->child_sizes ? put->child_sizes[i - put->n_blobs] : -1;
+}
+
 static int
 check_refs(berth_meta_tx *tx, const char *repo, const berth_meta_put *put,
 	   char **missing, berth_error **err)
@@ -174,12 +184,17 @@ check_refs(berth_meta_tx *tx, const char *repo, const berth_meta_put *put,
 		bool blob = i < put->n_blobs;
 		const char *d =
 			blob ? put->blobs[i] : put->children[i - put->n_blobs];
+		int64_t want = ref_size(put, i), size = -1;
+		berth_meta_manifest mf = {0};
 
-		r = blob ? tx->ops->blob_get(tx, repo, d, NULL, &e)
+		r = blob ? tx->ops->blob_get(tx, repo, d, &size, &e)
 			 : BERTH_ENOTFOUND;
 		if (r == BERTH_ENOTFOUND) {
 			berth_error_freep(&e);
-			r = tx->ops->manifest_get(tx, repo, d, true, NULL, &e);
+			r = tx->ops->manifest_get(tx, repo, d, true, &mf, &e);
+			if (r == 0)
+				size = mf.size;
+			berth_meta_manifest_release(&mf);
 		}
 		if (r == BERTH_ENOTFOUND) {
 			berth_error_free(e);
@@ -192,6 +207,15 @@ check_refs(berth_meta_tx *tx, const char *repo, const berth_meta_put *put,
 		}
 		if (r < 0)
 			return berth_error_move(err, &e, r);
+		/* A lying size would break every client that trusts it. */
+		if (want >= 0 && size != want)
+			return berth_error_set(
+				err, BERTH_EPROTO, 0,
+				"descriptor of '%s' says %" PRId64
+				" bytes, but the %s in repository '%s' has "
+				"%" PRId64,
+				d, want, blob ? "blob" : "manifest", repo,
+				size);
 	}
 	return 0;
 }

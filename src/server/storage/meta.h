@@ -198,9 +198,11 @@ int berth_meta_blob_find(berth_meta *m, const char *digest,
 /* What a manifest PUT stores, in one transaction. */
 typedef struct berth_meta_put {
 	const berth_meta_manifest *manifest;
-	const char *const *blobs; /* must be linked in the repository */
+	const char *const *blobs;  /* must be linked in the repository */
+	const int64_t *blob_sizes; /* ...with these sizes (NULL: any) */
 	size_t n_blobs;
 	const char *const *children; /* manifests that must be in it */
+	const int64_t *child_sizes;  /* ...with these sizes (NULL: any) */
 	size_t n_children;
 	const char *const *tags; /* tags to point at it */
 	size_t n_tags;
@@ -210,8 +212,9 @@ typedef struct berth_meta_put {
  * Stores a manifest's metadata (its bytes are in the blob store already)
  * and points the tags at it, after checking that every referenced blob and
  * child manifest is in the repository. On a missing reference returns
- * BERTH_ENOTFOUND and sets *missing (caller frees) to its digest; nothing
- * changes.
+ * BERTH_ENOTFOUND and sets *missing (caller frees) to its digest; on a
+ * reference of another size than its descriptor says, BERTH_EPROTO naming
+ * it. Nothing changes on failure.
  */
 int berth_meta_manifest_put(berth_meta *m, const char *repo,
 			    const berth_meta_put *put, char **missing,
