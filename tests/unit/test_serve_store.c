@@ -346,7 +346,8 @@ TEST(meta)
 	      "exists");
 
 	/* uploads */
-	CHECK(berth_meta_upload_add(m, "0123456789abcdef", "a", &err) == 0,
+	CHECK(berth_meta_upload_add(m, "0123456789abcdef", "a", "127.0.0.1",
+				    NULL, &err) == 0,
 	      "add");
 	CHECK(berth_meta_upload_get(m, "0123456789abcdef", &repo, NULL, &err) ==
 			      0 &&

@@ -304,8 +304,18 @@ post_begin(srv_req *r, upload *u)
 			return srv_fail_err(r, SRV_E_DIGEST_INVALID, &err);
 		u->have_want = true;
 	}
-	if (srv_storage_upload_start(r->s->store, u->id, r->name, &err) < 0)
+	if (srv_storage_upload_start(r->s->store, u->id, r->name, r->ip, &err) <
+	    0) {
+		if (err->code == BERTH_ETOOMANY)
+			berth_error_hint(
+				&err,
+				"finish or cancel (DELETE) open uploads, or "
+				"wait for idle ones to expire (upload-ttl); "
+				"the registry's operator sets the limits "
+				"(upload-sessions-per-client, "
+				"upload-sessions-per-repo)");
 		return srv_fail_err(r, SRV_E_AUTO, &err);
+	}
 	if (u->have_want &&
 	    srv_storage_upload_open(r->s->store, &u->w, u->id, &err) < 0)
 		return srv_fail_err(r, SRV_E_AUTO, &err);

@@ -22,7 +22,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util/buf.h"
 #include "berth/log.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -449,6 +448,29 @@ fs_upload_size(berth_blobstore *bs, const char *id, int64_t *size,
 }
 
 static int
+fs_upload_active(berth_blobstore *bs, const char *id, int64_t *when,
+		 berth_error **err)
+{
+	_cleanup_free_ char *path = NULL;
+	struct stat st;
+
+	if (!berth_upload_id_valid(id))
+		return berth_error_set(err, BERTH_ENOTFOUND, 0,
+				       "upload '%s' is unknown", id);
+	path = upload_path((fs_store *)bs, id);
+	if (stat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return berth_error_set(err, BERTH_ENOTFOUND, 0,
+					       "upload '%s' is unknown", id);
+		return berth_error_set(err, BERTH_EIO, errno,
+				       "cannot stat '%s': %s", path,
+				       strerror(errno));
+	}
+	*when = (int64_t)st.st_mtime;
+	return 0;
+}
+
+static int
 fs_upload_open(berth_blobstore *bs, const char *id, berth_bs_writer **out,
 	       berth_error **err)
 {
@@ -464,6 +486,12 @@ fs_upload_open(berth_blobstore *bs, const char *id, berth_bs_writer **out,
 	if (end < 0)
 		return berth_error_set(err, BERTH_EIO, errno,
 				       "cannot seek upload '%s': %s", id,
+				       strerror(errno));
+	/* The file's mtime is the session's last activity (upload_active),
+	 * so even a request that brings no bytes keeps it alive. */
+	if (futimens(fd, NULL) < 0)
+		return berth_error_set(err, BERTH_EIO, errno,
+				       "cannot mark upload '%s' active: %s", id,
 				       strerror(errno));
 	w = xcalloc(1, sizeof(*w));
 	w->base.ops = &fs_ops;
@@ -647,27 +675,26 @@ each_old_file(fs_store *s, const char *sub, int64_t before,
 }
 
 static void
-collect_id(fs_store *s, const char *name, void *ud)
-{
-	berth_buf *ids = ud;
-	char *copy = xstrdup(name);
-
-	berth_buf_put(ids, &copy, sizeof(copy), NULL);
-}
-
-static int
-fs_uploads_older(berth_blobstore *bs, int64_t before, char ***out,
-		 berth_error **err)
+fs_uploads_each(berth_blobstore *bs,
+		void (*fn)(const char *id, int64_t active, void *ud), void *ud)
 {
 	fs_store *s = (fs_store *)bs;
-	berth_buf ids;
-	char *end = NULL;
+	_cleanup_free_ char *dir = xasprintf("%s/uploads", s->root);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct stat st;
 
-	berth_buf_init(&ids, 0);
-	each_old_file(s, "uploads", before, collect_id, &ids);
-	berth_buf_put(&ids, &end, sizeof(end), NULL);
-	*out = (char **)berth_buf_detach(&ids);
-	return 0;
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (!berth_upload_id_valid(e->d_name) ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) <
+			    0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		fn(e->d_name, (int64_t)st.st_mtime, ud);
+	}
+	closedir(d);
 }
 
 static void
@@ -709,10 +736,11 @@ static const struct berth_blobstore_ops fs_ops = {
 	.remove = fs_remove,
 	.upload_create = fs_upload_create,
 	.upload_size = fs_upload_size,
+	.upload_active = fs_upload_active,
 	.upload_open = fs_upload_open,
 	.upload_commit = fs_upload_commit,
 	.upload_remove = fs_upload_remove,
-	.uploads_older = fs_uploads_older,
+	.uploads_each = fs_uploads_each,
 	.tmp_sweep = fs_tmp_sweep,
 	.writer_write = fs_writer_write,
 	.writer_offset = fs_writer_offset,

@@ -403,8 +403,38 @@ berth_meta_referrers(berth_meta *m, const char *repo, const char *subject,
 	return tx_end(tx, r, err);
 }
 
+static int
+upload_add_tx(berth_meta_tx *tx, const char *id, const char *repo,
+	      const char *client, const berth_meta_upload_caps *caps,
+	      berth_error **err)
+{
+	int64_t by_repo = 0, by_client = 0;
+	int r;
+
+	if (caps && (caps->per_repo > 0 || caps->per_client > 0)) {
+		r = tx->ops->uploads_count(tx, repo, client, &by_repo,
+					   &by_client, err);
+		if (r < 0)
+			return r;
+		if (caps->per_repo > 0 && by_repo >= caps->per_repo)
+			return berth_error_set(
+				err, BERTH_ETOOMANY, 0,
+				"repository '%s' already has %" PRId64
+				" upload sessions open, the most allowed",
+				repo, by_repo);
+		if (caps->per_client > 0 && by_client >= caps->per_client)
+			return berth_error_set(
+				err, BERTH_ETOOMANY, 0,
+				"client %s already has %" PRId64
+				" upload sessions open, the most allowed",
+				client, by_client);
+	}
+	return tx->ops->upload_add(tx, id, repo, client, now_s(), err);
+}
+
 int
 berth_meta_upload_add(berth_meta *m, const char *id, const char *repo,
+		      const char *client, const berth_meta_upload_caps *caps,
 		      berth_error **err)
 {
 	berth_meta_tx *tx;
@@ -412,7 +442,7 @@ berth_meta_upload_add(berth_meta *m, const char *id, const char *repo,
 
 	if (r < 0)
 		return r;
-	return tx_end(tx, tx->ops->upload_add(tx, id, repo, now_s(), err), err);
+	return tx_end(tx, upload_add_tx(tx, id, repo, client, caps, err), err);
 }
 
 int

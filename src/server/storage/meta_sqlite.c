@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -42,12 +43,20 @@ static const char schema[] =
 	" updated INTEGER NOT NULL, PRIMARY KEY(repo, tag)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS tags_digest ON tags(repo, digest);"
 	"CREATE TABLE IF NOT EXISTS uploads("
-	" id TEXT PRIMARY KEY, repo TEXT NOT NULL, started INTEGER NOT NULL)"
-	" WITHOUT ROWID;"
+	" id TEXT PRIMARY KEY, repo TEXT NOT NULL, started INTEGER NOT NULL,"
+	" client TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS pull_counts("
 	" key TEXT PRIMARY KEY, window_ms INTEGER NOT NULL,"
 	" last_slot INTEGER NOT NULL, counts TEXT NOT NULL) WITHOUT ROWID;"
-	"PRAGMA user_version = 1;";
+	"PRAGMA user_version = 2;";
+
+/* From each older version to the next; [v] upgrades version v. */
+static const char *const migrations[] = {
+	[1] = "ALTER TABLE uploads ADD COLUMN client TEXT NOT NULL DEFAULT '';"
+	      "PRAGMA user_version = 2;",
+};
+
+#define SCHEMA_VERSION 2
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
@@ -102,8 +111,10 @@ static const char *const stmt_sql[S_COUNT] = {
 			" WHERE repo = ?1 AND subject = ?2"
 			" AND (?3 IS NULL OR artifact_type = ?3)"
 			" ORDER BY pushed, digest",
-	[S_UP_ADD] =
-		"INSERT INTO uploads(id, repo, started) VALUES(?1, ?2, ?3)",
+	[S_UP_ADD] = "INSERT INTO uploads(id, repo, started, client)"
+		     " VALUES(?1, ?2, ?3, ?4)",
+	[S_UP_COUNT] = "SELECT count(*) FILTER (WHERE repo = ?1),"
+		       " count(*) FILTER (WHERE client = ?2) FROM uploads",
 	[S_UP_GET] = "SELECT repo, started FROM uploads WHERE id = ?1",
 	[S_UP_DEL] = "DELETE FROM uploads WHERE id = ?1",
 	[S_UP_OLDER] = "SELECT id FROM uploads WHERE started < ?1",
@@ -128,6 +139,69 @@ conn_close(meta_conn *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* The first column of the first row of sql, as an integer or text. */
+static int
+query_one(sqlite3 *db, const char *sql, sqlite3_int64 *n, char *text,
+	  size_t size)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+
+	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		rc = SQLITE_OK;
+		if (n)
+			*n = sqlite3_column_int64(s, 0);
+		if (text)
+			snprintf(text, size, "%s",
+				 (const char *)sqlite3_column_text(s, 0) ?: "");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/*
+ * Brings the schema to SCHEMA_VERSION. A database already there is only
+ * read: the server must start on a full (or read-only) disk to serve
+ * pulls, so nothing is written unless something changes.
+ */
+static int
+conn_init(meta_conn *c, char **emsg)
+{
+	sqlite3_int64 v = 0;
+	int rc;
+
+	if ((rc = query_one(c->db, "PRAGMA user_version", &v, NULL, 0)) !=
+	    SQLITE_OK)
+		return rc;
+	if (v == 0)
+		return sqlite3_exec(c->db, schema, NULL, NULL, emsg);
+	for (; v < SCHEMA_VERSION; v++)
+		if ((rc = sqlite3_exec(c->db, migrations[v], NULL, NULL,
+				       emsg)) != SQLITE_OK)
+			return rc;
+	if (v > SCHEMA_VERSION) {
+		*emsg = sqlite3_mprintf("schema version %lld is newer than "
+					"this berth's (%d)",
+					(long long)v, SCHEMA_VERSION);
+		return SQLITE_ERROR;
+	}
+	return SQLITE_OK;
+}
+
+/* WAL, unless it is already: setting it again would write. */
+static int
+conn_wal(meta_conn *c, char **emsg)
+{
+	char mode[16] = "";
+	int rc = query_one(c->db, "PRAGMA journal_mode", NULL, mode,
+			   sizeof(mode));
+
+	if (rc != SQLITE_OK || strcmp(mode, "wal") == 0)
+		return rc;
+	return sqlite3_exec(c->db, "PRAGMA journal_mode = WAL;", NULL, NULL,
+			    emsg);
+}
+
 static int
 conn_open(meta_conn *c, const char *path, bool init, berth_error **err)
 {
@@ -146,13 +220,12 @@ conn_open(meta_conn *c, const char *path, bool init, berth_error **err)
 		return BERTH_EIO;
 	}
 	sqlite3_busy_timeout(c->db, META_BUSY_MS);
-	if (sqlite3_exec(c->db,
-			 "PRAGMA journal_mode = WAL;"
+	if (conn_wal(c, &emsg) != SQLITE_OK ||
+	    sqlite3_exec(c->db,
 			 "PRAGMA synchronous = FULL;"
 			 "PRAGMA foreign_keys = OFF;",
 			 NULL, NULL, &emsg) != SQLITE_OK ||
-	    (init &&
-	     sqlite3_exec(c->db, schema, NULL, NULL, &emsg) != SQLITE_OK)) {
+	    (init && conn_init(c, &emsg) != SQLITE_OK)) {
 		berth_error_set(err, BERTH_EIO, 0,
 				"cannot prepare metadata store '%s': %s", path,
 				emsg ? emsg : sqlite3_errmsg(c->db));
@@ -313,6 +386,7 @@ static const struct berth_meta_ops sqlite_ops = {
 	.tags_remove_digest = meta_sqlite_tags_remove_digest,
 	.tags_list = meta_sqlite_tags_list,
 	.upload_add = meta_sqlite_upload_add,
+	.uploads_count = meta_sqlite_uploads_count,
 	.upload_get = meta_sqlite_upload_get,
 	.upload_remove = meta_sqlite_upload_remove,
 	.uploads_older = meta_sqlite_uploads_older,
