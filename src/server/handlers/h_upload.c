@@ -196,6 +196,10 @@ refuse_chunk(srv_req *r, upload *u, srv_oci code, berth_error **cause,
 		*cause = NULL;
 		return srv_fail_err(r, SRV_E_AUTO, &err);
 	}
+	/* On a full disk the upload cannot go on: free its bytes now rather
+	 * than keep them until it expires. */
+	if (srv_storage_full(*cause))
+		srv_storage_upload_cancel(r->s->store, u->id, NULL);
 	if (*cause)
 		return srv_fail_err(r, code, cause);
 	return srv_fail(r, code, NULL, "%s", msg);

@@ -14,7 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "berth/log.h"
+#include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"
@@ -202,15 +205,47 @@ conn_wal(meta_conn *c, char **emsg)
 			    emsg);
 }
 
-static int
-conn_open(meta_conn *c, const char *path, bool init, berth_error **err)
+/* "file:" URI of path, for opening it with URI parameters. */
+static char *
+file_uri(const char *path)
 {
+	berth_buf b;
+
+	berth_buf_init(&b, 0);
+	berth_buf_puts(&b, "file:", NULL);
+	for (const char *p = path; *p; p++) {
+		if (*p == '%' || *p == '?' || *p == '#') {
+			char esc[4];
+
+			snprintf(esc, sizeof(esc), "%%%02X", (unsigned char)*p);
+			berth_buf_puts(&b, esc, NULL);
+		} else {
+			berth_buf_put(&b, p, 1, NULL);
+		}
+	}
+	return berth_buf_detach(&b);
+}
+
+/*
+ * Opens one connection. Read-write, the schema brought up to date (init),
+ * or, when the storage cannot be written, read-only (immutable: no -shm
+ * or -wal file is needed, so a read-only or full disk still serves pulls).
+ */
+static int
+conn_open(meta_conn *c, const char *path, bool init, bool read_only,
+	  berth_error **err)
+{
+	_cleanup_free_ char *uri = read_only ? file_uri(path) : NULL;
 	char *emsg = NULL;
+	int persist = 1;
 	int i;
 
-	if (sqlite3_open_v2(path, &c->db,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-				    SQLITE_OPEN_NOMUTEX,
+	if (sqlite3_open_v2(read_only ? uri : path, &c->db,
+			    read_only ? SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+						SQLITE_OPEN_NOMUTEX
+				      : SQLITE_OPEN_READWRITE |
+						SQLITE_OPEN_CREATE |
+						SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
 		berth_error_set(err, BERTH_EIO, errno,
 				"cannot open metadata store '%s': %s", path,
@@ -220,12 +255,15 @@ conn_open(meta_conn *c, const char *path, bool init, berth_error **err)
 		return BERTH_EIO;
 	}
 	sqlite3_busy_timeout(c->db, META_BUSY_MS);
-	if (conn_wal(c, &emsg) != SQLITE_OK ||
+	/* Keep the -wal and -shm files when closing: recreating them at
+	 * the next start needs free space, which a full disk lacks. */
+	sqlite3_file_control(c->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+	if ((!read_only && conn_wal(c, &emsg) != SQLITE_OK) ||
 	    sqlite3_exec(c->db,
 			 "PRAGMA synchronous = FULL;"
 			 "PRAGMA foreign_keys = OFF;",
 			 NULL, NULL, &emsg) != SQLITE_OK ||
-	    (init && conn_init(c, &emsg) != SQLITE_OK)) {
+	    (init && !read_only && conn_init(c, &emsg) != SQLITE_OK)) {
 		berth_error_set(err, BERTH_EIO, 0,
 				"cannot prepare metadata store '%s': %s", path,
 				emsg ? emsg : sqlite3_errmsg(c->db));
@@ -262,12 +300,35 @@ db_free(berth_meta *bm)
 	free(m);
 }
 
+static int
+pool_open(meta_db *m, const char *path, int conns, bool read_only,
+	  berth_error **err)
+{
+	int i;
+
+	for (i = 0; i < conns; i++) {
+		if (conn_open(&m->conns[i], path, i == 0, read_only, err) < 0) {
+			for (m->n_conns = i; i > 0; i--)
+				conn_close(&m->conns[i - 1]);
+			m->n_conns = 0;
+			m->free_list = NULL;
+			return BERTH_EIO;
+		}
+		m->conns[i].tx.ops = &sqlite_ops;
+		m->conns[i].m = m;
+		m->conns[i].next_free = m->free_list;
+		m->free_list = &m->conns[i];
+	}
+	m->n_conns = conns;
+	return 0;
+}
+
 int
 berth_meta_sqlite_open(berth_meta **out, const char *path, int conns,
 		       berth_error **err)
 {
+	berth_error *e = NULL;
 	meta_db *m;
-	int i;
 
 	if (conns < 1)
 		conns = 1;
@@ -277,18 +338,29 @@ berth_meta_sqlite_open(berth_meta **out, const char *path, int conns,
 	m->conns = xcalloc((size_t)conns, sizeof(*m->conns));
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_cond_init(&m->cv, NULL);
-	for (i = 0; i < conns; i++) {
-		if (conn_open(&m->conns[i], path, i == 0, err) < 0) {
-			m->n_conns = i;
+	if (pool_open(m, path, conns, false, &e) == 0 &&
+	    sqlite3_db_readonly(m->conns[0].db, "main") == 1) {
+		/* SQLite fell back to reading a file it cannot write. */
+		berth_log(BERTH_LOG_WARN,
+			  "metadata store '%s' cannot be written; serving it "
+			  "read-only: pulls work, pushes are refused until "
+			  "the server restarts with writable storage",
+			  path);
+	} else if (m->n_conns == 0) {
+		/* A store that exists but cannot be written (a read-only or
+		 * full disk) still serves what it has. */
+		if (access(path, R_OK) != 0 ||
+		    pool_open(m, path, conns, true, NULL) < 0) {
 			db_free(&m->base);
-			return BERTH_EIO;
+			return berth_error_move(err, &e, BERTH_EIO);
 		}
-		m->conns[i].tx.ops = &sqlite_ops;
-		m->conns[i].m = m;
-		m->conns[i].next_free = m->free_list;
-		m->free_list = &m->conns[i];
+		berth_log(BERTH_LOG_WARN,
+			  "%s; serving it read-only: pulls work, pushes are "
+			  "refused until the server restarts with writable "
+			  "storage",
+			  e->msg);
+		berth_error_free(e);
 	}
-	m->n_conns = conns;
 	*out = &m->base;
 	return 0;
 }

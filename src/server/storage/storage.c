@@ -4,6 +4,7 @@
  */
 #include "server/storage/storage.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -276,7 +277,8 @@ srv_storage_upload_commit(srv_storage *st, const char *id, const char *repo,
 	int64_t size = 0;
 	int r = st->blobs->ops->upload_commit(st->blobs, id, want, &size, err);
 
-	if (r == BERTH_EDIGEST) {
+	/* A failed upload is over; on a full disk its bytes go at once. */
+	if (r == BERTH_EDIGEST || (r < 0 && srv_storage_full(*err))) {
 		st->blobs->ops->upload_remove(st->blobs, id, NULL);
 		berth_meta_upload_remove(st->meta, id, NULL);
 	}
@@ -416,6 +418,18 @@ srv_storage_referrers(srv_storage *st, berth_meta_manifest **out, size_t *n,
 {
 	return berth_meta_referrers(st->meta, repo, subject, artifact_type, out,
 				    n, err);
+}
+
+bool
+srv_storage_full(const berth_error *e)
+{
+	return e && (e->sys_errno == ENOSPC || e->sys_errno == EDQUOT);
+}
+
+bool
+srv_storage_read_only(const berth_error *e)
+{
+	return e && e->sys_errno == EROFS;
 }
 
 bool

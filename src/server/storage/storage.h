@@ -157,4 +157,12 @@ int srv_storage_referrers(srv_storage *st, berth_meta_manifest **out, size_t *n,
 /* False also when the lookup fails. */
 bool srv_storage_repo_exists(srv_storage *st, const char *repo);
 
+/* ---- faults ---- */
+
+/* The storage is full (ENOSPC, EDQUOT): nothing more can be stored. */
+bool srv_storage_full(const berth_error *e);
+
+/* The storage cannot be written at all (EROFS, or opened read-only). */
+bool srv_storage_read_only(const berth_error *e);
+
 #endif
