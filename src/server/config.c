@@ -99,8 +99,17 @@ const berth_serve_setting berth_serve_settings[] = {
 	 "worker threads (event loops); raise it for push-heavy sites, whose "
 	 "requests wait on fsync"},
 	{"upload-ttl", "SECONDS", BERTH_SERVE_LONG, F(upload_ttl), 0, "86400",
-	 NULL, 60, LONG_MAX, NULL,
-	 "upload sessions idle this long are dropped"},
+	 NULL, 1, LONG_MAX, NULL,
+	 "upload sessions without a request or a byte for this long are "
+	 "dropped"},
+	{"upload-sessions-per-client", "N", BERTH_SERVE_LONG,
+	 F(uploads_per_client), 0, "100", NULL, 0, 1000000, NULL,
+	 "most upload sessions one client address may have open at once "
+	 "(0: no limit); the next POST gets 429 TOOMANYREQUESTS"},
+	{"upload-sessions-per-repo", "N", BERTH_SERVE_LONG, F(uploads_per_repo),
+	 0, "1000", NULL, 0, 1000000, NULL,
+	 "most upload sessions one repository may have open at once (0: no "
+	 "limit)"},
 	/* Connections: no client can lock the others out. */
 	{"max-connections", "N", BERTH_SERVE_LONG, F(max_conns), 0, "0",
 	 "from the file-descriptor limit", 0, 1000000, NULL,

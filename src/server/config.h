@@ -30,6 +30,8 @@ typedef struct berth_serve_config {
 	char *access_log; /* file, "-" for stderr, "off" */
 	long threads;	  /* worker threads, 0: automatic */
 	long upload_ttl;  /* seconds before an idle upload is dropped */
+	long uploads_per_client; /* open upload sessions per address, 0: any */
+	long uploads_per_repo;	 /* open upload sessions per repository */
 
 	char *auth;		/* none, htpasswd, token; NULL: from htpasswd */
 	char *policy;		/* policy file, or NULL */

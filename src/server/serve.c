@@ -233,6 +233,9 @@ setup(srv *s, berth_error **err)
 		conns = 64;
 	if ((r = srv_storage_open(&s->store, c->storage, conns, err)) < 0)
 		return r;
+	s->store->upload_ttl = c->upload_ttl;
+	s->store->upload_caps.per_client = c->uploads_per_client;
+	s->store->upload_caps.per_repo = c->uploads_per_repo;
 	return srv_setup_access(s, err);
 }
 
@@ -257,7 +260,7 @@ teardown(srv *s)
 static void
 purge_uploads(srv *s)
 {
-	srv_storage_purge(s->store, (int64_t)time(NULL) - s->cfg.upload_ttl);
+	srv_storage_purge(s->store, (int64_t)time(NULL));
 }
 
 /* Waits for SIGTERM/SIGINT; returns the signal. */
@@ -274,7 +277,12 @@ wait_for_stop(srv *s, const sigset_t *set)
 			return sig;
 		if (sig < 0 && errno == EAGAIN) {
 			srv_flush_counters(s);
-			if (++ticks % (PURGE_EVERY_S / TICK_S) == 0)
+			/* At least as often as sessions expire. */
+			if (++ticks % ((s->cfg.upload_ttl < PURGE_EVERY_S
+						? s->cfg.upload_ttl
+						: PURGE_EVERY_S) /
+				       TICK_S) ==
+			    0)
 				purge_uploads(s);
 		}
 	}

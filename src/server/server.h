@@ -203,13 +203,15 @@ typedef enum srv_oci {
 	SRV_E_DENIED,
 	SRV_E_UNSUPPORTED,
 	SRV_E_TOOMANYREQUESTS,
-	SRV_E_RANGE_INVALID,	/* 416, BLOB_UPLOAD_INVALID */
-	SRV_E_MANIFEST_TOO_BIG, /* 413, SIZE_INVALID */
-	SRV_E_NOT_FOUND,	/* 404 for an unknown endpoint */
-	SRV_E_METHOD,		/* 405 */
-	SRV_E_BAD_REQUEST,	/* 400, UNSUPPORTED: a malformed request */
-	SRV_E_URI_TOO_LONG,	/* 414, UNSUPPORTED */
-	SRV_E_INTERNAL,		/* 500 */
+	SRV_E_RANGE_INVALID,	 /* 416, BLOB_UPLOAD_INVALID */
+	SRV_E_MANIFEST_TOO_BIG,	 /* 413, SIZE_INVALID */
+	SRV_E_NOT_FOUND,	 /* 404 for an unknown endpoint */
+	SRV_E_METHOD,		 /* 405 */
+	SRV_E_BAD_REQUEST,	 /* 400, UNSUPPORTED: a malformed request */
+	SRV_E_URI_TOO_LONG,	 /* 414, UNSUPPORTED */
+	SRV_E_INTERNAL,		 /* 500 */
+	SRV_E_STORAGE_FULL,	 /* 507: the storage is full */
+	SRV_E_STORAGE_READ_ONLY, /* 507: the storage cannot be written */
 } srv_oci;
 
 /*

@@ -104,6 +104,18 @@ LOC=$(last_header Location)
 expect_status "a chunk that ends short of its Content-Range is SIZE_INVALID" 400 SIZE_INVALID -- \
 	PATCH "$R$LOC" -H 'Transfer-Encoding: chunked' -H 'Content-Range: 0-9999' \
 	--data-binary "@$T/small"
+# A refused chunk leaves the session as it was, so the client's retry fits.
+expect_status "the session holds nothing of the short chunk" 204 -- GET "$R$LOC"
+expect_header "the refused short chunk left the Range at 0-0" Range '^0-0$'
+expect_status "a chunk longer than its Content-Range is SIZE_INVALID" 400 SIZE_INVALID -- \
+	PATCH "$R$LOC" -H 'Transfer-Encoding: chunked' -H 'Content-Range: 0-99' \
+	--data-binary "@$T/small"
+expect_status "the session holds nothing of the long chunk" 204 -- GET "$R$LOC"
+expect_header "the refused long chunk left the Range at 0-0" Range '^0-0$'
+expect_status "the retried chunk is 202" 202 -- PATCH "$R$LOC" \
+	-H 'Transfer-Encoding: chunked' -H 'Content-Range: 0-2999' --data-binary "@$T/small"
+expect_header "the retried chunk's Range ends at 2999" Range '^0-2999$'
+expect_status "the session closes after the retry with 201" 201 -- PUT "$R$LOC?digest=$SMALL"
 
 # ---- push: digests ----
 http_status POST "$R/v2/lib/a/blobs/uploads/" >/dev/null
@@ -208,6 +220,17 @@ expect_status "manifest of an unknown media type is MANIFEST_INVALID" 400 MANIFE
 expect_status "schema 1 manifest is refused" 400 -- \
 	PUT "$R/v2/lib/app/manifests/bad" -H 'Content-Type: application/vnd.docker.distribution.manifest.v1+json' \
 	--data-binary '{"schemaVersion":1,"name":"x","tag":"y","fsLayers":[]}'
+# Descriptor sizes must match what is stored, config and layers alike.
+sed "s/\"size\":$(stat -c %s "$CFG")}/\"size\":1000000000}/" "$T/m1.json" >"$T/cfgsize.json"
+expect_status "a config descriptor of the wrong size is MANIFEST_INVALID" 400 MANIFEST_INVALID -- \
+	PUT "$R/v2/lib/app/manifests/bad" -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' \
+	--data-binary "@$T/cfgsize.json"
+expect "the refusal names the config descriptor" grep -q "$CFGD" "$T/.body"
+sed 's/"size":300000}/"size":300001}/' "$T/m1.json" >"$T/laysize.json"
+expect_status "a layer descriptor of the wrong size is MANIFEST_INVALID" 400 MANIFEST_INVALID -- \
+	PUT "$R/v2/lib/app/manifests/bad" -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' \
+	--data-binary "@$T/laysize.json"
+expect "the refusal names the layer descriptor" grep -q "$LAYD" "$T/.body"
 expect_status "a refused manifest left no tag behind" 404 MANIFEST_UNKNOWN -- GET "$R/v2/lib/app/manifests/bad"
 python3 -c 'import json,sys; print(json.dumps({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","annotations":{"pad":"x"*(5<<20)}}))' >"$T/huge.json"
 expect_status "manifest over 4 MiB is 413" 413 SIZE_INVALID -- PUT "$R/v2/lib/app/manifests/huge" \
@@ -234,6 +257,12 @@ printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json"
 expect_status "index of present manifests is 201" 201 -- PUT "$R/v2/lib/app/manifests/multi" \
 	-H 'Content-Type: application/vnd.oci.image.index.v1+json' --data-binary "@$T/index.json"
 sed "s/$M1/sha256:$(printf '%064d' 9)/" "$T/index.json" >"$T/index-bad.json"
+printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%d,"platform":{"os":"linux","architecture":"amd64"}}]}' \
+	"$M1" "$(($(stat -c %s "$T/m1.json") + 1))" >"$T/index-size.json"
+expect_status "index entry of the wrong size is MANIFEST_INVALID" 400 MANIFEST_INVALID -- \
+	PUT "$R/v2/lib/app/manifests/multi2" -H 'Content-Type: application/vnd.oci.image.index.v1+json' \
+	--data-binary "@$T/index-size.json"
+expect "the refusal names the index entry" grep -q "$M1" "$T/.body"
 expect_status "index of a missing manifest is MANIFEST_BLOB_UNKNOWN" 400 MANIFEST_BLOB_UNKNOWN -- \
 	PUT "$R/v2/lib/app/manifests/multi2" -H 'Content-Type: application/vnd.oci.image.index.v1+json' \
 	--data-binary "@$T/index-bad.json"

@@ -6,6 +6,7 @@
 #include "test.h"
 
 #include <stdlib.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,7 +33,8 @@ push(srv_storage *st, const char *repo, const char *content,
 	char id[33];
 	int r;
 
-	if ((r = srv_storage_upload_start(st, id, repo, err)) < 0 ||
+	if ((r = srv_storage_upload_start(st, id, repo, "127.0.0.1", err)) <
+		    0 ||
 	    (r = srv_storage_upload_open(st, &w, id, err)) < 0)
 		return r;
 	r = srv_storage_upload_append(w, content, strlen(content), err);
@@ -40,6 +42,111 @@ push(srv_storage *st, const char *repo, const char *content,
 	if (r < 0)
 		return r;
 	return srv_storage_upload_commit(st, id, repo, want, err);
+}
+
+/* Sets the last activity of session id to `ago` seconds back. */
+static void
+make_idle(const char *id, long ago)
+{
+	char *path = xasprintf("%s/uploads/%s", root, id);
+	struct timeval tv[2];
+
+	gettimeofday(&tv[0], NULL);
+	tv[0].tv_sec -= ago;
+	tv[1] = tv[0];
+	CHECK(utimes(path, tv) == 0, "set the mtime of %s", path);
+	free(path);
+}
+
+/* Sessions expire by their last activity, never by their start. */
+static void
+test_upload_expiry(srv_storage *st)
+{
+	berth_bs_writer *w = NULL;
+	berth_error *err = NULL;
+	char busy[33], idle[33], *repo = NULL;
+
+	st->upload_ttl = 100;
+	CHECK(srv_storage_upload_start(st, busy, "x", "10.0.0.1", &err) == 0 &&
+		      srv_storage_upload_start(st, idle, "x", "10.0.0.1",
+					       &err) == 0,
+	      "start two sessions");
+	/* Both started long ago (as far as their files tell); one is then
+	 * written to, the other left alone. */
+	make_idle(busy, 500);
+	make_idle(idle, 500);
+	CHECK(srv_storage_upload_open(st, &w, busy, &err) == 0 &&
+		      srv_storage_upload_append(w, "abc", 3, &err) == 0,
+	      "write to the busy one");
+	berth_bs_writer_closep(&w);
+	srv_storage_purge(st, (int64_t)time(NULL));
+	CHECK(srv_storage_upload_repo(st, &repo, busy, &err) == 0,
+	      "a session active just now survives, however old");
+	free(repo);
+	repo = NULL;
+	CHECK(srv_storage_upload_repo(st, &repo, idle, &err) == BERTH_ENOTFOUND,
+	      "an idle session is dropped");
+	berth_error_freep(&err);
+	/* A lookup applies the same rule, between purges. */
+	make_idle(busy, 101);
+	CHECK(srv_storage_upload_repo(st, &repo, busy, &err) ==
+			      BERTH_ENOTFOUND &&
+		      strstr(err->msg, "expired") != NULL,
+	      "a lookup of an expired session finds nothing: %s",
+	      err ? err->msg : "");
+	berth_error_freep(&err);
+	CHECK(srv_storage_upload_open(st, &w, busy, &err) == BERTH_ENOTFOUND,
+	      "and its bytes are gone");
+	berth_error_freep(&err);
+	st->upload_ttl = 86400;
+}
+
+/* Open sessions are capped per repository and per client. */
+static void
+test_upload_caps(srv_storage *st)
+{
+	berth_error *err = NULL;
+	char id[5][33];
+
+	st->upload_caps.per_repo = 2;
+	st->upload_caps.per_client = 3;
+	CHECK(srv_storage_upload_start(st, id[0], "caps", "10.0.0.2", &err) ==
+			      0 &&
+		      srv_storage_upload_start(st, id[1], "caps", "10.0.0.3",
+					       &err) == 0,
+	      "two sessions in one repository");
+	CHECK(srv_storage_upload_start(st, id[2], "caps", "10.0.0.4", &err) ==
+			      BERTH_ETOOMANY &&
+		      strstr(err->msg, "'caps'") != NULL,
+	      "a third is refused, naming the repository: %s",
+	      err ? err->msg : "");
+	berth_error_freep(&err);
+	CHECK(srv_storage_upload_start(st, id[2], "caps2", "10.0.0.2", &err) ==
+			      0 &&
+		      srv_storage_upload_start(st, id[3], "caps3", "10.0.0.2",
+					       &err) == 0,
+	      "the client opens more in other repositories");
+	CHECK(srv_storage_upload_start(st, id[4], "caps4", "10.0.0.2", &err) ==
+			      BERTH_ETOOMANY &&
+		      strstr(err->msg, "10.0.0.2") != NULL,
+	      "a fourth of one client is refused, naming it: %s",
+	      err ? err->msg : "");
+	berth_error_freep(&err);
+	CHECK(srv_storage_upload_cancel(st, id[0], &err) == 0 &&
+		      srv_storage_upload_start(st, id[4], "caps", "10.0.0.5",
+					       &err) == 0,
+	      "a cancelled session frees its place");
+	/* Expired sessions do not count. */
+	make_idle(id[1], 90000);
+	make_idle(id[4], 90000);
+	st->cap_purged = 0; /* not purged this second already */
+	CHECK(srv_storage_upload_start(st, id[0], "caps", "10.0.0.6", &err) ==
+		      0,
+	      "expired sessions give their places back: %s",
+	      err ? err->msg : "");
+	berth_error_freep(&err);
+	st->upload_caps.per_repo = 0;
+	st->upload_caps.per_client = 0;
 }
 
 static void
@@ -54,7 +161,8 @@ test_uploads(srv_storage *st)
 	berth_digest_of(&d, BERTH_DIGEST_SHA256, "layer", 5);
 	berth_digest_of(&wrong, BERTH_DIGEST_SHA256, "other", 5);
 
-	CHECK(srv_storage_upload_start(st, id, "a", &err) == 0, "start");
+	CHECK(srv_storage_upload_start(st, id, "a", "127.0.0.1", &err) == 0,
+	      "start");
 	CHECK(srv_storage_upload_repo(st, &repo, id, &err) == 0, "repo");
 	CHECK_STR(repo, "a");
 	free(repo);
@@ -109,17 +217,19 @@ test_uploads(srv_storage *st)
 	berth_error_freep(&err);
 
 	/* cancel, and the purge of idle sessions */
-	CHECK(srv_storage_upload_start(st, id, "a", &err) == 0 &&
+	CHECK(srv_storage_upload_start(st, id, "a", "127.0.0.1", &err) == 0 &&
 		      srv_storage_upload_cancel(st, id, &err) == 0,
 	      "cancel");
 	CHECK(srv_storage_upload_cancel(st, id, &err) == BERTH_ENOTFOUND,
 	      "cancel twice");
 	berth_error_freep(&err);
-	CHECK(srv_storage_upload_start(st, id, "a", &err) == 0, "start 3");
-	srv_storage_purge(st, (int64_t)time(NULL) - 3600);
+	CHECK(srv_storage_upload_start(st, id, "a", "127.0.0.1", &err) == 0,
+	      "start 3");
+	st->upload_ttl = 3600;
+	srv_storage_purge(st, (int64_t)time(NULL));
 	CHECK(srv_storage_upload_size(st, id, &size, &err) == 0,
 	      "a fresh session survives the purge");
-	srv_storage_purge(st, (int64_t)time(NULL) + 10);
+	srv_storage_purge(st, (int64_t)time(NULL) + 3610);
 	CHECK(srv_storage_upload_repo(st, &repo, id, &err) == BERTH_ENOTFOUND,
 	      "an idle session is purged");
 	berth_error_freep(&err);
@@ -272,6 +382,8 @@ main(void)
 	      err ? err->msg : "");
 	if (st) {
 		test_uploads(st);
+		test_upload_expiry(st);
+		test_upload_caps(st);
 		test_manifests(st);
 		srv_storage_close(st);
 	}

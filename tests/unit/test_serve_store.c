@@ -232,8 +232,30 @@ TEST(meta)
 	mf.media_type = "application/vnd.oci.image.manifest.v1+json";
 
 	CHECK(berth_meta_blob_link(m, "a", DB, 20, &err) == 0, "link b");
-	CHECK(berth_meta_manifest_put(m, "a", &put, &missing, &err) == 0,
-	      "put");
+	{
+		/* a descriptor whose size is not the blob's changes nothing */
+		const int64_t lying[] = {10, 1000000000};
+
+		put.blob_sizes = lying;
+		CHECK(berth_meta_manifest_put(m, "a", &put, &missing, &err) ==
+				      BERTH_EPROTO &&
+			      strstr(err->msg, DB) != NULL,
+		      "a lying size is refused, naming the blob");
+		berth_error_freep(&err);
+		CHECK(berth_meta_manifest_get(m, "a", "v1", false, NULL,
+					      &err) == BERTH_ENOTFOUND,
+		      "no tag after a lying size");
+		berth_error_freep(&err);
+	}
+	{
+		const int64_t sizes[] = {10, 20};
+
+		put.blob_sizes = sizes;
+		CHECK(berth_meta_manifest_put(m, "a", &put, &missing, &err) ==
+			      0,
+		      "put");
+		put.blob_sizes = NULL;
+	}
 	{
 		berth_meta_manifest got = {0};
 
@@ -324,7 +346,8 @@ TEST(meta)
 	      "exists");
 
 	/* uploads */
-	CHECK(berth_meta_upload_add(m, "0123456789abcdef", "a", &err) == 0,
+	CHECK(berth_meta_upload_add(m, "0123456789abcdef", "a", "127.0.0.1",
+				    NULL, &err) == 0,
 	      "add");
 	CHECK(berth_meta_upload_get(m, "0123456789abcdef", &repo, NULL, &err) ==
 			      0 &&

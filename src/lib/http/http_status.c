@@ -280,6 +280,18 @@ berth_http_status_error(berth_error **err, const berth_http_resp *resp,
 				 host);
 		return r;
 	}
+	if (s == 507) {
+		/* Insufficient Storage: retrying soon is no remedy. */
+		r = berth_error_set(err, BERTH_ESERVER, 0,
+				    "registry '%s' cannot store more data "
+				    "(507 Insufficient Storage)%s",
+				    host, says);
+		berth_error_hint(err,
+				 "the registry's disk is full (or read-only); "
+				 "ask its administrator to free space, then "
+				 "push again");
+		return r;
+	}
 	if (s >= 500 && s < 600) {
 		r = berth_error_set(err, BERTH_ESERVER, 0,
 				    "registry '%s' failed with %s%s", host, st,

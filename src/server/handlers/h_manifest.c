@@ -168,8 +168,10 @@ h_manifest_put(srv_req *r)
 	mf.annotations = info.annotations;
 	put.manifest = &mf;
 	put.blobs = (const char *const *)info.blobs;
+	put.blob_sizes = info.blob_sizes;
 	put.n_blobs = info.n_blobs;
 	put.children = (const char *const *)info.children;
+	put.child_sizes = info.child_sizes;
 	put.n_children = info.n_children;
 	if (by_digest) {
 		put.tags = tag_v;

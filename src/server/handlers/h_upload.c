@@ -158,23 +158,51 @@ open_writer(srv_req *r, upload *u)
 	off = srv_storage_upload_offset(u->w);
 	if (cr == NULL)
 		return 0; /* a stream: appended at the end */
-	if (!srv_parse_content_range(&start, &end, cr))
+	/* A refused chunk is never written: the session stays as it is. */
+	if (!srv_parse_content_range(&start, &end, cr)) {
+		berth_bs_writer_closep(&u->w);
 		return send_range_error(r, u->id, off,
 					"invalid Content-Range (want "
 					"'<start>-<end>')");
-	if (start != off)
+	}
+	if (start != off) {
+		berth_bs_writer_closep(&u->w);
 		return send_range_error(r, u->id, off,
 					"chunk out of order: the upload has "
 					"bytes up to its Range");
-	if (cl && strtoll(cl, NULL, 10) != end - start + 1)
+	}
+	if (cl && strtoll(cl, NULL, 10) != end - start + 1) {
+		berth_bs_writer_closep(&u->w);
 		return srv_fail(
 			r, SRV_E_SIZE_INVALID, NULL,
 			"Content-Range %.60s is not Content-Length %.30s "
 			"bytes",
 			cr, cl);
+	}
 	u->have_range = true;
 	u->range_end = end;
 	return 0;
+}
+
+/* Refuses the chunk in progress: what it appended is dropped. */
+static int
+refuse_chunk(srv_req *r, upload *u, srv_oci code, berth_error **cause,
+	     const char *msg)
+{
+	berth_error *err = NULL;
+
+	if (srv_storage_upload_abort(&u->w, &err) < 0) {
+		berth_error_free(*cause);
+		*cause = NULL;
+		return srv_fail_err(r, SRV_E_AUTO, &err);
+	}
+	/* On a full disk the upload cannot go on: free its bytes now rather
+	 * than keep them until it expires. */
+	if (srv_storage_full(*cause))
+		srv_storage_upload_cancel(r->s->store, u->id, NULL);
+	if (*cause)
+		return srv_fail_err(r, code, cause);
+	return srv_fail(r, code, NULL, "%s", msg);
 }
 
 static int
@@ -182,11 +210,20 @@ write_chunk(srv_req *r)
 {
 	upload *u = r->state;
 	berth_error *err = NULL;
+	char msg[128];
 
 	if (u == NULL || u->w == NULL)
 		return 0; /* body of a request that takes none: ignored */
+	if (u->have_range && srv_storage_upload_offset(u->w) + (int64_t)r->len >
+				     u->range_end + 1) {
+		snprintf(msg, sizeof(msg),
+			 "chunk is longer than its Content-Range (ending at "
+			 "%" PRId64 ")",
+			 u->range_end);
+		return refuse_chunk(r, u, SRV_E_SIZE_INVALID, &err, msg);
+	}
 	if (srv_storage_upload_append(u->w, r->data, r->len, &err) < 0)
-		return srv_fail_err(r, SRV_E_AUTO, &err);
+		return refuse_chunk(r, u, SRV_E_AUTO, &err, NULL);
 	return 0;
 }
 
@@ -195,14 +232,15 @@ static int
 check_chunk(srv_req *r, upload *u)
 {
 	int64_t off = srv_storage_upload_offset(u->w);
+	berth_error *none = NULL;
+	char msg[128];
 
-	if (u->have_range && off != u->range_end + 1)
-		return srv_fail(r, SRV_E_SIZE_INVALID, NULL,
-				"chunk ended at %" PRId64
-				", Content-Range said "
-				"%" PRId64,
-				off - 1, u->range_end);
-	return 0;
+	if (!u->have_range || off == u->range_end + 1)
+		return 0;
+	snprintf(msg, sizeof(msg),
+		 "chunk ended at %" PRId64 ", Content-Range said %" PRId64,
+		 off - 1, u->range_end);
+	return refuse_chunk(r, u, SRV_E_SIZE_INVALID, &none, msg);
 }
 
 /* Verifies and links a session's bytes; answers 201 or an error. */
@@ -270,8 +308,18 @@ post_begin(srv_req *r, upload *u)
 			return srv_fail_err(r, SRV_E_DIGEST_INVALID, &err);
 		u->have_want = true;
 	}
-	if (srv_storage_upload_start(r->s->store, u->id, r->name, &err) < 0)
+	if (srv_storage_upload_start(r->s->store, u->id, r->name, r->ip, &err) <
+	    0) {
+		if (err->code == BERTH_ETOOMANY)
+			berth_error_hint(
+				&err,
+				"finish or cancel (DELETE) open uploads, or "
+				"wait for idle ones to expire (upload-ttl); "
+				"the registry's operator sets the limits "
+				"(upload-sessions-per-client, "
+				"upload-sessions-per-repo)");
 		return srv_fail_err(r, SRV_E_AUTO, &err);
+	}
 	if (u->have_want &&
 	    srv_storage_upload_open(r->s->store, &u->w, u->id, &err) < 0)
 		return srv_fail_err(r, SRV_E_AUTO, &err);

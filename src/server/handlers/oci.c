@@ -123,11 +123,14 @@ berth_oci_referrers_json(const berth_meta_manifest *v, size_t n, size_t *len)
 	return dump(root, len);
 }
 
+/* Appends a descriptor's digest and size to a list of references. */
 static void
-strv_push(char ***v, size_t *n, const char *s)
+ref_push(char ***v, int64_t **sizes, size_t *n, const berth_descriptor *d)
 {
 	*v = xreallocarray(*v, *n + 2, sizeof(**v));
-	(*v)[(*n)++] = xstrdup(s);
+	*sizes = xreallocarray(*sizes, *n + 1, sizeof(**sizes));
+	(*sizes)[*n] = d->size;
+	(*v)[(*n)++] = xstrdup(d->digest.str);
 	(*v)[*n] = NULL;
 }
 
@@ -156,15 +159,16 @@ berth_oci_manifest_inspect(berth_oci_manifest_info *out,
 	if (m->has_subject)
 		info.subject = xstrdup(m->subject.digest.str);
 	if (m->kind == BERTH_MANIFEST_IMAGE) {
-		strv_push(&info.blobs, &info.n_blobs, m->config.digest.str);
+		ref_push(&info.blobs, &info.blob_sizes, &info.n_blobs,
+			 &m->config);
 		for (i = 0; i < m->n_layers; i++)
 			if (m->layers[i].urls == NULL)
-				strv_push(&info.blobs, &info.n_blobs,
-					  m->layers[i].digest.str);
+				ref_push(&info.blobs, &info.blob_sizes,
+					 &info.n_blobs, &m->layers[i]);
 	} else {
 		for (i = 0; i < m->n_manifests; i++)
-			strv_push(&info.children, &info.n_children,
-				  m->manifests[i].digest.str);
+			ref_push(&info.children, &info.child_sizes,
+				 &info.n_children, &m->manifests[i]);
 	}
 	root = json_loadb(body, len, 0, NULL);
 	ann = json_object_get(root, "annotations");
@@ -186,5 +190,7 @@ berth_oci_manifest_info_release(berth_oci_manifest_info *info)
 	free(info->annotations);
 	berth_strv_free(info->blobs);
 	berth_strv_free(info->children);
+	free(info->blob_sizes);
+	free(info->child_sizes);
 	memset(info, 0, sizeof(*info));
 }

@@ -44,8 +44,10 @@ typedef struct berth_oci_manifest_info {
 	char *subject;	     /* subject digest, or NULL */
 	char *annotations;   /* top-level annotations as JSON, or NULL */
 	char **blobs;	     /* config and layers (NULL-terminated) */
+	int64_t *blob_sizes; /* the sizes their descriptors give */
 	size_t n_blobs;
-	char **children; /* index entries (NULL-terminated) */
+	char **children;      /* index entries (NULL-terminated) */
+	int64_t *child_sizes; /* the sizes their descriptors give */
 	size_t n_children;
 } berth_oci_manifest_info;
 

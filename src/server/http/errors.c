@@ -56,7 +56,19 @@ static const struct {
 	[SRV_E_BAD_REQUEST] = {"UNSUPPORTED", 400, "malformed request"},
 	[SRV_E_URI_TOO_LONG] = {"UNSUPPORTED", 414, "request URI too long"},
 	[SRV_E_INTERNAL] = {"UNKNOWN", 500, "internal server error"},
+	/* 507 Insufficient Storage: the cause is the client's business (it
+	 * is not a glitch to retry), the paths in the message are not. */
+	[SRV_E_STORAGE_FULL] = {"UNKNOWN", 507,
+				"the registry's storage is full: no space "
+				"left to store this"},
+	[SRV_E_STORAGE_READ_ONLY] = {"UNKNOWN", 507,
+				     "the registry's storage is read-only: "
+				     "it serves pulls only"},
 };
+
+static const char *const storage_detail =
+	"ask the registry's administrator to free space on (or remount "
+	"writable) its storage volume; retrying will not help until then";
 
 static srv_oci
 from_code(berth_code code)
@@ -98,7 +110,11 @@ srv_error_response(srv_oci code, const berth_error *e, const char *msg,
 	char *body;
 	size_t len;
 
-	if (code == SRV_E_AUTO)
+	if (code == SRV_E_AUTO && srv_storage_full(e))
+		code = SRV_E_STORAGE_FULL;
+	else if (code == SRV_E_AUTO && srv_storage_read_only(e))
+		code = SRV_E_STORAGE_READ_ONLY;
+	else if (code == SRV_E_AUTO)
 		code = e ? from_code(e->code) : SRV_E_INTERNAL;
 	if (msg == NULL)
 		msg = e ? e->msg : oci[code].text;
@@ -108,7 +124,7 @@ srv_error_response(srv_oci code, const berth_error *e, const char *msg,
 	if (oci[code].status >= 500) {
 		berth_log(BERTH_LOG_ERROR, "%s", msg);
 		msg = oci[code].text;
-		detail = NULL;
+		detail = oci[code].status == 507 ? storage_detail : NULL;
 	}
 	body = berth_oci_error_json(oci[code].code, msg, detail, &len);
 	resp = MHD_create_response_from_buffer(len, body,

@@ -60,8 +60,15 @@ struct berth_blobstore_ops {
 	int (*upload_size)(berth_blobstore *bs, const char *id, int64_t *size,
 			   berth_error **err);
 	/*
+	 * When the session was last active (seconds since the epoch): opened
+	 * for writing or written to. BERTH_ENOTFOUND for an unknown session.
+	 */
+	int (*upload_active)(berth_blobstore *bs, const char *id, int64_t *when,
+			     berth_error **err);
+	/*
 	 * Opens a session for appending, exclusively: BERTH_EEXIST while
-	 * another writer holds it. The writer starts at the current end.
+	 * another writer holds it. The writer starts at the current end, and
+	 * the session counts as active now.
 	 */
 	int (*upload_open)(berth_blobstore *bs, const char *id,
 			   berth_bs_writer **out, berth_error **err);
@@ -77,13 +84,15 @@ struct berth_blobstore_ops {
 	int (*upload_remove)(berth_blobstore *bs, const char *id,
 			     berth_error **err);
 	/*
-	 * Ids of the sessions whose bytes were last written before `before`
-	 * (seconds since the epoch), NULL-terminated; free with
-	 * berth_strv_free. A crash between creating a session and recording
-	 * it leaves one the metadata does not know: the caller sweeps those.
+	 * Calls fn for every session with its last activity (upload_active),
+	 * for the caller to decide which have expired. A crash between
+	 * creating a session and recording it leaves one the metadata does
+	 * not know: the caller sweeps those too.
 	 */
-	int (*uploads_older)(berth_blobstore *bs, int64_t before, char ***ids,
-			     berth_error **err);
+	void (*uploads_each)(berth_blobstore *bs,
+			     void (*fn)(const char *id, int64_t active,
+					void *ud),
+			     void *ud);
 	/* Removes temporary files left before `before` by a crash. */
 	void (*tmp_sweep)(berth_blobstore *bs, int64_t before);
 
@@ -94,6 +103,11 @@ struct berth_blobstore_ops {
 	int64_t (*writer_offset)(berth_bs_writer *w);
 	/* Releases the writer (the bytes written stay in the session). */
 	void (*writer_close)(berth_bs_writer *w);
+	/*
+	 * Releases the writer and drops every byte it wrote: the session is
+	 * as it was when opened (a refused chunk leaves no trace).
+	 */
+	int (*writer_abort)(berth_bs_writer *w, berth_error **err);
 
 	/*
 	 * Reads the next bytes of the range into buf: the count, 0 at the

@@ -22,7 +22,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util/buf.h"
 #include "berth/log.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -50,6 +49,7 @@ typedef struct fs_writer {
 	berth_bs_writer base;
 	fs_store *s;
 	int fd;
+	int64_t start; /* the session's size when opened */
 	int64_t off;
 	fs_hash_state *st;
 } fs_writer;
@@ -448,6 +448,29 @@ fs_upload_size(berth_blobstore *bs, const char *id, int64_t *size,
 }
 
 static int
+fs_upload_active(berth_blobstore *bs, const char *id, int64_t *when,
+		 berth_error **err)
+{
+	_cleanup_free_ char *path = NULL;
+	struct stat st;
+
+	if (!berth_upload_id_valid(id))
+		return berth_error_set(err, BERTH_ENOTFOUND, 0,
+				       "upload '%s' is unknown", id);
+	path = upload_path((fs_store *)bs, id);
+	if (stat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return berth_error_set(err, BERTH_ENOTFOUND, 0,
+					       "upload '%s' is unknown", id);
+		return berth_error_set(err, BERTH_EIO, errno,
+				       "cannot stat '%s': %s", path,
+				       strerror(errno));
+	}
+	*when = (int64_t)st.st_mtime;
+	return 0;
+}
+
+static int
 fs_upload_open(berth_blobstore *bs, const char *id, berth_bs_writer **out,
 	       berth_error **err)
 {
@@ -464,10 +487,17 @@ fs_upload_open(berth_blobstore *bs, const char *id, berth_bs_writer **out,
 		return berth_error_set(err, BERTH_EIO, errno,
 				       "cannot seek upload '%s': %s", id,
 				       strerror(errno));
+	/* The file's mtime is the session's last activity (upload_active),
+	 * so even a request that brings no bytes keeps it alive. */
+	if (futimens(fd, NULL) < 0)
+		return berth_error_set(err, BERTH_EIO, errno,
+				       "cannot mark upload '%s' active: %s", id,
+				       strerror(errno));
 	w = xcalloc(1, sizeof(*w));
 	w->base.ops = &fs_ops;
 	w->s = s;
 	w->fd = steal_fd(&fd);
+	w->start = end;
 	w->off = end;
 	w->st = state_get(s, id, true);
 	*out = &w->base;
@@ -508,6 +538,27 @@ fs_writer_close(berth_bs_writer *bw)
 	if (w->fd >= 0)
 		close(w->fd); /* releases the flock */
 	free(w);
+}
+
+static int
+fs_writer_abort(berth_bs_writer *bw, berth_error **err)
+{
+	fs_writer *w = (fs_writer *)bw;
+	int r = 0;
+
+	if (w->off != w->start) {
+		/* The running hash has seen the dropped bytes: hash again at
+		 * commit. */
+		if (w->st->hashed > w->start)
+			w->st->hashed = -1;
+		if (ftruncate(w->fd, w->start) < 0)
+			r = berth_error_set(err, BERTH_EIO, errno,
+					    "cannot drop a refused chunk of "
+					    "an upload: %s",
+					    strerror(errno));
+	}
+	fs_writer_close(bw);
+	return r;
 }
 
 static int
@@ -624,27 +675,26 @@ each_old_file(fs_store *s, const char *sub, int64_t before,
 }
 
 static void
-collect_id(fs_store *s, const char *name, void *ud)
-{
-	berth_buf *ids = ud;
-	char *copy = xstrdup(name);
-
-	berth_buf_put(ids, &copy, sizeof(copy), NULL);
-}
-
-static int
-fs_uploads_older(berth_blobstore *bs, int64_t before, char ***out,
-		 berth_error **err)
+fs_uploads_each(berth_blobstore *bs,
+		void (*fn)(const char *id, int64_t active, void *ud), void *ud)
 {
 	fs_store *s = (fs_store *)bs;
-	berth_buf ids;
-	char *end = NULL;
+	_cleanup_free_ char *dir = xasprintf("%s/uploads", s->root);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	struct stat st;
 
-	berth_buf_init(&ids, 0);
-	each_old_file(s, "uploads", before, collect_id, &ids);
-	berth_buf_put(&ids, &end, sizeof(end), NULL);
-	*out = (char **)berth_buf_detach(&ids);
-	return 0;
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (!berth_upload_id_valid(e->d_name) ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) <
+			    0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		fn(e->d_name, (int64_t)st.st_mtime, ud);
+	}
+	closedir(d);
 }
 
 static void
@@ -686,14 +736,16 @@ static const struct berth_blobstore_ops fs_ops = {
 	.remove = fs_remove,
 	.upload_create = fs_upload_create,
 	.upload_size = fs_upload_size,
+	.upload_active = fs_upload_active,
 	.upload_open = fs_upload_open,
 	.upload_commit = fs_upload_commit,
 	.upload_remove = fs_upload_remove,
-	.uploads_older = fs_uploads_older,
+	.uploads_each = fs_uploads_each,
 	.tmp_sweep = fs_tmp_sweep,
 	.writer_write = fs_writer_write,
 	.writer_offset = fs_writer_offset,
 	.writer_close = fs_writer_close,
+	.writer_abort = fs_writer_abort,
 	.reader_read = fs_reader_read,
 	.reader_close = fs_reader_close,
 	.free = fs_free,

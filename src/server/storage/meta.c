@@ -6,6 +6,7 @@
  */
 #include "server/storage/meta.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -162,6 +163,15 @@ berth_meta_blob_find(berth_meta *m, const char *digest,
  * links (or manifests: an artifact's config may be one), children as
  * manifests. The first missing one goes to *missing.
  */
+/* The size a reference's descriptor gives, or -1 when unchecked. */
+static int64_t
+ref_size(const berth_meta_put *put, size_t i)
+{
+	if (i < put->n_blobs)
+		return put->blob_sizes ? put->blob_sizes[i] : -1;
+	return put->child_sizes ? put->child_sizes[i - put->n_blobs] : -1;
+}
+
 static int
 check_refs(berth_meta_tx *tx, const char *repo, const berth_meta_put *put,
 	   char **missing, berth_error **err)
@@ -174,12 +184,17 @@ check_refs(berth_meta_tx *tx, const char *repo, const berth_meta_put *put,
 		bool blob = i < put->n_blobs;
 		const char *d =
 			blob ? put->blobs[i] : put->children[i - put->n_blobs];
+		int64_t want = ref_size(put, i), size = -1;
+		berth_meta_manifest mf = {0};
 
-		r = blob ? tx->ops->blob_get(tx, repo, d, NULL, &e)
+		r = blob ? tx->ops->blob_get(tx, repo, d, &size, &e)
 			 : BERTH_ENOTFOUND;
 		if (r == BERTH_ENOTFOUND) {
 			berth_error_freep(&e);
-			r = tx->ops->manifest_get(tx, repo, d, true, NULL, &e);
+			r = tx->ops->manifest_get(tx, repo, d, true, &mf, &e);
+			if (r == 0)
+				size = mf.size;
+			berth_meta_manifest_release(&mf);
 		}
 		if (r == BERTH_ENOTFOUND) {
 			berth_error_free(e);
@@ -192,6 +207,15 @@ check_refs(berth_meta_tx *tx, const char *repo, const berth_meta_put *put,
 		}
 		if (r < 0)
 			return berth_error_move(err, &e, r);
+		/* A lying size would break every client that trusts it. */
+		if (want >= 0 && size != want)
+			return berth_error_set(
+				err, BERTH_EPROTO, 0,
+				"descriptor of '%s' says %" PRId64
+				" bytes, but the %s in repository '%s' has "
+				"%" PRId64,
+				d, want, blob ? "blob" : "manifest", repo,
+				size);
 	}
 	return 0;
 }
@@ -379,8 +403,38 @@ berth_meta_referrers(berth_meta *m, const char *repo, const char *subject,
 	return tx_end(tx, r, err);
 }
 
+static int
+upload_add_tx(berth_meta_tx *tx, const char *id, const char *repo,
+	      const char *client, const berth_meta_upload_caps *caps,
+	      berth_error **err)
+{
+	int64_t by_repo = 0, by_client = 0;
+	int r;
+
+	if (caps && (caps->per_repo > 0 || caps->per_client > 0)) {
+		r = tx->ops->uploads_count(tx, repo, client, &by_repo,
+					   &by_client, err);
+		if (r < 0)
+			return r;
+		if (caps->per_repo > 0 && by_repo >= caps->per_repo)
+			return berth_error_set(
+				err, BERTH_ETOOMANY, 0,
+				"repository '%s' already has %" PRId64
+				" upload sessions open, the most allowed",
+				repo, by_repo);
+		if (caps->per_client > 0 && by_client >= caps->per_client)
+			return berth_error_set(
+				err, BERTH_ETOOMANY, 0,
+				"client %s already has %" PRId64
+				" upload sessions open, the most allowed",
+				client, by_client);
+	}
+	return tx->ops->upload_add(tx, id, repo, client, now_s(), err);
+}
+
 int
 berth_meta_upload_add(berth_meta *m, const char *id, const char *repo,
+		      const char *client, const berth_meta_upload_caps *caps,
 		      berth_error **err)
 {
 	berth_meta_tx *tx;
@@ -388,7 +442,7 @@ berth_meta_upload_add(berth_meta *m, const char *id, const char *repo,
 
 	if (r < 0)
 		return r;
-	return tx_end(tx, tx->ops->upload_add(tx, id, repo, now_s(), err), err);
+	return tx_end(tx, upload_add_tx(tx, id, repo, client, caps, err), err);
 }
 
 int

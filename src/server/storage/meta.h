@@ -126,7 +126,12 @@ struct berth_meta_ops {
 
 	/* Upload sessions. */
 	int (*upload_add)(berth_meta_tx *tx, const char *id, const char *repo,
-			  int64_t started, berth_error **err);
+			  const char *client, int64_t started,
+			  berth_error **err);
+	/* Open sessions of repo, and of client (any repository). */
+	int (*uploads_count)(berth_meta_tx *tx, const char *repo,
+			     const char *client, int64_t *by_repo,
+			     int64_t *by_client, berth_error **err);
 	/* repo (caller frees) and started may be NULL. */
 	int (*upload_get)(berth_meta_tx *tx, const char *id, char **repo,
 			  int64_t *started, berth_error **err);
@@ -198,9 +203,11 @@ int berth_meta_blob_find(berth_meta *m, const char *digest,
 /* What a manifest PUT stores, in one transaction. */
 typedef struct berth_meta_put {
 	const berth_meta_manifest *manifest;
-	const char *const *blobs; /* must be linked in the repository */
+	const char *const *blobs;  /* must be linked in the repository */
+	const int64_t *blob_sizes; /* ...with these sizes (NULL: any) */
 	size_t n_blobs;
 	const char *const *children; /* manifests that must be in it */
+	const int64_t *child_sizes;  /* ...with these sizes (NULL: any) */
 	size_t n_children;
 	const char *const *tags; /* tags to point at it */
 	size_t n_tags;
@@ -210,8 +217,9 @@ typedef struct berth_meta_put {
  * Stores a manifest's metadata (its bytes are in the blob store already)
  * and points the tags at it, after checking that every referenced blob and
  * child manifest is in the repository. On a missing reference returns
- * BERTH_ENOTFOUND and sets *missing (caller frees) to its digest; nothing
- * changes.
+ * BERTH_ENOTFOUND and sets *missing (caller frees) to its digest; on a
+ * reference of another size than its descriptor says, BERTH_EPROTO naming
+ * it. Nothing changes on failure.
  */
 int berth_meta_manifest_put(berth_meta *m, const char *repo,
 			    const berth_meta_put *put, char **missing,
@@ -260,8 +268,20 @@ int berth_meta_referrers(berth_meta *m, const char *repo, const char *subject,
 			 const char *artifact_type, berth_meta_manifest **out,
 			 size_t *n, berth_error **err);
 
-/* Records a new upload session of repo. */
+/* The most sessions a repository and a client may have open (0: any). */
+typedef struct berth_meta_upload_caps {
+	long per_repo;
+	long per_client;
+} berth_meta_upload_caps;
+
+/*
+ * Records a new upload session of repo, started by client (its address),
+ * unless that would open more sessions than caps allow: BERTH_ETOOMANY,
+ * nothing recorded (counting and recording are one transaction).
+ */
 int berth_meta_upload_add(berth_meta *m, const char *id, const char *repo,
+			  const char *client,
+			  const berth_meta_upload_caps *caps,
 			  berth_error **err);
 
 /* The session's repository (caller frees); BERTH_ENOTFOUND when unknown. */

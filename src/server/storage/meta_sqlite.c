@@ -10,10 +10,14 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "berth/log.h"
+#include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"
@@ -42,12 +46,20 @@ static const char schema[] =
 	" updated INTEGER NOT NULL, PRIMARY KEY(repo, tag)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS tags_digest ON tags(repo, digest);"
 	"CREATE TABLE IF NOT EXISTS uploads("
-	" id TEXT PRIMARY KEY, repo TEXT NOT NULL, started INTEGER NOT NULL)"
-	" WITHOUT ROWID;"
+	" id TEXT PRIMARY KEY, repo TEXT NOT NULL, started INTEGER NOT NULL,"
+	" client TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS pull_counts("
 	" key TEXT PRIMARY KEY, window_ms INTEGER NOT NULL,"
 	" last_slot INTEGER NOT NULL, counts TEXT NOT NULL) WITHOUT ROWID;"
-	"PRAGMA user_version = 1;";
+	"PRAGMA user_version = 2;";
+
+/* From each older version to the next; [v] upgrades version v. */
+static const char *const migrations[] = {
+	[1] = "ALTER TABLE uploads ADD COLUMN client TEXT NOT NULL DEFAULT '';"
+	      "PRAGMA user_version = 2;",
+};
+
+#define SCHEMA_VERSION 2
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
@@ -102,8 +114,10 @@ static const char *const stmt_sql[S_COUNT] = {
 			" WHERE repo = ?1 AND subject = ?2"
 			" AND (?3 IS NULL OR artifact_type = ?3)"
 			" ORDER BY pushed, digest",
-	[S_UP_ADD] =
-		"INSERT INTO uploads(id, repo, started) VALUES(?1, ?2, ?3)",
+	[S_UP_ADD] = "INSERT INTO uploads(id, repo, started, client)"
+		     " VALUES(?1, ?2, ?3, ?4)",
+	[S_UP_COUNT] = "SELECT count(*) FILTER (WHERE repo = ?1),"
+		       " count(*) FILTER (WHERE client = ?2) FROM uploads",
 	[S_UP_GET] = "SELECT repo, started FROM uploads WHERE id = ?1",
 	[S_UP_DEL] = "DELETE FROM uploads WHERE id = ?1",
 	[S_UP_OLDER] = "SELECT id FROM uploads WHERE started < ?1",
@@ -128,15 +142,110 @@ conn_close(meta_conn *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* The first column of the first row of sql, as an integer or text. */
 static int
-conn_open(meta_conn *c, const char *path, bool init, berth_error **err)
+query_one(sqlite3 *db, const char *sql, sqlite3_int64 *n, char *text,
+	  size_t size)
 {
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+
+	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		rc = SQLITE_OK;
+		if (n)
+			*n = sqlite3_column_int64(s, 0);
+		if (text)
+			snprintf(text, size, "%s",
+				 (const char *)sqlite3_column_text(s, 0) ?: "");
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/*
+ * Brings the schema to SCHEMA_VERSION. A database already there is only
+ * read: the server must start on a full (or read-only) disk to serve
+ * pulls, so nothing is written unless something changes.
+ */
+static int
+conn_init(meta_conn *c, char **emsg)
+{
+	sqlite3_int64 v = 0;
+	int rc;
+
+	if ((rc = query_one(c->db, "PRAGMA user_version", &v, NULL, 0)) !=
+	    SQLITE_OK)
+		return rc;
+	if (v == 0)
+		return sqlite3_exec(c->db, schema, NULL, NULL, emsg);
+	for (; v < SCHEMA_VERSION; v++)
+		if ((rc = sqlite3_exec(c->db, migrations[v], NULL, NULL,
+				       emsg)) != SQLITE_OK)
+			return rc;
+	if (v > SCHEMA_VERSION) {
+		*emsg = sqlite3_mprintf("schema version %lld is newer than "
+					"this berth's (%d)",
+					(long long)v, SCHEMA_VERSION);
+		return SQLITE_ERROR;
+	}
+	return SQLITE_OK;
+}
+
+/* WAL, unless it is already: setting it again would write. */
+static int
+conn_wal(meta_conn *c, char **emsg)
+{
+	char mode[16] = "";
+	int rc = query_one(c->db, "PRAGMA journal_mode", NULL, mode,
+			   sizeof(mode));
+
+	if (rc != SQLITE_OK || strcmp(mode, "wal") == 0)
+		return rc;
+	return sqlite3_exec(c->db, "PRAGMA journal_mode = WAL;", NULL, NULL,
+			    emsg);
+}
+
+/* "file:" URI of path, for opening it with URI parameters. */
+static char *
+file_uri(const char *path)
+{
+	berth_buf b;
+
+	berth_buf_init(&b, 0);
+	berth_buf_puts(&b, "file:", NULL);
+	for (const char *p = path; *p; p++) {
+		if (*p == '%' || *p == '?' || *p == '#') {
+			char esc[4];
+
+			snprintf(esc, sizeof(esc), "%%%02X", (unsigned char)*p);
+			berth_buf_puts(&b, esc, NULL);
+		} else {
+			berth_buf_put(&b, p, 1, NULL);
+		}
+	}
+	return berth_buf_detach(&b);
+}
+
+/*
+ * Opens one connection. Read-write, the schema brought up to date (init),
+ * or, when the storage cannot be written, read-only (immutable: no -shm
+ * or -wal file is needed, so a read-only or full disk still serves pulls).
+ */
+static int
+conn_open(meta_conn *c, const char *path, bool init, bool read_only,
+	  berth_error **err)
+{
+	_cleanup_free_ char *uri = read_only ? file_uri(path) : NULL;
 	char *emsg = NULL;
+	int persist = 1;
 	int i;
 
-	if (sqlite3_open_v2(path, &c->db,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-				    SQLITE_OPEN_NOMUTEX,
+	if (sqlite3_open_v2(read_only ? uri : path, &c->db,
+			    read_only ? SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+						SQLITE_OPEN_NOMUTEX
+				      : SQLITE_OPEN_READWRITE |
+						SQLITE_OPEN_CREATE |
+						SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
 		berth_error_set(err, BERTH_EIO, errno,
 				"cannot open metadata store '%s': %s", path,
@@ -146,13 +255,15 @@ conn_open(meta_conn *c, const char *path, bool init, berth_error **err)
 		return BERTH_EIO;
 	}
 	sqlite3_busy_timeout(c->db, META_BUSY_MS);
-	if (sqlite3_exec(c->db,
-			 "PRAGMA journal_mode = WAL;"
+	/* Keep the -wal and -shm files when closing: recreating them at
+	 * the next start needs free space, which a full disk lacks. */
+	sqlite3_file_control(c->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+	if ((!read_only && conn_wal(c, &emsg) != SQLITE_OK) ||
+	    sqlite3_exec(c->db,
 			 "PRAGMA synchronous = FULL;"
 			 "PRAGMA foreign_keys = OFF;",
 			 NULL, NULL, &emsg) != SQLITE_OK ||
-	    (init &&
-	     sqlite3_exec(c->db, schema, NULL, NULL, &emsg) != SQLITE_OK)) {
+	    (init && !read_only && conn_init(c, &emsg) != SQLITE_OK)) {
 		berth_error_set(err, BERTH_EIO, 0,
 				"cannot prepare metadata store '%s': %s", path,
 				emsg ? emsg : sqlite3_errmsg(c->db));
@@ -189,12 +300,35 @@ db_free(berth_meta *bm)
 	free(m);
 }
 
+static int
+pool_open(meta_db *m, const char *path, int conns, bool read_only,
+	  berth_error **err)
+{
+	int i;
+
+	for (i = 0; i < conns; i++) {
+		if (conn_open(&m->conns[i], path, i == 0, read_only, err) < 0) {
+			for (m->n_conns = i; i > 0; i--)
+				conn_close(&m->conns[i - 1]);
+			m->n_conns = 0;
+			m->free_list = NULL;
+			return BERTH_EIO;
+		}
+		m->conns[i].tx.ops = &sqlite_ops;
+		m->conns[i].m = m;
+		m->conns[i].next_free = m->free_list;
+		m->free_list = &m->conns[i];
+	}
+	m->n_conns = conns;
+	return 0;
+}
+
 int
 berth_meta_sqlite_open(berth_meta **out, const char *path, int conns,
 		       berth_error **err)
 {
+	berth_error *e = NULL;
 	meta_db *m;
-	int i;
 
 	if (conns < 1)
 		conns = 1;
@@ -204,18 +338,29 @@ berth_meta_sqlite_open(berth_meta **out, const char *path, int conns,
 	m->conns = xcalloc((size_t)conns, sizeof(*m->conns));
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_cond_init(&m->cv, NULL);
-	for (i = 0; i < conns; i++) {
-		if (conn_open(&m->conns[i], path, i == 0, err) < 0) {
-			m->n_conns = i;
+	if (pool_open(m, path, conns, false, &e) == 0 &&
+	    sqlite3_db_readonly(m->conns[0].db, "main") == 1) {
+		/* SQLite fell back to reading a file it cannot write. */
+		berth_log(BERTH_LOG_WARN,
+			  "metadata store '%s' cannot be written; serving it "
+			  "read-only: pulls work, pushes are refused until "
+			  "the server restarts with writable storage",
+			  path);
+	} else if (m->n_conns == 0) {
+		/* A store that exists but cannot be written (a read-only or
+		 * full disk) still serves what it has. */
+		if (access(path, R_OK) != 0 ||
+		    pool_open(m, path, conns, true, NULL) < 0) {
 			db_free(&m->base);
-			return BERTH_EIO;
+			return berth_error_move(err, &e, BERTH_EIO);
 		}
-		m->conns[i].tx.ops = &sqlite_ops;
-		m->conns[i].m = m;
-		m->conns[i].next_free = m->free_list;
-		m->free_list = &m->conns[i];
+		berth_log(BERTH_LOG_WARN,
+			  "%s; serving it read-only: pulls work, pushes are "
+			  "refused until the server restarts with writable "
+			  "storage",
+			  e->msg);
+		berth_error_free(e);
 	}
-	m->n_conns = conns;
 	*out = &m->base;
 	return 0;
 }
@@ -313,6 +458,7 @@ static const struct berth_meta_ops sqlite_ops = {
 	.tags_remove_digest = meta_sqlite_tags_remove_digest,
 	.tags_list = meta_sqlite_tags_list,
 	.upload_add = meta_sqlite_upload_add,
+	.uploads_count = meta_sqlite_uploads_count,
 	.upload_get = meta_sqlite_upload_get,
 	.upload_remove = meta_sqlite_upload_remove,
 	.uploads_older = meta_sqlite_uploads_older,

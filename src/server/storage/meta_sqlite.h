@@ -39,6 +39,7 @@ enum stmt_id {
 	S_UP_GET,
 	S_UP_DEL,
 	S_UP_OLDER,
+	S_UP_COUNT,
 	S_PULL_PUT,
 	S_PULL_DEL,
 	S_PULL_ALL,
@@ -141,7 +142,11 @@ int meta_sqlite_blob_repos(berth_meta_tx *tx, const char *digest,
 			   bool (*fn)(const char *repo, int64_t size, void *ud),
 			   void *ud, berth_error **err);
 int meta_sqlite_upload_add(berth_meta_tx *tx, const char *id, const char *repo,
-			   int64_t started, berth_error **err);
+			   const char *client, int64_t started,
+			   berth_error **err);
+int meta_sqlite_uploads_count(berth_meta_tx *tx, const char *repo,
+			      const char *client, int64_t *by_repo,
+			      int64_t *by_client, berth_error **err);
 int meta_sqlite_upload_get(berth_meta_tx *tx, const char *id, char **repo,
 			   int64_t *started, berth_error **err);
 int meta_sqlite_upload_remove(berth_meta_tx *tx, const char *id,

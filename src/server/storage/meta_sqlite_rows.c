@@ -133,7 +133,7 @@ meta_sqlite_blob_repos(berth_meta_tx *tx, const char *digest,
 
 int
 meta_sqlite_upload_add(berth_meta_tx *tx, const char *id, const char *repo,
-		       int64_t started, berth_error **err)
+		       const char *client, int64_t started, berth_error **err)
 {
 	meta_conn *c = meta_tx_conn(tx);
 	sqlite3_stmt *s = meta_stmt(c, S_UP_ADD);
@@ -141,7 +141,30 @@ meta_sqlite_upload_add(berth_meta_tx *tx, const char *id, const char *repo,
 	meta_bind_text(s, 1, id);
 	meta_bind_text(s, 2, repo);
 	sqlite3_bind_int64(s, 3, started);
+	meta_bind_text(s, 4, client);
 	return meta_exec_done(c, s, err);
+}
+
+int
+meta_sqlite_uploads_count(berth_meta_tx *tx, const char *repo,
+			  const char *client, int64_t *by_repo,
+			  int64_t *by_client, berth_error **err)
+{
+	meta_conn *c = meta_tx_conn(tx);
+	sqlite3_stmt *s = meta_stmt(c, S_UP_COUNT);
+	int rc, r = 0;
+
+	meta_bind_text(s, 1, repo);
+	meta_bind_text(s, 2, client);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*by_repo = sqlite3_column_int64(s, 0);
+		*by_client = sqlite3_column_int64(s, 1);
+	} else {
+		r = meta_db_error(err, c->db, "counting upload sessions");
+	}
+	sqlite3_reset(s);
+	return r;
 }
 
 int

@@ -5,6 +5,7 @@
  */
 #include "server/storage/meta_sqlite.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 
@@ -17,9 +18,17 @@ meta_db_error(berth_error **err, sqlite3 *db, const char *what)
 	int rc = sqlite3_extended_errcode(db);
 	berth_code code = BERTH_EIO;
 
+	int sys = 0;
+
 	if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB)
 		code = BERTH_ECORRUPT;
-	return berth_error_set(err, code, 0, "metadata store: %s: %s", what,
+	/* As the file system would say it, so that the server answers a
+	 * full or read-only disk as such (srv_storage_full). */
+	if ((rc & 0xff) == SQLITE_FULL)
+		sys = ENOSPC;
+	else if ((rc & 0xff) == SQLITE_READONLY)
+		sys = EROFS;
+	return berth_error_set(err, code, sys, "metadata store: %s: %s", what,
 			       sqlite3_errmsg(db));
 }
 

@@ -4,6 +4,7 @@
  */
 #include "server/storage/storage.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@ srv_storage_open(srv_storage **out, const char *dir, int conns,
 		srv_storage_close(st);
 		return r;
 	}
+	st->upload_ttl = 86400;
 	*out = st;
 	return 0;
 }
@@ -120,10 +122,66 @@ srv_storage_blob_mount(srv_storage *st, const char *repo, const berth_digest *d,
 
 /* ---- uploads ---- */
 
+/*
+ * The one rule of expiry: a session whose last activity (blobstore.h's
+ * upload_active, or its start when its file is gone) is before this
+ * cutoff is over.
+ */
+static int64_t
+upload_cutoff(const srv_storage *st, int64_t now)
+{
+	return now - st->upload_ttl;
+}
+
+static bool
+upload_expired(const srv_storage *st, int64_t active, int64_t now)
+{
+	return active < upload_cutoff(st, now);
+}
+
+static int64_t
+now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* Drops a session's file and row; false when a request holds it. */
+static bool
+upload_drop(srv_storage *st, const char *id)
+{
+	berth_error *e = NULL;
+	int r = st->blobs->ops->upload_remove(st->blobs, id, &e);
+
+	berth_error_free(e);
+	if (r == BERTH_EEXIST)
+		return false; /* in use right now: active after all */
+	berth_meta_upload_remove(st->meta, id, NULL);
+	return true;
+}
+
+/*
+ * Purges once a cap is hit, at most once a second, so that a client
+ * hammering at its cap cannot make every request scan the sessions.
+ */
+static bool
+upload_cap_purge(srv_storage *st)
+{
+	int64_t now = now_s();
+	int64_t last = __atomic_load_n(&st->cap_purged, __ATOMIC_RELAXED);
+
+	if (last == now ||
+	    !__atomic_compare_exchange_n(&st->cap_purged, &last, now, false,
+					 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return false;
+	srv_storage_purge(st, now);
+	return true;
+}
+
 int
 srv_storage_upload_start(srv_storage *st, char id[33], const char *repo,
-			 berth_error **err)
+			 const char *client, berth_error **err)
 {
+	berth_error *e = NULL;
 	int r;
 
 	/* The file first: a crash before the row leaves an orphan file,
@@ -131,17 +189,49 @@ srv_storage_upload_start(srv_storage *st, char id[33], const char *repo,
 	if ((r = berth_upload_id_new(id, err)) < 0 ||
 	    (r = st->blobs->ops->upload_create(st->blobs, id, err)) < 0)
 		return r;
-	return berth_meta_upload_add(st->meta, id, repo, err);
+	r = berth_meta_upload_add(st->meta, id, repo, client, &st->upload_caps,
+				  &e);
+	if (r == BERTH_ETOOMANY && upload_cap_purge(st)) {
+		/* Expired sessions count until purged: purge, then recount. */
+		berth_error_freep(&e);
+		r = berth_meta_upload_add(st->meta, id, repo, client,
+					  &st->upload_caps, &e);
+	}
+	if (r < 0) {
+		st->blobs->ops->upload_remove(st->blobs, id, NULL);
+		return berth_error_move(err, &e, r);
+	}
+	return 0;
 }
 
 int
 srv_storage_upload_repo(srv_storage *st, char **repo, const char *id,
 			berth_error **err)
 {
+	_cleanup_free_ char *found = NULL;
+	berth_error *e = NULL;
+	int64_t active = 0;
+	int r;
+
 	if (!berth_upload_id_valid(id))
 		return berth_error_set(err, BERTH_ENOTFOUND, 0,
 				       "upload '%.80s' is unknown", id);
-	return berth_meta_upload_get(st->meta, id, repo, NULL, err);
+	if ((r = berth_meta_upload_get(st->meta, id, &found, NULL, err)) < 0)
+		return r;
+	r = st->blobs->ops->upload_active(st->blobs, id, &active, &e);
+	if (r < 0 && r != BERTH_ENOTFOUND)
+		return berth_error_move(err, &e, r);
+	berth_error_free(e);
+	if (r == BERTH_ENOTFOUND ||
+	    (upload_expired(st, active, now_s()) && upload_drop(st, id))) {
+		berth_meta_upload_remove(st->meta, id, NULL);
+		return berth_error_set(err, BERTH_ENOTFOUND, 0,
+				       "upload '%s' expired: idle for more "
+				       "than %ld s",
+				       id, st->upload_ttl);
+	}
+	*repo = steal_ptr(&found);
+	return 0;
 }
 
 int
@@ -172,13 +262,23 @@ srv_storage_upload_offset(berth_bs_writer *w)
 }
 
 int
+srv_storage_upload_abort(berth_bs_writer **w, berth_error **err)
+{
+	berth_bs_writer *bw = *w;
+
+	*w = NULL;
+	return bw ? bw->ops->writer_abort(bw, err) : 0;
+}
+
+int
 srv_storage_upload_commit(srv_storage *st, const char *id, const char *repo,
 			  const berth_digest *want, berth_error **err)
 {
 	int64_t size = 0;
 	int r = st->blobs->ops->upload_commit(st->blobs, id, want, &size, err);
 
-	if (r == BERTH_EDIGEST) {
+	/* A failed upload is over; on a full disk its bytes go at once. */
+	if (r == BERTH_EDIGEST || (r < 0 && srv_storage_full(*err))) {
 		st->blobs->ops->upload_remove(st->blobs, id, NULL);
 		berth_meta_upload_remove(st->meta, id, NULL);
 	}
@@ -200,64 +300,61 @@ srv_storage_upload_cancel(srv_storage *st, const char *id, berth_error **err)
 	return berth_meta_upload_remove(st->meta, id, err);
 }
 
-/*
- * Session files the metadata does not know (a crash between creating the
- * file and recording the session), and temporary files a crash left.
- */
+typedef struct purge_ctx {
+	srv_storage *st;
+	int64_t now;
+} purge_ctx;
+
 static void
-purge_orphans(srv_storage *st, int64_t before)
+purge_one(const char *id, int64_t active, void *ud)
 {
-	berth_error *err = NULL;
-	char **ids = NULL;
+	purge_ctx *p = ud;
+	char *repo = NULL;
+	int r;
 
-	if (st->blobs->ops->uploads_older(st->blobs, before, &ids, &err) == 0) {
-		for (size_t i = 0; ids[i]; i++) {
-			char *repo = NULL;
-			int r = berth_meta_upload_get(st->meta, ids[i], &repo,
-						      NULL, NULL);
-
-			free(repo);
-			if (r != BERTH_ENOTFOUND)
-				continue;
-			if (st->blobs->ops->upload_remove(st->blobs, ids[i],
-							  NULL) == 0)
-				berth_log(BERTH_LOG_INFO,
-					  "removed upload file '%s' that no "
-					  "session records",
-					  ids[i]);
-		}
-	}
-	berth_error_free(err);
-	berth_strv_free(ids);
-	st->blobs->ops->tmp_sweep(st->blobs, before);
+	if (!upload_expired(p->st, active, p->now))
+		return;
+	r = berth_meta_upload_get(p->st->meta, id, &repo, NULL, NULL);
+	free(repo);
+	if (!upload_drop(p->st, id))
+		return;
+	/* No row: a crash between creating the file and recording it. */
+	berth_log(BERTH_LOG_INFO,
+		  r == BERTH_ENOTFOUND
+			  ? "removed upload file '%s' that no session records"
+			  : "dropped abandoned upload '%s'",
+		  id);
 }
 
 void
-srv_storage_purge(srv_storage *st, int64_t before)
+srv_storage_purge(srv_storage *st, int64_t now)
 {
+	purge_ctx p = {st, now};
 	berth_error *err = NULL;
 	char **ids = NULL;
+	int64_t active;
 	size_t i;
 
-	purge_orphans(st, before);
-	if (berth_meta_uploads_older(st->meta, before, &ids, &err) < 0) {
+	st->blobs->ops->uploads_each(st->blobs, purge_one, &p);
+	/* Rows whose file is gone: their start is all there is to go by. */
+	if (berth_meta_uploads_older(st->meta, upload_cutoff(st, now), &ids,
+				     &err) < 0) {
 		berth_log(BERTH_LOG_WARN, "purging uploads: %s", err->msg);
 		berth_error_free(err);
-		return;
+	} else {
+		for (i = 0; ids[i]; i++)
+			if (st->blobs->ops->upload_active(st->blobs, ids[i],
+							  &active, NULL) ==
+			    BERTH_ENOTFOUND)
+				berth_meta_upload_remove(st->meta, ids[i],
+							 NULL);
+		berth_strv_free(ids);
 	}
-	for (i = 0; ids[i]; i++) {
-		if (st->blobs->ops->upload_remove(st->blobs, ids[i], &err) <
-			    0 &&
-		    err->code == BERTH_EEXIST) {
-			berth_error_freep(&err); /* in use right now: later */
-			continue;
-		}
-		berth_error_freep(&err);
-		berth_meta_upload_remove(st->meta, ids[i], NULL);
-		berth_log(BERTH_LOG_INFO, "dropped abandoned upload '%s'",
-			  ids[i]);
-	}
-	berth_strv_free(ids);
+	/* Temporary files live for milliseconds; an hour is generous even
+	 * when sessions expire sooner. */
+	st->blobs->ops->tmp_sweep(
+		st->blobs,
+		now - (st->upload_ttl > 3600 ? st->upload_ttl : 3600));
 }
 
 /* ---- manifests and tags ---- */
@@ -321,6 +418,18 @@ srv_storage_referrers(srv_storage *st, berth_meta_manifest **out, size_t *n,
 {
 	return berth_meta_referrers(st->meta, repo, subject, artifact_type, out,
 				    n, err);
+}
+
+bool
+srv_storage_full(const berth_error *e)
+{
+	return e && (e->sys_errno == ENOSPC || e->sys_errno == EDQUOT);
+}
+
+bool
+srv_storage_read_only(const berth_error *e)
+{
+	return e && e->sys_errno == EROFS;
 }
 
 bool

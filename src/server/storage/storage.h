@@ -23,6 +23,11 @@
 typedef struct srv_storage {
 	berth_blobstore *blobs;
 	berth_meta *meta;
+	/* Upload sessions idle (no request, no byte) this long are over;
+	 * set by the caller after open (default a day). */
+	long upload_ttl;
+	berth_meta_upload_caps upload_caps; /* default: none */
+	int64_t cap_purged; /* when a cap last made us purge (atomic) */
 } srv_storage;
 
 /*
@@ -67,11 +72,18 @@ int srv_storage_blob_mount(srv_storage *st, const char *repo,
 
 /* ---- uploads ---- */
 
-/* Starts a session of repo: a fresh id into id[33]. */
+/*
+ * Starts a session of repo for client (its address): a fresh id into
+ * id[33]. BERTH_ETOOMANY when the repository or the client has as many
+ * sessions open as upload_caps allow (expired ones are dropped first).
+ */
 int srv_storage_upload_start(srv_storage *st, char id[33], const char *repo,
-			     berth_error **err);
+			     const char *client, berth_error **err);
 
-/* The repository of session id (caller frees); BERTH_ENOTFOUND. */
+/*
+ * The repository of session id (caller frees); BERTH_ENOTFOUND, also for
+ * a session that has expired (which is dropped then).
+ */
 int srv_storage_upload_repo(srv_storage *st, char **repo, const char *id,
 			    berth_error **err);
 
@@ -88,6 +100,9 @@ int srv_storage_upload_append(berth_bs_writer *w, const void *p, size_t len,
 			      berth_error **err);
 int64_t srv_storage_upload_offset(berth_bs_writer *w);
 
+/* Closes *w (set to NULL), dropping what it appended: a refused chunk. */
+int srv_storage_upload_abort(berth_bs_writer **w, berth_error **err);
+
 /*
  * Verifies the session's bytes against `want`, stores them and links the
  * blob into repo; the session is over. On BERTH_EDIGEST the session is
@@ -101,10 +116,10 @@ int srv_storage_upload_cancel(srv_storage *st, const char *id,
 			      berth_error **err);
 
 /*
- * Drops sessions idle since before `before` (seconds), session files no
- * session records and temporary files a crash left.
+ * Drops the sessions expired at `now` (seconds; idle for upload_ttl),
+ * session files no session records and temporary files a crash left.
  */
-void srv_storage_purge(srv_storage *st, int64_t before);
+void srv_storage_purge(srv_storage *st, int64_t now);
 
 /* ---- manifests and tags ---- */
 
@@ -141,5 +156,13 @@ int srv_storage_referrers(srv_storage *st, berth_meta_manifest **out, size_t *n,
 
 /* False also when the lookup fails. */
 bool srv_storage_repo_exists(srv_storage *st, const char *repo);
+
+/* ---- faults ---- */
+
+/* The storage is full (ENOSPC, EDQUOT): nothing more can be stored. */
+bool srv_storage_full(const berth_error *e);
+
+/* The storage cannot be written at all (EROFS, or opened read-only). */
+bool srv_storage_read_only(const berth_error *e);
 
 #endif
