@@ -211,9 +211,6 @@ setup(srv *s, berth_error **err)
 	if (c->tls_client_ca &&
 	    read_pem(&s->tls_ca_pem, c->tls_client_ca, "client CA", err) < 0)
 		return BERTH_EUSAGE;
-	if (c->htpasswd &&
-	    (r = berth_htpasswd_load(&s->htpasswd, c->htpasswd, err)) < 0)
-		return r;
 	if (strcmp(c->access_log, "off") == 0) {
 		s->access_fd = -1;
 	} else if (strcmp(c->access_log, "-") == 0) {
@@ -242,7 +239,6 @@ teardown(srv *s)
 	srv_http_stop(s);
 	srv_teardown_access(s);
 	srv_storage_close(s->store);
-	berth_htpasswd_free(s->htpasswd);
 	if (s->access_fd >= 0)
 		close(s->access_fd);
 	free(s->tls_cert_pem);
@@ -274,6 +270,7 @@ wait_for_stop(srv *s, const sigset_t *set)
 			return sig;
 		if (sig < 0 && errno == EAGAIN) {
 			srv_flush_counters(s);
+			srv_htpasswd_watch(s);
 			if (++ticks % (PURGE_EVERY_S / TICK_S) == 0)
 				purge_uploads(s);
 		}

@@ -30,8 +30,10 @@
 #ifndef BERTH_SERVER_SERVER_H
 #define BERTH_SERVER_SERVER_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <microhttpd.h>
@@ -61,15 +63,30 @@ typedef struct srv_user_limit {
 	berth_limit limit;
 } srv_user_limit;
 
+/*
+ * What changes while the server runs (access/live.c): the users and the
+ * policy. A request takes a reference on its first look (srv_live_of) and
+ * keeps it to its end, so a change never alters the rules under a request
+ * in flight; the last reference frees it.
+ */
+typedef struct srv_live {
+	atomic_int refs;
+	berth_htpasswd *htpasswd; /* NULL: no passwords */
+	berth_policy *policy;	  /* never NULL */
+	bool policy_given;	  /* a policy file or object, not the default */
+} srv_live;
+
 typedef struct srv {
 	berth_serve_config cfg;
 	srv_storage *store;
-	berth_htpasswd *htpasswd; /* NULL: no passwords */
+
+	pthread_mutex_t live_mu; /* guards the pointer `live` */
+	srv_live *live;
+	struct stat htpasswd_st; /* the htpasswd file as last loaded or tried */
 
 	srv_auth_mode auth;
 	bool access_control;  /* auth != NONE or client certificates */
-	berth_policy *policy; /* with access_control: never NULL */
-	bool policy_given;    /* a policy file or object, not the default */
+	bool policy_given;    /* at start (access control is on) */
 	berth_jwt_keys *keys; /* token mode */
 	bool token_builtin;   /* this server issues tokens at /token */
 	berth_token_cache *tokens;
@@ -124,6 +141,7 @@ typedef struct srv_route {
 
 struct srv_req {
 	srv *s;
+	srv_live *live; /* taken on first use (srv_live_of), or NULL */
 	struct MHD_Connection *conn;
 	const srv_route *route;
 	const char *method;
@@ -262,6 +280,12 @@ void srv_http_stop(srv *s);
  */
 int srv_authorize(srv_req *r, const char *repo, unsigned need);
 
+/*
+ * False when token t carries the fingerprint of an htpasswd entry that
+ * is gone or changed (the user was removed or changed password).
+ */
+bool srv_token_cred_current(srv_req *r, const berth_token_info *t);
+
 /* True when the caller of r may read repo (no answer is sent). */
 bool srv_can_read(srv_req *r, const char *repo);
 
@@ -283,6 +307,28 @@ void srv_teardown_access(srv *s);
 
 /* Saves the pull counters (every second, and at shutdown). */
 void srv_flush_counters(srv *s);
+
+/* ---- access/live.c: the users and policy, replaced while serving ---- */
+
+/* A new snapshot holding one reference; takes h and p. */
+srv_live *srv_live_new(berth_htpasswd *h, berth_policy *p, bool given);
+
+/* The current snapshot, with a reference for the caller. */
+srv_live *srv_live_get(srv *s);
+void srv_live_put(srv_live *l); /* NULL is a no-op */
+
+/* r's snapshot, taken on first use; released when r completes. */
+srv_live *srv_live_of(srv_req *r);
+
+/* Makes l current (taking its reference); the old one goes when unused. */
+void srv_live_swap(srv *s, srv_live *l);
+
+/*
+ * Reloads the htpasswd file when its inode, size or modification time
+ * changed since the last look (the main loop calls it every second). A
+ * file that does not load is logged and the users before it stay.
+ */
+void srv_htpasswd_watch(srv *s);
 
 /* ---- access/guard.c: the caller's address, limits, the audit log ---- */
 

@@ -267,6 +267,29 @@ TEST(htpasswd)
 	CHECK(berth_htpasswd_check(h, "bob", "pw", &err) == BERTH_EAUTH,
 	      "unknown");
 	berth_error_freep(&err);
+	{
+		char fp1[BERTH_HTPASSWD_FP_LEN + 1], fp2[sizeof(fp1)];
+		berth_htpasswd *h2 = NULL;
+		const char *hash2 = crypt_r("pw2", setting, &cd);
+
+		CHECK(berth_htpasswd_fingerprint(h, "alice", fp1) &&
+			      strlen(fp1) == BERTH_HTPASSWD_FP_LEN,
+		      "a user's fingerprint");
+		CHECK(!berth_htpasswd_fingerprint(h, "bob", fp2),
+		      "no fingerprint for an unknown user");
+		f = fopen(path, "w");
+		fprintf(f, "alice:%s\n", hash2);
+		fclose(f);
+		CHECK(berth_htpasswd_load(&h2, path, &err) == 0, "reload");
+		CHECK(berth_htpasswd_fingerprint(h2, "alice", fp2) &&
+			      strcmp(fp1, fp2) != 0,
+		      "a new password changes the fingerprint");
+		CHECK(berth_htpasswd_ref(h2) == h2, "ref");
+		berth_htpasswd_free(h2);
+		CHECK(berth_htpasswd_check(h2, "alice", "pw2", &err) == 0,
+		      "alive while a reference is left");
+		berth_htpasswd_free(h2);
+	}
 	berth_htpasswd_free(h);
 	f = fopen(path, "w");
 	fprintf(f, "alice:$apr1$abc$def\n");

@@ -179,11 +179,11 @@ basic(srv_req *r, berth_error **err)
 			MHD_free(pass);
 		return 1;
 	}
-	if (r->s->htpasswd == NULL)
+	if (srv_live_of(r)->htpasswd == NULL)
 		rc = berth_error_set(err, BERTH_EAUTH, 0,
 				     "unknown user or wrong password");
 	else
-		rc = berth_htpasswd_check(r->s->htpasswd, user,
+		rc = berth_htpasswd_check(srv_live_of(r)->htpasswd, user,
 					  pass ? pass : "", err);
 	if (pass) {
 		explicit_bzero(pass, strlen(pass));
@@ -209,8 +209,8 @@ cert_auth(srv_req *r)
 	if (r->s->tls_ca_pem == NULL)
 		return 0;
 	rc = client_cert(r, &cn);
-	if (rc < 0 ||
-	    (rc == 0 && !r->s->htpasswd && r->s->auth != SRV_AUTH_TOKEN)) {
+	if (rc < 0 || (rc == 0 && !srv_live_of(r)->htpasswd &&
+		       r->s->auth != SRV_AUTH_TOKEN)) {
 		note_denied(r, 0, "client certificate missing or untrusted");
 		srv_fail(r, SRV_E_DENIED, NULL,
 			 "a client certificate signed by the registry's CA is "
@@ -238,6 +238,19 @@ srv_authenticate_basic(srv_req *r, berth_error **err)
 		return 0;
 	rc = basic(r, err);
 	return rc > 0 ? 0 : rc;
+}
+
+bool
+srv_token_cred_current(srv_req *r, const berth_token_info *t)
+{
+	char fp[BERTH_HTPASSWD_FP_LEN + 1];
+	berth_htpasswd *h = srv_live_of(r)->htpasswd;
+
+	if (t->cred == NULL)
+		return true; /* a token of an outside issuer, or a certificate
+			      */
+	return h && t->sub && berth_htpasswd_fingerprint(h, t->sub, fp) &&
+	       strcmp(fp, t->cred) == 0;
 }
 
 static int
@@ -274,6 +287,16 @@ bearer(srv_req *r, const char *tok)
 			return BERTH_EAUTH;
 		}
 		berth_token_cache_put(r->s->tokens, tok, &r->tok);
+	}
+	if (!srv_token_cred_current(r, &r->tok)) {
+		const char *why = "the token's user was removed or changed "
+				  "password";
+
+		berth_log(BERTH_LOG_INFO, "token refused: %s", why);
+		berth_token_info_release(&r->tok);
+		note_denied(r, 0, why);
+		challenge(r, NULL, 0, "invalid_token", why);
+		return BERTH_EAUTH;
 	}
 	r->has_token = true;
 	if (r->tok.sub[0])
@@ -324,7 +347,7 @@ allowed(srv_req *r, const char *repo)
 		return berth_token_allows(&r->tok,
 					  repo ? "repository" : "registry",
 					  repo ? repo : "catalog");
-	return berth_policy_actions(r->s->policy, r->user, repo);
+	return berth_policy_actions(srv_live_of(r)->policy, r->user, repo);
 }
 
 int
@@ -358,9 +381,10 @@ srv_authorize(srv_req *r, const char *repo, unsigned need)
 				 "authentication required");
 	}
 	if (r->has_token &&
-	    (!r->s->policy_given && !r->s->token_builtin
+	    (!srv_live_of(r)->policy_given && !r->s->token_builtin
 		     ? true
-		     : (berth_policy_actions(r->s->policy, r->user, repo) &
+		     : (berth_policy_actions(srv_live_of(r)->policy, r->user,
+					     repo) &
 			want) == want)) {
 		/* The policy allows it: the token lacks the scope. */
 		note_denied(r, need, "the token lacks the scope");
@@ -388,8 +412,9 @@ srv_can_list(srv_req *r, const char *repo)
 	if (!r->s->access_control)
 		return true;
 	/* A catalog token names no repositories: ask the policy. */
-	if (r->has_token && !r->s->policy_given && !r->s->token_builtin)
+	if (r->has_token && !srv_live_of(r)->policy_given &&
+	    !r->s->token_builtin)
 		return true;
-	return (berth_policy_actions(r->s->policy, r->user, repo) &
+	return (berth_policy_actions(srv_live_of(r)->policy, r->user, repo) &
 		BERTH_ACT_PULL) != 0;
 }

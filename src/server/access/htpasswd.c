@@ -3,6 +3,7 @@
 #include <crypt.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,15 @@ struct berth_htpasswd {
 	char cache[CACHE_SLOTS]
 		  [BERTH_DIGEST_MAX]; /* sha256 of good credentials */
 	size_t next_slot;
+	atomic_int extra_refs; /* berth_htpasswd_ref's, beyond the first */
 };
+
+berth_htpasswd *
+berth_htpasswd_ref(berth_htpasswd *h)
+{
+	atomic_fetch_add(&h->extra_refs, 1);
+	return h;
+}
 
 static bool
 is_bcrypt(const char *h)
@@ -40,7 +49,7 @@ berth_htpasswd_free(berth_htpasswd *h)
 {
 	size_t i;
 
-	if (h == NULL)
+	if (h == NULL || atomic_fetch_sub(&h->extra_refs, 1) > 0)
 		return;
 	for (i = 0; i < h->n; i++) {
 		free(h->entries[i].user);
@@ -119,6 +128,19 @@ berth_htpasswd_load(berth_htpasswd **out, const char *path, berth_error **err)
 	return 0;
 }
 
+static const entry *
+find(const berth_htpasswd *h, const char *user)
+{
+	const entry *e = NULL;
+	size_t i;
+
+	/* The last entry of a user wins, as in check. */
+	for (i = 0; i < h->n; i++)
+		if (strcmp(h->entries[i].user, user) == 0)
+			e = &h->entries[i];
+	return e;
+}
+
 /* Constant-time string comparison (lengths are not secret). */
 static bool
 same(const char *a, const char *b)
@@ -148,16 +170,13 @@ int
 berth_htpasswd_check(berth_htpasswd *h, const char *user, const char *pass,
 		     berth_error **err)
 {
-	const entry *e = NULL;
+	const entry *e = find(h, user);
 	struct crypt_data *cd;
 	berth_digest key;
 	bool ok = false;
 	const char *got;
 	size_t i;
 
-	for (i = 0; i < h->n; i++)
-		if (strcmp(h->entries[i].user, user) == 0)
-			e = &h->entries[i];
 	if (e == NULL)
 		return berth_error_set(err, BERTH_EAUTH, 0,
 				       "unknown user or wrong password");
@@ -186,10 +205,23 @@ berth_htpasswd_check(berth_htpasswd *h, const char *user, const char *pass,
 bool
 berth_htpasswd_has_user(const berth_htpasswd *h, const char *user)
 {
-	size_t i;
+	return find(h, user) != NULL;
+}
 
-	for (i = 0; i < h->n; i++)
-		if (strcmp(h->entries[i].user, user) == 0)
-			return true;
-	return false;
+bool
+berth_htpasswd_fingerprint(const berth_htpasswd *h, const char *user, char *out)
+{
+	const entry *e = find(h, user);
+	_cleanup_free_ char *s = NULL;
+	berth_digest d;
+
+	if (e == NULL)
+		return false;
+	s = xasprintf("%s%c%s", e->user, 0, e->hash);
+	berth_digest_of(&d, BERTH_DIGEST_SHA256, s,
+			strlen(e->user) + 1 + strlen(e->hash));
+	/* d.str is "sha256:<hex>" */
+	memcpy(out, strchr(d.str, ':') + 1, BERTH_HTPASSWD_FP_LEN);
+	out[BERTH_HTPASSWD_FP_LEN] = '\0';
+	return true;
 }

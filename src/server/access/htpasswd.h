@@ -26,6 +26,20 @@ int berth_htpasswd_check(berth_htpasswd *h, const char *user, const char *pass,
 /* True when the file has an entry for user. */
 bool berth_htpasswd_has_user(const berth_htpasswd *h, const char *user);
 
+#define BERTH_HTPASSWD_FP_LEN 16
+
+/*
+ * A short fingerprint of user's entry (hex of a SHA-256 of the user and
+ * the bcrypt hash), into out (BERTH_HTPASSWD_FP_LEN + 1 bytes). Tokens
+ * carry it, so a changed password or a removed user invalidates them.
+ * False when the file has no entry for user.
+ */
+bool berth_htpasswd_fingerprint(const berth_htpasswd *h, const char *user,
+				char *out);
+
+/* One more owner of h, which berth_htpasswd_free then releases. */
+berth_htpasswd *berth_htpasswd_ref(berth_htpasswd *h);
+/* Drops one owner; the last frees. */
 void berth_htpasswd_free(berth_htpasswd *h);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "berth/log.h"
@@ -67,29 +68,51 @@ parse_mode(srv *s, berth_error **err)
 	return 0;
 }
 
+/* The policy of the settings c: a file, an object, or the default. */
 static int
-load_policy(srv *s, berth_error **err)
+load_policy(berth_policy **out, bool *given, const berth_serve_config *c,
+	    berth_error **err)
 {
 	json_auto_t *j = NULL;
 	int r;
 
-	if (s->cfg.policy && s->cfg.policy_json)
+	*given = c->policy || c->policy_json;
+	if (c->policy && c->policy_json)
 		return berth_error_set(err, BERTH_EUSAGE, 0,
 				       "a policy file and a policy object "
 				       "in the config: give one");
-	if (s->cfg.policy) {
-		if ((r = berth_policy_load(&s->policy, s->cfg.policy, err)) < 0)
+	if (c->policy) {
+		if ((r = berth_policy_load(out, c->policy, err)) < 0)
 			return r;
-		s->policy_given = true;
-	} else if (s->cfg.policy_json) {
-		j = json_loads(s->cfg.policy_json, 0, NULL);
-		if ((r = berth_policy_from_json(&s->policy, j, "config", err)) <
-		    0)
+	} else if (c->policy_json) {
+		j = json_loads(c->policy_json, 0, NULL);
+		if ((r = berth_policy_from_json(out, j, "config", err)) < 0)
 			return r;
-		s->policy_given = true;
 	} else {
-		s->policy = berth_policy_default();
+		*out = berth_policy_default();
 	}
+	return 0;
+}
+
+/* The users and the policy of s->cfg as the first snapshot. */
+static int
+load_live(srv *s, berth_error **err)
+{
+	berth_htpasswd *h = NULL;
+	berth_policy *p = NULL;
+	int r;
+
+	if (s->cfg.htpasswd) {
+		if (stat(s->cfg.htpasswd, &s->htpasswd_st) < 0)
+			memset(&s->htpasswd_st, 0, sizeof(s->htpasswd_st));
+		if ((r = berth_htpasswd_load(&h, s->cfg.htpasswd, err)) < 0)
+			return r;
+	}
+	if ((r = load_policy(&p, &s->policy_given, &s->cfg, err)) < 0) {
+		berth_htpasswd_free(h);
+		return r;
+	}
+	s->live = srv_live_new(h, p, s->policy_given);
 	return 0;
 }
 
@@ -196,7 +219,8 @@ srv_setup_access(srv *s, berth_error **err)
 {
 	int r;
 
-	if ((r = parse_mode(s, err)) < 0 || (r = load_policy(s, err)) < 0)
+	pthread_mutex_init(&s->live_mu, NULL);
+	if ((r = parse_mode(s, err)) < 0 || (r = load_live(s, err)) < 0)
 		return r;
 	s->access_control =
 		s->auth != SRV_AUTH_NONE || s->tls_ca_pem || s->policy_given;
@@ -257,7 +281,8 @@ srv_teardown_access(srv *s)
 	berth_audit_free(s->audit);
 	berth_token_cache_free(s->tokens);
 	berth_jwt_keys_free(s->keys);
-	berth_policy_free(s->policy);
+	srv_live_put(s->live);
+	s->live = NULL;
 	for (i = 0; i < s->n_user_limits; i++)
 		free(s->user_limits[i].user);
 	free(s->user_limits);

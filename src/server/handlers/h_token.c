@@ -97,9 +97,11 @@ grant(srv_req *r, const char *user, const scopes *sc, berth_grant **out,
 			continue; /* grants nothing */
 		if (strcmp(g.type, "repository") == 0 &&
 		    berth_oci_name_valid(g.name))
-			may = berth_policy_actions(r->s->policy, user, g.name);
+			may = berth_policy_actions(srv_live_of(r)->policy, user,
+						   g.name);
 		else if (strcmp(g.type, "registry") == 0)
-			may = berth_policy_actions(r->s->policy, user, NULL);
+			may = berth_policy_actions(srv_live_of(r)->policy, user,
+						   NULL);
 		else
 			may = 0;
 		g.actions &= may;
@@ -146,6 +148,13 @@ answer(srv_req *r, const char *user, const scopes *sc, bool offline)
 	size_t n = 0;
 	int rc;
 
+	char fp[BERTH_HTPASSWD_FP_LEN + 1];
+
+	/* Bound to the password: a removed user's or an old password's
+	 * tokens stop working (srv_token_cred_current). */
+	if (user && !r->by_cert && srv_live_of(r)->htpasswd &&
+	    berth_htpasswd_fingerprint(srv_live_of(r)->htpasswd, user, fp))
+		req.cred = fp;
 	grant(r, user, sc, &gs, &n, &summary);
 	req.grants = gs;
 	req.n = n;
@@ -315,21 +324,25 @@ refresh_user(srv_req *r, const char *tok, char **user)
 		.skew = 30,
 	};
 	json_auto_t *claims = NULL;
+	_cleanup_(berth_token_info_release) berth_token_info t = {0};
 	berth_error *err = NULL;
-	const char *sub;
 
-	if (berth_jwt_verify(&claims, r->s->keys, tok, &chk, &err) < 0) {
+	if (berth_jwt_verify(&claims, r->s->keys, tok, &chk, &err) < 0 ||
+	    berth_token_info_from_claims(&t, claims, &err) < 0) {
 		berth_log(BERTH_LOG_INFO, "refresh token refused: %s",
 			  err->msg);
 		berth_error_free(err);
 		return BERTH_EAUTH;
 	}
-	sub = json_string_value(json_object_get(claims, "sub"));
-	if (!json_is_true(json_object_get(claims, "berth_refresh")) ||
-	    sub == NULL || sub[0] == '\0' || r->s->htpasswd == NULL ||
-	    !berth_htpasswd_has_user(r->s->htpasswd, sub))
+	/* Without a fingerprint nothing binds it to a password: refused. */
+	if (!t.refresh || t.sub[0] == '\0' || t.cred == NULL ||
+	    !srv_token_cred_current(r, &t)) {
+		berth_log(BERTH_LOG_INFO,
+			  "refresh token refused: its user was removed or "
+			  "changed password");
 		return BERTH_EAUTH;
-	*user = xstrdup(sub);
+	}
+	*user = xstrdup(t.sub);
 	return 0;
 }
 
@@ -352,9 +365,9 @@ h_token_post(srv_req *r)
 		const char *u = form_get(&f, "username");
 		const char *p = form_get(&f, "password");
 
-		if (u == NULL || r->s->htpasswd == NULL ||
-		    berth_htpasswd_check(r->s->htpasswd, u, p ? p : "", &err) <
-			    0) {
+		if (u == NULL || srv_live_of(r)->htpasswd == NULL ||
+		    berth_htpasswd_check(srv_live_of(r)->htpasswd, u,
+					 p ? p : "", &err) < 0) {
 			berth_error_free(err);
 			return refuse(r, "wrong credentials",
 				      "unknown user or wrong password");

@@ -212,6 +212,7 @@ srv_dispatch_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(r->audit_detail);
 	free(r->digest);
 	berth_token_info_release(&r->tok);
+	srv_live_put(r->live);
 	free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&s->in_flight, 1);
