@@ -46,6 +46,11 @@ typedef struct berth_serve_config {
 	long token_ttl;		 /* seconds an access token lives */
 	long refresh_ttl;	 /* seconds a refresh token lives */
 	long insecure_auth;	 /* 1: allow auth on plain non-loopback HTTP */
+
+	/* logins (access/pwcheck.c, access/guard.c) */
+	char *login_limit;	   /* failed logins per user, "10/1m" */
+	char *login_limit_address; /* failed logins per address */
+	long login_threads;	   /* password-checking threads */
 } berth_serve_config;
 
 typedef enum berth_serve_setting_type {

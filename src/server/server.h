@@ -98,6 +98,9 @@ typedef struct srv {
 	berth_rate *rate; /* NULL: no request-rate guard */
 	berth_audit *audit;
 
+	berth_fails *fails_user, *fails_addr; /* failed logins */
+	struct srv_pwpool *pwpool;	      /* password checks; NULL: none */
+
 	struct MHD_Daemon *daemon;
 	char *tls_cert_pem;
 	char *tls_key_pem;
@@ -153,6 +156,11 @@ struct srv_req {
 	char ip[48];	    /* the client's address */
 	char limit_key[64]; /* "ip:…" (IPv6 per /64) for anonymous limits */
 	bool authn_done;
+	bool begun;	 /* req_begin ran to its end (not suspended) */
+	bool pw_wait;	 /* suspended until its password check is done */
+	bool pw_done;	 /* pw_rc is the verdict (set by a pool thread) */
+	bool pw_counted; /* the verdict counted against the login limits */
+	int pw_rc;
 	bool by_cert;	/* r->user comes from a client certificate */
 	bool has_token; /* tok holds a verified Bearer token */
 	berth_token_info tok;
@@ -330,6 +338,25 @@ void srv_live_swap(srv *s, srv_live *l);
  */
 void srv_htpasswd_watch(srv *s);
 
+/* ---- access/pwcheck.c: password checks off the HTTP threads ---- */
+
+/* srv_password_check's answer while the check runs: r is suspended. */
+#define SRV_PENDING (-1000)
+
+typedef struct srv_pwpool srv_pwpool;
+
+srv_pwpool *srv_pwpool_new(size_t threads);
+void srv_pwpool_free(srv_pwpool *p); /* after the daemon stopped */
+
+/*
+ * Checks user/pass against the htpasswd file: 0, BERTH_EAUTH (nothing
+ * answered), BERTH_ETOOMANY (answered 429: too many failed logins), or
+ * SRV_PENDING: r is suspended while a pool thread runs bcrypt, and the
+ * caller must return without answering; when r resumes, the same code
+ * runs again and this call returns the verdict.
+ */
+int srv_password_check(srv_req *r, const char *user, const char *pass);
+
 /* ---- access/guard.c: the caller's address, limits, the audit log ---- */
 
 /* Fills r->ip and r->limit_key from the connection. */
@@ -343,6 +370,15 @@ int srv_pull_limit(srv_req *r);
 
 /* A manifest GET that found nothing: its pull does not count. */
 void srv_pull_give_back(srv_req *r);
+
+/*
+ * The failed-login limits for a login of `user` from r's address: 0, or
+ * answers 429 with Retry-After (audit-logged) and returns BERTH_ETOOMANY.
+ */
+int srv_login_guard(srv_req *r, const char *user);
+
+/* Counts a failed login against user and address; a good one clears. */
+void srv_login_result(srv_req *r, const char *user, bool ok);
 
 /* Writes the request's audit line, if it makes one. */
 void srv_audit(srv_req *r);

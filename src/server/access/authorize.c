@@ -166,7 +166,10 @@ note_denied(srv_req *r, unsigned need, const char *why)
 	r->audit_detail = xstrdup(why);
 }
 
-/* Basic credentials against the htpasswd file: 0, 1 none, <0 wrong. */
+/*
+ * Basic credentials against the htpasswd file: 0, 1 none, BERTH_EAUTH
+ * wrong, BERTH_ETOOMANY (answered), SRV_PENDING (suspended: run again).
+ */
 static int
 basic(srv_req *r, berth_error **err)
 {
@@ -179,17 +182,18 @@ basic(srv_req *r, berth_error **err)
 			MHD_free(pass);
 		return 1;
 	}
-	if (srv_live_of(r)->htpasswd == NULL)
-		rc = berth_error_set(err, BERTH_EAUTH, 0,
-				     "unknown user or wrong password");
-	else
-		rc = berth_htpasswd_check(srv_live_of(r)->htpasswd, user,
-					  pass ? pass : "", err);
+	rc = srv_password_check(r, user, pass ? pass : "");
 	if (pass) {
 		explicit_bzero(pass, strlen(pass));
 		MHD_free(pass);
 	}
+	if (rc == SRV_PENDING || rc == BERTH_ETOOMANY) {
+		MHD_free(user);
+		return rc;
+	}
 	if (rc < 0) {
+		berth_error_set(err, BERTH_EAUTH, 0,
+				"unknown user or wrong password");
 		berth_log(BERTH_LOG_INFO, "authentication failed for user '%s'",
 			  user);
 		MHD_free(user);
@@ -321,6 +325,10 @@ authenticate(srv_req *r)
 		return 0;
 	if (r->s->auth == SRV_AUTH_HTPASSWD) {
 		rc = basic(r, &err);
+		if (rc == SRV_PENDING)
+			r->authn_done = false; /* again when resumed */
+		if (rc == SRV_PENDING || rc == BERTH_ETOOMANY)
+			return rc;
 		if (rc < 0) {
 			note_denied(r, 0, "wrong credentials");
 			berth_error_free(err);

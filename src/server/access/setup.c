@@ -214,6 +214,21 @@ parse_user_limits(srv *s, berth_error **err)
 	return 0;
 }
 
+static int
+parse_login_limits(srv *s, berth_error **err)
+{
+	berth_limit u, a;
+	int r;
+
+	if ((r = berth_limit_parse(&u, s->cfg.login_limit, err)) < 0)
+		return berth_error_wrap(err, r, "--login-limit");
+	if ((r = berth_limit_parse(&a, s->cfg.login_limit_address, err)) < 0)
+		return berth_error_wrap(err, r, "--login-limit-address");
+	s->fails_user = berth_fails_new(&u);
+	s->fails_addr = berth_fails_new(&a);
+	return 0;
+}
+
 int
 srv_setup_access(srv *s, berth_error **err)
 {
@@ -245,6 +260,10 @@ srv_setup_access(srv *s, berth_error **err)
 	     s->n_user_limits) &&
 	    (r = berth_pulls_new(&s->pulls, s->store->meta, err)) < 0)
 		return r;
+	if ((r = parse_login_limits(s, err)) < 0)
+		return r;
+	if (s->auth != SRV_AUTH_NONE && s->cfg.htpasswd)
+		s->pwpool = srv_pwpool_new((size_t)s->cfg.login_threads);
 	if (s->cfg.rate_limit > 0)
 		s->rate = berth_rate_new(s->cfg.rate_limit);
 	if (s->cfg.audit_log &&
@@ -278,6 +297,9 @@ srv_teardown_access(srv *s)
 	srv_flush_counters(s);
 	berth_pulls_free(s->pulls);
 	berth_rate_free(s->rate);
+	srv_pwpool_free(s->pwpool);
+	berth_fails_free(s->fails_user);
+	berth_fails_free(s->fails_addr);
 	berth_audit_free(s->audit);
 	berth_token_cache_free(s->tokens);
 	berth_jwt_keys_free(s->keys);

@@ -231,11 +231,14 @@ h_token_get(srv_req *r)
 	_cleanup_(scopes_release) scopes sc = {0};
 	const char *off = srv_query(r, "offline_token");
 	berth_error *err = NULL;
+	int rc;
 
 	if (check_service(r, srv_query(r, "service")) < 0)
 		return BERTH_EUSAGE;
-	if (srv_authenticate_basic(r, &err) < 0) {
+	if ((rc = srv_authenticate_basic(r, &err)) < 0) {
 		berth_error_free(err);
+		if (rc == SRV_PENDING)
+			return rc; /* run again when the check is done */
 		if (r->responded || r->pending)
 			return BERTH_EDENIED;
 		return refuse(r, "wrong credentials",
@@ -352,7 +355,6 @@ h_token_post(srv_req *r)
 	_cleanup_(form_release) form f = {0};
 	_cleanup_(scopes_release) scopes sc = {0};
 	const char *gt, *at;
-	berth_error *err = NULL;
 
 	if (check_service(r, NULL) < 0 || parse_form(r, &f) < 0)
 		return BERTH_EUSAGE;
@@ -365,13 +367,13 @@ h_token_post(srv_req *r)
 		const char *u = form_get(&f, "username");
 		const char *p = form_get(&f, "password");
 
-		if (u == NULL || srv_live_of(r)->htpasswd == NULL ||
-		    berth_htpasswd_check(srv_live_of(r)->htpasswd, u,
-					 p ? p : "", &err) < 0) {
-			berth_error_free(err);
+		int rc = u ? srv_password_check(r, u, p ? p : "") : BERTH_EAUTH;
+
+		if (rc == SRV_PENDING || rc == BERTH_ETOOMANY)
+			return rc; /* suspended, or answered 429 */
+		if (rc < 0)
 			return refuse(r, "wrong credentials",
 				      "unknown user or wrong password");
-		}
 		free(r->user);
 		r->user = xstrdup(u);
 	} else if (gt && strcmp(gt, "refresh_token") == 0) {

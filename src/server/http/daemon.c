@@ -70,7 +70,8 @@ srv_http_start(srv *s, berth_error **err)
 	struct MHD_OptionItem opts[16];
 	struct sockaddr_storage ss;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-			 MHD_USE_ITC | MHD_USE_ERROR_LOG;
+			 MHD_USE_ITC | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_SUSPEND_RESUME; /* access/pwcheck.c */
 	unsigned threads;
 	bool v6 = false;
 	int n = 0;

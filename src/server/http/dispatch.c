@@ -40,8 +40,12 @@ req_begin(srv_req *r)
 	const char *cl;
 	srv_match m;
 
-	if (srv_rate_guard(r) < 0)
+	if (!r->pw_done && srv_rate_guard(r) < 0)
 		return;
+	/* Run again after a password check (pwcheck.c): match afresh. */
+	free(r->name);
+	free(r->ref);
+	r->name = r->ref = NULL;
 	m = srv_route_find(r->method, r->path, &r->route, &r->name, &r->ref);
 	if (m != SRV_MATCH_OK) {
 		/* Even a wrong path needs credentials (no probing). */
@@ -110,6 +114,8 @@ req_end(srv_req *r)
 				 BERTH_MANIFEST_MAX);
 		else
 			r->route->handler(r);
+		if (r->pw_wait)
+			return; /* suspended: the handler runs again */
 	}
 	r->phase = SRV_PHASE_END;
 	srv_send_pending(r);
@@ -140,7 +146,11 @@ srv_dispatch_request(void *cls, struct MHD_Connection *conn, const char *url,
 		r->phase = SRV_PHASE_BEGIN;
 		atomic_fetch_add(&s->in_flight, 1);
 		*con_cls = r;
+	}
+	if (!r->begun) {
+		/* Again after a password check that suspended r (pwcheck.c). */
 		req_begin(r);
+		r->begun = !r->pw_wait;
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
