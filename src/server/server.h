@@ -77,7 +77,9 @@ typedef struct srv_live {
 } srv_live;
 
 typedef struct srv {
-	berth_serve_config cfg;
+	berth_serve_config cfg; /* as at start: a reload leaves it */
+	int argc;		/* the arguments, read again on SIGHUP */
+	char **argv;
 	srv_storage *store;
 
 	pthread_mutex_t live_mu; /* guards the pointer `live` */
@@ -278,6 +280,20 @@ void srv_send_pending(srv_req *r);
 int srv_http_start(srv *s, berth_error **err);
 void srv_http_stop(srv *s);
 
+/* ---- tls.c: the certificate served, replaceable on reload ---- */
+
+/* Checks that a PEM certificate (chain) and key load and match. */
+int srv_tls_check(const char *cert_pem, const char *key_pem, berth_error **err);
+
+/* Serves this certificate from the next TLS handshake on. */
+int srv_tls_set(const char *cert_pem, const char *key_pem, berth_error **err);
+
+/* The daemon's MHD_OPTION_HTTPS_CERT_CALLBACK. */
+void *srv_tls_callback(void);
+
+/* Frees every certificate set (after the daemon stopped). */
+void srv_tls_release(void);
+
 /* ---- access/authorize.c ---- */
 
 /*
@@ -311,6 +327,14 @@ int srv_authenticate_basic(srv_req *r, berth_error **err);
 
 /* Builds the access-control pieces from s->cfg (after the stores). */
 int srv_setup_access(srv *s, berth_error **err);
+
+/*
+ * For a reload: the users (the htpasswd file read again) and the policy
+ * of the new settings c as a snapshot for srv_live_swap. BERTH_EUSAGE when
+ * a file does not load or the change takes a restart.
+ */
+int srv_access_reload(srv *s, const berth_serve_config *c, srv_live **out,
+		      berth_error **err);
 void srv_teardown_access(srv *s);
 
 /* Saves the pull counters (every second, and at shutdown). */

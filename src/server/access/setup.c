@@ -94,25 +94,58 @@ load_policy(berth_policy **out, bool *given, const berth_serve_config *c,
 	return 0;
 }
 
-/* The users and the policy of s->cfg as the first snapshot. */
+/*
+ * The users (from s->cfg's htpasswd file, whose path stays) and the policy
+ * of the settings c, as a new snapshot.
+ */
 static int
-load_live(srv *s, berth_error **err)
+build_live(srv_live **out, srv *s, const berth_serve_config *c, bool *given,
+	   berth_error **err)
 {
 	berth_htpasswd *h = NULL;
 	berth_policy *p = NULL;
+	struct stat st = {0};
 	int r;
 
 	if (s->cfg.htpasswd) {
-		if (stat(s->cfg.htpasswd, &s->htpasswd_st) < 0)
-			memset(&s->htpasswd_st, 0, sizeof(s->htpasswd_st));
+		if (stat(s->cfg.htpasswd, &st) < 0)
+			memset(&st, 0, sizeof(st));
 		if ((r = berth_htpasswd_load(&h, s->cfg.htpasswd, err)) < 0)
 			return r;
 	}
-	if ((r = load_policy(&p, &s->policy_given, &s->cfg, err)) < 0) {
+	if ((r = load_policy(&p, given, c, err)) < 0) {
 		berth_htpasswd_free(h);
 		return r;
 	}
-	s->live = srv_live_new(h, p, s->policy_given);
+	s->htpasswd_st = st;
+	*out = srv_live_new(h, p, *given);
+	return 0;
+}
+
+int
+srv_access_reload(srv *s, const berth_serve_config *c, srv_live **out,
+		  berth_error **err)
+{
+	bool given = false;
+	int r;
+
+	if ((r = build_live(out, s, c, &given, err)) < 0)
+		return r;
+	/* A policy alone can be what turns access control on. */
+	if (given != s->policy_given && s->auth == SRV_AUTH_NONE &&
+	    s->tls_ca_pem == NULL) {
+		srv_live_put(*out);
+		*out = NULL;
+		/* The users it read were not applied: the watcher will. */
+		memset(&s->htpasswd_st, 0, sizeof(s->htpasswd_st));
+		berth_error_set(err, BERTH_EUSAGE, 0,
+				"%s a policy turns access control %s, which "
+				"takes a restart",
+				given ? "adding" : "removing",
+				given ? "on" : "off");
+		berth_error_hint(err, "restart berth serve to apply it");
+		return BERTH_EUSAGE;
+	}
 	return 0;
 }
 
@@ -235,7 +268,8 @@ srv_setup_access(srv *s, berth_error **err)
 	int r;
 
 	pthread_mutex_init(&s->live_mu, NULL);
-	if ((r = parse_mode(s, err)) < 0 || (r = load_live(s, err)) < 0)
+	if ((r = parse_mode(s, err)) < 0 ||
+	    (r = build_live(&s->live, s, &s->cfg, &s->policy_given, err)) < 0)
 		return r;
 	s->access_control =
 		s->auth != SRV_AUTH_NONE || s->tls_ca_pem || s->policy_given;
