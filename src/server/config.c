@@ -87,6 +87,18 @@ const berth_serve_setting berth_serve_settings[] = {
 	{"refresh-token-ttl", "SECONDS", BERTH_SERVE_LONG, F(refresh_ttl), 0,
 	 "2592000", "2592000 (30 days)", 60, 366L * 86400, NULL,
 	 "lifetime of the refresh tokens /token hands out"},
+	{"login-limit", "COUNT/WINDOW", BERTH_SERVE_STR, F(login_limit), 0,
+	 "10/1m", NULL, 0, 0, NULL,
+	 "failed logins allowed per user name: COUNT at once, then COUNT per "
+	 "WINDOW (s, m, h, d); beyond it logins of that user get 429 with "
+	 "Retry-After; 'unlimited' turns it off"},
+	{"login-limit-address", "COUNT/WINDOW", BERTH_SERVE_STR,
+	 F(login_limit_address), 0, "30/1m", NULL, 0, 0, NULL,
+	 "the same per client address (IPv6 per /64)"},
+	{"login-threads", "N", BERTH_SERVE_LONG, F(login_threads), 0, "2", NULL,
+	 1, 64, NULL,
+	 "threads that check passwords (bcrypt), apart from the HTTP threads, "
+	 "so a flood of logins never slows other requests down"},
 	{"insecure-auth", NULL, BERTH_SERVE_BOOL, F(insecure_auth), 0, "false",
 	 "off", 0, 1, NULL,
 	 "allow authentication over plain HTTP on a non-loopback address"},

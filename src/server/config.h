@@ -54,6 +54,11 @@ typedef struct berth_serve_config {
 	long header_timeout;   /* seconds for a request's line and headers */
 	long body_timeout;     /* seconds of each body-rate window */
 	long body_min_rate;    /* bytes per second a body must average */
+
+	/* logins (access/pwcheck.c, access/guard.c) */
+	char *login_limit;	   /* failed logins per user, "10/1m" */
+	char *login_limit_address; /* failed logins per address */
+	long login_threads;	   /* password-checking threads */
 } berth_serve_config;
 
 typedef enum berth_serve_setting_type {

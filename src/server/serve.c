@@ -1,8 +1,9 @@
 /*
  * berth serve: settings (defaults, --config file, flags), the stores, the
  * HTTP daemon, and the main thread's life: wait for SIGTERM/SIGINT while
- * dropping abandoned uploads now and then, then stop accepting, let the
- * requests in flight finish, and exit.
+ * dropping abandoned uploads now and then, watching the htpasswd file and
+ * reloading on SIGHUP, then stop accepting, let the requests in flight
+ * finish, and exit.
  */
 #include "server/serve.h"
 
@@ -211,9 +212,9 @@ setup(srv *s, berth_error **err)
 	if (c->tls_client_ca &&
 	    read_pem(&s->tls_ca_pem, c->tls_client_ca, "client CA", err) < 0)
 		return BERTH_EUSAGE;
-	if (c->htpasswd &&
-	    (r = berth_htpasswd_load(&s->htpasswd, c->htpasswd, err)) < 0)
-		return r;
+	if (s->tls_cert_pem &&
+	    srv_tls_set(s->tls_cert_pem, s->tls_key_pem, err) < 0)
+		return BERTH_EUSAGE;
 	if (strcmp(c->access_log, "off") == 0) {
 		s->access_fd = -1;
 	} else if (strcmp(c->access_log, "-") == 0) {
@@ -243,9 +244,9 @@ static void
 teardown(srv *s)
 {
 	srv_http_stop(s);
+	srv_tls_release();
 	srv_teardown_access(s);
 	srv_storage_close(s->store);
-	berth_htpasswd_free(s->htpasswd);
 	if (s->access_fd >= 0)
 		close(s->access_fd);
 	free(s->tls_cert_pem);
@@ -263,7 +264,111 @@ purge_uploads(srv *s)
 	srv_storage_purge(s->store, (int64_t)time(NULL));
 }
 
-/* Waits for SIGTERM/SIGINT; returns the signal. */
+/* What a reload applies; every other setting waits for a restart. */
+static bool
+reloadable(const char *name)
+{
+	static const char *const names[] = {"config", "policy", "log-level"};
+
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(names); i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+static bool
+same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Logs each setting of nc that differs from the running one and waits. */
+static void
+note_restart_only(const srv *s, const berth_serve_config *nc)
+{
+	for (size_t i = 0; i < berth_serve_n_settings; i++) {
+		const berth_serve_setting *st = &berth_serve_settings[i];
+		const char *a = (const char *)&s->cfg, *b = (const char *)nc;
+		bool same;
+
+		if (reloadable(st->name))
+			continue;
+		if (st->type == BERTH_SERVE_LONG ||
+		    st->type == BERTH_SERVE_BOOL)
+			same = *(const long *)(a + st->off) ==
+			       *(const long *)(b + st->off);
+		else
+			same = same_str(*(char *const *)(a + st->off),
+					*(char *const *)(b + st->off)) &&
+			       (st->json_off == 0 ||
+				same_str(*(char *const *)(a + st->json_off),
+					 *(char *const *)(b + st->json_off)));
+		if (!same)
+			berth_log(BERTH_LOG_WARN,
+				  "setting '%s' changed: it takes effect at "
+				  "the next restart",
+				  st->name);
+	}
+}
+
+static void
+free_secret(char **p)
+{
+	if (*p)
+		explicit_bzero(*p, strlen(*p));
+	free(*p);
+}
+
+/*
+ * SIGHUP: the arguments and the config file read again; the policy, the
+ * htpasswd file, the TLS certificate and key files and the log level
+ * replaced, all or nothing. Requests in flight finish with what they
+ * started with.
+ */
+static void
+reload(srv *s)
+{
+	berth_serve_config nc;
+	_cleanup_free_ char *cert = NULL;
+	_cleanup_(free_secret) char *key = NULL;
+	berth_error *err = NULL;
+	berth_log_level level;
+	srv_live *live = NULL;
+	int help = 0;
+
+	berth_log(BERTH_LOG_INFO, "SIGHUP: reloading the configuration");
+	berth_serve_config_init(&nc);
+	if (parse_args(&nc, s->argc, s->argv, &help, &err) < 0 ||
+	    berth_log_level_parse(&level, nc.log_level, &err) < 0 ||
+	    (s->tls_cert_pem &&
+	     (read_pem(&cert, s->cfg.tls_cert, "certificate", &err) < 0 ||
+	      read_pem(&key, s->cfg.tls_key, "key", &err) < 0 ||
+	      srv_tls_check(cert, key, &err) < 0)) ||
+	    srv_access_reload(s, &nc, &live, &err) < 0) {
+		berth_log(BERTH_LOG_ERROR,
+			  "configuration not reloaded, the running one "
+			  "stays: %s%s%s",
+			  err->msg, err->hint ? "; hint: " : "",
+			  err->hint ? err->hint : "");
+		berth_error_free(err);
+		berth_serve_config_release(&nc);
+		return;
+	}
+	note_restart_only(s, &nc);
+	srv_live_swap(s, live);
+	if (cert && srv_tls_set(cert, key, &err) < 0) {
+		berth_log(BERTH_LOG_ERROR, "TLS certificate not replaced: %s",
+			  err->msg);
+		berth_error_free(err);
+	}
+	berth_log_set_level(level);
+	berth_log(BERTH_LOG_INFO,
+		  "configuration reloaded: policy, users%s, log level %s",
+		  cert ? ", TLS certificate" : "", nc.log_level);
+	berth_serve_config_release(&nc);
+}
+
+/* Waits for SIGTERM/SIGINT, reloading on SIGHUP; returns the signal. */
 static int
 wait_for_stop(srv *s, const sigset_t *set)
 {
@@ -273,10 +378,15 @@ wait_for_stop(srv *s, const sigset_t *set)
 	for (;;) {
 		int sig = sigtimedwait(set, NULL, &tick);
 
+		if (sig == SIGHUP) {
+			reload(s);
+			continue;
+		}
 		if (sig > 0)
 			return sig;
 		if (sig < 0 && errno == EAGAIN) {
 			srv_flush_counters(s);
+			srv_htpasswd_watch(s);
 			/* At least as often as sessions expire. */
 			if (++ticks % ((s->cfg.upload_ttl < PURGE_EVERY_S
 						? s->cfg.upload_ttl
@@ -319,6 +429,8 @@ berth_serve_main(int argc, char **argv)
 	int sig;
 
 	s.access_fd = -1;
+	s.argc = argc;
+	s.argv = argv;
 	berth_serve_config_init(&s.cfg);
 	berth_log_set_handler(log_stderr, NULL);
 	if (parse_args(&s.cfg, argc, argv, &help, &err) < 0) {
@@ -345,6 +457,7 @@ berth_serve_main(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	purge_uploads(&s);

@@ -30,8 +30,10 @@
 #ifndef BERTH_SERVER_SERVER_H
 #define BERTH_SERVER_SERVER_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <microhttpd.h>
@@ -64,15 +66,32 @@ typedef struct srv_user_limit {
 typedef struct srv_conns srv_conns; /* http/conns.c */
 typedef struct srv_conn srv_conn;
 
-typedef struct srv {
-	berth_serve_config cfg;
-	srv_storage *store;
+/*
+ * What changes while the server runs (access/live.c): the users and the
+ * policy. A request takes a reference on its first look (srv_live_of) and
+ * keeps it to its end, so a change never alters the rules under a request
+ * in flight; the last reference frees it.
+ */
+typedef struct srv_live {
+	atomic_int refs;
 	berth_htpasswd *htpasswd; /* NULL: no passwords */
+	berth_policy *policy;	  /* never NULL */
+	bool policy_given;	  /* a policy file or object, not the default */
+} srv_live;
+
+typedef struct srv {
+	berth_serve_config cfg; /* as at start: a reload leaves it */
+	int argc;		/* the arguments, read again on SIGHUP */
+	char **argv;
+	srv_storage *store;
+
+	pthread_mutex_t live_mu; /* guards the pointer `live` */
+	srv_live *live;
+	struct stat htpasswd_st; /* the htpasswd file as last loaded or tried */
 
 	srv_auth_mode auth;
 	bool access_control;  /* auth != NONE or client certificates */
-	berth_policy *policy; /* with access_control: never NULL */
-	bool policy_given;    /* a policy file or object, not the default */
+	bool policy_given;    /* at start (access control is on) */
 	berth_jwt_keys *keys; /* token mode */
 	bool token_builtin;   /* this server issues tokens at /token */
 	berth_token_cache *tokens;
@@ -83,6 +102,9 @@ typedef struct srv {
 	size_t n_user_limits;
 	berth_rate *rate; /* NULL: no request-rate guard */
 	berth_audit *audit;
+
+	berth_fails *fails_user, *fails_addr; /* failed logins */
+	struct srv_pwpool *pwpool;	      /* password checks; NULL: none */
 
 	struct MHD_Daemon *daemon;
 	srv_conns *conns; /* the connections' deadlines */
@@ -128,13 +150,14 @@ typedef struct srv_route {
 
 struct srv_req {
 	srv *s;
+	srv_live *live; /* taken on first use (srv_live_of), or NULL */
 	struct MHD_Connection *conn;
 	srv_conn *tracked; /* the connection's deadlines, or NULL */
 	const srv_route *route;
 	const char *method;
 	char *path; /* decoded by berth (http/path.h), query left out */
 	bool head;
-	bool begun;	    /* the headers are in: counted in flight */
+	bool headers_in;    /* the headers are in: counted in flight */
 	bool path_nul;	    /* the path holds "%00" */
 	bool too_many_args; /* more than SRV_MAX_QUERY_ARGS (not parsed) */
 	char *name;	    /* {name}, validated */
@@ -143,6 +166,11 @@ struct srv_req {
 	char ip[48];	    /* the client's address */
 	char limit_key[64]; /* "ip:…" (IPv6 per /64) for anonymous limits */
 	bool authn_done;
+	bool begun;	 /* req_begin ran to its end (not suspended) */
+	bool pw_wait;	 /* suspended until its password check is done */
+	bool pw_done;	 /* pw_rc is the verdict (set by a pool thread) */
+	bool pw_counted; /* the verdict counted against the login limits */
+	int pw_rc;
 	bool by_cert;	/* r->user comes from a client certificate */
 	bool has_token; /* tok holds a verified Bearer token */
 	berth_token_info tok;
@@ -264,6 +292,20 @@ void srv_send_pending(srv_req *r);
 int srv_http_start(srv *s, berth_error **err);
 void srv_http_stop(srv *s);
 
+/* ---- tls.c: the certificate served, replaceable on reload ---- */
+
+/* Checks that a PEM certificate (chain) and key load and match. */
+int srv_tls_check(const char *cert_pem, const char *key_pem, berth_error **err);
+
+/* Serves this certificate from the next TLS handshake on. */
+int srv_tls_set(const char *cert_pem, const char *key_pem, berth_error **err);
+
+/* The daemon's MHD_OPTION_HTTPS_CERT_CALLBACK. */
+void *srv_tls_callback(void);
+
+/* Frees every certificate set (after the daemon stopped). */
+void srv_tls_release(void);
+
 /* ---- access/authorize.c ---- */
 
 /*
@@ -273,6 +315,12 @@ void srv_http_stop(srv *s);
  * BERTH_EAUTH / BERTH_EDENIED.
  */
 int srv_authorize(srv_req *r, const char *repo, unsigned need);
+
+/*
+ * False when token t carries the fingerprint of an htpasswd entry that
+ * is gone or changed (the user was removed or changed password).
+ */
+bool srv_token_cred_current(srv_req *r, const berth_token_info *t);
 
 /* True when the caller of r may read repo (no answer is sent). */
 bool srv_can_read(srv_req *r, const char *repo);
@@ -291,10 +339,59 @@ int srv_authenticate_basic(srv_req *r, berth_error **err);
 
 /* Builds the access-control pieces from s->cfg (after the stores). */
 int srv_setup_access(srv *s, berth_error **err);
+
+/*
+ * For a reload: the users (the htpasswd file read again) and the policy
+ * of the new settings c as a snapshot for srv_live_swap. BERTH_EUSAGE when
+ * a file does not load or the change takes a restart.
+ */
+int srv_access_reload(srv *s, const berth_serve_config *c, srv_live **out,
+		      berth_error **err);
 void srv_teardown_access(srv *s);
 
 /* Saves the pull counters (every second, and at shutdown). */
 void srv_flush_counters(srv *s);
+
+/* ---- access/live.c: the users and policy, replaced while serving ---- */
+
+/* A new snapshot holding one reference; takes h and p. */
+srv_live *srv_live_new(berth_htpasswd *h, berth_policy *p, bool given);
+
+/* The current snapshot, with a reference for the caller. */
+srv_live *srv_live_get(srv *s);
+void srv_live_put(srv_live *l); /* NULL is a no-op */
+
+/* r's snapshot, taken on first use; released when r completes. */
+srv_live *srv_live_of(srv_req *r);
+
+/* Makes l current (taking its reference); the old one goes when unused. */
+void srv_live_swap(srv *s, srv_live *l);
+
+/*
+ * Reloads the htpasswd file when its inode, size or modification time
+ * changed since the last look (the main loop calls it every second). A
+ * file that does not load is logged and the users before it stay.
+ */
+void srv_htpasswd_watch(srv *s);
+
+/* ---- access/pwcheck.c: password checks off the HTTP threads ---- */
+
+/* srv_password_check's answer while the check runs: r is suspended. */
+#define SRV_PENDING (-1000)
+
+typedef struct srv_pwpool srv_pwpool;
+
+srv_pwpool *srv_pwpool_new(size_t threads);
+void srv_pwpool_free(srv_pwpool *p); /* after the daemon stopped */
+
+/*
+ * Checks user/pass against the htpasswd file: 0, BERTH_EAUTH (nothing
+ * answered), BERTH_ETOOMANY (answered 429: too many failed logins), or
+ * SRV_PENDING: r is suspended while a pool thread runs bcrypt, and the
+ * caller must return without answering; when r resumes, the same code
+ * runs again and this call returns the verdict.
+ */
+int srv_password_check(srv_req *r, const char *user, const char *pass);
 
 /* ---- access/guard.c: the caller's address, limits, the audit log ---- */
 
@@ -309,6 +406,15 @@ int srv_pull_limit(srv_req *r);
 
 /* A manifest GET that found nothing: its pull does not count. */
 void srv_pull_give_back(srv_req *r);
+
+/*
+ * The failed-login limits for a login of `user` from r's address: 0, or
+ * answers 429 with Retry-After (audit-logged) and returns BERTH_ETOOMANY.
+ */
+int srv_login_guard(srv_req *r, const char *user);
+
+/* Counts a failed login against user and address; a good one clears. */
+void srv_login_result(srv_req *r, const char *user, bool ok);
 
 /* Writes the request's audit line, if it makes one. */
 void srv_audit(srv_req *r);

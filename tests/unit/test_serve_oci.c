@@ -241,6 +241,7 @@ TEST(htpasswd)
 	struct crypt_data cd;
 	berth_htpasswd *h = NULL;
 	berth_error *err = NULL;
+	unsigned long runs;
 	const char *hash;
 	char setting[64];
 	FILE *f;
@@ -257,16 +258,49 @@ TEST(htpasswd)
 	fclose(f);
 	CHECK(berth_htpasswd_load(&h, path, &err) == 0, "load: %s",
 	      err ? err->msg : "");
+	runs = berth_htpasswd_bcrypt_runs(h);
+	CHECK(!berth_htpasswd_check_cached(h, "alice", "pw"), "not yet good");
 	CHECK(berth_htpasswd_check(h, "alice", "pw", &err) == 0,
 	      "good password");
+	CHECK(berth_htpasswd_bcrypt_runs(h) == runs + 1, "one bcrypt");
+	CHECK(berth_htpasswd_check_cached(h, "alice", "pw"), "remembered");
 	CHECK(berth_htpasswd_check(h, "alice", "pw", &err) == 0,
 	      "again (cached)");
+	CHECK(berth_htpasswd_bcrypt_runs(h) == runs + 1, "no bcrypt again");
 	CHECK(berth_htpasswd_check(h, "alice", "px", &err) == BERTH_EAUTH,
 	      "wrong");
 	berth_error_freep(&err);
+	CHECK(berth_htpasswd_bcrypt_runs(h) == runs + 2,
+	      "a wrong password costs one bcrypt");
+	CHECK(!berth_htpasswd_check_cached(h, "alice", "px"), "never good");
 	CHECK(berth_htpasswd_check(h, "bob", "pw", &err) == BERTH_EAUTH,
 	      "unknown");
 	berth_error_freep(&err);
+	CHECK(berth_htpasswd_bcrypt_runs(h) == runs + 3,
+	      "an unknown user costs one bcrypt too (no user-name oracle)");
+	{
+		char fp1[BERTH_HTPASSWD_FP_LEN + 1], fp2[sizeof(fp1)];
+		berth_htpasswd *h2 = NULL;
+		const char *hash2 = crypt_r("pw2", setting, &cd);
+
+		CHECK(berth_htpasswd_fingerprint(h, "alice", fp1) &&
+			      strlen(fp1) == BERTH_HTPASSWD_FP_LEN,
+		      "a user's fingerprint");
+		CHECK(!berth_htpasswd_fingerprint(h, "bob", fp2),
+		      "no fingerprint for an unknown user");
+		f = fopen(path, "w");
+		fprintf(f, "alice:%s\n", hash2);
+		fclose(f);
+		CHECK(berth_htpasswd_load(&h2, path, &err) == 0, "reload");
+		CHECK(berth_htpasswd_fingerprint(h2, "alice", fp2) &&
+			      strcmp(fp1, fp2) != 0,
+		      "a new password changes the fingerprint");
+		CHECK(berth_htpasswd_ref(h2) == h2, "ref");
+		berth_htpasswd_free(h2);
+		CHECK(berth_htpasswd_check(h2, "alice", "pw2", &err) == 0,
+		      "alive while a reference is left");
+		berth_htpasswd_free(h2);
+	}
 	berth_htpasswd_free(h);
 	f = fopen(path, "w");
 	fprintf(f, "alice:$apr1$abc$def\n");

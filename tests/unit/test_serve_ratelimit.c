@@ -46,9 +46,41 @@ test_sweep_keeps_busy_addresses(void)
 	berth_rate_free(r);
 }
 
+/* Failed logins: a burst of `count`, then one per window/count. */
+static void
+test_failed_logins(void)
+{
+	berth_limit l = {.count = 3, .window = 60};
+	berth_limit off = {.count = -1, .window = 1};
+	berth_fails *f = berth_fails_new(&l), *none = berth_fails_new(&off);
+	long wait;
+
+	for (int i = 0; i < 3; i++) {
+		CHECK(berth_fails_blocked(f, "user:a", 1000) == 0,
+		      "failure %d allowed", i + 1);
+		berth_fails_add(f, "user:a", 1000);
+	}
+	wait = berth_fails_blocked(f, "user:a", 1000);
+	CHECK(wait > 0 && wait <= 21, "blocked after 3, retry in %ld s", wait);
+	CHECK(berth_fails_blocked(f, "user:b", 1000) == 0, "another key");
+	CHECK(berth_fails_blocked(f, "user:a", 1000 + 20 * 1000 + 1) == 0,
+	      "one failure leaked after window/count");
+	berth_fails_add(f, "user:a", 21001);
+	CHECK(berth_fails_blocked(f, "user:a", 21001) > 0, "... and only one");
+	berth_fails_clear(f, "user:a");
+	CHECK(berth_fails_blocked(f, "user:a", 21001) == 0,
+	      "a good login clears");
+	for (int i = 0; i < 100; i++)
+		berth_fails_add(none, "user:a", 1000);
+	CHECK(berth_fails_blocked(none, "user:a", 1000) == 0, "unlimited");
+	berth_fails_free(f);
+	berth_fails_free(none);
+}
+
 int
 main(void)
 {
+	test_failed_logins();
 	test_bucket_per_address();
 	test_sweep_keeps_busy_addresses();
 	return test_done("test_serve_ratelimit");

@@ -166,7 +166,10 @@ note_denied(srv_req *r, unsigned need, const char *why)
 	r->audit_detail = xstrdup(why);
 }
 
-/* Basic credentials against the htpasswd file: 0, 1 none, <0 wrong. */
+/*
+ * Basic credentials against the htpasswd file: 0, 1 none, BERTH_EAUTH
+ * wrong, BERTH_ETOOMANY (answered), SRV_PENDING (suspended: run again).
+ */
 static int
 basic(srv_req *r, berth_error **err)
 {
@@ -179,17 +182,18 @@ basic(srv_req *r, berth_error **err)
 			MHD_free(pass);
 		return 1;
 	}
-	if (r->s->htpasswd == NULL)
-		rc = berth_error_set(err, BERTH_EAUTH, 0,
-				     "unknown user or wrong password");
-	else
-		rc = berth_htpasswd_check(r->s->htpasswd, user,
-					  pass ? pass : "", err);
+	rc = srv_password_check(r, user, pass ? pass : "");
 	if (pass) {
 		explicit_bzero(pass, strlen(pass));
 		MHD_free(pass);
 	}
+	if (rc == SRV_PENDING || rc == BERTH_ETOOMANY) {
+		MHD_free(user);
+		return rc;
+	}
 	if (rc < 0) {
+		berth_error_set(err, BERTH_EAUTH, 0,
+				"unknown user or wrong password");
 		berth_log(BERTH_LOG_INFO, "authentication failed for user '%s'",
 			  user);
 		MHD_free(user);
@@ -209,8 +213,8 @@ cert_auth(srv_req *r)
 	if (r->s->tls_ca_pem == NULL)
 		return 0;
 	rc = client_cert(r, &cn);
-	if (rc < 0 ||
-	    (rc == 0 && !r->s->htpasswd && r->s->auth != SRV_AUTH_TOKEN)) {
+	if (rc < 0 || (rc == 0 && !srv_live_of(r)->htpasswd &&
+		       r->s->auth != SRV_AUTH_TOKEN)) {
 		note_denied(r, 0, "client certificate missing or untrusted");
 		srv_fail(r, SRV_E_DENIED, NULL,
 			 "a client certificate signed by the registry's CA is "
@@ -238,6 +242,19 @@ srv_authenticate_basic(srv_req *r, berth_error **err)
 		return 0;
 	rc = basic(r, err);
 	return rc > 0 ? 0 : rc;
+}
+
+bool
+srv_token_cred_current(srv_req *r, const berth_token_info *t)
+{
+	char fp[BERTH_HTPASSWD_FP_LEN + 1];
+	berth_htpasswd *h = srv_live_of(r)->htpasswd;
+
+	if (t->cred == NULL)
+		return true; /* a token of an outside issuer, or a certificate
+			      */
+	return h && t->sub && berth_htpasswd_fingerprint(h, t->sub, fp) &&
+	       strcmp(fp, t->cred) == 0;
 }
 
 static int
@@ -275,6 +292,16 @@ bearer(srv_req *r, const char *tok)
 		}
 		berth_token_cache_put(r->s->tokens, tok, &r->tok);
 	}
+	if (!srv_token_cred_current(r, &r->tok)) {
+		const char *why = "the token's user was removed or changed "
+				  "password";
+
+		berth_log(BERTH_LOG_INFO, "token refused: %s", why);
+		berth_token_info_release(&r->tok);
+		note_denied(r, 0, why);
+		challenge(r, NULL, 0, "invalid_token", why);
+		return BERTH_EAUTH;
+	}
 	r->has_token = true;
 	if (r->tok.sub[0])
 		r->user = xstrdup(r->tok.sub);
@@ -298,6 +325,10 @@ authenticate(srv_req *r)
 		return 0;
 	if (r->s->auth == SRV_AUTH_HTPASSWD) {
 		rc = basic(r, &err);
+		if (rc == SRV_PENDING)
+			r->authn_done = false; /* again when resumed */
+		if (rc == SRV_PENDING || rc == BERTH_ETOOMANY)
+			return rc;
 		if (rc < 0) {
 			note_denied(r, 0, "wrong credentials");
 			berth_error_free(err);
@@ -324,7 +355,7 @@ allowed(srv_req *r, const char *repo)
 		return berth_token_allows(&r->tok,
 					  repo ? "repository" : "registry",
 					  repo ? repo : "catalog");
-	return berth_policy_actions(r->s->policy, r->user, repo);
+	return berth_policy_actions(srv_live_of(r)->policy, r->user, repo);
 }
 
 int
@@ -358,9 +389,10 @@ srv_authorize(srv_req *r, const char *repo, unsigned need)
 				 "authentication required");
 	}
 	if (r->has_token &&
-	    (!r->s->policy_given && !r->s->token_builtin
+	    (!srv_live_of(r)->policy_given && !r->s->token_builtin
 		     ? true
-		     : (berth_policy_actions(r->s->policy, r->user, repo) &
+		     : (berth_policy_actions(srv_live_of(r)->policy, r->user,
+					     repo) &
 			want) == want)) {
 		/* The policy allows it: the token lacks the scope. */
 		note_denied(r, need, "the token lacks the scope");
@@ -388,8 +420,9 @@ srv_can_list(srv_req *r, const char *repo)
 	if (!r->s->access_control)
 		return true;
 	/* A catalog token names no repositories: ask the policy. */
-	if (r->has_token && !r->s->policy_given && !r->s->token_builtin)
+	if (r->has_token && !srv_live_of(r)->policy_given &&
+	    !r->s->token_builtin)
 		return true;
-	return (berth_policy_actions(r->s->policy, r->user, repo) &
+	return (berth_policy_actions(srv_live_of(r)->policy, r->user, repo) &
 		BERTH_ACT_PULL) != 0;
 }

@@ -98,6 +98,52 @@ srv_rate_guard(srv_req *r)
 	return BERTH_ETOOMANY;
 }
 
+int
+srv_login_guard(srv_req *r, const char *user)
+{
+	_cleanup_free_ char *key = xasprintf("user:%s", user), *msg = NULL;
+	int64_t now = now_ms();
+	long wu = 0, wa = 0;
+
+	if (r->s->fails_user)
+		wu = berth_fails_blocked(r->s->fails_user, key, now);
+	if (r->s->fails_addr)
+		wa = berth_fails_blocked(r->s->fails_addr, r->limit_key, now);
+	if (wu == 0 && wa == 0)
+		return 0;
+	msg = wu >= wa ? xasprintf("too many failed logins for user '%s'", user)
+		       : xasprintf("too many failed logins from %s", r->ip);
+	berth_log(BERTH_LOG_WARN, "login of '%s' from %s refused: %s", user,
+		  r->ip, msg);
+	r->denied = true;
+	free(r->audit_detail);
+	r->audit_detail = xstrdup(msg);
+	too_many(r, wu > wa ? wu : wa, msg,
+		 "wait for the time Retry-After says, then sign in with the "
+		 "right password");
+	return BERTH_ETOOMANY;
+}
+
+void
+srv_login_result(srv_req *r, const char *user, bool ok)
+{
+	_cleanup_free_ char *key = xasprintf("user:%s", user);
+	int64_t now = now_ms();
+
+	if (r->pw_counted)
+		return;
+	r->pw_counted = true;
+	if (ok) {
+		if (r->s->fails_user)
+			berth_fails_clear(r->s->fails_user, key);
+		return;
+	}
+	if (r->s->fails_user)
+		berth_fails_add(r->s->fails_user, key, now);
+	if (r->s->fails_addr)
+		berth_fails_add(r->s->fails_addr, r->limit_key, now);
+}
+
 /* The limit of the caller of r, and the key it is counted under. */
 static const berth_limit *
 caller_limit(srv_req *r, const char **key, char *buf, size_t len)

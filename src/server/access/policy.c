@@ -1,6 +1,7 @@
 /* berth serve's access policy: see policy.h for the document. */
 #include "server/access/policy.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,14 +38,22 @@ struct berth_policy {
 	size_t n_admins;
 	char **catalog; /* subjects */
 	size_t n_catalog;
+	atomic_int extra_refs; /* berth_policy_ref's, beyond the first */
 };
+
+berth_policy *
+berth_policy_ref(berth_policy *p)
+{
+	atomic_fetch_add(&p->extra_refs, 1);
+	return p;
+}
 
 void
 berth_policy_free(berth_policy *p)
 {
 	size_t i, k;
 
-	if (p == NULL)
+	if (p == NULL || atomic_fetch_sub(&p->extra_refs, 1) > 0)
 		return;
 	for (i = 0; i < p->n_rules; i++) {
 		for (k = 0; k < p->rules[i].n; k++)

@@ -47,6 +47,9 @@ int berth_policy_from_json(berth_policy **out, json_t *root, const char *what,
  */
 berth_policy *berth_policy_default(void);
 
+/* One more owner of p, which berth_policy_free then releases. */
+berth_policy *berth_policy_ref(berth_policy *p);
+/* Drops one owner; the last frees. */
 void berth_policy_free(berth_policy *p);
 
 /*

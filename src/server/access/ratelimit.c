@@ -420,3 +420,131 @@ berth_rate_take(berth_rate *r, const char *addr, int64_t now_ms)
 	pthread_mutex_unlock(&r->mu);
 	return ok;
 }
+
+/* ---- failed logins ---- */
+
+typedef struct fail_entry {
+	double level; /* failures, leaking at count/window per second */
+	int64_t last_ms;
+} fail_entry;
+
+struct berth_fails {
+	berth_limit limit;
+	pthread_mutex_t mu;
+	berth_hmap *map; /* key -> fail_entry */
+};
+
+berth_fails *
+berth_fails_new(const berth_limit *l)
+{
+	berth_fails *f = xcalloc(1, sizeof(*f));
+
+	f->limit = *l;
+	f->map = berth_hmap_new(BUCKETS);
+	pthread_mutex_init(&f->mu, NULL);
+	return f;
+}
+
+void
+berth_fails_free(berth_fails *f)
+{
+	if (f == NULL)
+		return;
+	berth_hmap_free(f->map, free);
+	pthread_mutex_destroy(&f->mu);
+	free(f);
+}
+
+static double
+leak_per_ms(const berth_fails *f)
+{
+	return (double)f->limit.count / ((double)f->limit.window * 1000.0);
+}
+
+/* e's level at now_ms. */
+static double
+level_at(const berth_fails *f, const fail_entry *e, int64_t now_ms)
+{
+	double l = e->level;
+
+	if (now_ms > e->last_ms)
+		l -= (double)(now_ms - e->last_ms) * leak_per_ms(f);
+	return l > 0 ? l : 0;
+}
+
+typedef struct fails_sweep_ctx {
+	const berth_fails *f;
+	int64_t now_ms;
+} fails_sweep_ctx;
+
+static bool
+fails_sweep_one(void *ud, const char *key, void *value)
+{
+	const fails_sweep_ctx *s = ud;
+
+	(void)key;
+	if (level_at(s->f, value, s->now_ms) > 0)
+		return false;
+	free(value);
+	return true;
+}
+
+long
+berth_fails_blocked(berth_fails *f, const char *key, int64_t now_ms)
+{
+	fail_entry *e;
+	double over;
+	long wait = 0;
+
+	if (f->limit.count < 0)
+		return 0;
+	pthread_mutex_lock(&f->mu);
+	e = berth_hmap_get(f->map, key);
+	/* One more failure would go over: wait until one has leaked. */
+	if (e && (over = level_at(f, e, now_ms) + 1.0 -
+			 (double)f->limit.count) > 0) {
+		wait = (long)(over / leak_per_ms(f) / 1000.0) + 1;
+		if (f->limit.count == 0)
+			wait = f->limit.window;
+	} else if (e == NULL && f->limit.count == 0) {
+		wait = f->limit.window;
+	}
+	pthread_mutex_unlock(&f->mu);
+	return wait;
+}
+
+void
+berth_fails_add(berth_fails *f, const char *key, int64_t now_ms)
+{
+	fail_entry *e;
+
+	if (f->limit.count < 0)
+		return;
+	pthread_mutex_lock(&f->mu);
+	e = berth_hmap_get(f->map, key);
+	if (e == NULL) {
+		if (berth_hmap_count(f->map) >= RATE_SWEEP_AT) {
+			fails_sweep_ctx s = {f, now_ms};
+
+			berth_hmap_filter(f->map, fails_sweep_one, &s);
+		}
+		e = xcalloc(1, sizeof(*e));
+		berth_hmap_put(f->map, key, e);
+	} else {
+		e->level = level_at(f, e, now_ms);
+	}
+	e->level += 1.0;
+	e->last_ms = now_ms;
+	pthread_mutex_unlock(&f->mu);
+}
+
+void
+berth_fails_clear(berth_fails *f, const char *key)
+{
+	fail_entry *e;
+
+	pthread_mutex_lock(&f->mu);
+	if ((e = berth_hmap_get(f->map, key)) != NULL)
+		e->level = 0;
+	pthread_mutex_unlock(&f->mu);
+}

@@ -8,6 +8,8 @@
  * store by berth_pulls_flush (every second or so, and at shutdown), so
  * they survive a restart; berth_pulls_new reads them back.
  *
+ * Failed logins are counted per user and per address (berth_fails).
+ *
  * The request-rate guard is a token bucket per client address: `rate`
  * requests per second, bursts of up to `rate` at once. It is memory only.
  */
@@ -66,5 +68,28 @@ void berth_rate_free(berth_rate *r);
 
 /* True when the address may make one more request at now_ms. */
 bool berth_rate_take(berth_rate *r, const char *addr, int64_t now_ms);
+
+/*
+ * Failed logins per key ("user:alice", "ip:192.0.2.7"): a leaky bucket
+ * that holds `count` failures and drains count per `window` seconds, so
+ * after a burst of `count` failures one more is possible every
+ * window/count seconds. count < 0: no limit.
+ */
+typedef struct berth_fails berth_fails;
+
+berth_fails *berth_fails_new(const berth_limit *l);
+void berth_fails_free(berth_fails *f);
+
+/*
+ * 0 when key may try to log in at now_ms, else the seconds until it may
+ * (one more failure would go over the limit).
+ */
+long berth_fails_blocked(berth_fails *f, const char *key, int64_t now_ms);
+
+/* Counts one failure of key. */
+void berth_fails_add(berth_fails *f, const char *key, int64_t now_ms);
+
+/* Forgets key's failures (a successful login). */
+void berth_fails_clear(berth_fails *f, const char *key);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "berth/log.h"
@@ -67,28 +68,83 @@ parse_mode(srv *s, berth_error **err)
 	return 0;
 }
 
+/* The policy of the settings c: a file, an object, or the default. */
 static int
-load_policy(srv *s, berth_error **err)
+load_policy(berth_policy **out, bool *given, const berth_serve_config *c,
+	    berth_error **err)
 {
 	json_auto_t *j = NULL;
 	int r;
 
-	if (s->cfg.policy && s->cfg.policy_json)
+	*given = c->policy || c->policy_json;
+	if (c->policy && c->policy_json)
 		return berth_error_set(err, BERTH_EUSAGE, 0,
 				       "a policy file and a policy object "
 				       "in the config: give one");
-	if (s->cfg.policy) {
-		if ((r = berth_policy_load(&s->policy, s->cfg.policy, err)) < 0)
+	if (c->policy) {
+		if ((r = berth_policy_load(out, c->policy, err)) < 0)
 			return r;
-		s->policy_given = true;
-	} else if (s->cfg.policy_json) {
-		j = json_loads(s->cfg.policy_json, 0, NULL);
-		if ((r = berth_policy_from_json(&s->policy, j, "config", err)) <
-		    0)
+	} else if (c->policy_json) {
+		j = json_loads(c->policy_json, 0, NULL);
+		if ((r = berth_policy_from_json(out, j, "config", err)) < 0)
 			return r;
-		s->policy_given = true;
 	} else {
-		s->policy = berth_policy_default();
+		*out = berth_policy_default();
+	}
+	return 0;
+}
+
+/*
+ * The users (from s->cfg's htpasswd file, whose path stays) and the policy
+ * of the settings c, as a new snapshot.
+ */
+static int
+build_live(srv_live **out, srv *s, const berth_serve_config *c, bool *given,
+	   berth_error **err)
+{
+	berth_htpasswd *h = NULL;
+	berth_policy *p = NULL;
+	struct stat st = {0};
+	int r;
+
+	if (s->cfg.htpasswd) {
+		if (stat(s->cfg.htpasswd, &st) < 0)
+			memset(&st, 0, sizeof(st));
+		if ((r = berth_htpasswd_load(&h, s->cfg.htpasswd, err)) < 0)
+			return r;
+	}
+	if ((r = load_policy(&p, given, c, err)) < 0) {
+		berth_htpasswd_free(h);
+		return r;
+	}
+	s->htpasswd_st = st;
+	*out = srv_live_new(h, p, *given);
+	return 0;
+}
+
+int
+srv_access_reload(srv *s, const berth_serve_config *c, srv_live **out,
+		  berth_error **err)
+{
+	bool given = false;
+	int r;
+
+	if ((r = build_live(out, s, c, &given, err)) < 0)
+		return r;
+	/* A policy alone can be what turns access control on. */
+	if (given != s->policy_given && s->auth == SRV_AUTH_NONE &&
+	    s->tls_ca_pem == NULL) {
+		srv_live_put(*out);
+		*out = NULL;
+		/* The users it read were not applied: the watcher will. */
+		memset(&s->htpasswd_st, 0, sizeof(s->htpasswd_st));
+		berth_error_set(err, BERTH_EUSAGE, 0,
+				"%s a policy turns access control %s, which "
+				"takes a restart",
+				given ? "adding" : "removing",
+				given ? "on" : "off");
+		berth_error_hint(err, "restart berth serve to apply it");
+		return BERTH_EUSAGE;
 	}
 	return 0;
 }
@@ -191,12 +247,29 @@ parse_user_limits(srv *s, berth_error **err)
 	return 0;
 }
 
+static int
+parse_login_limits(srv *s, berth_error **err)
+{
+	berth_limit u, a;
+	int r;
+
+	if ((r = berth_limit_parse(&u, s->cfg.login_limit, err)) < 0)
+		return berth_error_wrap(err, r, "--login-limit");
+	if ((r = berth_limit_parse(&a, s->cfg.login_limit_address, err)) < 0)
+		return berth_error_wrap(err, r, "--login-limit-address");
+	s->fails_user = berth_fails_new(&u);
+	s->fails_addr = berth_fails_new(&a);
+	return 0;
+}
+
 int
 srv_setup_access(srv *s, berth_error **err)
 {
 	int r;
 
-	if ((r = parse_mode(s, err)) < 0 || (r = load_policy(s, err)) < 0)
+	pthread_mutex_init(&s->live_mu, NULL);
+	if ((r = parse_mode(s, err)) < 0 ||
+	    (r = build_live(&s->live, s, &s->cfg, &s->policy_given, err)) < 0)
 		return r;
 	s->access_control =
 		s->auth != SRV_AUTH_NONE || s->tls_ca_pem || s->policy_given;
@@ -221,6 +294,10 @@ srv_setup_access(srv *s, berth_error **err)
 	     s->n_user_limits) &&
 	    (r = berth_pulls_new(&s->pulls, s->store->meta, err)) < 0)
 		return r;
+	if ((r = parse_login_limits(s, err)) < 0)
+		return r;
+	if (s->auth != SRV_AUTH_NONE && s->cfg.htpasswd)
+		s->pwpool = srv_pwpool_new((size_t)s->cfg.login_threads);
 	if (s->cfg.rate_limit > 0)
 		s->rate = berth_rate_new(s->cfg.rate_limit);
 	if (s->cfg.audit_log &&
@@ -254,10 +331,14 @@ srv_teardown_access(srv *s)
 	srv_flush_counters(s);
 	berth_pulls_free(s->pulls);
 	berth_rate_free(s->rate);
+	srv_pwpool_free(s->pwpool);
+	berth_fails_free(s->fails_user);
+	berth_fails_free(s->fails_addr);
 	berth_audit_free(s->audit);
 	berth_token_cache_free(s->tokens);
 	berth_jwt_keys_free(s->keys);
-	berth_policy_free(s->policy);
+	srv_live_put(s->live);
+	s->live = NULL;
 	for (i = 0; i < s->n_user_limits; i++)
 		free(s->user_limits[i].user);
 	free(s->user_limits);

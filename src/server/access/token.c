@@ -68,6 +68,7 @@ berth_token_info_release(berth_token_info *t)
 	}
 	free(t->grants);
 	free(t->sub);
+	free(t->cred);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -78,6 +79,7 @@ berth_token_info_copy(berth_token_info *dst, const berth_token_info *src)
 
 	*dst = *src;
 	dst->sub = xstrdup(src->sub);
+	dst->cred = src->cred ? xstrdup(src->cred) : NULL;
 	dst->grants = src->n ? xcalloc(src->n, sizeof(*dst->grants)) : NULL;
 	for (i = 0; i < src->n; i++) {
 		dst->grants[i].type = xstrdup(src->grants[i].type);
@@ -91,6 +93,8 @@ berth_token_info_from_claims(berth_token_info *out, json_t *claims,
 			     berth_error **err)
 {
 	const char *sub = json_string_value(json_object_get(claims, "sub"));
+	const char *cred =
+		json_string_value(json_object_get(claims, "berth_cred"));
 	json_t *access = json_object_get(claims, "access"), *a;
 	berth_token_info t = {0};
 	size_t i;
@@ -98,6 +102,7 @@ berth_token_info_from_claims(berth_token_info *out, json_t *claims,
 	t.sub = xstrdup(sub ? sub : "");
 	t.exp = json_integer_value(json_object_get(claims, "exp"));
 	t.refresh = json_is_true(json_object_get(claims, "berth_refresh"));
+	t.cred = cred ? xstrdup(cred) : NULL;
 	if (access && !json_is_array(access)) {
 		berth_token_info_release(&t);
 		return berth_error_set(err, BERTH_EAUTH, 0,
@@ -229,6 +234,9 @@ berth_token_issue(char **out, const berth_jwt_keys *ks,
 		abort();
 	if (req->refresh)
 		json_object_set_new(claims, "berth_refresh", json_true());
+	if (req->cred)
+		json_object_set_new(claims, "berth_cred",
+				    json_string(req->cred));
 	return berth_jwt_sign(out, ks, claims, err);
 }
 

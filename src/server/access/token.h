@@ -39,6 +39,7 @@ typedef struct berth_token_info {
 	char *sub; /* "" for an anonymous token */
 	int64_t exp;
 	bool refresh; /* a refresh token, good only at the token endpoint */
+	char *cred;   /* the htpasswd entry's fingerprint, or NULL */
 	berth_grant *grants;
 	size_t n;
 } berth_token_info;
@@ -46,7 +47,10 @@ typedef struct berth_token_info {
 void berth_token_info_release(berth_token_info *t);
 void berth_token_info_copy(berth_token_info *dst, const berth_token_info *src);
 
-/* Reads sub, exp, the refresh marker and `access` from verified claims. */
+/*
+ * Reads sub, exp, the refresh marker, the credential fingerprint and
+ * `access` from verified claims.
+ */
 int berth_token_info_from_claims(berth_token_info *out, json_t *claims,
 				 berth_error **err);
 
@@ -72,7 +76,8 @@ typedef struct berth_token_req {
 	size_t n;
 	int64_t now;
 	int64_t ttl;
-	bool refresh; /* a refresh token (no access, long-lived) */
+	bool refresh;	  /* a refresh token (no access, long-lived) */
+	const char *cred; /* "berth_cred": the user's htpasswd fingerprint */
 } berth_token_req;
 
 /* Signs a token; *out caller frees. */

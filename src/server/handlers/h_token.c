@@ -97,9 +97,11 @@ grant(srv_req *r, const char *user, const scopes *sc, berth_grant **out,
 			continue; /* grants nothing */
 		if (strcmp(g.type, "repository") == 0 &&
 		    berth_oci_name_valid(g.name))
-			may = berth_policy_actions(r->s->policy, user, g.name);
+			may = berth_policy_actions(srv_live_of(r)->policy, user,
+						   g.name);
 		else if (strcmp(g.type, "registry") == 0)
-			may = berth_policy_actions(r->s->policy, user, NULL);
+			may = berth_policy_actions(srv_live_of(r)->policy, user,
+						   NULL);
 		else
 			may = 0;
 		g.actions &= may;
@@ -146,6 +148,13 @@ answer(srv_req *r, const char *user, const scopes *sc, bool offline)
 	size_t n = 0;
 	int rc;
 
+	char fp[BERTH_HTPASSWD_FP_LEN + 1];
+
+	/* Bound to the password: a removed user's or an old password's
+	 * tokens stop working (srv_token_cred_current). */
+	if (user && !r->by_cert && srv_live_of(r)->htpasswd &&
+	    berth_htpasswd_fingerprint(srv_live_of(r)->htpasswd, user, fp))
+		req.cred = fp;
 	grant(r, user, sc, &gs, &n, &summary);
 	req.grants = gs;
 	req.n = n;
@@ -222,11 +231,14 @@ h_token_get(srv_req *r)
 	_cleanup_(scopes_release) scopes sc = {0};
 	const char *off = srv_query(r, "offline_token");
 	berth_error *err = NULL;
+	int rc;
 
 	if (check_service(r, srv_query(r, "service")) < 0)
 		return BERTH_EUSAGE;
-	if (srv_authenticate_basic(r, &err) < 0) {
+	if ((rc = srv_authenticate_basic(r, &err)) < 0) {
 		berth_error_free(err);
+		if (rc == SRV_PENDING)
+			return rc; /* run again when the check is done */
 		if (r->responded || r->pending)
 			return BERTH_EDENIED;
 		return refuse(r, "wrong credentials",
@@ -315,21 +327,25 @@ refresh_user(srv_req *r, const char *tok, char **user)
 		.skew = 30,
 	};
 	json_auto_t *claims = NULL;
+	_cleanup_(berth_token_info_release) berth_token_info t = {0};
 	berth_error *err = NULL;
-	const char *sub;
 
-	if (berth_jwt_verify(&claims, r->s->keys, tok, &chk, &err) < 0) {
+	if (berth_jwt_verify(&claims, r->s->keys, tok, &chk, &err) < 0 ||
+	    berth_token_info_from_claims(&t, claims, &err) < 0) {
 		berth_log(BERTH_LOG_INFO, "refresh token refused: %s",
 			  err->msg);
 		berth_error_free(err);
 		return BERTH_EAUTH;
 	}
-	sub = json_string_value(json_object_get(claims, "sub"));
-	if (!json_is_true(json_object_get(claims, "berth_refresh")) ||
-	    sub == NULL || sub[0] == '\0' || r->s->htpasswd == NULL ||
-	    !berth_htpasswd_has_user(r->s->htpasswd, sub))
+	/* Without a fingerprint nothing binds it to a password: refused. */
+	if (!t.refresh || t.sub[0] == '\0' || t.cred == NULL ||
+	    !srv_token_cred_current(r, &t)) {
+		berth_log(BERTH_LOG_INFO,
+			  "refresh token refused: its user was removed or "
+			  "changed password");
 		return BERTH_EAUTH;
-	*user = xstrdup(sub);
+	}
+	*user = xstrdup(t.sub);
 	return 0;
 }
 
@@ -339,7 +355,6 @@ h_token_post(srv_req *r)
 	_cleanup_(form_release) form f = {0};
 	_cleanup_(scopes_release) scopes sc = {0};
 	const char *gt, *at;
-	berth_error *err = NULL;
 
 	if (check_service(r, NULL) < 0 || parse_form(r, &f) < 0)
 		return BERTH_EUSAGE;
@@ -352,13 +367,13 @@ h_token_post(srv_req *r)
 		const char *u = form_get(&f, "username");
 		const char *p = form_get(&f, "password");
 
-		if (u == NULL || r->s->htpasswd == NULL ||
-		    berth_htpasswd_check(r->s->htpasswd, u, p ? p : "", &err) <
-			    0) {
-			berth_error_free(err);
+		int rc = u ? srv_password_check(r, u, p ? p : "") : BERTH_EAUTH;
+
+		if (rc == SRV_PENDING || rc == BERTH_ETOOMANY)
+			return rc; /* suspended, or answered 429 */
+		if (rc < 0)
 			return refuse(r, "wrong credentials",
 				      "unknown user or wrong password");
-		}
 		free(r->user);
 		r->user = xstrdup(u);
 	} else if (gt && strcmp(gt, "refresh_token") == 0) {

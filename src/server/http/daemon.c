@@ -125,7 +125,8 @@ srv_http_start(srv *s, berth_error **err)
 	struct MHD_OptionItem opts[20];
 	struct sockaddr_storage ss;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-			 MHD_USE_ITC | MHD_USE_ERROR_LOG;
+			 MHD_USE_ITC | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_SUSPEND_RESUME; /* access/pwcheck.c */
 	unsigned threads, conns;
 	bool v6 = false;
 	int n = 0;
@@ -174,10 +175,9 @@ srv_http_start(srv *s, berth_error **err)
 					    (intptr_t)mhd_log, s};
 	if (s->tls_cert_pem) {
 		flags |= MHD_USE_TLS;
-		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT,
-						    0, s->tls_cert_pem};
-		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
-						    s->tls_key_pem};
+		/* The certificate of each handshake: a reload replaces it. */
+		opts[n++] = (struct MHD_OptionItem){
+			MHD_OPTION_HTTPS_CERT_CALLBACK, 0, srv_tls_callback()};
 		if (s->tls_ca_pem)
 			opts[n++] = (struct MHD_OptionItem){
 				MHD_OPTION_HTTPS_MEM_TRUST, 0, s->tls_ca_pem};

@@ -46,7 +46,7 @@ req_begin(srv_req *r)
 	const char *cl;
 	srv_match m;
 
-	if (srv_rate_guard(r) < 0)
+	if (!r->pw_done && srv_rate_guard(r) < 0)
 		return;
 	if (r->too_many_args) {
 		srv_fail(r, SRV_E_URI_TOO_LONG, NULL,
@@ -58,6 +58,10 @@ req_begin(srv_req *r)
 			 "the path holds an encoded NUL byte (%%00)");
 		return;
 	}
+	/* Run again after a password check (pwcheck.c): match afresh. */
+	free(r->name);
+	free(r->ref);
+	r->name = r->ref = NULL;
 	m = srv_route_find(r->method, r->path, &r->route, &r->name, &r->ref);
 	if (m != SRV_MATCH_OK) {
 		/* Even a wrong path needs credentials (no probing). */
@@ -126,6 +130,8 @@ req_end(srv_req *r)
 				 BERTH_MANIFEST_MAX);
 		else
 			r->route->handler(r);
+		if (r->pw_wait)
+			return; /* suspended: the handler runs again */
 	}
 	r->phase = SRV_PHASE_END;
 	srv_send_pending(r);
@@ -185,8 +191,8 @@ srv_dispatch_request(void *cls, struct MHD_Connection *conn, const char *url,
 
 	if (r == NULL) /* not without the URI-log callback; MHD's path */
 		*con_cls = r = req_new(s, conn, url);
-	if (!r->begun) {
-		r->begun = true;
+	if (!r->headers_in) {
+		r->headers_in = true;
 		r->method = method;
 		r->head = strcmp(method, "HEAD") == 0;
 		r->has_body = request_has_body(conn);
@@ -195,7 +201,11 @@ srv_dispatch_request(void *cls, struct MHD_Connection *conn, const char *url,
 		srv_peer_init(r);
 		r->phase = SRV_PHASE_BEGIN;
 		atomic_fetch_add(&s->in_flight, 1);
+	}
+	if (!r->begun) {
+		/* Again after a password check that suspended r (pwcheck.c). */
 		req_begin(r);
+		r->begun = !r->pw_wait;
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
@@ -260,7 +270,7 @@ srv_dispatch_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (r == NULL)
 		return;
 	/* A request cut before its headers were in was never begun. */
-	counted = r->begun;
+	counted = r->headers_in;
 	if (counted) {
 		access_log(r, toe);
 		srv_audit(r);
@@ -278,6 +288,7 @@ srv_dispatch_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(r->audit_detail);
 	free(r->digest);
 	berth_token_info_release(&r->tok);
+	srv_live_put(r->live);
 	free(r);
 	*con_cls = NULL;
 	if (counted)
