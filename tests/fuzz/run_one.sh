@@ -19,10 +19,12 @@ else
 	limit="-max_total_time=${FUZZ_SECS:-30}"
 	echo "fuzz: running $h for ${FUZZ_SECS:-30}s"
 fi
+# An input counts as hung after FUZZ_TIMEOUT seconds: generous, since a
+# busy machine can stall a process for many seconds.
 start=$(date +%s)
 # shellcheck disable=SC2086
 "$out/fuzz_$h" $limit -max_len="${FUZZ_MAX_LEN:-8192}" \
-	-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	-timeout="${FUZZ_TIMEOUT:-120}" -rss_limit_mb=2048 -print_final_stats=1 \
 	-artifact_prefix="$out/artifacts/$h-" $dict \
 	"$out/corpus/$h" "tests/fuzz/seeds/$h" >"$log" 2>&1
 rc=$?
