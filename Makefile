@@ -11,6 +11,8 @@
 #   make bench        pull benchmark against skopeo (bench/pull.sh)
 #   make fuzz         the libFuzzer harnesses in build/fuzz/ (tests/fuzz/run.sh
 #                     builds and runs them; FUZZ_CC=clang by default)
+#   make fuzz-long    every harness for FUZZ_RUNS executions (10 million),
+#                     FUZZ_JOBS (2) side by side, a summary line for each
 #   make man          build/man/berth*.1 from the command and settings tables
 #   make completion   build/completion/{berth.bash,_berth}
 #   make install-docs man pages and completions under $(DESTDIR)$(PREFIX)
@@ -135,6 +137,14 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(B)/fuzz/libfuzz.a
 
 fuzz: $(FUZZ_BIN)
 
+# FUZZ_HARNESSES narrows (and orders) fuzz-long: "ref manifest".
+FUZZ_RUNS ?= 10000000
+FUZZ_JOBS ?= 2
+FUZZ_HARNESSES ?=
+fuzz-long:
+	FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_JOBS=$(FUZZ_JOBS) FUZZ_CC=$(FUZZ_CC) \
+		tests/fuzz/run.sh 0 $(FUZZ_HARNESSES)
+
 # T=program[:case] narrows `make unit` to one program, or one of its cases.
 T_PROG   = $(word 1,$(subst :, ,$(T)))
 T_CASE   = $(word 2,$(subst :, ,$(T)))
@@ -209,7 +219,7 @@ clean:
 
 FORCE:
 
-.PHONY: all install uninstall unit fuzz test bench bench-server format clean man completion install-docs FORCE
+.PHONY: all install uninstall unit fuzz fuzz-long test bench bench-server format clean man completion install-docs FORCE
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

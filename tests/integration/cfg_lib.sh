@@ -131,12 +131,5 @@ dreg_start() {
 }
 
 # wait_tcp HOST:PORT: wait until something accepts connections there.
-wait_tcp() {
-	local n=100
-	while [ $n -gt 0 ]; do
-		(exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
+wait_tcp() { wait_for 120 tcp_open "$1"; }
+tcp_open() { (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null; }

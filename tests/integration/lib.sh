@@ -38,15 +38,23 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
+# wait_for SECONDS CMD...: run CMD every 0.1 s until it succeeds; fails
+# once SECONDS of wall-clock time have passed. Tests wait for conditions
+# this way, never for a sleep assumed long enough: the deadline is only a
+# bound for a hang, so make it generous.
+wait_for() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.1
+	done
+}
+
 # wait_http URL [SECONDS]: wait until URL answers anything over HTTP(S).
 wait_http() {
-	local url=$1 n=$(( ${2:-10} * 10 ))
-	while [ $n -gt 0 ]; do
-		curl -sk -o /dev/null "$url" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	echo "timed out waiting for $url" >&2
+	wait_for "${2:-120}" curl -sk -o /dev/null "$1" && return 0
+	echo "timed out waiting for $1" >&2
 	return 1
 }
 

@@ -64,7 +64,7 @@ EOF
 	# application log to stderr.
 	bg /usr/bin/docker-registry serve "$dir/config.yml" \
 		>"$dir/access.log" 2>"$dir/registry.log"
-	wait_http "http://127.0.0.1:$port/v2/" 20 ||
+	wait_http "http://127.0.0.1:$port/v2/" ||
 		bail "docker-registry did not start: $(tail -n 3 "$dir/registry.log")"
 	REG=127.0.0.1:$port
 	REG_DIR=$dir
@@ -86,7 +86,7 @@ hostile_start() {
 	: >"$HOSTILE_LOG"
 	bg python3 "$TOOLS/hostile_registry.py" "$port" --log "$HOSTILE_LOG" \
 		--platform "$HOST_PLATFORM" "$@" 2>"$T/hostile.err"
-	wait_http "http://127.0.0.1:$port/v2/" 20 ||
+	wait_http "http://127.0.0.1:$port/v2/" ||
 		bail "hostile registry did not start: $(tail -n 3 "$T/hostile.err")"
 	: >"$HOSTILE_LOG"
 	HOSTILE=127.0.0.1:$port

@@ -24,19 +24,19 @@ serve_start() {
 	bg "$BERTH" serve --addr "$SRV_HOST" --storage "$SRV_STORAGE" \
 		--access-log "$T/access.log" "$@" 2>>"$T/serve.log"
 	SRV_PID=$BG_PID
-	local n=100
-	while [ $n -gt 0 ]; do
-		if curl -sk -o /dev/null "$SRV_URL/v2/"; then return 0; fi
+	local end=$((SECONDS + 120))
+	until curl -sk -o /dev/null "$SRV_URL/v2/"; do
 		if ! kill -0 "$SRV_PID" 2>/dev/null; then
 			echo "berth serve exited; log:" >&2
 			tail -n 20 "$T/serve.log" >&2
 			return 1
 		fi
+		if [ "$SECONDS" -ge "$end" ]; then
+			echo "berth serve did not come up on $SRV_URL" >&2
+			return 1
+		fi
 		sleep 0.1
-		n=$((n - 1))
 	done
-	echo "berth serve did not come up on $SRV_URL" >&2
-	return 1
 }
 
 serve_stop() {

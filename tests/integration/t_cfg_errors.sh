@@ -36,12 +36,11 @@ same "two manifest requests" "$(manifest_requests)" 2
 
 proxy_start --fail-status 429 --fail-count 5 --retry-after 3600 \
 	--ratelimit '100;w=21600' --remaining '0;w=21600'
-start=$(date +%s)
-run berth_ --root "$T/s2" pull "$PX/cfg/app:v1"
+run berth_ -v --root "$T/s2" pull "$PX/cfg/app:v1"
 check "429 with a long Retry-After fails at once: exit 7 with the wait and quota" 7 \
 	"rate-limiting" "limit 100 per 21600 s" "0 remaining" "retry after 3600 s" \
 	"hint: .*berth login $PX.*mirror"
-expect "no waiting for an hour (took $(($(date +%s) - start)) s)" test $(($(date +%s) - start)) -lt 5
+expect "no waiting for an hour: no retry announced" sh -c "! grep -q 'retrying' '$T/.err'"
 same "only one manifest request" "$(manifest_requests)" 1
 
 # --- 5xx and 4xx ------------------------------------------------------------------
@@ -91,7 +90,8 @@ start=$(date +%s)
 run berth_ --root "$T/s10" pull "127.0.0.1:$SILENT/cfg/app:v1"
 elapsed=$(( $(date +%s) - start ))
 check "a registry that never answers: exit 8, 'timed out'" 8 "timed out" "127.0.0.1:$SILENT"
-expect "read-timeout bounds the wait (${elapsed} s for two tries of 1 s)" test "$elapsed" -le 10
+# Two tries of 1 s; the default read-timeout (60 s) would take 120 s.
+expect "read-timeout bounds the wait (${elapsed} s for two tries of 1 s)" test "$elapsed" -lt 60
 rm -f "$BERTH_CONFIG"
 
 # --- a blob trickling at 2.5 bytes/s ---------------------------------------------------

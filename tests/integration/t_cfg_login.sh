@@ -104,7 +104,7 @@ rm -f "$DOCKER_CONFIG/config.json"
 TP=$(free_port)
 bg python3 "$TOOLS/token_server.py" "$TP" --dir "$T/tok" --user carol:tokpw \
 	--refresh-token carol:refresh-123 --log "$T/token.log" >"$T/token.out" 2>&1
-wait_http "http://127.0.0.1:$TP/token" 20 || bail "token server did not start"
+wait_http "http://127.0.0.1:$TP/token" || bail "token server did not start"
 dreg_start --token "http://127.0.0.1:$TP/token" berth-test "$T/tok/cert.pem"
 K=$DREG
 skopeo_push "$T/img" v1 "$K/cfg/app:v1" --dest-creds carol:tokpw

@@ -65,9 +65,10 @@ partial=$BERTH_ROOT/ingest/blob-partial-sha256-${big#sha256:}
 proxy_start --cut 0.5 --mode stall
 "$BERTH" pull "$PX/cfg/big:v1" >/dev/null 2>&1 &
 victim=$!
-n=0
-until grep -q "cut=yes" "$T/proxy.log" || [ $n -gt 100 ]; do sleep 0.1; n=$((n + 1)); done
-sleep 0.5
+# Killed once the half the proxy sent is on disk (it then stalls).
+partial_has_half() { [ "$(stat -c %s "$partial" 2>/dev/null || echo 0)" -ge $((size * 45 / 100)) ]; }
+wait_for 120 grep -q "cut=yes" "$T/proxy.log"
+wait_for 120 partial_has_half
 kill -9 "$victim"
 wait "$victim" 2>/dev/null
 first=$(sent_for_big)

@@ -25,14 +25,19 @@ http_status POST "$R/v2/keep/abandoned/blobs/uploads/" >/dev/null
 ABANDONED=$(last_header Location)
 http_status PATCH "$R$ABANDONED" -H 'Content-Range: 0-777776' --data-binary "@$T/lone" >/dev/null
 
-# The victim: a large streamed PATCH, slowed down so the kill lands mid-way.
+# The victim: a large streamed PATCH of which only the first 16 MB are
+# fed (through a FIFO that stays open), so the kill lands mid-way however
+# fast or slow the machine.
 head -c 64000000 /dev/urandom >"$T/big"
 BIG=$(sha256_of "$T/big")
 http_status POST "$R/v2/crash/big/blobs/uploads/" >/dev/null
 LOC=$(last_header Location)
-curl -s -o /dev/null --limit-rate 20M -X PATCH -H 'Transfer-Encoding: chunked' \
-	-H 'Content-Type: application/octet-stream' --data-binary "@$T/big" "$R$LOC" &
+mkfifo "$T/feed"
+curl -s -o /dev/null -X PATCH -H 'Transfer-Encoding: chunked' \
+	-H 'Content-Type: application/octet-stream' -T - "$R$LOC" <"$T/feed" &
 CURL_PID=$!
+exec 3>"$T/feed"
+head -c 16000000 "$T/big" >&3
 # Meanwhile, more pushes and tag moves race with the kill.
 (
 	for i in $(seq 1 40); do
@@ -42,9 +47,12 @@ CURL_PID=$!
 	done
 ) &
 RACE_PID=$!
-sleep 1.5
+# Killed once part of the stream is on disk.
+upload_on_disk() { test -s "$SRV_STORAGE/uploads/${LOC##*/}"; }
+wait_for 120 upload_on_disk
 kill -KILL "$SRV_PID"
 wait "$SRV_PID" 2>/dev/null
+exec 3>&-
 wait "$CURL_PID" 2>/dev/null
 wait "$RACE_PID" 2>/dev/null
 ok "the server was killed with SIGKILL mid-push"

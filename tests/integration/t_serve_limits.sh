@@ -10,7 +10,7 @@ htpasswd -Bb "$T/htpasswd" bob pw-b 2>/dev/null
 htpasswd -Bb "$T/htpasswd" carol pw-c 2>/dev/null
 cat >"$T/serve.json" <<JSON
 { "auth": "htpasswd", "htpasswd": "$T/htpasswd",
-  "pull-limit": "anonymous=3/3s,user=4/1h",
+  "pull-limit": "anonymous=3/1h,user=4/1h",
   "pull-limit-users": { "carol": "unlimited" },
   "policy": { "rules": [
     { "repository": "**", "grant": { "authenticated": ["pull", "push"] } },
@@ -37,17 +37,20 @@ for repo in public/app team/app; do
 done
 LAYER=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["layers"][0]["digest"])' "$MF")
 
-# ---- anonymous: 3 per 3 s, per address ----
+# ---- anonymous: 3 per hour, per address ----
+# The windows here are an hour long, so that what counts inside a window
+# does not depend on how fast the machine is; the window sliding is
+# tested below with a short one.
 for i in 1 2 3 4 5; do
 	got=$(http_status HEAD "$R/v2/public/app/manifests/v1" -I)
 done
 expect "HEAD is answered" test "$got" = 200
-expect "HEAD carries the limit" test "$(last_header RateLimit-Limit)" = "3;w=3"
-expect "HEAD is not counted" test "$(last_header RateLimit-Remaining)" = "3;w=3"
+expect "HEAD carries the limit" test "$(last_header RateLimit-Limit)" = "3;w=3600"
+expect "HEAD is not counted" test "$(last_header RateLimit-Remaining)" = "3;w=3600"
 for i in 1 2 3; do
 	got=$(http_status GET "$R/v2/public/app/manifests/v1")
 	expect "anonymous pull $i is 200" test "$got" = 200
-	expect "anonymous pull $i: RateLimit-Remaining $((3 - i))" test "$(last_header RateLimit-Remaining)" = "$((3 - i));w=3"
+	expect "anonymous pull $i: RateLimit-Remaining $((3 - i))" test "$(last_header RateLimit-Remaining)" = "$((3 - i));w=3600"
 done
 got=$(http_status GET "$R/v2/public/app/blobs/$LAYER")
 expect "blob GETs are not counted" test "$got" = 200 -a -z "$(last_header RateLimit-Remaining)"
@@ -55,15 +58,13 @@ got=$(http_status GET "$R/v2/public/app/manifests/v1")
 expect "pull 4 of 3 is 429" test "$got" = 429
 expect "429 is TOOMANYREQUESTS" grep -q '"code":"TOOMANYREQUESTS"' "$T/.body"
 expect "429 says what to do" grep -q 'log in' "$T/.body"
-expect "429 has Retry-After" test -n "$(last_header Retry-After)" -a "$(last_header Retry-After)" -le 3
-expect "429 has RateLimit headers" test "$(last_header RateLimit-Remaining)" = "0;w=3"
+ra=$(last_header Retry-After)
+expect "429 has Retry-After within the window ($ra)" test -n "$ra" && test "$ra" -gt 0 -a "$ra" -le 3600
+expect "429 has RateLimit headers" test "$(last_header RateLimit-Remaining)" = "0;w=3600"
 got=$(http_status HEAD "$R/v2/public/app/manifests/v1" -I)
 expect "HEAD still answers over the limit" test "$got" = 200
 got=$(http_status GET "$R/v2/public/app/manifests/v1" -u bob:pw-b)
 expect "a signed-in user is not affected by the anonymous limit" test "$got" = 200
-sleep 3.2
-got=$(http_status GET "$R/v2/public/app/manifests/v1")
-expect "the window slides: pulls are possible again" test "$got" = 200
 
 # ---- users: 4 per hour each; carol unlimited ----
 for i in 1 2 3 4; do
@@ -99,7 +100,16 @@ got=$(http_status GET "$R/v2/team/app/manifests/v1" -u alice:pw-a)
 expect "after a restart alice is still limited" test "$got" = 429
 got=$(http_status GET "$R/v2/team/app/manifests/v1" -u bob:pw-b)
 expect "after a restart bob's count is kept (1 left)" test "$got" = 200 -a "$(last_header RateLimit-Remaining)" = "1;w=3600"
-sleep 1.5 # the counters are saved every second
+# The counters are saved every second: killed once bob's third pull is.
+bob_saved() {
+	python3 - "$SRV_STORAGE/metadata.db" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True, timeout=30)
+row = c.execute("SELECT counts FROM pull_counts WHERE key = 'user:bob'").fetchone()
+sys.exit(0 if row and sum(int(n) for n in row[0].split(",")) == 3 else 1)
+PY
+}
+expect "bob's pulls are saved while the server runs" wait_for 120 bob_saved
 kill -KILL "$SRV_PID"
 wait "$SRV_PID" 2>/dev/null
 serve_start --config "$T/serve.json" ||
@@ -111,19 +121,46 @@ got=$(http_status GET "$R/v2/team/app/manifests/v1" -u bob:pw-b)
 expect "... and the next is 429" test "$got" = 429
 serve_stop
 
+# ---- the window slides: 1 per 3 s ----
+sed 's|"anonymous=3/1h,user=4/1h"|"anonymous=1/3s,user=4/1h"|' "$T/serve.json" >"$T/serve-slide.json"
+serve_start --config "$T/serve-slide.json" ||
+	{ fail "serve starts with a short window" "$(tail -n 3 "$T/serve.log")"; exit 1; }
+R=$SRV_URL
+t0=$(date +%s)
+got=$(http_status GET "$R/v2/public/app/manifests/v1")
+expect "a short window: the first pull is 200" test "$got" = 200
+got=$(http_status GET "$R/v2/public/app/manifests/v1")
+elapsed=$(($(date +%s) - t0))
+# Both pulls lie less than elapsed + 1 s apart: below 2 s they are inside
+# the 3 s window (whose 60 slots round by 50 ms), and the second is 429.
+expect "a second pull inside the window is 429 (${elapsed} s)" test "$got" = 429 -o "$elapsed" -ge 2
+pull_passes() { [ "$(http_status GET "$R/v2/public/app/manifests/v1")" = 200 ]; }
+expect "the window slides: pulls are possible again" wait_for 60 pull_passes
+serve_stop
+
 # ---- the request-rate guard ----
 serve_start --rate-limit 5 || { fail "serve starts with --rate-limit" "$(tail -n 3 "$T/serve.log")"; exit 1; }
 R=$SRV_URL
-# One curl for the burst, each answer's status, Retry-After and body kept:
-# nothing below depends on how fast the machine sends it. Tokens refill
-# while the burst runs, so the bound on what passes grows with its length.
-t0=$(date +%s%N)
-codes=$(curl -s -o "$T/burst_#1" -w '%{http_code} %header{retry-after}\n' "$R/v2/?n=[1-20]")
-ms=$((($(date +%s%N) - t0) / 1000000))
-passed=$(grep -c '^200' <<<"$codes")
-expect "a burst over the request rate gets 429s" grep -q '^429' <<<"$codes"
-expect "... after the allowed burst (5, plus 5 for each second it lasted)" \
-	test "$passed" -ge 4 -a "$passed" -le $((6 + 5 * (ms + 999) / 1000))
+# One curl for each burst, each answer's status, Retry-After and body
+# kept. Tokens refill while a burst runs, so the bound on what passes grows
+# with its length; a machine so slow that a burst of 20 never outruns 5
+# per second is given more bursts (for at most two minutes).
+burst() {
+	local t0 ms
+	t0=$(date +%s%N)
+	codes=$(curl -s -o "$T/burst_#1" -w '%{http_code} %header{retry-after}\n' "$R/v2/?n=[1-20]")
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	passed=$(grep -c '^200' <<<"$codes")
+	bursts=$((bursts + 1))
+	[ "$bursts" = 1 ] && first_passed=$passed
+	[ "$passed" -gt $((6 + 5 * (ms + 999) / 1000)) ] && over="$over $passed in $ms ms;"
+	grep -q '^429' <<<"$codes"
+}
+bursts=0 first_passed=0 over=""
+expect "a burst over the request rate gets 429s" wait_for 120 burst
+# The first burst starts with a full bucket, less serve_start's probe.
+expect "the first burst passes the allowed burst (at least 4 of 5)" test "$first_passed" -ge 4
+expect "no burst passes more than 5, plus 5 for each second it lasted ($over)" test -z "$over"
 # guard_429_says_so: the burst's first 429 explains itself and says when
 # to come back.
 guard_429_says_so() {

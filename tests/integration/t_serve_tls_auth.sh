@@ -88,7 +88,7 @@ cat >"$T/serve.json" <<JSON
 JSON
 bg "$BERTH" serve --config "$T/serve.json" --addr "127.0.0.1:$P" 2>>"$T/serve.log"
 CPID=$BG_PID
-wait_http "http://127.0.0.1:$P/v2/" 10
+wait_http "http://127.0.0.1:$P/v2/"
 got=$(curl -s -o /dev/null -D "$T/.headers" -w '%{http_code}' "http://127.0.0.1:$P/v2/")
 expect "the config file's htpasswd applies" test "$got" = 401
 expect "the config file's realm applies" grep -qi 'realm="from-config"' "$T/.headers"

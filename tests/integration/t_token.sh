@@ -13,7 +13,7 @@ start_token_registry() {
 	TOKEN_LOG=$dir/token.log
 	bg python3 "$TOOLS/token_server.py" "$tport" --dir "$dir" \
 		--user pusher:secret --log "$TOKEN_LOG" $anon 2>"$dir/token.err"
-	wait_http "http://127.0.0.1:$tport/token" 20 ||
+	wait_http "http://127.0.0.1:$tport/token" ||
 		bail "token server did not start: $(tail -n 3 "$dir/token.err")"
 	cat >"$dir/config.yml" <<YML
 version: 0.1
@@ -29,7 +29,7 @@ auth:
     rootcertbundle: $dir/cert.pem
 YML
 	bg /usr/bin/docker-registry serve "$dir/config.yml" >/dev/null 2>"$dir/registry.log"
-	wait_http "http://127.0.0.1:$rport/v2/" 20 ||
+	wait_http "http://127.0.0.1:$rport/v2/" ||
 		bail "docker-registry did not start: $(tail -n 3 "$dir/registry.log")"
 	TREG=127.0.0.1:$rport
 }

@@ -19,7 +19,10 @@ Other misbehaviour, on manifest requests (GET and HEAD):
 
 On blob HEAD requests: --blob-head-delay SECONDS holds each that long, and
 the log line gets "inflight=N", how many blob HEADs were being held at once
-(to observe a client's concurrency).
+(to observe a client's concurrency). With --blob-head-hold N, a HEAD is
+held until N are held at once (then all go on), the delay being only the
+bound for a client that never sends that many: so a client that does run
+N at once is seen doing so however slow the machine is.
 
 With --log, one line per request is appended to FILE:
     METHOD PATH STATUS sent=BYTES range=RANGE|- cut=yes|no
@@ -53,9 +56,12 @@ def main():
     p.add_argument("--ratelimit")
     p.add_argument("--remaining")
     p.add_argument("--blob-head-delay", type=float, default=0)
+    p.add_argument("--blob-head-hold", type=int, default=0)
     args = p.parse_args()
-    state = {"cuts": args.cuts, "fails": args.fail_count, "heads": 0}
+    state = {"cuts": args.cuts, "fails": args.fail_count, "heads": 0,
+             "released": 0}
     lock = threading.Lock()
+    held = threading.Condition(lock)
 
     def log(line):
         if args.log:
@@ -105,7 +111,20 @@ def main():
                 with lock:
                     state["heads"] += 1
                     inflight = state["heads"]
-                time.sleep(args.blob_head_delay)
+                if args.blob_head_hold:
+                    with held:
+                        batch = state["released"]
+                        if state["heads"] >= args.blob_head_hold:
+                            state["released"] += 1
+                            held.notify_all()
+                        else:
+                            held.wait_for(
+                                lambda: state["released"] != batch,
+                                timeout=args.blob_head_delay)
+                    # a little longer, so one HEAD too many is seen
+                    time.sleep(0.2)
+                else:
+                    time.sleep(args.blob_head_delay)
                 with lock:
                     inflight = max(inflight, state["heads"])
                     state["heads"] -= 1
