@@ -12,7 +12,7 @@ C=$(free_port)
 LOG=$T/origin.log
 : >"$LOG"
 bg python3 "$TOOLS/origin_registry.py" "$P" "$C" --log "$LOG" 2>"$T/origin.err"
-wait_http "http://127.0.0.1:$C/" 20 || bail "origin registry did not start: $(tail -n 3 "$T/origin.err")"
+wait_http "http://127.0.0.1:$C/" || bail "origin registry did not start: $(tail -n 3 "$T/origin.err")"
 R=127.0.0.1:$P
 printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$R" "$(printf 'alice:s3cret' | base64)" \
 	>"$DOCKER_CONFIG/config.json"
