@@ -79,7 +79,10 @@ static const cli_option global_opts[] = {
 
 static const cli_usage global_usage = {
 	"[OPTIONS] COMMAND [ARGS...]",
-	"Container images, pulled from and served by registries.",
+	"Container images, pulled from and served by registries.\n\n"
+	"berth's options come before COMMAND; a command's options go "
+	"anywhere after it, before or after its operands, and '--' ends "
+	"them.",
 	global_opts,
 	NULL,
 };
@@ -127,8 +130,16 @@ exit_status(int code)
 int
 cmd_version(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 {
+	int r;
+
 	if (cli_help_usage(argc, argv, "version", &cli_version_usage))
 		return 0;
+	if ((r = cli_getopt_none("version", argc, argv, err)) < 0)
+		return r;
+	if (optind != argc)
+		return cli_usage_error(err, "version",
+				       "unexpected argument '%s'",
+				       argv[optind]);
 	printf("berth 0.1.0\n");
 	return 0;
 }

@@ -104,6 +104,14 @@ setting_of(int c)
 	return c >= OPT_SETTING ? &berth_serve_settings[c - OPT_SETTING] : NULL;
 }
 
+static int
+unexpected_argument(berth_error **err, const char *arg)
+{
+	berth_error_set(err, BERTH_EUSAGE, 0, "unexpected argument '%s'", arg);
+	berth_error_hint(err, "see 'berth serve --help'");
+	return BERTH_EUSAGE;
+}
+
 /* Two passes: --config first, so that every flag overrides the file. */
 static int
 parse_args(berth_serve_config *cfg, int argc, char **argv, int *help,
@@ -112,9 +120,11 @@ parse_args(berth_serve_config *cfg, int argc, char **argv, int *help,
 	_cleanup_free_ struct option *long_opts = long_opts_new();
 	int c, r;
 
+	/* '-': options anywhere, as berth's commands take them, whatever
+	 * POSIXLY_CORRECT says; an operand comes back as 1 and is refused. */
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, ":hc:", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "-:hc:", long_opts, NULL)) != -1) {
 		const berth_serve_setting *st = setting_of(c);
 
 		if (st && st->type == BERTH_SERVE_FILE &&
@@ -122,9 +132,11 @@ parse_args(berth_serve_config *cfg, int argc, char **argv, int *help,
 			return r;
 	}
 	optind = 0;
-	while ((c = getopt_long(argc, argv, ":hc:", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "-:hc:", long_opts, NULL)) != -1) {
 		const berth_serve_setting *st = setting_of(c);
 
+		if (c == 1)
+			return unexpected_argument(err, optarg);
 		if (st && st->type == BERTH_SERVE_FILE)
 			continue;
 		if (st) {
@@ -153,12 +165,8 @@ parse_args(berth_serve_config *cfg, int argc, char **argv, int *help,
 			return BERTH_EUSAGE;
 		}
 	}
-	if (optind < argc) {
-		berth_error_set(err, BERTH_EUSAGE, 0,
-				"unexpected argument '%s'", argv[optind]);
-		berth_error_hint(err, "see 'berth serve --help'");
-		return BERTH_EUSAGE;
-	}
+	if (optind < argc) /* after "--" */
+		return unexpected_argument(err, argv[optind]);
 	return 0;
 }
 
