@@ -175,12 +175,14 @@ read_pem(char **out, const char *path, const char *what, berth_error **err)
 {
 	_cleanup_free_ char *pem = NULL;
 	size_t len;
-	int e = berth_file_read(&pem, &len, path, (size_t)1 << 20);
+	int r = berth_file_read(&pem, &len, path, (size_t)1 << 20, err);
 
-	if (e != 0 || len == 0)
-		return berth_error_set(err, BERTH_EUSAGE, e,
-				       "cannot read %s '%s': %s", what, path,
-				       e != 0 ? strerror(e) : "empty file");
+	if (r < 0)
+		return berth_error_wrap(err, BERTH_EUSAGE, "%s", what);
+	if (len == 0)
+		return berth_error_set(err, BERTH_EUSAGE, 0,
+				       "cannot read %s '%s': empty file", what,
+				       path);
 	*out = steal_ptr(&pem);
 	return 0;
 }

@@ -67,13 +67,23 @@ static int
 load_file(const berth_config *c, json_t **out, berth_error **err)
 {
 	_cleanup_free_ char *path = config_json_path(c);
+	_cleanup_free_ char *text = NULL;
+	berth_error *e = NULL;
 	json_error_t jerr;
+	size_t len;
+	int r = berth_file_read(&text, &len, path, BERTH_CONFIG_FILE_MAX, &e);
 
-	if (access(path, F_OK) != 0) {
+	if (r == BERTH_ENOTFOUND) {
+		berth_error_free(e);
 		*out = json_object();
 		return 0;
 	}
-	*out = json_load_file(path, 0, &jerr);
+	if (r < 0) {
+		berth_error_hint(&e, "fix the file, or point DOCKER_CONFIG at "
+				     "another directory");
+		return berth_error_move(err, &e, BERTH_EUSAGE);
+	}
+	*out = json_loadb(text, len, 0, &jerr);
 	if (json_is_object(*out))
 		return 0;
 	json_decref(*out);

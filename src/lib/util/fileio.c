@@ -105,8 +105,77 @@ fail:
 	return io_error(err, e, "write", tmp);
 }
 
+/* What a file that is not a regular one is, for the message. */
+static const char *
+file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO (named pipe)";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	return "not a file";
+}
+
+static int
+not_regular(berth_error **err, const char *path, mode_t mode)
+{
+	berth_error_set(err, BERTH_EUSAGE, S_ISDIR(mode) ? EISDIR : 0,
+			"'%s' is %s, not a regular file", path,
+			file_kind(mode));
+	berth_error_hint(err,
+			 "put a regular file at '%s' (a symbolic link "
+			 "to one will do), or remove it",
+			 path);
+	return BERTH_EUSAGE;
+}
+
+static int
+open_error(berth_error **err, int e, const char *path)
+{
+	return berth_error_set(err, e == ENOENT ? BERTH_ENOTFOUND : BERTH_EIO,
+			       e, "cannot read '%s': %s", path, strerror(e));
+}
+
 int
-berth_file_read(char **out, size_t *len, const char *path, size_t max)
+berth_file_check_regular(const char *path, berth_error **err)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return 0; /* the opener tells, in its own words */
+	return S_ISREG(st.st_mode) ? 0 : not_regular(err, path, st.st_mode);
+}
+
+int
+berth_file_open(const char *path, struct stat *st, berth_error **err)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat local;
+
+	if (st == NULL)
+		st = &local;
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return open_error(err, errno, path);
+	if (fstat(fd, st) < 0)
+		return open_error(err, errno, path);
+	if (!S_ISREG(st->st_mode))
+		return not_regular(err, path, st->st_mode);
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		return open_error(err, errno, path);
+	return steal_fd(&fd);
+}
+
+int
+berth_file_read(char **out, size_t *len, const char *path, size_t max,
+		berth_error **err)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *data = NULL;
@@ -115,19 +184,16 @@ berth_file_read(char **out, size_t *len, const char *path, size_t max)
 
 	*out = NULL;
 	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = berth_file_open(path, &st, err);
 	if (fd < 0)
-		return errno;
-	if (fstat(fd, &st) < 0)
-		return errno;
-	if (S_ISDIR(st.st_mode))
-		return EISDIR;
-	/* Refuse a file known to be too long before reading any of it. */
-	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > (uint64_t)max) {
+		return fd;
+	/* Refuse a file known to be too long before reading any of it; a
+	 * file whose size stat does not know (/proc) is capped while read. */
+	if ((uint64_t)st.st_size > (uint64_t)max) {
 		*len = (size_t)st.st_size;
-		return EFBIG;
+		goto too_big;
 	}
-	cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size : 4096;
+	cap = st.st_size > 0 ? (size_t)st.st_size : 4096;
 	if (cap > max)
 		cap = max;
 	data = xmalloc(cap + 1);
@@ -136,8 +202,8 @@ berth_file_read(char **out, size_t *len, const char *path, size_t max)
 
 		if (off == cap) {
 			if (off > max) {
-				*len = off; /* it grew, or is not a file */
-				return EFBIG;
+				*len = off; /* it grew */
+				goto too_big;
 			}
 			/* Room for one byte past max tells a file of max
 			 * bytes from a longer one. */
@@ -148,7 +214,7 @@ berth_file_read(char **out, size_t *len, const char *path, size_t max)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return errno;
+			return open_error(err, errno, path);
 		if (n == 0)
 			break;
 		off += (size_t)n;
@@ -157,4 +223,8 @@ berth_file_read(char **out, size_t *len, const char *path, size_t max)
 	*out = steal_ptr(&data);
 	*len = off;
 	return 0;
+too_big:
+	return berth_error_set(err, BERTH_ETOOBIG, EFBIG,
+			       "'%s' is over the limit of %zu bytes", path,
+			       max);
 }
