@@ -107,23 +107,26 @@ log_to_stderr(berth_log_level level, const char *msg, void *ud)
 	fprintf(stderr, "berth: %s: %s\n", berth_log_level_name(level), msg);
 }
 
+/* The signal that interrupted berth, or 0. */
 static volatile sig_atomic_t interrupted;
 
-/* The first Ctrl-C stops transfers cleanly (partial downloads are dropped,
- * finished blobs kept); a second one kills at once. */
+/* The first Ctrl-C (or SIGTERM) stops transfers cleanly (partial downloads
+ * are dropped, finished blobs kept) and ends waits on the store's lock; a
+ * second one kills at once. */
 static void
 on_interrupt(int sig)
 {
-	interrupted = 1;
+	interrupted = sig;
 	signal(sig, SIG_DFL);
 }
 
-/* Exit status: -code (docs/errors.md), 130 for an interrupt as shells do. */
+/* Exit status: -code (docs/errors.md); for an interrupt 128 + the signal
+ * as shells do (130 for SIGINT, 143 for SIGTERM). */
 static int
 exit_status(int code)
 {
 	if (code == BERTH_EINTERRUPTED)
-		return 130;
+		return 128 + (interrupted ? interrupted : SIGINT);
 	return code < 0 && code > -126 ? -code : 1;
 }
 

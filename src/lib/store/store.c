@@ -257,6 +257,12 @@ berth_store_open(berth_store **out, const char *root, unsigned flags,
 }
 
 void
+berth_store_set_interrupt(berth_store *s, const volatile sig_atomic_t *flag)
+{
+	s->interrupt = flag;
+}
+
+void
 berth_store_free(berth_store *s)
 {
 	if (s == NULL)
