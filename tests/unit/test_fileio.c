@@ -244,6 +244,50 @@ test_read_not_regular(void)
 	rm_rf(dir);
 }
 
+/* through_links: the link stays, its target (even one not there yet)
+ * is replaced; without it the link itself is replaced by a file. */
+static void
+test_replace_through_links(void)
+{
+	char *dir = tmpdir();
+	char *sub = xasprintf("%s/sub", dir), *target = xasprintf("%s/t", sub);
+	char *link = xasprintf("%s/l", dir), *chain = xasprintf("%s/c", dir);
+	berth_file_replace_opts o = {.through_links = true};
+	struct stat st;
+	char *got;
+
+	mkdir(sub, 0700);
+	berth_file_replace(target, "old", 3, NULL, NULL);
+	CHECK(symlink("sub/t", link) == 0 && symlink("l", chain) == 0,
+	      "symlinks");
+	CHECK(berth_file_replace(chain, "new", 3, &o, NULL) == 0,
+	      "replace through two links");
+	CHECK(lstat(link, &st) == 0 && S_ISLNK(st.st_mode) &&
+		      lstat(chain, &st) == 0 && S_ISLNK(st.st_mode),
+	      "the links stay links");
+	got = slurp(target);
+	CHECK(got && strcmp(got, "new") == 0, "the target has the new bytes");
+	free(got);
+	CHECK(count_entries(dir) == 3 && count_entries(sub) == 1,
+	      "no temporary file left");
+	unlink(target);
+	CHECK(berth_file_replace(link, "fresh", 5, &o, NULL) == 0,
+	      "a link to nothing yet");
+	got = slurp(target);
+	CHECK(got && strcmp(got, "fresh") == 0 && lstat(link, &st) == 0 &&
+		      S_ISLNK(st.st_mode),
+	      "creates the target, keeps the link");
+	free(got);
+	CHECK(berth_file_replace(link, "plain", 5, NULL, NULL) == 0 &&
+		      lstat(link, &st) == 0 && S_ISREG(st.st_mode),
+	      "without through_links the link is replaced");
+	free(sub);
+	free(target);
+	free(link);
+	free(chain);
+	rm_rf(dir);
+}
+
 /* Files whose size stat does not know (/proc) are capped while read. */
 static void
 test_read_unknown_size(void)
@@ -268,6 +312,7 @@ main(void)
 	test_replace_writes_and_replaces();
 	test_replace_tmp_dir_and_prefix();
 	test_replace_failed_rename_leaves_nothing();
+	test_replace_through_links();
 	test_read_capped();
 	test_read_not_regular();
 	test_read_unknown_size();

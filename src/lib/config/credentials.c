@@ -4,9 +4,11 @@
  * docker does, so docker, skopeo and podman share them with berth.
  */
 #include "berth/config.h"
+#include "berth/log.h"
 #include "berth/ref.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +150,21 @@ bad:
 	return BERTH_EUSAGE;
 }
 
+/* Once a process: config.json holds a password others may read. */
+static void
+warn_if_readable(const char *path)
+{
+	static atomic_bool warned;
+	struct stat st;
+
+	if (stat(path, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)) &&
+	    !atomic_exchange(&warned, true))
+		berth_log(BERTH_LOG_WARN,
+			  "'%s' holds credentials and other users can read "
+			  "it: run 'chmod 600 %s'",
+			  path, path);
+}
+
 int
 berth_config_get_credentials(berth_credentials *out, char **from,
 			     const berth_config *c, const char *host,
@@ -191,6 +208,7 @@ berth_config_get_credentials(berth_credentials *out, char **from,
 			out->password = NULL;
 		}
 		if (out->username || out->identity_token) {
+			warn_if_readable(path);
 			if (from)
 				*from = xstrdup(path);
 			return 0;
@@ -216,6 +234,7 @@ save_file(const berth_config *c, json_t *root, berth_error **err)
 		.mode = 0600,
 		.sync = true,
 		.tmp_prefix = ".config.json.tmp-",
+		.through_links = true,
 	};
 	int rc;
 

@@ -56,17 +56,59 @@ io_error(berth_error **err, int e, const char *what, const char *file)
 			       file, strerror(e));
 }
 
+/* What `path` names after following its symbolic links (caller frees);
+ * the last one may point at nothing yet. */
+static int
+follow_links(char **out, const char *path, berth_error **err)
+{
+	_cleanup_free_ char *cur = xstrdup(path);
+
+	for (int hops = 0; hops < 40; hops++) {
+		char target[4096];
+		ssize_t n = readlink(cur, target, sizeof(target) - 1);
+
+		if (n < 0 && (errno == EINVAL || errno == ENOENT)) {
+			*out = steal_ptr(&cur); /* not a link, or nothing */
+			return 0;
+		}
+		if (n < 0)
+			return io_error(err, errno, "read the link", cur);
+		target[n] = '\0';
+		if (target[0] == '/') {
+			free(cur);
+			cur = xstrdup(target);
+		} else {
+			_cleanup_free_ char *copy = xstrdup(cur);
+			char *next = xasprintf("%s/%s", dirname(copy), target);
+
+			free(cur);
+			cur = next;
+		}
+	}
+	return io_error(err, ELOOP, "follow the links of", path);
+}
+
 int
 berth_file_replace(const char *path, const void *data, size_t len,
 		   const berth_file_replace_opts *opts, berth_error **err)
 {
 	static const berth_file_replace_opts defaults = {0};
 	const berth_file_replace_opts *o = opts ? opts : &defaults;
-	_cleanup_free_ char *copy1 = xstrdup(path), *copy2 = xstrdup(path);
+	_cleanup_free_ char *real = NULL;
+	_cleanup_free_ char *copy1 = NULL, *copy2 = NULL;
 	_cleanup_free_ char *tmp = NULL, *prefix = NULL;
 	_cleanup_close_ int fd = -1;
-	const char *dir = dirname(copy1);
+	const char *dir;
 	int e;
+
+	if (o->through_links) {
+		if ((e = follow_links(&real, path, err)) < 0)
+			return e;
+		path = real;
+	}
+	copy1 = xstrdup(path);
+	copy2 = xstrdup(path);
+	dir = dirname(copy1);
 
 	prefix = o->tmp_prefix ? xstrdup(o->tmp_prefix)
 			       : xasprintf(".%s.tmp-", basename(copy2));

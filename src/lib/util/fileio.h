@@ -28,6 +28,10 @@ typedef struct berth_file_replace_opts {
 	/* its name up to "<pid>-XXXXXX", for sweeps that find leftovers by
 	 * prefix; NULL: ".<name of path>.tmp-" */
 	const char *tmp_prefix;
+	/* a symbolic link at path stays a link: the file it points at (after
+	 * every link, even one to a file not yet there) is replaced, with
+	 * its temporary file beside it, as docker writes config.json */
+	bool through_links;
 } berth_file_replace_opts;
 
 /*
