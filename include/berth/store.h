@@ -19,6 +19,8 @@
 #ifndef BERTH_STORE_H
 #define BERTH_STORE_H
 
+#include <signal.h>
+
 #include "berth/common.h"
 #include "berth/digest.h"
 #include "berth/manifest.h"
@@ -41,6 +43,16 @@ enum berth_store_flags {
 BERTH_EXTERN int berth_store_open(berth_store **out, const char *root,
 				  unsigned flags, berth_error **err);
 BERTH_EXTERN void berth_store_free(berth_store *s);
+
+/*
+ * Waits on the store's locks (another berth changing the index, a gc)
+ * end with BERTH_EINTERRUPTED, changing nothing, once *flag is non-zero,
+ * e.g. set by a SIGINT handler: a flag already set refuses the wait, and
+ * one set while waiting ends it within about 50 ms. NULL (the default)
+ * waits without polling.
+ */
+BERTH_EXTERN void berth_store_set_interrupt(berth_store *s,
+					    const volatile sig_atomic_t *flag);
 
 static inline void
 berth_store_freep(berth_store **s)

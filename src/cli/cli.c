@@ -43,6 +43,8 @@ cli_store(cli_ctx *ctx, berth_store **out, berth_error **err)
 				     err);
 		if (r < 0)
 			return r;
+		/* Ctrl-C ends a wait on the store's lock, changing nothing. */
+		berth_store_set_interrupt(ctx->store, ctx->registry.interrupt);
 	}
 	*out = ctx->store;
 	return 0;

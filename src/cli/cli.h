@@ -68,14 +68,22 @@ typedef struct cli_command {
 } cli_command;
 
 /*
- * getopt_long over `opts`: the key of the next option, -1 after the last
- * one (optind at the first operand), or a usage error naming `cmd` for an
- * unknown option or a missing value. Stops at the first operand.
+ * getopt_long over a command's `opts`: the key of the next option, -1
+ * after the last one, or a usage error naming `cmd` for an unknown option
+ * or a missing value. Options are taken anywhere on the line, as docker
+ * takes them, until "--"; at -1 argv holds the options first and the
+ * operands after them in their order, argv[optind..argc). Start a parse
+ * with optind = 0.
  */
 int cli_getopt(const cli_option *opts, const char *cmd, int argc, char **argv,
 	       berth_error **err);
 
-/* getopt_long's answer itself: the key, 'h', '?' or -1. */
+/* cli_getopt for a command without options of its own (only -h, --help,
+ * "--"): 0 with the operands at argv[optind..argc), or a usage error. */
+int cli_getopt_none(const char *cmd, int argc, char **argv, berth_error **err);
+
+/* getopt_long's answer itself (the key, 'h', '?' or -1), stopping at the
+ * first operand: berth's own options, before the command's name. */
 int cli_getopt_next(const cli_option *opts, int argc, char **argv);
 
 /* A command's --help text, from its usage. */
@@ -93,7 +101,7 @@ int cli_usage_error(berth_error **err, const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /*
- * What getopt_long's return `c` ('?' or ':', with optstrings starting "+:")
+ * What getopt_long's return `c` ('?' or ':')
  * says went wrong, as a message naming the option ("unknown option
  * '--bogus'"); the caller owns it. getopt's own messages are off
  * (opterr = 0), so this is the only one printed.

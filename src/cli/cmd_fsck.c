@@ -1,4 +1,5 @@
 /* berth fsck: re-verify the store after a crash or power loss. */
+#include <getopt.h>
 #include <stdio.h>
 
 #include "cli/cli.h"
@@ -29,9 +30,11 @@ cmd_fsck(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 
 	if (cli_help_usage(argc, argv, "fsck", &cli_fsck_usage))
 		return 0;
-	if (argc != 1)
+	if ((r = cli_getopt_none("fsck", argc, argv, err)) < 0)
+		return r;
+	if (optind != argc)
 		return cli_usage_error(err, "fsck", "unexpected argument '%s'",
-				       argv[1]);
+				       argv[optind]);
 	r = cli_store(ctx, &store, err);
 	if (r == 0)
 		r = berth_store_fsck(&checked, &problems, store, print_problem,

@@ -13,8 +13,9 @@ static const cli_option images_opts[] = {
 };
 
 const cli_usage cli_images_usage = {
-	"[-q]",
-	"List the images in the local store.",
+	"[-q] [REPOSITORY[:TAG]]",
+	"List the images in the local store: all of them, or those of "
+	"REPOSITORY (with TAG, that tag only).",
 	images_opts,
 	NULL,
 };
@@ -41,9 +42,27 @@ split_name(const char *name, char **repo, const char **tag)
 	}
 }
 
+/* Whether the image `name` is of the filter's repository (and tag). */
+static bool
+matches(const berth_ref *filter, const char *name)
+{
+	_cleanup_(berth_ref_freep) berth_ref *r = NULL;
+	_cleanup_free_ char *a = NULL, *b = NULL;
+
+	if (berth_ref_parse_name(&r, name, NULL) < 0)
+		return false;
+	a = berth_ref_name(r);
+	b = berth_ref_name(filter);
+	if (strcmp(a, b) != 0)
+		return false;
+	return filter->tag == NULL ||
+	       (r->tag != NULL && strcmp(r->tag, filter->tag) == 0);
+}
+
 int
 cmd_images(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 {
+	_cleanup_(berth_ref_freep) berth_ref *filter = NULL;
 	berth_store *store;
 	berth_image *imgs = NULL;
 	size_t n = 0;
@@ -57,10 +76,13 @@ cmd_images(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 			return c;
 		quiet = true;
 	}
-	if (optind != argc)
+	if (argc - optind > 1)
 		return cli_usage_error(err, "images",
 				       "unexpected argument '%s'",
-				       argv[optind]);
+				       argv[optind + 1]);
+	if (optind < argc &&
+	    (r = berth_ref_parse_name(&filter, argv[optind], err)) < 0)
+		return r;
 	r = cli_store(ctx, &store, err);
 	if (r == 0)
 		r = berth_store_list(&imgs, &n, store, err);
@@ -78,6 +100,8 @@ cmd_images(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 		_cleanup_free_ char *body = NULL;
 		size_t len;
 
+		if (filter && !matches(filter, imgs[i].name))
+			continue;
 		if (quiet) {
 			printf("%s\n", imgs[i].name);
 			continue;

@@ -1,4 +1,5 @@
 /* berth ls REPO: a repository's tags on its registry, as `crane ls`. */
+#include <getopt.h>
 #include <stdio.h>
 
 #include "berth/ref.h"
@@ -25,9 +26,11 @@ cmd_ls(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 
 	if (cli_help_usage(argc, argv, "ls", &cli_ls_usage))
 		return 0;
-	if (argc != 2)
+	if ((r = cli_getopt_none("ls", argc, argv, err)) < 0)
+		return r;
+	if (argc - optind != 1)
 		return cli_usage_error(err, "ls", "expected one repository");
-	r = berth_ref_parse_name(&ref, argv[1], err);
+	r = berth_ref_parse_name(&ref, argv[optind], err);
 	if (r == 0)
 		r = berth_registry_new(&reg, berth_ref_api_host(ref),
 				       &ctx->registry, err);

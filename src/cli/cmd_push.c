@@ -1,4 +1,5 @@
 /* berth push REF: docker push's interface and output on berth_push. */
+#include <getopt.h>
 #include <stdio.h>
 
 #include "berth/push.h"
@@ -54,10 +55,12 @@ cmd_push(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	po.progress = on_event;
 	if (cli_help_usage(argc, argv, "push", &cli_push_usage))
 		return 0;
-	if (argc != 2)
+	if ((r = cli_getopt_none("push", argc, argv, err)) < 0)
+		return r;
+	if (argc - optind != 1)
 		return cli_usage_error(err, "push",
 				       "expected one image reference");
-	r = berth_ref_parse(&ref, argv[1], err);
+	r = berth_ref_parse(&ref, argv[optind], err);
 	if (r == 0)
 		r = cli_store(ctx, &store, err);
 	if (r < 0)

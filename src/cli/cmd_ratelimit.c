@@ -2,6 +2,7 @@
  * berth ratelimit [REF]: the pull quota a registry announces, read with a
  * HEAD request (which Docker Hub does not count as a pull).
  */
+#include <getopt.h>
 #include <stdio.h>
 
 #include "berth/ref.h"
@@ -39,12 +40,15 @@ cmd_ratelimit(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 
 	if (cli_help_usage(argc, argv, "ratelimit", &cli_ratelimit_usage))
 		return 0;
-	if (argc > 2 || (argc == 2 && argv[1][0] == '-'))
+	if ((r = cli_getopt_none("ratelimit", argc, argv, err)) < 0)
+		return r;
+	if (argc - optind > 1)
 		return cli_usage_error(err, "ratelimit",
 				       "expected at most one image reference");
-	r = berth_ref_parse_name(
-		&ref, argc == 2 ? argv[1] : "ratelimitpreview/test:latest",
-		err);
+	r = berth_ref_parse_name(&ref,
+				 optind < argc ? argv[optind]
+					       : "ratelimitpreview/test:latest",
+				 err);
 	if (r < 0)
 		return r;
 	r = berth_registry_new(&reg, berth_ref_api_host(ref), &ctx->registry,

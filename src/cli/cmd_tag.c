@@ -1,4 +1,5 @@
 /* berth tag SRC DST and berth rmi NAME: naming local images. */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,12 +44,14 @@ cmd_tag(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 
 	if (cli_help_usage(argc, argv, "tag", &cli_tag_usage))
 		return 0;
-	if (argc != 3)
+	if ((r = cli_getopt_none("tag", argc, argv, err)) < 0)
+		return r;
+	if (argc - optind != 2)
 		return cli_usage_error(err, "tag",
 				       "expected SOURCE and TARGET");
-	r = canonical(&src, argv[1], err);
+	r = canonical(&src, argv[optind], err);
 	if (r == 0)
-		r = canonical(&dst, argv[2], err);
+		r = canonical(&dst, argv[optind + 1], err);
 	if (r == 0)
 		r = cli_store(ctx, &store, err);
 	if (r == 0)
@@ -70,11 +73,13 @@ cmd_rmi(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 
 	if (cli_help_usage(argc, argv, "rmi", &cli_rmi_usage))
 		return 0;
-	if (argc < 2)
+	if ((r = cli_getopt_none("rmi", argc, argv, err)) < 0)
+		return r;
+	if (argc - optind < 1)
 		return cli_usage_error(err, "rmi",
 				       "expected an image reference");
 	r = cli_store(ctx, &store, err);
-	for (int i = 1; r == 0 && i < argc; i++) {
+	for (int i = optind; r == 0 && i < argc; i++) {
 		_cleanup_free_ char *name = NULL;
 
 		r = canonical(&name, argv[i], err);

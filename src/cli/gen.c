@@ -7,6 +7,7 @@
  * through the context, so that this file needs nothing from main.c.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -342,11 +343,16 @@ cmd_completion(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	cli_option *serve_opts = NULL;
 	cli_usage serve = {"[OPTIONS]", NULL, NULL, NULL};
 	berth_error *serr = NULL;
-	bool is_bash = argc == 2 && strcmp(argv[1], "bash") == 0;
+	bool is_bash;
+	int r;
 
 	if (cli_help_usage(argc, argv, "completion", &cli_completion_usage))
 		return 0;
-	if (!is_bash && !(argc == 2 && strcmp(argv[1], "zsh") == 0))
+	if ((r = cli_getopt_none("completion", argc, argv, err)) < 0)
+		return r;
+	is_bash = argc - optind == 1 && strcmp(argv[optind], "bash") == 0;
+	if (!is_bash &&
+	    !(argc - optind == 1 && strcmp(argv[optind], "zsh") == 0))
 		return cli_usage_error(err, "completion",
 				       "expected 'bash' or 'zsh'");
 	/* Without berth-serve, serve completes -h and --help only: the rest

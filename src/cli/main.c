@@ -79,7 +79,10 @@ static const cli_option global_opts[] = {
 
 static const cli_usage global_usage = {
 	"[OPTIONS] COMMAND [ARGS...]",
-	"Container images, pulled from and served by registries.",
+	"Container images, pulled from and served by registries.\n\n"
+	"berth's options come before COMMAND; a command's options go "
+	"anywhere after it, before or after its operands, and '--' ends "
+	"them.",
 	global_opts,
 	NULL,
 };
@@ -104,31 +107,42 @@ log_to_stderr(berth_log_level level, const char *msg, void *ud)
 	fprintf(stderr, "berth: %s: %s\n", berth_log_level_name(level), msg);
 }
 
+/* The signal that interrupted berth, or 0. */
 static volatile sig_atomic_t interrupted;
 
-/* The first Ctrl-C stops transfers cleanly (partial downloads are dropped,
- * finished blobs kept); a second one kills at once. */
+/* The first Ctrl-C (or SIGTERM) stops transfers cleanly (partial downloads
+ * are dropped, finished blobs kept) and ends waits on the store's lock; a
+ * second one kills at once. */
 static void
 on_interrupt(int sig)
 {
-	interrupted = 1;
+	interrupted = sig;
 	signal(sig, SIG_DFL);
 }
 
-/* Exit status: -code (docs/errors.md), 130 for an interrupt as shells do. */
+/* Exit status: -code (docs/errors.md); for an interrupt 128 + the signal
+ * as shells do (130 for SIGINT, 143 for SIGTERM). */
 static int
 exit_status(int code)
 {
 	if (code == BERTH_EINTERRUPTED)
-		return 130;
+		return 128 + (interrupted ? interrupted : SIGINT);
 	return code < 0 && code > -126 ? -code : 1;
 }
 
 int
 cmd_version(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 {
+	int r;
+
 	if (cli_help_usage(argc, argv, "version", &cli_version_usage))
 		return 0;
+	if ((r = cli_getopt_none("version", argc, argv, err)) < 0)
+		return r;
+	if (optind != argc)
+		return cli_usage_error(err, "version",
+				       "unexpected argument '%s'",
+				       argv[optind]);
 	printf("berth 0.1.0\n");
 	return 0;
 }

@@ -17,11 +17,12 @@
 static const cli_option help_opt = {'h', "help", NULL, CLI_OPT_SHORT,
 				    "this help"};
 
-int
-cli_getopt_next(const cli_option *opts, int argc, char **argv)
+/* getopt_long over `opts` with the optstring's first character `mode`. */
+static int
+getopt_table(const cli_option *opts, char mode, int argc, char **argv)
 {
 	struct option longs[OPTS_MAX + 2];
-	char shorts[2 * OPTS_MAX + 4] = "+:h";
+	char shorts[2 * OPTS_MAX + 4] = {mode, ':', 'h'};
 	size_t n = 0, ns = strlen(shorts);
 
 	for (const cli_option *o = opts; o && o->name; o++) {
@@ -43,16 +44,68 @@ cli_getopt_next(const cli_option *opts, int argc, char **argv)
 }
 
 int
+cli_getopt_next(const cli_option *opts, int argc, char **argv)
+{
+	return getopt_table(opts, '+', argc, argv);
+}
+
+/*
+ * Moves argv[from..to) (an option and its value, both parsed) in front of
+ * the `operands` operands just before them, so that argv keeps options
+ * first and operands after them, each in the order given.
+ */
+static void
+move_before_operands(char **argv, int from, int to, int operands)
+{
+	for (int i = from; i < to; i++) {
+		char *opt = argv[i];
+
+		memmove(&argv[i - operands + 1], &argv[i - operands],
+			(size_t)operands * sizeof(*argv));
+		argv[i - operands] = opt;
+	}
+}
+
+int
 cli_getopt(const cli_option *opts, const char *cmd, int argc, char **argv,
 	   berth_error **err)
 {
-	int c = cli_getopt_next(opts, argc, argv);
+	/* Where the last call left optind, and how many operands precede it
+	 * (argv[done - operands..done)); reset with optind = 0. */
+	static int done, operands;
+	int c;
 
+	if (optind == 0) {
+		done = 1;
+		operands = 0;
+	}
+	/* '-': operands come back as 1, in order, whatever POSIXLY_CORRECT
+	 * says, so that options are taken anywhere until "--". */
+	while ((c = getopt_table(opts, '-', argc, argv)) == 1) {
+		operands++;
+		done = optind;
+	}
 	if (c == '?' || c == ':')
 		return cli_option_error(err, cmd, c, argv);
 	if (c == 'h') /* answered by cli_help_usage before parsing */
 		return cli_usage_error(err, cmd, "unexpected option '-h'");
+	/* The parsed option (or the "--" that ended them), in front of the
+	 * operands met so far; optind may not have moved yet inside "-qa". */
+	if (optind > done) {
+		move_before_operands(argv, done, optind, operands);
+		done = optind;
+	}
+	if (c == -1)
+		optind -= operands; /* the first operand */
 	return c;
+}
+
+int
+cli_getopt_none(const char *cmd, int argc, char **argv, berth_error **err)
+{
+	int c = cli_getopt(NULL, cmd, argc, argv, err);
+
+	return c == -1 ? 0 : c;
 }
 
 /* "-q, --quiet" or "--platform P". */

@@ -15,6 +15,7 @@
 
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/fileio.h"
 #include "util/xalloc.h"
 
 #define F(field) offsetof(berth_serve_config, field)
@@ -311,13 +312,18 @@ int
 berth_serve_config_load(berth_serve_config *c, const char *path,
 			berth_error **err)
 {
+	_cleanup_free_ char *text = NULL;
 	json_auto_t *root = NULL;
 	json_error_t jerr;
 	const char *key;
 	json_t *v;
+	size_t len;
 	int r;
 
-	root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if ((r = berth_file_read(&text, &len, path, BERTH_CONFIG_FILE_MAX,
+				 err)) < 0)
+		return berth_error_wrap(err, BERTH_EUSAGE, "config file");
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL)
 		return berth_error_set(err, BERTH_EUSAGE, 0,
 				       "config file '%s': %s (line %d)", path,

@@ -105,6 +105,14 @@ setting_of(int c)
 	return c >= OPT_SETTING ? &berth_serve_settings[c - OPT_SETTING] : NULL;
 }
 
+static int
+unexpected_argument(berth_error **err, const char *arg)
+{
+	berth_error_set(err, BERTH_EUSAGE, 0, "unexpected argument '%s'", arg);
+	berth_error_hint(err, "see 'berth serve --help'");
+	return BERTH_EUSAGE;
+}
+
 /* Two passes: --config first, so that every flag overrides the file. */
 static int
 parse_args(berth_serve_config *cfg, int argc, char **argv, int *help,
@@ -113,9 +121,11 @@ parse_args(berth_serve_config *cfg, int argc, char **argv, int *help,
 	_cleanup_free_ struct option *long_opts = long_opts_new();
 	int c, r;
 
+	/* '-': options anywhere, as berth's commands take them, whatever
+	 * POSIXLY_CORRECT says; an operand comes back as 1 and is refused. */
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, ":hc:", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "-:hc:", long_opts, NULL)) != -1) {
 		const berth_serve_setting *st = setting_of(c);
 
 		if (st && st->type == BERTH_SERVE_FILE &&
@@ -123,9 +133,11 @@ parse_args(berth_serve_config *cfg, int argc, char **argv, int *help,
 			return r;
 	}
 	optind = 0;
-	while ((c = getopt_long(argc, argv, ":hc:", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "-:hc:", long_opts, NULL)) != -1) {
 		const berth_serve_setting *st = setting_of(c);
 
+		if (c == 1)
+			return unexpected_argument(err, optarg);
 		if (st && st->type == BERTH_SERVE_FILE)
 			continue;
 		if (st) {
@@ -154,12 +166,8 @@ parse_args(berth_serve_config *cfg, int argc, char **argv, int *help,
 			return BERTH_EUSAGE;
 		}
 	}
-	if (optind < argc) {
-		berth_error_set(err, BERTH_EUSAGE, 0,
-				"unexpected argument '%s'", argv[optind]);
-		berth_error_hint(err, "see 'berth serve --help'");
-		return BERTH_EUSAGE;
-	}
+	if (optind < argc) /* after "--" */
+		return unexpected_argument(err, argv[optind]);
 	return 0;
 }
 
@@ -168,12 +176,14 @@ read_pem(char **out, const char *path, const char *what, berth_error **err)
 {
 	_cleanup_free_ char *pem = NULL;
 	size_t len;
-	int e = berth_file_read(&pem, &len, path, (size_t)1 << 20);
+	int r = berth_file_read(&pem, &len, path, (size_t)1 << 20, err);
 
-	if (e != 0 || len == 0)
-		return berth_error_set(err, BERTH_EUSAGE, e,
-				       "cannot read %s '%s': %s", what, path,
-				       e != 0 ? strerror(e) : "empty file");
+	if (r < 0)
+		return berth_error_wrap(err, BERTH_EUSAGE, "%s", what);
+	if (len == 0)
+		return berth_error_set(err, BERTH_EUSAGE, 0,
+				       "cannot read %s '%s': empty file", what,
+				       path);
 	*out = steal_ptr(&pem);
 	return 0;
 }

@@ -62,7 +62,8 @@ slurp(const char *path)
 	char *out = NULL;
 	size_t len;
 
-	return berth_file_read(&out, &len, path, 1 << 20) == 0 ? out : NULL;
+	return berth_file_read(&out, &len, path, 1 << 20, NULL) == 0 ? out
+								     : NULL;
 }
 
 static void
@@ -166,26 +167,124 @@ test_read_capped(void)
 	char *path = xasprintf("%s/f", dir);
 	char *out = NULL;
 	size_t len = 0;
+	berth_error *err = NULL;
 
 	berth_file_replace(path, "hello", 5, NULL, NULL);
-	CHECK(berth_file_read(&out, &len, path, 5) == 0 && len == 5 && out &&
-		      strcmp(out, "hello") == 0,
+	CHECK(berth_file_read(&out, &len, path, 5, NULL) == 0 && len == 5 &&
+		      out && strcmp(out, "hello") == 0,
 	      "exactly max");
 	free(out);
-	CHECK(berth_file_read(&out, &len, path, 4) == EFBIG && len == 5 &&
-		      out == NULL,
+	CHECK(berth_file_read(&out, &len, path, 4, &err) == BERTH_ETOOBIG &&
+		      len == 5 && out == NULL && err &&
+		      err->sys_errno == EFBIG && strstr(err->msg, path),
 	      "over max: len %zu", len);
+	berth_error_freep(&err);
 	berth_file_replace(path, "", 0, NULL, NULL);
-	CHECK(berth_file_read(&out, &len, path, 0) == 0 && len == 0 && out &&
-		      out[0] == '\0',
+	CHECK(berth_file_read(&out, &len, path, 0, NULL) == 0 && len == 0 &&
+		      out && out[0] == '\0',
 	      "empty file");
 	free(out);
-	CHECK(berth_file_read(&out, &len, "/nonexistent-berth-file", 10) ==
-			      ENOENT &&
-		      out == NULL,
+	CHECK(berth_file_read(&out, &len, "/nonexistent-berth-file", 10,
+			      &err) == BERTH_ENOTFOUND &&
+		      out == NULL && err->sys_errno == ENOENT,
 	      "missing file");
-	CHECK(berth_file_read(&out, &len, dir, 10) == EISDIR, "directory");
+	berth_error_freep(&err);
+	CHECK(berth_file_read(&out, &len, dir, 10, &err) == BERTH_EUSAGE &&
+		      err && strstr(err->msg, "is a directory, not a regular"),
+	      "directory: %s", err ? err->msg : "no error");
+	berth_error_freep(&err);
 	free(path);
+	rm_rf(dir);
+}
+
+/* A FIFO, a device, a socket: refused by name without blocking (opening a
+ * FIFO for reading waits for a writer); a link to a file is followed. */
+static void
+test_read_not_regular(void)
+{
+	char *dir = tmpdir();
+	char *fifo = xasprintf("%s/fifo", dir), *file = xasprintf("%s/f", dir);
+	char *link = xasprintf("%s/link", dir);
+	char *out = NULL;
+	size_t len = 0;
+	berth_error *err = NULL;
+
+	CHECK(mkfifo(fifo, 0600) == 0, "mkfifo");
+	CHECK(berth_file_read(&out, &len, fifo, 10, &err) == BERTH_EUSAGE &&
+		      out == NULL && err &&
+		      strstr(err->msg, "is a FIFO (named pipe), not a "
+				       "regular file") &&
+		      strstr(err->msg, fifo) && err->hint,
+	      "FIFO: %s", err ? err->msg : "no error");
+	berth_error_freep(&err);
+	CHECK(berth_file_open(fifo, NULL, &err) == BERTH_EUSAGE,
+	      "berth_file_open refuses the FIFO");
+	berth_error_freep(&err);
+	CHECK(berth_file_check_regular(fifo, &err) == BERTH_EUSAGE && err &&
+		      strstr(err->msg, "FIFO"),
+	      "berth_file_check_regular refuses the FIFO");
+	berth_error_freep(&err);
+	CHECK(berth_file_read(&out, &len, "/dev/null", 10, &err) ==
+			      BERTH_EUSAGE &&
+		      strstr(err->msg, "is a character device"),
+	      "device: %s", err ? err->msg : "no error");
+	berth_error_freep(&err);
+	berth_file_replace(file, "x", 1, NULL, NULL);
+	CHECK(symlink(file, link) == 0, "symlink");
+	CHECK(berth_file_read(&out, &len, link, 10, NULL) == 0 && len == 1,
+	      "a symbolic link to a file is read");
+	free(out);
+	CHECK(berth_file_check_regular(link, NULL) == 0 &&
+		      berth_file_check_regular(file, NULL) == 0 &&
+		      berth_file_check_regular("/nonexistent-berth", NULL) == 0,
+	      "files, links to files and missing paths pass the check");
+	free(fifo);
+	free(file);
+	free(link);
+	rm_rf(dir);
+}
+
+/* through_links: the link stays, its target (even one not there yet)
+ * is replaced; without it the link itself is replaced by a file. */
+static void
+test_replace_through_links(void)
+{
+	char *dir = tmpdir();
+	char *sub = xasprintf("%s/sub", dir), *target = xasprintf("%s/t", sub);
+	char *link = xasprintf("%s/l", dir), *chain = xasprintf("%s/c", dir);
+	berth_file_replace_opts o = {.through_links = true};
+	struct stat st;
+	char *got;
+
+	mkdir(sub, 0700);
+	berth_file_replace(target, "old", 3, NULL, NULL);
+	CHECK(symlink("sub/t", link) == 0 && symlink("l", chain) == 0,
+	      "symlinks");
+	CHECK(berth_file_replace(chain, "new", 3, &o, NULL) == 0,
+	      "replace through two links");
+	CHECK(lstat(link, &st) == 0 && S_ISLNK(st.st_mode) &&
+		      lstat(chain, &st) == 0 && S_ISLNK(st.st_mode),
+	      "the links stay links");
+	got = slurp(target);
+	CHECK(got && strcmp(got, "new") == 0, "the target has the new bytes");
+	free(got);
+	CHECK(count_entries(dir) == 3 && count_entries(sub) == 1,
+	      "no temporary file left");
+	unlink(target);
+	CHECK(berth_file_replace(link, "fresh", 5, &o, NULL) == 0,
+	      "a link to nothing yet");
+	got = slurp(target);
+	CHECK(got && strcmp(got, "fresh") == 0 && lstat(link, &st) == 0 &&
+		      S_ISLNK(st.st_mode),
+	      "creates the target, keeps the link");
+	free(got);
+	CHECK(berth_file_replace(link, "plain", 5, NULL, NULL) == 0 &&
+		      lstat(link, &st) == 0 && S_ISREG(st.st_mode),
+	      "without through_links the link is replaced");
+	free(sub);
+	free(target);
+	free(link);
+	free(chain);
 	rm_rf(dir);
 }
 
@@ -196,10 +295,12 @@ test_read_unknown_size(void)
 	char *out = NULL;
 	size_t len = 0;
 
-	CHECK(berth_file_read(&out, &len, "/proc/self/maps", 8) == EFBIG &&
+	CHECK(berth_file_read(&out, &len, "/proc/self/maps", 8, NULL) ==
+			      BERTH_ETOOBIG &&
 		      len == 9 && out == NULL,
 	      "capped while reading: len %zu", len);
-	CHECK(berth_file_read(&out, &len, "/proc/self/maps", 1 << 20) == 0 &&
+	CHECK(berth_file_read(&out, &len, "/proc/self/maps", 1 << 20, NULL) ==
+			      0 &&
 		      len > 8 && out && strlen(out) == len,
 	      "whole: len %zu", len);
 	free(out);
@@ -211,7 +312,9 @@ main(void)
 	test_replace_writes_and_replaces();
 	test_replace_tmp_dir_and_prefix();
 	test_replace_failed_rename_leaves_nothing();
+	test_replace_through_links();
 	test_read_capped();
+	test_read_not_regular();
 	test_read_unknown_size();
 	return test_done("test_fileio");
 }

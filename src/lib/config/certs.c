@@ -13,6 +13,7 @@
 
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/fileio.h"
 #include "util/opts.h"
 #include "util/xalloc.h"
 
@@ -55,6 +56,12 @@ berth_certs_lookup(berth_certs *out, const char *certs_d, const char *host,
 		const char *name = names[i]->d_name;
 		_cleanup_free_ char *path = xasprintf("%s/%s", out->dir, name);
 
+		/* OpenSSL and curl open these by name: no FIFO may hang them.
+		 */
+		if ((ends_with(name, ".crt") || ends_with(name, ".cert") ||
+		     ends_with(name, ".key")) &&
+		    (r = berth_file_check_regular(path, err)) < 0)
+			break;
 		if (ends_with(name, ".crt")) {
 			out->ca_files = xreallocarray(out->ca_files,
 						      out->n_ca_files + 2,

@@ -17,6 +17,7 @@
 #include "config/config_int.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/fileio.h"
 #include "util/opts.h"
 #include "util/xalloc.h"
 
@@ -177,9 +178,18 @@ bad_key(berth_error **err, const char *path, const char *key, const char *want)
 static int
 load_json(json_t **out, const char *path, const char *env, berth_error **err)
 {
+	_cleanup_free_ char *text = NULL;
 	json_error_t jerr;
+	size_t len;
+	int r = berth_file_read(&text, &len, path, BERTH_CONFIG_FILE_MAX, err);
 
-	*out = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	*out = NULL;
+	if (r < 0) {
+		berth_error_hint(
+			err, "fix the file, or point %s at another one", env);
+		return BERTH_EUSAGE;
+	}
+	*out = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (json_is_object(*out))
 		return 0;
 	berth_error_set(err, BERTH_EUSAGE, 0,

@@ -4,9 +4,11 @@
  * docker does, so docker, skopeo and podman share them with berth.
  */
 #include "berth/config.h"
+#include "berth/log.h"
 #include "berth/ref.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,13 +69,23 @@ static int
 load_file(const berth_config *c, json_t **out, berth_error **err)
 {
 	_cleanup_free_ char *path = config_json_path(c);
+	_cleanup_free_ char *text = NULL;
+	berth_error *e = NULL;
 	json_error_t jerr;
+	size_t len;
+	int r = berth_file_read(&text, &len, path, BERTH_CONFIG_FILE_MAX, &e);
 
-	if (access(path, F_OK) != 0) {
+	if (r == BERTH_ENOTFOUND) {
+		berth_error_free(e);
 		*out = json_object();
 		return 0;
 	}
-	*out = json_load_file(path, 0, &jerr);
+	if (r < 0) {
+		berth_error_hint(&e, "fix the file, or point DOCKER_CONFIG at "
+				     "another directory");
+		return berth_error_move(err, &e, BERTH_EUSAGE);
+	}
+	*out = json_loadb(text, len, 0, &jerr);
 	if (json_is_object(*out))
 		return 0;
 	json_decref(*out);
@@ -138,6 +150,21 @@ bad:
 	return BERTH_EUSAGE;
 }
 
+/* Once a process: config.json holds a password others may read. */
+static void
+warn_if_readable(const char *path)
+{
+	static atomic_bool warned;
+	struct stat st;
+
+	if (stat(path, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)) &&
+	    !atomic_exchange(&warned, true))
+		berth_log(BERTH_LOG_WARN,
+			  "'%s' holds credentials and other users can read "
+			  "it: run 'chmod 600 %s'",
+			  path, path);
+}
+
 int
 berth_config_get_credentials(berth_credentials *out, char **from,
 			     const berth_config *c, const char *host,
@@ -181,6 +208,7 @@ berth_config_get_credentials(berth_credentials *out, char **from,
 			out->password = NULL;
 		}
 		if (out->username || out->identity_token) {
+			warn_if_readable(path);
 			if (from)
 				*from = xstrdup(path);
 			return 0;
@@ -206,6 +234,7 @@ save_file(const berth_config *c, json_t *root, berth_error **err)
 		.mode = 0600,
 		.sync = true,
 		.tmp_prefix = ".config.json.tmp-",
+		.through_links = true,
 	};
 	int rc;
 

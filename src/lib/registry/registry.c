@@ -19,6 +19,7 @@
 #include "berth/ref.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/fileio.h"
 #include "util/opts.h"
 #include "util/str.h"
 #include "util/xalloc.h"
@@ -78,6 +79,14 @@ apply_config(berth_registry *r, const char *host, const berth_registry_opts *o,
 		r->client_cert = cert ? xstrdup(cert) : NULL;
 		r->client_key = key ? xstrdup(key) : NULL;
 	}
+	/* curl and OpenSSL open these by name: a FIFO would hang them. */
+	if ((r->ca_file &&
+	     (rc = berth_file_check_regular(r->ca_file, err)) < 0) ||
+	    (r->client_cert &&
+	     (rc = berth_file_check_regular(r->client_cert, err)) < 0) ||
+	    (r->client_key &&
+	     (rc = berth_file_check_regular(r->client_key, err)) < 0))
+		return berth_error_wrap(err, rc, "registry '%s'", host);
 	if (*timeout_ms == 0)
 		*timeout_ms = c->connect_timeout_ms;
 	r->read_timeout = c->read_timeout;

@@ -60,14 +60,15 @@ mkdir_p(berth_store *s, const char *path, berth_error **err)
 static int
 read_small(berth_store *s, const char *path, char **out, berth_error **err)
 {
+	berth_error *e = NULL;
 	size_t len;
-	int e = berth_file_read(out, &len, path, 4096);
+	int r = berth_file_read(out, &len, path, 4096, &e);
 
-	if (e == ENOENT)
+	if (r == BERTH_ENOTFOUND) {
+		berth_error_free(e);
 		return 0;
-	if (e != 0)
-		return store_io_error(err, s, e, "read", path);
-	return 0;
+	}
+	return berth_error_move(err, &e, r);
 }
 
 /* Checks ROOT/oci-layout; *present says whether it exists. */
@@ -253,6 +254,12 @@ berth_store_open(berth_store **out, const char *root, unsigned flags,
 	}
 	*out = s;
 	return 0;
+}
+
+void
+berth_store_set_interrupt(berth_store *s, const volatile sig_atomic_t *flag)
+{
+	s->interrupt = flag;
 }
 
 void

@@ -76,19 +76,19 @@ berth_store_read_blob(char **out, size_t *len, berth_store *s,
 	_cleanup_free_ char *data = NULL;
 	berth_digest got;
 	size_t off;
-	int e = berth_file_read(&data, &off, path, max);
+	int r = berth_file_read(&data, &off, path, max, err);
 
-	if (e == ENOENT)
+	if (r == BERTH_ENOTFOUND)
 		return berth_error_set(err, BERTH_ENOTFOUND, ENOENT,
 				       "blob '%s' is not in store '%s'", d->str,
 				       s->root);
-	if (e == EFBIG)
+	if (r == BERTH_ETOOBIG)
 		return berth_error_set(err, BERTH_ETOOBIG, 0,
 				       "blob '%s' is %zu bytes, over the limit "
 				       "of %zu",
 				       d->str, off, max);
-	if (e != 0)
-		return store_io_error(err, s, e, "read", path);
+	if (r < 0)
+		return r;
 	berth_digest_of(&got, d->alg, data, off);
 	if (strcmp(got.str, d->str) != 0) {
 		berth_error_set(err, BERTH_ECORRUPT, 0,

@@ -88,16 +88,34 @@ store_lock(berth_store *s, const char *rel, int op, int *fd, berth_error **err)
 	lfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (lfd < 0)
 		return store_io_error(err, s, errno, "open lock file", path);
-	while (flock(lfd, op) < 0) {
-		if (errno == EINTR)
-			return berth_error_set(err, BERTH_EINTERRUPTED, EINTR,
-					       "interrupted while waiting for "
-					       "the lock on '%s'",
-					       path);
-		return store_io_error(err, s, errno, "lock", path);
+	/*
+	 * With an interrupt flag, poll: a signal handled by another thread
+	 * does not end this thread's flock, and a handler installed with
+	 * SA_RESTART (signal(2)) would restart it. Ever longer naps keep a
+	 * short wait short and a long one cheap.
+	 */
+	for (long nap_ms = 1;; nap_ms = nap_ms < 50 ? nap_ms * 2 : 50) {
+		struct timespec ts = {0, nap_ms * 1000000L};
+
+		if (s->interrupt && *s->interrupt)
+			goto interrupted;
+		if (flock(lfd, s->interrupt ? op | LOCK_NB : op) == 0)
+			break;
+		if (errno == EINTR && s->interrupt == NULL)
+			goto interrupted;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return store_io_error(err, s, errno, "lock", path);
+		nanosleep(&ts, NULL);
 	}
+	/* A signal that came while the lock was being granted still counts. */
+	if (s->interrupt && *s->interrupt)
+		goto interrupted;
 	*fd = steal_fd(&lfd);
 	return 0;
+interrupted:
+	return berth_error_set(err, BERTH_EINTERRUPTED, EINTR,
+			       "interrupted while waiting for the lock on '%s'",
+			       path);
 }
 
 void

@@ -44,14 +44,15 @@ store_index_load(berth_store *s, json_t **out, berth_error **err)
 	json_auto_t *root = NULL;
 	json_t *m;
 	json_error_t jerr;
+	_cleanup_(berth_error_freep) berth_error *e = NULL;
 	size_t len;
-	int e = berth_file_read(&text, &len, path, INDEX_MAX);
+	int r = berth_file_read(&text, &len, path, INDEX_MAX, &e);
 
-	if (e == EFBIG)
+	if (r == BERTH_ETOOBIG)
 		return index_corrupt(err, path, "is too large");
-	if (e != 0 && e != ENOENT)
-		return store_io_error(err, s, e, "read", path);
-	if (e == ENOENT) {
+	if (r < 0 && r != BERTH_ENOTFOUND)
+		return berth_error_move(err, &e, r);
+	if (r == BERTH_ENOTFOUND) {
 		root = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2,
 				 "mediaType", BERTH_MT_OCI_INDEX, "manifests");
 		*out = steal_ptr(&root);

@@ -41,6 +41,7 @@ struct berth_store {
 	pthread_mutex_t lease_mu; /* guards lease_fd and lease_count */
 	int lease_fd;
 	unsigned lease_count;
+	const volatile sig_atomic_t *interrupt; /* berth_store_set_interrupt */
 };
 
 /* ---- file helpers (store_fs.c) ---- */
@@ -57,7 +58,9 @@ int store_io_error(berth_error **err, const berth_store *s, int errnum,
 
 /*
  * Opens (creating) ROOT/<rel> and flocks it with `op` (LOCK_SH/LOCK_EX),
- * waiting. The lock lasts until *fd is closed (store_unlock).
+ * waiting, or BERTH_EINTERRUPTED when the store's interrupt flag is set
+ * before or during the wait. The lock lasts until *fd is closed
+ * (store_unlock).
  */
 int store_lock(berth_store *s, const char *rel, int op, int *fd,
 	       berth_error **err);

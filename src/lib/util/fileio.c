@@ -56,17 +56,59 @@ io_error(berth_error **err, int e, const char *what, const char *file)
 			       file, strerror(e));
 }
 
+/* What `path` names after following its symbolic links (caller frees);
+ * the last one may point at nothing yet. */
+static int
+follow_links(char **out, const char *path, berth_error **err)
+{
+	_cleanup_free_ char *cur = xstrdup(path);
+
+	for (int hops = 0; hops < 40; hops++) {
+		char target[4096];
+		ssize_t n = readlink(cur, target, sizeof(target) - 1);
+
+		if (n < 0 && (errno == EINVAL || errno == ENOENT)) {
+			*out = steal_ptr(&cur); /* not a link, or nothing */
+			return 0;
+		}
+		if (n < 0)
+			return io_error(err, errno, "read the link", cur);
+		target[n] = '\0';
+		if (target[0] == '/') {
+			free(cur);
+			cur = xstrdup(target);
+		} else {
+			_cleanup_free_ char *copy = xstrdup(cur);
+			char *next = xasprintf("%s/%s", dirname(copy), target);
+
+			free(cur);
+			cur = next;
+		}
+	}
+	return io_error(err, ELOOP, "follow the links of", path);
+}
+
 int
 berth_file_replace(const char *path, const void *data, size_t len,
 		   const berth_file_replace_opts *opts, berth_error **err)
 {
 	static const berth_file_replace_opts defaults = {0};
 	const berth_file_replace_opts *o = opts ? opts : &defaults;
-	_cleanup_free_ char *copy1 = xstrdup(path), *copy2 = xstrdup(path);
+	_cleanup_free_ char *real = NULL;
+	_cleanup_free_ char *copy1 = NULL, *copy2 = NULL;
 	_cleanup_free_ char *tmp = NULL, *prefix = NULL;
 	_cleanup_close_ int fd = -1;
-	const char *dir = dirname(copy1);
+	const char *dir;
 	int e;
+
+	if (o->through_links) {
+		if ((e = follow_links(&real, path, err)) < 0)
+			return e;
+		path = real;
+	}
+	copy1 = xstrdup(path);
+	copy2 = xstrdup(path);
+	dir = dirname(copy1);
 
 	prefix = o->tmp_prefix ? xstrdup(o->tmp_prefix)
 			       : xasprintf(".%s.tmp-", basename(copy2));
@@ -105,8 +147,77 @@ fail:
 	return io_error(err, e, "write", tmp);
 }
 
+/* What a file that is not a regular one is, for the message. */
+static const char *
+file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO (named pipe)";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	return "not a file";
+}
+
+static int
+not_regular(berth_error **err, const char *path, mode_t mode)
+{
+	berth_error_set(err, BERTH_EUSAGE, S_ISDIR(mode) ? EISDIR : 0,
+			"'%s' is %s, not a regular file", path,
+			file_kind(mode));
+	berth_error_hint(err,
+			 "put a regular file at '%s' (a symbolic link "
+			 "to one will do), or remove it",
+			 path);
+	return BERTH_EUSAGE;
+}
+
+static int
+open_error(berth_error **err, int e, const char *path)
+{
+	return berth_error_set(err, e == ENOENT ? BERTH_ENOTFOUND : BERTH_EIO,
+			       e, "cannot read '%s': %s", path, strerror(e));
+}
+
 int
-berth_file_read(char **out, size_t *len, const char *path, size_t max)
+berth_file_check_regular(const char *path, berth_error **err)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return 0; /* the opener tells, in its own words */
+	return S_ISREG(st.st_mode) ? 0 : not_regular(err, path, st.st_mode);
+}
+
+int
+berth_file_open(const char *path, struct stat *st, berth_error **err)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat local;
+
+	if (st == NULL)
+		st = &local;
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return open_error(err, errno, path);
+	if (fstat(fd, st) < 0)
+		return open_error(err, errno, path);
+	if (!S_ISREG(st->st_mode))
+		return not_regular(err, path, st->st_mode);
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		return open_error(err, errno, path);
+	return steal_fd(&fd);
+}
+
+int
+berth_file_read(char **out, size_t *len, const char *path, size_t max,
+		berth_error **err)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *data = NULL;
@@ -115,19 +226,16 @@ berth_file_read(char **out, size_t *len, const char *path, size_t max)
 
 	*out = NULL;
 	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = berth_file_open(path, &st, err);
 	if (fd < 0)
-		return errno;
-	if (fstat(fd, &st) < 0)
-		return errno;
-	if (S_ISDIR(st.st_mode))
-		return EISDIR;
-	/* Refuse a file known to be too long before reading any of it. */
-	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > (uint64_t)max) {
+		return fd;
+	/* Refuse a file known to be too long before reading any of it; a
+	 * file whose size stat does not know (/proc) is capped while read. */
+	if ((uint64_t)st.st_size > (uint64_t)max) {
 		*len = (size_t)st.st_size;
-		return EFBIG;
+		goto too_big;
 	}
-	cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size : 4096;
+	cap = st.st_size > 0 ? (size_t)st.st_size : 4096;
 	if (cap > max)
 		cap = max;
 	data = xmalloc(cap + 1);
@@ -136,8 +244,8 @@ berth_file_read(char **out, size_t *len, const char *path, size_t max)
 
 		if (off == cap) {
 			if (off > max) {
-				*len = off; /* it grew, or is not a file */
-				return EFBIG;
+				*len = off; /* it grew */
+				goto too_big;
 			}
 			/* Room for one byte past max tells a file of max
 			 * bytes from a longer one. */
@@ -148,7 +256,7 @@ berth_file_read(char **out, size_t *len, const char *path, size_t max)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return errno;
+			return open_error(err, errno, path);
 		if (n == 0)
 			break;
 		off += (size_t)n;
@@ -157,4 +265,8 @@ berth_file_read(char **out, size_t *len, const char *path, size_t max)
 	*out = steal_ptr(&data);
 	*len = off;
 	return 0;
+too_big:
+	return berth_error_set(err, BERTH_ETOOBIG, EFBIG,
+			       "'%s' is over the limit of %zu bytes", path,
+			       max);
 }

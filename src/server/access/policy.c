@@ -8,6 +8,7 @@
 #include "server/access/token.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/fileio.h"
 #include "util/xalloc.h"
 
 #define PATTERN_MAX 512
@@ -300,10 +301,14 @@ berth_policy_from_json(berth_policy **out, json_t *root, const char *what,
 int
 berth_policy_load(berth_policy **out, const char *path, berth_error **err)
 {
+	_cleanup_free_ char *text = NULL;
 	json_auto_t *root = NULL;
 	json_error_t jerr;
+	size_t len;
 
-	root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (berth_file_read(&text, &len, path, BERTH_CONFIG_FILE_MAX, err) < 0)
+		return berth_error_wrap(err, BERTH_EUSAGE, "policy file");
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL)
 		return berth_error_set(err, BERTH_EUSAGE, 0,
 				       "policy file '%s': %s (line %d)", path,
