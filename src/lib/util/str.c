@@ -112,7 +112,7 @@ berth_str_escape_log(const char *bytes, size_t len)
 			*o++ = '\\';
 			i++;
 		} else if (u == 0 || p[i] < 0x20 || p[i] == 0x7f) {
-			/* Byte by byte: a C1 control in UTF-8 is two escapes. */
+			/* Byte by byte: UTF-8 for a C1 control is two. */
 			o += sprintf(o, "\\x%02x", p[i]);
 			i++;
 		} else {
