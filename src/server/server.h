@@ -292,7 +292,7 @@ void srv_send_pending(srv_req *r);
 int srv_http_start(srv *s, berth_error **err);
 void srv_http_stop(srv *s);
 
-/* ---- tls.c: the certificate served, replaceable on reload ---- */
+/* ---- http/tls.c: the certificate served, replaceable on reload ---- */
 
 /* Checks that a PEM certificate (chain) and key load and match. */
 int srv_tls_check(const char *cert_pem, const char *key_pem, berth_error **err);

@@ -2,7 +2,7 @@
 # Configuration files that are not regular files (a FIFO, a device, a
 # directory) are refused with a message naming the file and what it is,
 # without waiting on them: certs.d files, config.json, daemon.json, berth's
-# config, berth serve's config and policy. Links to regular files still
+# config, berth serve's config, policy, htpasswd and key files. Links to regular files still
 # work. Every command runs under timeout: a hang fails the case (124).
 . tests/integration/lib.sh
 . tests/integration/registry.sh
@@ -83,5 +83,14 @@ mkfifo "$T/policy.json"
 run tmo serve --policy "$T/policy.json" --storage "$T/srv" --addr "127.0.0.1:$(free_port)"
 check "a FIFO as berth serve --policy: refused, naming it" 2 \
 	"'$T/policy.json' is a FIFO \(named pipe\), not a regular file"
+mkfifo "$T/htpasswd"
+run tmo serve --htpasswd "$T/htpasswd" --storage "$T/srv" --addr "127.0.0.1:$(free_port)"
+check "a FIFO as berth serve --htpasswd: refused, naming it" 2 \
+	"'$T/htpasswd' is a FIFO \(named pipe\), not a regular file"
+mkfifo "$T/issuer.pem"
+run tmo serve --auth token --token-realm https://auth.example.com/token \
+	--token-issuer-keys "$T/issuer.pem" --storage "$T/srv" --addr "127.0.0.1:$(free_port)"
+check "a FIFO as berth serve --token-issuer-keys: refused, naming it" 2 \
+	"'$T/issuer.pem' is a FIFO \(named pipe\), not a regular file"
 
 done_testing

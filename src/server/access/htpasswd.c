@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "berth/digest.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/fileio.h"
 #include "util/xalloc.h"
 
 #define CACHE_SLOTS 64
@@ -103,23 +105,28 @@ make_dummy(berth_htpasswd *h, berth_error **err)
 int
 berth_htpasswd_load(berth_htpasswd **out, const char *path, berth_error **err)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	_cleanup_fclose_ FILE *f = NULL;
 	_cleanup_free_ char *line = NULL;
 	berth_htpasswd *h;
 	size_t cap = 0;
 	ssize_t n;
 	int lineno = 0;
-	int r;
+	int fd, r;
 
-	if (f == NULL) {
-		berth_error_set(err, BERTH_EIO, errno,
-				"cannot open htpasswd file '%s': %s", path,
-				strerror(errno));
-		berth_error_hint(err,
-				 "create it with 'htpasswd -B -c "
-				 "%s USER'",
-				 path);
-		return BERTH_EIO;
+	/* berth_file_open: a FIFO in its place must not hang the server. */
+	if ((fd = berth_file_open(path, NULL, err)) < 0) {
+		if (fd == BERTH_ENOTFOUND)
+			berth_error_hint(err,
+					 "create it with 'htpasswd -B -c "
+					 "%s USER'",
+					 path);
+		return berth_error_wrap(err, fd, "the htpasswd file");
+	}
+	if ((f = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return berth_error_set(err, BERTH_EIO, errno,
+				       "cannot read htpasswd file '%s': %s",
+				       path, strerror(errno));
 	}
 	h = xcalloc(1, sizeof(*h));
 	pthread_mutex_init(&h->mu, NULL);

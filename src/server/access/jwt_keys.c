@@ -148,15 +148,19 @@ int
 berth_jwt_keys_add_pem(berth_jwt_keys *ks, const char *path, bool sign,
 		       berth_error **err)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	_cleanup_fclose_ FILE *f = NULL;
 	STACK_OF(X509_INFO) *infos = NULL;
 	int added = 0, signer = -1;
-	int i;
+	int fd, i;
 
-	if (f == NULL)
-		return berth_error_set(err, BERTH_EUSAGE, errno,
+	if ((fd = berth_file_open(path, NULL, err)) < 0)
+		return berth_error_wrap(err, fd, "the key file");
+	if ((f = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return berth_error_set(err, BERTH_EIO, errno,
 				       "cannot read key file '%s': %s", path,
 				       strerror(errno));
+	}
 	/* PEM_X509_INFO_read reads certificates and private keys alike. */
 	infos = PEM_X509_INFO_read(f, NULL, NULL, NULL);
 	for (i = 0; infos && i < sk_X509_INFO_num(infos); i++) {
