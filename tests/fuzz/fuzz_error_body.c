@@ -6,7 +6,8 @@
  * the next three lines are RateLimit-Limit, RateLimit-Remaining and
  * Retry-After; the rest is the body. Besides the sanitizers, it checks:
  * - every status that reaches the mapper gives an error (< 0) with a
- *   message of one line, free of control bytes, however hostile the body;
+ *   message of one line, free of control bytes (C0, DEL, C1 raw or in
+ *   UTF-8, bidirectional overrides), however hostile the body;
  * - the OCI error code is one clean line of bounded length.
  */
 #include <stdint.h>
@@ -25,12 +26,33 @@ static const char *const content_types[] = {
 	NULL, "application/json", "text/plain", "text/plain; charset=utf-8",
 	"text/html"};
 
+/* One line a terminal shows as text: no C0, DEL or C1 control (raw or
+ * UTF-8), no bidirectional override, nothing but valid UTF-8. */
 static void
-clean_line(const char *s)
+clean_line(const char *str)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+	const unsigned char *s = (const unsigned char *)str;
+
+	while (*s) {
+		size_t n = *s < 0x80		      ? 1
+			   : *s >= 0xc2 && *s <= 0xdf ? 2
+			   : *s >= 0xe0 && *s <= 0xef ? 3
+			   : *s >= 0xf0 && *s <= 0xf4 ? 4
+						      : 0;
+
+		if (n == 0 || *s < 0x20 || *s == 0x7f)
 			abort();
+		for (size_t i = 1; i < n; i++)
+			if ((s[i] & 0xc0) != 0x80)
+				abort();
+		if ((s[0] == 0xc2 && s[1] <= 0x9f) ||
+		    (s[0] == 0xe2 && s[1] == 0x80 && s[2] >= 0xaa &&
+		     s[2] <= 0xae) ||
+		    (s[0] == 0xe2 && s[1] == 0x81 && s[2] >= 0xa6 &&
+		     s[2] <= 0xa9))
+			abort();
+		s += n;
+	}
 }
 
 /* The next line of data[*i..size), or NULL at the end; caller frees. */
