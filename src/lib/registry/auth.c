@@ -12,6 +12,7 @@
 
 #include "berth/log.h"
 #include "util/cleanup.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/opts.h"
 #include "util/xalloc.h"
@@ -50,15 +51,6 @@ struct berth_auth {
 	bool offline;	     /* login: ask for a refresh token */
 	char *refresh_token; /* the one received */
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 wipe_free(char *s)
@@ -220,7 +212,7 @@ scope_covers(const char *want, const char *scope)
 static struct token_entry *
 token_covering(berth_auth *a, const char *key)
 {
-	int64_t now = now_ms();
+	int64_t now = berth_monotonic_ms();
 
 	for (size_t i = 0; i < a->n_tokens; i++)
 		if (a->tokens[i].expires_ms > now && *key &&
@@ -246,7 +238,8 @@ token_store(berth_auth *a, const char *key, const char *want,
 	    const berth_auth_token *t)
 {
 	struct token_entry *e = token_find(a, key);
-	int64_t now = now_ms(), life = (int64_t)t->expires_in * 1000;
+	int64_t now = berth_monotonic_ms(),
+		life = (int64_t)t->expires_in * 1000;
 
 	if (e)
 		token_drop(a, e);
@@ -498,7 +491,7 @@ berth_auth_header(berth_auth *a, berth_http *h, const char *scope, char **out,
 		break;
 	case AUTH_BEARER:
 		e = token_find(a, key);
-		if (e && e->expires_ms <= now_ms()) {
+		if (e && e->expires_ms <= berth_monotonic_ms()) {
 			token_drop(a, e);
 			e = NULL;
 		}
@@ -562,10 +555,11 @@ on_bearer(berth_auth *a, berth_http *h, const berth_auth_challenge *c,
 			 * refused: this account lacks the permission, and a
 			 * new token would be refused too.
 			 */
-			if (same && now_ms() - e->fetched_ms < 30000)
+			if (same &&
+			    berth_monotonic_ms() - e->fetched_ms < 30000)
 				return 1;
 			token_drop(a, e);
-		} else if (same && e->expires_ms > now_ms()) {
+		} else if (same && e->expires_ms > berth_monotonic_ms()) {
 			/* Another thread fetched a token meanwhile. */
 			return 0;
 		}

@@ -124,3 +124,15 @@ berth_str_escape_log(const char *bytes, size_t len)
 	*o = '\0';
 	return out;
 }
+
+int
+berth_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

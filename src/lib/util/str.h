@@ -39,4 +39,7 @@ char *berth_str_media_type(const char *content_type);
  */
 size_t berth_str_line_len(char *buf, size_t size, int n);
 
+/* The value of a hexadecimal digit (either case), or -1. */
+int berth_hex_digit(char c);
+
 #endif

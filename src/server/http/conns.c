@@ -31,6 +31,7 @@
 #include "berth/log.h"
 #include "server/http/http_int.h"
 #include "server/server.h"
+#include "util/clock.h"
 #include "util/error.h"
 #include "util/xalloc.h"
 
@@ -64,15 +65,6 @@ struct srv_conns {
 	uint64_t body_min; /* bytes per body window */
 };
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 conn_ip(srv_conn *c, struct MHD_Connection *mc)
 {
@@ -105,7 +97,7 @@ srv_conns_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
 		c->fd = ci ? ci->connect_fd : -1;
 		conn_ip(c, mc);
 		c->state = CONN_HEAD;
-		c->since_ms = now_ms();
+		c->since_ms = berth_monotonic_ms();
 		pthread_mutex_lock(&cs->lock);
 		c->next = cs->head;
 		if (cs->head)
@@ -146,7 +138,7 @@ set_state(srv *s, srv_conn *c, conn_state st)
 		return;
 	pthread_mutex_lock(&s->conns->lock);
 	c->state = st;
-	c->since_ms = c->window_ms = now_ms();
+	c->since_ms = c->window_ms = berth_monotonic_ms();
 	c->window_bytes = 0;
 	atomic_store(&c->body_bytes, 0);
 	pthread_mutex_unlock(&s->conns->lock);
@@ -212,7 +204,7 @@ sweep(srv_conns *cs)
 {
 	char first[LATE_N][48] = {{0}};
 	int n[LATE_N] = {0};
-	int64_t now = now_ms();
+	int64_t now = berth_monotonic_ms();
 
 	for (srv_conn *c = cs->head; c; c = c->next) {
 		int late = overdue(cs, c, now);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/str.h"
 #include "util/xalloc.h"
 
 #define FORM_TYPE "application/x-www-form-urlencoded"
@@ -18,18 +19,6 @@ srv_form_content_type_ok(const char *content_type)
 	/* A prefix, so that "; charset=utf-8" and the like pass. */
 	return content_type &&
 	       strncasecmp(content_type, FORM_TYPE, strlen(FORM_TYPE)) == 0;
-}
-
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Decodes s[0..n) into out (room for n + 1); returns the decoded length. */
@@ -44,8 +33,8 @@ decode(char *out, const char *s, size_t n)
 		if (s[i] == '+') {
 			out[o++] = ' ';
 		} else if (s[i] == '%' && i + 2 < n &&
-			   (hi = hex_value(s[i + 1])) >= 0 &&
-			   (lo = hex_value(s[i + 2])) >= 0) {
+			   (hi = berth_hex_digit(s[i + 1])) >= 0 &&
+			   (lo = berth_hex_digit(s[i + 2])) >= 0) {
 			out[o++] = (char)(hi << 4 | lo);
 			i += 2;
 		} else {

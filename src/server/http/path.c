@@ -4,19 +4,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "util/str.h"
 #include "util/xalloc.h"
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 srv_path_status
 srv_path_decode(char **out, const char *raw, size_t len)
@@ -29,8 +18,8 @@ srv_path_decode(char **out, const char *raw, size_t len)
 		int hi, lo, c;
 
 		if (raw[i] != '%' || i + 2 >= len ||
-		    (hi = hexval(raw[i + 1])) < 0 ||
-		    (lo = hexval(raw[i + 2])) < 0) {
+		    (hi = berth_hex_digit(raw[i + 1])) < 0 ||
+		    (lo = berth_hex_digit(raw[i + 2])) < 0) {
 			p[n++] = raw[i];
 			continue;
 		}

@@ -424,18 +424,18 @@ fs_upload_create(berth_blobstore *bs, const char *id, berth_error **err)
 	return fsync_dir(dir, err);
 }
 
+/* The stat of upload id's file; BERTH_ENOTFOUND for an unknown upload. */
 static int
-fs_upload_size(berth_blobstore *bs, const char *id, int64_t *size,
-	       berth_error **err)
+upload_stat(berth_blobstore *bs, const char *id, struct stat *st,
+	    berth_error **err)
 {
 	_cleanup_free_ char *path = NULL;
-	struct stat st;
 
 	if (!berth_upload_id_valid(id))
 		return berth_error_set(err, BERTH_ENOTFOUND, 0,
 				       "upload '%s' is unknown", id);
 	path = upload_path((fs_store *)bs, id);
-	if (stat(path, &st) < 0) {
+	if (stat(path, st) < 0) {
 		if (errno == ENOENT)
 			return berth_error_set(err, BERTH_ENOTFOUND, 0,
 					       "upload '%s' is unknown", id);
@@ -443,31 +443,31 @@ fs_upload_size(berth_blobstore *bs, const char *id, int64_t *size,
 				       "cannot stat '%s': %s", path,
 				       strerror(errno));
 	}
-	*size = st.st_size;
 	return 0;
+}
+
+static int
+fs_upload_size(berth_blobstore *bs, const char *id, int64_t *size,
+	       berth_error **err)
+{
+	struct stat st;
+	int r = upload_stat(bs, id, &st, err);
+
+	if (r == 0)
+		*size = st.st_size;
+	return r;
 }
 
 static int
 fs_upload_active(berth_blobstore *bs, const char *id, int64_t *when,
 		 berth_error **err)
 {
-	_cleanup_free_ char *path = NULL;
 	struct stat st;
+	int r = upload_stat(bs, id, &st, err);
 
-	if (!berth_upload_id_valid(id))
-		return berth_error_set(err, BERTH_ENOTFOUND, 0,
-				       "upload '%s' is unknown", id);
-	path = upload_path((fs_store *)bs, id);
-	if (stat(path, &st) < 0) {
-		if (errno == ENOENT)
-			return berth_error_set(err, BERTH_ENOTFOUND, 0,
-					       "upload '%s' is unknown", id);
-		return berth_error_set(err, BERTH_EIO, errno,
-				       "cannot stat '%s': %s", path,
-				       strerror(errno));
-	}
-	*when = (int64_t)st.st_mtime;
-	return 0;
+	if (r == 0)
+		*when = (int64_t)st.st_mtime;
+	return r;
 }
 
 static int
