@@ -77,6 +77,17 @@ put_manifest() {
 		-H "Content-Type: $mt" --data-binary "@$file"
 }
 
+# push_layout REPO TAG DIR MANIFEST: pushes the blobs of the layout DIR
+# (make_layout's), then its manifest MANIFEST as TAG; prints the PUT's status.
+push_layout() {
+	local repo=$1 tag=$2 dir=$3 m=$4 f
+	for f in "$dir"/blobs/sha256/*; do
+		[ "sha256:$(basename "$f")" = "$m" ] && continue
+		push_blob "$repo" "$f" >/dev/null
+	done
+	put_manifest "$repo" "$tag" "$dir/blobs/sha256/${m#sha256:}"
+}
+
 # store_fsck DIR: prints the blobs whose content does not match their name.
 store_fsck() {
 	local dir=$1 f alg want got bad=0

@@ -39,12 +39,7 @@ LIMIT=$((($(ulimit -n) - 256) / 2))
 expect "the connection limit comes from the descriptor limit ($LIMIT)" \
 	grep -q "at most $LIMIT connections at once, 128 per client address" "$T/serve.log"
 M=$(make_layout "$T/img" v1 4 2000)
-for f in "$T"/img/blobs/sha256/*; do
-	d=sha256:$(basename "$f")
-	[ "$d" = "$M" ] && continue
-	push_blob a/b "$f" >/dev/null
-done
-got=$(put_manifest a/b v1 "$T/img/blobs/sha256/${M#sha256:}")
+got=$(push_layout a/b v1 "$T/img" "$M")
 expect "seed a/b:v1" test "$got" = 201
 
 # 100 source addresses: 55 connections each, under the per-address cap.
