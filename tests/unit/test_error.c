@@ -126,7 +126,7 @@ test_server(void)
 	CHECK(berth_limit_parse(&l, "lots", NULL) == BERTH_EUSAGE,
 	      "limit, err == NULL");
 	CHECK(berth_htpasswd_load(&h, "/nonexistent/htpasswd", NULL) ==
-		      BERTH_EIO,
+		      BERTH_ENOTFOUND,
 	      "htpasswd missing, err == NULL");
 	snprintf(path, sizeof(path), "%s/htpasswd", tmp);
 	write_file("htpasswd", "alice:{SHA}abc\n");
