@@ -253,6 +253,7 @@ setup(srv *s, berth_error **err)
 static void
 teardown(srv *s)
 {
+	srv_pwpool_drain(s->pwpool); /* no connection left suspended */
 	srv_http_stop(s);
 	srv_tls_release();
 	srv_teardown_access(s);

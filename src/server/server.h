@@ -382,6 +382,12 @@ void srv_htpasswd_watch(srv *s);
 typedef struct srv_pwpool srv_pwpool;
 
 srv_pwpool *srv_pwpool_new(size_t threads);
+/*
+ * Runs the queued checks, resuming their requests, and ends the threads;
+ * later checks run on the caller's thread. Before the daemon stops: MHD
+ * must not be stopped with connections suspended. NULL is a no-op.
+ */
+void srv_pwpool_drain(srv_pwpool *p);
 void srv_pwpool_free(srv_pwpool *p); /* after the daemon stopped */
 
 /*

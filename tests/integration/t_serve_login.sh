@@ -83,7 +83,37 @@ PY
 same "the signed-in user's requests succeed during the flood" "$statuses" 200
 expect "they wait for almost no failed login (median $between answered meanwhile)" \
 	python3 -c "import sys; sys.exit(not float(sys.argv[1]) < 6)" "$between"
+
+# SIGTERM while checks are queued: they are run and their requests resumed
+# before the daemon stops (it must never stop with a request suspended).
+cat >"$T/flood.py" <<'PY'
+import base64, http.client, sys, threading
+port, mark = int(sys.argv[1]), sys.argv[2]
+n, lock = 0, threading.Lock()
+def flood(i):
+    global n
+    hdr = {"Authorization": "Basic " + base64.b64encode(b"g%d:wrong" % i).decode()}
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        while True:
+            c.request("GET", "/v2/", headers=hdr)
+            c.getresponse().read()
+            with lock:
+                n += 1
+                if n == 64:
+                    open(mark, "w").write("64\n")
+    except Exception:
+        pass  # the server went away: the point of the test
+ts = [threading.Thread(target=flood, args=(i,)) for i in range(32)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+PY
+bg python3 "$T/flood.py" "$SRV_PORT" "$T/flood.mark"
+expect "a second flood is under way" wait_for 300 test -s "$T/flood.mark"
 serve_stop
+expect "SIGTERM in the middle of a login flood stops it cleanly" test "$SRV_RC" = 0
 
 # ---- failed logins limited per user and per address ----
 rm -f "$T/serve.log"

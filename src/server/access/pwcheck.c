@@ -92,38 +92,55 @@ srv_pwpool_new(size_t threads)
 }
 
 void
-srv_pwpool_free(srv_pwpool *p)
+srv_pwpool_drain(srv_pwpool *p)
 {
 	size_t i;
 
 	if (p == NULL)
 		return;
 	pthread_mutex_lock(&p->mu);
+	if (p->stop) {
+		pthread_mutex_unlock(&p->mu);
+		return;
+	}
 	p->stop = true;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	for (i = 0; i < p->n; i++)
 		pthread_join(p->threads[i], NULL);
+}
+
+void
+srv_pwpool_free(srv_pwpool *p)
+{
+	if (p == NULL)
+		return;
+	srv_pwpool_drain(p);
 	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mu);
 	free(p->threads);
 	free(p);
 }
 
-/* Suspends r and queues its check. */
-static void
+/* Suspends r and queues its check; false once the pool is drained. */
+static bool
 submit(srv_req *r, berth_htpasswd *h, const char *user, const char *pass)
 {
 	srv_pwpool *p = r->s->pwpool;
-	pw_job *j = xcalloc(1, sizeof(*j));
+	pw_job *j;
 
+	pthread_mutex_lock(&p->mu);
+	if (p->stop) {
+		pthread_mutex_unlock(&p->mu);
+		return false;
+	}
+	j = xcalloc(1, sizeof(*j));
 	j->r = r;
 	j->h = berth_htpasswd_ref(h);
 	j->user = xstrdup(user);
 	j->pass = xstrdup(pass);
 	r->pw_wait = true;
 	MHD_suspend_connection(r->conn);
-	pthread_mutex_lock(&p->mu);
 	if (p->tail)
 		p->tail->next = j;
 	else
@@ -131,6 +148,7 @@ submit(srv_req *r, berth_htpasswd *h, const char *user, const char *pass)
 	p->tail = j;
 	pthread_cond_signal(&p->cv);
 	pthread_mutex_unlock(&p->mu);
+	return true;
 }
 
 int
@@ -149,8 +167,7 @@ srv_password_check(srv_req *r, const char *user, const char *pass)
 			rc = 0;
 		} else if (srv_login_guard(r, user) < 0) {
 			return BERTH_ETOOMANY;
-		} else if (h && r->s->pwpool) {
-			submit(r, h, user, pass);
+		} else if (h && r->s->pwpool && submit(r, h, user, pass)) {
 			return SRV_PENDING;
 		} else if (h) {
 			rc = berth_htpasswd_check(h, user, pass, NULL);
