@@ -52,6 +52,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mkimage  # noqa: E402
+import regserve  # noqa: E402
 
 OCI_MANIFEST = mkimage.OCI_MANIFEST
 SCHEMA1 = "application/vnd.docker.distribution.manifest.v1+prettyjws"
@@ -216,15 +217,7 @@ class Handler(BaseHTTPRequestHandler):
     def send(self, status, body=b"", ctype="application/json", headers=None,
              inflight=0):
         self.log_req(status, inflight)
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Docker-Distribution-Api-Version", "registry/2.0")
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        regserve.answer(self, status, body, ctype, headers)
 
     def error(self, status, code, msg):
         body = json.dumps({"errors": [{"code": code, "message": msg,

@@ -31,6 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mkimage  # noqa: E402
+import regserve  # noqa: E402
 
 
 def sha(b):
@@ -65,15 +66,7 @@ class Handler(BaseHTTPRequestHandler):
             f.write("%s %s %s auth=%s\n" % (
                 srv.role, self.command, self.path,
                 "yes" if self.headers.get("Authorization") else "no"))
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Docker-Distribution-Api-Version", "registry/2.0")
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        regserve.answer(self, status, body, ctype, headers)
 
     def drain(self):
         n = int(self.headers.get("Content-Length") or 0)
