@@ -9,6 +9,7 @@
 #   containerd_start             start containerd; sets CONTAINERD_PID,
 #                                CONTAINERD_DIR, CONTAINERD_ADDR, CONTAINERD_LOG
 #   ctr_ ARGS...                 ctr talking to that containerd
+#   docker_stop, containerd_stop stop one before the end (it is done on exit)
 #   podman_ ARGS...              podman with its own root, runroot, storage,
 #                                policy and registries configuration under $T
 #                                (PODMAN_DRIVER, default overlay)
@@ -91,10 +92,14 @@ JSON
 		-H "unix://$d/docker.sock" --pidfile "$d/docker.pid" \
 		--config-file "$d/daemon.json" >"$DOCKERD_LOG" 2>&1
 	DOCKERD_PID=$BG_PID
-	_peer_stops+=(_docker_stop)
+	_peer_stops+=(docker_stop)
 	export DOCKER_HOST=unix://$d/docker.sock
 	# No docker client configuration of the user's either.
-	export DOCKER_CONFIG=${DOCKER_CONFIG:-$d/client}
+	if [ -z "${DOCKER_CONFIG:-}" ]; then
+		export DOCKER_CONFIG=$d/client
+		mkdir -p "$DOCKER_CONFIG"
+		echo '{}' >"$DOCKER_CONFIG/config.json"
+	fi
 	if ! wait_for 180 _docker_up; then
 		_peer_bail "dockerd did not start within 180 s: $(tail -n 8 "$DOCKERD_LOG" | tr '\n' '|')"
 	fi
@@ -106,7 +111,7 @@ _docker_up() {
 	docker version >/dev/null 2>&1
 }
 
-_docker_stop() {
+docker_stop() {
 	local ids
 	[ -n "${DOCKERD_PID:-}" ] || return 0
 	if kill -0 "$DOCKERD_PID" 2>/dev/null; then
@@ -162,7 +167,7 @@ disabled_plugins = [
 TOML
 	bg containerd --config "$d/config.toml" >"$CONTAINERD_LOG" 2>&1
 	CONTAINERD_PID=$BG_PID
-	_peer_stops+=(_containerd_stop)
+	_peer_stops+=(containerd_stop)
 	if ! wait_for 120 _containerd_up; then
 		_peer_bail "containerd did not start within 120 s: $(tail -n 8 "$CONTAINERD_LOG" | tr '\n' '|')"
 	fi
@@ -178,7 +183,7 @@ ctr_() {
 	ctr --address "$CONTAINERD_ADDR" "$@"
 }
 
-_containerd_stop() {
+containerd_stop() {
 	[ -n "${CONTAINERD_PID:-}" ] || return 0
 	_stop_pid "$CONTAINERD_PID" 60
 	_unmount_under "$CONTAINERD_DIR"
@@ -195,6 +200,7 @@ podman_() {
 	if [ ! -e "$d/storage.conf" ]; then
 		mkdir -p "$d/root" "$d/run" "$d/tmp"
 		: >"$d/registries.conf"
+		echo '{}' >"$d/auth.json"
 		printf '[storage]\ndriver = "%s"\nrunroot = "%s"\ngraphroot = "%s"\n' \
 			"${PODMAN_DRIVER:-overlay}" "$d/run" "$d/root" >"$d/storage.conf"
 		printf '[engine]\nevents_logger = "file"\ncgroup_manager = "cgroupfs"\n' >"$d/containers.conf"
@@ -205,6 +211,7 @@ podman_() {
 	fi
 	CONTAINERS_CONF=$d/containers.conf CONTAINERS_STORAGE_CONF=$d/storage.conf \
 		CONTAINERS_REGISTRIES_CONF=$d/registries.conf TMPDIR=$d/tmp \
+		REGISTRY_AUTH_FILE=$d/auth.json \
 		podman --root "$d/root" --runroot "$d/run" --tmpdir "$d/tmp" \
 		--storage-driver "${PODMAN_DRIVER:-overlay}" --cgroup-manager cgroupfs \
 		--events-backend file "$@"
