@@ -4,7 +4,7 @@
     measure_unpack.py --registry HOST:PORT --work DIR --image LABEL=REPO:TAG...
                       [--berth PATH] [--runs N] [--json OUT]
                       [--dockerd-pid PID] [--containerd-pid PID]
-                      [--bin DIR] [--policy FILE]
+                      [--bin DIR] [--policy FILE] [--tools T,...]
 
 Tools (the --bin directory holds `ctr` and `podman` wrappers that point
 them at the benchmark's own daemon and storage; DOCKER_HOST points docker
@@ -267,10 +267,16 @@ def main():
     ap.add_argument("--containerd-pid", type=int)
     ap.add_argument("--bin")
     ap.add_argument("--policy")
+    ap.add_argument("--tools", default=",".join(TOOLS),
+                    help="comma-separated subset of " + ",".join(TOOLS))
     args = ap.parse_args()
 
     b = Bench(args)
-    tools = [t for t in TOOLS if t != "berth" or args.berth]
+    chosen = args.tools.split(",")
+    for t in chosen:
+        if t not in TOOLS:
+            ap.error("unknown tool %r in --tools (%s)" % (t, ",".join(TOOLS)))
+    tools = [t for t in TOOLS if t in chosen and (t != "berth" or args.berth)]
     results = []
     try:
         for spec in args.image:
@@ -319,6 +325,8 @@ def main():
         for mode in MODES:
             walls = {}
             for tool in TOOLS:
+                if tool not in chosen:
+                    continue
                 if tool not in tools:
                     print("| %s | %s | %s | not available | | | | | |"
                           % (label, mode, LABELS[tool]))
@@ -337,9 +345,10 @@ def main():
             # Warm, the engines do no unpacking: compare with what does.
             peers = [t for t in walls if t != "berth"
                      and (mode == "cold" or t not in ENGINES)]
-            fastest = min(peers, key=lambda t: walls[t])
-            ratios.append((label, mode, walls.get("berth"), fastest,
-                           walls[fastest]))
+            if peers:
+                fastest = min(peers, key=lambda t: walls[t])
+                ratios.append((label, mode, walls.get("berth"), fastest,
+                               walls[fastest]))
     print()
     print("| image | pull | berth wall | fastest peer | its wall | berth / fastest peer |")
     print("|---|---|--:|---|--:|--:|")

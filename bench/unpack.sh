@@ -4,7 +4,9 @@
 # (the engines mount overlay file systems).
 #
 #   bench/unpack.sh   BENCH_RUNS=N (default 3) runs per image and tool;
-#                     BERTH=PATH to measure another build of berth
+#                     BERTH=PATH to measure another build of berth;
+#                     BENCH_TOOLS=berth,docker,containerd,podman,umoci (the
+#                     default: all) to run some of them
 #
 # 1. The images of bench/pull.sh ("big": 1 GiB of files in 6 gzip layers;
 #    "small": 50 small layers), generated once and cached under
@@ -97,6 +99,7 @@ regv=$(/usr/bin/docker-registry --version 2>/dev/null | awk '{ print $3 }')
 		--runs "$RUNS" --policy "$WORK/policy.json" --bin "$WORK/bin" \
 		--dockerd-pid "$DOCKERD_PID" --containerd-pid "$CONTAINERD_PID" \
 		--json "$DATA_ROOT/unpack-last.json" "${berth_args[@]}" \
+		--tools "${BENCH_TOOLS:-berth,docker,containerd,podman,umoci}" \
 		--image big=bench/big:1 --image small=bench/small:1 || exit 1
 	echo
 	echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
