@@ -298,4 +298,18 @@ run promtool check metrics <"$T/c2"
 check "promtool accepts the metrics of a server without access control" 0
 serve_stop
 
+# ---- with token authentication: an admin's Bearer token ----
+SRV_STORAGE=$T/reg4
+serve_start --auth token --htpasswd "$T/htpasswd" --policy "$T/policy.json" ||
+	{ fail "serve starts with tokens" "$(tail -n 3 "$T/serve.log")"; exit 1; }
+token_of() { curl -s -u "$1" "$SRV_URL/token?service=berth" | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])'; }
+got=$(http_status GET "$SRV_URL/metrics" -H "Authorization: Bearer $(token_of root:pw-root)")
+same "an admin's token reads the metrics" "$got" 200
+got=$(http_status GET "$SRV_URL/metrics" -H "Authorization: Bearer $(token_of alice:pw-alice)")
+same "a token of a user who is no admin gets 403" "$got" 403
+got=$(http_status GET "$SRV_URL/metrics")
+same "no token: 401" "$got" 401
+expect "... with a Bearer challenge" grep -q '^Bearer realm=' <<<"$(last_header WWW-Authenticate)"
+serve_stop
+
 done_testing
