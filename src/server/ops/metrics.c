@@ -72,6 +72,12 @@ static const char *const none_v[] = {""};
 
 _Static_assert(BERTH_ARRAY_SIZE(code_v) == BERTH_ARRAY_SIZE(codes) + 6,
 	       "a name for every status, each class and none");
+/* The indexes metrics.h names, and the names here, go together. */
+_Static_assert(BERTH_ARRAY_SIZE(upload_end_v) == SRV_UPLOAD_FAILED + 1 &&
+		       BERTH_ARRAY_SIZE(limit_v) == SRV_LIMIT_UPLOADS + 1 &&
+		       BERTH_ARRAY_SIZE(login_v) == SRV_LOGIN_REFUSED + 1 &&
+		       BERTH_ARRAY_SIZE(cut_v) == SRV_CUT_BODY + 1,
+	       "a name for every value");
 
 #define SET(name, v)                                                           \
 	{                                                                      \

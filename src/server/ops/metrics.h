@@ -31,9 +31,9 @@
  * srv_metrics_init). */
 typedef enum srv_mlabel {
 	SRV_ML_NONE,
-	SRV_ML_ROUTE,	   /* the route table's names */
-	SRV_ML_METHOD,	   /* GET, HEAD, PUT, POST, PATCH, DELETE, other */
-	SRV_ML_CODE,	   /* the statuses berth answers, else 2xx..., none */
+	SRV_ML_ROUTE,  /* the route table's names */
+	SRV_ML_METHOD, /* GET, HEAD, PUT, POST, PATCH, DELETE, OPTIONS, other */
+	SRV_ML_CODE,   /* the statuses berth answers, else 2xx..., none */
 	SRV_ML_UPLOAD_END, /* completed, cancelled, expired, failed */
 	SRV_ML_LIMIT,	   /* request_rate, pull, upload_sessions */
 	SRV_ML_LOGIN,	   /* ok, ok_cached, failed, refused */
