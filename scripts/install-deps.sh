@@ -9,7 +9,7 @@ pkgs=(
 	zlib1g-dev libzstd-dev libmicrohttpd-dev libsqlite3-dev libcrypt-dev
 	openssl curl ca-certificates python3 iproute2 valgrind clang clang-format libclang-rt-14-dev
 	docker-registry skopeo umoci podman apache2-utils wrk time zsh man-db groff-base
-	e2fsprogs mount stress-ng
+	e2fsprogs mount stress-ng prometheus
 	docker.io containerd runc
 )
 

@@ -100,6 +100,11 @@ const berth_serve_setting berth_serve_settings[] = {
 	 1, 64, NULL,
 	 "threads that check passwords (bcrypt), apart from the HTTP threads, "
 	 "so a flood of logins never slows other requests down"},
+	{"metrics-allow", "ADDRS", BERTH_SERVE_STR, F(metrics_allow), 0, NULL,
+	 NULL, 0, 0, NULL,
+	 "client addresses or CIDR ranges, comma-separated, that may read "
+	 "/metrics without credentials; the policy's admins may from "
+	 "anywhere. Without access control anyone may, unless this is set"},
 	{"insecure-auth", NULL, BERTH_SERVE_BOOL, F(insecure_auth), 0, "false",
 	 "off", 0, 1, NULL,
 	 "allow authentication over plain HTTP on a non-loopback address"},

@@ -59,6 +59,8 @@ typedef struct berth_serve_config {
 	char *login_limit;	   /* failed logins per user, "10/1m" */
 	char *login_limit_address; /* failed logins per address */
 	long login_threads;	   /* password-checking threads */
+
+	char *metrics_allow; /* addresses that may scrape /metrics */
 } berth_serve_config;
 
 typedef enum berth_serve_setting_type {

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "berth/log.h"
+#include "server/ops/metrics.h"
 #include "server/server.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -199,6 +200,22 @@ set_log_level(const char *s, berth_error **err)
 	return 0;
 }
 
+/* The sessions the metadata records, for berth_upload_sessions_open. */
+static int
+uploads_open(void *ud, double *v)
+{
+	berth_error *err = NULL;
+	int64_t n;
+
+	if (srv_storage_uploads_open(ud, &n, &err) < 0) {
+		berth_log(BERTH_LOG_WARN, "metrics: %s", err->msg);
+		berth_error_free(err);
+		return -1;
+	}
+	*v = (double)n;
+	return 0;
+}
+
 static int
 setup(srv *s, berth_error **err)
 {
@@ -247,6 +264,7 @@ setup(srv *s, berth_error **err)
 	s->store->upload_ttl = c->upload_ttl;
 	s->store->upload_caps.per_client = c->uploads_per_client;
 	s->store->upload_caps.per_repo = c->uploads_per_repo;
+	srv_metrics_sampler(SRV_M_UPLOADS_OPEN, uploads_open, s->store);
 	return srv_setup_access(s, err);
 }
 
@@ -258,6 +276,7 @@ teardown(srv *s)
 	srv_tls_release();
 	srv_teardown_access(s);
 	srv_storage_close(s->store);
+	srv_metrics_release();
 	if (s->access_fd >= 0)
 		close(s->access_fd);
 	free(s->tls_cert_pem);
@@ -460,6 +479,8 @@ berth_serve_main(int argc, char **argv)
 		teardown(&s);
 		return 0;
 	}
+	srv_metrics_init(srv_route_names, SRV_RT_N);
+	srv_metrics_proc_samplers();
 	if (setup(&s, &err) < 0) {
 		teardown(&s);
 		return report(err);

@@ -102,6 +102,7 @@ typedef struct srv {
 	size_t n_user_limits;
 	berth_rate *rate; /* NULL: no request-rate guard */
 	berth_audit *audit;
+	char **metrics_allow; /* --metrics-allow, or NULL */
 
 	berth_fails *fails_user, *fails_addr; /* failed logins */
 	struct srv_pwpool *pwpool;	      /* password checks; NULL: none */
@@ -126,6 +127,7 @@ enum srv_need {
 	SRV_NEED_TOKEN = 1 << 4,   /* the token endpoint: authenticate only */
 	SRV_NEED_ACTIONS = 0xf,	   /* the bits that are berth_act actions */
 	SRV_NEED_PULL_LIMIT = 1 << 5, /* a pull: counted against the limits */
+	SRV_NEED_METRICS = 1 << 6,    /* read /metrics (authorize.c) */
 	SRV_BODY_BUFFER =
 		1 << 8, /* collect the body (up to the manifest limit) */
 	SRV_BODY_STREAM = 1 << 9, /* hand the body over chunk by chunk */
@@ -140,12 +142,31 @@ typedef enum srv_phase {
 typedef struct srv_req srv_req;
 typedef int (*srv_handler)(srv_req *r);
 
+/* The routes by name, for metrics (names in http/routes.c). */
+typedef enum srv_route_id {
+	SRV_RT_BASE,
+	SRV_RT_CATALOG,
+	SRV_RT_TAGS,
+	SRV_RT_MANIFEST,
+	SRV_RT_UPLOAD,	     /* POST: start an upload */
+	SRV_RT_UPLOAD_CHUNK, /* an upload session's URL */
+	SRV_RT_BLOB,
+	SRV_RT_REFERRERS,
+	SRV_RT_TOKEN,
+	SRV_RT_METRICS,
+	SRV_RT_NONE, /* no route matched (or refused before matching) */
+	SRV_RT_N,
+} srv_route_id;
+
+extern const char *const srv_route_names[SRV_RT_N];
+
 typedef struct srv_route {
 	const char *method;  /* "GET" routes answer HEAD too */
 	const char *pattern; /* "/v2/{name}/manifests/{ref}" */
 	srv_handler handler;
 	unsigned needs;	   /* enum srv_need */
 	const char *audit; /* the audit action when it passes (not HEAD) */
+	srv_route_id id;
 } srv_route;
 
 struct srv_req {
@@ -198,6 +219,7 @@ struct srv_req {
 
 	unsigned status; /* for the access log */
 	uint64_t bytes;
+	uint64_t received; /* body bytes */
 	struct timespec t0;
 };
 
@@ -443,6 +465,7 @@ int h_upload_delete(srv_req *r);
 int h_referrers_get(srv_req *r);
 int h_token_get(srv_req *r);
 int h_token_post(srv_req *r);
+int h_metrics_get(srv_req *r);
 
 /* Shared by the blob and upload handlers (handlers/h_upload.c). */
 char *srv_upload_location(const char *name, const char *id);

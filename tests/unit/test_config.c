@@ -10,6 +10,7 @@
 #include "berth/config.h"
 #include "config/config_int.h"
 #include "test.h"
+#include "util/cidr.h"
 
 static char tmp[] = "/tmp/berth-test-config.XXXXXX";
 
@@ -40,12 +41,12 @@ TEST(hosts)
 	free(name);
 	CHECK(!config_split_host("a:b:c", &name, &port), "bare v6 refused");
 	CHECK(!config_split_host("host:99999", &name, &port), "bad port");
-	CHECK(config_cidr_contains("10.0.0.0/8", "10.1.2.3"), "in /8");
-	CHECK(!config_cidr_contains("10.0.0.0/8", "11.0.0.1"), "out of /8");
-	CHECK(config_cidr_contains("10.203.0.0/30", "10.203.0.2"), "in /30");
-	CHECK(!config_cidr_contains("10.203.0.0/30", "10.203.0.4"), "out /30");
-	CHECK(config_cidr_contains("fd00::/8", "fd12::1"), "v6 CIDR");
-	CHECK(!config_cidr_contains("127.0.0.0/8", "::1"), "family mismatch");
+	CHECK(berth_cidr_contains("10.0.0.0/8", "10.1.2.3"), "in /8");
+	CHECK(!berth_cidr_contains("10.0.0.0/8", "11.0.0.1"), "out of /8");
+	CHECK(berth_cidr_contains("10.203.0.0/30", "10.203.0.2"), "in /30");
+	CHECK(!berth_cidr_contains("10.203.0.0/30", "10.203.0.4"), "out /30");
+	CHECK(berth_cidr_contains("fd00::/8", "fd12::1"), "v6 CIDR");
+	CHECK(!berth_cidr_contains("127.0.0.0/8", "::1"), "family mismatch");
 	CHECK(config_entry_valid("192.168.1.0/24"), "CIDR entry");
 	CHECK(!config_entry_valid("192.168.1.0/33"), "bad prefix");
 	CHECK(config_mirror_url_valid("https://mirror.example.com"), "url");

@@ -113,6 +113,10 @@ TEST(policy)
 	      "catalog by group");
 	CHECK(berth_policy_actions(p, "dave", NULL) == 0, "no catalog");
 	CHECK(berth_policy_actions(p, NULL, NULL) == 0, "anonymous catalog");
+	CHECK(berth_policy_admin(p, "root"), "admin by name");
+	CHECK(berth_policy_admin(p, "olga"), "admin by group");
+	CHECK(!berth_policy_admin(p, "alice"), "alice is no admin");
+	CHECK(!berth_policy_admin(p, NULL), "anonymous is no admin");
 	berth_policy_free(p);
 
 	p = berth_policy_default();
@@ -122,6 +126,8 @@ TEST(policy)
 	      "default: users list the catalog");
 	CHECK(berth_policy_actions(p, NULL, "a/b") == 0,
 	      "default: anonymous nothing");
+	CHECK(berth_policy_admin(p, "x"), "default: users are admins");
+	CHECK(!berth_policy_admin(p, NULL), "default: anonymous is not");
 	berth_policy_free(p);
 
 	CHECK(fails("{\"rulez\": []}", "unknown key"), "unknown key");

@@ -17,7 +17,4 @@ bool config_entry_valid(const char *s);
 /* An http(s) URL with a host and no path beyond "/". */
 bool config_mirror_url_valid(const char *s);
 
-/* True when the address `ip` (text) lies in `cidr` ("10.0.0.0/8"). */
-bool config_cidr_contains(const char *cidr, const char *ip);
-
 #endif

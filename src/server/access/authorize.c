@@ -27,6 +27,7 @@
 #include "berth/log.h"
 #include "server/handlers/oci.h"
 #include "server/server.h"
+#include "util/cidr.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"
@@ -358,6 +359,55 @@ allowed(srv_req *r, const char *repo)
 	return berth_policy_actions(srv_live_of(r)->policy, r->user, repo);
 }
 
+/* ip is one of the addresses or ranges of list (NULL-terminated). */
+static bool
+addr_listed(char *const *list, const char *ip)
+{
+	for (; list && *list; list++)
+		if (strchr(*list, '/') ? berth_cidr_contains(*list, ip)
+				       : strcmp(*list, ip) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * GET /metrics: the addresses of --metrics-allow without credentials,
+ * else the policy's admins. Without access control every caller may,
+ * unless --metrics-allow names who.
+ */
+static int
+metrics_access(srv_req *r)
+{
+	int rc;
+
+	if (addr_listed(r->s->metrics_allow, r->ip))
+		return 0;
+	if (!r->s->access_control && r->s->metrics_allow == NULL)
+		return 0;
+	if (!r->s->access_control) {
+		note_denied(r, SRV_NEED_METRICS, "address not allowed");
+		srv_fail(r, SRV_E_DENIED, NULL,
+			 "%s may not read the metrics: add the address to "
+			 "--metrics-allow",
+			 r->ip);
+		return BERTH_EDENIED;
+	}
+	if ((rc = authenticate(r)) < 0)
+		return rc;
+	if (r->user == NULL) {
+		note_denied(r, SRV_NEED_METRICS, "authentication required");
+		return challenge(r, NULL, 0, NULL, "authentication required");
+	}
+	if (berth_policy_admin(srv_live_of(r)->policy, r->user))
+		return 0;
+	note_denied(r, SRV_NEED_METRICS, "not an admin");
+	srv_fail(r, SRV_E_DENIED, NULL,
+		 "'%s' may not read the metrics: only the policy's admins "
+		 "may, and the addresses of --metrics-allow",
+		 r->user);
+	return BERTH_EDENIED;
+}
+
 int
 srv_authorize(srv_req *r, const char *repo, unsigned need)
 {
@@ -368,6 +418,8 @@ srv_authorize(srv_req *r, const char *repo, unsigned need)
 	/* The token endpoint authenticates its own way (h_token.c). */
 	if (need & SRV_NEED_TOKEN)
 		return 0;
+	if (need & SRV_NEED_METRICS)
+		return metrics_access(r);
 	rc = authenticate(r);
 	if (rc < 0)
 		return rc;

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "berth/log.h"
+#include "server/ops/metrics.h"
 #include "server/server.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -90,6 +91,7 @@ srv_rate_guard(srv_req *r)
 
 	if (r->s->rate == NULL || berth_rate_take(r->s->rate, r->ip, now_ms()))
 		return 0;
+	srv_metric_inc(SRV_M_LIMIT_REFUSALS, SRV_LIMIT_RATE);
 	r->denied = true;
 	r->audit_detail = xstrdup("request rate");
 	msg = xasprintf("too many requests from %s: at most %ld per second",
@@ -115,6 +117,7 @@ srv_login_guard(srv_req *r, const char *user)
 		       : xasprintf("too many failed logins from %s", r->ip);
 	berth_log(BERTH_LOG_WARN, "login of '%s' from %s refused: %s", user,
 		  r->ip, msg);
+	srv_metric_inc(SRV_M_LOGINS, SRV_LOGIN_REFUSED);
 	r->denied = true;
 	free(r->audit_detail);
 	r->audit_detail = xstrdup(msg);
@@ -204,6 +207,7 @@ srv_pull_limit(srv_req *r)
 	if (r->head)
 		return 0; /* a HEAD is never refused for pulls it did not make
 			   */
+	srv_metric_inc(SRV_M_LIMIT_REFUSALS, SRV_LIMIT_PULL);
 	r->denied = true;
 	r->audit_detail = xstrdup("pull limit");
 	window_text(l->window, wbuf, sizeof(wbuf));
@@ -252,6 +256,8 @@ need_name(unsigned need)
 		return "catalog";
 	if (need & SRV_NEED_PULL)
 		return "pull";
+	if (need & SRV_NEED_METRICS)
+		return "metrics";
 	return NULL;
 }
 

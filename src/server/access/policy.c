@@ -37,7 +37,8 @@ struct berth_policy {
 	size_t n_groups;
 	char **admins; /* subjects */
 	size_t n_admins;
-	char **catalog; /* subjects */
+	bool users_admin; /* the default policy: every signed-in user is */
+	char **catalog;	  /* subjects */
 	size_t n_catalog;
 	atomic_int extra_refs; /* berth_policy_ref's, beyond the first */
 };
@@ -332,6 +333,7 @@ berth_policy_default(void)
 	p->catalog = xcalloc(1, sizeof(char *));
 	p->catalog[0] = xstrdup("authenticated");
 	p->n_catalog = 1;
+	p->users_admin = true;
 	return p;
 }
 
@@ -377,6 +379,13 @@ any_subject(const berth_policy *p, char *const *subjects, size_t n,
 		if (is_subject(p, subjects[i], user))
 			return true;
 	return false;
+}
+
+bool
+berth_policy_admin(const berth_policy *p, const char *user)
+{
+	return user &&
+	       (p->users_admin || any_subject(p, p->admins, p->n_admins, user));
 }
 
 unsigned

@@ -43,7 +43,7 @@ int berth_policy_from_json(berth_policy **out, json_t *root, const char *what,
 
 /*
  * The policy without a policy file: every authenticated user may do
- * everything, anonymous callers nothing.
+ * everything (is an admin), anonymous callers nothing.
  */
 berth_policy *berth_policy_default(void);
 
@@ -58,6 +58,10 @@ void berth_policy_free(berth_policy *p);
  */
 unsigned berth_policy_actions(const berth_policy *p, const char *user,
 			      const char *repo);
+
+/* True when `user` (NULL: anonymous) is one of the policy's admins; with
+ * the default policy, every signed-in user is. */
+bool berth_policy_admin(const berth_policy *p, const char *user);
 
 /* True when `pattern` matches the repository `name` (see above). */
 bool berth_pattern_match(const char *pattern, const char *name);

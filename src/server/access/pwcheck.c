@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "berth/log.h"
+#include "server/ops/metrics.h"
 #include "server/server.h"
 #include "util/xalloc.h"
 
@@ -60,6 +61,7 @@ worker(void *arg)
 		}
 		j = p->head;
 		p->head = j->next;
+		srv_metric_add(SRV_M_LOGIN_QUEUE, 0, 0, 0, -1);
 		if (p->head == NULL)
 			p->tail = NULL;
 		pthread_mutex_unlock(&p->mu);
@@ -146,6 +148,7 @@ submit(srv_req *r, berth_htpasswd *h, const char *user, const char *pass)
 	else
 		p->head = j;
 	p->tail = j;
+	srv_metric_add(SRV_M_LOGIN_QUEUE, 0, 0, 0, 1);
 	pthread_cond_signal(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	return true;
@@ -155,6 +158,7 @@ int
 srv_password_check(srv_req *r, const char *user, const char *pass)
 {
 	berth_htpasswd *h = srv_live_of(r)->htpasswd;
+	unsigned result = SRV_LOGIN_OK;
 	int rc;
 
 	if (r->pw_done) {
@@ -165,6 +169,7 @@ srv_password_check(srv_req *r, const char *user, const char *pass)
 		 * is locked out: a guesser cannot lock a busy client out. */
 		if (h && berth_htpasswd_check_cached(h, user, pass)) {
 			rc = 0;
+			result = SRV_LOGIN_OK_CACHED;
 		} else if (srv_login_guard(r, user) < 0) {
 			return BERTH_ETOOMANY;
 		} else if (h && r->s->pwpool && submit(r, h, user, pass)) {
@@ -175,6 +180,7 @@ srv_password_check(srv_req *r, const char *user, const char *pass)
 			rc = BERTH_EAUTH;
 		}
 	}
+	srv_metric_inc(SRV_M_LOGINS, rc == 0 ? result : SRV_LOGIN_FAILED);
 	srv_login_result(r, user, rc == 0);
 	return rc;
 }

@@ -13,6 +13,7 @@
 
 #include "berth/log.h"
 #include "server/server.h"
+#include "util/cidr.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"
@@ -262,6 +263,42 @@ parse_login_limits(srv *s, berth_error **err)
 	return 0;
 }
 
+/* --metrics-allow: addresses and CIDR ranges, comma-separated. */
+static int
+parse_metrics_allow(srv *s, berth_error **err)
+{
+	const char *p = s->cfg.metrics_allow;
+	size_t n = 0;
+
+	if (p == NULL)
+		return 0;
+	s->metrics_allow = xcalloc(strlen(p) / 2 + 2, sizeof(char *));
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		_cleanup_free_ char *e = xstrndup(p, len);
+		unsigned char a[16];
+		int family, bits;
+
+		if (!(strchr(e, '/')
+			      ? berth_cidr_parse(e, &family, a, &bits)
+			      : inet_pton(AF_INET, e, a) == 1 ||
+					inet_pton(AF_INET6, e, a) == 1)) {
+			berth_error_set(err, BERTH_EUSAGE, 0,
+					"invalid address '%s' in "
+					"--metrics-allow",
+					e);
+			berth_error_hint(err, "give IP addresses or CIDR "
+					      "ranges, comma-separated: "
+					      "127.0.0.1,10.0.0.0/8");
+			return BERTH_EUSAGE;
+		}
+		s->metrics_allow[n++] = steal_ptr(&e);
+		p += len;
+		p += *p == ',';
+	}
+	return 0;
+}
+
 int
 srv_setup_access(srv *s, berth_error **err)
 {
@@ -294,7 +331,8 @@ srv_setup_access(srv *s, berth_error **err)
 	     s->n_user_limits) &&
 	    (r = berth_pulls_new(&s->pulls, s->store->meta, err)) < 0)
 		return r;
-	if ((r = parse_login_limits(s, err)) < 0)
+	if ((r = parse_login_limits(s, err)) < 0 ||
+	    (r = parse_metrics_allow(s, err)) < 0)
 		return r;
 	if (s->auth != SRV_AUTH_NONE && s->cfg.htpasswd)
 		s->pwpool = srv_pwpool_new((size_t)s->cfg.login_threads);
@@ -342,4 +380,6 @@ srv_teardown_access(srv *s)
 	for (i = 0; i < s->n_user_limits; i++)
 		free(s->user_limits[i].user);
 	free(s->user_limits);
+	berth_strv_free(s->metrics_allow);
+	s->metrics_allow = NULL;
 }

@@ -30,6 +30,7 @@
 
 #include "berth/log.h"
 #include "server/http/http_int.h"
+#include "server/ops/metrics.h"
 #include "server/server.h"
 #include "util/clock.h"
 #include "util/error.h"
@@ -105,6 +106,7 @@ srv_conns_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
 		cs->head = c;
 		pthread_mutex_unlock(&cs->lock);
 		*socket_context = c;
+		srv_metric_add(SRV_M_CONNS_OPEN, 0, 0, 0, 1);
 		return;
 	}
 	c = *socket_context;
@@ -120,6 +122,7 @@ srv_conns_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
 	pthread_mutex_unlock(&cs->lock);
 	free(c);
 	*socket_context = NULL;
+	srv_metric_add(SRV_M_CONNS_OPEN, 0, 0, 0, -1);
 }
 
 srv_conn *
@@ -217,11 +220,16 @@ sweep(srv_conns *cs)
 			snprintf(first[late], sizeof(first[late]), "%s", c->ip);
 	}
 	for (int k = LATE_HEAD; k < LATE_N; k++)
-		if (n[k] > 0)
+		if (n[k] > 0) {
+			srv_metric_add(SRV_M_CONNS_CUT,
+				       k == LATE_HEAD ? SRV_CUT_HEADER
+						      : SRV_CUT_BODY,
+				       0, 0, n[k]);
 			berth_log(BERTH_LOG_INFO,
 				  "closed %d stalled connection%s (%s; the "
 				  "first from %s)",
 				  n[k], n[k] == 1 ? "" : "s", why[k], first[k]);
+		}
 }
 
 static void *

@@ -16,6 +16,7 @@
 
 #include "berth/log.h"
 #include "server/http/http_int.h"
+#include "server/ops/metrics.h"
 #include "server/server.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -28,11 +29,22 @@
 #define FD_RESERVE 256
 #define AUTO_CONNS_MAX 16384
 
+/*
+ * MHD's messages. A connection refused at a cap (per address or in
+ * total) is reported only here, in one message for both: it is counted by
+ * its text, the format string MHD 0.9 passes.
+ */
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	_cleanup_free_ char *msg = xvasprintf(fmt, ap);
-	size_t n = strlen(msg);
+	static const char refused[] = "Server reached connection limit";
+	_cleanup_free_ char *msg = NULL;
+	size_t n;
+
+	if (strncmp(fmt, refused, sizeof(refused) - 1) == 0)
+		srv_metric_inc(SRV_M_CONNS_REFUSED, 0);
+	msg = xvasprintf(fmt, ap);
+	n = strlen(msg);
 
 	while (n > 0 && msg[n - 1] == '\n')
 		msg[--n] = '\0';

@@ -19,6 +19,7 @@
 #include "server/handlers/oci.h"
 #include "server/http/http_int.h"
 #include "server/http/path.h"
+#include "server/ops/metrics.h"
 #include "server/server.h"
 #include "util/cleanup.h"
 #include "util/str.h"
@@ -213,6 +214,7 @@ srv_dispatch_request(void *cls, struct MHD_Connection *conn, const char *url,
 
 		*upload_data_size = 0;
 		srv_conn_body(r->tracked, n);
+		r->received += n;
 		req_data(r, upload_data, n);
 		return MHD_YES;
 	}
@@ -223,21 +225,18 @@ srv_dispatch_request(void *cls, struct MHD_Connection *conn, const char *url,
 }
 
 static void
-access_log(srv_req *r, enum MHD_RequestTerminationCode toe)
+access_log(srv_req *r, enum MHD_RequestTerminationCode toe, uint64_t ns)
 {
 	_cleanup_free_ char *raw = NULL;
 	_cleanup_free_ char *line = NULL;
 	char when[32];
-	struct timespec t1, now;
+	struct timespec now;
 	struct tm tm;
-	double ms;
+	double ms = (double)ns / 1e6;
 	size_t n;
 
 	if (r->s->access_fd < 0)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (double)(t1.tv_sec - r->t0.tv_sec) * 1e3 +
-	     (double)(t1.tv_nsec - r->t0.tv_nsec) / 1e6;
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
@@ -259,6 +258,42 @@ access_log(srv_req *r, enum MHD_RequestTerminationCode toe)
 		(void)0;
 }
 
+/* Nanoseconds since the request's first line. */
+static uint64_t
+req_ns(const srv_req *r)
+{
+	struct timespec t1;
+	int64_t ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ns = (int64_t)(t1.tv_sec - r->t0.tv_sec) * 1000000000 +
+	     (t1.tv_nsec - r->t0.tv_nsec);
+	return ns > 0 ? (uint64_t)ns : 0;
+}
+
+/*
+ * The request's metrics. A scrape counts as a request of the route
+ * "metrics" and nothing more: its time and bytes would only measure the
+ * scraper.
+ */
+static void
+req_metrics(srv_req *r, enum MHD_RequestTerminationCode toe, uint64_t ns)
+{
+	unsigned rt = r->route ? r->route->id : SRV_RT_NONE;
+	unsigned method = srv_metric_method(r->method);
+
+	srv_metric_add(SRV_M_HTTP_REQUESTS, rt, method,
+		       srv_metric_code(r->responded ? r->status : 0), 1);
+	if (rt == SRV_RT_METRICS)
+		return;
+	srv_metric_observe(SRV_M_HTTP_SECONDS, rt, method, 0, ns);
+	if (r->received)
+		srv_metric_add(SRV_M_HTTP_RECEIVED, rt, 0, 0,
+			       (int64_t)r->received);
+	if (r->bytes && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		srv_metric_add(SRV_M_HTTP_SENT, rt, 0, 0, (int64_t)r->bytes);
+}
+
 void
 srv_dispatch_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		       enum MHD_RequestTerminationCode toe)
@@ -272,7 +307,10 @@ srv_dispatch_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	/* A request cut before its headers were in was never begun. */
 	counted = r->headers_in;
 	if (counted) {
-		access_log(r, toe);
+		uint64_t ns = req_ns(r);
+
+		req_metrics(r, toe, ns);
+		access_log(r, toe, ns);
 		srv_audit(r);
 		srv_conn_answered(s, r->tracked);
 	}

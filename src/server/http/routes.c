@@ -13,35 +13,55 @@
 #include "util/cleanup.h"
 #include "util/xalloc.h"
 
-/* {method, pattern, handler, needs, audit action} */
+/* {method, pattern, handler, needs, audit action, name} */
 static const srv_route routes[] = {
-	{"GET", "/v2/", h_base_get, SRV_NEED_NONE, NULL},
-	{"GET", "/v2/_catalog", h_catalog_get, SRV_NEED_CATALOG, NULL},
-	{"GET", "/v2/{name}/tags/list", h_tags_get, SRV_NEED_PULL, NULL},
+	{"GET", "/v2/", h_base_get, SRV_NEED_NONE, NULL, SRV_RT_BASE},
+	{"GET", "/v2/_catalog", h_catalog_get, SRV_NEED_CATALOG, NULL,
+	 SRV_RT_CATALOG},
+	{"GET", "/v2/{name}/tags/list", h_tags_get, SRV_NEED_PULL, NULL,
+	 SRV_RT_TAGS},
 	{"GET", "/v2/{name}/manifests/{ref}", h_manifest_get,
-	 SRV_NEED_PULL | SRV_NEED_PULL_LIMIT, "pull"},
+	 SRV_NEED_PULL | SRV_NEED_PULL_LIMIT, "pull", SRV_RT_MANIFEST},
 	{"PUT", "/v2/{name}/manifests/{ref}", h_manifest_put,
-	 SRV_NEED_PUSH | SRV_BODY_BUFFER, "push"},
+	 SRV_NEED_PUSH | SRV_BODY_BUFFER, "push", SRV_RT_MANIFEST},
 	{"DELETE", "/v2/{name}/manifests/{ref}", h_manifest_delete,
-	 SRV_NEED_DELETE, "delete"},
+	 SRV_NEED_DELETE, "delete", SRV_RT_MANIFEST},
 	{"POST", "/v2/{name}/blobs/uploads/", h_upload_post,
-	 SRV_NEED_PUSH | SRV_BODY_STREAM, NULL},
+	 SRV_NEED_PUSH | SRV_BODY_STREAM, NULL, SRV_RT_UPLOAD},
 	{"GET", "/v2/{name}/blobs/uploads/{ref}", h_upload_get, SRV_NEED_PUSH,
-	 NULL},
+	 NULL, SRV_RT_UPLOAD_CHUNK},
 	{"PATCH", "/v2/{name}/blobs/uploads/{ref}", h_upload_patch,
-	 SRV_NEED_PUSH | SRV_BODY_STREAM, NULL},
+	 SRV_NEED_PUSH | SRV_BODY_STREAM, NULL, SRV_RT_UPLOAD_CHUNK},
 	{"PUT", "/v2/{name}/blobs/uploads/{ref}", h_upload_put,
-	 SRV_NEED_PUSH | SRV_BODY_STREAM, NULL},
+	 SRV_NEED_PUSH | SRV_BODY_STREAM, NULL, SRV_RT_UPLOAD_CHUNK},
 	{"DELETE", "/v2/{name}/blobs/uploads/{ref}", h_upload_delete,
-	 SRV_NEED_PUSH, NULL},
-	{"GET", "/v2/{name}/blobs/{ref}", h_blob_get, SRV_NEED_PULL, NULL},
+	 SRV_NEED_PUSH, NULL, SRV_RT_UPLOAD_CHUNK},
+	{"GET", "/v2/{name}/blobs/{ref}", h_blob_get, SRV_NEED_PULL, NULL,
+	 SRV_RT_BLOB},
 	{"DELETE", "/v2/{name}/blobs/{ref}", h_blob_delete, SRV_NEED_DELETE,
-	 "delete"},
+	 "delete", SRV_RT_BLOB},
 	{"GET", "/v2/{name}/referrers/{ref}", h_referrers_get, SRV_NEED_PULL,
-	 NULL},
-	{"GET", "/token", h_token_get, SRV_NEED_TOKEN, NULL},
-	{"POST", "/token", h_token_post, SRV_NEED_TOKEN | SRV_BODY_BUFFER,
-	 NULL},
+	 NULL, SRV_RT_REFERRERS},
+	{"GET", "/token", h_token_get, SRV_NEED_TOKEN, NULL, SRV_RT_TOKEN},
+	{"POST", "/token", h_token_post, SRV_NEED_TOKEN | SRV_BODY_BUFFER, NULL,
+	 SRV_RT_TOKEN},
+	{"GET", "/metrics", h_metrics_get, SRV_NEED_METRICS, NULL,
+	 SRV_RT_METRICS},
+};
+
+/* Label values: distribution's names for the same endpoints. */
+const char *const srv_route_names[SRV_RT_N] = {
+	[SRV_RT_BASE] = "base",
+	[SRV_RT_CATALOG] = "catalog",
+	[SRV_RT_TAGS] = "tags",
+	[SRV_RT_MANIFEST] = "manifest",
+	[SRV_RT_UPLOAD] = "blob_upload",
+	[SRV_RT_UPLOAD_CHUNK] = "blob_upload_chunk",
+	[SRV_RT_BLOB] = "blob",
+	[SRV_RT_REFERRERS] = "referrers",
+	[SRV_RT_TOKEN] = "token",
+	[SRV_RT_METRICS] = "metrics",
+	[SRV_RT_NONE] = "none",
 };
 
 #define MAX_SEGS 64
@@ -139,7 +159,8 @@ srv_route_find(const char *method, const char *path, const srv_route **route,
 	size_t i;
 
 	*name = *ref = NULL;
-	if (strncmp(path, "/v2", 3) != 0 && strcmp(path, "/token") != 0)
+	if (strncmp(path, "/v2", 3) != 0 && strcmp(path, "/token") != 0 &&
+	    strcmp(path, "/metrics") != 0)
 		return SRV_MATCH_NONE;
 	copy = xstrdup(path);
 	nseg = split(copy, segs);

@@ -4,6 +4,8 @@
  */
 #include "server/storage/storage.h"
 
+#include "server/ops/metrics.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 #include <time.h>
 
 #include "berth/log.h"
+#include "server/ops/metrics.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"
@@ -199,8 +202,11 @@ srv_storage_upload_start(srv_storage *st, char id[33], const char *repo,
 	}
 	if (r < 0) {
 		st->blobs->ops->upload_remove(st->blobs, id, NULL);
+		if (r == BERTH_ETOOMANY)
+			srv_metric_inc(SRV_M_LIMIT_REFUSALS, SRV_LIMIT_UPLOADS);
 		return berth_error_move(err, &e, r);
 	}
+	srv_metric_inc(SRV_M_UPLOADS_STARTED, 0);
 	return 0;
 }
 
@@ -224,7 +230,9 @@ srv_storage_upload_repo(srv_storage *st, char **repo, const char *id,
 	berth_error_free(e);
 	if (r == BERTH_ENOTFOUND ||
 	    (upload_expired(st, active, now_s()) && upload_drop(st, id))) {
-		berth_meta_upload_remove(st->meta, id, NULL);
+		if (berth_meta_upload_remove(st->meta, id, NULL) == 0 ||
+		    r != BERTH_ENOTFOUND)
+			srv_metric_inc(SRV_M_UPLOADS_ENDED, SRV_UPLOAD_EXPIRED);
 		return berth_error_set(err, BERTH_ENOTFOUND, 0,
 				       "upload '%s' expired: idle for more "
 				       "than %ld s",
@@ -280,12 +288,15 @@ srv_storage_upload_commit(srv_storage *st, const char *id, const char *repo,
 	/* A failed upload is over; on a full disk its bytes go at once. */
 	if (r == BERTH_EDIGEST || (r < 0 && srv_storage_full(*err))) {
 		st->blobs->ops->upload_remove(st->blobs, id, NULL);
-		berth_meta_upload_remove(st->meta, id, NULL);
+		if (berth_meta_upload_remove(st->meta, id, NULL) == 0)
+			srv_metric_inc(SRV_M_UPLOADS_ENDED, SRV_UPLOAD_FAILED);
 	}
 	if (r < 0)
 		return r;
-	return berth_meta_upload_finish(st->meta, id, repo, want->str, size,
-					err);
+	r = berth_meta_upload_finish(st->meta, id, repo, want->str, size, err);
+	if (r == 0)
+		srv_metric_inc(SRV_M_UPLOADS_ENDED, SRV_UPLOAD_COMPLETED);
+	return r;
 }
 
 int
@@ -297,7 +308,10 @@ srv_storage_upload_cancel(srv_storage *st, const char *id, berth_error **err)
 	if (r < 0 && r != BERTH_ENOTFOUND)
 		return berth_error_move(err, &e, r);
 	berth_error_free(e);
-	return berth_meta_upload_remove(st->meta, id, err);
+	r = berth_meta_upload_remove(st->meta, id, err);
+	if (r == 0)
+		srv_metric_inc(SRV_M_UPLOADS_ENDED, SRV_UPLOAD_CANCELLED);
+	return r;
 }
 
 typedef struct purge_ctx {
@@ -318,6 +332,8 @@ purge_one(const char *id, int64_t active, void *ud)
 	free(repo);
 	if (!upload_drop(p->st, id))
 		return;
+	if (r == 0)
+		srv_metric_inc(SRV_M_UPLOADS_ENDED, SRV_UPLOAD_EXPIRED);
 	/* No row: a crash between creating the file and recording it. */
 	berth_log(BERTH_LOG_INFO,
 		  r == BERTH_ENOTFOUND
@@ -345,9 +361,11 @@ srv_storage_purge(srv_storage *st, int64_t now)
 		for (i = 0; ids[i]; i++)
 			if (st->blobs->ops->upload_active(st->blobs, ids[i],
 							  &active, NULL) ==
-			    BERTH_ENOTFOUND)
-				berth_meta_upload_remove(st->meta, ids[i],
-							 NULL);
+				    BERTH_ENOTFOUND &&
+			    berth_meta_upload_remove(st->meta, ids[i], NULL) ==
+				    0)
+				srv_metric_inc(SRV_M_UPLOADS_ENDED,
+					       SRV_UPLOAD_EXPIRED);
 		berth_strv_free(ids);
 	}
 	/* Temporary files live for milliseconds; an hour is generous even
@@ -355,6 +373,21 @@ srv_storage_purge(srv_storage *st, int64_t now)
 	st->blobs->ops->tmp_sweep(
 		st->blobs,
 		now - (st->upload_ttl > 3600 ? st->upload_ttl : 3600));
+}
+
+int
+srv_storage_uploads_open(srv_storage *st, int64_t *n, berth_error **err)
+{
+	char **ids = NULL;
+	int64_t k = 0;
+
+	if (berth_meta_uploads_older(st->meta, INT64_MAX, &ids, err) < 0)
+		return berth_error_wrap(err, BERTH_EIO, "counting uploads");
+	while (ids[k])
+		k++;
+	berth_strv_free(ids);
+	*n = k;
+	return 0;
 }
 
 /* ---- manifests and tags ---- */

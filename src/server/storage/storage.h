@@ -121,6 +121,9 @@ int srv_storage_upload_cancel(srv_storage *st, const char *id,
  */
 void srv_storage_purge(srv_storage *st, int64_t now);
 
+/* Upload sessions recorded (expired ones too, until purged). */
+int srv_storage_uploads_open(srv_storage *st, int64_t *n, berth_error **err);
+
 /* ---- manifests and tags ---- */
 
 /* By tag or by digest; BERTH_ENOTFOUND. Release out. */
