@@ -1,12 +1,14 @@
 /*
  * libFuzzer harness for tar import (berth_image_import: libarchive, any
  * compression, through the dlopen'ed API). Each input is written to a
- * file and imported into a fresh store, which is removed afterwards, so
- * nothing piles up across iterations. Besides the sanitizers, it checks:
+ * file and imported into one store kept open across inputs (a fresh store
+ * per input cost more than the import). Besides the sanitizers, it checks:
  * - an accepted input is recorded under its name, with the descriptor
- *   returned, and fsck finds nothing wrong with the store;
+ *   returned, and fsck finds nothing wrong with the store; removing the
+ *   name and collecting garbage then leaves no blob behind;
  * - a refused one fails with BERTH_EPROTO or BERTH_EIO and a one-line
- *   message, records no image and leaves no staging file in ingest/.
+ *   message, records no image and leaves no staging file in ingest/;
+ *   garbage collection then leaves no blob behind.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -26,6 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define NAME "fuzz.test/tar:latest"
 
 static char tmp[256], input[300], root[300];
+static berth_store *store;
 
 static int
 rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -42,6 +45,7 @@ rm_tree(const char *path)
 static void
 cleanup(void)
 {
+	berth_store_free(store);
 	rm_tree(tmp);
 }
 
@@ -61,18 +65,20 @@ setup(void)
 		fprintf(stderr, "fuzz_tar: libarchive cannot be loaded\n");
 		exit(2);
 	}
+	if (berth_store_open(&store, root, 0, NULL) < 0)
+		abort();
 }
 
-/* Files in ROOT/ingest/ other than the lease's lock file. */
+/* Files in ROOT/SUB/ but dot files (the lease's lock file). */
 static size_t
-staging_files(void)
+files_in(const char *sub)
 {
 	char path[320];
 	DIR *d;
 	struct dirent *e;
 	size_t n = 0;
 
-	snprintf(path, sizeof(path), "%s/ingest", root);
+	snprintf(path, sizeof(path), "%s/%s", root, sub);
 	d = opendir(path);
 	if (d == NULL)
 		return 0;
@@ -86,31 +92,32 @@ staging_files(void)
 static void
 check_store(const berth_descriptor *got)
 {
-	berth_store *s = NULL;
 	berth_descriptor d = {0};
 	size_t checked = 0, problems = 0;
 
-	if (berth_store_open(&s, root, 0, NULL) < 0)
-		abort();
 	if (got) {
-		if (berth_store_resolve(&d, s, NAME, NULL) < 0 ||
+		if (berth_store_resolve(&d, store, NAME, NULL) < 0 ||
 		    strcmp(d.digest.str, got->digest.str) != 0)
 			abort();
-		if (berth_store_fsck(&checked, &problems, s, NULL, NULL, NULL) <
-			    0 ||
+		if (berth_store_fsck(&checked, &problems, store, NULL, NULL,
+				     NULL) < 0 ||
 		    problems != 0 || checked < 3)
 			abort();
 		berth_descriptor_release(&d);
-	} else if (berth_store_resolve(&d, s, NAME, NULL) == 0) {
+		if (berth_store_remove_image(store, NAME, NULL) < 0)
+			abort();
+	} else if (berth_store_resolve(&d, store, NAME, NULL) == 0) {
 		abort();
 	}
-	berth_store_free(s);
+	/* a refused import may leave blobs nothing references; gc takes them */
+	if (berth_store_gc(store, NULL, NULL, NULL) < 0 ||
+	    files_in("blobs/sha256") != 0)
+		abort();
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	berth_store *s = NULL;
 	berth_error *err = NULL;
 	berth_descriptor out = {0};
 	int fd;
@@ -121,10 +128,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fd < 0 || write(fd, data, size) != (ssize_t)size)
 		abort();
 	close(fd);
-	if (berth_store_open(&s, root, 0, NULL) < 0)
-		abort();
-	if (berth_image_import(&out, s, input, NAME, NULL, &err) == 0) {
-		berth_store_free(s);
+	if (berth_image_import(&out, store, input, NAME, NULL, &err) == 0) {
 		check_store(&out);
 		berth_descriptor_release(&out);
 	} else {
@@ -133,11 +137,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    strchr(err->msg, '\n'))
 			abort();
 		berth_error_free(err);
-		berth_store_free(s);
-		if (staging_files() != 0)
+		if (files_in("ingest") != 0)
 			abort();
 		check_store(NULL);
 	}
-	rm_tree(root);
 	return 0;
 }
