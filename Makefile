@@ -208,6 +208,12 @@ install-docs: man completion
 bench: all
 	bench/pull.sh
 
+# bench/layer_decode: the layer decoder's throughput (bench/decode.sh).
+$(B)/bench/%: bench/%.c $(B)/libberth.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) -o $@ $< $(B)/libberth.a $(LIB_LIBS)
+
 bench-server: all
 	bench/server.sh
 
