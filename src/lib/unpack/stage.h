@@ -1,9 +1,9 @@
 /*
  * Unpacking beside the destination: a staging directory next to DIR
- * (".DIR.berth-stage-<random>"), locked with flock while its run lives,
- * renamed onto DIR only when every layer verified. A staging directory
- * whose lock is free belongs to a run that died and is removed by the next
- * berth_stage_begin for the same DIR.
+ * (".DIR.berth-stage-<random>"), renamed onto DIR only when every layer
+ * verified. A run holds the lock file ".DIR.berth-lock" (flock) from begin
+ * to commit or abort, so a staging directory found by the lock's holder
+ * belongs to a run that died, and is removed; a live run's never is.
  */
 #ifndef BERTH_LIB_UNPACK_STAGE_H
 #define BERTH_LIB_UNPACK_STAGE_H
@@ -15,7 +15,7 @@ typedef struct berth_stage berth_stage;
 /*
  * Creates the staging directory for `dir`. An existing non-empty dir is
  * BERTH_EEXIST unless force (then it is replaced on commit); its parent
- * must exist.
+ * must exist. Another run unpacking into dir is BERTH_EEXIST too.
  */
 int berth_stage_begin(berth_stage **out, const char *dir, bool force,
 		      berth_error **err);
