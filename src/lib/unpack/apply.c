@@ -104,6 +104,12 @@ io_fail(berth_apply *a, berth_error **err, const char *op)
 static int
 resolve_fail(berth_apply *a, berth_error **err, int r)
 {
+	/* A missing directory here is a link to nowhere in the layer. */
+	if (r == BERTH_ENOTFOUND) {
+		r = BERTH_EPROTO;
+		if (err && *err)
+			(*err)->code = r;
+	}
 	berth_error_wrap(err, r, "%s: entry '%s'", a->what, a->shown);
 	if (err && *err && (*err)->hint == NULL && r == BERTH_EPROTO)
 		berth_error_hint(err, "%s", hint_hostile);
