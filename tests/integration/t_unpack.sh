@@ -39,20 +39,24 @@ field() {
 }
 
 normal_case() {
-	local name=$1 ref=$2 mode dir flags=() ign=()
-	[ "$(field "$name" mtimes 2>/dev/null)" = True ] && flags=(--mtimes --dir-mtimes)
-	run skopeo_ copy -q --src-tls-verify=false "docker://$ref" "oci:$T/oci:$name"
-	[ "$RC" = 0 ] || { fail "$name: skopeo copy to a layout" "$ERR"; return; }
-	run umoci unpack --image "$T/oci:$name" "$T/umoci/$name"
-	check "$name: umoci unpacks it" 0 || return
+	local name=$1 ref=$2 mode dir flags=() ign=() twin
+	[ "$(field "$name" mtimes)" = true ] && flags=(--mtimes --dir-mtimes)
+	twin=$(field "$name" twin)
+	if [ "$twin" = null ]; then
+		twin=$name
+		run skopeo_ copy -q --src-tls-verify=false "docker://$ref" "oci:$T/oci:$name"
+		[ "$RC" = 0 ] || { fail "$name: skopeo copy to a layout" "$ERR"; return; }
+		run umoci unpack --image "$T/oci:$name" "$T/umoci/$name"
+		check "$name: umoci unpacks it" 0 || return
+	fi
 	for mode in $MODES; do
 		dir=$CAN/in/$name-$mode
 		run env BERTH_UNPACK_RESOLVE=$mode "$BERTH" unpack "$ref" "$dir"
 		check "$name ($mode): berth unpack" 0 "Unpacked .* into $dir" || continue
-		run "${TD[@]}" "${flags[@]}" "$T/umoci/$name/rootfs" "$dir"
-		check "$name ($mode): the tree equals umoci's" 0
+		run "${TD[@]}" "${flags[@]}" "$T/umoci/$twin/rootfs" "$dir"
+		check "$name ($mode): the tree equals umoci's${twin#$name}" 0
 	done
-	[ "$(field "$name" docker)" = True ] || return
+	[ "$(field "$name" docker)" = true ] || return
 	run docker pull -q "$ref"
 	check "$name: docker pull" 0 || return
 	run docker create "$ref" /bin/sh
@@ -83,10 +87,10 @@ hostile_case() {
 		dir=$CAN/in/$name-$mode
 		before=$(canary)
 		local args=()
-		[ "$max" = None ] || args=(--max-unpacked-size "$max")
+		[ "$max" = null ] || args=(--max-unpacked-size "$max")
 		run env BERTH_UNPACK_RESOLVE=$mode "$BERTH" unpack "${args[@]}" "$ref" "$dir"
-		if [ "$refused" != None ]; then
-			if [ "$status" = None ]; then
+		if [ "$refused" != null ]; then
+			if [ "$status" = null ]; then
 				[ "$RC" != 0 ] && ok "$name ($mode): refused (exit $RC)" ||
 					fail "$name ($mode): refused" "exit 0"
 				check "$name ($mode): the message" "$RC" "$refused"

@@ -10,6 +10,8 @@ For each case, OUT/<name> is an OCI layout whose tag "v1" is the image
       "docker": true,              normal: docker 20.10 can load it (no hard
                                    link to a file of an earlier layer)
       "docker_ignore": [...],      paths where docker's overlay2 result differs
+      "twin": "name",              compare with that case's umoci tree instead
+      "mtimes": true,              compare modification times too
       "refused": "regex",          hostile: berth must fail, stderr matching
       "status": N,                 ... with this exit status
       "max_size": "SIZE",          --max-unpacked-size for this case
@@ -135,6 +137,7 @@ class Corpus:
         case = {"name": name, "kind": kind, "layers": len(norm),
                 "docker": kind == "normal", "docker_ignore": [],
                 "refused": None, "status": 0, "max_size": None,
+                "twin": None, "mtimes": False,
                 "inside": [], "absent": []}
         case.update(meta)
         self.cases.append(case)
@@ -221,16 +224,21 @@ def normal(c, peers_spec):
         d("t/deeper/", mtime=1300000000),
         f("t/deeper/b", "b", mtime=1200000000),
         sl("t/link", "a", mtime=1100000000)]], mtimes=True)
-    c.add("compressions", "normal", [
-        {"compression": "none", "entries": [d("plain/"), f("plain/x", "p")]},
-        {"compression": "zstd", "entries": [d("zstd/"), f("zstd/x", "z" * 5000)]},
-        {"compression": "gzip", "entries": [d("gzip/"), f("gzip/x", "g")]}])
+    # umoci 0.4 lacks zstd: that image is compared with its gzip twin's.
+    comp = [("none", [d("plain/"), f("plain/x", "p")]),
+            ("zstd", [d("zstd/"), f("zstd/x", "z" * 5000)]),
+            ("gzip", [d("gzip/"), f("gzip/x", "g")])]
+    c.add("compressions-gzip", "normal",
+          [{"compression": "gzip", "entries": e} for _, e in comp])
+    c.add("compressions", "normal",
+          [{"compression": h, "entries": e} for h, e in comp],
+          twin="compressions-gzip", docker=False)
     c.add("empty-layers", "normal", [
         (b"\0" * 1024, "gzip"), [f("only", "file")], (b"\0" * 1024, "none")])
     c.add("large-file", "normal", [[
         d("big/"), dict(path="big/file", type="file", size=64 << 20)]])
     c.add("sparse", "normal", [(gnu_sparse("posix"), "gzip"),
-                               (gnu_sparse("gnu"), "zstd")])
+                               (gnu_sparse("gnu"), "gzip")])
     long = "/".join(["c" * 200] * 15)
     c.add("long-names", "normal", [[f(long + "/leaf", "deep"),
                                     f("n" * 255, "255 bytes")]])
