@@ -11,6 +11,7 @@ pkgs=(
 	isal docker-registry skopeo umoci podman apache2-utils wrk time zsh man-db groff-base
 	e2fsprogs mount stress-ng
 	docker.io containerd runc
+	zstd tar
 )
 
 missing=()
