@@ -1,48 +1,27 @@
 #!/usr/bin/env bash
-# berth unpack on a corpus of generated layers (tests/tools/layer_corpus.py),
-# pushed by skopeo to docker-registry and pulled by berth. Each normal image
+# berth unpack on the normal part of the layer corpus
+# (tests/tools/layer_corpus.py: every kind of entry, whiteouts, opaque
+# directories, links, modes, owners, xattrs, devices, times, sparse and large
+# files), pushed by skopeo to docker-registry and pulled by berth: each image
 # unpacks, with openat2 and with the O_NOFOLLOW walk, to the tree umoci
-# unpacks and, where docker 20.10 loads the image, to the tree docker
-# exports; each hostile one is refused with its message, or neutralised,
-# with nothing written outside DIR in the canary directory around it.
+# unpacks. Then: an index of two platforms, a non-empty DIR, --force,
+# --json, --rootless, a run killed between two layers and the next run, a
+# full disk. (t_unpack_docker.sh compares with docker, t_unpack_hostile.sh
+# runs the hostile part.)
 . tests/integration/lib.sh
 . tests/integration/registry.sh
 . tests/integration/docker_lib.sh
+. tests/integration/unpack_lib.sh
 
-TD=(python3 "$TOOLS/tree_diff.py")
-MODES="openat2 walk"
-export BERTH_ROOT=$T/store
-CAN=$T/canary
-mkdir -p "$CAN/in" "$CAN/etc"
-echo secret >"$CAN/secret"
-echo victim >"$CAN/victim"
-echo canary >"$CAN/etc/passwd"
-ln -s /etc "$CAN/etc-link"
-
-run python3 "$TOOLS/layer_corpus.py" "$T/corpus" "$CAN" --platform "$HOST_PLATFORM"
-[ "$RC" = 0 ] || bail "layer_corpus.py failed: $ERR"
-echo "# corpus: $OUT"
-n_layers=$(jget 'sum(c["layers"] for c in j)' "$T/corpus/cases.json")
-expect "the corpus has at least 30 layers ($n_layers)" test "$n_layers" -ge 30
-
-registry_start
-docker_start "$REG"
-
-# canary: everything around the DIRs, and which entries in/ holds.
-canary() {
-	find "$CAN" -path "$CAN/in/*" -prune -o -printf '%y %m %s %T@ %p %l\n' | sort
-	ls -A "$CAN/in"
-}
-
-field() {
-	jget "[c for c in j if c['name'] == '$1'][0]['$2']" "$T/corpus/cases.json"
-}
+corpus_setup normal
 
 normal_case() {
-	local name=$1 ref=$2 mode dir flags=() ign=() twin
+	local name=$1 ref=$2 mode dir flags=() twin label=""
 	[ "$(field "$name" mtimes)" = true ] && flags=(--mtimes --dir-mtimes)
 	twin=$(field "$name" twin)
-	if [ "$twin" = null ]; then
+	if [ "$twin" != null ]; then
+		label=" (its twin $twin's)"
+	else
 		twin=$name
 		run skopeo_ copy -q --src-tls-verify=false "docker://$ref" "oci:$T/oci:$name"
 		[ "$RC" = 0 ] || { fail "$name: skopeo copy to a layout" "$ERR"; return; }
@@ -54,82 +33,13 @@ normal_case() {
 		run env BERTH_UNPACK_RESOLVE=$mode "$BERTH" unpack "$ref" "$dir"
 		check "$name ($mode): berth unpack" 0 "Unpacked .* into $dir" || continue
 		run "${TD[@]}" "${flags[@]}" "$T/umoci/$twin/rootfs" "$dir"
-		check "$name ($mode): the tree equals umoci's${twin#$name}" 0
-	done
-	[ "$(field "$name" docker)" = true ] || return
-	run docker pull -q "$ref"
-	check "$name: docker pull" 0 || return
-	run docker create "$ref" /bin/sh
-	check "$name: docker create" 0 || return
-	local cid=$OUT
-	mkdir -p "$T/docker/$name"
-	run docker export -o "$T/docker/$name.tar" "$cid"
-	check "$name: docker export" 0 || return
-	run tar -xpf "$T/docker/$name.tar" --numeric-owner --xattrs \
-		--xattrs-include='*' -C "$T/docker/$name"
-	check "$name: docker's export unpacks with tar" 0 || return
-	for p in $(jget "' '.join(c for c in [x for x in j if x['name'] == '$name'][0]['docker_ignore'])" "$T/corpus/cases.json"); do
-		ign+=(--ignore "$p")
-	done
-	run "${TD[@]}" --docker-export --xattrs security.capability "${ign[@]}" \
-		"$CAN/in/$name-openat2" "$T/docker/$name"
-	check "$name: the tree equals docker's export" 0
-	docker rm "$cid" >/dev/null 2>&1
-	docker rmi "$ref" >/dev/null 2>&1
-}
-
-hostile_case() {
-	local name=$1 ref=$2 mode dir before after refused status max p
-	refused=$(field "$name" refused)
-	status=$(field "$name" status)
-	max=$(field "$name" max_size)
-	for mode in $MODES; do
-		dir=$CAN/in/$name-$mode
-		before=$(canary)
-		local args=()
-		[ "$max" = null ] || args=(--max-unpacked-size "$max")
-		run env BERTH_UNPACK_RESOLVE=$mode "$BERTH" unpack "${args[@]}" "$ref" "$dir"
-		if [ "$refused" != null ]; then
-			if [ "$status" = null ]; then
-				[ "$RC" != 0 ] && ok "$name ($mode): refused (exit $RC)" ||
-					fail "$name ($mode): refused" "exit 0"
-				check "$name ($mode): the message" "$RC" "$refused"
-			else
-				check "$name ($mode): refused" "$status" "$refused"
-			fi
-			same "$name ($mode): the refusal is one line and a hint" \
-				"$(grep -c '^berth: ' <<<"$ERR") $(grep -c '^hint: ' <<<"$ERR")" "1 1"
-			expect "$name ($mode): DIR was not created" test ! -e "$dir"
-		else
-			check "$name ($mode): unpacked, neutralised" 0
-			for p in $(field "$name" inside | tr -d "[],'"); do
-				expect "$name ($mode): '$p' is inside DIR" test -e "$dir/$p" -o -L "$dir/$p"
-			done
-			for p in $(field "$name" absent | tr -d "[],'"); do
-				expect "$name ($mode): '$p' is not in DIR" test ! -e "$dir/$p"
-			done
-			before=$(sed "\$a$name-$mode" <<<"$before" | sort)
-		fi
-		after=$(canary)
-		same "$name ($mode): nothing written outside DIR" "$(sort <<<"$after")" "$(sort <<<"$before")"
+		check "$name ($mode): the tree equals umoci's$label" 0
 	done
 }
 
-for name in $(jget "' '.join(c['name'] for c in j)" "$T/corpus/cases.json"); do
-	kind=$(field "$name" kind)
-	ref=$REG/corpus/$name:v1
-	if [ "$kind" = index ]; then
-		skopeo_push "$T/corpus/$name" v1 "$ref" --all
-		continue
-	fi
-	skopeo_push "$T/corpus/$name" v1 "$ref"
-	run "$BERTH" pull -q "$ref"
-	check "$name: berth pull" 0 || continue
-	if [ "$kind" = normal ]; then
-		normal_case "$name" "$ref"
-	else
-		hostile_case "$name" "$ref"
-	fi
+for name in $(corpus_cases); do
+	corpus_pull "$name" || continue
+	[ "$(field "$name" kind)" = normal ] && normal_case "$name" "$CASE_REF"
 done
 
 # ---- an index of two platforms ----------------------------------------------
@@ -174,19 +84,57 @@ check "--rootless skips device nodes with a warning" 0 "device node skipped"
 expect "--rootless: the FIFO is made" test -p "$T/rootless/devs/fifo"
 expect "--rootless: no device node" test ! -e "$T/rootless/devs/null"
 
-# ---- a killed run, then the next ----------------------------------------------
-ref=$REG/corpus/large-file:v1
-bg env BERTH_UNPACK_RESOLVE=walk "$BERTH" unpack "$ref" "$T/killed"
+# ---- a killed run, then the next ------------------------------------------------
+# hardlink-earlier has two layers. A write lease (fcntl F_SETLEASE) on the
+# second one's blob, its break signal ignored, makes berth's open of it wait
+# (up to fs.lease-break-time, 45 s): berth is then, for certain, between the
+# two layers when it is killed.
+ref=$REG/corpus/hardlink-earlier:v1
+blob=$BERTH_ROOT/blobs/sha256/$(jget "json.load(open('$T/corpus/hardlink-earlier/blobs/sha256/' + j['manifests'][0]['digest'][7:]))['layers'][1]['digest'][7:]" "$T/corpus/hardlink-earlier/index.json")
+bg python3 -c 'import fcntl, os, signal, sys, time
+signal.signal(signal.SIGIO, signal.SIG_IGN)
+fd = os.open(sys.argv[1], os.O_RDONLY)
+fcntl.fcntl(fd, 1024, 1)  # F_SETLEASE, F_WRLCK
+print("leased", flush=True)
+time.sleep(600)' "$blob" >"$T/lease.out"
+lease_pid=$BG_PID
+expect "a lease on the second layer's blob" wait_for 120 grep -q leased "$T/lease.out"
+bg "$BERTH" unpack "$ref" "$T/killed"
 pid=$BG_PID
-staged() { compgen -G "$T/.killed.berth-stage-*/big/file" >/dev/null; }
-expect "the unpack is under way in its staging directory" wait_for 120 staged
+staged() { compgen -G "$T/.killed.berth-stage-*/lib/base" >/dev/null; }
+expect "the first layer is unpacked in the staging directory" wait_for 120 staged
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
+kill "$lease_pid"
+wait "$lease_pid" 2>/dev/null
 expect "a killed run leaves DIR absent" test ! -e "$T/killed"
 expect "... and its staging directory behind" staged
 run "$BERTH" unpack "$ref" "$T/killed"
 check "the next run succeeds" 0
-same "... and removes the dead run's staging" "$(ls -A "$T" | grep -c '^\.killed\.berth')" 0
-same "... with the whole file" "$(stat -c %s "$T/killed/big/file")" $((64 << 20))
+same "... and removes the dead run's staging and lock" "$(ls -A "$T" | grep -c '^\.killed\.berth')" 0
+same "... with both layers" "$(stat -c %h "$T/killed/lib/base")" 3
+
+# ---- a full disk ----------------------------------------------------------------
+# A 24 MiB ext4 file system on a loop device (unmounted on exit by
+# docker_lib.sh's cleanup, which unmounts everything under $T).
+mkdir -p "$T/small"
+truncate -s 24M "$T/small.img"
+if mkfs.ext4 -q -F -m 0 "$T/small.img" && mount -o loop "$T/small.img" "$T/small"; then
+	mkdir "$T/small/keep"
+	echo kept >"$T/small/keep/file"
+	run "$BERTH" unpack "$REG/corpus/large-file:v1" "$T/small/rootfs"
+	check "a full disk stops the unpack" 13 \
+		"^berth: layer 1 \(sha256:[0-9a-f]{12}\): entry 'big/file': writing: no space left on the file system$" \
+		"^hint: free space on the destination's file system, or unpack elsewhere$"
+	expect "a full disk leaves no DIR" test ! -e "$T/small/rootfs"
+	same "... and nothing beside it but what was there" "$(ls -A "$T/small")" "keep
+lost+found"
+	same "... whose content is as it was" "$(cat "$T/small/keep/file")" kept
+	run "$BERTH" unpack --force "$REG/corpus/large-file:v1" "$T/small/keep"
+	check "a full disk with --force" 13 "no space left"
+	same "... leaves the forced DIR as it was" "$(ls -A "$T/small/keep")" file
+else
+	fail "a 24 MiB ext4 image mounts" "needs root, mkfs.ext4 (scripts/install-deps.sh) and a free loop device"
+fi
 
 done_testing
