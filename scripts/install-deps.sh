@@ -10,6 +10,7 @@ pkgs=(
 	openssl curl ca-certificates python3 iproute2 valgrind clang clang-format libclang-rt-14-dev
 	isal docker-registry skopeo umoci podman apache2-utils wrk time zsh man-db groff-base
 	e2fsprogs mount stress-ng
+	docker.io containerd runc
 )
 
 missing=()
