@@ -675,6 +675,9 @@ berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
 			strcmp(prev.digest.str, res.image.digest.str) != 0;
 		berth_descriptor_release(&prev);
 	}
+	/* A failed unpack records no image, as a failed pull would not. */
+	if (ctx.unpack && (r = pull_unpack_wait(ctx.unpack, err)) < 0)
+		goto out;
 	r = berth_store_set_image(store, res.name, &res.image, err);
 	if (r < 0)
 		goto out;

@@ -58,6 +58,7 @@ struct pull_unpack {
 	bool aborted; /* a download failed */
 	bool failed;  /* the applier failed (rc, err) */
 	bool failed_first;
+	bool joined, reported;
 	int rc;
 	berth_error *err;
 };
@@ -112,6 +113,9 @@ fail(pull_unpack *u, int rc, berth_error **e)
 	u->failed_first = !u->aborted;
 	u->rc = rc;
 	u->err = e ? steal_ptr(e) : NULL;
+	if (u->err == NULL)
+		berth_error_set(&u->err, rc, 0,
+				"unpacking stopped: a download failed");
 	shut_all(u);
 	pthread_cond_broadcast(&u->cv);
 	pthread_mutex_unlock(&u->mu);
@@ -390,6 +394,24 @@ pull_unpack_abort(pull_unpack *u)
 	pthread_mutex_unlock(&u->mu);
 }
 
+static void
+join(pull_unpack *u)
+{
+	if (!u->joined)
+		pthread_join(u->th, NULL);
+	u->joined = true;
+}
+
+int
+pull_unpack_wait(pull_unpack *u, berth_error **err)
+{
+	join(u);
+	if (!u->failed)
+		return 0;
+	u->reported = true;
+	return berth_error_move(err, &u->err, u->rc);
+}
+
 int
 pull_unpack_finish(pull_unpack *u, int pull_rc, berth_error **err)
 {
@@ -397,8 +419,10 @@ pull_unpack_finish(pull_unpack *u, int pull_rc, berth_error **err)
 
 	if (pull_rc < 0)
 		pull_unpack_abort(u);
-	pthread_join(u->th, NULL);
-	if (u->failed && (u->failed_first || pull_rc == 0)) {
+	join(u);
+	if (u->reported) {
+		/* pull_unpack_wait said why */
+	} else if (u->failed && (u->failed_first || pull_rc == 0)) {
 		r = u->rc;
 		berth_error_move(err, &u->err, r);
 	} else if (pull_rc == 0) {

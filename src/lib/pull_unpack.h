@@ -45,6 +45,10 @@ void pull_unpack_stored(pull_unpack *u, const berth_digest *d);
 /* A download failed: the applier stops (any thread, never blocks). */
 void pull_unpack_abort(pull_unpack *u);
 
+/* Waits for the applier to be done with every layer: 0, or its failure
+ * (then pull_unpack_finish reports nothing more). */
+int pull_unpack_wait(pull_unpack *u, berth_error **err);
+
 /*
  * Waits for the applier; with pull_rc 0 and every layer applied, renames
  * the staging directory onto dir, else removes it. Returns the failure to
