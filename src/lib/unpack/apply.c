@@ -27,6 +27,7 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/hmap.h"
+#include "util/str.h"
 #include "util/xalloc.h"
 
 #define WH_PREFIX ".wh."
@@ -54,20 +55,13 @@ struct berth_apply {
 	char shown[160];
 };
 
-/* The name as a message shows it: printable, at most ~150 bytes. */
+/* The name as a message shows it (berth_str_quote), at most ~150 bytes. */
 static void
 show_name(char out[160], const char *name)
 {
-	size_t o = 0;
+	_cleanup_free_ char *q = berth_str_quote(name, strlen(name), 150);
 
-	for (size_t i = 0; name[i] && o < 150; i++) {
-		unsigned char c = (unsigned char)name[i];
-
-		out[o++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-	}
-	if (o == 150)
-		o += (size_t)snprintf(out + o, 10, "...");
-	out[o] = '\0';
+	snprintf(out, 160, "%s", q);
 }
 
 /* One refusal: "<layer>: entry '<name>': <cause>", and the remedy. */
@@ -110,6 +104,12 @@ io_fail(berth_apply *a, berth_error **err, const char *op)
 static int
 resolve_fail(berth_apply *a, berth_error **err, int r)
 {
+	/* A missing directory here is a link to nowhere in the layer. */
+	if (r == BERTH_ENOTFOUND) {
+		r = BERTH_EPROTO;
+		if (err && *err)
+			(*err)->code = r;
+	}
 	berth_error_wrap(err, r, "%s: entry '%s'", a->what, a->shown);
 	if (err && *err && (*err)->hint == NULL && r == BERTH_EPROTO)
 		berth_error_hint(err, "%s", hint_hostile);
