@@ -39,7 +39,7 @@ typedef struct pull_blob {
 	bool committed;
 	int result;    /* the transfer's failure, or 0 */
 	bool is_layer; /* the config is fetched too, but not shown */
-	int tee;       /* --unpack: the applier reads the download here */
+	pull_tee *tee; /* --unpack: the applier reads the download here */
 	struct pull_ctx *ctx;
 } pull_blob;
 
@@ -109,10 +109,12 @@ blob_sink(void *ud, const void *p, size_t len, berth_error **err)
 
 	if ((r = berth_blob_writer_write(b->w, p, len, err)) < 0)
 		return r;
-	if (u && (r = b->tee >= 0 ? pull_unpack_send(u, b->tee, p, len, err)
-				  : pull_unpack_check(u, err)) < 0)
+	if (u && (r = b->tee ? pull_unpack_send(u, b->tee, p, len, err)
+			     : pull_unpack_check(u, err)) < 0)
 		return r;
 	if (berth_blob_writer_written(b->w) == b->desc->size) {
+		if (b->tee && (r = pull_unpack_flush(u, b->tee, err)) < 0)
+			return r;
 		if ((r = berth_blob_writer_commit(NULL, b->w, err)) < 0)
 			return r;
 		b->committed = true;
@@ -386,7 +388,7 @@ fetch_window(pull_ctx *ctx, const char *repo, size_t from, size_t to,
 				return r;
 			continue;
 		}
-		b->tee = -1;
+		b->tee = NULL;
 		if (ctx->unpack && held == 0)
 			b->tee = pull_unpack_tee(ctx->unpack, &d->digest);
 		jobs[n_jobs] = (berth_blob_job)BERTH_BLOB_JOB_INIT;
@@ -423,12 +425,13 @@ fetch_window(pull_ctx *ctx, const char *repo, size_t from, size_t to,
 /* Downloads the config and the layers the store lacks; with unpack_dir,
  * the config first, then the layers while the applier takes them. */
 static int
-fetch_missing(pull_ctx *ctx, const char *repo, const berth_manifest *m,
+fetch_missing(pull_ctx *ctx, const berth_ref *ref, const berth_manifest *m,
 	      const char *unpack_dir, bool *downloaded, berth_error **err)
 {
 	static const berth_unpack_opts unpack_defaults = BERTH_UNPACK_OPTS_INIT;
 	size_t n = 0, total = m->n_layers + 1, from = 0;
 	const berth_pull_opts *o = ctx->opts;
+	const char *repo = ref->path;
 	int64_t have;
 	int r;
 
@@ -469,6 +472,7 @@ fetch_missing(pull_ctx *ctx, const char *repo, const berth_manifest *m,
 	if (unpack_dir) {
 		const berth_unpack_opts *uo =
 			o->unpack ? o->unpack : &unpack_defaults;
+		_cleanup_free_ char *name = berth_ref_string(ref);
 
 		if (n > 0 && !ctx->blobs[0].is_layer) {
 			if ((r = fetch_window(ctx, repo, 0, 1, err)) < 0)
@@ -478,7 +482,7 @@ fetch_missing(pull_ctx *ctx, const char *repo, const berth_manifest *m,
 		if ((r = berth_opts_check(uo->version,
 					  BERTH_UNPACK_OPTS_VERSION,
 					  "berth_unpack_opts", err)) < 0 ||
-		    (r = pull_unpack_start(&ctx->unpack, ctx->store, m,
+		    (r = pull_unpack_start(&ctx->unpack, ctx->store, m, name,
 					   unpack_dir, uo, err)) < 0)
 			return r;
 	}
@@ -653,8 +657,7 @@ berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
 	emit(o, BERTH_PULL_RESOLVED, &res.image, top.str, 0, 0,
 	     berth_registry_host(reg));
 
-	r = fetch_missing(&ctx, ref->path, m,
-			  o->version >= 2 ? o->unpack_dir : NULL,
+	r = fetch_missing(&ctx, ref, m, o->version >= 2 ? o->unpack_dir : NULL,
 			  &res.downloaded, err);
 	if (r < 0)
 		goto out;

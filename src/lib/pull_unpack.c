@@ -15,7 +15,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,21 +25,26 @@
 #include "unpack/apply.h"
 #include "unpack/decode.h"
 #include "unpack/stage.h"
+#include "unpack/verify.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"
 
-#define CONFIG_MAX ((size_t)16 << 20)
 /* Room for a burst from the network while the applier is busy. */
 #define TEE_BUFFER (1 << 20)
+/* curl hands over 16 KiB at a time: sent in chunks of this, the applier
+ * wakes a sixteenth as often. */
+#define TEE_CHUNK ((size_t)256 << 10)
 
 typedef struct pu_layer {
 	const berth_descriptor *desc;
 	berth_layer_compression comp;
-	berth_digest diff_id; /* the config's */
-	int rfd, wfd;	      /* a socket pair once teed */
-	bool teed;	      /* its download copies to wfd */
-	bool stored;	      /* verified and in the store */
+	const berth_digest *diff_id; /* the config's */
+	int rfd, wfd;		     /* a socket pair once teed */
+	bool teed;		     /* its download copies to wfd */
+	uint8_t *buf;		     /* the sink's, not yet sent */
+	size_t buf_len;
+	bool stored; /* verified and in the store */
 } pu_layer;
 
 struct pull_unpack {
@@ -48,6 +52,7 @@ struct pull_unpack {
 	const berth_manifest *m;
 	pu_layer *l;
 	size_t n;
+	berth_digest *diff_ids;
 	int64_t max_size;
 	berth_stage *st;
 	berth_apply *a;
@@ -62,39 +67,6 @@ struct pull_unpack {
 	int rc;
 	berth_error *err;
 };
-
-static int
-load_diff_ids(pull_unpack *u, berth_error **err)
-{
-	_cleanup_free_ char *body = NULL;
-	size_t len = 0, n = u->m->n_layers;
-	json_t *root, *ids;
-	int r = berth_store_read_blob(&body, &len, u->store,
-				      &u->m->config.digest, CONFIG_MAX, err);
-
-	if (r < 0)
-		return berth_error_wrap(err, r, "image config");
-	root = json_loadb(body, len, 0, NULL);
-	ids = json_object_get(json_object_get(root, "rootfs"), "diff_ids");
-	if (!json_is_array(ids) || json_array_size(ids) != n) {
-		r = berth_error_set(
-			err, BERTH_EPROTO, 0,
-			"the image config lists %zu diff IDs for "
-			"%zu layers",
-			json_is_array(ids) ? json_array_size(ids) : 0, n);
-		berth_error_hint(err, "the image is malformed; rebuild it");
-	}
-	for (size_t i = 0; i < n && r == 0; i++) {
-		const char *s = json_string_value(json_array_get(ids, i));
-
-		r = berth_digest_parse(&u->l[i].diff_id, s ? s : "", err);
-		if (r < 0)
-			r = berth_error_wrap(
-				err, r, "the image config, diff ID %zu", i + 1);
-	}
-	json_decref(root);
-	return r;
-}
 
 /* Stops every sink: they get EPIPE, and no EOF is mistaken for an end. */
 static void
@@ -196,17 +168,7 @@ apply_one(pull_unpack *u, size_t i, berth_error **err)
 		return 1;
 	if (r < 0)
 		return r;
-	if (strcmp(diff_id.str, l->diff_id.str) != 0) {
-		berth_error_set(err, BERTH_EDIGEST, 0,
-				"%s: its content is %s, but the config's "
-				"rootfs.diff_ids says %s",
-				what, diff_id.str, l->diff_id.str);
-		berth_error_hint(err, "the image is damaged or was built "
-				      "wrong; run 'berth fsck' and pull it "
-				      "again");
-		return BERTH_EDIGEST;
-	}
-	return 0;
+	return berth_unpack_diff_id_check(&diff_id, l->diff_id, what, err);
 }
 
 static void *
@@ -238,8 +200,10 @@ pu_free(pull_unpack *u)
 			close(u->l[i].rfd);
 		if (u->l[i].wfd >= 0)
 			close(u->l[i].wfd);
+		free(u->l[i].buf);
 	}
 	free(u->l);
+	free(u->diff_ids);
 	pthread_mutex_destroy(&u->mu);
 	pthread_cond_destroy(&u->cv);
 	berth_error_free(u->err);
@@ -248,7 +212,7 @@ pu_free(pull_unpack *u)
 
 int
 pull_unpack_start(pull_unpack **out, berth_store *store,
-		  const berth_manifest *m, const char *dir,
+		  const berth_manifest *m, const char *name, const char *dir,
 		  const berth_unpack_opts *o, berth_error **err)
 {
 	pull_unpack *u = xcalloc(1, sizeof(*u));
@@ -281,7 +245,9 @@ pull_unpack_start(pull_unpack **out, berth_store *store,
 			r = berth_error_wrap(err, r, "layer %zu", i + 1);
 	}
 	if (r == 0)
-		r = load_diff_ids(u, err);
+		r = berth_unpack_diff_ids(&u->diff_ids, store, m, name, err);
+	for (size_t i = 0; i < u->n && r == 0; i++)
+		u->l[i].diff_id = &u->diff_ids[i];
 	if (r == 0)
 		r = berth_stage_begin(&u->st, dir, o->force, err);
 	if (r == 0)
@@ -298,10 +264,11 @@ pull_unpack_start(pull_unpack **out, berth_store *store,
 	return 0;
 }
 
-int
+pull_tee *
 pull_unpack_tee(pull_unpack *u, const berth_digest *d)
 {
-	int sv[2], fd = -1, size = TEE_BUFFER;
+	int sv[2], size = TEE_BUFFER;
+	pu_layer *t = NULL;
 
 	pthread_mutex_lock(&u->mu);
 	for (size_t i = 0; i < u->n; i++) {
@@ -316,15 +283,16 @@ pull_unpack_tee(pull_unpack *u, const berth_digest *d)
 			break;
 		setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 		l->rfd = sv[0];
-		l->wfd = fd = sv[1];
+		l->wfd = sv[1];
 		l->teed = true;
+		t = l;
 		if (u->failed)
 			shutdown(l->rfd, SHUT_RDWR);
 		pthread_cond_broadcast(&u->cv);
 		break;
 	}
 	pthread_mutex_unlock(&u->mu);
-	return fd;
+	return t;
 }
 
 static int
@@ -345,21 +313,51 @@ pull_unpack_check(pull_unpack *u, berth_error **err)
 	return failed ? stopped(err) : 0;
 }
 
-int
-pull_unpack_send(pull_unpack *u, int fd, const void *p, size_t len,
-		 berth_error **err)
+static int
+send_all(int fd, const uint8_t *p, size_t len, berth_error **err)
 {
-	const char *c = p;
-
 	while (len > 0) {
-		ssize_t n = send(fd, c, len, MSG_NOSIGNAL);
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return stopped(err);
-		c += n;
+		p += n;
 		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+pull_unpack_flush(pull_unpack *u, pull_tee *t, berth_error **err)
+{
+	int r = send_all(t->wfd, t->buf, t->buf_len, err);
+
+	t->buf_len = 0;
+	return r;
+}
+
+int
+pull_unpack_send(pull_unpack *u, pull_tee *t, const void *p, size_t len,
+		 berth_error **err)
+{
+	const uint8_t *c = p;
+
+	if (t->buf == NULL)
+		t->buf = xmalloc(TEE_CHUNK);
+	while (len > 0) {
+		size_t n = TEE_CHUNK - t->buf_len < len ? TEE_CHUNK - t->buf_len
+							: len;
+		int r;
+
+		memcpy(t->buf + t->buf_len, c, n);
+		t->buf_len += n;
+		c += n;
+		len -= n;
+		if (t->buf_len == TEE_CHUNK &&
+		    (r = pull_unpack_flush(u, t, err)) < 0)
+			return r;
 	}
 	return 0;
 }

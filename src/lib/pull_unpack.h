@@ -22,19 +22,27 @@ typedef struct pull_unpack pull_unpack;
 /*
  * Checks the image (its config, which must be in the store, and the layers'
  * media types), begins the staging directory beside dir and starts the
- * applier. m and store must outlive the pull_unpack.
+ * applier. m and store must outlive the pull_unpack; `name` names the
+ * image in messages.
  */
 int pull_unpack_start(pull_unpack **out, berth_store *store,
-		      const berth_manifest *m, const char *dir,
-		      const berth_unpack_opts *o, berth_error **err);
+		      const berth_manifest *m, const char *name,
+		      const char *dir, const berth_unpack_opts *o,
+		      berth_error **err);
 
-/* The fd a download of blob d from its first byte copies its bytes to
- * (pull_unpack_send), or -1 when no layer reads it that way. */
-int pull_unpack_tee(pull_unpack *u, const berth_digest *d);
+typedef struct pu_layer pull_tee;
 
-/* Copies a download's bytes to the applier; fails once the applier has. */
-int pull_unpack_send(pull_unpack *u, int fd, const void *p, size_t len,
+/* Where a download of blob d from its first byte copies its bytes
+ * (pull_unpack_send), or NULL when no layer reads it that way. */
+pull_tee *pull_unpack_tee(pull_unpack *u, const berth_digest *d);
+
+/* Copies a download's bytes to the applier, in chunks; fails once the
+ * applier has. Only the download's own sink calls these for t. */
+int pull_unpack_send(pull_unpack *u, pull_tee *t, const void *p, size_t len,
 		     berth_error **err);
+
+/* Sends what pull_unpack_send holds: before the blob is stored. */
+int pull_unpack_flush(pull_unpack *u, pull_tee *t, berth_error **err);
 
 /* Fails once the applier has: a download's sink stops then. */
 int pull_unpack_check(pull_unpack *u, berth_error **err);
