@@ -23,12 +23,11 @@
 #include "unpack/apply.h"
 #include "unpack/decode.h"
 #include "unpack/stage.h"
+#include "unpack/verify.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/opts.h"
 #include "util/xalloc.h"
-
-#define CONFIG_MAX ((size_t)16 << 20)
 
 typedef struct unpack_ctx {
 	const berth_unpack_opts *o;
@@ -126,44 +125,13 @@ out:
 	return 0;
 }
 
-/* rootfs.diff_ids, one a layer, and each layer's compression. */
+/* rootfs.diff_ids, one a layer, and room for each layer's compression. */
 static int
 load_config(unpack_ctx *c, const char *name, berth_error **err)
 {
-	_cleanup_free_ char *body = NULL;
-	size_t len = 0, n = c->m->n_layers;
-	json_t *root, *ids;
-	json_error_t jerr;
-	int r = berth_store_read_blob(&body, &len, c->store,
-				      &c->m->config.digest, CONFIG_MAX, err);
-
-	if (r < 0)
-		return berth_error_wrap(err, r, "config of '%s'", name);
-	root = json_loadb(body, len, 0, &jerr);
-	ids = json_object_get(json_object_get(root, "rootfs"), "diff_ids");
-	if (!json_is_array(ids) || json_array_size(ids) != n) {
-		r = berth_error_set(
-			err, BERTH_EPROTO, 0,
-			"the config of '%s' lists %zu diff IDs for "
-			"%zu layers",
-			name, json_is_array(ids) ? json_array_size(ids) : 0, n);
-		berth_error_hint(err, "the image is malformed; rebuild it");
-		json_decref(root);
-		return r;
-	}
-	c->diff_ids = xcalloc(n ? n : 1, sizeof(*c->diff_ids));
-	c->comp = xcalloc(n ? n : 1, sizeof(*c->comp));
-	for (size_t i = 0; i < n && r == 0; i++) {
-		const char *s = json_string_value(json_array_get(ids, i));
-
-		r = berth_digest_parse(&c->diff_ids[i], s ? s : "", err);
-		if (r < 0)
-			r = berth_error_wrap(err, r,
-					     "the config of '%s', diff ID %zu",
-					     name, i + 1);
-	}
-	json_decref(root);
-	return r;
+	c->comp =
+		xcalloc(c->m->n_layers ? c->m->n_layers : 1, sizeof(*c->comp));
+	return berth_unpack_diff_ids(&c->diff_ids, c->store, c->m, name, err);
 }
 
 /* Every layer readable here, before anything is written. */
@@ -242,16 +210,8 @@ unpack_layer(unpack_ctx *c, berth_apply *a, size_t i, int64_t max_out,
 	r = berth_apply_layer(a, layer_read, &lr, what, err);
 	if (r == 0) {
 		berth_layer_decoder_digests(lr.d, NULL, &diff_id);
-		if (strcmp(diff_id.str, c->diff_ids[i].str) != 0) {
-			r = berth_error_set(err, BERTH_EDIGEST, 0,
-					    "%s: its content is %s, but the "
-					    "config's rootfs.diff_ids says %s",
-					    what, diff_id.str,
-					    c->diff_ids[i].str);
-			berth_error_hint(err, "the image is damaged or was "
-					      "built wrong; run 'berth fsck' "
-					      "and pull it again");
-		}
+		r = berth_unpack_diff_id_check(&diff_id, &c->diff_ids[i], what,
+					       err);
 	}
 	berth_layer_decoder_free(lr.d);
 	if (r == 0)
