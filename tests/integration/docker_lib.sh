@@ -12,7 +12,8 @@
 #   docker_stop, containerd_stop stop one before the end (it is done on exit)
 #   podman_ ARGS...              podman with its own root, runroot, storage,
 #                                policy and registries configuration under $T
-#                                (PODMAN_DRIVER, default overlay)
+#                                (PODMAN_DRIVER, default overlay); PODMAN
+#                                holds its whole command line
 #
 # Engines need root. A fixture that cannot start ends the script with
 # "not ok - fixture: ..." and the daemon's log tail: never a skip.
@@ -22,6 +23,7 @@
 _peer_stops=()
 _peer_cleanup() {
 	local i
+	set +e # a script's set -e must not cut the cleanup short
 	for ((i = ${#_peer_stops[@]} - 1; i >= 0; i--)); do
 		${_peer_stops[i]}
 	done
@@ -195,26 +197,29 @@ containerd_stop() {
 # podman_ ARGS...: podman reading no configuration of the machine's but its
 # signature policy, and writing nothing outside $T/podman (but the empty
 # /run/crun it probes). Registries on 127.0.0.1 need --tls-verify=false.
+# PODMAN holds the command line (environment and options) it runs.
 podman_() {
-	local d=$T/podman
-	if [ ! -e "$d/storage.conf" ]; then
-		mkdir -p "$d/root" "$d/run" "$d/tmp"
-		: >"$d/registries.conf"
-		echo '{}' >"$d/auth.json"
-		printf '[storage]\ndriver = "%s"\nrunroot = "%s"\ngraphroot = "%s"\n' \
-			"${PODMAN_DRIVER:-overlay}" "$d/run" "$d/root" >"$d/storage.conf"
-		printf '[engine]\nevents_logger = "file"\ncgroup_manager = "cgroupfs"\n' >"$d/containers.conf"
-		case " ${_peer_stops[*]} " in
-		*" _podman_stop "*) ;;
-		*) _peer_stops+=(_podman_stop) ;;
-		esac
-	fi
-	CONTAINERS_CONF=$d/containers.conf CONTAINERS_STORAGE_CONF=$d/storage.conf \
-		CONTAINERS_REGISTRIES_CONF=$d/registries.conf TMPDIR=$d/tmp \
-		REGISTRY_AUTH_FILE=$d/auth.json \
-		podman --root "$d/root" --runroot "$d/run" --tmpdir "$d/tmp" \
-		--storage-driver "${PODMAN_DRIVER:-overlay}" --cgroup-manager cgroupfs \
-		--events-backend file "$@"
+	[ -n "${PODMAN+set}" ] || _podman_setup
+	"${PODMAN[@]}" "$@"
+}
+
+_podman_setup() {
+	local d=$T/podman drv=${PODMAN_DRIVER:-overlay}
+	command -v podman >/dev/null ||
+		_peer_bail "'podman' is missing: run scripts/install-deps.sh"
+	mkdir -p "$d/root" "$d/run" "$d/tmp"
+	: >"$d/registries.conf"
+	echo '{}' >"$d/auth.json"
+	printf '[storage]\ndriver = "%s"\nrunroot = "%s"\ngraphroot = "%s"\n' \
+		"$drv" "$d/run" "$d/root" >"$d/storage.conf"
+	printf '[engine]\nevents_logger = "file"\ncgroup_manager = "cgroupfs"\n' >"$d/containers.conf"
+	PODMAN=(env CONTAINERS_CONF="$d/containers.conf"
+		CONTAINERS_STORAGE_CONF="$d/storage.conf"
+		CONTAINERS_REGISTRIES_CONF="$d/registries.conf"
+		REGISTRY_AUTH_FILE="$d/auth.json" TMPDIR="$d/tmp"
+		"$(command -v podman)" --root "$d/root" --runroot "$d/run" --tmpdir "$d/tmp"
+		--storage-driver "$drv" --cgroup-manager cgroupfs --events-backend file)
+	_peer_stops+=(_podman_stop)
 }
 
 # Podman's overlay driver leaves its layer mounts in place.
