@@ -28,7 +28,7 @@ docker_case() {
 	run tar -xpf "$T/docker/$name.tar" --numeric-owner --xattrs \
 		--xattrs-include='*' -C "$T/docker/$name"
 	check "$name: docker's export unpacks with tar" 0 || return
-	for p in $(jget "' '.join(c for c in [x for x in j if x['name'] == '$name'][0]['docker_ignore'])" "$T/corpus/cases.json"); do
+	for p in $(field "$name" docker_ignore); do
 		ign+=(--ignore "$p")
 	done
 	run "${TD[@]}" --docker-export --xattrs security.capability "${ign[@]}" \

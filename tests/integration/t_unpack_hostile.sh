@@ -39,10 +39,10 @@ hostile_case() {
 			expect "$name ($mode): DIR was not created" test ! -e "$dir"
 		else
 			check "$name ($mode): unpacked, neutralised" 0
-			for p in $(field "$name" inside | tr -d "[],'"); do
+			for p in $(field "$name" inside); do
 				expect "$name ($mode): '$p' is inside DIR" test -e "$dir/$p" -o -L "$dir/$p"
 			done
-			for p in $(field "$name" absent | tr -d "[],'"); do
+			for p in $(field "$name" absent); do
 				expect "$name ($mode): '$p' is not in DIR" test ! -e "$dir/$p"
 			done
 			before=$(printf '%s\n%s\n' "$before" "$name-$mode" | sort)

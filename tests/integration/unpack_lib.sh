@@ -28,17 +28,37 @@ corpus_setup() {
 		--platform "$HOST_PLATFORM" --only "$1"
 	[ "$RC" = 0 ] || bail "layer_corpus.py failed: $ERR"
 	echo "# corpus ($1): $OUT"
+	# One file a field ($T/corpus/fields/NAME/KEY, as jget prints it):
+	# one python run instead of one a lookup.
+	python3 - "$T/corpus/cases.json" "$T/corpus/fields" <<'PY' || bail "cannot split cases.json"
+import json, os, sys
+cases = json.load(open(sys.argv[1]))
+for c in cases:
+    d = os.path.join(sys.argv[2], c["name"])
+    os.makedirs(d)
+    for k, v in c.items():
+        if isinstance(v, bool):
+            v = "true" if v else "false"
+        elif v is None:
+            v = "null"
+        elif isinstance(v, list):
+            v = "\n".join(str(x) for x in v)
+        with open(os.path.join(d, k), "w") as f:
+            f.write(str(v) + "\n" if str(v) else "")
+with open(os.path.join(sys.argv[2], ".names"), "w") as f:
+    f.write("".join(c["name"] + "\n" for c in cases))
+PY
 	n=$(jget 'sum(c["layers"] for c in j)' "$T/corpus/cases.json")
 	echo "# $n layers"
 	registry_start
 }
 
 corpus_cases() {
-	jget "[c['name'] for c in j]" "$T/corpus/cases.json"
+	cat "$T/corpus/fields/.names"
 }
 
 field() {
-	jget "[c for c in j if c['name'] == '$1'][0]['$2']" "$T/corpus/cases.json"
+	cat "$T/corpus/fields/$1/$2"
 }
 
 corpus_pull() {
