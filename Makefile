@@ -31,7 +31,7 @@ INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 # libberth links only what the client needs (libarchive is dlopen'ed, so
 # only its headers); the server's libraries go into berth-serve alone.
-LIB_PKGS := libcurl jansson openssl zlib libzstd
+LIB_PKGS := libcurl jansson openssl zlib libzstd libisal
 SRV_PKGS := libmicrohttpd gnutls sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(LIB_PKGS) $(SRV_PKGS) libarchive 2>/dev/null)
 LIB_LIBS   := $(shell pkg-config --libs $(LIB_PKGS) 2>/dev/null) -lpthread
@@ -209,6 +209,12 @@ install-docs: man completion
 
 bench: all
 	bench/pull.sh
+
+# bench/layer_decode: the layer decoder's throughput (bench/decode.sh).
+$(B)/bench/%: bench/%.c $(B)/libberth.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) -o $@ $< $(B)/libberth.a $(LIB_LIBS)
 
 bench-server: all
 	bench/server.sh

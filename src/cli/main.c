@@ -29,6 +29,8 @@ static const cli_command commands[] = {
 	 &cli_ls_usage},
 	{"import", cmd_import, 0,
 	 "Make an image from a root file system tarball", &cli_import_usage},
+	{"unpack", cmd_unpack, 0, "Unpack a local image into a directory",
+	 &cli_unpack_usage},
 	{"fsck", cmd_fsck, 0,
 	 "Verify the local store and remove damaged content", &cli_fsck_usage},
 	{"login", cmd_login, CLI_CONFIG, "Log in to a registry",
