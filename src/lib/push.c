@@ -8,6 +8,7 @@
 
 #include "berth/config.h"
 #include "berth/image.h"
+#include "unpack/decode.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/opts.h"
@@ -163,11 +164,16 @@ push_failed(void *ud)
 static const berth_pool_ops push_pool = {.run = push_worker,
 					 .stopped = push_failed};
 
+/* Foreign by the one list of layer media types; an unknown type is
+ * pushed like any other blob. */
 static bool
 nondistributable(const char *media_type)
 {
-	return strstr(media_type, ".foreign.") != NULL ||
-	       strstr(media_type, ".nondistributable.") != NULL;
+	berth_layer_compression c;
+	bool foreign = false;
+
+	return berth_layer_media_type(&c, &foreign, media_type, NULL) == 0 &&
+	       foreign;
 }
 
 /* Uploads the config and the layers, `conc` at a time. */
