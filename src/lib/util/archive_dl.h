@@ -25,6 +25,34 @@ typedef struct berth_archive_api {
 	__typeof__(archive_errno) *errno_;
 	__typeof__(archive_error_string) *error_string;
 	__typeof__(archive_set_error) *set_error;
+	/* berth load: an archive read from a descriptor, entry by entry */
+	__typeof__(archive_read_open_fd) *read_open_fd;
+	__typeof__(archive_entry_pathname) *entry_pathname;
+	__typeof__(archive_entry_filetype) *entry_filetype;
+	__typeof__(archive_entry_size) *entry_size;
+	__typeof__(archive_entry_symlink) *entry_symlink;
+	__typeof__(archive_entry_hardlink) *entry_hardlink;
+	/* berth save: archives written */
+	__typeof__(archive_write_new) *write_new;
+	__typeof__(archive_write_free) *write_free;
+	__typeof__(archive_write_set_format_pax_restricted)
+		*write_set_format_pax_restricted;
+	__typeof__(archive_write_set_bytes_in_last_block)
+		*write_set_bytes_in_last_block;
+	__typeof__(archive_write_open_fd) *write_open_fd;
+	__typeof__(archive_write_header) *write_header;
+	__typeof__(archive_write_data) *write_data;
+	__typeof__(archive_write_finish_entry) *write_finish_entry;
+	__typeof__(archive_write_close) *write_close;
+	__typeof__(archive_entry_new) *entry_new;
+	__typeof__(archive_entry_free) *entry_free;
+	__typeof__(archive_entry_clear) *entry_clear;
+	__typeof__(archive_entry_set_pathname) *entry_set_pathname;
+	__typeof__(archive_entry_set_size) *entry_set_size;
+	__typeof__(archive_entry_set_filetype) *entry_set_filetype;
+	__typeof__(archive_entry_set_perm) *entry_set_perm;
+	__typeof__(archive_entry_set_mtime) *entry_set_mtime;
+	__typeof__(archive_entry_set_symlink) *entry_set_symlink;
 } berth_archive_api;
 
 /*
