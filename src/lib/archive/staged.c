@@ -194,20 +194,27 @@ staged_read(staged_archive *a, berth_store *s, int fd, const berth_load_opts *o,
 	ar = A->read_new();
 	A->read_support_filter_all(ar);
 	A->read_support_format_tar(ar);
+	/* Empty input is an archive without images, not a damaged one. */
+	A->read_support_format_empty(ar);
 	if (A->read_open_fd(ar, fd, CHUNK) != ARCHIVE_OK) {
 		r = read_fail(A, ar, err);
 		A->read_free(ar);
 		return r;
 	}
-	while ((r = A->read_next_header(ar, &e)) == ARCHIVE_OK ||
-	       r == ARCHIVE_WARN) {
+	for (;;) {
+		int ar_r = A->read_next_header(ar, &e);
+
+		if (ar_r == ARCHIVE_EOF) {
+			r = 0;
+			break;
+		}
+		if (ar_r != ARCHIVE_OK && ar_r != ARCHIVE_WARN) {
+			r = read_fail(A, ar, err);
+			break;
+		}
 		if ((r = add_entry(a, A, ar, e, o, err)) < 0)
 			break;
 	}
-	if (r == ARCHIVE_EOF)
-		r = 0;
-	else if (r == ARCHIVE_FATAL || r == ARCHIVE_RETRY)
-		r = read_fail(A, ar, err);
 	A->read_free(ar);
 	return r;
 }

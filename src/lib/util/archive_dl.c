@@ -38,6 +38,8 @@ load(void)
 		SYM(entry_size, archive_entry_size),
 		SYM(entry_symlink, archive_entry_symlink),
 		SYM(entry_hardlink, archive_entry_hardlink),
+		SYM(read_support_format_empty,
+		    archive_read_support_format_empty),
 		SYM(write_new, archive_write_new),
 		SYM(write_free, archive_write_free),
 		SYM(write_set_format_pax_restricted,

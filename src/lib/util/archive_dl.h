@@ -32,6 +32,8 @@ typedef struct berth_archive_api {
 	__typeof__(archive_entry_size) *entry_size;
 	__typeof__(archive_entry_symlink) *entry_symlink;
 	__typeof__(archive_entry_hardlink) *entry_hardlink;
+	__typeof__(archive_read_support_format_empty)
+		*read_support_format_empty;
 	/* berth save: archives written */
 	__typeof__(archive_write_new) *write_new;
 	__typeof__(archive_write_free) *write_free;
