@@ -122,6 +122,51 @@ check "load --json from standard input" 0 '"format":"oci"'
 same "load --json names the image and its ID" \
 	"$(jget '"\n".join(i["name"] + " " + i["id"] for i in j["images"])' <<<"$OUT")" "$ONE $one_id"
 
+# docker save's archive extracted and made again with 'tar -C DIR -c .'
+# ("./" names), one layer.tar gzip-compressed, as docker load takes it too.
+cp -r "$T/x" "$T/retar"
+l0=$(jget 'j[0]["Layers"][0]' "$T/manifest.json")
+gzip -n "$T/retar/$l0" && mv "$T/retar/$l0.gz" "$T/retar/$l0"
+tar -C "$T/retar" -cf "$T/retar.tar" .
+run "$BERTH" --root "$T/load-retar" load -i "$T/retar.tar"
+check "load an archive made again with tar -C DIR -c ., a layer gzip'ed" 0 "^Loaded image: $ONE$" "^Loaded image: $TWO$"
+same "made again: the image ID and the diff IDs are kept" \
+	"$(S=$T/load-retar config_digest "$ONE"; S=$T/load-retar diff_ids "$ONE")" "$one_id"$'\n'"$one_diffs"
+m=$(storecheck entry "$T/load-retar" "$ONE" | jget 'j["digest"]')
+same "made again: the gzip'ed layer is stored as it came, the other uncompressed" \
+	"$(jget '[l["mediaType"] for l in j["layers"]]' "$T/load-retar/blobs/sha256/${m#sha256:}")" \
+	"$(printf '%s\n' application/vnd.oci.image.layer.v1.tar+gzip application/vnd.oci.image.layer.v1.tar)"
+store_consistent "made again: store consistent" "$T/load-retar"
+
+# --- progress: redrawn on a terminal, plain lines off one -------------------
+# script(1) gives the command a pseudo-terminal.
+TERM=xterm script -qec "'$BERTH' --root '$T/tty' load -i '$T/both.tar'" "$T/tty.out" >/dev/null
+same "load on a terminal succeeds" "$?" 0
+grep -q $'\033\\[[0-9]*A' "$T/tty.out" && grep -q "Loaded image: $TWO" "$T/tty.out" &&
+	ok "load on a terminal: lines redrawn in place, then the names" ||
+	fail "load on a terminal: lines redrawn in place, then the names" "$(head -c 300 "$T/tty.out" | cat -v)"
+run "$BERTH" --root "$T/plain" load -i "$T/both.tar"
+check "load to a pipe" 0
+if grep -q $'\033' <<<"$OUT"; then
+	fail "load to a pipe: no escape sequences" "$(cat -v <<<"$OUT" | head -n 3)"
+else
+	ok "load to a pipe: no escape sequences"
+fi
+same "load to a pipe: one line per layer and config, then the names" \
+	"$(grep -c ': Loaded$' <<<"$OUT") $(grep -c '^Loaded image: ' <<<"$OUT")" "5 2"
+run "$BERTH" --root "$T/quiet" load -q -i "$T/both.tar"
+same "load -q prints only the names" "$OUT" "$(printf 'Loaded image: %s\nLoaded image: %s' "$ONE" "$TWO")"
+TERM=xterm script -qec "'$BERTH' --root '$S' save -o '$T/tty.tar' '$ONE'" "$T/tty-save.out" >/dev/null
+same "save -o on a terminal succeeds" "$?" 0
+grep -q $'\033\\[[0-9]*A' "$T/tty-save.out" && grep -q ': Saved' "$T/tty-save.out" &&
+	ok "save on a terminal: progress redrawn in place" ||
+	fail "save on a terminal: progress redrawn in place" "$(head -c 300 "$T/tty-save.out" | cat -v)"
+TERM=xterm script -qec "'$BERTH' --root '$S' save '$ONE'; echo rc=\$?" "$T/tty-refuse.out" >/dev/null
+grep -q 'berth: refusing to write the archive to a terminal' "$T/tty-refuse.out" &&
+	grep -q '^hint: use -o FILE' "$T/tty-refuse.out" && grep -q 'rc=2' "$T/tty-refuse.out" &&
+	ok "save to a terminal refused (exit 2)" ||
+	fail "save to a terminal refused (exit 2)" "$(cat -v "$T/tty-refuse.out" | head -c 300)"
+
 # --- round trip: save -> load -> push -> skopeo inspect ---------------------
 RT=$REG/sl/rt
 "$BERTH" --root "$T/load-one-oci" tag "$ONE" "$RT:oci" &&
@@ -190,12 +235,21 @@ tar -C "$F/noimg" -cf "$F/noimg.tar" hello.txt
 mkdir -p "$F/empty" && echo '[]' >"$F/empty/manifest.json"
 retar "$F/empty" "$F/empty.tar"
 
+# An OCI archive whose layer blob was changed (same size).
+mkdir -p "$F/oci" && tar -C "$F/oci" -xf "$T/one-oci.tar"
+oci_layer=$(jget 'j["layers"][0]["digest"]' "$F/oci/blobs/sha256/$(jget 'j["manifests"][0]["digest"]' "$F/oci/index.json" | cut -d: -f2)")
+python3 -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); b[100]^=1; open(p,"wb").write(b)' "$F/oci/blobs/sha256/${oci_layer#sha256:}"
+tar -C "$F/oci" -cf "$F/oci.tar" oci-layout index.json blobs
 before=$(snapshot "$S")
 run b load -i "$F/corrupt.tar"
 check "corrupted layer refused" 11 \
 	"^berth: loading '$F/corrupt.tar': layer '$one_layer' does not match its digest sha256:[0-9a-f]{64}: content is sha256:[0-9a-f]{64}$" \
 	"^hint: the archive is damaged"
 same "corrupted layer: store unchanged" "$(snapshot "$S")" "$before"
+run b load -i "$F/oci.tar"
+check "OCI archive with a changed blob refused" 11 \
+	"^berth: loading '$F/oci.tar': blob 'blobs/sha256/${oci_layer#sha256:}' does not match its digest $oci_layer: content is sha256:[0-9a-f]{64}$"
+same "changed OCI blob: store unchanged" "$(snapshot "$S")" "$before"
 run b load -i "$F/missing.tar"
 check "manifest.json naming a missing file refused" 10 \
 	"^berth: loading '$F/missing.tar': manifest.json names '0000/layer.tar', which is not in the archive$" \

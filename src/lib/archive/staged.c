@@ -130,6 +130,10 @@ add_entry(staged_archive *a, const berth_archive_api *A, struct archive *ar,
 	const char *target = NULL;
 	staged_file *f;
 
+	/* "./", the top of an archive made with 'tar -C DIR -c .' */
+	if (type == AE_IFDIR && raw &&
+	    (strcmp(raw, ".") == 0 || strcmp(raw, "./") == 0))
+		return 0;
 	if (name == NULL)
 		return berth_error_set(err, BERTH_EPROTO, 0,
 				       "archive entry '%s' has an unsafe name "
