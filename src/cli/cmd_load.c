@@ -118,10 +118,15 @@ cmd_load(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 				       argv[optind]);
 	if (input && strcmp(input, "-") != 0) {
 		fd = open(input, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return berth_error_set(err, BERTH_EIO, errno,
-					       "cannot open '%s': %s", input,
-					       strerror(errno));
+		if (fd < 0) {
+			r = berth_error_set(err, BERTH_EIO, errno,
+					    "cannot open '%s': %s", input,
+					    strerror(errno));
+			berth_error_hint(err, "give the path of an archive "
+					      "written by 'docker save', "
+					      "'berth save' or skopeo");
+			return r;
+		}
 	} else if (isatty(STDIN_FILENO)) {
 		r = berth_error_set(err, BERTH_EUSAGE, 0,
 				    "no archive: standard input is a terminal");

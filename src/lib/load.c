@@ -23,6 +23,8 @@
 #include "archive/docker.h"
 #include "archive/staged.h"
 #include "berth/manifest.h"
+#include "berth/platform.h"
+#include "berth/pull.h"
 #include "berth/ref.h"
 #include "unpack/decode.h"
 #include "util/cleanup.h"
@@ -474,6 +476,58 @@ oci_name(char **out, const berth_descriptor *d, berth_error **err)
 	return 0;
 }
 
+/*
+ * A multi-platform image is recorded as berth pull records it: the
+ * manifest for this machine's platform, with the index's digest in
+ * io.berth.index.digest (every platform's blobs were checked and are
+ * stored; those of the others are left to garbage collection).
+ */
+static int
+oci_pick_platform(load_ctx *c, plan_image *pi, berth_error **err)
+{
+	_cleanup_(berth_manifest_freep) berth_manifest *index = NULL, *m = NULL;
+	_cleanup_free_ char *body = NULL;
+	const berth_descriptor *child;
+	berth_descriptor chosen = BERTH_DESCRIPTOR_INIT;
+	berth_platform host;
+	json_auto_t *ann = NULL;
+	staged_file *f;
+	size_t len;
+	int r;
+
+	if (strcmp(pi->desc.media_type, BERTH_MT_OCI_INDEX) != 0 &&
+	    strcmp(pi->desc.media_type, BERTH_MT_DOCKER_LIST) != 0)
+		return 0;
+	berth_platform_host(&host);
+	if ((r = oci_blob(&f, c, &pi->desc, false, err)) < 0 ||
+	    (r = staged_slurp(&body, &len, f, BERTH_MANIFEST_MAX, err)) < 0 ||
+	    (r = berth_manifest_parse(&index, pi->desc.media_type, body, len,
+				      err)) < 0 ||
+	    (r = berth_manifest_select(&child, index, &host, err)) < 0)
+		return berth_error_wrap(err, r, "index '%s'",
+					pi->desc.digest.str);
+	free(body);
+	body = NULL;
+	if ((r = oci_blob(&f, c, child, false, err)) < 0 ||
+	    (r = staged_slurp(&body, &len, f, BERTH_MANIFEST_MAX, err)) < 0 ||
+	    (r = berth_manifest_parse(&m, child->media_type, body, len, err)) <
+		    0)
+		return r;
+	if (m->kind != BERTH_MANIFEST_IMAGE)
+		return berth_error_set(err, BERTH_EUNSUPPORTED, 0,
+				       "index entry '%s' is itself an index",
+				       child->digest.str);
+	berth_descriptor_copy(&chosen, child);
+	ann = json_pack("{s:s}", BERTH_ANNOTATION_INDEX_DIGEST,
+			pi->desc.digest.str);
+	free(chosen.annotations_json);
+	chosen.annotations_json = json_dumps(ann, JSON_COMPACT);
+	berth_descriptor_release(&pi->desc);
+	pi->desc = chosen;
+	pi->id = m->config.digest;
+	return 0;
+}
+
 static int
 oci_plan(load_ctx *c, staged_file *idx, berth_error **err)
 {
@@ -521,6 +575,8 @@ oci_plan(load_ctx *c, staged_file *idx, berth_error **err)
 		berth_descriptor_copy(&pi->desc, d);
 		free(pi->desc.annotations_json);
 		pi->desc.annotations_json = NULL;
+		if ((r = oci_pick_platform(c, pi, err)) < 0)
+			return r;
 	}
 	return 0;
 }

@@ -138,6 +138,40 @@ same "made again: the gzip'ed layer is stored as it came, the other uncompressed
 	"$(printf '%s\n' application/vnd.oci.image.layer.v1.tar+gzip application/vnd.oci.image.layer.v1.tar)"
 store_consistent "made again: store consistent" "$T/load-retar"
 
+# A two-platform image in an OCI archive: every platform checked, this
+# machine's recorded, with the index's digest, as berth pull records it.
+mkimage "$T/mp" --tag multi --platforms "linux/amd64,linux/arm64" --layer 8k --seed sl-mp >/dev/null
+skopeo copy -q --all "oci:$T/mp:multi" "oci-archive:$T/mp.tar:$REG/sl/mp:v1"
+run "$BERTH" --root "$T/load-mp" load -i "$T/mp.tar"
+check "load a two-platform OCI archive" 0 "^Loaded image: $REG/sl/mp:v1$"
+run "$BERTH" --root "$T/load-mp" inspect "$REG/sl/mp:v1"
+same "two-platform archive: this machine's platform, the index digest kept" \
+	"$(jget 'j[0]["Architecture"] + " " + j[0]["RepoDigests"][0].split("@")[1]' <<<"$OUT")" \
+	"$HOST_ARCH $(jget 'j["manifests"][0]["digest"]' "$T/mp/index.json")"
+store_consistent "two-platform archive: store consistent" "$T/load-mp"
+
+# An image without a name (RepoTags null): reported by its ID.
+mkdir -p "$T/untagged"
+tar -C "$T/untagged" -xf "$T/both.tar"
+jget 'json.dumps([dict(j[0], RepoTags=None)])' "$T/manifest.json" >"$T/untagged/manifest.json"
+rm "$T/untagged/repositories"
+tar -C "$T/untagged" -cf "$T/untagged.tar" .
+run "$BERTH" --root "$T/load-untagged" load -i "$T/untagged.tar"
+check "load an untagged image" 0 "^Loaded image ID: $one_id$"
+same "untagged: no name recorded" "$(storecheck refs "$T/load-untagged")" ""
+
+# A damaged store: berth save refuses to write a layer that is not what
+# the image says, and leaves no file behind.
+cp -r "$S" "$T/damaged"
+l1=$(storecheck tree "$T/damaged" "$ONE" | tail -n 1)
+python3 -c 'import gzip,sys; p=sys.argv[1]; b=bytearray(gzip.decompress(open(p,"rb").read())); b[600]^=1; open(p,"wb").write(gzip.compress(bytes(b)))' \
+	"$T/damaged/blobs/sha256/${l1#sha256:}"
+run "$BERTH" --root "$T/damaged" save -o "$T/damaged.tar" "$ONE"
+check "save of a damaged layer refused" 16 \
+	"^berth: layer of '$ONE' does not match its digest sha256:[0-9a-f]{64}: content is sha256:[0-9a-f]{64}$" \
+	"^hint: the local store is damaged: run 'berth fsck'"
+expect "damaged save: no archive written" test ! -e "$T/damaged.tar"
+
 # --- progress: redrawn on a terminal, plain lines off one -------------------
 # script(1) gives the command a pseudo-terminal.
 TERM=xterm script -qec "'$BERTH' --root '$T/tty' load -i '$T/both.tar'" "$T/tty.out" >/dev/null
