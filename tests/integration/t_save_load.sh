@@ -13,6 +13,17 @@ registry_start
 S=$T/store
 b() { "$BERTH" --root "$S" "$@"; }
 
+for c in save load; do
+	run "$BERTH" "$c" --help
+	check "$c --help" 0 "^Usage: berth $c " "--quiet"
+done
+run b save
+check "save without an image is a usage error" 2 "^berth: expected at least one image$" "^hint: see .berth save --help."
+run b load extra
+check "load takes no operand" 2 "^berth: unexpected argument .extra. \(the archive is given with -i FILE\)$"
+run b save --format zip -o "$T/zip.tar" x
+check "save --format takes docker or oci" 2 "invalid --format 'zip': expected 'docker' or 'oci'"
+
 # Two images sharing their base layer (same size and seed), pushed by
 # skopeo, pulled by berth (layers gzip-compressed in the store).
 mkimage "$T/src" --tag one --layer 20k@base --layer 30k@one --seed sl-one >/dev/null
