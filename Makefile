@@ -9,6 +9,8 @@
 #   make unit T=test_store_gc:gc_keeps_leased   one case of it (see tests/unit/test.h)
 #   make test         everything scripts/test.sh runs (deps, unit, integration)
 #   make bench        pull benchmark against skopeo (bench/pull.sh)
+#   make bench-unpack pull-and-unpack benchmark against docker, containerd,
+#                     podman and umoci (bench/unpack.sh; needs root)
 #   make fuzz         the libFuzzer harnesses in build/fuzz/ (tests/fuzz/run.sh
 #                     builds and runs them; FUZZ_CC=clang by default)
 #   make fuzz-long    every harness for FUZZ_RUNS executions (10 million),
@@ -208,8 +210,17 @@ install-docs: man completion
 bench: all
 	bench/pull.sh
 
+# bench/layer_decode: the layer decoder's throughput (bench/decode.sh).
+$(B)/bench/%: bench/%.c $(B)/libberth.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) -o $@ $< $(B)/libberth.a $(LIB_LIBS)
+
 bench-server: all
 	bench/server.sh
+
+bench-unpack: all
+	bench/unpack.sh
 
 format:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) $(SRV_SRC) $(wildcard include/berth/*.h src/*/*.h src/*/*/*.h)
@@ -219,7 +230,7 @@ clean:
 
 FORCE:
 
-.PHONY: all install uninstall unit fuzz fuzz-long test bench bench-server format clean man completion install-docs FORCE
+.PHONY: all install uninstall unit fuzz fuzz-long test bench bench-server bench-unpack format clean man completion install-docs FORCE
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

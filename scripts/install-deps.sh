@@ -8,9 +8,10 @@ pkgs=(
 	libcurl4-openssl-dev libssl-dev libjansson-dev libarchive-dev libgnutls28-dev
 	zlib1g-dev libzstd-dev libisal-dev libmicrohttpd-dev libsqlite3-dev libcrypt-dev
 	openssl curl ca-certificates python3 iproute2 valgrind clang clang-format libclang-rt-14-dev
-	docker-registry skopeo umoci podman apache2-utils wrk time zsh man-db groff-base
+	isal docker-registry skopeo umoci podman apache2-utils wrk time zsh man-db groff-base
 	e2fsprogs mount stress-ng
 	docker.io containerd runc
+	zstd tar
 )
 
 missing=()

@@ -13,6 +13,7 @@
 #include "berth/ref.h"
 #include "berth/registry.h"
 #include "berth/store.h"
+#include "berth/unpack.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -55,12 +56,22 @@ typedef struct berth_pull_opts {
 	const berth_registry_opts *registry; /* NULL: defaults */
 	berth_pull_fn progress;
 	void *ud;
+	/*
+	 * Version 2: also unpack the image into unpack_dir (NULL: not) in
+	 * the same pass, each layer decoded, verified against its diff ID
+	 * and applied while it downloads, with `unpack`'s force, rootless
+	 * and bounds (NULL: berth_unpack's defaults; its platform and
+	 * progress are not used). DIR is replaced only if the pull and every
+	 * layer succeed, as with berth_unpack.
+	 */
+	const char *unpack_dir;
+	const berth_unpack_opts *unpack;
 } berth_pull_opts;
 
-#define BERTH_PULL_OPTS_VERSION 1
+#define BERTH_PULL_OPTS_VERSION 2
 #define BERTH_PULL_OPTS_INIT                                                   \
 	{                                                                      \
-		BERTH_PULL_OPTS_VERSION, NULL, 0, NULL, NULL, NULL             \
+		BERTH_PULL_OPTS_VERSION, NULL, 0, NULL, NULL, NULL, NULL, NULL \
 	}
 
 typedef struct berth_pull_result {

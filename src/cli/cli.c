@@ -3,6 +3,7 @@
  * configuration and the store opened on first use, usage errors, --help,
  * and docker's ways of printing sizes and digests.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +120,36 @@ cli_human_size(char *buf, size_t n, int64_t bytes)
 		snprintf(buf, n, "%lldB", (long long)bytes);
 	else
 		snprintf(buf, n, "%.3g%s", v, units[u]);
+}
+
+int
+cli_parse_size(int64_t *out, const char *s, const char *cmd, const char *option,
+	       berth_error **err)
+{
+	static const char units[] = "KMGT";
+	char *end;
+	unsigned long long v;
+	const char *u;
+	int shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*s >= '0' && *s <= '9' && errno == 0 && *end &&
+	    (u = strchr(units, *end)) != NULL) {
+		shift = 10 * (int)(u - units + 1);
+		end += (strcmp(end + 1, "iB") == 0 || strcmp(end + 1, "B") == 0)
+			       ? (end[1] == 'i' ? 3 : 2)
+			       : 1;
+	}
+	if (*s < '0' || *s > '9' || errno || *end || v == 0 ||
+	    v > (unsigned long long)INT64_MAX >> shift)
+		return cli_usage_error(
+			err, cmd,
+			"invalid --%s '%s': expected a size "
+			"such as 512M, 20G or 1T (units of 1024)",
+			option, s);
+	*out = (int64_t)(v << shift);
+	return 0;
 }
 
 const char *

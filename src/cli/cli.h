@@ -114,6 +114,11 @@ int cli_option_error(berth_error **err, const char *cmd, int c, char **argv);
 /* "12.3MB" the way docker prints sizes (decimal units). */
 void cli_human_size(char *buf, size_t n, int64_t bytes);
 
+/* A size as options take it: bytes, or a number with K, M, G or T (also
+ * KiB/KB...; units of 1024). A usage error naming --option otherwise. */
+int cli_parse_size(int64_t *out, const char *s, const char *cmd,
+		   const char *option, berth_error **err);
+
 /* The 12-hex short form docker prints for a digest. */
 const char *cli_short_digest(const char *digest);
 
@@ -148,12 +153,14 @@ int cmd_config(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_ratelimit(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_completion(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_gen(cli_ctx *ctx, int argc, char **argv, berth_error **err);
+int cmd_unpack(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 
 extern const cli_usage cli_pull_usage, cli_push_usage, cli_images_usage,
 	cli_inspect_usage, cli_tag_usage, cli_rmi_usage, cli_ls_usage,
 	cli_import_usage, cli_fsck_usage, cli_login_usage, cli_logout_usage,
 	cli_config_usage, cli_ratelimit_usage, cli_version_usage,
 	cli_completion_usage, cli_save_usage, cli_load_usage;
+extern const cli_usage cli_unpack_usage;
 
 /*
  * A registry as users write it for login ("docker.io", "host:5000",

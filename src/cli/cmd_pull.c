@@ -11,7 +11,16 @@
 #include "util/error.h"
 #include "util/xalloc.h"
 
-enum { OPT_PLATFORM = 0x100, OPT_MAX_DOWNLOADS, OPT_SYNC, OPT_JSON };
+enum {
+	OPT_PLATFORM = 0x100,
+	OPT_MAX_DOWNLOADS,
+	OPT_SYNC,
+	OPT_JSON,
+	OPT_UNPACK,
+	OPT_FORCE,
+	OPT_ROOTLESS,
+	OPT_MAX_SIZE
+};
 
 static const cli_option pull_opts[] = {
 	{OPT_PLATFORM, "platform", "OS/ARCH[/VARIANT]", 0,
@@ -26,12 +35,29 @@ static const cli_option pull_opts[] = {
 	{OPT_JSON, "json", NULL, 0,
 	 "one JSON object per line: the manifest and each blob, with the host "
 	 "that served it, then the result"},
+	{OPT_UNPACK, "unpack", "DIR", 0,
+	 "also unpack the image into DIR in the same pass, each layer "
+	 "verified and applied while it downloads (as berth unpack does)"},
+	{OPT_FORCE, "force", NULL, 0,
+	 "with --unpack: replace what DIR holds (by default a non-empty DIR "
+	 "is refused)"},
+	{OPT_ROOTLESS, "rootless", NULL, 0,
+	 "with --unpack: files owned by the caller instead of the image's "
+	 "owners; device nodes skipped with a warning"},
+	{OPT_MAX_SIZE, "max-unpacked-size", "SIZE", 0,
+	 "with --unpack: stop with an error when the image unpacks to more "
+	 "than SIZE bytes (K, M, G, T: units of 1024; default 64G)"},
 	{0},
 };
 
 const cli_usage cli_pull_usage = {
 	"[OPTIONS] NAME[:TAG|@DIGEST]",
-	"Download an image from a registry into the local store.",
+	"Download an image from a registry into the local store.\n\n"
+	"With --unpack DIR the layers are also unpacked into DIR while they "
+	"download, never read back: each one hashed, decompressed, checked "
+	"against the config's diff IDs and applied in one pass, into a "
+	"staging directory beside DIR that replaces DIR only when the pull and "
+	"every layer succeeded.",
 	pull_opts,
 	NULL,
 };
@@ -84,6 +110,8 @@ cmd_pull(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	_cleanup_free_ char *familiar = NULL;
 	berth_pull_opts po = BERTH_PULL_OPTS_INIT;
 	berth_pull_result res = BERTH_PULL_RESULT_INIT;
+	berth_unpack_opts uo = BERTH_UNPACK_OPTS_INIT;
+	bool unpack_only_opt = false;
 	berth_platform platform;
 	berth_store *store;
 	bool quiet = false, json = false;
@@ -121,6 +149,22 @@ cmd_pull(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 		case OPT_JSON:
 			json = true;
 			break;
+		case OPT_UNPACK:
+			po.unpack_dir = optarg;
+			break;
+		case OPT_FORCE:
+			uo.force = unpack_only_opt = true;
+			break;
+		case OPT_ROOTLESS:
+			uo.rootless = unpack_only_opt = true;
+			break;
+		case OPT_MAX_SIZE:
+			r = cli_parse_size(&uo.max_size, optarg, "pull",
+					   "max-unpacked-size", err);
+			if (r < 0)
+				return r;
+			unpack_only_opt = true;
+			break;
 		default:
 			return c;
 		}
@@ -128,6 +172,11 @@ cmd_pull(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	if (optind != argc - 1)
 		return cli_usage_error(err, "pull",
 				       "expected exactly one image reference");
+	if (unpack_only_opt && po.unpack_dir == NULL)
+		return cli_usage_error(err, "pull",
+				       "--force, --rootless and "
+				       "--max-unpacked-size need --unpack DIR");
+	po.unpack = &uo;
 	r = berth_ref_parse_name(&ref, argv[optind], err);
 	if (r < 0)
 		return r;
@@ -163,6 +212,8 @@ cmd_pull(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 		      res.downloaded ? "Downloaded newer image"
 				     : "Image is up to date",
 		      familiar);
+	if (po.unpack_dir)
+		progress_line(prog, "Unpacked into %s", po.unpack_dir);
 	printf("%s\n", res.name);
 	berth_pull_result_release(&res);
 	return 0;

@@ -33,6 +33,8 @@ static const cli_command commands[] = {
 	 &cli_save_usage},
 	{"load", cmd_load, 0, "Import images from a tar archive",
 	 &cli_load_usage},
+	{"unpack", cmd_unpack, 0, "Unpack a local image into a directory",
+	 &cli_unpack_usage},
 	{"fsck", cmd_fsck, 0,
 	 "Verify the local store and remove damaged content", &cli_fsck_usage},
 	{"login", cmd_login, CLI_CONFIG, "Log in to a registry",

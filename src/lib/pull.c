@@ -25,6 +25,7 @@
 
 #include "berth/config.h"
 #include "berth/log.h"
+#include "pull_unpack.h"
 #include "store/store.h"
 
 #include "util/cleanup.h"
@@ -38,6 +39,7 @@ typedef struct pull_blob {
 	bool committed;
 	int result;    /* the transfer's failure, or 0 */
 	bool is_layer; /* the config is fetched too, but not shown */
+	pull_tee *tee; /* --unpack: the applier reads the download here */
 	struct pull_ctx *ctx;
 } pull_blob;
 
@@ -48,8 +50,9 @@ typedef struct pull_ctx {
 	size_t n_blobs;
 	berth_registry **hosts; /* mirrors in order, then the origin */
 	size_t n_hosts;
-	size_t serving;	 /* the host that served the manifest */
-	size_t fetching; /* the host blobs are being fetched from */
+	size_t serving;	     /* the host that served the manifest */
+	size_t fetching;     /* the host blobs are being fetched from */
+	pull_unpack *unpack; /* --unpack */
 } pull_ctx;
 
 /*
@@ -101,14 +104,22 @@ static int
 blob_sink(void *ud, const void *p, size_t len, berth_error **err)
 {
 	pull_blob *b = ud;
+	pull_unpack *u = b->ctx->unpack;
 	int r;
 
 	if ((r = berth_blob_writer_write(b->w, p, len, err)) < 0)
 		return r;
+	if (u && (r = b->tee ? pull_unpack_send(u, b->tee, p, len, err)
+			     : pull_unpack_check(u, err)) < 0)
+		return r;
 	if (berth_blob_writer_written(b->w) == b->desc->size) {
+		if (b->tee && (r = pull_unpack_flush(u, b->tee, err)) < 0)
+			return r;
 		if ((r = berth_blob_writer_commit(NULL, b->w, err)) < 0)
 			return r;
 		b->committed = true;
+		if (u)
+			pull_unpack_stored(u, &b->desc->digest);
 	}
 	return 0;
 }
@@ -144,6 +155,9 @@ blob_progress(void *ud, berth_blob_job *job, berth_blob_event ev)
 		break;
 	case BERTH_BLOB_FAILED:
 		b->result = job->result;
+		/* The applier may be waiting for these bytes. */
+		if (ctx->unpack)
+			pull_unpack_abort(ctx->unpack);
 		break;
 	}
 }
@@ -267,7 +281,10 @@ fetch_failover(pull_ctx *ctx, const char *repo, berth_blob_job *jobs, size_t n,
 		ctx->fetching = h;
 		r = berth_registry_fetch_blobs(reg, repo, left, n_left, conc,
 					       blob_progress, ctx, err);
-		if (r == 0 || h + 1 == ctx->n_hosts || !mirror_miss(r))
+		/* --unpack applies bytes as they come: a layer cut off is
+		 * not continued elsewhere. */
+		if (r == 0 || h + 1 == ctx->n_hosts || !mirror_miss(r) ||
+		    ctx->unpack)
 			break;
 		/* Keep the unfinished jobs, continuing where each stopped. */
 		for (size_t i = 0; i < n_left; i++) {
@@ -321,6 +338,24 @@ size_lie(pull_ctx *ctx, const berth_descriptor *d, int64_t have,
  */
 #define PULL_WINDOW 64
 
+/* Commits a blob that never reached its sink's end: empty, or complete
+ * from an earlier pull. */
+static int
+commit_left(pull_ctx *ctx, pull_blob *b, berth_error **err)
+{
+	int r = berth_blob_writer_commit(NULL, b->w, err);
+
+	if (r < 0)
+		return berth_error_wrap(
+			err, r, "registry '%s' sent bad data",
+			berth_registry_host(ctx->hosts[ctx->serving]));
+	b->committed = true;
+	emit_done(ctx, b);
+	if (ctx->unpack)
+		pull_unpack_stored(ctx->unpack, &b->desc->digest);
+	return 0;
+}
+
 /* Opens the staging files of blobs [from, to) and downloads them. */
 static int
 fetch_window(pull_ctx *ctx, const char *repo, size_t from, size_t to,
@@ -346,9 +381,16 @@ fetch_window(pull_ctx *ctx, const char *repo, size_t from, size_t to,
 				  "earlier pull",
 				  d->digest.str, (long long)held,
 				  (long long)d->size);
-		/* Complete already (a pull died before renaming it). */
-		if (held == d->size && held > 0)
+		/* Complete already (a pull died before renaming it): stored
+		 * now, as --unpack may be waiting for it. */
+		if (held == d->size && held > 0) {
+			if ((r = commit_left(ctx, b, err)) < 0)
+				return r;
 			continue;
+		}
+		b->tee = NULL;
+		if (ctx->unpack && held == 0)
+			b->tee = pull_unpack_tee(ctx->unpack, &d->digest);
 		jobs[n_jobs] = (berth_blob_job)BERTH_BLOB_JOB_INIT;
 		jobs[n_jobs].desc = d;
 		jobs[n_jobs].sink = blob_sink;
@@ -372,29 +414,24 @@ fetch_window(pull_ctx *ctx, const char *repo, size_t from, size_t to,
 	for (size_t i = from; i < to; i++) {
 		pull_blob *b = &ctx->blobs[i];
 
-		if (!b->committed) {
-			r = berth_blob_writer_commit(NULL, b->w, err);
-			if (r < 0)
-				return berth_error_wrap(
-					err, r, "registry '%s' sent bad data",
-					berth_registry_host(
-						ctx->hosts[ctx->serving]));
-			b->committed = true;
-			emit_done(ctx, b);
-		}
+		if (!b->committed && (r = commit_left(ctx, b, err)) < 0)
+			return r;
 		berth_blob_writer_free(b->w);
 		b->w = NULL;
 	}
 	return 0;
 }
 
-/* Downloads the config and the layers the store lacks. */
+/* Downloads the config and the layers the store lacks; with unpack_dir,
+ * the config first, then the layers while the applier takes them. */
 static int
-fetch_missing(pull_ctx *ctx, const char *repo, const berth_manifest *m,
-	      bool *downloaded, berth_error **err)
+fetch_missing(pull_ctx *ctx, const berth_ref *ref, const berth_manifest *m,
+	      const char *unpack_dir, bool *downloaded, berth_error **err)
 {
-	size_t n = 0, total = m->n_layers + 1;
+	static const berth_unpack_opts unpack_defaults = BERTH_UNPACK_OPTS_INIT;
+	size_t n = 0, total = m->n_layers + 1, from = 0;
 	const berth_pull_opts *o = ctx->opts;
+	const char *repo = ref->path;
 	int64_t have;
 	int r;
 
@@ -432,7 +469,24 @@ fetch_missing(pull_ctx *ctx, const char *repo, const berth_manifest *m,
 		ctx->n_blobs = ++n;
 	}
 	*downloaded = n > 0;
-	for (size_t from = 0; from < n; from += PULL_WINDOW) {
+	if (unpack_dir) {
+		const berth_unpack_opts *uo =
+			o->unpack ? o->unpack : &unpack_defaults;
+		_cleanup_free_ char *name = berth_ref_string(ref);
+
+		if (n > 0 && !ctx->blobs[0].is_layer) {
+			if ((r = fetch_window(ctx, repo, 0, 1, err)) < 0)
+				return r;
+			from = 1;
+		}
+		if ((r = berth_opts_check(uo->version,
+					  BERTH_UNPACK_OPTS_VERSION,
+					  "berth_unpack_opts", err)) < 0 ||
+		    (r = pull_unpack_start(&ctx->unpack, ctx->store, m, name,
+					   unpack_dir, uo, err)) < 0)
+			return r;
+	}
+	for (; from < n; from += PULL_WINDOW) {
 		r = fetch_window(
 			ctx, repo, from,
 			n - from < PULL_WINDOW ? n : from + PULL_WINDOW, err);
@@ -603,7 +657,8 @@ berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
 	emit(o, BERTH_PULL_RESOLVED, &res.image, top.str, 0, 0,
 	     berth_registry_host(reg));
 
-	r = fetch_missing(&ctx, ref->path, m, &res.downloaded, err);
+	r = fetch_missing(&ctx, ref, m, o->version >= 2 ? o->unpack_dir : NULL,
+			  &res.downloaded, err);
 	if (r < 0)
 		goto out;
 	if (!res.image.has_platform)
@@ -623,13 +678,25 @@ berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
 			strcmp(prev.digest.str, res.image.digest.str) != 0;
 		berth_descriptor_release(&prev);
 	}
+	/* A failed unpack records no image, as a failed pull would not. */
+	if (ctx.unpack && (r = pull_unpack_wait(ctx.unpack, err)) < 0)
+		goto out;
 	r = berth_store_set_image(store, res.name, &res.image, err);
 	if (r < 0)
 		goto out;
+	if (ctx.unpack) {
+		r = pull_unpack_finish(steal_ptr(&ctx.unpack), 0, err);
+		if (r < 0)
+			goto out;
+	}
 	res.digest = top;
 	*out = res;
 	memset(&res, 0, sizeof(res));
 out:
+	/* A failure: the applier stops, DIR stays as it was; the blobs stay
+	 * leased while it reads them. */
+	if (ctx.unpack)
+		r = pull_unpack_finish(ctx.unpack, r, err);
 	if (leased)
 		berth_store_unlease(store);
 	pull_ctx_release(&ctx);

@@ -9,9 +9,11 @@
 #   containerd_start             start containerd; sets CONTAINERD_PID,
 #                                CONTAINERD_DIR, CONTAINERD_ADDR, CONTAINERD_LOG
 #   ctr_ ARGS...                 ctr talking to that containerd
+#   docker_stop, containerd_stop stop one before the end (it is done on exit)
 #   podman_ ARGS...              podman with its own root, runroot, storage,
 #                                policy and registries configuration under $T
-#                                (PODMAN_DRIVER, default overlay)
+#                                (PODMAN_DRIVER, default overlay); PODMAN
+#                                holds its whole command line
 #
 # Engines need root. A fixture that cannot start ends the script with
 # "not ok - fixture: ..." and the daemon's log tail: never a skip.
@@ -21,6 +23,7 @@
 _peer_stops=()
 _peer_cleanup() {
 	local i
+	set +e # a script's set -e must not cut the cleanup short
 	for ((i = ${#_peer_stops[@]} - 1; i >= 0; i--)); do
 		${_peer_stops[i]}
 	done
@@ -91,10 +94,14 @@ JSON
 		-H "unix://$d/docker.sock" --pidfile "$d/docker.pid" \
 		--config-file "$d/daemon.json" >"$DOCKERD_LOG" 2>&1
 	DOCKERD_PID=$BG_PID
-	_peer_stops+=(_docker_stop)
+	_peer_stops+=(docker_stop)
 	export DOCKER_HOST=unix://$d/docker.sock
 	# No docker client configuration of the user's either.
-	export DOCKER_CONFIG=${DOCKER_CONFIG:-$d/client}
+	if [ -z "${DOCKER_CONFIG:-}" ]; then
+		export DOCKER_CONFIG=$d/client
+		mkdir -p "$DOCKER_CONFIG"
+		echo '{}' >"$DOCKER_CONFIG/config.json"
+	fi
 	if ! wait_for 180 _docker_up; then
 		_peer_bail "dockerd did not start within 180 s: $(tail -n 8 "$DOCKERD_LOG" | tr '\n' '|')"
 	fi
@@ -106,7 +113,7 @@ _docker_up() {
 	docker version >/dev/null 2>&1
 }
 
-_docker_stop() {
+docker_stop() {
 	local ids
 	[ -n "${DOCKERD_PID:-}" ] || return 0
 	if kill -0 "$DOCKERD_PID" 2>/dev/null; then
@@ -162,7 +169,7 @@ disabled_plugins = [
 TOML
 	bg containerd --config "$d/config.toml" >"$CONTAINERD_LOG" 2>&1
 	CONTAINERD_PID=$BG_PID
-	_peer_stops+=(_containerd_stop)
+	_peer_stops+=(containerd_stop)
 	if ! wait_for 120 _containerd_up; then
 		_peer_bail "containerd did not start within 120 s: $(tail -n 8 "$CONTAINERD_LOG" | tr '\n' '|')"
 	fi
@@ -178,7 +185,7 @@ ctr_() {
 	ctr --address "$CONTAINERD_ADDR" "$@"
 }
 
-_containerd_stop() {
+containerd_stop() {
 	[ -n "${CONTAINERD_PID:-}" ] || return 0
 	_stop_pid "$CONTAINERD_PID" 60
 	_unmount_under "$CONTAINERD_DIR"
@@ -190,24 +197,29 @@ _containerd_stop() {
 # podman_ ARGS...: podman reading no configuration of the machine's but its
 # signature policy, and writing nothing outside $T/podman (but the empty
 # /run/crun it probes). Registries on 127.0.0.1 need --tls-verify=false.
+# PODMAN holds the command line (environment and options) it runs.
 podman_() {
-	local d=$T/podman
-	if [ ! -e "$d/storage.conf" ]; then
-		mkdir -p "$d/root" "$d/run" "$d/tmp"
-		: >"$d/registries.conf"
-		printf '[storage]\ndriver = "%s"\nrunroot = "%s"\ngraphroot = "%s"\n' \
-			"${PODMAN_DRIVER:-overlay}" "$d/run" "$d/root" >"$d/storage.conf"
-		printf '[engine]\nevents_logger = "file"\ncgroup_manager = "cgroupfs"\n' >"$d/containers.conf"
-		case " ${_peer_stops[*]} " in
-		*" _podman_stop "*) ;;
-		*) _peer_stops+=(_podman_stop) ;;
-		esac
-	fi
-	CONTAINERS_CONF=$d/containers.conf CONTAINERS_STORAGE_CONF=$d/storage.conf \
-		CONTAINERS_REGISTRIES_CONF=$d/registries.conf TMPDIR=$d/tmp \
-		podman --root "$d/root" --runroot "$d/run" --tmpdir "$d/tmp" \
-		--storage-driver "${PODMAN_DRIVER:-overlay}" --cgroup-manager cgroupfs \
-		--events-backend file "$@"
+	[ -n "${PODMAN+set}" ] || _podman_setup
+	"${PODMAN[@]}" "$@"
+}
+
+_podman_setup() {
+	local d=$T/podman drv=${PODMAN_DRIVER:-overlay}
+	command -v podman >/dev/null ||
+		_peer_bail "'podman' is missing: run scripts/install-deps.sh"
+	mkdir -p "$d/root" "$d/run" "$d/tmp"
+	: >"$d/registries.conf"
+	echo '{}' >"$d/auth.json"
+	printf '[storage]\ndriver = "%s"\nrunroot = "%s"\ngraphroot = "%s"\n' \
+		"$drv" "$d/run" "$d/root" >"$d/storage.conf"
+	printf '[engine]\nevents_logger = "file"\ncgroup_manager = "cgroupfs"\n' >"$d/containers.conf"
+	PODMAN=(env CONTAINERS_CONF="$d/containers.conf"
+		CONTAINERS_STORAGE_CONF="$d/storage.conf"
+		CONTAINERS_REGISTRIES_CONF="$d/registries.conf"
+		REGISTRY_AUTH_FILE="$d/auth.json" TMPDIR="$d/tmp"
+		"$(command -v podman)" --root "$d/root" --runroot "$d/run" --tmpdir "$d/tmp"
+		--storage-driver "$drv" --cgroup-manager cgroupfs --events-backend file)
+	_peer_stops+=(_podman_stop)
 }
 
 # Podman's overlay driver leaves its layer mounts in place.

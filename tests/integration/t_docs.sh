@@ -104,7 +104,7 @@ PY
 }
 
 cmds=$("$BERTH" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z]*\) .*/\1/p')
-same "the command list is complete" "$(wc -w <<<"$cmds" | tr -d ' ')" 18
+same "the command list is complete" "$(wc -w <<<"$cmds" | tr -d ' ')" 19
 "$BERTH" --help >"$T/help-berth"
 for c in "" $cmds; do
 	name=berth${c:+-$c}
@@ -128,7 +128,7 @@ done
 # The completion completes: options of a command, commands after globals.
 words=$(bash -c '. "$1"; COMP_WORDS=(berth --root /tmp pul); COMP_CWORD=3; _berth; echo "${COMPREPLY[@]}"' _ "$T/berth.bash")
 same "bash completes a command after a global option" "$words" "pull"
-words=$(bash -c '. "$1"; COMP_WORDS=(berth pull --max); COMP_CWORD=2; _berth; echo "${COMPREPLY[@]}"' _ "$T/berth.bash")
+words=$(bash -c '. "$1"; COMP_WORDS=(berth pull --max-c); COMP_CWORD=2; _berth; echo "${COMPREPLY[@]}"' _ "$T/berth.bash")
 same "bash completes a command's option" "$words" "--max-concurrent-downloads"
 words=$(bash -c '. "$1"; COMP_WORDS=(berth serve --refresh); COMP_CWORD=2; _berth; echo "${COMPREPLY[@]}"' _ "$T/berth.bash")
 same "bash completes an option of berth-serve" "$words" "--refresh-token-ttl"

@@ -61,7 +61,7 @@ CFLAGS_B=$(pkg-config --cflags berth) LIBS_B=$(pkg-config --libs berth) ||
 # its own dependencies, so those stay shared.)
 run pkg-config --static --libs berth
 check "pkg-config --static lists libberth's own libraries" 0 \
-	"-lcurl" "-ljansson" "-lssl" "-lcrypto" "-lz( |$)" "-lzstd" "-lpthread"
+	"-lcurl" "-ljansson" "-lssl" "-lcrypto" "-lz( |$)" "-lzstd" "-lisal" "-lpthread"
 STATIC_B="-l:libberth.a $(pkg-config --libs $(pkg-config --print-requires-private berth)) -lpthread" ||
 	bail "pkg-config --print-requires-private berth failed"
 # Nothing from the source tree: copies of the examples, the installed headers.

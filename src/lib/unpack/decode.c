@@ -147,6 +147,8 @@ static int
 out_space(berth_layer_decoder *d, uint8_t **p, size_t *n)
 {
 	if (d->cur == NULL) {
+		unsigned slot;
+
 		pthread_mutex_lock(&d->mu);
 		while (d->count == NBLOCKS && !d->stopping)
 			pthread_cond_wait(&d->cv, &d->mu);
@@ -154,8 +156,14 @@ out_space(berth_layer_decoder *d, uint8_t **p, size_t *n)
 			pthread_mutex_unlock(&d->mu);
 			return -1;
 		}
-		d->cur = d->blk[(d->head + d->count) % NBLOCKS];
+		slot = (d->head + d->count) % NBLOCKS;
 		pthread_mutex_unlock(&d->mu);
+		/* Allocated when first needed: a small layer uses one. The
+		 * worker alone writes blk[]; the consumer reads a slot only
+		 * after it is published under mu. */
+		if (d->blk[slot] == NULL)
+			d->blk[slot] = xmalloc(BLOCK_SIZE);
+		d->cur = d->blk[slot];
 		d->cur_len = 0;
 	}
 	*p = d->cur + d->cur_len;
@@ -449,8 +457,6 @@ berth_layer_decoder_new(berth_layer_decoder **out, int fd,
 	d->out_h = berth_hasher_new(BERTH_DIGEST_SHA256);
 	if (c != BERTH_LAYER_PLAIN)
 		d->in = xmalloc(IN_SIZE);
-	for (int i = 0; i < NBLOCKS; i++)
-		d->blk[i] = xmalloc(BLOCK_SIZE);
 	pthread_mutex_init(&d->mu, NULL);
 	pthread_cond_init(&d->cv, NULL);
 	d->stop_fd = eventfd(0, EFD_CLOEXEC);

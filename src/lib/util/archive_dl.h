@@ -25,15 +25,30 @@ typedef struct berth_archive_api {
 	__typeof__(archive_errno) *errno_;
 	__typeof__(archive_error_string) *error_string;
 	__typeof__(archive_set_error) *set_error;
-	/* berth load: an archive read from a descriptor, entry by entry */
-	__typeof__(archive_read_open_fd) *read_open_fd;
-	__typeof__(archive_entry_pathname) *entry_pathname;
-	__typeof__(archive_entry_filetype) *entry_filetype;
-	__typeof__(archive_entry_size) *entry_size;
-	__typeof__(archive_entry_symlink) *entry_symlink;
-	__typeof__(archive_entry_hardlink) *entry_hardlink;
+	/* reading layers through callbacks (unpack/apply.c) */
+	__typeof__(archive_read_open) *read_open;
 	__typeof__(archive_read_support_format_empty)
 		*read_support_format_empty;
+	__typeof__(archive_entry_pathname) *entry_pathname;
+	__typeof__(archive_entry_hardlink) *entry_hardlink;
+	__typeof__(archive_entry_symlink) *entry_symlink;
+	__typeof__(archive_entry_filetype) *entry_filetype;
+	__typeof__(archive_entry_perm) *entry_perm;
+	__typeof__(archive_entry_uid) *entry_uid;
+	__typeof__(archive_entry_gid) *entry_gid;
+	__typeof__(archive_entry_size) *entry_size;
+	__typeof__(archive_entry_mtime) *entry_mtime;
+	__typeof__(archive_entry_mtime_nsec) *entry_mtime_nsec;
+	__typeof__(archive_entry_mtime_is_set) *entry_mtime_is_set;
+	__typeof__(archive_entry_atime) *entry_atime;
+	__typeof__(archive_entry_atime_nsec) *entry_atime_nsec;
+	__typeof__(archive_entry_atime_is_set) *entry_atime_is_set;
+	__typeof__(archive_entry_rdevmajor) *entry_rdevmajor;
+	__typeof__(archive_entry_rdevminor) *entry_rdevminor;
+	__typeof__(archive_entry_xattr_reset) *entry_xattr_reset;
+	__typeof__(archive_entry_xattr_next) *entry_xattr_next;
+	/* berth load: an archive read from a descriptor, entry by entry */
+	__typeof__(archive_read_open_fd) *read_open_fd;
 	/* berth save: archives written */
 	__typeof__(archive_write_new) *write_new;
 	__typeof__(archive_write_free) *write_free;
