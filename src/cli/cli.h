@@ -143,6 +143,8 @@ int cmd_ls(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_import(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_push(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_fsck(cli_ctx *ctx, int argc, char **argv, berth_error **err);
+int cmd_save(cli_ctx *ctx, int argc, char **argv, berth_error **err);
+int cmd_load(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_serve(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_version(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_login(cli_ctx *ctx, int argc, char **argv, berth_error **err);
@@ -157,7 +159,7 @@ extern const cli_usage cli_pull_usage, cli_push_usage, cli_images_usage,
 	cli_inspect_usage, cli_tag_usage, cli_rmi_usage, cli_ls_usage,
 	cli_import_usage, cli_fsck_usage, cli_login_usage, cli_logout_usage,
 	cli_config_usage, cli_ratelimit_usage, cli_version_usage,
-	cli_completion_usage;
+	cli_completion_usage, cli_save_usage, cli_load_usage;
 extern const cli_usage cli_unpack_usage;
 
 /*

@@ -40,4 +40,11 @@ void store_blob_forget(berth_blob_writer *w);
  */
 size_t store_partial_clean(berth_store *s, long max_age);
 
+/*
+ * The staging file of an uncommitted writer, to read back what was
+ * written (berth load decompresses a staged layer to check its diff ID
+ * before anything is committed); NULL once committed or discarded.
+ */
+const char *store_blob_writer_path(const berth_blob_writer *w);
+
 #endif

@@ -338,6 +338,12 @@ berth_blob_writer_write(berth_blob_writer *w, const void *p, size_t len,
 	return 0;
 }
 
+const char *
+store_blob_writer_path(const berth_blob_writer *w)
+{
+	return w->committed || w->fd < 0 ? NULL : w->path;
+}
+
 int64_t
 berth_blob_writer_written(const berth_blob_writer *w)
 {

@@ -47,6 +47,29 @@ typedef struct berth_archive_api {
 	__typeof__(archive_entry_rdevminor) *entry_rdevminor;
 	__typeof__(archive_entry_xattr_reset) *entry_xattr_reset;
 	__typeof__(archive_entry_xattr_next) *entry_xattr_next;
+	/* berth load: an archive read from a descriptor, entry by entry */
+	__typeof__(archive_read_open_fd) *read_open_fd;
+	/* berth save: archives written */
+	__typeof__(archive_write_new) *write_new;
+	__typeof__(archive_write_free) *write_free;
+	__typeof__(archive_write_set_format_pax_restricted)
+		*write_set_format_pax_restricted;
+	__typeof__(archive_write_set_bytes_in_last_block)
+		*write_set_bytes_in_last_block;
+	__typeof__(archive_write_open_fd) *write_open_fd;
+	__typeof__(archive_write_header) *write_header;
+	__typeof__(archive_write_data) *write_data;
+	__typeof__(archive_write_finish_entry) *write_finish_entry;
+	__typeof__(archive_write_close) *write_close;
+	__typeof__(archive_entry_new) *entry_new;
+	__typeof__(archive_entry_free) *entry_free;
+	__typeof__(archive_entry_clear) *entry_clear;
+	__typeof__(archive_entry_set_pathname) *entry_set_pathname;
+	__typeof__(archive_entry_set_size) *entry_set_size;
+	__typeof__(archive_entry_set_filetype) *entry_set_filetype;
+	__typeof__(archive_entry_set_perm) *entry_set_perm;
+	__typeof__(archive_entry_set_mtime) *entry_set_mtime;
+	__typeof__(archive_entry_set_symlink) *entry_set_symlink;
 } berth_archive_api;
 
 /*
