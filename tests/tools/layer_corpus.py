@@ -335,8 +335,10 @@ def hostile(c):
           refused="layer 2 \\(sha256:.*\\): its content is sha256:.*, but "
           "the config's rootfs.diff_ids says sha256:0{64}", status=11, **H)
     trunc = compress(layer_tar([f("big", None, size=1 << 20)]), "gzip")
-    c.add("h-truncated", group="bounds", layers=[(b"", "gzip", trunc[:len(trunc) // 2])],
-          refused="layer 1 \\(sha256:", status=None, **H)
+    c.add("h-truncated", group="bounds",
+          layers=[(b"", "gzip", trunc[:len(trunc) // 2])],
+          refused="layer 1 \\(sha256:[0-9a-f]{12}\\): gzip layer is "
+          "truncated", status=10, **H)
     del bomb, good
 
 
