@@ -187,7 +187,11 @@ class Bench:
         elif tool == "containerd":
             q(["ctr", "image", "rm", "--sync", src])
             left = output(["ctr", "content", "ls", "-q"], self.env)
-            left += output(["ctr", "snapshots", "ls"], self.env)[4:]
+            # `ctr snapshots ls` prints a header line (KEY PARENT KIND).
+            snaps = subprocess.run(["ctr", "snapshots", "ls"], env=self.env,
+                                   stdin=subprocess.DEVNULL, text=True,
+                                   capture_output=True).stdout.splitlines()
+            left += [l.split()[0] for l in snaps[1:] if l.strip()]
         elif tool == "podman":
             q(["podman", "rmi", "-f", src])
             left = output(["podman", "images", "-aq"], self.env)

@@ -55,7 +55,9 @@ if [ -x "$BERTH" ] && "$BERTH" pull --help 2>&1 | grep -q -- '--unpack'; then
 	# measured.
 	cp "$BERTH" "$WORK/berth"
 	berth_args=(--berth "$WORK/berth")
-	berth_rev=$(git describe --always --dirty 2>/dev/null || echo unknown)
+	# The revision of the tree BERTH was built in, when it is a git tree.
+	berth_rev=$(git -C "$(dirname "$BERTH")/.." describe --always --dirty 2>/dev/null ||
+		echo "$BERTH")
 else
 	echo "berth pull has no --unpack in '$BERTH': berth's rows are 'not available'" >&2
 	berth_rev="not available (no pull --unpack)"

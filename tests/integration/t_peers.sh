@@ -95,6 +95,22 @@ missing in B: opt/old/c (file)
 target usr/lib/libx.so: 'libx.so.1' in A, 'libx.so.2' in B
 hardlinks usr/share/a = usr/share/a-link: one file in A, not in B"
 same "tree_diff.py exits 1 on differences" "$RC" 1
+# Owner, type, device numbers and mtimes, on a second copy.
+cp -a "$U" "$T/copy2"
+N=$T/copy2
+chown 1001:1000 "$N/home/user/notes"
+rm "$N/var/fifo" && printf 'x' >"$N/var/fifo" && chmod 0600 "$N/var/fifo"
+rm "$N/var/null" && mknod -m 0666 "$N/var/null" c 1 5
+touch -h -d 2020-01-01T00:00:00Z "$N/usr/lib/libx.so"
+run "${TD[@]}" "$U" "$N"
+same "tree_diff.py reports owner, type and device differences" "$OUT" \
+	"owner home/user/notes: 1000:100 in A, 1001:1000 in B
+type var/fifo: fifo in A, file in B
+device var/null: 1,3 in A, 1,5 in B"
+run "${TD[@]}" --mtimes --no-owner "$U" "$N"
+check "tree_diff.py --mtimes reports a symlink's changed mtime, --no-owner leaves owners out" 1 \
+	'^mtime usr/lib/libx\.so: 1704067200 in A, 1577836800 in B$'
+same "tree_diff.py --no-owner reports no owner line" "$(grep -c '^owner' <<<"$OUT")" 0
 run "${TD[@]}" --xattrs security.capability,user.other "$U" "$M"
 check "tree_diff.py --xattrs: only the chosen attributes are compared" 1
 same "tree_diff.py --xattrs leaves user.comment out" "$(grep -c '^xattr' <<<"$OUT")" 0
