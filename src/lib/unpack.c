@@ -208,6 +208,13 @@ unpack_layer(unpack_ctx *c, berth_apply *a, size_t i, int64_t max_out,
 	if (r < 0)
 		return berth_error_wrap(err, r, "%s", what);
 	r = berth_apply_layer(a, layer_read, &lr, what, err);
+	/* The decoder's refusals (a truncated or corrupt stream) say no more.
+	 */
+	if (r == BERTH_EPROTO && err && *err && (*err)->hint == NULL)
+		berth_error_hint(err,
+				 "the layer's blob is damaged or was built "
+				 "wrong: pull the image again, or rebuild "
+				 "it");
 	if (r == 0) {
 		berth_layer_decoder_digests(lr.d, NULL, &diff_id);
 		r = berth_unpack_diff_id_check(&diff_id, &c->diff_ids[i], what,

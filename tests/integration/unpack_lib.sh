@@ -11,6 +11,10 @@
 #   corpus_pull NAME             push NAME's image, berth pull it; sets
 #                                CASE_REF; a failed case, status 1
 #   canary                       what $CAN holds around the DIRs
+#   hostile_case NAME REF        unpack a hostile image in both resolve
+#                                modes: refused as the case says, or
+#                                neutralised; nothing written outside DIR
+#   hostile_group GROUP          every hostile case of GROUP (paths, bounds)
 
 TD=(python3 "$TOOLS/tree_diff.py")
 MODES="openat2 walk"
@@ -75,4 +79,54 @@ corpus_pull() {
 canary() {
 	find "$CAN" -path "$CAN/in" -prune -o -printf '%y %m %s %T@ %p %l\n' | sort
 	ls -A "$CAN/in"
+}
+
+hostile_case() {
+	local name=$1 ref=$2 mode dir before after refused status max p
+	refused=$(field "$name" refused)
+	status=$(field "$name" status)
+	max=$(field "$name" max_size)
+	for mode in $MODES; do
+		dir=$CAN/in/$name-$mode
+		before=$(canary)
+		local args=()
+		[ "$max" = null ] || args=(--max-unpacked-size "$max")
+		run env BERTH_UNPACK_RESOLVE=$mode "$BERTH" unpack "${args[@]}" "$ref" "$dir"
+		if [ "$refused" != null ]; then
+			if [ "$status" = null ]; then
+				[ "$RC" != 0 ] && ok "$name ($mode): refused (exit $RC)" ||
+					fail "$name ($mode): refused" "exit 0"
+				check "$name ($mode): the message" "$RC" "$refused"
+			else
+				check "$name ($mode): refused" "$status" "$refused"
+			fi
+			same "$name ($mode): the refusal is one message and a hint" \
+				"$(grep -c '^berth: ' <<<"$ERR") $(grep -c '^hint: ' <<<"$ERR")" "1 1"
+			expect "$name ($mode): DIR was not created" test ! -e "$dir"
+		else
+			check "$name ($mode): unpacked, neutralised" 0
+			for p in $(field "$name" inside); do
+				expect "$name ($mode): '$p' is inside DIR" test -e "$dir/$p" -o -L "$dir/$p"
+			done
+			for p in $(field "$name" absent); do
+				expect "$name ($mode): '$p' is not in DIR" test ! -e "$dir/$p"
+			done
+			before=$(printf '%s\n%s\n' "$before" "$name-$mode" | sort)
+		fi
+		after=$(canary)
+		same "$name ($mode): nothing written outside DIR" "$(sort <<<"$after")" "$(sort <<<"$before")"
+	done
+}
+
+hostile_group() {
+	local name n=0 total
+	total=$(jget 'sum(c["layers"] for c in j if c["kind"] == "hostile")' "$T/corpus/cases.json")
+	expect "the corpus has at least 30 hostile layers ($total)" test "$total" -ge 30
+	for name in $(corpus_cases); do
+		[ "$(field "$name" group)" = "$1" ] || continue
+		corpus_pull "$name" || continue
+		hostile_case "$name" "$CASE_REF"
+		n=$((n + 1))
+	done
+	expect "hostile images of group $1 run ($n)" test "$n" -ge 5
 }
