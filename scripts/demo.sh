@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # berth's main job on an embedded default: start `berth serve` on 127.0.0.1,
-# put a sample image in it, pull it into a fresh local store and show it.
+# put a sample image in it, pull it into a fresh local store, show it and
+# unpack it into a file tree.
 # Installs missing Debian packages and builds first. Leaves nothing running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,3 +44,7 @@ echo "\$ berth images"
 echo
 echo "\$ berth inspect $host/sample/hello:1.0"
 "$berth" --root "$work/store" inspect "$host/sample/hello:1.0"
+echo
+echo "\$ berth unpack $host/sample/hello:1.0 rootfs && cat rootfs/usr/share/hello/README"
+"$berth" --root "$work/store" unpack "$host/sample/hello:1.0" "$work/unpacked"
+cat "$work/unpacked/usr/share/hello/README"
