@@ -10,7 +10,6 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -18,24 +17,17 @@
 #include <unistd.h>
 
 #include "unpack/apply.h"
+#include "test_tree.h"
 #include "util/error.h"
 #include "util/xalloc.h"
 
 static char canary[64], root[96];
 static int root_fd = -1;
 
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(p);
-}
-
 static void
 setup(void)
 {
-	snprintf(canary, sizeof(canary), "/tmp/berth-apply-XXXXXX");
-	if (mkdtemp(canary) == NULL)
-		exit(2);
+	tt_mkdtemp(canary, sizeof(canary), "apply");
 	snprintf(root, sizeof(root), "%s/root", canary);
 	if (mkdir(root, 0755) < 0)
 		exit(2);
@@ -46,7 +38,7 @@ static void
 teardown(void)
 {
 	close(root_fd);
-	nftw(canary, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	tt_rm_tree(canary);
 }
 
 static void
@@ -59,23 +51,6 @@ reset_root(void)
 	if (system(cmd) != 0)
 		exit(2);
 	root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-}
-
-static int
-canary_entries(void)
-{
-	char cmd[160];
-	FILE *p;
-	int n = -1;
-
-	snprintf(cmd, sizeof(cmd), "find %s -mindepth 1 -maxdepth 1 | wc -l",
-		 canary);
-	p = popen(cmd, "r");
-	if (p && fscanf(p, "%d", &n) != 1)
-		n = -1;
-	if (p)
-		pclose(p);
-	return n;
 }
 
 /* ---- layers built in memory ---- */
@@ -403,7 +378,7 @@ hostile(void (*build)(layer *l), const char *msg)
 		} else {
 			CHECK(r == 0, "neutralised: %s", err ? err->msg : "");
 		}
-		CHECK(canary_entries() == 1, "nothing outside the root");
+		CHECK(tt_entries(canary) == 1, "nothing outside the root");
 		berth_error_free(err);
 	}
 }

@@ -7,12 +7,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "unpack/resolve.h"
+#include "test_tree.h"
 #include "util/error.h"
 #include "util/xalloc.h"
 
@@ -22,18 +22,10 @@ static const berth_resolve_mode modes[] = {BERTH_RESOLVE_OPENAT2,
 static char canary[64], root[96];
 static int root_fd = -1;
 
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(p);
-}
-
 static void
 setup(void)
 {
-	snprintf(canary, sizeof(canary), "/tmp/berth-resolve-XXXXXX");
-	if (mkdtemp(canary) == NULL)
-		exit(2);
+	tt_mkdtemp(canary, sizeof(canary), "resolve");
 	snprintf(root, sizeof(root), "%s/root", canary);
 	if (mkdir(root, 0755) < 0)
 		exit(2);
@@ -44,25 +36,7 @@ static void
 teardown(void)
 {
 	close(root_fd);
-	nftw(canary, rm_one, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-/* The canary holds nothing but the root. */
-static int
-canary_entries(void)
-{
-	char cmd[160];
-	FILE *p;
-	int n = -1;
-
-	snprintf(cmd, sizeof(cmd), "find %s -mindepth 1 -maxdepth 1 | wc -l",
-		 canary);
-	p = popen(cmd, "r");
-	if (p && fscanf(p, "%d", &n) != 1)
-		n = -1;
-	if (p)
-		pclose(p);
-	return n;
+	tt_rm_tree(canary);
 }
 
 static bool
@@ -161,7 +135,7 @@ TEST(plain_and_created)
 		resolve_ok(modes[i], "a/b/c", true, "a/b/c");
 		resolve_ok(modes[i], "a/b", false, "a/b");
 	}
-	CHECK(canary_entries() == 1, "canary changed");
+	CHECK(tt_entries(canary) == 1, "canary changed");
 }
 
 TEST(symlink_to_root_stays_inside)
@@ -174,7 +148,7 @@ TEST(symlink_to_root_stays_inside)
 		snprintf(p, sizeof(p), "abs%zu/etc/deep", i);
 		resolve_ok(modes[i], p, true, "etc/deep");
 	}
-	CHECK(canary_entries() == 1, "canary changed");
+	CHECK(tt_entries(canary) == 1, "canary changed");
 }
 
 TEST(symlink_dotdot_stays_inside)
@@ -192,7 +166,7 @@ TEST(symlink_dotdot_stays_inside)
 		resolve_ok(modes[i], "up/made", true, "made");
 		resolve_ok(modes[i], "d/up2/y", true, "made/y");
 	}
-	CHECK(canary_entries() == 1, "canary changed");
+	CHECK(tt_entries(canary) == 1, "canary changed");
 }
 
 TEST(swapped_dir_for_symlink)
@@ -209,7 +183,7 @@ TEST(swapped_dir_for_symlink)
 		snprintf(p, sizeof(p), "rm -rf %s/d %s/tmp", root, root);
 		CHECK(system(p) == 0, "clean");
 	}
-	CHECK(canary_entries() == 1, "canary changed");
+	CHECK(tt_entries(canary) == 1, "canary changed");
 }
 
 TEST(refusals)
@@ -231,7 +205,7 @@ TEST(refusals)
 	}
 	snprintf(p, sizeof(p), "%s/nowhere", root);
 	CHECK(access(p, F_OK) < 0, "nothing made through a dangling link");
-	CHECK(canary_entries() == 1, "canary changed");
+	CHECK(tt_entries(canary) == 1, "canary changed");
 }
 
 TEST(parent_and_leaf)

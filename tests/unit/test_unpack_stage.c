@@ -6,53 +6,28 @@
 #include "test.h"
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "unpack/stage.h"
+#include "test_tree.h"
 #include "util/error.h"
 
 static char top[64], dir[96];
 
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(p);
-}
-
 static void
 setup(void)
 {
-	snprintf(top, sizeof(top), "/tmp/berth-stage-XXXXXX");
-	if (mkdtemp(top) == NULL)
-		exit(2);
+	tt_mkdtemp(top, sizeof(top), "stage");
 	snprintf(dir, sizeof(dir), "%s/rootfs", top);
 }
 
 static void
 teardown(void)
 {
-	nftw(top, rm_one, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-static int
-entries(const char *d)
-{
-	char cmd[PATH_MAX];
-	FILE *p;
-	int n = -1;
-
-	snprintf(cmd, sizeof(cmd), "find %s -mindepth 1 -maxdepth 1 | wc -l",
-		 d);
-	p = popen(cmd, "r");
-	if (p && fscanf(p, "%d", &n) != 1)
-		n = -1;
-	if (p)
-		pclose(p);
-	return n;
+	tt_rm_tree(top);
 }
 
 static void
@@ -69,25 +44,25 @@ TEST(commit_into_missing_then_refused_then_forced)
 
 	CHECK(berth_stage_begin(&s, dir, false, &err) == 0, "begin");
 	touch_in(berth_stage_fd(s), "one");
-	CHECK(entries(top) == 2, "staging and lock beside DIR");
+	CHECK(tt_entries(top) == 2, "staging and lock beside DIR");
 	CHECK(berth_stage_commit(s, &err) == 0, "commit");
 	snprintf(p, sizeof(p), "%s/one", dir);
 	CHECK(access(p, F_OK) == 0, "in place");
-	CHECK(entries(top) == 1, "nothing left beside DIR");
+	CHECK(tt_entries(top) == 1, "nothing left beside DIR");
 	CHECK(berth_stage_begin(&s, dir, false, &err) == BERTH_EEXIST,
 	      "non-empty refused");
 	CHECK(err && strstr(err->msg, "is not empty") && err->hint &&
 		      strstr(err->hint, "--force"),
 	      "%s", err ? err->msg : "");
 	berth_error_freep(&err);
-	CHECK(entries(top) == 1, "refusal leaves nothing");
+	CHECK(tt_entries(top) == 1, "refusal leaves nothing");
 	CHECK(berth_stage_begin(&s, dir, true, &err) == 0, "forced");
 	touch_in(berth_stage_fd(s), "two");
 	CHECK(berth_stage_commit(s, &err) == 0, "commit");
 	CHECK(access(p, F_OK) < 0, "old content gone");
 	snprintf(p, sizeof(p), "%s/two", dir);
 	CHECK(access(p, F_OK) == 0, "new content");
-	CHECK(entries(top) == 1, "nothing left beside DIR");
+	CHECK(tt_entries(top) == 1, "nothing left beside DIR");
 }
 
 TEST(abort_leaves_dir_as_it_was)
@@ -99,7 +74,7 @@ TEST(abort_leaves_dir_as_it_was)
 	CHECK(berth_stage_begin(&s, dir, false, &err) == 0, "begin");
 	touch_in(berth_stage_fd(s), "x");
 	berth_stage_abort(s);
-	CHECK(entries(dir) == 0 && entries(top) == 1, "as it was");
+	CHECK(tt_entries(dir) == 0 && tt_entries(top) == 1, "as it was");
 }
 
 TEST(stale_removed_live_kept)
