@@ -7,10 +7,13 @@
 #define BERTH_TEST_TREE_H
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static inline int
 tt_rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
@@ -31,6 +34,24 @@ tt_mkdtemp(char *buf, size_t n, const char *tag)
 {
 	snprintf(buf, n, "/tmp/berth-%s-XXXXXX", tag);
 	if (mkdtemp(buf) == NULL)
+		exit(2);
+}
+
+/*
+ * A canary directory holding one directory, the root a test writes into:
+ * CANARY is /tmp/berth-TAG-XXXXXX, ROOT its "root", *ROOT_FD that opened
+ * O_PATH. Anything else that appears in the canary was written outside
+ * the root.
+ */
+static inline void
+tt_canary_make(char canary[64], char root[96], int *root_fd, const char *tag)
+{
+	tt_mkdtemp(canary, 64, tag);
+	snprintf(root, 96, "%s/root", canary);
+	if (mkdir(root, 0755) < 0)
+		exit(2);
+	*root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*root_fd < 0)
 		exit(2);
 }
 

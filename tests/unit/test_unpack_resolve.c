@@ -25,11 +25,7 @@ static int root_fd = -1;
 static void
 setup(void)
 {
-	tt_mkdtemp(canary, sizeof(canary), "resolve");
-	snprintf(root, sizeof(root), "%s/root", canary);
-	if (mkdir(root, 0755) < 0)
-		exit(2);
-	root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	tt_canary_make(canary, root, &root_fd, "resolve");
 }
 
 static void
