@@ -105,6 +105,17 @@ const berth_serve_setting berth_serve_settings[] = {
 	 "client addresses or CIDR ranges, comma-separated, that may read "
 	 "/metrics without credentials; the policy's admins may from "
 	 "anywhere. Without access control anyone may, unless this is set"},
+	{"notifications", "OBJECT", BERTH_SERVE_JSON, F(notifications), 0, NULL,
+	 NULL, 0, 0, NULL,
+	 "event endpoints (webhooks) in distribution's format: "
+	 "{\"endpoints\": [{\"name\": \"ci\", \"url\": \"https://...\"}]}, "
+	 "each "
+	 "with headers, timeout, threshold, backoff, maxbackoff, ignore "
+	 "{mediatypes, actions} and repositories (see docs/server.md)"},
+	{"notify-queue-max", "N", BERTH_SERVE_LONG, F(notify_queue_max), 0,
+	 "10000", NULL, 1, 10000000, NULL,
+	 "undelivered events kept per endpoint, on disk under STORAGE/events; "
+	 "beyond it new events are dropped (counted in /metrics, logged)"},
 	{"insecure-auth", NULL, BERTH_SERVE_BOOL, F(insecure_auth), 0, "false",
 	 "off", 0, 1, NULL,
 	 "allow authentication over plain HTTP on a non-loopback address"},

@@ -55,6 +55,10 @@ typedef struct berth_serve_config {
 	long body_timeout;     /* seconds of each body-rate window */
 	long body_min_rate;    /* bytes per second a body must average */
 
+	/* event notifications (ops/events.h) */
+	char *notifications;   /* JSON object {"endpoints": [...]}, or NULL */
+	long notify_queue_max; /* undelivered events per endpoint */
+
 	/* logins (access/pwcheck.c, access/guard.c) */
 	char *login_limit;	   /* failed logins per user, "10/1m" */
 	char *login_limit_address; /* failed logins per address */

@@ -265,6 +265,10 @@ setup(srv *s, berth_error **err)
 	s->store->upload_caps.per_client = c->uploads_per_client;
 	s->store->upload_caps.per_repo = c->uploads_per_repo;
 	srv_metrics_sampler(SRV_M_UPLOADS_OPEN, uploads_open, s->store);
+	if ((r = srv_events_start(&s->events, c->storage, c->notifications,
+				  c->notify_queue_max, c->addr, s->event_labels,
+				  err)) < 0)
+		return r;
 	return srv_setup_access(s, err);
 }
 
@@ -273,10 +277,12 @@ teardown(srv *s)
 {
 	srv_pwpool_drain(s->pwpool); /* no connection left suspended */
 	srv_http_stop(s);
+	srv_events_stop(s->events); /* after the last request's emit */
 	srv_tls_release();
 	srv_teardown_access(s);
 	srv_storage_close(s->store);
 	srv_metrics_release();
+	berth_strv_free(s->event_labels);
 	if (s->access_fd >= 0)
 		close(s->access_fd);
 	free(s->tls_cert_pem);
@@ -298,7 +304,9 @@ purge_uploads(srv *s)
 static bool
 reloadable(const char *name)
 {
-	static const char *const names[] = {"config", "policy", "log-level"};
+	static const char *const names[] = {"config", "policy", "log-level",
+					    "notifications",
+					    "notify-queue-max"};
 
 	for (size_t i = 0; i < BERTH_ARRAY_SIZE(names); i++)
 		if (strcmp(names[i], name) == 0)
@@ -351,9 +359,9 @@ free_secret(char **p)
 
 /*
  * SIGHUP: the arguments and the config file read again; the policy, the
- * htpasswd file, the TLS certificate and key files and the log level
- * replaced, all or nothing. Requests in flight finish with what they
- * started with.
+ * htpasswd file, the TLS certificate and key files, the event endpoints
+ * and the log level replaced, all or nothing. Requests in flight finish with
+ * what they started with.
  */
 static void
 reload(srv *s)
@@ -364,6 +372,7 @@ reload(srv *s)
 	berth_error *err = NULL;
 	berth_log_level level;
 	srv_live *live = NULL;
+	srv_events_plan *events = NULL;
 	int help = 0;
 
 	berth_log(BERTH_LOG_INFO, "SIGHUP: reloading the configuration");
@@ -374,18 +383,22 @@ reload(srv *s)
 	     (read_pem(&cert, s->cfg.tls_cert, "certificate", &err) < 0 ||
 	      read_pem(&key, s->cfg.tls_key, "key", &err) < 0 ||
 	      srv_tls_check(cert, key, &err) < 0)) ||
-	    srv_access_reload(s, &nc, &live, &err) < 0) {
+	    srv_access_reload(s, &nc, &live, &err) < 0 ||
+	    srv_events_prepare(s->events, &events, nc.notifications,
+			       nc.notify_queue_max, &err) < 0) {
 		berth_log(BERTH_LOG_ERROR,
 			  "configuration not reloaded, the running one "
 			  "stays: %s%s%s",
 			  err->msg, err->hint ? "; hint: " : "",
 			  err->hint ? err->hint : "");
 		berth_error_free(err);
+		srv_live_put(live);
 		berth_serve_config_release(&nc);
 		return;
 	}
 	note_restart_only(s, &nc);
 	srv_live_swap(s, live);
+	srv_events_apply(s->events, events);
 	if (cert && srv_tls_set(cert, key, &err) < 0) {
 		berth_log(BERTH_LOG_ERROR, "TLS certificate not replaced: %s",
 			  err->msg);
@@ -393,9 +406,23 @@ reload(srv *s)
 	}
 	berth_log_set_level(level);
 	berth_log(BERTH_LOG_INFO,
-		  "configuration reloaded: policy, users%s, log level %s",
+		  "configuration reloaded: policy, users%s, event endpoints, "
+		  "log level %s",
 		  cert ? ", TLS certificate" : "", nc.log_level);
 	berth_serve_config_release(&nc);
+}
+
+/* The event endpoints at start are the metrics' endpoint label values. */
+static void
+event_labels(srv *s)
+{
+	size_t n = 0;
+
+	s->event_labels = srv_events_names(s->cfg.notifications);
+	while (s->event_labels[n])
+		n++;
+	srv_metrics_set_values(SRV_ML_ENDPOINT,
+			       (const char *const *)s->event_labels, n);
 }
 
 /* Waits for SIGTERM/SIGINT, reloading on SIGHUP; returns the signal. */
@@ -479,6 +506,7 @@ berth_serve_main(int argc, char **argv)
 		teardown(&s);
 		return 0;
 	}
+	event_labels(&s);
 	srv_metrics_init(srv_route_names, SRV_RT_N);
 	srv_metrics_proc_samplers();
 	if (setup(&s, &err) < 0) {

@@ -47,6 +47,7 @@
 #include "server/access/policy.h"
 #include "server/access/ratelimit.h"
 #include "server/access/token.h"
+#include "server/ops/events.h"
 #include "util/buf.h"
 
 #define SRV_API_VERSION "registry/2.0"
@@ -113,6 +114,8 @@ typedef struct srv {
 	char *tls_key_pem;
 	char *tls_ca_pem;
 	int access_fd;	      /* -1: no access log */
+	srv_events *events;   /* event notifications (ops/events.h) */
+	char **event_labels;  /* their metrics' endpoint label values */
 	atomic_int in_flight; /* requests started and not completed */
 	atomic_bool stopping;
 } srv;
@@ -466,6 +469,17 @@ int h_referrers_get(srv_req *r);
 int h_token_get(srv_req *r);
 int h_token_post(srv_req *r);
 int h_metrics_get(srv_req *r);
+
+/* ---- handlers/notify.c ---- */
+
+/*
+ * The event of a request that did `action` to {name} (srv_event_emit with
+ * the request's fields filled in); `digest`'s content is a manifest on
+ * the manifest route, else a blob. NULL / size < 0 leave fields out.
+ */
+void srv_notify(srv_req *r, const char *action, const char *media_type,
+		const char *digest, int64_t size, const char *tag,
+		const char *from);
 
 /* Shared by the blob and upload handlers (handlers/h_upload.c). */
 char *srv_upload_location(const char *name, const char *id);

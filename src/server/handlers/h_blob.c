@@ -68,6 +68,10 @@ h_blob_get(srv_req *r)
 		}
 		resp = srv_resp_reader(rd, true, &status, &r->bytes);
 	}
+	/* HEAD too: distribution serves both with one handler, and reports
+	 * both as pulls. */
+	srv_notify(r, SRV_EV_PULL, "application/octet-stream", d.str, size,
+		   NULL, NULL);
 	if (status == MHD_HTTP_TEMPORARY_REDIRECT)
 		return srv_send(r, status, resp);
 	if (rr > 0) {
@@ -104,5 +108,6 @@ h_blob_delete(srv_req *r)
 					    ? SRV_E_BLOB_UNKNOWN
 					    : SRV_E_AUTO,
 				    &err);
+	srv_notify(r, SRV_EV_DELETE, NULL, d.str, -1, NULL, NULL);
 	return srv_send_empty(r, MHD_HTTP_ACCEPTED);
 }

@@ -93,6 +93,9 @@ h_manifest_get(srv_req *r)
 	srv_resp_header(resp, "Docker-Content-Digest", mf.digest);
 	etag = xasprintf("\"%s\"", mf.digest);
 	srv_resp_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+	/* HEAD too, as distribution reports it. */
+	srv_notify(r, SRV_EV_PULL, mf.media_type, mf.digest, mf.size,
+		   by_digest ? NULL : r->ref, NULL);
 	return srv_send(r, MHD_HTTP_OK, resp);
 }
 
@@ -204,6 +207,10 @@ h_manifest_put(srv_req *r)
 		srv_resp_header(resp, "OCI-Subject", info.subject);
 	for (i = 0; by_digest && i < extra.n; i++)
 		srv_resp_header(resp, "OCI-Tag", extra.v[i]);
+	/* One event per tag (distribution has at most one), or one untagged. */
+	for (i = 0; i < (n_tags ? n_tags : 1); i++)
+		srv_notify(r, SRV_EV_PUSH, info.media_type, got.str,
+			   (int64_t)len, n_tags ? put.tags[i] : NULL, NULL);
 	return srv_send(r, MHD_HTTP_CREATED, resp);
 }
 
@@ -233,5 +240,8 @@ h_manifest_delete(srv_req *r)
 		return not_found(r, SRV_E_MANIFEST_UNKNOWN,
 				 by_digest ? "manifest" : "tag");
 	}
+	/* As distribution: a manifest by its digest, a tag by its name. */
+	srv_notify(r, SRV_EV_DELETE, NULL, by_digest ? d.str : NULL, -1,
+		   by_digest ? NULL : r->ref, NULL);
 	return srv_send_empty(r, MHD_HTTP_ACCEPTED);
 }

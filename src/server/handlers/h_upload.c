@@ -243,6 +243,23 @@ check_chunk(srv_req *r, upload *u)
 	return refuse_chunk(r, u, SRV_E_SIZE_INVALID, &none, msg);
 }
 
+/* A blob's push or mount event; its size from the metadata, read only
+ * when some endpoint listens. */
+static void
+blob_event(srv_req *r, const char *action, const berth_digest *d,
+	   const char *from)
+{
+	berth_error *err = NULL;
+	int64_t size = -1;
+
+	if (!srv_events_enabled(r->s->events))
+		return;
+	if (srv_storage_blob_stat(r->s->store, r->name, d, &size, &err) < 0)
+		berth_error_free(err);
+	srv_notify(r, action, "application/octet-stream", d->str, size, NULL,
+		   from);
+}
+
 /* Verifies and links a session's bytes; answers 201 or an error. */
 static int
 finish(srv_req *r, upload *u)
@@ -261,6 +278,7 @@ finish(srv_req *r, upload *u)
 					    : SRV_E_AUTO,
 				    &err);
 	}
+	blob_event(r, SRV_EV_PUSH, &u->want, NULL);
 	return send_created(r, &u->want);
 }
 
@@ -339,8 +357,10 @@ h_upload_post(srv_req *r)
 	case SRV_PHASE_END:
 		break;
 	}
-	if (u->mounted)
+	if (u->mounted) {
+		blob_event(r, SRV_EV_MOUNT, &u->mount, srv_query(r, "from"));
 		return send_created(r, &u->mount);
+	}
 	if (u->have_want)
 		return finish(r, u);
 	return send_progress(r, MHD_HTTP_ACCEPTED, u->id, 0);

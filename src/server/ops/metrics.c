@@ -67,6 +67,8 @@ static const char *const limit_v[] = {"request_rate", "pull",
 				      "upload_sessions"};
 static const char *const login_v[] = {"ok", "ok_cached", "failed", "refused"};
 static const char *const cut_v[] = {"header_timeout", "body_rate"};
+static const char *const endpoint_v[] = {"other"};
+static const char *const evdrop_v[] = {"queue_full", "write_failed", "too_big"};
 
 static const char *const none_v[] = {""};
 
@@ -76,7 +78,8 @@ _Static_assert(BERTH_ARRAY_SIZE(code_v) == BERTH_ARRAY_SIZE(codes) + 6,
 _Static_assert(BERTH_ARRAY_SIZE(upload_end_v) == SRV_UPLOAD_FAILED + 1 &&
 		       BERTH_ARRAY_SIZE(limit_v) == SRV_LIMIT_UPLOADS + 1 &&
 		       BERTH_ARRAY_SIZE(login_v) == SRV_LOGIN_REFUSED + 1 &&
-		       BERTH_ARRAY_SIZE(cut_v) == SRV_CUT_BODY + 1,
+		       BERTH_ARRAY_SIZE(cut_v) == SRV_CUT_BODY + 1 &&
+		       BERTH_ARRAY_SIZE(evdrop_v) == SRV_EVDROP_TOO_BIG + 1,
 	       "a name for every value");
 
 #define SET(name, v)                                                           \
@@ -92,6 +95,8 @@ static mlabel labels[SRV_ML_N] = {
 	[SRV_ML_LIMIT] = SET("limit", limit_v),
 	[SRV_ML_LOGIN] = SET("result", login_v),
 	[SRV_ML_CONN_CUT] = SET("reason", cut_v),
+	[SRV_ML_ENDPOINT] = SET("endpoint", endpoint_v),
+	[SRV_ML_EVENT_DROP] = SET("reason", evdrop_v),
 };
 #undef SET
 
@@ -120,6 +125,14 @@ typedef struct sampler {
 	void *ud;
 } sampler;
 static sampler samplers[SRV_M_N];
+
+void
+srv_metrics_set_values(srv_mlabel l, const char *const *v, size_t n)
+{
+	assert(cells == NULL && n > 0);
+	labels[l].v = v;
+	labels[l].n = n;
+}
 
 void
 srv_metrics_init(const char *const *routes, size_t n)
@@ -157,6 +170,8 @@ srv_metrics_release(void)
 	free((void *)cells);
 	cells = NULL;
 	memset(samplers, 0, sizeof(samplers));
+	labels[SRV_ML_ENDPOINT].v = endpoint_v;
+	labels[SRV_ML_ENDPOINT].n = BERTH_ARRAY_SIZE(endpoint_v);
 }
 
 static size_t

@@ -38,6 +38,8 @@ typedef enum srv_mlabel {
 	SRV_ML_LIMIT,	   /* request_rate, pull, upload_sessions */
 	SRV_ML_LOGIN,	   /* ok, ok_cached, failed, refused */
 	SRV_ML_CONN_CUT,   /* header_timeout, body_rate */
+	SRV_ML_ENDPOINT,   /* event endpoints at start, "other" (set_values) */
+	SRV_ML_EVENT_DROP, /* queue_full, write_failed, too_big */
 	SRV_ML_N,
 } srv_mlabel;
 
@@ -87,6 +89,21 @@ typedef enum srv_mkind {
 	  "Upload sessions started", NONE, NONE, NONE)                         \
 	X(UPLOADS_ENDED, COUNTER, "berth_upload_sessions_ended_total",         \
 	  "Upload sessions ended, by outcome", UPLOAD_END, NONE, NONE)         \
+	X(EVENTS_QUEUED, COUNTER, "berth_events_queued_total",                 \
+	  "Events queued for delivery, by endpoint", ENDPOINT, NONE, NONE)     \
+	X(EVENTS_DELIVERED, COUNTER, "berth_events_delivered_total",           \
+	  "Events a receiver took (answered 2xx), by endpoint", ENDPOINT,      \
+	  NONE, NONE)                                                          \
+	X(EVENTS_FAILED, COUNTER, "berth_events_failed_attempts_total",        \
+	  "Delivery attempts that failed (not 2xx, refused, timed out), by "   \
+	  "endpoint",                                                          \
+	  ENDPOINT, NONE, NONE)                                                \
+	X(EVENTS_DROPPED, COUNTER, "berth_events_dropped_total",               \
+	  "Events dropped instead of queued, by endpoint and reason",          \
+	  ENDPOINT, EVENT_DROP, NONE)                                          \
+	X(EVENTS_DEPTH, GAUGE, "berth_events_queue_depth",                     \
+	  "Events queued and not yet delivered, by endpoint", ENDPOINT, NONE,  \
+	  NONE)                                                                \
 	X(PROC_START, SAMPLED_GAUGE, "process_start_time_seconds",             \
 	  "Start time of the process since the Unix epoch in seconds", NONE,   \
 	  NONE, NONE)                                                          \
@@ -118,6 +135,7 @@ enum {
 enum { SRV_LIMIT_RATE, SRV_LIMIT_PULL, SRV_LIMIT_UPLOADS };
 enum { SRV_LOGIN_OK, SRV_LOGIN_OK_CACHED, SRV_LOGIN_FAILED, SRV_LOGIN_REFUSED };
 enum { SRV_CUT_HEADER, SRV_CUT_BODY };
+enum { SRV_EVDROP_FULL, SRV_EVDROP_WRITE, SRV_EVDROP_TOO_BIG };
 
 /*
  * Sets up the registry; `routes` (n of them, the last the name for
@@ -125,6 +143,13 @@ enum { SRV_CUT_HEADER, SRV_CUT_BODY };
  * until srv_metrics_release. Once per process.
  */
 void srv_metrics_init(const char *const *routes, size_t n);
+
+/*
+ * The values of a label set filled in at start (ENDPOINT: the event
+ * endpoints of the configuration); before srv_metrics_init, and v must
+ * live until srv_metrics_release. Without it the set is {"other"}.
+ */
+void srv_metrics_set_values(srv_mlabel l, const char *const *v, size_t n);
 void srv_metrics_release(void);
 
 /* Adds v to a counter or gauge; labels are indexes into their sets. */
