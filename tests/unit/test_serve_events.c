@@ -558,6 +558,7 @@ TEST(queue_wait_and_stop)
 	append_n(q, 0, 1);
 	CHECK(ev_queue_wait(q, &stop), "not empty");
 	atomic_store(&stop, true);
+	CHECK(!ev_queue_wait(q, &stop), "stopped: nothing to send");
 	CHECK(drain(q, 0) == 1, "one");
 	CHECK(!ev_queue_wait(q, &stop), "stopped and empty");
 	ev_queue_pause(q, &stop, INT64_MAX); /* returns: stop is set */

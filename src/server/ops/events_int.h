@@ -121,8 +121,8 @@ int ev_queue_peek(ev_queue *q, ev_batch *b, size_t max, berth_error **err);
  * saves it, and removes the segments wholly read. */
 int ev_queue_ack(ev_queue *q, const ev_batch *b, berth_error **err);
 
-/* Waits until the queue is not empty or *stop is set; true when not
- * empty. */
+/* Waits until the queue is not empty or *stop is set; true when there
+ * is something to send and no stop. */
 bool ev_queue_wait(ev_queue *q, const atomic_bool *stop);
 
 /* Waits until *stop is set or the monotonic clock reaches deadline_ms. */

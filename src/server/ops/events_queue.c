@@ -482,7 +482,7 @@ ev_queue_wait(ev_queue *q, const atomic_bool *stop)
 	pthread_mutex_lock(&q->mu);
 	while (q->depth == 0 && !atomic_load(stop))
 		pthread_cond_wait(&q->cv, &q->mu);
-	ready = q->depth > 0;
+	ready = q->depth > 0 && !atomic_load(stop);
 	pthread_mutex_unlock(&q->mu);
 	return ready;
 }
