@@ -3,7 +3,10 @@
  * queue (append, restart, replay, bound, damaged files). */
 #include "test.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <jansson.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -563,6 +566,74 @@ TEST(queue_wait_and_stop)
 	CHECK(!ev_queue_wait(q, &stop), "stopped and empty");
 	ev_queue_pause(q, &stop, INT64_MAX); /* returns: stop is set */
 	ev_queue_close(q);
+	free(dir);
+}
+
+/* ---- the running set: start, emit, reload, stop ---- */
+
+/* A port on 127.0.0.1 that nobody listens on. */
+static int
+dead_port(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	bind(fd, (struct sockaddr *)&a, sizeof(a));
+	getsockname(fd, (struct sockaddr *)&a, &len);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+TEST(events_queue_while_receiver_is_dead_and_stop_keeps_them)
+{
+	char *cfg = xasprintf(
+		"{\"endpoints\":[{\"name\":\"a\",\"url\":"
+		"\"http://127.0.0.1:%d/\",\"threshold\":1,\"backoff\":"
+		"\"10m\",\"ignore\":{\"actions\":[\"pull\"]}}]}",
+		dead_port());
+	char **labels = srv_events_names(cfg);
+	srv_events *ev = NULL;
+	srv_events_plan *plan = NULL;
+	berth_error *err = NULL;
+	srv_event pull = push_ev;
+	char *dir = qdir("a");
+	ev_queue *q = NULL;
+
+	CHECK_STR(labels[0], "a");
+	CHECK_STR(labels[1], "other");
+	CHECK(srv_events_start(&ev, root, cfg, 100, "127.0.0.1:5000", labels,
+			       &err) == 0,
+	      "start: %s", err ? err->msg : "");
+	CHECK(srv_events_enabled(ev), "enabled");
+	pull.action = SRV_EV_PULL;
+	srv_events_emit(ev, &push_ev);
+	srv_events_emit(ev, &pull); /* ignored */
+	srv_events_emit(ev, &push_ev);
+	/* A reload that does not parse changes nothing... */
+	CHECK(srv_events_prepare(ev, &plan, "{\"endpoints\":{}}", 100, &err) ==
+		      BERTH_EUSAGE,
+	      "refused");
+	berth_error_free(err);
+	err = NULL;
+	/* ...one that does keeps the queue of the name that stays. */
+	CHECK(srv_events_prepare(ev, &plan, cfg, 50, &err) == 0, "prepared");
+	srv_events_apply(ev, plan);
+	srv_events_emit(ev, &push_ev);
+	srv_events_stop(ev);
+	CHECK(ev_queue_open(&q, dir, 100, NULL) == 0, "reopen");
+	CHECK(ev_queue_depth(q) == 3, "three pushes kept: %ld",
+	      ev_queue_depth(q));
+	ev_queue_close(q);
+	CHECK(srv_events_start(&ev, root, NULL, 100, "x:1", labels, &err) == 0,
+	      "start without endpoints");
+	CHECK(!srv_events_enabled(ev), "nothing to send to");
+	srv_events_emit(ev, &push_ev);
+	srv_events_stop(ev);
+	berth_strv_free(labels);
+	free(cfg);
 	free(dir);
 }
 
