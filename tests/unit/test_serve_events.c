@@ -167,12 +167,13 @@ TEST(config_full_endpoint)
 		"\"ignore\":{\"mediatypes\":[\"m2\"],\"actions\":[\"pull\"]},"
 		"\"repositories\":[\"team/**\"]},"
 		"{\"name\":\"off\",\"url\":\"http://x\",\"disabled\":true},"
-		"{\"name\":\"d\",\"url\":\"http://y\"}]}";
+		"{\"name\":\"d\",\"url\":\"http://u:pw@y:8/p?a@b\"}]}";
 
 	CHECK(ev_config_parse(&c, text, &err) == 0, "parses: %s",
 	      err ? err->msg : "");
 	CHECK(c.n == 2, "the disabled one left out: %zu", c.n);
 	CHECK_STR(c.v[0].name, "ci");
+	CHECK_STR(c.v[0].url_shown, "https://h/x");
 	CHECK_STR(c.v[0].headers[0], "Authorization: Bearer t");
 	CHECK_STR(c.v[0].headers[1], "X-A: b");
 	CHECK(c.v[0].headers[2] == NULL, "two headers");
@@ -184,6 +185,7 @@ TEST(config_full_endpoint)
 	CHECK_STR(c.v[0].ignore_media_types[0], "m1");
 	CHECK_STR(c.v[0].ignore_media_types[1], "m2");
 	CHECK_STR(c.v[0].ignore_actions[0], "pull");
+	CHECK_STR(c.v[1].url_shown, "http://y:8/p?a@b");
 	/* distribution's defaults */
 	CHECK(c.v[1].timeout_ms == 1000 && c.v[1].threshold == 10 &&
 		      c.v[1].backoff_ms == 1000,

@@ -223,7 +223,7 @@ srv_events_start(srv_events **out, const char *storage,
 	for (size_t i = 0; i < ev->n; i++)
 		berth_log(BERTH_LOG_INFO,
 			  "events: endpoint '%s' (%s), %ld event%s queued",
-			  ev->eps[i]->cfg.name, ev->eps[i]->cfg.url,
+			  ev->eps[i]->cfg.name, ev->eps[i]->cfg.url_shown,
 			  ev_queue_depth(ev->eps[i]->q),
 			  ev_queue_depth(ev->eps[i]->q) == 1 ? "" : "s");
 	*out = ev;

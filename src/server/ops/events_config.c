@@ -30,6 +30,7 @@ ev_endpoint_release(ev_endpoint_cfg *e)
 {
 	free(e->name);
 	free(e->url);
+	free(e->url_shown);
 	berth_strv_free(e->headers);
 	berth_strv_free(e->ignore_media_types);
 	berth_strv_free(e->ignore_actions);
@@ -175,6 +176,19 @@ headers(ev_endpoint_cfg *e, json_t *v, const char *where, berth_error **err)
 	return 0;
 }
 
+/* The log never shows a password: "https://u:p@h/x" as "https://h/x". */
+static char *
+url_without_userinfo(const char *u)
+{
+	const char *host = strstr(u, "://") + 3;
+	const char *at = strchr(host, '@');
+	size_t authority = strcspn(host, "/?#");
+
+	if (at == NULL || (size_t)(at - host) >= authority)
+		return xstrdup(u);
+	return xasprintf("%.*s%s", (int)(host - u), u, at + 1);
+}
+
 static bool
 name_ok(const char *s)
 {
@@ -265,6 +279,7 @@ endpoint(ev_endpoint_cfg *e, bool *enabled, json_t *o, size_t idx,
 					   "url must be an http:// or "
 					   "https:// URL");
 			e->url = xstrdup(u);
+			e->url_shown = url_without_userinfo(u);
 		} else if (strcmp(k, "headers") == 0) {
 			r = headers(e, v, where, err);
 		} else if (strcmp(k, "timeout") == 0) {

@@ -31,7 +31,8 @@
 typedef struct ev_endpoint_cfg {
 	char *name; /* [A-Za-z0-9._-]{1,64}: also its queue's directory */
 	char *url;
-	char **headers; /* "Name: value" lines, NULL-terminated */
+	char *url_shown; /* url without user:password@, for the log */
+	char **headers;	 /* "Name: value" lines, NULL-terminated */
 	int64_t timeout_ms;
 	long threshold; /* failures in a row retried at once */
 	int64_t backoff_ms, max_backoff_ms;

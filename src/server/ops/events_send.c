@@ -102,7 +102,7 @@ log_failure(const ev_sender *sd, long failures, const berth_error *err,
 	berth_log(BERTH_LOG_WARN,
 		  "events: endpoint '%s' (%s): %s; %ld failed attempt%s, "
 		  "next in %lld ms",
-		  sd->e->name, sd->e->url, err->msg, failures,
+		  sd->e->name, sd->e->url_shown, err->msg, failures,
 		  failures == 1 ? "" : "s", (long long)delay);
 }
 
