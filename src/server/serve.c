@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "berth/log.h"
+#include "server/ops/cache.h"
 #include "server/ops/metrics.h"
 #include "server/server.h"
 #include "util/cleanup.h"
@@ -220,6 +221,7 @@ static int
 setup(srv *s, berth_error **err)
 {
 	berth_serve_config *c = &s->cfg;
+	srv_upstreams *ups = NULL;
 	int conns;
 	int r;
 
@@ -265,6 +267,9 @@ setup(srv *s, berth_error **err)
 	s->store->upload_caps.per_client = c->uploads_per_client;
 	s->store->upload_caps.per_repo = c->uploads_per_repo;
 	srv_metrics_sampler(SRV_M_UPLOADS_OPEN, uploads_open, s->store);
+	if ((r = srv_upstreams_parse(&ups, c->upstreams, err)) < 0)
+		return r;
+	s->cache = srv_cache_new(ups);
 	return srv_setup_access(s, err);
 }
 
@@ -272,7 +277,9 @@ static void
 teardown(srv *s)
 {
 	srv_pwpool_drain(s->pwpool); /* no connection left suspended */
+	srv_cache_stop(s->cache);
 	srv_http_stop(s);
+	srv_cache_free(s->cache);
 	srv_tls_release();
 	srv_teardown_access(s);
 	srv_storage_close(s->store);
@@ -298,7 +305,8 @@ purge_uploads(srv *s)
 static bool
 reloadable(const char *name)
 {
-	static const char *const names[] = {"config", "policy", "log-level"};
+	static const char *const names[] = {"config", "policy", "log-level",
+					    "upstreams"};
 
 	for (size_t i = 0; i < BERTH_ARRAY_SIZE(names); i++)
 		if (strcmp(names[i], name) == 0)
@@ -364,6 +372,7 @@ reload(srv *s)
 	berth_error *err = NULL;
 	berth_log_level level;
 	srv_live *live = NULL;
+	srv_upstreams *ups = NULL;
 	int help = 0;
 
 	berth_log(BERTH_LOG_INFO, "SIGHUP: reloading the configuration");
@@ -374,7 +383,9 @@ reload(srv *s)
 	     (read_pem(&cert, s->cfg.tls_cert, "certificate", &err) < 0 ||
 	      read_pem(&key, s->cfg.tls_key, "key", &err) < 0 ||
 	      srv_tls_check(cert, key, &err) < 0)) ||
+	    srv_upstreams_parse(&ups, nc.upstreams, &err) < 0 ||
 	    srv_access_reload(s, &nc, &live, &err) < 0) {
+		srv_upstreams_put(ups);
 		berth_log(BERTH_LOG_ERROR,
 			  "configuration not reloaded, the running one "
 			  "stays: %s%s%s",
@@ -386,6 +397,7 @@ reload(srv *s)
 	}
 	note_restart_only(s, &nc);
 	srv_live_swap(s, live);
+	srv_cache_swap(s->cache, ups);
 	if (cert && srv_tls_set(cert, key, &err) < 0) {
 		berth_log(BERTH_LOG_ERROR, "TLS certificate not replaced: %s",
 			  err->msg);
@@ -393,7 +405,8 @@ reload(srv *s)
 	}
 	berth_log_set_level(level);
 	berth_log(BERTH_LOG_INFO,
-		  "configuration reloaded: policy, users%s, log level %s",
+		  "configuration reloaded: policy, users%s, upstreams, log "
+		  "level %s",
 		  cert ? ", TLS certificate" : "", nc.log_level);
 	berth_serve_config_release(&nc);
 }
