@@ -7,12 +7,14 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "berth/ref.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/fileio.h"
 #include "util/xalloc.h"
 
 /* The keys an entry may have; anything else is a typo to report. */
@@ -227,6 +229,15 @@ parse_one(srv_upstream *u, json_t *e, size_t i, berth_error **err)
 		return bad(err, i,
 			   "give 'token' or 'username' and "
 			   "'password', not both");
+	/* OpenSSL opens it by name, at the first request: a file that is
+	 * missing or no regular file is told now. */
+	if (ca &&
+	    (access(ca, R_OK) < 0 || berth_file_check_regular(ca, NULL) < 0)) {
+		_cleanup_free_ char *m =
+			xasprintf("'ca-file' '%.200s' cannot be read", ca);
+
+		return bad(err, i, m);
+	}
 	u->docker_hub = berth_ref_is_docker_hub(host);
 	if (strcmp(host, BERTH_DOCKER_HUB) == 0 ||
 	    strcmp(host, "index.docker.io") == 0) {
@@ -264,10 +275,13 @@ srv_upstreams_parse(srv_upstreams **out, const char *json, berth_error **err)
 		return 0;
 	}
 	root = json_loads(json, JSON_REJECT_DUPLICATES, &jerr);
-	if (!json_is_array(root))
-		return berth_error_set(err, BERTH_EUSAGE, 0,
-				       "'upstreams' must be a JSON array of "
-				       "objects");
+	if (!json_is_array(root)) {
+		berth_error_set(err, BERTH_EUSAGE, 0,
+				"'upstreams' must be a JSON array of objects");
+		berth_error_hint(err,
+				 "see 'Pull-through cache' in docs/server.md");
+		return BERTH_EUSAGE;
+	}
 	u->v = xcalloc(json_array_size(root) + 1, sizeof(*u->v));
 	for (size_t i = 0; i < json_array_size(root); i++) {
 		srv_upstream *e = &u->v[i];
