@@ -148,9 +148,19 @@ c2=$!
 expect "a second client joins and receives bytes too" wait_for 120 has_bytes "$T/held.2"
 expect "...and neither has it all (the upstream still holds)" \
 	test "$(stat -c %s "$T/held.1")" -lt "$held_size" -a "$(stat -c %s "$T/held.2")" -lt "$held_size"
+joined=$(metric 'berth_cache_hits_total{kind="blob"}')
+curl -s --max-time 600 -o "$T/held.range" -D "$T/held.range.h" -H 'Range: bytes=1000-1999' \
+	"$SRV_URL/v2/hos/hostile/held/blobs/$held" &
+c3=$!
+joined_more() { [ "$(metric 'berth_cache_hits_total{kind="blob"}')" -gt "$joined" ]; }
+expect "a Range request joins the fetch while the upstream holds" wait_for 120 joined_more
 touch "$RELEASE"
-wait "$c1" "$c2"
+wait "$c1" "$c2" "$c3"
 same "both get the whole blob once released" "$(sha256_of "$T/held.1") $(sha256_of "$T/held.2")" "$held $held"
+same "a Range request while it is in flight gets 206" \
+	"$(head -n1 "$T/held.range.h" | cut -d' ' -f2) $(grep -i '^content-range:' "$T/held.range.h" | tr -d '\r' | cut -d' ' -f2-)" \
+	"206 bytes 1000-1999/$held_size"
+expect "...with the range's bytes" cmp "$T/held.range" <(tail -c +1001 "$T/held.1" | head -c 1000)
 same "the upstream sent it once" "$(grep -c "^GET /v2/hostile/held/blobs/$held " "$HOSTILE_LOG")" 1
 
 # --- SIGHUP: upstreams reloaded, all or nothing ---------------------------

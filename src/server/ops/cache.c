@@ -5,6 +5,7 @@
  */
 #include "server/ops/cache_int.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -42,18 +43,11 @@ srv_cache_new(srv_upstreams *u)
 }
 
 void
-srv_cache_stop(srv_cache *c)
-{
-	if (c)
-		cache_fetches_stop(c);
-}
-
-void
 srv_cache_free(srv_cache *c)
 {
 	if (c == NULL)
 		return;
-	cache_fetches_stop(c);
+	assert(c->running == 0); /* srv_cache_stop first */
 	srv_upstreams_put(c->ups);
 	berth_hmap_free(c->valid, free);
 	pthread_cond_destroy(&c->ended);

@@ -72,11 +72,7 @@ srv_upstream *srv_upstreams_route(const srv_upstreams *u, const char *repo,
 
 /* Takes u (may be NULL: no upstreams). */
 srv_cache *srv_cache_new(srv_upstreams *u);
-/* Ends the fetches in flight, cutting their clients' answers short, and
- * waits for their threads: before the HTTP daemon stops (no connection
- * may stay suspended). NULL is a no-op. */
-void srv_cache_stop(srv_cache *c);
-/* After the daemon stopped. NULL is a no-op. */
+/* After srv_cache_stop and the daemon stopped. NULL is a no-op. */
 void srv_cache_free(srv_cache *c);
 
 /* Makes u the upstreams of requests from now on (taking it). */
@@ -111,6 +107,13 @@ int srv_cache_refuse_write(srv_req *r);
  * upstream's failure passed on) and the result is srv_send's.
  */
 int srv_cache_manifest(srv_req *r, bool *answered, char **warning);
+
+/*
+ * Ends the fetches in flight, cutting their clients' answers short, and
+ * waits for their threads (cache_blob.c): before the HTTP daemon stops,
+ * as no connection may stay suspended then. NULL is a no-op.
+ */
+void srv_cache_stop(srv_cache *c);
 
 /*
  * Blob GET/HEAD of digest d: 0 with *answered false when the handler

@@ -14,8 +14,9 @@
  * any failure) nothing is stored and every answer is cut short, so no
  * client ever receives a complete wrong blob.
  *
- * A Range request for a blob still in flight gets the whole blob (200),
- * as HTTP allows; once stored, ranges are served as for any blob.
+ * A Range request for a blob still in flight is streamed the same way
+ * (206; its last byte waits for the digest too): dockerd resumes a broken
+ * download with one and insists on 206.
  */
 #include "server/ops/cache_int.h"
 
@@ -25,6 +26,7 @@
 
 #include "berth/log.h"
 #include "server/ops/metrics.h"
+#include "server/http/range.h"
 #include "server/server.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -194,8 +196,10 @@ fetch_main(void *arg)
 }
 
 void
-cache_fetches_stop(srv_cache *c)
+srv_cache_stop(srv_cache *c)
 {
+	if (c == NULL)
+		return;
 	pthread_mutex_lock(&c->mu);
 	c->stop = 1; /* the upstream clients' transfers end */
 	while (c->running > 0)
@@ -259,7 +263,8 @@ stream_free(void *cls)
 }
 
 /*
- * Under c->mu, f running: answers r from f's session. Drops the lock.
+ * Under c->mu, f running: answers r from f's session (its Range too).
+ * Drops the lock.
  */
 static int
 stream_answer(srv_req *r, cache_fetch *f)
@@ -268,11 +273,25 @@ stream_answer(srv_req *r, cache_fetch *f)
 	berth_error *err = NULL;
 	struct MHD_Response *resp;
 	cache_stream *s;
-	char etag[BERTH_DIGEST_MAX + 2];
+	uint64_t off = 0, len = (uint64_t)f->size;
+	unsigned status = MHD_HTTP_OK;
+	char buf[BERTH_DIGEST_MAX + 64];
+	int rr = srv_parse_range(&off, &len,
+				 srv_header(r, MHD_HTTP_HEADER_RANGE),
+				 (uint64_t)f->size);
 
+	if (rr < 0) {
+		pthread_mutex_unlock(&c->mu);
+		resp = srv_error_response(SRV_E_RANGE_INVALID, NULL,
+					  "requested range not satisfiable",
+					  &status);
+		snprintf(buf, sizeof(buf), "bytes */%" PRId64, f->size);
+		srv_resp_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, buf);
+		return srv_send(r, status, resp);
+	}
 	s = xcalloc(1, sizeof(*s));
-	if (srv_storage_fetch_reader(f->st, &s->rd, f->id, 0, f->size, &err) <
-	    0) {
+	if (srv_storage_fetch_reader(f->st, &s->rd, f->id, (int64_t)off,
+				     (int64_t)len, &err) < 0) {
 		pthread_mutex_unlock(&c->mu);
 		free(s);
 		return srv_fail_err(r, SRV_E_AUTO, &err);
@@ -281,18 +300,27 @@ stream_answer(srv_req *r, cache_fetch *f)
 	pthread_mutex_unlock(&c->mu);
 	s->f = f;
 	s->conn = r->conn;
-	s->len = f->size;
-	resp = MHD_create_response_from_callback(
-		(uint64_t)f->size, STREAM_BLOCK, stream_read, s, stream_free);
+	s->off = (int64_t)off;
+	s->len = (int64_t)len;
+	resp = MHD_create_response_from_callback(len, STREAM_BLOCK, stream_read,
+						 s, stream_free);
 	if (resp == NULL)
 		abort();
-	r->bytes = (uint64_t)f->size;
+	r->bytes = len;
+	if (rr > 0) {
+		status = MHD_HTTP_PARTIAL_CONTENT;
+		snprintf(buf, sizeof(buf),
+			 "bytes %" PRIu64 "-%" PRIu64 "/%" PRId64, off,
+			 off + len - 1, f->size);
+		srv_resp_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, buf);
+	}
 	srv_resp_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 			"application/octet-stream");
 	srv_resp_header(resp, "Docker-Content-Digest", f->d.str);
-	snprintf(etag, sizeof(etag), "\"%s\"", f->d.str);
-	srv_resp_header(resp, MHD_HTTP_HEADER_ETAG, etag);
-	return srv_send(r, MHD_HTTP_OK, resp);
+	srv_resp_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+	snprintf(buf, sizeof(buf), "\"%s\"", f->d.str);
+	srv_resp_header(resp, MHD_HTTP_HEADER_ETAG, buf);
+	return srv_send(r, status, resp);
 }
 
 /*

@@ -20,7 +20,4 @@ struct srv_cache {
 	volatile sig_atomic_t stop; /* the upstream clients' interrupt */
 };
 
-/* The fetch threads' part of srv_cache_free (cache_blob.c). */
-void cache_fetches_stop(srv_cache *c);
-
 #endif
