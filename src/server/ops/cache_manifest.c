@@ -97,6 +97,10 @@ srv_cache_pass_failure(srv_req *r, const berth_registry_answer *a,
 		status = MHD_HTTP_BAD_GATEWAY;
 	else if (status == 401)
 		status = MHD_HTTP_FORBIDDEN;
+	if (a && a->status == 401)
+		msg = "it refused berth's credentials (401 Unauthorized): give "
+		      "its entry in 'upstreams' a username and password, or a "
+		      "token";
 	if (a && a->status >= 400 && a->status != 401 && is_oci_errors(a)) {
 		body = xmalloc(a->len + 1);
 		memcpy(body, a->body, a->len);
