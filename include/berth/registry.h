@@ -297,6 +297,45 @@ berth_registry_put_manifest(berth_registry *r, const char *repo,
 			    const void *body, size_t len, berth_error **err);
 
 /*
+ * What a registry answered, whatever the status: for a pull-through cache,
+ * which passes an upstream's status, message and Retry-After on to its own
+ * clients instead of turning them into a berth error.
+ */
+typedef struct berth_registry_answer {
+	unsigned version;   /* BERTH_REGISTRY_ANSWER_VERSION */
+	long status;	    /* the final HTTP status (after auth and retries) */
+	char *content_type; /* without parameters, lowercase, or NULL */
+	char *digest; /* Docker-Content-Digest (200 GET: checked), or NULL */
+	char *retry_after; /* as sent, or NULL */
+	char *body;	   /* the body (an error's up to 64 KiB), or NULL */
+	size_t len;
+	int64_t size; /* the body's length, or Content-Length for HEAD (-1) */
+} berth_registry_answer;
+
+#define BERTH_REGISTRY_ANSWER_VERSION 1
+#define BERTH_REGISTRY_ANSWER_INIT                                             \
+	{                                                                      \
+		BERTH_REGISTRY_ANSWER_VERSION, 0, NULL, NULL, NULL, NULL, 0,   \
+			-1                                                     \
+	}
+
+/*
+ * GET or HEAD of /v2/REPO/KIND/REFERENCE, KIND "manifests" or "blobs"
+ * (blobs: HEAD only; their bytes come with berth_registry_fetch_blobs).
+ * 0 with any status in *out; a negative code only when no answer came
+ * (transport, token server) or a manifest answered 200 does not hash to
+ * the digest asked for or announced (BERTH_EDIGEST). A 200 manifest GET
+ * has out->digest set to the body's digest. An unknown out->version is
+ * refused (BERTH_EUSAGE).
+ */
+BERTH_EXTERN int berth_registry_answer_get(berth_registry_answer *out,
+					   berth_registry *r, const char *repo,
+					   const char *kind,
+					   const char *reference, bool head,
+					   berth_error **err);
+BERTH_EXTERN void berth_registry_answer_release(berth_registry_answer *a);
+
+/*
  * The repository's tags, following `Link: <…>; rel="next"` pagination.
  * *tags is a NULL-terminated array; free with berth_strv_free.
  */

@@ -116,6 +116,12 @@ const berth_serve_setting berth_serve_settings[] = {
 	 "10000", NULL, 1, 10000000, NULL,
 	 "undelivered events kept per endpoint, on disk under STORAGE/events; "
 	 "beyond it new events are dropped (counted in /metrics, logged)"},
+	{"upstreams", "ARRAY", BERTH_SERVE_JSON, F(upstreams), 0, NULL, NULL, 0,
+	 0, NULL,
+	 "pull-through cache: the upstream registries, each an object with "
+	 "\"url\" and either \"mirror\": true (every repository no prefix "
+	 "claims) or \"prefix\" (e.g. \"hub\": hub/library/nginx is the "
+	 "upstream's library/nginx); see docs/server.md"},
 	{"insecure-auth", NULL, BERTH_SERVE_BOOL, F(insecure_auth), 0, "false",
 	 "off", 0, 1, NULL,
 	 "allow authentication over plain HTTP on a non-loopback address"},
@@ -298,8 +304,7 @@ berth_serve_config_set(berth_serve_config *c, const char *key,
 		return 0;
 	case BERTH_SERVE_JSON:
 		return berth_error_set(err, BERTH_EUSAGE, 0,
-				       "'%s' must be a JSON object in the "
-				       "config file",
+				       "'%s' must be JSON in the config file",
 				       key);
 	case BERTH_SERVE_ENUM:
 		if (!is_choice(s->choices, value)) {
@@ -353,8 +358,11 @@ berth_serve_config_load(berth_serve_config *c, const char *path,
 		const berth_serve_setting *st = berth_serve_setting_find(key);
 		_cleanup_free_ char *s = NULL;
 
-		if (json_is_object(v) && st &&
-		    (st->type == BERTH_SERVE_JSON || st->json_off)) {
+		/* A JSON setting's consumer checks its shape. */
+		if (st &&
+		    ((json_is_object(v) &&
+		      (st->type == BERTH_SERVE_JSON || st->json_off)) ||
+		     (json_is_array(v) && st->type == BERTH_SERVE_JSON))) {
 			char **dst =
 				field(c, st->json_off ? st->json_off : st->off);
 

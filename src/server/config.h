@@ -5,8 +5,9 @@
  * help. That table drives the flags, the file, `--help` and the settings
  * table of docs/server.md (`berth-serve --help-markdown`).
  *
- * "policy" may be a JSON object in the file and "pull-limit-users" must be
- * one; they are kept as JSON text (policy_json, pull_limit_users).
+ * "policy" may be a JSON object in the file, "pull-limit-users" must be
+ * one and "upstreams" must be an array; they are kept as JSON text
+ * (policy_json, pull_limit_users, upstreams).
  */
 #ifndef BERTH_SERVER_CONFIG_H
 #define BERTH_SERVER_CONFIG_H
@@ -65,6 +66,8 @@ typedef struct berth_serve_config {
 	long login_threads;	   /* password-checking threads */
 
 	char *metrics_allow; /* addresses that may scrape /metrics */
+
+	char *upstreams; /* JSON array: the pull-through cache's upstreams */
 } berth_serve_config;
 
 typedef enum berth_serve_setting_type {
@@ -72,7 +75,8 @@ typedef enum berth_serve_setting_type {
 	BERTH_SERVE_ENUM, /* one of `choices` */
 	BERTH_SERVE_LONG, /* an integer from min to max */
 	BERTH_SERVE_BOOL, /* a flag without value; true or false in the file */
-	BERTH_SERVE_JSON, /* a JSON object, in the config file only */
+	BERTH_SERVE_JSON, /* a JSON object (or array), in the config file only
+			   */
 	BERTH_SERVE_FILE, /* --config itself: a flag, never a key */
 } berth_serve_setting_type;
 

@@ -135,6 +135,9 @@ berth_serve_config_markdown(FILE *f)
 			fprintf(f, "| `%s` | ", s->name);
 		put_cell(f, *values			  ? values
 			    : s->type == BERTH_SERVE_BOOL ? "true, false"
+			    : s->type == BERTH_SERVE_JSON &&
+					    strcmp(s->arg, "ARRAY") == 0
+				    ? "JSON array"
 			    : s->type == BERTH_SERVE_JSON ? "JSON object"
 							  : "");
 		fputs(" | ", f);

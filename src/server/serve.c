@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "berth/log.h"
+#include "server/ops/cache.h"
 #include "server/ops/metrics.h"
 #include "server/server.h"
 #include "util/cleanup.h"
@@ -220,6 +221,7 @@ static int
 setup(srv *s, berth_error **err)
 {
 	berth_serve_config *c = &s->cfg;
+	srv_upstreams *ups = NULL;
 	int conns;
 	int r;
 
@@ -269,6 +271,9 @@ setup(srv *s, berth_error **err)
 				  c->notify_queue_max, c->addr, s->event_labels,
 				  err)) < 0)
 		return r;
+	if ((r = srv_upstreams_parse(&ups, c->upstreams, err)) < 0)
+		return r;
+	s->cache = srv_cache_new(ups);
 	return srv_setup_access(s, err);
 }
 
@@ -276,8 +281,10 @@ static void
 teardown(srv *s)
 {
 	srv_pwpool_drain(s->pwpool); /* no connection left suspended */
+	srv_cache_stop(s->cache);
 	srv_http_stop(s);
 	srv_events_stop(s->events); /* after the last request's emit */
+	srv_cache_free(s->cache);
 	srv_tls_release();
 	srv_teardown_access(s);
 	srv_storage_close(s->store);
@@ -304,9 +311,9 @@ purge_uploads(srv *s)
 static bool
 reloadable(const char *name)
 {
-	static const char *const names[] = {"config", "policy", "log-level",
-					    "notifications",
-					    "notify-queue-max"};
+	static const char *const names[] = {"config",		"policy",
+					    "log-level",	"notifications",
+					    "notify-queue-max", "upstreams"};
 
 	for (size_t i = 0; i < BERTH_ARRAY_SIZE(names); i++)
 		if (strcmp(names[i], name) == 0)
@@ -373,6 +380,7 @@ reload(srv *s)
 	berth_log_level level;
 	srv_live *live = NULL;
 	srv_events_plan *events = NULL;
+	srv_upstreams *ups = NULL;
 	int help = 0;
 
 	berth_log(BERTH_LOG_INFO, "SIGHUP: reloading the configuration");
@@ -383,9 +391,11 @@ reload(srv *s)
 	     (read_pem(&cert, s->cfg.tls_cert, "certificate", &err) < 0 ||
 	      read_pem(&key, s->cfg.tls_key, "key", &err) < 0 ||
 	      srv_tls_check(cert, key, &err) < 0)) ||
+	    srv_upstreams_parse(&ups, nc.upstreams, &err) < 0 ||
 	    srv_access_reload(s, &nc, &live, &err) < 0 ||
 	    srv_events_prepare(s->events, &events, nc.notifications,
 			       nc.notify_queue_max, &err) < 0) {
+		srv_upstreams_put(ups);
 		berth_log(BERTH_LOG_ERROR,
 			  "configuration not reloaded, the running one "
 			  "stays: %s%s%s",
@@ -399,6 +409,7 @@ reload(srv *s)
 	note_restart_only(s, &nc);
 	srv_live_swap(s, live);
 	srv_events_apply(s->events, events);
+	srv_cache_swap(s->cache, ups);
 	if (cert && srv_tls_set(cert, key, &err) < 0) {
 		berth_log(BERTH_LOG_ERROR, "TLS certificate not replaced: %s",
 			  err->msg);
@@ -406,8 +417,8 @@ reload(srv *s)
 	}
 	berth_log_set_level(level);
 	berth_log(BERTH_LOG_INFO,
-		  "configuration reloaded: policy, users%s, event endpoints, "
-		  "log level %s",
+		  "configuration reloaded: policy, users%s, upstreams, event "
+		  "endpoints, log level %s",
 		  cert ? ", TLS certificate" : "", nc.log_level);
 	berth_serve_config_release(&nc);
 }

@@ -107,6 +107,7 @@ typedef struct srv {
 
 	berth_fails *fails_user, *fails_addr; /* failed logins */
 	struct srv_pwpool *pwpool;	      /* password checks; NULL: none */
+	struct srv_cache *cache; /* the pull-through cache (ops/cache.h) */
 
 	struct MHD_Daemon *daemon;
 	srv_conns *conns; /* the connections' deadlines */

@@ -6,6 +6,10 @@
 #                                treats the given 127.0.0.1 registries as
 #                                plain HTTP; exports DOCKER_HOST; sets
 #                                DOCKERD_PID, DOCKERD_DIR, DOCKERD_LOG
+#                                (DOCKERD_NAME: its directory under $T,
+#                                default docker; DOCKERD_MIRRORS: the
+#                                registry-mirrors, quoted and comma-separated;
+#                                DOCKERD_LOG_LEVEL, default info)
 #   containerd_start             start containerd; sets CONTAINERD_PID,
 #                                CONTAINERD_DIR, CONTAINERD_ADDR, CONTAINERD_LOG
 #   ctr_ ARGS...                 ctr talking to that containerd
@@ -70,7 +74,7 @@ _pid_gone() { ! kill -0 "$1" 2>/dev/null; }
 
 docker_start() {
 	_peer_need_root dockerd dockerd
-	local d=$T/docker r regs=""
+	local d=$T/${DOCKERD_NAME:-docker} r regs=""
 	mkdir -p "$d/data" "$d/exec"
 	for r in "$@"; do regs="$regs${regs:+, }\"$r\""; done
 	# deprecated-key-path: dockerd 20.10 would otherwise write its
@@ -79,7 +83,8 @@ docker_start() {
 {
   "deprecated-key-path": "$d/key.json",
   "insecure-registries": [$regs],
-  "log-level": "info"
+  "registry-mirrors": [${DOCKERD_MIRRORS:-}],
+  "log-level": "${DOCKERD_LOG_LEVEL:-info}"
 }
 JSON
 	DOCKERD_DIR=$d

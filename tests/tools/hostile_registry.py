@@ -2,7 +2,7 @@
 """A small registry that misbehaves on purpose, for client tests.
 
     hostile_registry.py PORT [--log FILE] [--platform OS/ARCH[/VARIANT]]
-                        [--layout REPO=DIR]...
+                        [--layout REPO=DIR]... [--release FILE]
 
 Listens on 127.0.0.1:PORT and speaks just enough of the distribution API
 (GET/HEAD /v2/, manifests, blobs; tags/list) to serve these repositories,
@@ -29,6 +29,10 @@ each with the tag "v1" (images are generated at start, deterministically):
                     at ~512 KB/s, so concurrent downloads overlap
   hostile/many      tags t1..t5; tags/list always paginates 2 per page with
                     a Link header
+  hostile/held      a correct image whose 1 MiB layer is sent half, then
+                    held until the file given with --release exists
+  hostile/limited   every manifest and blob request answers 429
+                    TOOMANYREQUESTS with Retry-After: 37
 
 --layout serves the image tagged "v1" in the OCI image layout DIR (as
 mkimage.py writes it) as repository REPO, correctly: an image too large
@@ -190,6 +194,9 @@ class State:
         huge.manifest = mkimage.canonical(m)
         huge.digest = sha(huge.manifest)
         self.repos["hostile/huge"] = huge
+        self.repos["hostile/held"] = Image("held", [1 << 20], platform,
+                                           files=1)
+        self.repos["hostile/limited"] = good
         self.repos["hostile/error500"] = good
         self.repos["hostile/many"] = good
         # Every blob can also be fetched from /storage/<hex> (redirect target).
@@ -254,16 +261,27 @@ class Handler(BaseHTTPRequestHandler):
             ref = rest[len("manifests/"):]
             if name == "hostile/error500":
                 return self.error(500, "UNKNOWN", "internal error")
+            if name == "hostile/limited":
+                return self.limited()
             if ref not in ("v1", im.digest):
                 return self.error(404, "MANIFEST_UNKNOWN", "manifest unknown")
             return self.send(200, im.manifest, im.media_type,
                              {"Docker-Content-Digest": im.digest})
         if rest.startswith("blobs/"):
             d = rest[len("blobs/"):]
+            if name == "hostile/limited":
+                return self.limited()
             if d not in im.blobs:
                 return self.error(404, "BLOB_UNKNOWN", "blob unknown")
             return self.blob(name, im, d)
         return self.error(404, "NOT_FOUND", "not found")
+
+    def limited(self):
+        body = json.dumps({"errors": [{
+            "code": "TOOMANYREQUESTS",
+            "message": "You have reached your pull rate limit (hostile)",
+            "detail": None}]}).encode()
+        self.send(429, body, headers={"Retry-After": "37"})
 
     def tags(self, name, query):
         if name != "hostile/many":
@@ -333,6 +351,22 @@ class Handler(BaseHTTPRequestHandler):
                     self.wfile.flush()
                     time.sleep(0.4)
                 return
+            if name == "hostile/held" and d != im.config:
+                self.log_req(200, n)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                half = len(body) // 2
+                self.wfile.write(body[:half])
+                self.wfile.flush()
+                end = time.time() + 600
+                while not os.path.exists(self.server.release or "") \
+                        and time.time() < end:
+                    time.sleep(0.05)
+                self.wfile.write(body[half:])
+                self.wfile.flush()
+                return
             if name in ("hostile/slow", "hostile/parallel") \
                     and d != im.config:
                 self.log_req(200, n)
@@ -364,6 +398,7 @@ def main():
     ap.add_argument("--log")
     ap.add_argument("--platform", default="linux/amd64")
     ap.add_argument("--layout", action="append", default=[])
+    ap.add_argument("--release")
     args = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     srv.daemon_threads = True
@@ -372,6 +407,7 @@ def main():
         repo, _, path = spec.partition("=")
         srv.state.repos[repo] = LayoutImage(path)
     srv.log_path = args.log
+    srv.release = args.release
     srv.log_lock = threading.Lock()
     srv.serve_forever()
 

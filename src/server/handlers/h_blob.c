@@ -16,6 +16,7 @@
 #include "berth/log.h"
 #include "server/handlers/blob_resp.h"
 #include "server/http/range.h"
+#include "server/ops/cache.h"
 #include "server/server.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -32,10 +33,15 @@ h_blob_get(srv_req *r)
 	int64_t size = 0;
 	berth_digest d;
 	char buf[BERTH_DIGEST_MAX + 8];
+	bool answered = false;
 	int rr;
 
 	if (berth_digest_parse(&d, r->ref, &err) < 0)
 		return srv_fail_err(r, SRV_E_DIGEST_INVALID, &err);
+	/* A proxied repository's blob: fetched, or streamed while it is. */
+	rr = srv_cache_blob(r, &d, &answered);
+	if (answered)
+		return rr;
 	if (srv_storage_blob_stat(r->s->store, r->name, &d, &size, &err) < 0)
 		return srv_fail_err(r,
 				    err->code == BERTH_ENOTFOUND

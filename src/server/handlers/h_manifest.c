@@ -15,6 +15,7 @@
 #include "berth/manifest.h"
 #include "server/handlers/blob_resp.h"
 #include "server/handlers/oci.h"
+#include "server/ops/cache.h"
 #include "server/server.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -51,8 +52,14 @@ h_manifest_get(srv_req *r)
 	struct MHD_Response *resp;
 	bool by_digest = strchr(r->ref, ':') != NULL;
 	berth_digest d;
-	_cleanup_free_ char *etag = NULL;
+	_cleanup_free_ char *etag = NULL, *warning = NULL;
+	bool answered = false;
+	int rc;
 
+	/* A proxied repository: local storage made current first. */
+	rc = srv_cache_manifest(r, &answered, &warning);
+	if (answered)
+		return rc;
 	if (by_digest) {
 		if (berth_digest_parse(&d, r->ref, &err) < 0)
 			return srv_fail_err(r, SRV_E_DIGEST_INVALID, &err);
@@ -96,6 +103,8 @@ h_manifest_get(srv_req *r)
 	/* HEAD too, as distribution reports it. */
 	srv_notify(r, SRV_EV_PULL, mf.media_type, mf.digest, mf.size,
 		   by_digest ? NULL : r->ref, NULL);
+	if (warning)
+		srv_resp_header(resp, "Warning", warning);
 	return srv_send(r, MHD_HTTP_OK, resp);
 }
 

@@ -20,6 +20,7 @@
 #include "server/http/http_int.h"
 #include "server/http/path.h"
 #include "server/ops/metrics.h"
+#include "server/ops/cache.h"
 #include "server/server.h"
 #include "util/cleanup.h"
 #include "util/str.h"
@@ -83,6 +84,9 @@ req_begin(srv_req *r)
 	if (srv_authorize(r, r->name, r->route->needs) < 0)
 		return;
 	if ((r->route->needs & SRV_NEED_PULL_LIMIT) && srv_pull_limit(r) < 0)
+		return;
+	if ((r->route->needs & (SRV_NEED_PUSH | SRV_NEED_DELETE)) && r->name &&
+	    srv_cache_refuse_write(r) < 0)
 		return;
 	if (r->route->needs & SRV_BODY_BUFFER) {
 		cl = srv_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);

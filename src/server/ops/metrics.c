@@ -69,6 +69,10 @@ static const char *const login_v[] = {"ok", "ok_cached", "failed", "refused"};
 static const char *const cut_v[] = {"header_timeout", "body_rate"};
 static const char *const endpoint_v[] = {"other"};
 static const char *const evdrop_v[] = {"queue_full", "write_failed", "too_big"};
+static const char *const cache_kind_v[] = {"manifest", "blob"};
+static const char *const cache_fetch_v[] = {
+	"ok",	  "not_found",	 "rate_limited", "refused",
+	"failed", "unreachable", "bad_digest"};
 
 static const char *const none_v[] = {""};
 
@@ -79,7 +83,10 @@ _Static_assert(BERTH_ARRAY_SIZE(upload_end_v) == SRV_UPLOAD_FAILED + 1 &&
 		       BERTH_ARRAY_SIZE(limit_v) == SRV_LIMIT_UPLOADS + 1 &&
 		       BERTH_ARRAY_SIZE(login_v) == SRV_LOGIN_REFUSED + 1 &&
 		       BERTH_ARRAY_SIZE(cut_v) == SRV_CUT_BODY + 1 &&
-		       BERTH_ARRAY_SIZE(evdrop_v) == SRV_EVDROP_TOO_BIG + 1,
+		       BERTH_ARRAY_SIZE(evdrop_v) == SRV_EVDROP_TOO_BIG + 1 &&
+		       BERTH_ARRAY_SIZE(cache_kind_v) == SRV_CACHE_BLOB + 1 &&
+		       BERTH_ARRAY_SIZE(cache_fetch_v) ==
+			       SRV_FETCH_BAD_DIGEST + 1,
 	       "a name for every value");
 
 #define SET(name, v)                                                           \
@@ -97,6 +104,8 @@ static mlabel labels[SRV_ML_N] = {
 	[SRV_ML_CONN_CUT] = SET("reason", cut_v),
 	[SRV_ML_ENDPOINT] = SET("endpoint", endpoint_v),
 	[SRV_ML_EVENT_DROP] = SET("reason", evdrop_v),
+	[SRV_ML_CACHE_KIND] = SET("kind", cache_kind_v),
+	[SRV_ML_CACHE_FETCH] = SET("result", cache_fetch_v),
 };
 #undef SET
 

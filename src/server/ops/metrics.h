@@ -34,12 +34,14 @@ typedef enum srv_mlabel {
 	SRV_ML_ROUTE,  /* the route table's names */
 	SRV_ML_METHOD, /* GET, HEAD, PUT, POST, PATCH, DELETE, OPTIONS, other */
 	SRV_ML_CODE,   /* the statuses berth answers, else 2xx..., none */
-	SRV_ML_UPLOAD_END, /* completed, cancelled, expired, failed */
-	SRV_ML_LIMIT,	   /* request_rate, pull, upload_sessions */
-	SRV_ML_LOGIN,	   /* ok, ok_cached, failed, refused */
-	SRV_ML_CONN_CUT,   /* header_timeout, body_rate */
-	SRV_ML_ENDPOINT,   /* event endpoints at start, "other" (set_values) */
-	SRV_ML_EVENT_DROP, /* queue_full, write_failed, too_big */
+	SRV_ML_UPLOAD_END,  /* completed, cancelled, expired, failed */
+	SRV_ML_LIMIT,	    /* request_rate, pull, upload_sessions */
+	SRV_ML_LOGIN,	    /* ok, ok_cached, failed, refused */
+	SRV_ML_CONN_CUT,    /* header_timeout, body_rate */
+	SRV_ML_ENDPOINT,    /* event endpoints at start, "other" (set_values) */
+	SRV_ML_EVENT_DROP,  /* queue_full, write_failed, too_big */
+	SRV_ML_CACHE_KIND,  /* manifest, blob */
+	SRV_ML_CACHE_FETCH, /* ok, not_found, rate_limited, refused, ... */
 	SRV_ML_N,
 } srv_mlabel;
 
@@ -104,6 +106,26 @@ typedef enum srv_mkind {
 	X(EVENTS_DEPTH, GAUGE, "berth_events_queue_depth",                     \
 	  "Events queued and not yet delivered, by endpoint", ENDPOINT, NONE,  \
 	  NONE)                                                                \
+	X(CACHE_HITS, COUNTER, "berth_cache_hits_total",                       \
+	  "Pull-through cache requests answered from local storage (tags "     \
+	  "within their TTL or re-validated), by kind",                        \
+	  CACHE_KIND, NONE, NONE)                                              \
+	X(CACHE_MISSES, COUNTER, "berth_cache_misses_total",                   \
+	  "Pull-through cache requests that needed the upstream's content, "   \
+	  "by kind",                                                           \
+	  CACHE_KIND, NONE, NONE)                                              \
+	X(CACHE_STALE, COUNTER, "berth_cache_stale_total",                     \
+	  "Cached content served with a Warning because the upstream could "   \
+	  "not re-validate it, by kind",                                       \
+	  CACHE_KIND, NONE, NONE)                                              \
+	X(CACHE_FETCHES, COUNTER, "berth_cache_upstream_fetches_total",        \
+	  "Requests to upstream registries (manifest GET and HEAD, blob "      \
+	  "GET), "                                                             \
+	  "by kind and result",                                                \
+	  CACHE_KIND, CACHE_FETCH, NONE)                                       \
+	X(CACHE_BYTES, COUNTER, "berth_cache_upstream_bytes_total",            \
+	  "Bytes received from upstream registries, by kind", CACHE_KIND,      \
+	  NONE, NONE)                                                          \
 	X(PROC_START, SAMPLED_GAUGE, "process_start_time_seconds",             \
 	  "Start time of the process since the Unix epoch in seconds", NONE,   \
 	  NONE, NONE)                                                          \
@@ -136,6 +158,16 @@ enum { SRV_LIMIT_RATE, SRV_LIMIT_PULL, SRV_LIMIT_UPLOADS };
 enum { SRV_LOGIN_OK, SRV_LOGIN_OK_CACHED, SRV_LOGIN_FAILED, SRV_LOGIN_REFUSED };
 enum { SRV_CUT_HEADER, SRV_CUT_BODY };
 enum { SRV_EVDROP_FULL, SRV_EVDROP_WRITE, SRV_EVDROP_TOO_BIG };
+enum { SRV_CACHE_MANIFEST, SRV_CACHE_BLOB };
+enum {
+	SRV_FETCH_OK,
+	SRV_FETCH_NOT_FOUND,
+	SRV_FETCH_RATE_LIMITED, /* 429 */
+	SRV_FETCH_REFUSED,	/* other 4xx */
+	SRV_FETCH_FAILED,	/* 5xx */
+	SRV_FETCH_UNREACHABLE,	/* no answer */
+	SRV_FETCH_BAD_DIGEST,	/* content that does not match its digest */
+};
 
 /*
  * Sets up the registry; `routes` (n of them, the last the name for

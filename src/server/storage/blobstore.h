@@ -80,6 +80,16 @@ struct berth_blobstore_ops {
 	int (*upload_commit)(berth_blobstore *bs, const char *id,
 			     const berth_digest *want, int64_t *size,
 			     berth_error **err);
+	/*
+	 * A reader over [off, off + len) of a session's bytes while they are
+	 * still being written (a pull-through fetch streams them to its
+	 * clients as they arrive). The caller reads only bytes it knows were
+	 * written; the reader keeps working after the session is committed
+	 * or removed. BERTH_ENOTFOUND for an unknown session.
+	 */
+	int (*upload_read)(berth_blobstore *bs, const char *id, int64_t off,
+			   int64_t len, berth_bs_reader **out,
+			   berth_error **err);
 	/* Drops a session and its bytes; BERTH_ENOTFOUND when unknown. */
 	int (*upload_remove)(berth_blobstore *bs, const char *id,
 			     berth_error **err);

@@ -632,6 +632,35 @@ fs_upload_commit(berth_blobstore *bs, const char *id, const berth_digest *want,
 }
 
 static int
+fs_upload_read(berth_blobstore *bs, const char *id, int64_t off, int64_t len,
+	       berth_bs_reader **out, berth_error **err)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
+	fs_reader *r;
+
+	if (!berth_upload_id_valid(id))
+		return berth_error_set(err, BERTH_ENOTFOUND, 0,
+				       "upload '%s' is unknown", id);
+	path = upload_path((fs_store *)bs, id);
+	/* No lock: the writer holds it, and readers only read. */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return berth_error_set(
+			err, errno == ENOENT ? BERTH_ENOTFOUND : BERTH_EIO,
+			errno, "cannot open '%s': %s", path, strerror(errno));
+	r = xcalloc(1, sizeof(*r));
+	r->base.ops = &fs_ops;
+	r->base.size = off + len;
+	r->base.off = off;
+	r->base.len = len;
+	r->base.fd = steal_fd(&fd);
+	r->base.fd_off = off;
+	*out = &r->base;
+	return 0;
+}
+
+static int
 fs_upload_remove(berth_blobstore *bs, const char *id, berth_error **err)
 {
 	fs_store *s = (fs_store *)bs;
@@ -739,6 +768,7 @@ static const struct berth_blobstore_ops fs_ops = {
 	.upload_active = fs_upload_active,
 	.upload_open = fs_upload_open,
 	.upload_commit = fs_upload_commit,
+	.upload_read = fs_upload_read,
 	.upload_remove = fs_upload_remove,
 	.uploads_each = fs_uploads_each,
 	.tmp_sweep = fs_tmp_sweep,

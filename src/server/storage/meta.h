@@ -211,15 +211,18 @@ typedef struct berth_meta_put {
 	size_t n_children;
 	const char *const *tags; /* tags to point at it */
 	size_t n_tags;
+	/* A pull-through cache stores a manifest before its blobs: the
+	 * references are recorded, not checked. */
+	bool unchecked;
 } berth_meta_put;
 
 /*
  * Stores a manifest's metadata (its bytes are in the blob store already)
  * and points the tags at it, after checking that every referenced blob and
- * child manifest is in the repository. On a missing reference returns
- * BERTH_ENOTFOUND and sets *missing (caller frees) to its digest; on a
- * reference of another size than its descriptor says, BERTH_EPROTO naming
- * it. Nothing changes on failure.
+ * child manifest is in the repository (unless put->unchecked). On a missing
+ * reference returns BERTH_ENOTFOUND and sets *missing (caller frees) to its
+ * digest; on a reference of another size than its descriptor says, BERTH_EPROTO
+ * naming it. Nothing changes on failure.
  */
 int berth_meta_manifest_put(berth_meta *m, const char *repo,
 			    const berth_meta_put *put, char **missing,

@@ -390,6 +390,66 @@ srv_storage_uploads_open(srv_storage *st, int64_t *n, berth_error **err)
 	return 0;
 }
 
+/* ---- pull-through fetches ---- */
+
+int
+srv_storage_fetch_begin(srv_storage *st, char id[33], berth_bs_writer **w,
+			berth_error **err)
+{
+	int r;
+
+	if ((r = berth_upload_id_new(id, err)) < 0 ||
+	    (r = st->blobs->ops->upload_create(st->blobs, id, err)) < 0)
+		return r;
+	if ((r = st->blobs->ops->upload_open(st->blobs, id, w, err)) < 0)
+		st->blobs->ops->upload_remove(st->blobs, id, NULL);
+	return r;
+}
+
+int
+srv_storage_fetch_reader(srv_storage *st, berth_bs_reader **out, const char *id,
+			 int64_t off, int64_t len, berth_error **err)
+{
+	return st->blobs->ops->upload_read(st->blobs, id, off, len, out, err);
+}
+
+int
+srv_storage_fetch_commit(srv_storage *st, const char *id, const char *repo,
+			 const berth_digest *d, berth_error **err)
+{
+	int64_t size = 0;
+	int r = st->blobs->ops->upload_commit(st->blobs, id, d, &size, err);
+
+	if (r < 0) {
+		st->blobs->ops->upload_remove(st->blobs, id, NULL);
+		return r;
+	}
+	return berth_meta_blob_link(st->meta, repo, d->str, size, err);
+}
+
+void
+srv_storage_fetch_abort(srv_storage *st, const char *id)
+{
+	st->blobs->ops->upload_remove(st->blobs, id, NULL);
+}
+
+int
+srv_storage_blob_adopt(srv_storage *st, const char *repo, const berth_digest *d,
+		       int64_t size, berth_error **err)
+{
+	int64_t have = -1;
+	int r = st->blobs->ops->stat(st->blobs, d, &have, err);
+
+	if (r < 0)
+		return r;
+	if (have != size)
+		return berth_error_set(err, BERTH_ENOTFOUND, 0,
+				       "blob '%s' is stored with %" PRId64
+				       " bytes, not %" PRId64,
+				       d->str, have, size);
+	return berth_meta_blob_link(st->meta, repo, d->str, size, err);
+}
+
 /* ---- manifests and tags ---- */
 
 int

@@ -124,6 +124,38 @@ void srv_storage_purge(srv_storage *st, int64_t now);
 /* Upload sessions recorded (expired ones too, until purged). */
 int srv_storage_uploads_open(srv_storage *st, int64_t *n, berth_error **err);
 
+/* ---- pull-through fetches (an upload session without a client) ---- */
+
+/* A new session to write a fetched blob into (no metadata row: one left
+ * by a crash is swept as an orphan). */
+int srv_storage_fetch_begin(srv_storage *st, char id[33], berth_bs_writer **w,
+			    berth_error **err);
+
+/* A reader over [off, off + len) of the session's bytes (blobstore.h's
+ * upload_read); close it with berth_bs_reader_close. */
+int srv_storage_fetch_reader(srv_storage *st, berth_bs_reader **out,
+			     const char *id, int64_t off, int64_t len,
+			     berth_error **err);
+
+/*
+ * Verifies the session's bytes against d, stores them and links the blob
+ * into repo. BERTH_EDIGEST on a mismatch; on any failure the session is
+ * dropped.
+ */
+int srv_storage_fetch_commit(srv_storage *st, const char *id, const char *repo,
+			     const berth_digest *d, berth_error **err);
+
+/* Drops the session (a failed fetch). */
+void srv_storage_fetch_abort(srv_storage *st, const char *id);
+
+/*
+ * Links into repo blob d when the blob store holds it with `size` bytes
+ * already (another repository's); BERTH_ENOTFOUND when it does not.
+ */
+int srv_storage_blob_adopt(srv_storage *st, const char *repo,
+			   const berth_digest *d, int64_t size,
+			   berth_error **err);
+
 /* ---- manifests and tags ---- */
 
 /* By tag or by digest; BERTH_ENOTFOUND. Release out. */
