@@ -317,6 +317,19 @@ TEST(gzip_truncated)
 	free(gz.p);
 }
 
+/* A frame that ends exactly where an output block does is complete, not
+ * cut short. */
+TEST(zstd_frame_ends_at_block)
+{
+	bytes data = sample(5 << 20, 24), zs = {0};
+
+	zstd_frame(&zs, data.p, data.len);
+	check_ok(&zs, BERTH_LAYER_ZSTD, &data, false);
+	check_ok(&zs, BERTH_LAYER_ZSTD, &data, true);
+	free(data.p);
+	free(zs.p);
+}
+
 TEST(zstd_truncated)
 {
 	bytes data = sample(1 << 20, 9), zs = {0};

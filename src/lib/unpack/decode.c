@@ -360,7 +360,7 @@ run_zstd(berth_layer_decoder *d, berth_error **err)
 	ZSTD_DCtx *z = ZSTD_createDCtx();
 	ZSTD_inBuffer in = {d->in, 0, 0};
 	bool eof = false, any = false, out_full = false;
-	size_t last = 1;
+	size_t last = 1, ret, pos;
 	int rc = 0;
 
 	if (z == NULL)
@@ -397,16 +397,22 @@ run_zstd(berth_layer_decoder *d, berth_error **err)
 			break;
 		}
 		out = (ZSTD_outBuffer){p, n, 0};
-		last = ZSTD_decompressStream(z, &out, &in);
+		pos = in.pos;
+		ret = ZSTD_decompressStream(z, &out, &in);
 		if ((rc = out_commit(d, out.pos, err)) < 0)
 			break;
 		out_full = out.pos == out.size;
-		if (ZSTD_isError(last)) {
+		if (ZSTD_isError(ret)) {
 			rc = berth_error_set(err, BERTH_EPROTO, 0,
 					     "zstd layer is corrupt: %s",
-					     ZSTD_getErrorName(last));
+					     ZSTD_getErrorName(ret));
 			break;
 		}
+		/* A call that did nothing (the frame ended exactly at a full
+		 * block, and there is no more input) asks for the next
+		 * frame: the one before is still complete. */
+		if (in.pos != pos || out.pos > 0)
+			last = ret;
 	}
 	ZSTD_freeDCtx(z);
 	return rc;
