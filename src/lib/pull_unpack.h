@@ -3,7 +3,7 @@
  * download (pull.c drives it).
  *
  * One applier thread takes the layers in order. A layer being downloaded
- * from its first byte is copied by its download's sink into a socket pair
+ * from its first byte is copied by its download's sink into a feed
  * the applier reads (decode, apply, diff ID); every other layer (in the
  * store already, resumed from a partial file, listed twice) is read from
  * its blob once it is stored. Either side's failure stops the other: a

@@ -18,6 +18,7 @@
 
 #include "berth/common.h"
 #include "berth/digest.h"
+#include "unpack/feed.h"
 
 typedef enum {
 	BERTH_LAYER_PLAIN,
@@ -48,6 +49,12 @@ typedef struct berth_layer_decoder berth_layer_decoder;
 int berth_layer_decoder_new(berth_layer_decoder **out, int fd,
 			    berth_layer_compression c, bool hash_input,
 			    int64_t max_out, berth_error **err);
+
+/* The same, reading a feed (unpack/feed.h) instead of an fd; the feed is
+ * borrowed and must outlive the decoder. */
+int berth_layer_decoder_new_feed(berth_layer_decoder **out, berth_feed *feed,
+				 berth_layer_compression c, int64_t max_out,
+				 berth_error **err);
 
 /*
  * Next block of tar bytes: >0 its length, 0 at the end (trailer checked),
