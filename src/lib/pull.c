@@ -685,9 +685,13 @@ berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
 	if (r < 0)
 		goto out;
 	if (ctx.unpack) {
-		r = pull_unpack_finish(steal_ptr(&ctx.unpack), 0, err);
+		berth_unpack_result *u = o->version >= 3 ? o->unpacked : NULL;
+
+		r = pull_unpack_finish(steal_ptr(&ctx.unpack), 0, u, err);
 		if (r < 0)
 			goto out;
+		if (u)
+			u->image = res.image.digest;
 	}
 	res.digest = top;
 	*out = res;
@@ -696,7 +700,7 @@ out:
 	/* A failure: the applier stops, DIR stays as it was; the blobs stay
 	 * leased while it reads them. */
 	if (ctx.unpack)
-		r = pull_unpack_finish(ctx.unpack, r, err);
+		r = pull_unpack_finish(ctx.unpack, r, NULL, err);
 	if (leased)
 		berth_store_unlease(store);
 	pull_ctx_release(&ctx);

@@ -48,6 +48,8 @@ struct pull_unpack {
 	int64_t max_size;
 	berth_stage *st;
 	berth_apply *a;
+	berth_unpack_fn progress;
+	void *ud;
 
 	pthread_t th;
 	pthread_mutex_t mu;
@@ -113,10 +115,35 @@ wait_stored(pull_unpack *u, pu_layer *l)
 	return ok;
 }
 
+static void
+emit(pull_unpack *u, berth_unpack_event_kind kind, size_t i, int64_t done,
+     const char *diff_id)
+{
+	berth_unpack_event ev = {
+		kind,	NULL, i, u->n, u->l[i].desc, done, u->l[i].desc->size,
+		diff_id};
+
+	if (u->progress)
+		u->progress(u->ud, &ev);
+}
+
+struct layer_reader {
+	pull_unpack *u;
+	berth_layer_decoder *d;
+	size_t i;
+};
+
+/* The decoder, and progress in compressed bytes read. */
 static ssize_t
 layer_read(void *ud, const void **buf, berth_error **err)
 {
-	return berth_layer_decoder_read(ud, buf, err);
+	struct layer_reader *lr = ud;
+	ssize_t n = berth_layer_decoder_read(lr->d, buf, err);
+
+	if (n > 0)
+		emit(lr->u, BERTH_UNPACK_LAYER_PROGRESS, lr->i,
+		     berth_layer_decoder_total_in(lr->d), NULL);
+	return n;
 }
 
 /* One layer: decoded from its feed or its blob, applied, verified.
@@ -154,7 +181,9 @@ apply_one(pull_unpack *u, size_t i, berth_error **err)
 					    u->max_size, err);
 	if (r < 0)
 		return berth_error_wrap(err, r, "%s", what);
-	r = berth_apply_layer(u->a, layer_read, d, what, err);
+	emit(u, BERTH_UNPACK_LAYER_START, i, 0, NULL);
+	r = berth_apply_layer(u->a, layer_read, &(struct layer_reader){u, d, i},
+			      what, err);
 	if (r == 0)
 		berth_layer_decoder_digests(d, NULL, &diff_id);
 	berth_layer_decoder_free(d);
@@ -164,7 +193,10 @@ apply_one(pull_unpack *u, size_t i, berth_error **err)
 		return 1;
 	if (r < 0)
 		return r;
-	return berth_unpack_diff_id_check(&diff_id, l->diff_id, what, err);
+	r = berth_unpack_diff_id_check(&diff_id, l->diff_id, what, err);
+	if (r == 0)
+		emit(u, BERTH_UNPACK_LAYER_DONE, i, l->desc->size, diff_id.str);
+	return r;
 }
 
 static void *
@@ -213,6 +245,8 @@ pull_unpack_start(pull_unpack **out, berth_store *store,
 
 	u->store = store;
 	u->m = m;
+	u->progress = o->progress;
+	u->ud = o->ud;
 	u->n = m->n_layers;
 	u->l = xcalloc(u->n ? u->n : 1, sizeof(*u->l));
 	pthread_mutex_init(&u->mu, NULL);
@@ -360,7 +394,8 @@ pull_unpack_wait(pull_unpack *u, berth_error **err)
 }
 
 int
-pull_unpack_finish(pull_unpack *u, int pull_rc, berth_error **err)
+pull_unpack_finish(pull_unpack *u, int pull_rc, berth_unpack_result *res,
+		   berth_error **err)
 {
 	int r = pull_rc;
 
@@ -375,6 +410,11 @@ pull_unpack_finish(pull_unpack *u, int pull_rc, berth_error **err)
 	} else if (pull_rc == 0) {
 		r = berth_stage_commit(u->st, err);
 		u->st = NULL;
+		if (r == 0 && res) {
+			res->n_layers = u->n;
+			res->entries = berth_apply_entries(u->a);
+			res->bytes = berth_apply_bytes(u->a);
+		}
 	}
 	pu_free(u);
 	return r;

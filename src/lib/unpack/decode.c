@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -119,6 +120,7 @@ struct berth_layer_decoder {
 	uint8_t *cur; /* the block being filled, or NULL */
 	size_t cur_len;
 	int64_t produced;
+	_Atomic int64_t consumed; /* compressed bytes read */
 
 	/* The consumer's. */
 	berth_hasher *out_h;
@@ -225,6 +227,8 @@ read_input(berth_layer_decoder *d, uint8_t *p, size_t n, berth_error **err)
 					       strerror(errno));
 		if (d->in_h && r > 0)
 			berth_hasher_update(d->in_h, p, (size_t)r);
+		if (r > 0)
+			atomic_fetch_add(&d->consumed, r);
 		return r;
 	}
 }
@@ -243,6 +247,8 @@ next_input(berth_layer_decoder *d, const uint8_t **p, berth_error **err)
 	r = berth_feed_read(d->feed, p);
 	if (d->in_h && r > 0)
 		berth_hasher_update(d->in_h, *p, (size_t)r);
+	if (r > 0)
+		atomic_fetch_add(&d->consumed, r);
 	return r;
 }
 
@@ -602,6 +608,12 @@ berth_layer_decoder_digests(const berth_layer_decoder *d, berth_digest *digest,
 		*digest = d->digest;
 	if (diff_id)
 		*diff_id = d->diff_id;
+}
+
+int64_t
+berth_layer_decoder_total_in(const berth_layer_decoder *d)
+{
+	return atomic_load(&d->consumed);
 }
 
 int64_t

@@ -69,6 +69,9 @@ ssize_t berth_layer_decoder_read(berth_layer_decoder *d, const void **buf,
 void berth_layer_decoder_digests(const berth_layer_decoder *d,
 				 berth_digest *digest, berth_digest *diff_id);
 
+/* Compressed bytes read so far (any thread: for progress). */
+int64_t berth_layer_decoder_total_in(const berth_layer_decoder *d);
+
 /* Uncompressed bytes handed out so far. */
 int64_t berth_layer_decoder_total_out(const berth_layer_decoder *d);
 
