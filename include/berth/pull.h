@@ -60,18 +60,25 @@ typedef struct berth_pull_opts {
 	 * Version 2: also unpack the image into unpack_dir (NULL: not) in
 	 * the same pass, each layer decoded, verified against its diff ID
 	 * and applied while it downloads, with `unpack`'s force, rootless
-	 * and bounds (NULL: berth_unpack's defaults; its platform and
-	 * progress are not used). DIR is replaced only if the pull and every
-	 * layer succeed, as with berth_unpack.
+	 * and bounds (NULL: berth_unpack's defaults; its platform is not
+	 * used). DIR is replaced only if the pull and every layer succeed,
+	 * as with berth_unpack. Its progress, when set, gets the layers'
+	 * LAYER_START, LAYER_PROGRESS and LAYER_DONE events from the
+	 * unpacking thread, while `progress` gets the pull's: the two may
+	 * be called at the same time.
 	 */
 	const char *unpack_dir;
 	const berth_unpack_opts *unpack;
+	/* Version 3: with unpack_dir, what was unpacked (NULL: not
+	 * wanted), filled in on success. */
+	berth_unpack_result *unpacked;
 } berth_pull_opts;
 
-#define BERTH_PULL_OPTS_VERSION 2
+#define BERTH_PULL_OPTS_VERSION 3
 #define BERTH_PULL_OPTS_INIT                                                   \
 	{                                                                      \
-		BERTH_PULL_OPTS_VERSION, NULL, 0, NULL, NULL, NULL, NULL, NULL \
+		BERTH_PULL_OPTS_VERSION, NULL, 0, NULL, NULL, NULL, NULL,      \
+			NULL, NULL                                             \
 	}
 
 typedef struct berth_pull_result {
@@ -95,6 +102,13 @@ BERTH_EXTERN void berth_pull_result_release(berth_pull_result *r);
 /* The final line of `berth pull --json`: name, digests, whether anything
  * was downloaded. Caller frees. */
 BERTH_EXTERN char *berth_pull_result_json(const berth_pull_result *r);
+
+/* The same line for `berth pull --unpack DIR --json`, with what was
+ * unpacked: "unpacked":{"image","dir","layers","entries","bytes"} as
+ * berth unpack --json reports it. Caller frees. */
+BERTH_EXTERN char *berth_pull_unpack_result_json(const berth_pull_result *r,
+						 const berth_unpack_result *u,
+						 const char *dir);
 
 /*
  * Pulls `ref` into `store`. On failure nothing half-written is visible and

@@ -158,6 +158,16 @@ BERTH_EXTERN int berth_store_set_image(berth_store *s, const char *name,
 				       const berth_descriptor *desc,
 				       berth_error **err);
 
+/*
+ * Records desc in index.json without a name (an untagged image, as
+ * berth load finds them), unless an entry, named or not, holds that
+ * manifest already: garbage collection then keeps its blobs. berth images
+ * does not list such an entry.
+ */
+BERTH_EXTERN int berth_store_keep_image(berth_store *s,
+					const berth_descriptor *desc,
+					berth_error **err);
+
 /* Removes `name` from index.json; BERTH_ENOTFOUND if absent. */
 BERTH_EXTERN int berth_store_remove_image(berth_store *s, const char *name,
 					  berth_error **err);

@@ -1,5 +1,6 @@
 /* berth pull: docker pull's interface and output on top of berth_pull. */
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,8 @@ static const cli_option pull_opts[] = {
 	{'q', "quiet", NULL, CLI_OPT_SHORT, "print only the image reference"},
 	{OPT_JSON, "json", NULL, 0,
 	 "one JSON object per line: the manifest and each blob, with the host "
-	 "that served it, then the result"},
+	 "that served it, then the result (with --unpack, what was "
+	 "unpacked)"},
 	{OPT_UNPACK, "unpack", "DIR", 0,
 	 "also unpack the image into DIR in the same pass, each layer "
 	 "verified and applied while it downloads (as berth unpack does)"},
@@ -62,11 +64,70 @@ const cli_usage cli_pull_usage = {
 	NULL,
 };
 
+/*
+ * What the progress callbacks share. With --unpack the pull's events
+ * (download threads) and the unpacking thread's come at the same time:
+ * one lock for the lines. A layer's line says "Downloading" until its
+ * download is complete, then "Extracting" while it is unpacked (a layer
+ * being both shows its download), as docker does.
+ */
+typedef struct {
+	progress *p;
+	bool unpack;
+	pthread_mutex_t mu;
+	char **downloaded; /* digests whose download is complete */
+	size_t n_downloaded;
+} pull_ui;
+
+static bool
+downloaded(const pull_ui *ui, const char *digest)
+{
+	for (size_t i = 0; i < ui->n_downloaded; i++)
+		if (strcmp(ui->downloaded[i], digest) == 0)
+			return true;
+	return false;
+}
+
+static void
+mark_downloaded(pull_ui *ui, const char *digest)
+{
+	if (downloaded(ui, digest))
+		return;
+	ui->downloaded = xreallocarray(ui->downloaded, ui->n_downloaded + 1,
+				       sizeof(*ui->downloaded));
+	ui->downloaded[ui->n_downloaded++] = xstrdup(digest);
+}
+
+static void
+on_unpack_event(void *ud, const berth_unpack_event *ev)
+{
+	pull_ui *ui = ud;
+	const char *d = ev->desc->digest.str;
+
+	pthread_mutex_lock(&ui->mu);
+	switch (ev->kind) {
+	case BERTH_UNPACK_LAYER_START:
+	case BERTH_UNPACK_LAYER_PROGRESS:
+		if (downloaded(ui, d))
+			progress_update(ui->p, d, "Extracting", ev->done,
+					ev->total, false);
+		break;
+	case BERTH_UNPACK_LAYER_DONE:
+		progress_update(ui->p, d, "Pull complete", 0, 0, true);
+		break;
+	case BERTH_UNPACK_RESOLVED:
+		break;
+	}
+	pthread_mutex_unlock(&ui->mu);
+}
+
 static void
 on_event(void *ud, const berth_pull_event *ev)
 {
-	progress *p = ud;
+	pull_ui *ui = ud;
+	progress *p = ui->p;
 
+	pthread_mutex_lock(&ui->mu);
 	switch (ev->kind) {
 	case BERTH_PULL_CONFIG_DONE:
 	case BERTH_PULL_RESOLVED:
@@ -74,6 +135,7 @@ on_event(void *ud, const berth_pull_event *ev)
 	case BERTH_PULL_LAYER_EXISTS:
 		progress_update(p, ev->desc->digest.str, "Already exists", 0, 0,
 				true);
+		mark_downloaded(ui, ev->desc->digest.str);
 		break;
 	case BERTH_PULL_LAYER_WAITING:
 		progress_update(p, ev->desc->digest.str, "Waiting", 0, 0,
@@ -84,10 +146,15 @@ on_event(void *ud, const berth_pull_event *ev)
 				ev->done, ev->total, false);
 		break;
 	case BERTH_PULL_LAYER_DONE:
-		progress_update(p, ev->desc->digest.str, "Pull complete", 0, 0,
-				true);
+		/* With --unpack the layer is complete once unpacked. */
+		progress_update(p, ev->desc->digest.str,
+				ui->unpack ? "Download complete"
+					   : "Pull complete",
+				0, 0, true);
+		mark_downloaded(ui, ev->desc->digest.str);
 		break;
 	}
+	pthread_mutex_unlock(&ui->mu);
 }
 
 /* --json: one object per line on stdout, saying who served what. */
@@ -111,6 +178,8 @@ cmd_pull(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	berth_pull_opts po = BERTH_PULL_OPTS_INIT;
 	berth_pull_result res = BERTH_PULL_RESULT_INIT;
 	berth_unpack_opts uo = BERTH_UNPACK_OPTS_INIT;
+	berth_unpack_result ures = BERTH_UNPACK_RESULT_INIT;
+	pull_ui ui = {.mu = PTHREAD_MUTEX_INITIALIZER};
 	bool unpack_only_opt = false;
 	berth_platform platform;
 	berth_store *store;
@@ -194,13 +263,24 @@ cmd_pull(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	if (po.max_concurrent == 0)
 		po.max_concurrent = ctx->config.max_concurrent_downloads;
 	po.registry = &ctx->registry;
+	ui.p = prog;
+	ui.unpack = po.unpack_dir != NULL;
 	po.progress = json ? on_event_json : on_event;
-	po.ud = prog;
+	po.ud = &ui;
+	uo.progress = json ? NULL : on_unpack_event;
+	uo.ud = &ui;
+	po.unpacked = &ures;
 	r = berth_pull(&res, store, ref, &po, err);
+	for (size_t i = 0; i < ui.n_downloaded; i++)
+		free(ui.downloaded[i]);
+	free(ui.downloaded);
 	if (r < 0)
 		return r;
 	if (json) {
-		_cleanup_free_ char *line = berth_pull_result_json(&res);
+		_cleanup_free_ char *line =
+			po.unpack_dir ? berth_pull_unpack_result_json(
+						&res, &ures, po.unpack_dir)
+				      : berth_pull_result_json(&res);
 
 		printf("%s\n", line);
 		berth_pull_result_release(&res);
@@ -213,7 +293,10 @@ cmd_pull(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 				     : "Image is up to date",
 		      familiar);
 	if (po.unpack_dir)
-		progress_line(prog, "Unpacked into %s", po.unpack_dir);
+		progress_line(prog,
+			      "Unpacked into %s: %zu layers, %llu entries",
+			      po.unpack_dir, ures.n_layers,
+			      (unsigned long long)ures.entries);
 	printf("%s\n", res.name);
 	berth_pull_result_release(&res);
 	return 0;

@@ -598,6 +598,10 @@ record(load_ctx *c, berth_load_result *out, berth_error **err)
 		if (r == 0 && pi->name)
 			r = berth_store_set_image(c->s, pi->name, &pi->desc,
 						  err);
+		else if (r == 0)
+			/* Untagged: an entry without a name keeps it from
+			 * garbage collection. */
+			r = berth_store_keep_image(c->s, &pi->desc, err);
 	}
 	if (r < 0)
 		return r;

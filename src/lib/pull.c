@@ -25,6 +25,7 @@
 
 #include "berth/config.h"
 #include "berth/log.h"
+#include "pull_foreign.h"
 #include "pull_unpack.h"
 #include "store/store.h"
 
@@ -50,9 +51,11 @@ typedef struct pull_ctx {
 	size_t n_blobs;
 	berth_registry **hosts; /* mirrors in order, then the origin */
 	size_t n_hosts;
-	size_t serving;	     /* the host that served the manifest */
-	size_t fetching;     /* the host blobs are being fetched from */
-	pull_unpack *unpack; /* --unpack */
+	size_t serving;		 /* the host that served the manifest */
+	size_t fetching;	 /* the host blobs are being fetched from */
+	pull_unpack *unpack;	 /* --unpack */
+	const berth_config *cfg; /* or NULL */
+	const char *domain;	 /* the image's registry, for foreign layers */
 } pull_ctx;
 
 /*
@@ -388,6 +391,21 @@ fetch_window(pull_ctx *ctx, const char *repo, size_t from, size_t to,
 				return r;
 			continue;
 		}
+		if (b->is_layer && pull_foreign_has_urls(d)) {
+			if (!berth_config_nondist_allowed(ctx->cfg,
+							  ctx->domain))
+				return pull_foreign_refuse(d, ctx->domain, err);
+			/* From its URLs, before the registry's downloads: the
+			 * applier reads it from the store. */
+			if ((r = berth_blob_writer_reset(b->w, err)) < 0 ||
+			    (r = pull_foreign_fetch(b->w, d, err)) < 0)
+				return r;
+			b->committed = true;
+			emit_done(ctx, b);
+			if (ctx->unpack)
+				pull_unpack_stored(ctx->unpack, &d->digest);
+			continue;
+		}
 		b->tee = NULL;
 		if (ctx->unpack && held == 0)
 			b->tee = pull_unpack_tee(ctx->unpack, &d->digest);
@@ -604,6 +622,8 @@ berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
 	bool leased = false;
 	int r;
 
+	ctx.cfg = cfg;
+	ctx.domain = ref->domain;
 	if (berth_opts_check(o->version, BERTH_PULL_OPTS_VERSION,
 			     "berth_pull_opts", err) < 0 ||
 	    (o->registry &&
@@ -685,9 +705,13 @@ berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
 	if (r < 0)
 		goto out;
 	if (ctx.unpack) {
-		r = pull_unpack_finish(steal_ptr(&ctx.unpack), 0, err);
+		berth_unpack_result *u = o->version >= 3 ? o->unpacked : NULL;
+
+		r = pull_unpack_finish(steal_ptr(&ctx.unpack), 0, u, err);
 		if (r < 0)
 			goto out;
+		if (u)
+			u->image = res.image.digest;
 	}
 	res.digest = top;
 	*out = res;
@@ -696,7 +720,7 @@ out:
 	/* A failure: the applier stops, DIR stays as it was; the blobs stay
 	 * leased while it reads them. */
 	if (ctx.unpack)
-		r = pull_unpack_finish(ctx.unpack, r, err);
+		r = pull_unpack_finish(ctx.unpack, r, NULL, err);
 	if (leased)
 		berth_store_unlease(store);
 	pull_ctx_release(&ctx);

@@ -2,6 +2,7 @@
 #include "berth/pull.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 
 static char *
 dump(json_t *o)
@@ -50,8 +51,23 @@ berth_pull_event_json(const berth_pull_event *ev)
 char *
 berth_pull_result_json(const berth_pull_result *r)
 {
-	return dump(json_pack("{s:s, s:s, s:s, s:s, s:b}", "event", "pulled",
+	return berth_pull_unpack_result_json(r, NULL, NULL);
+}
+
+char *
+berth_pull_unpack_result_json(const berth_pull_result *r,
+			      const berth_unpack_result *u, const char *dir)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b}", "event", "pulled",
 			      "name", r->name, "digest", r->digest.str, "image",
 			      r->image.digest.str, "downloaded",
-			      (int)r->downloaded));
+			      (int)r->downloaded);
+
+	if (u && dir) {
+		char *line = berth_unpack_result_json(u, dir);
+
+		json_object_set_new(o, "unpacked", json_loads(line, 0, NULL));
+		free(line);
+	}
+	return dump(o);
 }

@@ -1,15 +1,15 @@
 /*
  * berth pull --unpack: see pull_unpack.h.
  *
- * Why socket pairs and not pipes: a sink whose reader is gone must get
- * EPIPE without a SIGPIPE, which only send(MSG_NOSIGNAL) promises in a
- * library that cannot own the process's signals; and shutdown() on either
- * end wakes a thread blocked on the other.
+ * A teed layer's bytes reach its decoder through a feed (unpack/feed.h),
+ * not a socket pair: the decoder inflates them in the chunks the sink
+ * copied them into, with no copy through the kernel. Either side's
+ * failure shuts the feed, which wakes a thread blocked on the other end.
  *
  * Deadlock freedom: the applier waits only for the layer it is at, whose
  * download started before those of every later layer (downloads start in
  * layer order), and a sink waits only for the applier; a download that
- * fails aborts the applier, an applier that fails shuts every socket.
+ * fails aborts the applier, an applier that fails shuts every feed.
  */
 #include "pull_unpack.h"
 
@@ -19,31 +19,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "unpack/apply.h"
 #include "unpack/decode.h"
+#include "unpack/feed.h"
 #include "unpack/stage.h"
 #include "unpack/verify.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"
 
-/* Room for a burst from the network while the applier is busy. */
-#define TEE_BUFFER (1 << 20)
-/* curl hands over 16 KiB at a time: sent in chunks of this, the applier
- * wakes a sixteenth as often. */
-#define TEE_CHUNK ((size_t)256 << 10)
-
 typedef struct pu_layer {
 	const berth_descriptor *desc;
 	berth_layer_compression comp;
 	const berth_digest *diff_id; /* the config's */
-	int rfd, wfd;		     /* a socket pair once teed */
-	bool teed;		     /* its download copies to wfd */
-	uint8_t *buf;		     /* the sink's, not yet sent */
-	size_t buf_len;
+	berth_feed *feed;	     /* once teed: its download writes here */
+	bool teed;
 	bool stored; /* verified and in the store */
 } pu_layer;
 
@@ -56,6 +48,8 @@ struct pull_unpack {
 	int64_t max_size;
 	berth_stage *st;
 	berth_apply *a;
+	berth_unpack_fn progress;
+	void *ud;
 
 	pthread_t th;
 	pthread_mutex_t mu;
@@ -68,13 +62,13 @@ struct pull_unpack {
 	berth_error *err;
 };
 
-/* Stops every sink: they get EPIPE, and no EOF is mistaken for an end. */
+/* Stops every sink: their writes fail, and nothing is taken for an end. */
 static void
 shut_all(pull_unpack *u)
 {
 	for (size_t i = 0; i < u->n; i++)
-		if (u->l[i].rfd >= 0)
-			shutdown(u->l[i].rfd, SHUT_RDWR);
+		if (u->l[i].feed)
+			berth_feed_shut(u->l[i].feed);
 }
 
 static void
@@ -121,13 +115,38 @@ wait_stored(pull_unpack *u, pu_layer *l)
 	return ok;
 }
 
+static void
+emit(pull_unpack *u, berth_unpack_event_kind kind, size_t i, int64_t done,
+     const char *diff_id)
+{
+	berth_unpack_event ev = {
+		kind,	NULL, i, u->n, u->l[i].desc, done, u->l[i].desc->size,
+		diff_id};
+
+	if (u->progress)
+		u->progress(u->ud, &ev);
+}
+
+struct layer_reader {
+	pull_unpack *u;
+	berth_layer_decoder *d;
+	size_t i;
+};
+
+/* The decoder, and progress in compressed bytes read. */
 static ssize_t
 layer_read(void *ud, const void **buf, berth_error **err)
 {
-	return berth_layer_decoder_read(ud, buf, err);
+	struct layer_reader *lr = ud;
+	ssize_t n = berth_layer_decoder_read(lr->d, buf, err);
+
+	if (n > 0)
+		emit(lr->u, BERTH_UNPACK_LAYER_PROGRESS, lr->i,
+		     berth_layer_decoder_total_in(lr->d), NULL);
+	return n;
 }
 
-/* One layer: decoded from its socket or its blob, applied, verified.
+/* One layer: decoded from its feed or its blob, applied, verified.
  * 1 when the downloads were aborted. */
 static int
 apply_one(pull_unpack *u, size_t i, berth_error **err)
@@ -154,11 +173,17 @@ apply_one(pull_unpack *u, size_t i, berth_error **err)
 					       "%s: cannot open '%s': %s", what,
 					       path, strerror(errno));
 	}
-	r = berth_layer_decoder_new(&d, teed ? l->rfd : own, l->comp, false,
-				    u->max_size, err);
+	if (teed)
+		r = berth_layer_decoder_new_feed(&d, l->feed, l->comp,
+						 u->max_size, err);
+	else
+		r = berth_layer_decoder_new(&d, own, l->comp, false,
+					    u->max_size, err);
 	if (r < 0)
 		return berth_error_wrap(err, r, "%s", what);
-	r = berth_apply_layer(u->a, layer_read, d, what, err);
+	emit(u, BERTH_UNPACK_LAYER_START, i, 0, NULL);
+	r = berth_apply_layer(u->a, layer_read, &(struct layer_reader){u, d, i},
+			      what, err);
 	if (r == 0)
 		berth_layer_decoder_digests(d, NULL, &diff_id);
 	berth_layer_decoder_free(d);
@@ -168,7 +193,10 @@ apply_one(pull_unpack *u, size_t i, berth_error **err)
 		return 1;
 	if (r < 0)
 		return r;
-	return berth_unpack_diff_id_check(&diff_id, l->diff_id, what, err);
+	r = berth_unpack_diff_id_check(&diff_id, l->diff_id, what, err);
+	if (r == 0)
+		emit(u, BERTH_UNPACK_LAYER_DONE, i, l->desc->size, diff_id.str);
+	return r;
 }
 
 static void *
@@ -195,13 +223,8 @@ pu_free(pull_unpack *u)
 {
 	berth_apply_free(u->a);
 	berth_stage_abort(u->st);
-	for (size_t i = 0; i < u->n; i++) {
-		if (u->l[i].rfd >= 0)
-			close(u->l[i].rfd);
-		if (u->l[i].wfd >= 0)
-			close(u->l[i].wfd);
-		free(u->l[i].buf);
-	}
+	for (size_t i = 0; i < u->n; i++)
+		berth_feed_free(u->l[i].feed);
 	free(u->l);
 	free(u->diff_ids);
 	pthread_mutex_destroy(&u->mu);
@@ -222,6 +245,8 @@ pull_unpack_start(pull_unpack **out, berth_store *store,
 
 	u->store = store;
 	u->m = m;
+	u->progress = o->progress;
+	u->ud = o->ud;
 	u->n = m->n_layers;
 	u->l = xcalloc(u->n ? u->n : 1, sizeof(*u->l));
 	pthread_mutex_init(&u->mu, NULL);
@@ -237,7 +262,6 @@ pull_unpack_start(pull_unpack **out, berth_store *store,
 		pu_layer *l = &u->l[i];
 
 		l->desc = &m->layers[i];
-		l->rfd = l->wfd = -1;
 		l->stored = berth_store_has_blob(NULL, store, &l->desc->digest);
 		r = berth_layer_media_type(&l->comp, NULL, l->desc->media_type,
 					   err);
@@ -267,7 +291,6 @@ pull_unpack_start(pull_unpack **out, berth_store *store,
 pull_tee *
 pull_unpack_tee(pull_unpack *u, const berth_digest *d)
 {
-	int sv[2], size = TEE_BUFFER;
 	pu_layer *t = NULL;
 
 	pthread_mutex_lock(&u->mu);
@@ -279,15 +302,11 @@ pull_unpack_tee(pull_unpack *u, const berth_digest *d)
 			continue;
 		/* The first layer that is d; one listed again reads the
 		 * blob once stored. */
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-			break;
-		setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-		l->rfd = sv[0];
-		l->wfd = sv[1];
+		l->feed = berth_feed_new();
 		l->teed = true;
 		t = l;
 		if (u->failed)
-			shutdown(l->rfd, SHUT_RDWR);
+			berth_feed_shut(l->feed);
 		pthread_cond_broadcast(&u->cv);
 		break;
 	}
@@ -313,53 +332,17 @@ pull_unpack_check(pull_unpack *u, berth_error **err)
 	return failed ? stopped(err) : 0;
 }
 
-static int
-send_all(int fd, const uint8_t *p, size_t len, berth_error **err)
-{
-	while (len > 0) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return stopped(err);
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 pull_unpack_flush(pull_unpack *u, pull_tee *t, berth_error **err)
 {
-	int r = send_all(t->wfd, t->buf, t->buf_len, err);
-
-	t->buf_len = 0;
-	return r;
+	return berth_feed_flush(t->feed) < 0 ? stopped(err) : 0;
 }
 
 int
 pull_unpack_send(pull_unpack *u, pull_tee *t, const void *p, size_t len,
 		 berth_error **err)
 {
-	const uint8_t *c = p;
-
-	if (t->buf == NULL)
-		t->buf = xmalloc(TEE_CHUNK);
-	while (len > 0) {
-		size_t n = TEE_CHUNK - t->buf_len < len ? TEE_CHUNK - t->buf_len
-							: len;
-		int r;
-
-		memcpy(t->buf + t->buf_len, c, n);
-		t->buf_len += n;
-		c += n;
-		len -= n;
-		if (t->buf_len == TEE_CHUNK &&
-		    (r = pull_unpack_flush(u, t, err)) < 0)
-			return r;
-	}
-	return 0;
+	return berth_feed_write(t->feed, p, len) < 0 ? stopped(err) : 0;
 }
 
 void
@@ -373,8 +356,8 @@ pull_unpack_stored(pull_unpack *u, const berth_digest *d)
 			continue;
 		l->stored = true;
 		/* The end of the layer's bytes, once they are verified. */
-		if (l->wfd >= 0)
-			shutdown(l->wfd, SHUT_WR);
+		if (l->feed)
+			berth_feed_end(l->feed);
 	}
 	pthread_cond_broadcast(&u->cv);
 	pthread_mutex_unlock(&u->mu);
@@ -386,8 +369,8 @@ pull_unpack_abort(pull_unpack *u)
 	pthread_mutex_lock(&u->mu);
 	u->aborted = true;
 	for (size_t i = 0; i < u->n; i++)
-		if (u->l[i].wfd >= 0)
-			shutdown(u->l[i].wfd, SHUT_RDWR);
+		if (u->l[i].feed)
+			berth_feed_abort(u->l[i].feed);
 	pthread_cond_broadcast(&u->cv);
 	pthread_mutex_unlock(&u->mu);
 }
@@ -411,7 +394,8 @@ pull_unpack_wait(pull_unpack *u, berth_error **err)
 }
 
 int
-pull_unpack_finish(pull_unpack *u, int pull_rc, berth_error **err)
+pull_unpack_finish(pull_unpack *u, int pull_rc, berth_unpack_result *res,
+		   berth_error **err)
 {
 	int r = pull_rc;
 
@@ -426,6 +410,11 @@ pull_unpack_finish(pull_unpack *u, int pull_rc, berth_error **err)
 	} else if (pull_rc == 0) {
 		r = berth_stage_commit(u->st, err);
 		u->st = NULL;
+		if (r == 0 && res) {
+			res->n_layers = u->n;
+			res->entries = berth_apply_entries(u->a);
+			res->bytes = berth_apply_bytes(u->a);
+		}
 	}
 	pu_free(u);
 	return r;

@@ -3,7 +3,7 @@
  * download (pull.c drives it).
  *
  * One applier thread takes the layers in order. A layer being downloaded
- * from its first byte is copied by its download's sink into a socket pair
+ * from its first byte is copied by its download's sink into a feed
  * the applier reads (decode, apply, diff ID); every other layer (in the
  * store already, resumed from a partial file, listed twice) is read from
  * its blob once it is stored. Either side's failure stops the other: a
@@ -23,7 +23,8 @@ typedef struct pull_unpack pull_unpack;
  * Checks the image (its config, which must be in the store, and the layers'
  * media types), begins the staging directory beside dir and starts the
  * applier. m and store must outlive the pull_unpack; `name` names the
- * image in messages.
+ * image in messages. o->progress, when set, gets each layer's
+ * LAYER_START, LAYER_PROGRESS and LAYER_DONE on the applier's thread.
  */
 int pull_unpack_start(pull_unpack **out, berth_store *store,
 		      const berth_manifest *m, const char *name,
@@ -59,10 +60,12 @@ int pull_unpack_wait(pull_unpack *u, berth_error **err);
 
 /*
  * Waits for the applier; with pull_rc 0 and every layer applied, renames
- * the staging directory onto dir, else removes it. Returns the failure to
- * report: the applier's when it failed first, else pull_rc with *err as
- * it is. Frees u.
+ * the staging directory onto dir (and fills in *res, when not NULL: all
+ * but its image), else removes it. Returns the failure to report: the
+ * applier's when it failed first, else pull_rc with *err as it is. Frees
+ * u.
  */
-int pull_unpack_finish(pull_unpack *u, int pull_rc, berth_error **err);
+int pull_unpack_finish(pull_unpack *u, int pull_rc, berth_unpack_result *res,
+		       berth_error **err);
 
 #endif

@@ -59,6 +59,7 @@ storage:
 http:
   addr: 127.0.0.1:$port
   secret: berth-integration-test
+${REGISTRY_EXTRA_YML:-}
 EOF
 	# The access log (combined log format) goes to stdout, the
 	# application log to stderr.

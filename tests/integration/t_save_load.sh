@@ -170,6 +170,23 @@ tar -C "$T/untagged" -cf "$T/untagged.tar" .
 run "$BERTH" --root "$T/load-untagged" load -i "$T/untagged.tar"
 check "load an untagged image" 0 "^Loaded image ID: $one_id$"
 same "untagged: no name recorded" "$(storecheck refs "$T/load-untagged")" ""
+# ... but an entry without a name, so garbage collection keeps it: the
+# rmi of another image (which collects garbage) leaves its blobs.
+same "untagged: one unnamed index.json entry" \
+	"$(jget '" ".join(str(len(m.get("annotations", {}))) for m in j["manifests"])' "$T/load-untagged/index.json")" \
+	"0"
+untagged_blobs=$(storecheck blobs "$T/load-untagged")
+run b save -o "$T/two-only.tar" "$TWO"
+check "save $TWO alone" 0
+run "$BERTH" --root "$T/load-untagged" load -q -i "$T/two-only.tar"
+check "load $TWO beside the untagged image" 0
+run "$BERTH" --root "$T/load-untagged" rmi "$TWO"
+check "rmi $TWO collects garbage" 0
+after_gc=$(storecheck blobs "$T/load-untagged")
+for d in $untagged_blobs; do
+	expect "untagged: blob $d kept after gc" grep -qx "$d" <<<"$after_gc"
+done
+store_consistent "untagged: store consistent after gc" "$T/load-untagged"
 
 # A damaged store: berth save refuses to write a layer that is not what
 # the image says, and leaves no file behind.

@@ -8,7 +8,8 @@
                                    exits 1 if any.
     storecheck.py snapshot STORE   index.json's entries, canonical and sorted
                                    ("[]" when there is no index.json)
-    storecheck.py refs STORE       the ref names, one per line
+    storecheck.py refs STORE       the ref names, one per line (unnamed
+                                   entries left out)
     storecheck.py entry STORE REF  the index.json descriptor named REF (exit 1
                                    if none)
     storecheck.py blobs STORE      "alg:hex" of every visible blob
@@ -160,7 +161,8 @@ def main():
         print("[" + ",".join(es) + "]")
     elif cmd == "refs":
         for e in entries(store):
-            print(ref_of(e))
+            if ref_of(e) is not None:  # an unnamed entry names nothing
+                print(ref_of(e))
     elif cmd == "entry":
         for e in entries(store):
             if ref_of(e) == sys.argv[3]:

@@ -13,6 +13,7 @@
 
 #include "berth/digest.h"
 #include "unpack/decode.h"
+#include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"
 
@@ -317,6 +318,19 @@ TEST(gzip_truncated)
 	free(gz.p);
 }
 
+/* A frame that ends exactly where an output block does is complete, not
+ * cut short. */
+TEST(zstd_frame_ends_at_block)
+{
+	bytes data = sample(5 << 20, 24), zs = {0};
+
+	zstd_frame(&zs, data.p, data.len);
+	check_ok(&zs, BERTH_LAYER_ZSTD, &data, false);
+	check_ok(&zs, BERTH_LAYER_ZSTD, &data, true);
+	free(data.p);
+	free(zs.p);
+}
+
 TEST(zstd_truncated)
 {
 	bytes data = sample(1 << 20, 9), zs = {0};
@@ -471,6 +485,135 @@ TEST(free_while_waiting_on_pipe)
 	pthread_join(th, NULL);
 	close(done[0]);
 	close(done[1]);
+	free(data.p);
+}
+
+/* A download's sink: small writes into a feed, then its end or abort. */
+typedef struct {
+	berth_feed *f;
+	const bytes *in;
+	bool abort_it;
+	int rc;
+} feed_writer_arg;
+
+static void *
+feed_writer(void *arg)
+{
+	feed_writer_arg *w = arg;
+
+	for (size_t off = 0; off < w->in->len && w->rc == 0; off += 7000) {
+		size_t n = w->in->len - off < 7000 ? w->in->len - off : 7000;
+
+		w->rc = berth_feed_write(w->f, w->in->p + off, n);
+	}
+	if (w->rc == 0)
+		w->rc = berth_feed_flush(w->f);
+	if (w->abort_it)
+		berth_feed_abort(w->f);
+	else
+		berth_feed_end(w->f);
+	return NULL;
+}
+
+/* Decodes `in` read from a feed its writer thread fills. */
+static result
+decode_feed(const bytes *in, berth_layer_compression c, bool abort_it,
+	    int *writer_rc)
+{
+	result res = {0};
+	berth_feed *f = berth_feed_new();
+	berth_layer_decoder *d = NULL;
+	feed_writer_arg w = {f, in, abort_it, 0};
+	pthread_t th;
+
+	pthread_create(&th, NULL, feed_writer, &w);
+	res.rc = berth_layer_decoder_new_feed(&d, f, c, 0, &res.err);
+	while (res.rc == 0) {
+		const void *p;
+		ssize_t n = berth_layer_decoder_read(d, &p, &res.err);
+
+		if (n <= 0) {
+			res.rc = (int)n;
+			break;
+		}
+		bytes_add(&res.out, p, (size_t)n);
+	}
+	if (d)
+		berth_layer_decoder_digests(d, NULL, &res.diff_id);
+	/* A decoder that failed leaves its writer waiting: as the applier
+	 * does, shut the feed. */
+	if (res.rc < 0)
+		berth_feed_shut(f);
+	berth_layer_decoder_free(d);
+	pthread_join(th, NULL);
+	*writer_rc = w.rc;
+	berth_feed_free(f);
+	return res;
+}
+
+TEST(feed_each_compression)
+{
+	bytes data = sample(5 << 20, 21), gz = {0}, zs = {0};
+	const struct {
+		berth_layer_compression c;
+		const bytes *in;
+	} cases[] = {{BERTH_LAYER_GZIP, &gz},
+		     {BERTH_LAYER_ZSTD, &zs},
+		     {BERTH_LAYER_PLAIN, &data}};
+	berth_digest di;
+
+	gzip_member(&gz, data.p, data.len / 2, false);
+	gzip_member(&gz, data.p + data.len / 2, data.len - data.len / 2, false);
+	zstd_frame(&zs, data.p, data.len);
+	berth_digest_of(&di, BERTH_DIGEST_SHA256, data.p, data.len);
+	for (size_t i = 0; i < BERTH_ARRAY_SIZE(cases); i++) {
+		int wrc = -2;
+		result r = decode_feed(cases[i].in, cases[i].c, false, &wrc);
+
+		CHECK(r.rc == 0, "%s: rc %d: %s",
+		      berth_layer_compression_name(cases[i].c), r.rc,
+		      r.err ? r.err->msg : "");
+		CHECK(wrc == 0, "the writer succeeded");
+		CHECK(r.out.len == data.len &&
+			      memcmp(r.out.p, data.p, data.len) == 0,
+		      "%s: output differs",
+		      berth_layer_compression_name(cases[i].c));
+		CHECK(strcmp(r.diff_id.str, di.str) == 0, "%s: diff ID '%s'",
+		      berth_layer_compression_name(cases[i].c), r.diff_id.str);
+		result_release(&r);
+	}
+	free(data.p);
+	free(gz.p);
+	free(zs.p);
+}
+
+/* A download that fails aborts the feed: the decoder stops, with no diff
+ * ID, instead of taking what came for the whole layer. */
+TEST(feed_abort_stops_decoder)
+{
+	bytes data = sample(3 << 20, 22);
+	int wrc = -2;
+	result r = decode_feed(&data, BERTH_LAYER_PLAIN, true, &wrc);
+
+	CHECK(r.rc == BERTH_EINTERRUPTED, "rc %d", r.rc);
+	CHECK(r.diff_id.str[0] == '\0', "no diff ID");
+	result_release(&r);
+	free(data.p);
+}
+
+/* A decoder that fails (corrupt gzip) and a shut feed: the writer's next
+ * write fails instead of waiting for room forever. */
+TEST(feed_shut_fails_writer)
+{
+	bytes data = sample(8 << 20, 23);
+	int wrc = 0;
+	result r;
+
+	memcpy(data.p, "not gzip", 8);
+	r = decode_feed(&data, BERTH_LAYER_GZIP, false, &wrc);
+	CHECK(r.rc == BERTH_EPROTO, "rc %d", r.rc);
+	CHECK(wrc == -1, "the writer failed: %d", wrc);
+	result_release(&r);
 	free(data.p);
 }
 

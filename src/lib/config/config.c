@@ -117,7 +117,9 @@ static const berth_config_key config_keys[] = {
 	KEY("allow-nondistributable-artifacts", STRINGS, true, 0, 0, NULL,
 	    "registries (host[:port] or CIDR) foreign layers are pushed to; "
 	    "elsewhere `berth push` leaves them out (\"Skipped foreign "
-	    "layer\"), as docker does"),
+	    "layer\"), as docker does. `berth pull` from a registry listed "
+	    "here fetches an image's foreign layers from their URLs (digest "
+	    "checked); from any other it refuses them"),
 	KEY("registry-mirrors", STRINGS, true, 0, 0, NULL,
 	    "mirrors of Docker Hub (`https://…` or `http://…`, no path), tried "
 	    "in order, then Docker Hub"),

@@ -204,7 +204,8 @@ store_desc_from_json(berth_descriptor *d, json_t *obj, berth_error **err)
 	return 0;
 }
 
-/* The JSON for an entry: the descriptor plus both name annotations. */
+/* The JSON for an entry: the descriptor plus both name annotations (none
+ * for an unnamed entry, name NULL). */
 static json_t *
 entry_to_json(const char *name, const berth_descriptor *d)
 {
@@ -229,9 +230,15 @@ entry_to_json(const char *name, const berth_descriptor *d)
 		json_decref(ann);
 		ann = json_object();
 	}
-	json_object_set_new(ann, STORE_ANN_REF_NAME, json_string(name));
-	json_object_set_new(ann, STORE_ANN_CONTAINERD_NAME, json_string(name));
-	json_object_set_new(o, "annotations", ann);
+	if (name) {
+		json_object_set_new(ann, STORE_ANN_REF_NAME, json_string(name));
+		json_object_set_new(ann, STORE_ANN_CONTAINERD_NAME,
+				    json_string(name));
+	}
+	if (json_object_size(ann) > 0)
+		json_object_set_new(o, "annotations", ann);
+	else
+		json_decref(ann);
 	if (d->has_platform) {
 		json_t *p = json_pack("{s:s, s:s}", "architecture",
 				      d->platform.arch, "os", d->platform.os);
@@ -390,16 +397,14 @@ index_update(berth_store *s, const char *name, json_t *entry, bool *found,
 	return store_index_save(s, root, err);
 }
 
-int
-berth_store_set_image(berth_store *s, const char *name,
-		      const berth_descriptor *desc, berth_error **err)
+/* The manifest's size as stored, checked against desc; for messages,
+ * `name` says what was to be recorded. */
+static int
+check_manifest(berth_store *s, const char *name, const berth_descriptor *desc,
+	       berth_error **err)
 {
-	json_auto_t *entry = NULL;
 	int64_t size = -1;
-	bool found;
 
-	assert(name != NULL && *name != '\0');
-	assert(desc != NULL && desc->media_type != NULL);
 	if (!berth_store_has_blob(&size, s, &desc->digest))
 		return berth_error_set(err, BERTH_ENOTFOUND, 0,
 				       "cannot record image '%s': its manifest "
@@ -411,8 +416,51 @@ berth_store_set_image(berth_store *s, const char *name,
 				       "'%s' is %lld bytes, not %lld",
 				       name, desc->digest.str, (long long)size,
 				       (long long)desc->size);
+	return 0;
+}
+
+int
+berth_store_set_image(berth_store *s, const char *name,
+		      const berth_descriptor *desc, berth_error **err)
+{
+	json_auto_t *entry = NULL;
+	bool found;
+	int r;
+
+	assert(name != NULL && *name != '\0');
+	assert(desc != NULL && desc->media_type != NULL);
+	if ((r = check_manifest(s, name, desc, err)) < 0)
+		return r;
 	entry = entry_to_json(name, desc);
 	return index_update(s, name, entry, &found, err);
+}
+
+int
+berth_store_keep_image(berth_store *s, const berth_descriptor *desc,
+		       berth_error **err)
+{
+	_cleanup_close_ int lock = -1;
+	json_auto_t *root = NULL;
+	json_t *m, *e;
+	size_t i;
+	int r;
+
+	assert(desc != NULL && desc->media_type != NULL);
+	if ((r = check_manifest(s, desc->digest.str, desc, err)) < 0)
+		return r;
+	if ((r = store_lock(s, STORE_LOCK_FILE, LOCK_EX, &lock, err)) < 0 ||
+	    (r = store_index_load(s, &root, err)) < 0)
+		return r;
+	m = json_object_get(root, "manifests");
+	json_array_foreach(m, i, e)
+	{
+		const char *d = json_string_value(json_object_get(e, "digest"));
+
+		if (d && strcmp(d, desc->digest.str) == 0)
+			return 0; /* held already, named or not */
+	}
+	json_array_append_new(m, entry_to_json(NULL, desc));
+	return store_index_save(s, root, err);
 }
 
 int

@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -21,6 +22,7 @@
 #include <zstd.h>
 
 #include "berth/manifest.h"
+#include "unpack/feed.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"
@@ -94,7 +96,8 @@ berth_layer_compression_name(berth_layer_compression c)
 #define IN_SIZE ((size_t)256 << 10)
 
 struct berth_layer_decoder {
-	int fd;
+	int fd;		  /* the input: fd, or */
+	berth_feed *feed; /* a feed, read where its chunks are */
 	berth_layer_compression c;
 	int64_t max_out;
 	int stop_fd; /* eventfd: wakes a worker waiting for input */
@@ -117,6 +120,7 @@ struct berth_layer_decoder {
 	uint8_t *cur; /* the block being filled, or NULL */
 	size_t cur_len;
 	int64_t produced;
+	_Atomic int64_t consumed; /* compressed bytes read */
 
 	/* The consumer's. */
 	berth_hasher *out_h;
@@ -223,13 +227,37 @@ read_input(berth_layer_decoder *d, uint8_t *p, size_t n, berth_error **err)
 					       strerror(errno));
 		if (d->in_h && r > 0)
 			berth_hasher_update(d->in_h, p, (size_t)r);
+		if (r > 0)
+			atomic_fetch_add(&d->consumed, r);
 		return r;
 	}
+}
+
+/* The next input bytes at *p: read into d->in from an fd, or a feed's
+ * chunk as it is. 0 at EOF, -1 when stopping, else a berth_code. */
+static ssize_t
+next_input(berth_layer_decoder *d, const uint8_t **p, berth_error **err)
+{
+	ssize_t r;
+
+	if (d->feed == NULL) {
+		*p = d->in;
+		return read_input(d, d->in, IN_SIZE, err);
+	}
+	r = berth_feed_read(d->feed, p);
+	if (d->in_h && r > 0)
+		berth_hasher_update(d->in_h, *p, (size_t)r);
+	if (r > 0)
+		atomic_fetch_add(&d->consumed, r);
+	return r;
 }
 
 static int
 run_plain(berth_layer_decoder *d, berth_error **err)
 {
+	const uint8_t *in = NULL;
+	size_t avail = 0;
+
 	for (;;) {
 		uint8_t *p;
 		size_t n;
@@ -237,8 +265,21 @@ run_plain(berth_layer_decoder *d, berth_error **err)
 
 		if (out_space(d, &p, &n) < 0)
 			return -1;
-		if ((r = read_input(d, p, n, err)) <= 0)
-			return (int)r;
+		if (d->feed == NULL) {
+			/* Straight into the block. */
+			if ((r = read_input(d, p, n, err)) <= 0)
+				return (int)r;
+		} else {
+			if (avail == 0) {
+				if ((r = next_input(d, &in, err)) <= 0)
+					return (int)r;
+				avail = (size_t)r;
+			}
+			r = (ssize_t)(n < avail ? n : avail);
+			memcpy(p, in, (size_t)r);
+			in += r;
+			avail -= (size_t)r;
+		}
 		if ((r = out_commit(d, (size_t)r, err)) < 0)
 			return (int)r;
 	}
@@ -300,11 +341,13 @@ run_gzip(berth_layer_decoder *d, berth_error **err)
 		int ret;
 
 		if (gz->avail_in == 0 && !eof) {
-			if ((r = read_input(d, d->in, IN_SIZE, err)) < 0)
+			const uint8_t *in = NULL;
+
+			if ((r = next_input(d, &in, err)) < 0)
 				return (int)r;
 			if (r == 0)
 				eof = true;
-			gz->next_in = d->in;
+			gz->next_in = (uint8_t *)in; /* isa-l only reads it */
 			gz->avail_in = (uint32_t)r;
 		}
 		if (!in_member) {
@@ -360,7 +403,7 @@ run_zstd(berth_layer_decoder *d, berth_error **err)
 	ZSTD_DCtx *z = ZSTD_createDCtx();
 	ZSTD_inBuffer in = {d->in, 0, 0};
 	bool eof = false, any = false, out_full = false;
-	size_t last = 1;
+	size_t last = 1, ret, pos;
 	int rc = 0;
 
 	if (z == NULL)
@@ -372,12 +415,15 @@ run_zstd(berth_layer_decoder *d, berth_error **err)
 		ssize_t r;
 
 		if (in.pos == in.size && !eof) {
-			if ((r = read_input(d, d->in, IN_SIZE, err)) < 0) {
+			const uint8_t *p_in = NULL;
+
+			if ((r = next_input(d, &p_in, err)) < 0) {
 				rc = (int)r;
 				break;
 			}
 			eof = r == 0;
 			any |= r > 0;
+			in.src = p_in;
 			in.size = (size_t)r;
 			in.pos = 0;
 		}
@@ -397,16 +443,22 @@ run_zstd(berth_layer_decoder *d, berth_error **err)
 			break;
 		}
 		out = (ZSTD_outBuffer){p, n, 0};
-		last = ZSTD_decompressStream(z, &out, &in);
+		pos = in.pos;
+		ret = ZSTD_decompressStream(z, &out, &in);
 		if ((rc = out_commit(d, out.pos, err)) < 0)
 			break;
 		out_full = out.pos == out.size;
-		if (ZSTD_isError(last)) {
+		if (ZSTD_isError(ret)) {
 			rc = berth_error_set(err, BERTH_EPROTO, 0,
 					     "zstd layer is corrupt: %s",
-					     ZSTD_getErrorName(last));
+					     ZSTD_getErrorName(ret));
 			break;
 		}
+		/* A call that did nothing (the frame ended exactly at a full
+		 * block, and there is no more input) asks for the next
+		 * frame: the one before is still complete. */
+		if (in.pos != pos || out.pos > 0)
+			last = ret;
 	}
 	ZSTD_freeDCtx(z);
 	return rc;
@@ -441,21 +493,22 @@ worker(void *arg)
 	return NULL;
 }
 
-int
-berth_layer_decoder_new(berth_layer_decoder **out, int fd,
-			berth_layer_compression c, bool hash_input,
-			int64_t max_out, berth_error **err)
+static int
+decoder_new(berth_layer_decoder **out, int fd, berth_feed *feed,
+	    berth_layer_compression c, bool hash_input, int64_t max_out,
+	    berth_error **err)
 {
 	berth_layer_decoder *d = xcalloc(1, sizeof(*d));
 	int r;
 
 	d->fd = fd;
+	d->feed = feed;
 	d->c = c;
 	d->max_out = max_out;
 	d->hashed_input = hash_input;
 	d->in_h = hash_input ? berth_hasher_new(BERTH_DIGEST_SHA256) : NULL;
 	d->out_h = berth_hasher_new(BERTH_DIGEST_SHA256);
-	if (c != BERTH_LAYER_PLAIN)
+	if (c != BERTH_LAYER_PLAIN && feed == NULL)
 		d->in = xmalloc(IN_SIZE);
 	pthread_mutex_init(&d->mu, NULL);
 	pthread_cond_init(&d->cv, NULL);
@@ -477,6 +530,22 @@ berth_layer_decoder_new(berth_layer_decoder **out, int fd,
 	d->started = true;
 	*out = d;
 	return 0;
+}
+
+int
+berth_layer_decoder_new(berth_layer_decoder **out, int fd,
+			berth_layer_compression c, bool hash_input,
+			int64_t max_out, berth_error **err)
+{
+	return decoder_new(out, fd, NULL, c, hash_input, max_out, err);
+}
+
+int
+berth_layer_decoder_new_feed(berth_layer_decoder **out, berth_feed *feed,
+			     berth_layer_compression c, int64_t max_out,
+			     berth_error **err)
+{
+	return decoder_new(out, -1, feed, c, false, max_out, err);
 }
 
 static int
@@ -542,6 +611,12 @@ berth_layer_decoder_digests(const berth_layer_decoder *d, berth_digest *digest,
 }
 
 int64_t
+berth_layer_decoder_total_in(const berth_layer_decoder *d)
+{
+	return atomic_load(&d->consumed);
+}
+
+int64_t
 berth_layer_decoder_total_out(const berth_layer_decoder *d)
 {
 	return d->total_out;
@@ -562,6 +637,8 @@ berth_layer_decoder_free(berth_layer_decoder *d)
 		if (write(d->stop_fd, &one, sizeof(one)) < 0) {
 			/* an eventfd write fails only on overflow */
 		}
+		if (d->feed)
+			berth_feed_cancel_read(d->feed);
 		pthread_join(d->th, NULL);
 	}
 	if (d->stop_fd >= 0)

@@ -18,6 +18,7 @@
 
 #include "berth/common.h"
 #include "berth/digest.h"
+#include "unpack/feed.h"
 
 typedef enum {
 	BERTH_LAYER_PLAIN,
@@ -49,6 +50,12 @@ int berth_layer_decoder_new(berth_layer_decoder **out, int fd,
 			    berth_layer_compression c, bool hash_input,
 			    int64_t max_out, berth_error **err);
 
+/* The same, reading a feed (unpack/feed.h) instead of an fd; the feed is
+ * borrowed and must outlive the decoder. */
+int berth_layer_decoder_new_feed(berth_layer_decoder **out, berth_feed *feed,
+				 berth_layer_compression c, int64_t max_out,
+				 berth_error **err);
+
 /*
  * Next block of tar bytes: >0 its length, 0 at the end (trailer checked),
  * <0 a berth_code. *buf stays valid until the next call. Once it has
@@ -61,6 +68,9 @@ ssize_t berth_layer_decoder_read(berth_layer_decoder *d, const void **buf,
  * and the uncompressed one (the diff ID). Either pointer may be NULL. */
 void berth_layer_decoder_digests(const berth_layer_decoder *d,
 				 berth_digest *digest, berth_digest *diff_id);
+
+/* Compressed bytes read so far (any thread: for progress). */
+int64_t berth_layer_decoder_total_in(const berth_layer_decoder *d);
 
 /* Uncompressed bytes handed out so far. */
 int64_t berth_layer_decoder_total_out(const berth_layer_decoder *d);
