@@ -21,12 +21,14 @@
 
 #include "berth/config.h"
 
+#include "fuzz_tmp.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_FILES 32
 #define MAX_NAME 64
 
-static char tmp[256], certs_d[300];
+static char certs_d[300];
 
 static void
 empty_dir(const char *dir)
@@ -69,23 +71,10 @@ empty_certs_d(void)
 }
 
 static void
-cleanup(void)
-{
-	empty_certs_d();
-	rmdir(certs_d);
-	rmdir(tmp);
-}
-
-static void
 setup(void)
 {
-	const char *t = getenv("TMPDIR");
+	const char *tmp = fuzz_tmp_make("certs");
 
-	snprintf(tmp, sizeof(tmp), "%s/berth-fuzz-certs-XXXXXX",
-		 t ? t : "/tmp");
-	if (mkdtemp(tmp) == NULL)
-		abort();
-	atexit(cleanup);
 	snprintf(certs_d, sizeof(certs_d), "%s/certs.d", tmp);
 	if (mkdir(certs_d, 0700) < 0)
 		abort();
@@ -148,7 +137,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t i = 0, n, files = 0;
 	bool host_ok;
 
-	if (tmp[0] == '\0')
+	if (fuzz_tmp[0] == '\0')
 		setup();
 	/* the first line, NUL-free and bounded, is the host */
 	for (n = 0; i < size && data[i] != '\n'; i++)

@@ -27,6 +27,8 @@
 #include "berth/log.h"
 #include "berth/registry.h"
 
+#include "fuzz_tmp.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 pid_t
@@ -36,30 +38,14 @@ fork(void)
 	return -1;
 }
 
-static char tmp[256], bin[300], berth_file[300], daemon_json[300];
+static char bin[300], berth_file[300], daemon_json[300];
 static char docker_dir[300], docker_json[320], none[300];
-
-static void
-cleanup(void)
-{
-	unlink(berth_file);
-	unlink(daemon_json);
-	unlink(docker_json);
-	rmdir(docker_dir);
-	rmdir(bin);
-	rmdir(tmp);
-}
 
 static void
 setup(void)
 {
-	const char *t = getenv("TMPDIR");
+	const char *tmp = fuzz_tmp_make("config");
 
-	snprintf(tmp, sizeof(tmp), "%s/berth-fuzz-config-XXXXXX",
-		 t ? t : "/tmp");
-	if (mkdtemp(tmp) == NULL)
-		abort();
-	atexit(cleanup);
 	snprintf(bin, sizeof(bin), "%s/bin", tmp);
 	snprintf(berth_file, sizeof(berth_file), "%s/berth.json", tmp);
 	snprintf(daemon_json, sizeof(daemon_json), "%s/daemon.json", tmp);
@@ -155,7 +141,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0)
 		return 0;
-	if (tmp[0] == '\0')
+	if (fuzz_tmp[0] == '\0')
 		setup();
 	which = data[0] % 3;
 	path = which == 0 ? berth_file : which == 1 ? daemon_json : docker_json;
@@ -163,7 +149,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.config = which == 0 ? berth_file : none;
 	p.daemon_json = which == 1 ? daemon_json : none;
 	p.docker_config = docker_dir;
-	p.certs_d = tmp;
+	p.certs_d = fuzz_tmp;
 	if (berth_config_load_paths(&c, &p, &err) < 0) {
 		if (which == 2)
 			abort(); /* config.json is read only for credentials */

@@ -9,9 +9,7 @@
  * - a refused one fails with one of the codes berth_load documents and a
  *   one-line message, and leaves no image, no blob and no staging file.
  */
-#include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,38 +20,18 @@
 #include "berth/store.h"
 #include "util/archive_dl.h"
 
+#include "fuzz_tmp.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char tmp[256], input[300], root[300];
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void
-rm_tree(const char *path)
-{
-	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void
-cleanup(void)
-{
-	rm_tree(tmp);
-}
+static char input[300], root[300];
 
 static void
 setup(void)
 {
 	const berth_archive_api *a;
-	const char *t = getenv("TMPDIR");
+	const char *tmp = fuzz_tmp_make("load");
 
-	snprintf(tmp, sizeof(tmp), "%s/berth-fuzz-load-XXXXXX", t ? t : "/tmp");
-	if (mkdtemp(tmp) == NULL)
-		abort();
-	atexit(cleanup);
 	snprintf(input, sizeof(input), "%s/in.tar", tmp);
 	snprintf(root, sizeof(root), "%s/store", tmp);
 	if (berth_archive_api_get(&a, NULL) < 0) {
@@ -67,19 +45,9 @@ static size_t
 count(const char *dir)
 {
 	char path[400];
-	DIR *d;
-	struct dirent *e;
-	size_t n = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", root, dir);
-	d = opendir(path);
-	if (d == NULL)
-		return 0;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
+	return fuzz_entries(path);
 }
 
 static bool
@@ -120,7 +88,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n = 0;
 	int fd, r;
 
-	if (tmp[0] == '\0')
+	if (fuzz_tmp[0] == '\0')
 		setup();
 	fd = open(input, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || write(fd, data, size) != (ssize_t)size)
@@ -150,6 +118,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	berth_store_free(s);
-	rm_tree(root);
+	fuzz_rm_tree(root);
 	return 0;
 }

@@ -10,9 +10,7 @@
  *   message, records no image and leaves no staging file in ingest/;
  *   garbage collection then leaves no blob behind.
  */
-#include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,42 +21,27 @@
 #include "berth/store.h"
 #include "util/archive_dl.h"
 
+#include "fuzz_tmp.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define NAME "fuzz.test/tar:latest"
 
-static char tmp[256], input[300], root[300];
+static char input[300], root[300];
 static berth_store *store;
 
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static void
-rm_tree(const char *path)
-{
-	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void
-cleanup(void)
+close_store(void)
 {
 	berth_store_free(store);
-	rm_tree(tmp);
 }
 
 static void
 setup(void)
 {
 	const berth_archive_api *a;
-	const char *t = getenv("TMPDIR");
+	const char *tmp = fuzz_tmp_make("tar");
 
-	snprintf(tmp, sizeof(tmp), "%s/berth-fuzz-tar-XXXXXX", t ? t : "/tmp");
-	if (mkdtemp(tmp) == NULL)
-		abort();
-	atexit(cleanup);
 	snprintf(input, sizeof(input), "%s/in.tar", tmp);
 	snprintf(root, sizeof(root), "%s/store", tmp);
 	if (berth_archive_api_get(&a, NULL) < 0) {
@@ -67,6 +50,7 @@ setup(void)
 	}
 	if (berth_store_open(&store, root, 0, NULL) < 0)
 		abort();
+	atexit(close_store); /* runs before the directory goes */
 }
 
 /* Files in ROOT/SUB/ but dot files (the lease's lock file). */
@@ -74,19 +58,9 @@ static size_t
 files_in(const char *sub)
 {
 	char path[320];
-	DIR *d;
-	struct dirent *e;
-	size_t n = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", root, sub);
-	d = opendir(path);
-	if (d == NULL)
-		return 0;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
+	return fuzz_entries(path);
 }
 
 static void
@@ -122,7 +96,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	berth_descriptor out = {0};
 	int fd;
 
-	if (tmp[0] == '\0')
+	if (fuzz_tmp[0] == '\0')
 		setup();
 	fd = open(input, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || write(fd, data, size) != (ssize_t)size)

@@ -13,6 +13,8 @@
 
 #include "server/access/jwt.h"
 
+#include "fuzz_tmp.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static berth_jwt_keys *keys;
@@ -20,18 +22,16 @@ static berth_jwt_keys *keys;
 static void
 setup(void)
 {
-	char dir[] = "/tmp/berth-fuzz-token.XXXXXX", key[64];
+	const char *dir = fuzz_tmp_make("token");
+	char key[300];
 	berth_error *err = NULL;
 
-	if (mkdtemp(dir) == NULL)
-		abort();
 	keys = berth_jwt_keys_new();
 	if (berth_jwt_keys_load_dir(keys, dir, &err) != 0)
 		abort();
 	/* The key now lives in memory only. */
 	snprintf(key, sizeof(key), "%s/signing.pem", dir);
 	unlink(key);
-	rmdir(dir);
 }
 
 int

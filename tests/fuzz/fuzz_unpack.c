@@ -11,7 +11,6 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,35 +22,19 @@
 #include "unpack/remove.h"
 #include "util/error.h"
 
+#include "fuzz_tmp.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char canary[256];
-static int canary_fd = -1;
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void
-cleanup(void)
-{
-	nftw(canary, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
+static int canary_fd = -1; /* fuzz_tmp: the root and a sentinel */
 
 static void
 setup(void)
 {
-	const char *t = getenv("TMPDIR");
 	int fd;
 
-	snprintf(canary, sizeof(canary), "%s/berth-fuzz-unpack-XXXXXX",
-		 t ? t : "/tmp");
-	if (mkdtemp(canary) == NULL)
-		abort();
-	atexit(cleanup);
-	canary_fd = open(canary, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	canary_fd =
+		open(fuzz_tmp_make("unpack"), O_PATH | O_DIRECTORY | O_CLOEXEC);
 	fd = openat(canary_fd, "sentinel", O_CREAT | O_WRONLY | O_CLOEXEC,
 		    0644);
 	if (fd < 0 || write(fd, "sentinel", 8) != 8)
