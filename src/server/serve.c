@@ -324,6 +324,7 @@ note_restart_only(const srv *s, const berth_serve_config *nc)
 		if (reloadable(st->name))
 			continue;
 		if (st->type == BERTH_SERVE_LONG ||
+		    st->type == BERTH_SERVE_DURATION ||
 		    st->type == BERTH_SERVE_BOOL)
 			same = *(const long *)(a + st->off) ==
 			       *(const long *)(b + st->off);

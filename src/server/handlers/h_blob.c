@@ -36,7 +36,8 @@ h_blob_get(srv_req *r)
 
 	if (berth_digest_parse(&d, r->ref, &err) < 0)
 		return srv_fail_err(r, SRV_E_DIGEST_INVALID, &err);
-	if (srv_storage_blob_stat(r->s->store, r->name, &d, &size, &err) < 0)
+	if ((r->head ? srv_storage_blob_head : srv_storage_blob_stat)(
+		    r->s->store, r->name, &d, &size, &err) < 0)
 		return srv_fail_err(r,
 				    err->code == BERTH_ENOTFOUND
 					    ? SRV_E_BLOB_UNKNOWN
