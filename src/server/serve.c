@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "berth/log.h"
+#include "server/ops/gc.h"
+#include "server/ops/gc_sched.h"
 #include "server/ops/metrics.h"
 #include "server/server.h"
 #include "util/cleanup.h"
@@ -71,8 +73,8 @@ long_opts_new(void)
 	return o;
 }
 
-static void
-log_stderr(berth_log_level level, const char *msg, void *ud)
+void
+srv_log_stderr(berth_log_level level, const char *msg, void *ud)
 {
 	char line[2048];
 	size_t n;
@@ -85,8 +87,8 @@ log_stderr(berth_log_level level, const char *msg, void *ud)
 		(void)0;
 }
 
-static int
-report(berth_error *err)
+int
+srv_exit_status(berth_error *err)
 {
 	int code = err ? (int)err->code : BERTH_EGENERIC;
 
@@ -115,9 +117,9 @@ unexpected_argument(berth_error **err, const char *arg)
 }
 
 /* Two passes: --config first, so that every flag overrides the file. */
-static int
-parse_args(berth_serve_config *cfg, int argc, char **argv, int *help,
-	   berth_error **err)
+int
+srv_parse_args(berth_serve_config *cfg, int argc, char **argv, int *help,
+	       berth_error **err)
 {
 	_cleanup_free_ struct option *long_opts = long_opts_new();
 	int c, r;
@@ -264,8 +266,13 @@ setup(srv *s, berth_error **err)
 	s->store->upload_ttl = c->upload_ttl;
 	s->store->upload_caps.per_client = c->uploads_per_client;
 	s->store->upload_caps.per_repo = c->uploads_per_repo;
+	s->store->gc_grace = c->gc_grace;
 	srv_metrics_sampler(SRV_M_UPLOADS_OPEN, uploads_open, s->store);
-	return srv_setup_access(s, err);
+	srv_gc_metrics();
+	if ((r = srv_setup_access(s, err)) < 0)
+		return r;
+	return srv_gc_sched_start(&s->gc, s->store, s->audit, c->gc_interval,
+				  err);
 }
 
 static void
@@ -273,6 +280,7 @@ teardown(srv *s)
 {
 	srv_pwpool_drain(s->pwpool); /* no connection left suspended */
 	srv_http_stop(s);
+	srv_gc_sched_stop(s->gc); /* waits for a run in progress */
 	srv_tls_release();
 	srv_teardown_access(s);
 	srv_storage_close(s->store);
@@ -298,7 +306,8 @@ purge_uploads(srv *s)
 static bool
 reloadable(const char *name)
 {
-	static const char *const names[] = {"config", "policy", "log-level"};
+	static const char *const names[] = {"config", "policy", "log-level",
+					    "gc-interval", "gc-grace"};
 
 	for (size_t i = 0; i < BERTH_ARRAY_SIZE(names); i++)
 		if (strcmp(names[i], name) == 0)
@@ -369,7 +378,7 @@ reload(srv *s)
 
 	berth_log(BERTH_LOG_INFO, "SIGHUP: reloading the configuration");
 	berth_serve_config_init(&nc);
-	if (parse_args(&nc, s->argc, s->argv, &help, &err) < 0 ||
+	if (srv_parse_args(&nc, s->argc, s->argv, &help, &err) < 0 ||
 	    berth_log_level_parse(&level, nc.log_level, &err) < 0 ||
 	    (s->tls_cert_pem &&
 	     (read_pem(&cert, s->cfg.tls_cert, "certificate", &err) < 0 ||
@@ -393,9 +402,14 @@ reload(srv *s)
 		berth_error_free(err);
 	}
 	berth_log_set_level(level);
+	__atomic_store_n(&s->store->gc_grace, (int64_t)nc.gc_grace,
+			 __ATOMIC_RELAXED);
+	srv_gc_sched_set(s->gc, nc.gc_interval);
 	berth_log(BERTH_LOG_INFO,
-		  "configuration reloaded: policy, users%s, log level %s",
-		  cert ? ", TLS certificate" : "", nc.log_level);
+		  "configuration reloaded: policy, users%s, log level %s, "
+		  "gc-interval %ld s, gc-grace %ld s",
+		  cert ? ", TLS certificate" : "", nc.log_level, nc.gc_interval,
+		  nc.gc_grace);
 	berth_serve_config_release(&nc);
 }
 
@@ -450,6 +464,14 @@ drain(srv *s)
 			  atomic_load(&s->in_flight));
 }
 
+/* `berth serve SUBCOMMAND ...`: one pass over the storage, then exit. */
+static const struct {
+	const char *name;
+	int (*main)(int argc, char **argv);
+} subcommands[] = {
+	{"gc", srv_gc_main},
+};
+
 int
 berth_serve_main(int argc, char **argv)
 {
@@ -459,14 +481,18 @@ berth_serve_main(int argc, char **argv)
 	int help = 0;
 	int sig;
 
+	for (size_t i = 0; argc > 1 && i < BERTH_ARRAY_SIZE(subcommands); i++)
+		if (strcmp(argv[1], subcommands[i].name) == 0)
+			return subcommands[i].main(argc - 1, argv + 1);
+
 	s.access_fd = -1;
 	s.argc = argc;
 	s.argv = argv;
 	berth_serve_config_init(&s.cfg);
-	berth_log_set_handler(log_stderr, NULL);
-	if (parse_args(&s.cfg, argc, argv, &help, &err) < 0) {
+	berth_log_set_handler(srv_log_stderr, NULL);
+	if (srv_parse_args(&s.cfg, argc, argv, &help, &err) < 0) {
 		teardown(&s);
-		return report(err);
+		return srv_exit_status(err);
 	}
 	if (help) {
 		if (help == OPT_MARKDOWN)
@@ -484,7 +510,7 @@ berth_serve_main(int argc, char **argv)
 	srv_metrics_proc_samplers();
 	if (setup(&s, &err) < 0) {
 		teardown(&s);
-		return report(err);
+		return srv_exit_status(err);
 	}
 	/* Block the stop signals before MHD's threads inherit the mask. */
 	sigemptyset(&set);
@@ -496,7 +522,7 @@ berth_serve_main(int argc, char **argv)
 	purge_uploads(&s);
 	if (srv_http_start(&s, &err) < 0) {
 		teardown(&s);
-		return report(err);
+		return srv_exit_status(err);
 	}
 	berth_log(BERTH_LOG_INFO, "listening on %s://%s, storage '%s'%s%s",
 		  s.tls_cert_pem ? "https" : "http", s.cfg.addr, s.cfg.storage,

@@ -67,6 +67,9 @@ static const char *const limit_v[] = {"request_rate", "pull",
 				      "upload_sessions"};
 static const char *const login_v[] = {"ok", "ok_cached", "failed", "refused"};
 static const char *const cut_v[] = {"header_timeout", "body_rate"};
+static const char *const gc_result_v[] = {"ok", "dry_run", "failed"};
+static const char *const gc_kind_v[] = {"manifest", "blob_link", "blob",
+					"upload", "tmp"};
 
 static const char *const none_v[] = {""};
 
@@ -76,7 +79,9 @@ _Static_assert(BERTH_ARRAY_SIZE(code_v) == BERTH_ARRAY_SIZE(codes) + 6,
 _Static_assert(BERTH_ARRAY_SIZE(upload_end_v) == SRV_UPLOAD_FAILED + 1 &&
 		       BERTH_ARRAY_SIZE(limit_v) == SRV_LIMIT_UPLOADS + 1 &&
 		       BERTH_ARRAY_SIZE(login_v) == SRV_LOGIN_REFUSED + 1 &&
-		       BERTH_ARRAY_SIZE(cut_v) == SRV_CUT_BODY + 1,
+		       BERTH_ARRAY_SIZE(cut_v) == SRV_CUT_BODY + 1 &&
+		       BERTH_ARRAY_SIZE(gc_result_v) == SRV_GC_FAILED + 1 &&
+		       BERTH_ARRAY_SIZE(gc_kind_v) == SRV_GC_TMP + 1,
 	       "a name for every value");
 
 #define SET(name, v)                                                           \
@@ -92,6 +97,8 @@ static mlabel labels[SRV_ML_N] = {
 	[SRV_ML_LIMIT] = SET("limit", limit_v),
 	[SRV_ML_LOGIN] = SET("result", login_v),
 	[SRV_ML_CONN_CUT] = SET("reason", cut_v),
+	[SRV_ML_GC_RESULT] = SET("result", gc_result_v),
+	[SRV_ML_GC_KIND] = SET("kind", gc_kind_v),
 };
 #undef SET
 
@@ -229,6 +236,13 @@ srv_metric_code(unsigned status)
 	if (status >= 100 && status < 600)
 		return BERTH_ARRAY_SIZE(codes) + status / 100 - 1;
 	return BERTH_ARRAY_SIZE(code_v) - 1; /* none: no answer was sent */
+}
+
+const char *
+srv_metric_label_value(srv_mlabel l, unsigned i)
+{
+	assert(l != SRV_ML_ROUTE && i < labels[l].n);
+	return labels[l].v[i];
 }
 
 void

@@ -38,6 +38,8 @@ typedef enum srv_mlabel {
 	SRV_ML_LIMIT,	   /* request_rate, pull, upload_sessions */
 	SRV_ML_LOGIN,	   /* ok, ok_cached, failed, refused */
 	SRV_ML_CONN_CUT,   /* header_timeout, body_rate */
+	SRV_ML_GC_RESULT,  /* ok, dry_run, failed */
+	SRV_ML_GC_KIND,	   /* manifest, blob_link, blob, upload, tmp */
 	SRV_ML_N,
 } srv_mlabel;
 
@@ -87,6 +89,15 @@ typedef enum srv_mkind {
 	  "Upload sessions started", NONE, NONE, NONE)                         \
 	X(UPLOADS_ENDED, COUNTER, "berth_upload_sessions_ended_total",         \
 	  "Upload sessions ended, by outcome", UPLOAD_END, NONE, NONE)         \
+	X(GC_RUNS, COUNTER, "berth_gc_runs_total",                             \
+	  "Garbage collection runs, by result", GC_RESULT, NONE, NONE)         \
+	X(GC_DELETED, COUNTER, "berth_gc_deleted_total",                       \
+	  "Things garbage collection deleted, by kind", GC_KIND, NONE, NONE)   \
+	X(GC_FREED, COUNTER, "berth_gc_freed_bytes_total",                     \
+	  "Bytes of storage garbage collection freed", NONE, NONE, NONE)       \
+	X(GC_LAST_SECONDS, SAMPLED_GAUGE,                                      \
+	  "berth_gc_last_run_duration_seconds",                                \
+	  "How long the last garbage collection run took", NONE, NONE, NONE)   \
 	X(PROC_START, SAMPLED_GAUGE, "process_start_time_seconds",             \
 	  "Start time of the process since the Unix epoch in seconds", NONE,   \
 	  NONE, NONE)                                                          \
@@ -118,6 +129,14 @@ enum {
 enum { SRV_LIMIT_RATE, SRV_LIMIT_PULL, SRV_LIMIT_UPLOADS };
 enum { SRV_LOGIN_OK, SRV_LOGIN_OK_CACHED, SRV_LOGIN_FAILED, SRV_LOGIN_REFUSED };
 enum { SRV_CUT_HEADER, SRV_CUT_BODY };
+enum { SRV_GC_OK, SRV_GC_DRY_RUN, SRV_GC_FAILED };
+enum {
+	SRV_GC_MANIFEST,
+	SRV_GC_BLOB_LINK,
+	SRV_GC_BLOB,
+	SRV_GC_UPLOAD,
+	SRV_GC_TMP
+};
 
 /*
  * Sets up the registry; `routes` (n of them, the last the name for
@@ -140,6 +159,9 @@ srv_metric_inc(srv_metric m, unsigned l1)
 /* Counts one observation of a histogram, in nanoseconds. */
 void srv_metric_observe(srv_metric m, unsigned l1, unsigned l2, unsigned l3,
 			uint64_t ns);
+
+/* The value of index i of a fixed label set (not ROUTE's). */
+const char *srv_metric_label_value(srv_mlabel l, unsigned i);
 
 /* The index of a method / a status in the METHOD / CODE sets. */
 unsigned srv_metric_method(const char *method);

@@ -1,0 +1,27 @@
+/*
+ * Garbage collection on a schedule (gc-interval): a thread of its own that
+ * runs srv_gc_run every interval, so the main loop never waits for it.
+ */
+#ifndef BERTH_SERVER_OPS_GC_SCHED_H
+#define BERTH_SERVER_OPS_GC_SCHED_H
+
+#include "server/access/audit.h"
+#include "server/storage/storage.h"
+
+typedef struct srv_gc_sched srv_gc_sched;
+
+/*
+ * Starts the thread: a run `interval` seconds from now and every
+ * interval after (0: none until srv_gc_sched_set gives one); the grace
+ * period is st->gc_grace at each run. audit may be NULL.
+ */
+int srv_gc_sched_start(srv_gc_sched **out, srv_storage *st, berth_audit *audit,
+		       long interval, berth_error **err);
+
+/* A new interval (SIGHUP), counted from now. */
+void srv_gc_sched_set(srv_gc_sched *g, long interval);
+
+/* Stops the thread, waiting for a run in progress; NULL is a no-op. */
+void srv_gc_sched_stop(srv_gc_sched *g);
+
+#endif
