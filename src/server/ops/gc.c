@@ -58,9 +58,6 @@ typedef struct mark {
 	size_t depth;
 	gc_run *run;
 	const char *repo;
-	berth_meta_tx *tx;
-	int r; /* a failure inside a callback */
-	berth_error *err;
 } mark;
 
 static void
@@ -152,12 +149,11 @@ on_link(const char *digest, int64_t size, int64_t seen, void *ud)
 {
 	mark *k = ud;
 
-	if (k->r < 0 || berth_hmap_get(k->referenced, digest) ||
-	    seen >= k->cutoff)
+	if (berth_hmap_get(k->referenced, digest) || seen >= k->cutoff)
 		return;
-	if (k->run->dry_run || (k->r = k->tx->ops->blob_unlink(
-					k->tx, k->repo, digest, &k->err)) == 0)
-		gc_removed(k->run, SRV_GC_BLOB_LINK, k->repo, digest, size);
+	/* Removed after the listing: no row changes under a running
+	 * SELECT. */
+	gc_removed(k->run, SRV_GC_BLOB_LINK, k->repo, digest, size);
 }
 
 /*
@@ -169,10 +165,9 @@ sweep_repo(berth_meta_tx *tx, void *ud, berth_error **err)
 {
 	mark *k = ud;
 	const struct berth_meta_ops *o = tx->ops;
-	size_t i, j;
+	size_t i, j, from;
 	int r;
 
-	k->tx = tx;
 	if ((r = o->manifests_each(tx, k->repo, on_manifest, k, err)) < 0 ||
 	    (r = o->refs_each(tx, k->repo, on_ref, k, err)) < 0 ||
 	    (r = o->tags_each(tx, k->repo, on_tag, k, err)) < 0)
@@ -195,10 +190,13 @@ sweep_repo(berth_meta_tx *tx, void *ud, berth_error **err)
 		gc_removed(k->run, SRV_GC_MANIFEST, k->repo, n->digest,
 			   n->size);
 	}
+	from = k->run->n_pending;
 	if ((r = o->links_each(tx, k->repo, on_link, k, err)) < 0)
 		return r;
-	if (k->r < 0)
-		return berth_error_move(err, &k->err, k->r);
+	for (i = from; !k->run->dry_run && i < k->run->n_pending; i++)
+		if ((r = o->blob_unlink(tx, k->repo, k->run->pending[i].name,
+					err)) < 0)
+			return r;
 	return 0;
 }
 
@@ -235,7 +233,6 @@ collect_repo(gc_run *run, const char *repo, berth_error **err)
 	berth_hmap_free(k.by_digest, mnode_free);
 	free(k.v);
 	free(k.stack);
-	berth_error_free(k.err);
 	/* Rolled back: what it noted did not happen. */
 	gc_settle(run, r == 0);
 	return r;

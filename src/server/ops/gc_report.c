@@ -172,7 +172,7 @@ srv_gc_report_json(const srv_gc_report *r)
 	json_object_set_new(o, "bytes", json_integer(r->freed));
 	json_object_set_new(o, "counts", counts);
 	json_object_set_new(o, "seconds", json_real(r->seconds));
-	text = json_dumps(o, JSON_COMPACT);
+	text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
 	json_decref(o);
 	if (text == NULL)
 		abort();
