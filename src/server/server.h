@@ -362,7 +362,15 @@ bool srv_can_list(srv_req *r, const char *repo);
  */
 int srv_authenticate_basic(srv_req *r, berth_error **err);
 
-/* ---- serve.c ---- */
+/* ---- args.c: the command line of berth serve and its subcommands ---- */
+
+/* What srv_parse_args sets *help to for each --help flag. */
+enum srv_help {
+	SRV_HELP = 'h',
+	SRV_HELP_MARKDOWN = 'M', /* --help-markdown: docs/server.md's table */
+	SRV_HELP_MAN = 'N',	 /* --help-man: berth-serve.1 */
+	SRV_HELP_OPTIONS = 'O',	 /* --help-options: for `berth completion` */
+};
 
 /*
  * The settings from defaults, --config and flags (the server's and its

@@ -12,7 +12,6 @@ int
 h_admin_gc_post(srv_req *r)
 {
 	const char *dry = srv_query(r, "dry-run");
-	srv_gc_opts o = {0};
 	srv_gc_report rep;
 	berth_error *err = NULL;
 	char *json;
@@ -22,10 +21,10 @@ h_admin_gc_post(srv_req *r)
 		return srv_fail(r, SRV_E_BAD_REQUEST, NULL,
 				"dry-run must be true or false, not '%.40s'",
 				dry);
-	o.dry_run = dry && strcmp(dry, "true") == 0;
-	o.grace = __atomic_load_n(&r->s->store->gc_grace, __ATOMIC_RELAXED);
-	o.audit = r->s->audit;
-	rc = srv_gc_run(r->s->store, &o, &rep, &err);
+	/* On the collection thread, at its lower priority; this request
+	 * waits for the report. */
+	rc = srv_gc_sched_run(r->s->gc, dry && strcmp(dry, "true") == 0, &rep,
+			      &err);
 	if (rc < 0) {
 		srv_gc_report_release(&rep);
 		return srv_fail_err(r, SRV_E_AUTO, &err);

@@ -247,11 +247,9 @@ typedef struct blob_cand {
 
 typedef struct files_ctx {
 	gc_run *run;
-	berth_meta_tx *tx;
+	berth_hmap *used; /* digests some row (this run leaves) uses */
 	blob_cand *v;
 	size_t n;
-	int r;
-	berth_error *err;
 } files_ctx;
 
 typedef struct user_ctx {
@@ -285,36 +283,46 @@ blob_used(gc_run *run, berth_meta_tx *tx, const berth_digest *d, bool *used,
 	return r;
 }
 
+static void
+on_use(char kind, const char *repo, const char *owner, const char *digest,
+       void *ud)
+{
+	files_ctx *f = ud;
+
+	if (digest == NULL || berth_hmap_get(f->used, digest))
+		return;
+	if (kind == 'l' ? gc_was_removed(f->run, SRV_GC_BLOB_LINK, repo, digest)
+			: gc_was_removed(f->run, SRV_GC_MANIFEST, repo, owner))
+		return;
+	berth_hmap_put(f->used, digest, f);
+}
+
 static bool
 on_file(const berth_digest *d, int64_t size, int64_t written, void *ud)
 {
 	files_ctx *f = ud;
-	bool used = true;
 
-	if (written >= f->run->cutoff)
+	if (written >= f->run->cutoff || berth_hmap_get(f->used, d->str))
 		return false;
-	f->r = blob_used(f->run, f->tx, d, &used, &f->err);
-	if (f->r < 0)
-		return true;
-	if (!used) {
-		f->v = xreallocarray(f->v, f->n + 1, sizeof(*f->v));
-		f->v[f->n++] = (blob_cand){*d, size};
-	}
+	f->v = xreallocarray(f->v, f->n + 1, sizeof(*f->v));
+	f->v[f->n++] = (blob_cand){*d, size};
 	return false;
 }
 
-/* Candidates from a snapshot: files old enough that no row uses. */
+/*
+ * Candidates from a snapshot, in one pass over what uses bytes and one
+ * over the files: those old enough that no row uses.
+ */
 static int
 find_files(berth_meta_tx *tx, void *ud, berth_error **err)
 {
 	files_ctx *f = ud;
 	berth_blobstore *bs = f->run->st->blobs;
+	int r = tx->ops->uses_each(tx, on_use, f, err);
 
-	f->tx = tx;
-	bs->ops->each(bs, on_file, f);
-	if (f->r < 0)
-		return berth_error_move(err, &f->err, f->r);
-	return 0;
+	if (r == 0)
+		bs->ops->each(bs, on_file, f);
+	return r;
 }
 
 typedef struct take_ctx {
@@ -371,8 +379,10 @@ collect_files(gc_run *run, berth_error **err)
 
 		if ((r = m->ops->tx_begin(m, &tx, BERTH_META_READ, err)) < 0)
 			return r;
+		f.used = berth_hmap_new(16384);
 		r = find_files(tx, &f, err);
 		tx->ops->tx_rollback(tx);
+		berth_hmap_free(f.used, NULL);
 	}
 	if (r < 0 || run->dry_run) {
 		for (i = 0; r == 0 && i < f.n; i++)

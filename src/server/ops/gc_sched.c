@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,6 +13,20 @@
 #include "server/ops/gc.h"
 #include "util/error.h"
 #include "util/xalloc.h"
+
+/* A run asked for (srv_gc_sched_run), waiting on the queue. */
+typedef struct gc_ask {
+	bool dry_run;
+	srv_gc_report *out;
+	int r;
+	berth_error *err;
+	bool done;
+	struct gc_ask *next;
+} gc_ask;
+
+/* Below the request threads, far from starved: a run holds the writer
+ * lock for one repository at a time, and pushes wait for it. */
+#define GC_NICE 10
 
 struct srv_gc_sched {
 	srv_storage *st;
@@ -21,6 +37,7 @@ struct srv_gc_sched {
 	long interval;	     /* guarded by mu */
 	struct timespec due; /* the next run, when interval > 0 */
 	bool stop;
+	gc_ask *asks; /* guarded by mu; done ones are signalled on cv */
 };
 
 static void
@@ -30,15 +47,22 @@ set_due(srv_gc_sched *g)
 	g->due.tv_sec += g->interval;
 }
 
-static void
-run_once(srv_gc_sched *g)
+static int
+run_once(srv_gc_sched *g, bool dry_run, srv_gc_report *out, berth_error **err)
 {
-	srv_gc_opts o = {.audit = g->audit};
+	srv_gc_opts o = {.audit = g->audit, .dry_run = dry_run};
+
+	o.grace = __atomic_load_n(&g->st->gc_grace, __ATOMIC_RELAXED);
+	return srv_gc_run(g->st, &o, out, err);
+}
+
+static void
+scheduled(srv_gc_sched *g)
+{
 	srv_gc_report rep;
 	berth_error *err = NULL;
 
-	o.grace = __atomic_load_n(&g->st->gc_grace, __ATOMIC_RELAXED);
-	if (srv_gc_run(g->st, &o, &rep, &err) < 0) {
+	if (run_once(g, false, &rep, &err) < 0) {
 		berth_log(BERTH_LOG_ERROR, "%s", err->msg);
 		berth_error_free(err);
 	}
@@ -50,21 +74,64 @@ loop(void *ud)
 {
 	srv_gc_sched *g = ud;
 
+	/* Linux: the nice value of this thread alone. */
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), GC_NICE) < 0)
+		berth_log(BERTH_LOG_DEBUG, "gc thread: setpriority: %s",
+			  strerror(errno));
 	pthread_mutex_lock(&g->mu);
 	while (!g->stop) {
-		int rc = g->interval > 0 ? pthread_cond_timedwait(
-						   &g->cv, &g->mu, &g->due)
-					 : pthread_cond_wait(&g->cv, &g->mu);
+		gc_ask *a = g->asks;
+		int rc;
 
+		if (a != NULL) {
+			g->asks = a->next;
+			pthread_mutex_unlock(&g->mu);
+			a->r = run_once(g, a->dry_run, a->out, &a->err);
+			pthread_mutex_lock(&g->mu);
+			a->done = true;
+			pthread_cond_broadcast(&g->cv);
+			continue;
+		}
+		rc = g->interval > 0
+			     ? pthread_cond_timedwait(&g->cv, &g->mu, &g->due)
+			     : pthread_cond_wait(&g->cv, &g->mu);
 		if (rc != ETIMEDOUT || g->stop || g->interval <= 0)
 			continue;
 		set_due(g);
 		pthread_mutex_unlock(&g->mu);
-		run_once(g);
+		scheduled(g);
 		pthread_mutex_lock(&g->mu);
 	}
+	/* Asked for after the stop: answered, not run. */
+	for (gc_ask *a = g->asks; a; a = a->next) {
+		a->r = berth_error_set(&a->err, BERTH_EINTERRUPTED, 0,
+				       "the server is stopping");
+		a->done = true;
+	}
+	g->asks = NULL;
+	pthread_cond_broadcast(&g->cv);
 	pthread_mutex_unlock(&g->mu);
 	return NULL;
+}
+
+int
+srv_gc_sched_run(srv_gc_sched *g, bool dry_run, srv_gc_report *out,
+		 berth_error **err)
+{
+	gc_ask a = {.dry_run = dry_run, .out = out}, **pp;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&g->mu);
+	for (pp = &g->asks; *pp; pp = &(*pp)->next)
+		;
+	*pp = &a;
+	pthread_cond_broadcast(&g->cv);
+	while (!a.done)
+		pthread_cond_wait(&g->cv, &g->mu);
+	pthread_mutex_unlock(&g->mu);
+	if (a.r < 0)
+		return berth_error_move(err, &a.err, a.r);
+	return 0;
 }
 
 int
@@ -104,7 +171,7 @@ srv_gc_sched_set(srv_gc_sched *g, long interval)
 	if (interval != g->interval) {
 		g->interval = interval;
 		set_due(g);
-		pthread_cond_signal(&g->cv);
+		pthread_cond_broadcast(&g->cv);
 	}
 	pthread_mutex_unlock(&g->mu);
 }
@@ -116,7 +183,7 @@ srv_gc_sched_stop(srv_gc_sched *g)
 		return;
 	pthread_mutex_lock(&g->mu);
 	g->stop = true;
-	pthread_cond_signal(&g->cv);
+	pthread_cond_broadcast(&g->cv);
 	pthread_mutex_unlock(&g->mu);
 	pthread_join(g->thread, NULL);
 	pthread_cond_destroy(&g->cv);

@@ -186,6 +186,12 @@ struct berth_meta_ops {
 			    bool (*fn)(char kind, const char *repo,
 				       const char *owner, void *ud),
 			    void *ud, berth_error **err);
+	/* Every such row of every digest, in one pass, to fn. */
+	int (*uses_each)(berth_meta_tx *tx,
+			 void (*fn)(char kind, const char *repo,
+				    const char *owner, const char *digest,
+				    void *ud),
+			 void *ud, berth_error **err);
 
 	void (*free)(berth_meta *m);
 };

@@ -159,6 +159,11 @@ static const char *const stmt_sql[S_COUNT] = {
 		" WHERE digest = ?1"
 		" UNION ALL SELECT 'r', repo, digest FROM manifest_refs"
 		" WHERE child = ?1",
+	[S_GC_USES] =
+		"SELECT 'l', repo, NULL, digest FROM blob_links"
+		" UNION ALL SELECT 'm', repo, digest, digest FROM manifests"
+		" UNION ALL SELECT 'r', repo, digest, child"
+		" FROM manifest_refs",
 };
 
 static void
@@ -501,5 +506,6 @@ static const struct berth_meta_ops sqlite_ops = {
 	.tags_each = meta_sqlite_tags_each,
 	.links_each = meta_sqlite_links_each,
 	.digest_users = meta_sqlite_digest_users,
+	.uses_each = meta_sqlite_uses_each,
 	.free = db_free,
 };

@@ -50,6 +50,7 @@ enum stmt_id {
 	S_GC_TAGS,
 	S_GC_LINKS,
 	S_GC_USERS,
+	S_GC_USES,
 	S_COUNT
 };
 
@@ -195,5 +196,11 @@ int meta_sqlite_digest_users(berth_meta_tx *tx, const char *digest,
 			     bool (*fn)(char kind, const char *repo,
 					const char *owner, void *ud),
 			     void *ud, berth_error **err);
+
+int meta_sqlite_uses_each(berth_meta_tx *tx,
+			  void (*fn)(char kind, const char *repo,
+				     const char *owner, const char *digest,
+				     void *ud),
+			  void *ud, berth_error **err);
 
 #endif

@@ -161,3 +161,24 @@ meta_sqlite_digest_users(berth_meta_tx *tx, const char *digest,
 	}
 	return step_all(c, s, rc, "finding who uses a digest", err);
 }
+
+int
+meta_sqlite_uses_each(berth_meta_tx *tx,
+		      void (*fn)(char kind, const char *repo, const char *owner,
+				 const char *digest, void *ud),
+		      void *ud, berth_error **err)
+{
+	meta_conn *c = meta_tx_conn(tx);
+	sqlite3_stmt *s = meta_stmt(c, S_GC_USES);
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(s, 0);
+
+		fn(kind ? kind[0] : '?',
+		   (const char *)sqlite3_column_text(s, 1),
+		   (const char *)sqlite3_column_text(s, 2),
+		   (const char *)sqlite3_column_text(s, 3), ud);
+	}
+	return step_all(c, s, rc, "listing what uses blobs", err);
+}
