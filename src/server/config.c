@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "util/cleanup.h"
+#include "util/duration.h"
 #include "util/error.h"
 #include "util/fileio.h"
 #include "util/xalloc.h"
@@ -168,6 +169,16 @@ const berth_serve_setting berth_serve_settings[] = {
 	 NULL, 0, 1L << 30, NULL,
 	 "bytes per second a request body must average over each "
 	 "--body-timeout window; 0 is no minimum"},
+	/* Garbage collection (docs/server.md): reloaded by SIGHUP. */
+	{"gc-interval", "DURATION", BERTH_SERVE_DURATION, F(gc_interval), 0,
+	 "0", "0 (off)", 0, 366L * 86400, NULL,
+	 "run garbage collection this often (e.g. 6h); 0 runs it only when "
+	 "asked (POST /admin/v1/gc, berth serve gc)"},
+	{"gc-grace", "DURATION", BERTH_SERVE_DURATION, F(gc_grace), 0, "1h",
+	 NULL, 1, 366L * 86400, NULL,
+	 "garbage collection keeps what was pushed, uploaded, mounted or "
+	 "checked (blob HEAD) this recently, referenced or not, so that a "
+	 "push in progress never loses what it was told exists"},
 };
 
 const size_t berth_serve_n_settings = BERTH_ARRAY_SIZE(berth_serve_settings);
@@ -244,6 +255,23 @@ set_long(long *dst, const char *key, const char *value, long min, long max,
 	return 0;
 }
 
+static int
+set_duration(long *dst, const char *key, const char *value, long min, long max,
+	     berth_error **err)
+{
+	int64_t v;
+
+	if (berth_duration_parse(value, &v, err) < 0)
+		return berth_error_wrap(err, BERTH_EUSAGE, "'%s'", key);
+	if (v < min || v > max)
+		return berth_error_set(err, BERTH_EUSAGE, 0,
+				       "invalid value '%s' for '%s' (want "
+				       "%ld to %ld seconds)",
+				       value, key, min, max);
+	*dst = (long)v;
+	return 0;
+}
+
 /* `value` is one of the comma-separated words of `choices`. */
 static bool
 is_choice(const char *choices, const char *value)
@@ -291,6 +319,9 @@ berth_serve_config_set(berth_serve_config *c, const char *key,
 	case BERTH_SERVE_LONG:
 		return set_long(field(c, s->off), key, value, s->min, s->max,
 				err);
+	case BERTH_SERVE_DURATION:
+		return set_duration(field(c, s->off), key, value, s->min,
+				    s->max, err);
 	case BERTH_SERVE_BOOL:
 		if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
 			*(long *)field(c, s->off) = 1;

@@ -68,12 +68,17 @@ typedef struct berth_serve_config {
 	char *metrics_allow; /* addresses that may scrape /metrics */
 
 	char *upstreams; /* JSON array: the pull-through cache's upstreams */
+	/* garbage collection (ops/gc.c) */
+	long gc_interval; /* seconds between scheduled runs, 0: none */
+	long gc_grace;	  /* seconds new or touched content is kept */
 } berth_serve_config;
 
 typedef enum berth_serve_setting_type {
-	BERTH_SERVE_STR,  /* a non-empty string */
-	BERTH_SERVE_ENUM, /* one of `choices` */
-	BERTH_SERVE_LONG, /* an integer from min to max */
+	BERTH_SERVE_STR,      /* a non-empty string */
+	BERTH_SERVE_ENUM,     /* one of `choices` */
+	BERTH_SERVE_LONG,     /* an integer from min to max */
+	BERTH_SERVE_DURATION, /* "90s", "36h", "30d" (util/duration.h) as
+				 seconds in a long, from min to max */
 	BERTH_SERVE_BOOL, /* a flag without value; true or false in the file */
 	BERTH_SERVE_JSON, /* a JSON object (or array), in the config file only
 			   */

@@ -36,6 +36,9 @@ values_text(const berth_serve_setting *s)
 		if (s->max == LONG_MAX)
 			return xasprintf("%ld or more", s->min);
 		return xasprintf("%ld to %ld", s->min, s->max);
+	case BERTH_SERVE_DURATION:
+		return xasprintf("%ld s to %ld d; units s, m, h, d, w", s->min,
+				 s->max / 86400);
 	case BERTH_SERVE_ENUM:
 		last = strrchr(s->choices, ',');
 		if (last == NULL)

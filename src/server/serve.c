@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,159 +18,18 @@
 
 #include "berth/log.h"
 #include "server/ops/cache.h"
+#include "server/ops/gc.h"
+#include "server/ops/gc_sched.h"
 #include "server/ops/metrics.h"
 #include "server/server.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fileio.h"
-#include "util/str.h"
 #include "util/xalloc.h"
 
 #define PURGE_EVERY_S 600
 #define TICK_S 1 /* pull counters are saved this often */
 #define DRAIN_TIMEOUT_S 30
-
-/* Values of getopt's options besides the settings' (which are their row). */
-enum {
-	OPT_HELP = 'h',
-	OPT_MARKDOWN = 'M',
-	OPT_MAN = 'N',
-	OPT_OPTIONS = 'O',
-	OPT_SETTING = 0x100
-};
-
-/*
- * getopt's options, one per flag of berth_serve_settings, then --help and
- * the hidden --help-markdown (the settings table of docs/server.md),
- * --help-man (berth-serve.1) and --help-options (for `berth completion`).
- * The caller frees the array.
- */
-static struct option *
-long_opts_new(void)
-{
-	struct option *o = xcalloc(berth_serve_n_settings + 5, sizeof(*o));
-	size_t n = 0;
-
-	for (size_t i = 0; i < berth_serve_n_settings; i++) {
-		const berth_serve_setting *st = &berth_serve_settings[i];
-
-		if (st->type == BERTH_SERVE_JSON)
-			continue;
-		o[n++] = (struct option){st->name,
-					 st->type == BERTH_SERVE_BOOL
-						 ? no_argument
-						 : required_argument,
-					 NULL, OPT_SETTING + (int)i};
-	}
-	o[n++] = (struct option){"help", no_argument, NULL, OPT_HELP};
-	o[n++] = (struct option){"help-markdown", no_argument, NULL,
-				 OPT_MARKDOWN};
-	o[n++] = (struct option){"help-man", no_argument, NULL, OPT_MAN};
-	o[n++] =
-		(struct option){"help-options", no_argument, NULL, OPT_OPTIONS};
-	return o;
-}
-
-static void
-log_stderr(berth_log_level level, const char *msg, void *ud)
-{
-	char line[2048];
-	size_t n;
-
-	n = berth_str_line_len(line, sizeof(line),
-			       snprintf(line, sizeof(line),
-					"berth serve: %s: %s\n",
-					berth_log_level_name(level), msg));
-	if (write(STDERR_FILENO, line, n) < 0)
-		(void)0;
-}
-
-static int
-report(berth_error *err)
-{
-	int code = err ? (int)err->code : BERTH_EGENERIC;
-
-	fprintf(stderr, "berth: %s\n", err ? err->msg : "unknown failure");
-	if (err && err->hint)
-		fprintf(stderr, "hint: %s\n", err->hint);
-	berth_error_free(err);
-	return code == BERTH_EINTERRUPTED ? 130 : -code;
-}
-
-/* The setting an option stands for, or NULL; -c is --config. */
-static const berth_serve_setting *
-setting_of(int c)
-{
-	if (c == 'c')
-		return berth_serve_setting_find("config");
-	return c >= OPT_SETTING ? &berth_serve_settings[c - OPT_SETTING] : NULL;
-}
-
-static int
-unexpected_argument(berth_error **err, const char *arg)
-{
-	berth_error_set(err, BERTH_EUSAGE, 0, "unexpected argument '%s'", arg);
-	berth_error_hint(err, "see 'berth serve --help'");
-	return BERTH_EUSAGE;
-}
-
-/* Two passes: --config first, so that every flag overrides the file. */
-static int
-parse_args(berth_serve_config *cfg, int argc, char **argv, int *help,
-	   berth_error **err)
-{
-	_cleanup_free_ struct option *long_opts = long_opts_new();
-	int c, r;
-
-	/* '-': options anywhere, as berth's commands take them, whatever
-	 * POSIXLY_CORRECT says; an operand comes back as 1 and is refused. */
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "-:hc:", long_opts, NULL)) != -1) {
-		const berth_serve_setting *st = setting_of(c);
-
-		if (st && st->type == BERTH_SERVE_FILE &&
-		    (r = berth_serve_config_load(cfg, optarg, err)) < 0)
-			return r;
-	}
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "-:hc:", long_opts, NULL)) != -1) {
-		const berth_serve_setting *st = setting_of(c);
-
-		if (c == 1)
-			return unexpected_argument(err, optarg);
-		if (st && st->type == BERTH_SERVE_FILE)
-			continue;
-		if (st) {
-			if ((r = berth_serve_config_set(
-				     cfg, st->name, optarg ? optarg : "true",
-				     err)) < 0)
-				return r;
-			continue;
-		}
-		switch (c) {
-		case OPT_HELP:
-		case OPT_MARKDOWN:
-		case OPT_MAN:
-		case OPT_OPTIONS:
-			*help = c;
-			return 0;
-		case ':':
-			return berth_error_set(err, BERTH_EUSAGE, 0,
-					       "option '%s' needs a value",
-					       argv[optind - 1]);
-		default:
-			berth_error_set(err, BERTH_EUSAGE, 0,
-					"unknown option '%s'",
-					argv[optind - 1]);
-			berth_error_hint(err, "see 'berth serve --help'");
-			return BERTH_EUSAGE;
-		}
-	}
-	if (optind < argc) /* after "--" */
-		return unexpected_argument(err, argv[optind]);
-	return 0;
-}
 
 static int
 read_pem(char **out, const char *path, const char *what, berth_error **err)
@@ -266,7 +124,9 @@ setup(srv *s, berth_error **err)
 	s->store->upload_ttl = c->upload_ttl;
 	s->store->upload_caps.per_client = c->uploads_per_client;
 	s->store->upload_caps.per_repo = c->uploads_per_repo;
+	s->store->gc_grace = c->gc_grace;
 	srv_metrics_sampler(SRV_M_UPLOADS_OPEN, uploads_open, s->store);
+	srv_gc_metrics();
 	if ((r = srv_events_start(&s->events, c->storage, c->notifications,
 				  c->notify_queue_max, c->addr, s->event_labels,
 				  err)) < 0)
@@ -274,7 +134,10 @@ setup(srv *s, berth_error **err)
 	if ((r = srv_upstreams_parse(&ups, c->upstreams, err)) < 0)
 		return r;
 	s->cache = srv_cache_new(ups);
-	return srv_setup_access(s, err);
+	if ((r = srv_setup_access(s, err)) < 0)
+		return r;
+	return srv_gc_sched_start(&s->gc, s->store, s->audit, c->gc_interval,
+				  err);
 }
 
 static void
@@ -285,6 +148,7 @@ teardown(srv *s)
 	srv_http_stop(s);
 	srv_events_stop(s->events); /* after the last request's emit */
 	srv_cache_free(s->cache);
+	srv_gc_sched_stop(s->gc); /* waits for a run in progress */
 	srv_tls_release();
 	srv_teardown_access(s);
 	srv_storage_close(s->store);
@@ -311,9 +175,9 @@ purge_uploads(srv *s)
 static bool
 reloadable(const char *name)
 {
-	static const char *const names[] = {"config",		"policy",
-					    "log-level",	"notifications",
-					    "notify-queue-max", "upstreams"};
+	static const char *const names[] = {
+		"config",	    "policy",	  "log-level",	 "notifications",
+		"notify-queue-max", "upstreams", "gc-interval", "gc-grace"};
 
 	for (size_t i = 0; i < BERTH_ARRAY_SIZE(names); i++)
 		if (strcmp(names[i], name) == 0)
@@ -339,6 +203,7 @@ note_restart_only(const srv *s, const berth_serve_config *nc)
 		if (reloadable(st->name))
 			continue;
 		if (st->type == BERTH_SERVE_LONG ||
+		    st->type == BERTH_SERVE_DURATION ||
 		    st->type == BERTH_SERVE_BOOL)
 			same = *(const long *)(a + st->off) ==
 			       *(const long *)(b + st->off);
@@ -385,7 +250,7 @@ reload(srv *s)
 
 	berth_log(BERTH_LOG_INFO, "SIGHUP: reloading the configuration");
 	berth_serve_config_init(&nc);
-	if (parse_args(&nc, s->argc, s->argv, &help, &err) < 0 ||
+	if (srv_parse_args(&nc, s->argc, s->argv, &help, &err) < 0 ||
 	    berth_log_level_parse(&level, nc.log_level, &err) < 0 ||
 	    (s->tls_cert_pem &&
 	     (read_pem(&cert, s->cfg.tls_cert, "certificate", &err) < 0 ||
@@ -416,10 +281,14 @@ reload(srv *s)
 		berth_error_free(err);
 	}
 	berth_log_set_level(level);
+	__atomic_store_n(&s->store->gc_grace, (int64_t)nc.gc_grace,
+			 __ATOMIC_RELAXED);
+	srv_gc_sched_set(s->gc, nc.gc_interval);
 	berth_log(BERTH_LOG_INFO,
 		  "configuration reloaded: policy, users%s, upstreams, event "
-		  "endpoints, log level %s",
-		  cert ? ", TLS certificate" : "", nc.log_level);
+		  "endpoints, log level %s, gc-interval %ld s, gc-grace %ld s",
+		  cert ? ", TLS certificate" : "", nc.log_level, nc.gc_interval,
+		  nc.gc_grace);
 	berth_serve_config_release(&nc);
 }
 
@@ -487,6 +356,14 @@ drain(srv *s)
 			  atomic_load(&s->in_flight));
 }
 
+/* `berth serve SUBCOMMAND ...`: one pass over the storage, then exit. */
+static const struct {
+	const char *name;
+	int (*main)(int argc, char **argv);
+} subcommands[] = {
+	{"gc", srv_gc_main},
+};
+
 int
 berth_serve_main(int argc, char **argv)
 {
@@ -496,21 +373,25 @@ berth_serve_main(int argc, char **argv)
 	int help = 0;
 	int sig;
 
+	for (size_t i = 0; argc > 1 && i < BERTH_ARRAY_SIZE(subcommands); i++)
+		if (strcmp(argv[1], subcommands[i].name) == 0)
+			return subcommands[i].main(argc - 1, argv + 1);
+
 	s.access_fd = -1;
 	s.argc = argc;
 	s.argv = argv;
 	berth_serve_config_init(&s.cfg);
-	berth_log_set_handler(log_stderr, NULL);
-	if (parse_args(&s.cfg, argc, argv, &help, &err) < 0) {
+	berth_log_set_handler(srv_log_stderr, NULL);
+	if (srv_parse_args(&s.cfg, argc, argv, &help, &err) < 0) {
 		teardown(&s);
-		return report(err);
+		return srv_exit_status(err);
 	}
 	if (help) {
-		if (help == OPT_MARKDOWN)
+		if (help == SRV_HELP_MARKDOWN)
 			berth_serve_config_markdown(stdout);
-		else if (help == OPT_MAN)
+		else if (help == SRV_HELP_MAN)
 			berth_serve_config_man(stdout);
-		else if (help == OPT_OPTIONS)
+		else if (help == SRV_HELP_OPTIONS)
 			berth_serve_config_options(stdout);
 		else
 			berth_serve_config_usage(stdout);
@@ -522,7 +403,7 @@ berth_serve_main(int argc, char **argv)
 	srv_metrics_proc_samplers();
 	if (setup(&s, &err) < 0) {
 		teardown(&s);
-		return report(err);
+		return srv_exit_status(err);
 	}
 	/* Block the stop signals before MHD's threads inherit the mask. */
 	sigemptyset(&set);
@@ -534,7 +415,7 @@ berth_serve_main(int argc, char **argv)
 	purge_uploads(&s);
 	if (srv_http_start(&s, &err) < 0) {
 		teardown(&s);
-		return report(err);
+		return srv_exit_status(err);
 	}
 	berth_log(BERTH_LOG_INFO, "listening on %s://%s, storage '%s'%s%s",
 		  s.tls_cert_pem ? "https" : "http", s.cfg.addr, s.cfg.storage,

@@ -39,6 +39,7 @@
 #include <microhttpd.h>
 
 #include "berth/common.h"
+#include "berth/log.h"
 #include "server/access/audit.h"
 #include "server/config.h"
 #include "server/access/htpasswd.h"
@@ -64,7 +65,8 @@ typedef struct srv_user_limit {
 	berth_limit limit;
 } srv_user_limit;
 
-typedef struct srv_conns srv_conns; /* http/conns.c */
+typedef struct srv_conns srv_conns;	  /* http/conns.c */
+typedef struct srv_gc_sched srv_gc_sched; /* ops/gc_sched.c */
 typedef struct srv_conn srv_conn;
 
 /*
@@ -104,6 +106,7 @@ typedef struct srv {
 	berth_rate *rate; /* NULL: no request-rate guard */
 	berth_audit *audit;
 	char **metrics_allow; /* --metrics-allow, or NULL */
+	srv_gc_sched *gc;     /* scheduled garbage collection */
 
 	berth_fails *fails_user, *fails_addr; /* failed logins */
 	struct srv_pwpool *pwpool;	      /* password checks; NULL: none */
@@ -132,6 +135,7 @@ enum srv_need {
 	SRV_NEED_ACTIONS = 0xf,	   /* the bits that are berth_act actions */
 	SRV_NEED_PULL_LIMIT = 1 << 5, /* a pull: counted against the limits */
 	SRV_NEED_METRICS = 1 << 6,    /* read /metrics (authorize.c) */
+	SRV_NEED_ADMIN = 1 << 7,      /* /admin/v1/...: the policy's admins */
 	SRV_BODY_BUFFER =
 		1 << 8, /* collect the body (up to the manifest limit) */
 	SRV_BODY_STREAM = 1 << 9, /* hand the body over chunk by chunk */
@@ -158,6 +162,7 @@ typedef enum srv_route_id {
 	SRV_RT_REFERRERS,
 	SRV_RT_TOKEN,
 	SRV_RT_METRICS,
+	SRV_RT_ADMIN,
 	SRV_RT_NONE, /* no route matched (or refused before matching) */
 	SRV_RT_N,
 } srv_route_id;
@@ -361,6 +366,29 @@ bool srv_can_list(srv_req *r, const char *repo);
  */
 int srv_authenticate_basic(srv_req *r, berth_error **err);
 
+/* ---- args.c: the command line of berth serve and its subcommands ---- */
+
+/* What srv_parse_args sets *help to for each --help flag. */
+enum srv_help {
+	SRV_HELP = 'h',
+	SRV_HELP_MARKDOWN = 'M', /* --help-markdown: docs/server.md's table */
+	SRV_HELP_MAN = 'N',	 /* --help-man: berth-serve.1 */
+	SRV_HELP_OPTIONS = 'O',	 /* --help-options: for `berth completion` */
+};
+
+/*
+ * The settings from defaults, --config and flags (the server's and its
+ * subcommands'); *help is set (0: none) when a --help flag came.
+ */
+int srv_parse_args(berth_serve_config *cfg, int argc, char **argv, int *help,
+		   berth_error **err);
+
+/* Prints err ("berth: ...", "hint: ...") and frees it; the exit status. */
+int srv_exit_status(berth_error *err);
+
+/* The log handler of berth serve and its subcommands: stderr. */
+void srv_log_stderr(berth_log_level level, const char *msg, void *ud);
+
 /* ---- access/setup.c ---- */
 
 /* Builds the access-control pieces from s->cfg (after the stores). */
@@ -470,6 +498,7 @@ int h_referrers_get(srv_req *r);
 int h_token_get(srv_req *r);
 int h_token_post(srv_req *r);
 int h_metrics_get(srv_req *r);
+int h_admin_gc_post(srv_req *r);
 
 /* ---- handlers/notify.c ---- */
 

@@ -42,7 +42,8 @@ h_blob_get(srv_req *r)
 	rr = srv_cache_blob(r, &d, &answered);
 	if (answered)
 		return rr;
-	if (srv_storage_blob_stat(r->s->store, r->name, &d, &size, &err) < 0)
+	if ((r->head ? srv_storage_blob_head : srv_storage_blob_stat)(
+		    r->s->store, r->name, &d, &size, &err) < 0)
 		return srv_fail_err(r,
 				    err->code == BERTH_ENOTFOUND
 					    ? SRV_E_BLOB_UNKNOWN

@@ -73,6 +73,9 @@ static const char *const cache_kind_v[] = {"manifest", "blob"};
 static const char *const cache_fetch_v[] = {
 	"ok",	  "not_found",	 "rate_limited", "refused",
 	"failed", "unreachable", "bad_digest"};
+static const char *const gc_result_v[] = {"ok", "dry_run", "failed"};
+static const char *const gc_kind_v[] = {"manifest", "blob_link", "blob",
+					"upload", "tmp"};
 
 static const char *const none_v[] = {""};
 
@@ -86,7 +89,9 @@ _Static_assert(BERTH_ARRAY_SIZE(upload_end_v) == SRV_UPLOAD_FAILED + 1 &&
 		       BERTH_ARRAY_SIZE(evdrop_v) == SRV_EVDROP_TOO_BIG + 1 &&
 		       BERTH_ARRAY_SIZE(cache_kind_v) == SRV_CACHE_BLOB + 1 &&
 		       BERTH_ARRAY_SIZE(cache_fetch_v) ==
-			       SRV_FETCH_BAD_DIGEST + 1,
+			       SRV_FETCH_BAD_DIGEST + 1 &&
+		       BERTH_ARRAY_SIZE(gc_result_v) == SRV_GC_FAILED + 1 &&
+		       BERTH_ARRAY_SIZE(gc_kind_v) == SRV_GC_TMP + 1,
 	       "a name for every value");
 
 #define SET(name, v)                                                           \
@@ -106,6 +111,8 @@ static mlabel labels[SRV_ML_N] = {
 	[SRV_ML_EVENT_DROP] = SET("reason", evdrop_v),
 	[SRV_ML_CACHE_KIND] = SET("kind", cache_kind_v),
 	[SRV_ML_CACHE_FETCH] = SET("result", cache_fetch_v),
+	[SRV_ML_GC_RESULT] = SET("result", gc_result_v),
+	[SRV_ML_GC_KIND] = SET("kind", gc_kind_v),
 };
 #undef SET
 
@@ -253,6 +260,13 @@ srv_metric_code(unsigned status)
 	if (status >= 100 && status < 600)
 		return BERTH_ARRAY_SIZE(codes) + status / 100 - 1;
 	return BERTH_ARRAY_SIZE(code_v) - 1; /* none: no answer was sent */
+}
+
+const char *
+srv_metric_label_value(srv_mlabel l, unsigned i)
+{
+	assert(l != SRV_ML_ROUTE && i < labels[l].n);
+	return labels[l].v[i];
 }
 
 void

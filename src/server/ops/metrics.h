@@ -42,6 +42,8 @@ typedef enum srv_mlabel {
 	SRV_ML_EVENT_DROP,  /* queue_full, write_failed, too_big */
 	SRV_ML_CACHE_KIND,  /* manifest, blob */
 	SRV_ML_CACHE_FETCH, /* ok, not_found, rate_limited, refused, ... */
+	SRV_ML_GC_RESULT,   /* ok, dry_run, failed */
+	SRV_ML_GC_KIND,	    /* manifest, blob_link, blob, upload, tmp */
 	SRV_ML_N,
 } srv_mlabel;
 
@@ -126,6 +128,15 @@ typedef enum srv_mkind {
 	X(CACHE_BYTES, COUNTER, "berth_cache_upstream_bytes_total",            \
 	  "Bytes received from upstream registries, by kind", CACHE_KIND,      \
 	  NONE, NONE)                                                          \
+	X(GC_RUNS, COUNTER, "berth_gc_runs_total",                             \
+	  "Garbage collection runs, by result", GC_RESULT, NONE, NONE)         \
+	X(GC_DELETED, COUNTER, "berth_gc_deleted_total",                       \
+	  "Things garbage collection deleted, by kind", GC_KIND, NONE, NONE)   \
+	X(GC_FREED, COUNTER, "berth_gc_freed_bytes_total",                     \
+	  "Bytes of storage garbage collection freed", NONE, NONE, NONE)       \
+	X(GC_LAST_SECONDS, SAMPLED_GAUGE,                                      \
+	  "berth_gc_last_run_duration_seconds",                                \
+	  "How long the last garbage collection run took", NONE, NONE, NONE)   \
 	X(PROC_START, SAMPLED_GAUGE, "process_start_time_seconds",             \
 	  "Start time of the process since the Unix epoch in seconds", NONE,   \
 	  NONE, NONE)                                                          \
@@ -168,6 +179,14 @@ enum {
 	SRV_FETCH_UNREACHABLE,	/* no answer */
 	SRV_FETCH_BAD_DIGEST,	/* content that does not match its digest */
 };
+enum { SRV_GC_OK, SRV_GC_DRY_RUN, SRV_GC_FAILED };
+enum {
+	SRV_GC_MANIFEST,
+	SRV_GC_BLOB_LINK,
+	SRV_GC_BLOB,
+	SRV_GC_UPLOAD,
+	SRV_GC_TMP
+};
 
 /*
  * Sets up the registry; `routes` (n of them, the last the name for
@@ -197,6 +216,9 @@ srv_metric_inc(srv_metric m, unsigned l1)
 /* Counts one observation of a histogram, in nanoseconds. */
 void srv_metric_observe(srv_metric m, unsigned l1, unsigned l2, unsigned l3,
 			uint64_t ns);
+
+/* The value of index i of a fixed label set (not ROUTE's). */
+const char *srv_metric_label_value(srv_mlabel l, unsigned i);
 
 /* The index of a method / a status in the METHOD / CODE sets. */
 unsigned srv_metric_method(const char *method);

@@ -103,8 +103,35 @@ struct berth_blobstore_ops {
 			     void (*fn)(const char *id, int64_t active,
 					void *ud),
 			     void *ud);
-	/* Removes temporary files left before `before` by a crash. */
-	void (*tmp_sweep)(berth_blobstore *bs, int64_t before);
+	/*
+	 * Removes temporary files left before `before` by a crash, telling
+	 * fn (when not NULL) each one's name and size; with dry_run it only
+	 * tells.
+	 */
+	void (*tmp_sweep)(berth_blobstore *bs, int64_t before, bool dry_run,
+			  void (*fn)(const char *name, int64_t size, void *ud),
+			  void *ud);
+
+	/*
+	 * Garbage collection (ops/gc.c). each calls fn for every stored
+	 * blob with its size and when it was last written (a commit counts
+	 * as a write), until fn returns true.
+	 */
+	void (*each)(berth_blobstore *bs,
+		     bool (*fn)(const berth_digest *d, int64_t size,
+				int64_t written, void *ud),
+		     void *ud);
+	/*
+	 * Takes blob d out of the store (readers no longer find it), unless
+	 * it was written at or after `before`: then it stays, and *aside is
+	 * NULL. Otherwise *aside (caller frees) names the bytes for
+	 * drop_aside, and *size is their size. BERTH_ENOTFOUND when absent.
+	 */
+	int (*set_aside)(berth_blobstore *bs, const berth_digest *d,
+			 int64_t before, char **aside, int64_t *size,
+			 berth_error **err);
+	/* Frees what set_aside took out. */
+	void (*drop_aside)(berth_blobstore *bs, const char *aside);
 
 	/* Appends to an open session. */
 	int (*writer_write)(berth_bs_writer *w, const void *p, size_t len,

@@ -623,6 +623,12 @@ fs_upload_commit(berth_blobstore *bs, const char *id, const berth_digest *want,
 		return berth_error_set(err, BERTH_EIO, errno,
 				       "cannot sync upload '%s': %s", id,
 				       strerror(errno));
+	/* Written now, as garbage collection sees it (fs_set_aside), however
+	 * long ago the last chunk came. */
+	if (futimens(fd, NULL) < 0)
+		return berth_error_set(err, BERTH_EIO, errno,
+				       "cannot mark upload '%s' written: %s",
+				       id, strerror(errno));
 	path = upload_path(s, id);
 	if ((r = publish(s, path, want, err)) < 0)
 		return r;
@@ -726,20 +732,178 @@ fs_uploads_each(berth_blobstore *bs,
 	closedir(d);
 }
 
+typedef struct tmp_sweep_ctx {
+	bool dry_run;
+	void (*fn)(const char *name, int64_t size, void *ud);
+	void *ud;
+} tmp_sweep_ctx;
+
 static void
 unlink_tmp(fs_store *s, const char *name, void *ud)
 {
+	tmp_sweep_ctx *t = ud;
 	_cleanup_free_ char *path = xasprintf("%s/tmp/%s", s->root, name);
+	struct stat st;
 
-	if (unlink(path) == 0)
+	if (stat(path, &st) < 0)
+		return;
+	if (!t->dry_run) {
+		if (unlink(path) < 0)
+			return;
 		berth_log(BERTH_LOG_INFO, "removed stale temporary file '%s'",
 			  path);
+	}
+	if (t->fn)
+		t->fn(name, (int64_t)st.st_size, t->ud);
 }
 
 static void
-fs_tmp_sweep(berth_blobstore *bs, int64_t before)
+fs_tmp_sweep(berth_blobstore *bs, int64_t before, bool dry_run,
+	     void (*fn)(const char *name, int64_t size, void *ud), void *ud)
 {
-	each_old_file((fs_store *)bs, "tmp", before, unlink_tmp, NULL);
+	tmp_sweep_ctx t = {dry_run, fn, ud};
+
+	each_old_file((fs_store *)bs, "tmp", before, unlink_tmp, &t);
+}
+
+/* True when name is all lowercase hex digits, of the length of alg's. */
+static bool
+hex_name(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; name[i]; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') ||
+		      (name[i] >= 'a' && name[i] <= 'f')))
+			return false;
+	return i == len;
+}
+
+/* One blobs/<alg>/<xx>/ directory to fn; true when fn asked to stop. */
+static bool
+each_in(const char *dir, const char *alg, size_t hex_len,
+	bool (*fn)(const berth_digest *d, int64_t size, int64_t written,
+		   void *ud),
+	void *ud)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *e;
+	struct stat st;
+	bool stop = false;
+
+	if (dp == NULL)
+		return false;
+	while (!stop && (e = readdir(dp)) != NULL) {
+		_cleanup_free_ char *text = NULL;
+		berth_digest d;
+
+		if (!hex_name(e->d_name, hex_len) ||
+		    fstatat(dirfd(dp), e->d_name, &st, AT_SYMLINK_NOFOLLOW) <
+			    0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		text = xasprintf("%s:%s", alg, e->d_name);
+		if (berth_digest_parse(&d, text, NULL) < 0)
+			continue;
+		stop = fn(&d, (int64_t)st.st_size, (int64_t)st.st_mtime, ud);
+	}
+	closedir(dp);
+	return stop;
+}
+
+static void
+fs_each(berth_blobstore *bs,
+	bool (*fn)(const berth_digest *d, int64_t size, int64_t written,
+		   void *ud),
+	void *ud)
+{
+	static const struct {
+		const char *alg;
+		size_t hex_len;
+	} algs[] = {{"sha256", 64}, {"sha512", 128}};
+	fs_store *s = (fs_store *)bs;
+	size_t a;
+
+	for (a = 0; a < BERTH_ARRAY_SIZE(algs); a++) {
+		_cleanup_free_ char *top =
+			xasprintf("%s/blobs/%s", s->root, algs[a].alg);
+		DIR *dp = opendir(top);
+		struct dirent *e;
+		bool stop = false;
+
+		if (dp == NULL)
+			continue;
+		while (!stop && (e = readdir(dp)) != NULL) {
+			_cleanup_free_ char *sub = NULL;
+
+			if (!hex_name(e->d_name, 2))
+				continue;
+			sub = xasprintf("%s/%s", top, e->d_name);
+			stop = each_in(sub, algs[a].alg, algs[a].hex_len, fn,
+				       ud);
+		}
+		closedir(dp);
+		if (stop)
+			return;
+	}
+}
+
+/*
+ * Renamed into tmp/ (atomic: a reader opens the blob or finds nothing),
+ * then looked at there: a blob written since `before` (an upload that
+ * committed the same bytes a moment ago) goes back at once. link(2)
+ * never replaces, so bytes committed again meanwhile stay where they are.
+ */
+static int
+fs_set_aside(berth_blobstore *bs, const berth_digest *d, int64_t before,
+	     char **aside, int64_t *size, berth_error **err)
+{
+	fs_store *s = (fs_store *)bs;
+	_cleanup_free_ char *path = blob_path(s, d);
+	_cleanup_free_ char *to = NULL;
+	char id[33];
+	struct stat st;
+	int r;
+
+	*aside = NULL;
+	if ((r = berth_upload_id_new(id, err)) < 0)
+		return r;
+	to = xasprintf("%s/tmp/gc.%s", s->root, id);
+	if (rename(path, to) < 0) {
+		if (errno == ENOENT)
+			return berth_error_set(err, BERTH_ENOTFOUND, 0,
+					       "blob '%s' is not stored",
+					       d->str);
+		return berth_error_set(err, BERTH_EIO, errno,
+				       "cannot move blob '%s' aside: %s",
+				       d->str, strerror(errno));
+	}
+	if (stat(to, &st) == 0 && (int64_t)st.st_mtime < before) {
+		*size = (int64_t)st.st_size;
+		*aside = steal_ptr(&to);
+		return 0;
+	}
+	if (link(to, path) < 0 && errno != EEXIST) {
+		int e = errno;
+
+		berth_log(BERTH_LOG_ERROR,
+			  "cannot put blob '%s' back: %s (its bytes are in "
+			  "'%s')",
+			  d->str, strerror(e), to);
+		return berth_error_set(err, BERTH_EIO, e,
+				       "cannot put blob '%s' back: %s", d->str,
+				       strerror(e));
+	}
+	unlink(to);
+	return 0;
+}
+
+static void
+fs_drop_aside(berth_blobstore *bs, const char *aside)
+{
+	if (unlink(aside) < 0 && errno != ENOENT)
+		berth_log(BERTH_LOG_WARN, "cannot remove '%s': %s", aside,
+			  strerror(errno));
 }
 
 static void
@@ -772,6 +936,9 @@ static const struct berth_blobstore_ops fs_ops = {
 	.upload_remove = fs_upload_remove,
 	.uploads_each = fs_uploads_each,
 	.tmp_sweep = fs_tmp_sweep,
+	.each = fs_each,
+	.set_aside = fs_set_aside,
+	.drop_aside = fs_drop_aside,
 	.writer_write = fs_writer_write,
 	.writer_offset = fs_writer_offset,
 	.writer_close = fs_writer_close,

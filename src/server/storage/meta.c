@@ -267,6 +267,14 @@ berth_meta_manifest_put(berth_meta *m, const char *repo,
 }
 
 int
+berth_meta_tx_manifest_put(berth_meta_tx *tx, const char *repo,
+			   const berth_meta_put *put, char **missing,
+			   berth_error **err)
+{
+	return manifest_put_tx(tx, repo, put, missing, err);
+}
+
+int
 berth_meta_manifest_get(berth_meta *m, const char *repo, const char *ref,
 			bool by_digest, berth_meta_manifest *out,
 			berth_error **err)
@@ -471,26 +479,74 @@ berth_meta_upload_remove(berth_meta *m, const char *id, berth_error **err)
 }
 
 int
-berth_meta_upload_finish(berth_meta *m, const char *id, const char *repo,
-			 const char *digest, int64_t size, berth_error **err)
+berth_meta_tx_upload_finish(berth_meta_tx *tx, const char *id, const char *repo,
+			    const char *digest, int64_t size, berth_error **err)
 {
 	berth_error *e = NULL;
-	berth_meta_tx *tx;
-	int r = m->ops->tx_begin(m, &tx, BERTH_META_WRITE, err);
-
-	if (r < 0)
-		return r;
 	/* A session already gone (purged meanwhile) still links the blob. */
-	r = tx->ops->upload_remove(tx, id, &e);
+	int r = tx->ops->upload_remove(tx, id, &e);
+
 	if (r == BERTH_ENOTFOUND) {
 		berth_error_freep(&e);
 		r = 0;
 	}
 	if (r < 0)
-		berth_error_move(err, &e, r);
-	else
-		r = link_tx(tx, repo, digest, size, err);
-	return tx_end(tx, r, err);
+		return berth_error_move(err, &e, r);
+	return link_tx(tx, repo, digest, size, err);
+}
+
+int
+berth_meta_upload_finish(berth_meta *m, const char *id, const char *repo,
+			 const char *digest, int64_t size, berth_error **err)
+{
+	berth_meta_tx *tx;
+	int r = m->ops->tx_begin(m, &tx, BERTH_META_WRITE, err);
+
+	if (r < 0)
+		return r;
+	return tx_end(
+		tx,
+		berth_meta_tx_upload_finish(tx, id, repo, digest, size, err),
+		err);
+}
+
+int
+berth_meta_blob_info(berth_meta *m, const char *repo, const char *digest,
+		     int64_t *size, int64_t *seen, berth_error **err)
+{
+	berth_meta_tx *tx;
+	int r = m->ops->tx_begin(m, &tx, BERTH_META_READ, err);
+
+	if (r < 0)
+		return r;
+	return tx_end(tx, tx->ops->blob_info(tx, repo, digest, size, seen, err),
+		      err);
+}
+
+int
+berth_meta_blob_touch(berth_meta *m, const char *repo, const char *digest,
+		      int64_t when, berth_error **err)
+{
+	berth_meta_tx *tx;
+	int r = m->ops->tx_begin(m, &tx, BERTH_META_WRITE, err);
+
+	if (r < 0)
+		return r;
+	return tx_end(tx, tx->ops->blob_touch(tx, repo, digest, when, err),
+		      err);
+}
+
+int
+berth_meta_write(berth_meta *m,
+		 int (*fn)(berth_meta_tx *tx, void *ud, berth_error **err),
+		 void *ud, berth_error **err)
+{
+	berth_meta_tx *tx;
+	int r = m->ops->tx_begin(m, &tx, BERTH_META_WRITE, err);
+
+	if (r < 0)
+		return r;
+	return tx_end(tx, fn(tx, ud, err), err);
 }
 
 int

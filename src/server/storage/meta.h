@@ -149,6 +149,50 @@ struct berth_meta_ops {
 	int (*pull_set)(berth_meta_tx *tx, const berth_meta_pull_row *row,
 			berth_error **err);
 
+	/* A blob link's size and when it was last seen: linked (pushed,
+	 * mounted) or touched; BERTH_ENOTFOUND. */
+	int (*blob_info)(berth_meta_tx *tx, const char *repo,
+			 const char *digest, int64_t *size, int64_t *seen,
+			 berth_error **err);
+	/* Moves a link's last seen up to `when`; BERTH_ENOTFOUND. */
+	int (*blob_touch)(berth_meta_tx *tx, const char *repo,
+			  const char *digest, int64_t when, berth_error **err);
+
+	/* What garbage collection reads (ops/gc.c), every row of repo to
+	 * fn; the strings are fn's for the call only. */
+	int (*manifests_each)(berth_meta_tx *tx, const char *repo,
+			      void (*fn)(const berth_meta_manifest *mf,
+					 void *ud),
+			      void *ud, berth_error **err);
+	int (*refs_each)(berth_meta_tx *tx, const char *repo,
+			 void (*fn)(const char *digest, const char *child,
+				    void *ud),
+			 void *ud, berth_error **err);
+	int (*tags_each)(berth_meta_tx *tx, const char *repo,
+			 void (*fn)(const char *tag, const char *digest,
+				    void *ud),
+			 void *ud, berth_error **err);
+	int (*links_each)(berth_meta_tx *tx, const char *repo,
+			  void (*fn)(const char *digest, int64_t size,
+				     int64_t seen, void *ud),
+			  void *ud, berth_error **err);
+	/*
+	 * Every row, in any repository, that needs the bytes of digest, to
+	 * fn until it returns true: kind 'l' a blob link of repo (owner
+	 * NULL), 'm' the manifest itself (owner: digest), 'r' a reference
+	 * from manifest owner of repo.
+	 */
+	int (*digest_users)(berth_meta_tx *tx, const char *digest,
+			    bool (*fn)(char kind, const char *repo,
+				       const char *owner, void *ud),
+			    void *ud, berth_error **err);
+	/* Every such row of every digest, in one pass, to fn. */
+	int (*uses_each)(berth_meta_tx *tx,
+			 void (*fn)(char kind, const char *repo,
+				    const char *owner, const char *digest,
+				    void *ud),
+			 void *ud, berth_error **err);
+
 	void (*free)(berth_meta *m);
 };
 
@@ -305,6 +349,37 @@ int berth_meta_upload_finish(berth_meta *m, const char *id, const char *repo,
 /* Ids of sessions started before `before` (seconds); NULL-terminated. */
 int berth_meta_uploads_older(berth_meta *m, int64_t before, char ***ids,
 			     berth_error **err);
+
+/*
+ * A blob link's size and when it was last seen (pushed, mounted or
+ * touched); BERTH_ENOTFOUND when repo does not link it.
+ */
+int berth_meta_blob_info(berth_meta *m, const char *repo, const char *digest,
+			 int64_t *size, int64_t *seen, berth_error **err);
+
+/*
+ * Marks a link seen at `when` (a write transaction: the answer is the
+ * writers' truth, not a snapshot's); BERTH_ENOTFOUND when it is gone.
+ */
+int berth_meta_blob_touch(berth_meta *m, const char *repo, const char *digest,
+			  int64_t when, berth_error **err);
+
+/*
+ * Runs fn inside one write transaction, committed when fn returns >= 0:
+ * for callers that pair a metadata change with a look at the blob store
+ * while no other writer can run (storage.c, ops/gc.c).
+ */
+int berth_meta_write(berth_meta *m,
+		     int (*fn)(berth_meta_tx *tx, void *ud, berth_error **err),
+		     void *ud, berth_error **err);
+
+/* berth_meta_upload_finish and berth_meta_manifest_put inside tx. */
+int berth_meta_tx_upload_finish(berth_meta_tx *tx, const char *id,
+				const char *repo, const char *digest,
+				int64_t size, berth_error **err);
+int berth_meta_tx_manifest_put(berth_meta_tx *tx, const char *repo,
+			       const berth_meta_put *put, char **missing,
+			       berth_error **err);
 
 /* Calls fn for every stored pull counter. */
 int berth_meta_pulls_load(berth_meta *m,

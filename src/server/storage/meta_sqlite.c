@@ -29,18 +29,22 @@ static const char schema[] =
 	" name TEXT PRIMARY KEY, created INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS blob_links("
 	" repo TEXT NOT NULL, digest TEXT NOT NULL, size INTEGER NOT NULL,"
-	" pushed INTEGER NOT NULL, PRIMARY KEY(repo, digest)) WITHOUT ROWID;"
+	" pushed INTEGER NOT NULL, seen INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY(repo, digest)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS blob_links_digest ON blob_links(digest);"
 	"CREATE TABLE IF NOT EXISTS manifests("
 	" repo TEXT NOT NULL, digest TEXT NOT NULL, media_type TEXT NOT NULL,"
 	" size INTEGER NOT NULL, artifact_type TEXT, subject TEXT,"
 	" annotations TEXT, pushed INTEGER NOT NULL,"
 	" PRIMARY KEY(repo, digest)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS manifests_digest ON manifests(digest);"
 	"CREATE INDEX IF NOT EXISTS manifests_subject"
 	" ON manifests(repo, subject) WHERE subject IS NOT NULL;"
 	"CREATE TABLE IF NOT EXISTS manifest_refs("
 	" repo TEXT NOT NULL, digest TEXT NOT NULL, child TEXT NOT NULL,"
 	" PRIMARY KEY(repo, digest, child)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS manifest_refs_child"
+	" ON manifest_refs(child);"
 	"CREATE TABLE IF NOT EXISTS tags("
 	" repo TEXT NOT NULL, tag TEXT NOT NULL, digest TEXT NOT NULL,"
 	" updated INTEGER NOT NULL, PRIMARY KEY(repo, tag)) WITHOUT ROWID;"
@@ -51,15 +55,25 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS pull_counts("
 	" key TEXT PRIMARY KEY, window_ms INTEGER NOT NULL,"
 	" last_slot INTEGER NOT NULL, counts TEXT NOT NULL) WITHOUT ROWID;"
-	"PRAGMA user_version = 2;";
+	"PRAGMA user_version = 3;";
 
 /* From each older version to the next; [v] upgrades version v. */
 static const char *const migrations[] = {
 	[1] = "ALTER TABLE uploads ADD COLUMN client TEXT NOT NULL DEFAULT '';"
 	      "PRAGMA user_version = 2;",
+	/* Garbage collection: when a link was last pushed, mounted or
+	 * checked (its grace period), and who uses a digest, by index. */
+	[2] = "ALTER TABLE blob_links ADD COLUMN seen INTEGER NOT NULL"
+	      " DEFAULT 0;"
+	      "UPDATE blob_links SET seen = pushed;"
+	      "CREATE INDEX IF NOT EXISTS manifests_digest"
+	      " ON manifests(digest);"
+	      "CREATE INDEX IF NOT EXISTS manifest_refs_child"
+	      " ON manifest_refs(child);"
+	      "PRAGMA user_version = 3;",
 };
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
@@ -69,9 +83,10 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_REPO_ADD] =
 		"INSERT OR IGNORE INTO repos(name, created) VALUES(?1, ?2)",
 	[S_REPO_EXISTS] = "SELECT 1 FROM repos WHERE name = ?1",
-	[S_BLOB_LINK] = "INSERT INTO blob_links(repo, digest, size, pushed)"
-			" VALUES(?1, ?2, ?3, ?4) ON CONFLICT(repo, digest)"
-			" DO UPDATE SET pushed = excluded.pushed",
+	[S_BLOB_LINK] = "INSERT INTO blob_links(repo, digest, size, pushed,"
+			" seen) VALUES(?1, ?2, ?3, ?4, ?4)"
+			" ON CONFLICT(repo, digest) DO UPDATE SET"
+			" pushed = excluded.pushed, seen = excluded.seen",
 	[S_BLOB_GET] =
 		"SELECT size FROM blob_links WHERE repo = ?1 AND digest = ?2",
 	[S_BLOB_UNLINK] =
@@ -129,6 +144,26 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_PULL_DEL] = "DELETE FROM pull_counts WHERE key = ?1",
 	[S_PULL_ALL] = "SELECT key, window_ms, last_slot, counts"
 		       " FROM pull_counts",
+	[S_BLOB_INFO] = "SELECT size, seen FROM blob_links"
+			" WHERE repo = ?1 AND digest = ?2",
+	[S_BLOB_TOUCH] = "UPDATE blob_links SET seen = max(seen, ?3)"
+			 " WHERE repo = ?1 AND digest = ?2",
+	[S_GC_MANIFESTS] = "SELECT " MF_COLS " FROM manifests WHERE repo = ?1",
+	[S_GC_REFS] = "SELECT digest, child FROM manifest_refs WHERE repo = ?1",
+	[S_GC_TAGS] = "SELECT tag, digest FROM tags WHERE repo = ?1",
+	[S_GC_LINKS] = "SELECT digest, size, seen FROM blob_links"
+		       " WHERE repo = ?1",
+	[S_GC_USERS] =
+		"SELECT 'l', repo, NULL FROM blob_links WHERE digest = ?1"
+		" UNION ALL SELECT 'm', repo, digest FROM manifests"
+		" WHERE digest = ?1"
+		" UNION ALL SELECT 'r', repo, digest FROM manifest_refs"
+		" WHERE child = ?1",
+	[S_GC_USES] =
+		"SELECT 'l', repo, NULL, digest FROM blob_links"
+		" UNION ALL SELECT 'm', repo, digest, digest FROM manifests"
+		" UNION ALL SELECT 'r', repo, digest, child"
+		" FROM manifest_refs",
 };
 
 static void
@@ -464,5 +499,13 @@ static const struct berth_meta_ops sqlite_ops = {
 	.uploads_older = meta_sqlite_uploads_older,
 	.pulls_each = meta_sqlite_pulls_each,
 	.pull_set = meta_sqlite_pull_set,
+	.blob_info = meta_sqlite_blob_info,
+	.blob_touch = meta_sqlite_blob_touch,
+	.manifests_each = meta_sqlite_manifests_each,
+	.refs_each = meta_sqlite_refs_each,
+	.tags_each = meta_sqlite_tags_each,
+	.links_each = meta_sqlite_links_each,
+	.digest_users = meta_sqlite_digest_users,
+	.uses_each = meta_sqlite_uses_each,
 	.free = db_free,
 };

@@ -43,6 +43,14 @@ enum stmt_id {
 	S_PULL_PUT,
 	S_PULL_DEL,
 	S_PULL_ALL,
+	S_BLOB_INFO,
+	S_BLOB_TOUCH,
+	S_GC_MANIFESTS,
+	S_GC_REFS,
+	S_GC_TAGS,
+	S_GC_LINKS,
+	S_GC_USERS,
+	S_GC_USES,
 	S_COUNT
 };
 
@@ -89,6 +97,9 @@ void meta_bind_text(sqlite3_stmt *s, int i, const char *v);
 int meta_exec_done(meta_conn *c, sqlite3_stmt *s, berth_error **err);
 
 char *meta_col_strdup(sqlite3_stmt *s, int i);
+
+/* A manifest from a row of MF_COLS (meta_sqlite_manifest.c). */
+void meta_manifest_from_row(berth_meta_manifest *mf, sqlite3_stmt *s);
 
 /* Runs a DELETE: 1 when it removed a row, 0 when none, <0 on error. */
 int meta_delete_one(meta_conn *c, sqlite3_stmt *s, berth_error **err);
@@ -158,5 +169,38 @@ int meta_sqlite_pulls_each(berth_meta_tx *tx,
 			   void *ud, berth_error **err);
 int meta_sqlite_pull_set(berth_meta_tx *tx, const berth_meta_pull_row *row,
 			 berth_error **err);
+
+/* meta_sqlite_gc.c: what garbage collection reads, link freshness */
+int meta_sqlite_blob_info(berth_meta_tx *tx, const char *repo,
+			  const char *digest, int64_t *size, int64_t *seen,
+			  berth_error **err);
+int meta_sqlite_blob_touch(berth_meta_tx *tx, const char *repo,
+			   const char *digest, int64_t when, berth_error **err);
+int meta_sqlite_manifests_each(berth_meta_tx *tx, const char *repo,
+			       void (*fn)(const berth_meta_manifest *mf,
+					  void *ud),
+			       void *ud, berth_error **err);
+int meta_sqlite_refs_each(berth_meta_tx *tx, const char *repo,
+			  void (*fn)(const char *digest, const char *child,
+				     void *ud),
+			  void *ud, berth_error **err);
+int meta_sqlite_tags_each(berth_meta_tx *tx, const char *repo,
+			  void (*fn)(const char *tag, const char *digest,
+				     void *ud),
+			  void *ud, berth_error **err);
+int meta_sqlite_links_each(berth_meta_tx *tx, const char *repo,
+			   void (*fn)(const char *digest, int64_t size,
+				      int64_t seen, void *ud),
+			   void *ud, berth_error **err);
+int meta_sqlite_digest_users(berth_meta_tx *tx, const char *digest,
+			     bool (*fn)(char kind, const char *repo,
+					const char *owner, void *ud),
+			     void *ud, berth_error **err);
+
+int meta_sqlite_uses_each(berth_meta_tx *tx,
+			  void (*fn)(char kind, const char *repo,
+				     const char *owner, const char *digest,
+				     void *ud),
+			  void *ud, berth_error **err);
 
 #endif

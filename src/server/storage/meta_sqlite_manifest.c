@@ -10,8 +10,8 @@
 #include "util/error.h"
 #include "util/xalloc.h"
 
-static void
-manifest_from_row(berth_meta_manifest *mf, sqlite3_stmt *s)
+void
+meta_manifest_from_row(berth_meta_manifest *mf, sqlite3_stmt *s)
 {
 	mf->digest = meta_col_strdup(s, 0);
 	mf->media_type = meta_col_strdup(s, 1);
@@ -73,7 +73,7 @@ meta_sqlite_manifest_get(berth_meta_tx *tx, const char *repo, const char *ref,
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		if (out)
-			manifest_from_row(out, s);
+			meta_manifest_from_row(out, s);
 	} else if (rc == SQLITE_DONE) {
 		r = berth_error_set(err, BERTH_ENOTFOUND, 0,
 				    "manifest '%s' is not in repository '%s'",
@@ -125,7 +125,7 @@ meta_sqlite_referrers(berth_meta_tx *tx, const char *repo, const char *subject,
 	meta_bind_text(s, 3, artifact_type);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		v = xreallocarray(v, cnt + 1, sizeof(*v));
-		manifest_from_row(&v[cnt++], s);
+		meta_manifest_from_row(&v[cnt++], s);
 	}
 	if (rc != SQLITE_DONE) {
 		r = meta_db_error(err, c->db, "listing referrers");

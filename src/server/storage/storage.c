@@ -4,8 +4,6 @@
  */
 #include "server/storage/storage.h"
 
-#include "server/ops/metrics.h"
-
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -32,6 +30,7 @@ srv_storage_open(srv_storage **out, const char *dir, int conns,
 		return r;
 	}
 	st->upload_ttl = 86400;
+	st->gc_grace = 3600;
 	*out = st;
 	return 0;
 }
@@ -48,25 +47,67 @@ srv_storage_close(srv_storage *st)
 
 /* ---- blobs ---- */
 
+static int64_t now_s(void);
+
+/* A manifest is a blob too, fetched by digest: its size, or e's code. */
+static int
+manifest_as_blob(srv_storage *st, const char *repo, const berth_digest *d,
+		 int64_t *size, berth_error **e, berth_error **err)
+{
+	berth_meta_manifest mf = {0};
+
+	if (berth_meta_manifest_get(st->meta, repo, d->str, true, &mf, NULL) ==
+	    0) {
+		*size = mf.size;
+		berth_meta_manifest_release(&mf);
+		berth_error_freep(e);
+		return 0;
+	}
+	return berth_error_move(err, e, BERTH_ENOTFOUND);
+}
+
 int
 srv_storage_blob_stat(srv_storage *st, const char *repo, const berth_digest *d,
 		      int64_t *size, berth_error **err)
 {
-	berth_meta_manifest mf = {0};
 	berth_error *e = NULL;
 	int r = berth_meta_blob_get(st->meta, repo, d->str, size, &e);
 
 	if (r != BERTH_ENOTFOUND)
 		return r < 0 ? berth_error_move(err, &e, r) : 0;
-	/* A manifest is a blob too, fetched by digest. */
-	if (berth_meta_manifest_get(st->meta, repo, d->str, true, &mf, NULL) ==
-	    0) {
-		*size = mf.size;
-		berth_meta_manifest_release(&mf);
+	return manifest_as_blob(st, repo, d, size, &e, err);
+}
+
+/* A HEAD refreshes a link older than grace / TOUCH_FRACTION. */
+#define TOUCH_FRACTION 4
+
+int
+srv_storage_blob_head(srv_storage *st, const char *repo, const berth_digest *d,
+		      int64_t *size, berth_error **err)
+{
+	int64_t grace = __atomic_load_n(&st->gc_grace, __ATOMIC_RELAXED);
+	int64_t seen = 0, now = now_s();
+	berth_error *e = NULL;
+	int r = berth_meta_blob_info(st->meta, repo, d->str, size, &seen, &e);
+
+	if (r == BERTH_ENOTFOUND)
+		return manifest_as_blob(st, repo, d, size, &e, err);
+	if (r < 0)
+		return berth_error_move(err, &e, r);
+	if (now - seen < grace / TOUCH_FRACTION)
+		return 0; /* no collection can take it for 3/4 grace */
+	/* Serialised with the collector's sweep: the link is there now and
+	 * fresh, or gone (and this answers 404). */
+	r = berth_meta_blob_touch(st->meta, repo, d->str, now, &e);
+	if (r == BERTH_ENOTFOUND)
+		return manifest_as_blob(st, repo, d, size, &e, err);
+	if (r < 0) {
+		/* Storage that cannot be written cannot be collected either:
+		 * the snapshot's answer stands. */
+		berth_log(BERTH_LOG_DEBUG, "blob HEAD: %s", e->msg);
 		berth_error_free(e);
-		return 0;
 	}
-	return berth_error_move(err, &e, r);
+	return 0;
 }
 
 int
@@ -120,7 +161,9 @@ srv_storage_blob_mount(srv_storage *st, const char *repo, const berth_digest *d,
 				 err);
 	if (r < 0)
 		return r;
-	return berth_meta_blob_link(st->meta, repo, d->str, size, err);
+	/* From the repository found, checked again as the link is made: a
+	 * collection in between may have taken it (and then its bytes). */
+	return berth_meta_blob_mount(st->meta, repo, d->str, found, &size, err);
 }
 
 /* ---- uploads ---- */
@@ -278,10 +321,46 @@ srv_storage_upload_abort(berth_bs_writer **w, berth_error **err)
 	return bw ? bw->ops->writer_abort(bw, err) : 0;
 }
 
+typedef struct finish_ctx {
+	srv_storage *st;
+	const char *id, *repo;
+	const berth_digest *d;
+	int64_t size;
+} finish_ctx;
+
+/*
+ * Links the committed bytes, checking under the writer lock that they are
+ * still there: garbage collection removes a blob only under that lock
+ * too, after seeing no row use it, so the link and the file stay paired.
+ */
+static int
+finish_tx(berth_meta_tx *tx, void *ud, berth_error **err)
+{
+	finish_ctx *f = ud;
+	berth_error *e = NULL;
+	int64_t have;
+	int r = f->st->blobs->ops->stat(f->st->blobs, f->d, &have, &e);
+
+	if (r == BERTH_ENOTFOUND) {
+		berth_error_free(e);
+		berth_error_set(err, BERTH_ENOTFOUND, 0,
+				"blob '%s' was collected as garbage while its "
+				"upload finished",
+				f->d->str);
+		berth_error_hint(err, "upload it again");
+		return BERTH_ENOTFOUND;
+	}
+	if (r < 0)
+		return berth_error_move(err, &e, r);
+	return berth_meta_tx_upload_finish(tx, f->id, f->repo, f->d->str,
+					   f->size, err);
+}
+
 int
 srv_storage_upload_commit(srv_storage *st, const char *id, const char *repo,
 			  const berth_digest *want, berth_error **err)
 {
+	finish_ctx f = {st, id, repo, want, 0};
 	int64_t size = 0;
 	int r = st->blobs->ops->upload_commit(st->blobs, id, want, &size, err);
 
@@ -293,7 +372,8 @@ srv_storage_upload_commit(srv_storage *st, const char *id, const char *repo,
 	}
 	if (r < 0)
 		return r;
-	r = berth_meta_upload_finish(st->meta, id, repo, want->str, size, err);
+	f.size = size;
+	r = berth_meta_write(st->meta, finish_tx, &f, err);
 	if (r == 0)
 		srv_metric_inc(SRV_M_UPLOADS_ENDED, SRV_UPLOAD_COMPLETED);
 	return r;
@@ -317,21 +397,38 @@ srv_storage_upload_cancel(srv_storage *st, const char *id, berth_error **err)
 typedef struct purge_ctx {
 	srv_storage *st;
 	int64_t now;
+	bool dry_run;
+	void (*fn)(const char *kind, const char *name, int64_t size, void *ud);
+	void *ud;
 } purge_ctx;
+
+static void
+purge_tell(purge_ctx *p, const char *kind, const char *name, int64_t size)
+{
+	if (p->fn)
+		p->fn(kind, name, size, p->ud);
+}
 
 static void
 purge_one(const char *id, int64_t active, void *ud)
 {
 	purge_ctx *p = ud;
 	char *repo = NULL;
+	int64_t size = 0;
 	int r;
 
 	if (!upload_expired(p->st, active, p->now))
 		return;
 	r = berth_meta_upload_get(p->st->meta, id, &repo, NULL, NULL);
 	free(repo);
+	p->st->blobs->ops->upload_size(p->st->blobs, id, &size, NULL);
+	if (p->dry_run) {
+		purge_tell(p, "upload", id, size);
+		return;
+	}
 	if (!upload_drop(p->st, id))
 		return;
+	purge_tell(p, "upload", id, size);
 	if (r == 0)
 		srv_metric_inc(SRV_M_UPLOADS_ENDED, SRV_UPLOAD_EXPIRED);
 	/* No row: a crash between creating the file and recording it. */
@@ -342,10 +439,19 @@ purge_one(const char *id, int64_t active, void *ud)
 		  id);
 }
 
-void
-srv_storage_purge(srv_storage *st, int64_t now)
+static void
+purge_tmp(const char *name, int64_t size, void *ud)
 {
-	purge_ctx p = {st, now};
+	purge_tell(ud, "tmp", name, size);
+}
+
+void
+srv_storage_purge_report(srv_storage *st, int64_t now, bool dry_run,
+			 void (*fn)(const char *kind, const char *name,
+				    int64_t size, void *ud),
+			 void *ud)
+{
+	purge_ctx p = {st, now, dry_run, fn, ud};
 	berth_error *err = NULL;
 	char **ids = NULL;
 	int64_t active;
@@ -358,21 +464,34 @@ srv_storage_purge(srv_storage *st, int64_t now)
 		berth_log(BERTH_LOG_WARN, "purging uploads: %s", err->msg);
 		berth_error_free(err);
 	} else {
-		for (i = 0; ids[i]; i++)
+		for (i = 0; ids[i]; i++) {
 			if (st->blobs->ops->upload_active(st->blobs, ids[i],
-							  &active, NULL) ==
-				    BERTH_ENOTFOUND &&
-			    berth_meta_upload_remove(st->meta, ids[i], NULL) ==
-				    0)
+							  &active, NULL) !=
+			    BERTH_ENOTFOUND)
+				continue;
+			if (dry_run) {
+				purge_tell(&p, "upload", ids[i], 0);
+			} else if (berth_meta_upload_remove(st->meta, ids[i],
+							    NULL) == 0) {
+				purge_tell(&p, "upload", ids[i], 0);
 				srv_metric_inc(SRV_M_UPLOADS_ENDED,
 					       SRV_UPLOAD_EXPIRED);
+			}
+		}
 		berth_strv_free(ids);
 	}
 	/* Temporary files live for milliseconds; an hour is generous even
 	 * when sessions expire sooner. */
 	st->blobs->ops->tmp_sweep(
 		st->blobs,
-		now - (st->upload_ttl > 3600 ? st->upload_ttl : 3600));
+		now - (st->upload_ttl > 3600 ? st->upload_ttl : 3600), dry_run,
+		purge_tmp, &p);
+}
+
+void
+srv_storage_purge(srv_storage *st, int64_t now)
+{
+	srv_storage_purge_report(st, now, false, NULL, NULL);
 }
 
 int
@@ -461,19 +580,51 @@ srv_storage_manifest_get(srv_storage *st, berth_meta_manifest *out,
 				       err);
 }
 
+typedef struct mput_ctx {
+	srv_storage *st;
+	char **missing;
+	const char *repo;
+	const berth_meta_put *put;
+	const berth_digest *d;
+	const void *body;
+	size_t len;
+} mput_ctx;
+
+/* As finish_tx: bytes collected since they were stored go back first. */
+static int
+mput_tx(berth_meta_tx *tx, void *ud, berth_error **err)
+{
+	mput_ctx *m = ud;
+	berth_blobstore *bs = m->st->blobs;
+	berth_error *e = NULL;
+	int64_t have;
+	int r = bs->ops->stat(bs, m->d, &have, &e);
+
+	if (r == BERTH_ENOTFOUND) {
+		berth_error_freep(&e);
+		r = bs->ops->put(bs, m->d, m->body, m->len, &e);
+	}
+	if (r < 0)
+		return berth_error_move(err, &e, r);
+	return berth_meta_tx_manifest_put(tx, m->repo, m->put, m->missing, err);
+}
+
 int
 srv_storage_manifest_put(srv_storage *st, char **missing, const char *repo,
 			 const berth_meta_put *put, const void *body,
 			 size_t len, berth_error **err)
 {
+	mput_ctx m = {st, missing, repo, put, NULL, body, len};
 	berth_digest d;
 	int r;
 
-	/* The bytes first: metadata never names a manifest not stored. */
+	/* The bytes first (outside the writer lock: they may be large);
+	 * metadata never names a manifest not stored. */
 	if ((r = berth_digest_parse(&d, put->manifest->digest, err)) < 0 ||
 	    (r = st->blobs->ops->put(st->blobs, &d, body, len, err)) < 0)
 		return r;
-	return berth_meta_manifest_put(st->meta, repo, put, missing, err);
+	m.d = &d;
+	return berth_meta_write(st->meta, mput_tx, &m, err);
 }
 
 int

@@ -27,6 +27,9 @@ typedef struct srv_storage {
 	 * set by the caller after open (default a day). */
 	long upload_ttl;
 	berth_meta_upload_caps upload_caps; /* default: none */
+	/* Garbage collection's grace period in seconds (atomic: reloaded);
+	 * a blob HEAD keeps a link fresh for it (default an hour). */
+	int64_t gc_grace;
 	int64_t cap_purged; /* when a cap last made us purge (atomic) */
 } srv_storage;
 
@@ -43,6 +46,17 @@ void srv_storage_close(srv_storage *st);
 
 /* Size of d as repo sees it: a linked blob, or a manifest by digest. */
 int srv_storage_blob_stat(srv_storage *st, const char *repo,
+			  const berth_digest *d, int64_t *size,
+			  berth_error **err);
+
+/*
+ * srv_storage_blob_stat for a HEAD, which tells a pusher that it need not
+ * upload d: a link last seen more than a quarter of the grace period ago
+ * is marked seen now, in a write transaction whose answer is final, so
+ * garbage collection keeps it for at least three quarters of the grace
+ * period after this answers (docs/server.md, "Garbage collection").
+ */
+int srv_storage_blob_head(srv_storage *st, const char *repo,
 			  const berth_digest *d, int64_t *size,
 			  berth_error **err);
 
@@ -120,6 +134,16 @@ int srv_storage_upload_cancel(srv_storage *st, const char *id,
  * session files no session records and temporary files a crash left.
  */
 void srv_storage_purge(srv_storage *st, int64_t now);
+
+/*
+ * The same, telling fn each thing dropped: kind "upload" (name: the
+ * session id) or "tmp" (a file name), with its size in bytes. With
+ * dry_run nothing is dropped, only told.
+ */
+void srv_storage_purge_report(srv_storage *st, int64_t now, bool dry_run,
+			      void (*fn)(const char *kind, const char *name,
+					 int64_t size, void *ud),
+			      void *ud);
 
 /* Upload sessions recorded (expired ones too, until purged). */
 int srv_storage_uploads_open(srv_storage *st, int64_t *n, berth_error **err);
