@@ -67,6 +67,8 @@ static const char *const limit_v[] = {"request_rate", "pull",
 				      "upload_sessions"};
 static const char *const login_v[] = {"ok", "ok_cached", "failed", "refused"};
 static const char *const cut_v[] = {"header_timeout", "body_rate"};
+static const char *const retention_run_v[] = {"ok", "dry_run", "failed"};
+static const char *const retention_kind_v[] = {"tag", "manifest"};
 
 static const char *const none_v[] = {""};
 
@@ -92,6 +94,8 @@ static mlabel labels[SRV_ML_N] = {
 	[SRV_ML_LIMIT] = SET("limit", limit_v),
 	[SRV_ML_LOGIN] = SET("result", login_v),
 	[SRV_ML_CONN_CUT] = SET("reason", cut_v),
+	[SRV_ML_RETENTION_RUN] = SET("outcome", retention_run_v),
+	[SRV_ML_RETENTION_KIND] = SET("kind", retention_kind_v),
 };
 #undef SET
 

@@ -34,10 +34,12 @@ typedef enum srv_mlabel {
 	SRV_ML_ROUTE,  /* the route table's names */
 	SRV_ML_METHOD, /* GET, HEAD, PUT, POST, PATCH, DELETE, OPTIONS, other */
 	SRV_ML_CODE,   /* the statuses berth answers, else 2xx..., none */
-	SRV_ML_UPLOAD_END, /* completed, cancelled, expired, failed */
-	SRV_ML_LIMIT,	   /* request_rate, pull, upload_sessions */
-	SRV_ML_LOGIN,	   /* ok, ok_cached, failed, refused */
-	SRV_ML_CONN_CUT,   /* header_timeout, body_rate */
+	SRV_ML_UPLOAD_END,     /* completed, cancelled, expired, failed */
+	SRV_ML_LIMIT,	       /* request_rate, pull, upload_sessions */
+	SRV_ML_LOGIN,	       /* ok, ok_cached, failed, refused */
+	SRV_ML_CONN_CUT,       /* header_timeout, body_rate */
+	SRV_ML_RETENTION_RUN,  /* ok, dry_run, failed */
+	SRV_ML_RETENTION_KIND, /* tag, manifest */
 	SRV_ML_N,
 } srv_mlabel;
 
@@ -87,6 +89,13 @@ typedef enum srv_mkind {
 	  "Upload sessions started", NONE, NONE, NONE)                         \
 	X(UPLOADS_ENDED, COUNTER, "berth_upload_sessions_ended_total",         \
 	  "Upload sessions ended, by outcome", UPLOAD_END, NONE, NONE)         \
+	X(RETENTION_RUNS, COUNTER, "berth_retention_runs_total",               \
+	  "Retention runs of this server (schedule and admin endpoint), by "   \
+	  "outcome",                                                           \
+	  RETENTION_RUN, NONE, NONE)                                           \
+	X(RETENTION_DELETED, COUNTER, "berth_retention_deleted_total",         \
+	  "Tags and manifests deleted by retention, by kind", RETENTION_KIND,  \
+	  NONE, NONE)                                                          \
 	X(PROC_START, SAMPLED_GAUGE, "process_start_time_seconds",             \
 	  "Start time of the process since the Unix epoch in seconds", NONE,   \
 	  NONE, NONE)                                                          \
@@ -118,6 +127,8 @@ enum {
 enum { SRV_LIMIT_RATE, SRV_LIMIT_PULL, SRV_LIMIT_UPLOADS };
 enum { SRV_LOGIN_OK, SRV_LOGIN_OK_CACHED, SRV_LOGIN_FAILED, SRV_LOGIN_REFUSED };
 enum { SRV_CUT_HEADER, SRV_CUT_BODY };
+enum { SRV_RETENTION_OK, SRV_RETENTION_DRY_RUN, SRV_RETENTION_FAILED };
+enum { SRV_RETENTION_TAG, SRV_RETENTION_MANIFEST };
 
 /*
  * Sets up the registry; `routes` (n of them, the last the name for

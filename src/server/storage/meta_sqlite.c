@@ -35,6 +35,7 @@ static const char schema[] =
 	" repo TEXT NOT NULL, digest TEXT NOT NULL, media_type TEXT NOT NULL,"
 	" size INTEGER NOT NULL, artifact_type TEXT, subject TEXT,"
 	" annotations TEXT, pushed INTEGER NOT NULL,"
+	" pulled INTEGER NOT NULL DEFAULT 0,"
 	" PRIMARY KEY(repo, digest)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS manifests_subject"
 	" ON manifests(repo, subject) WHERE subject IS NOT NULL;"
@@ -43,7 +44,8 @@ static const char schema[] =
 	" PRIMARY KEY(repo, digest, child)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS tags("
 	" repo TEXT NOT NULL, tag TEXT NOT NULL, digest TEXT NOT NULL,"
-	" updated INTEGER NOT NULL, PRIMARY KEY(repo, tag)) WITHOUT ROWID;"
+	" updated INTEGER NOT NULL, pulled INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY(repo, tag)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS tags_digest ON tags(repo, digest);"
 	"CREATE TABLE IF NOT EXISTS uploads("
 	" id TEXT PRIMARY KEY, repo TEXT NOT NULL, started INTEGER NOT NULL,"
@@ -51,15 +53,21 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS pull_counts("
 	" key TEXT PRIMARY KEY, window_ms INTEGER NOT NULL,"
 	" last_slot INTEGER NOT NULL, counts TEXT NOT NULL) WITHOUT ROWID;"
-	"PRAGMA user_version = 2;";
+	"PRAGMA user_version = 4;";
 
-/* From each older version to the next; [v] upgrades version v. */
+/* From each older version to the next; [v] upgrades version v. A version
+ * without a step here changed nothing of this store's. */
 static const char *const migrations[] = {
 	[1] = "ALTER TABLE uploads ADD COLUMN client TEXT NOT NULL DEFAULT '';"
 	      "PRAGMA user_version = 2;",
+	/* 4: when tags and manifests were last pulled (retention). */
+	[3] = "ALTER TABLE manifests ADD COLUMN pulled INTEGER NOT NULL"
+	      " DEFAULT 0;"
+	      "ALTER TABLE tags ADD COLUMN pulled INTEGER NOT NULL DEFAULT 0;"
+	      "PRAGMA user_version = 4;",
 };
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 4
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
@@ -129,6 +137,23 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_PULL_DEL] = "DELETE FROM pull_counts WHERE key = ?1",
 	[S_PULL_ALL] = "SELECT key, window_ms, last_slot, counts"
 		       " FROM pull_counts",
+	[S_MF_ALL] = "SELECT " MF_COLS ", pulled FROM manifests"
+		     " WHERE repo = ?1 ORDER BY digest",
+	[S_TAGS_ALL] = "SELECT tag, digest, updated, pulled FROM tags"
+		       " WHERE repo = ?1 ORDER BY tag",
+	[S_REFS_ALL] = "SELECT digest, child FROM manifest_refs"
+		       " WHERE repo = ?1",
+	[S_MF_PULLED] = "UPDATE manifests SET pulled = ?3"
+			" WHERE repo = ?1 AND digest = ?2 AND pulled < ?3",
+	[S_TAG_PULLED] = "UPDATE tags SET pulled = ?3"
+			 " WHERE repo = ?1 AND tag = ?2 AND pulled < ?3",
+	[S_TAG_DEL_IF] = "DELETE FROM tags WHERE repo = ?1 AND tag = ?2"
+			 " AND digest = ?3 AND updated = ?4",
+	[S_MF_IN_USE] =
+		"SELECT EXISTS(SELECT 1 FROM tags WHERE repo = ?1"
+		" AND digest = ?2) OR EXISTS(SELECT 1 FROM manifest_refs"
+		" WHERE repo = ?1 AND child = ?2) OR EXISTS(SELECT 1"
+		" FROM manifests WHERE repo = ?1 AND subject = ?2)",
 };
 
 static void
@@ -178,10 +203,19 @@ conn_init(meta_conn *c, char **emsg)
 		return rc;
 	if (v == 0)
 		return sqlite3_exec(c->db, schema, NULL, NULL, emsg);
-	for (; v < SCHEMA_VERSION; v++)
-		if ((rc = sqlite3_exec(c->db, migrations[v], NULL, NULL,
-				       emsg)) != SQLITE_OK)
+	for (; v < SCHEMA_VERSION; v++) {
+		const char *step = (size_t)v < BERTH_ARRAY_SIZE(migrations)
+					   ? migrations[v]
+					   : NULL;
+		_cleanup_free_ char *bump = NULL;
+
+		if (step == NULL)
+			step = bump = xasprintf("PRAGMA user_version = %lld;",
+						(long long)v + 1);
+		if ((rc = sqlite3_exec(c->db, step, NULL, NULL, emsg)) !=
+		    SQLITE_OK)
 			return rc;
+	}
 	if (v > SCHEMA_VERSION) {
 		*emsg = sqlite3_mprintf("schema version %lld is newer than "
 					"this berth's (%d)",
@@ -464,5 +498,11 @@ static const struct berth_meta_ops sqlite_ops = {
 	.uploads_older = meta_sqlite_uploads_older,
 	.pulls_each = meta_sqlite_pulls_each,
 	.pull_set = meta_sqlite_pull_set,
+	.manifests_each = meta_sqlite_manifests_each,
+	.tags_each = meta_sqlite_tags_each,
+	.refs_each = meta_sqlite_refs_each,
+	.pulled_set = meta_sqlite_pulled_set,
+	.tag_remove_if = meta_sqlite_tag_remove_if,
+	.manifest_in_use = meta_sqlite_manifest_in_use,
 	.free = db_free,
 };
