@@ -105,6 +105,15 @@ const berth_serve_setting berth_serve_settings[] = {
 	 "client addresses or CIDR ranges, comma-separated, that may read "
 	 "/metrics without credentials; the policy's admins may from "
 	 "anywhere. Without access control anyone may, unless this is set"},
+	{"retention", "OBJECT", BERTH_SERVE_JSON, F(retention), 0, NULL, NULL,
+	 0, 0, NULL,
+	 "retention policies: which tags and manifests of which repositories "
+	 "a retention run deletes (see Retention in docs/server.md)"},
+	{"retention-interval", "DURATION", BERTH_SERVE_STR,
+	 F(retention_interval), 0, NULL, "off: on demand only", 0, 0, NULL,
+	 "run the retention policies this often (s, m, h, d, w: 24h), the "
+	 "first run one interval after the start; on demand they run with "
+	 "POST /admin/v1/retention and 'berth serve retention'"},
 	{"insecure-auth", NULL, BERTH_SERVE_BOOL, F(insecure_auth), 0, "false",
 	 "off", 0, 1, NULL,
 	 "allow authentication over plain HTTP on a non-loopback address"},

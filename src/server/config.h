@@ -61,6 +61,9 @@ typedef struct berth_serve_config {
 	long login_threads;	   /* password-checking threads */
 
 	char *metrics_allow; /* addresses that may scrape /metrics */
+
+	char *retention;	  /* the "retention" object as JSON, or NULL */
+	char *retention_interval; /* duration between runs, NULL: on demand */
 } berth_serve_config;
 
 typedef enum berth_serve_setting_type {

@@ -19,6 +19,7 @@
 
 #include "berth/log.h"
 #include "server/ops/metrics.h"
+#include "server/ops/retention.h"
 #include "server/server.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -29,6 +30,7 @@
 #define PURGE_EVERY_S 600
 #define TICK_S 1 /* pull counters are saved this often */
 #define DRAIN_TIMEOUT_S 30
+#define PULL_TIMES_EVERY_S 5 /* pull times (retention) are saved this often */
 
 /* Values of getopt's options besides the settings' (which are their row). */
 enum {
@@ -217,6 +219,21 @@ uploads_open(void *ud, double *v)
 }
 
 static int
+setup_retention(srv *s, berth_error **err)
+{
+	struct srv_retention_rules *rules = NULL;
+	int64_t every = 0;
+	int r;
+
+	pthread_mutex_init(&s->retention_mu, NULL);
+	s->retention_mu_init = true;
+	if ((r = srv_retention_load(&s->cfg, &rules, &every, err)) < 0)
+		return r;
+	srv_retention_apply(s, rules, every);
+	return 0;
+}
+
+static int
 setup(srv *s, berth_error **err)
 {
 	berth_serve_config *c = &s->cfg;
@@ -265,7 +282,9 @@ setup(srv *s, berth_error **err)
 	s->store->upload_caps.per_client = c->uploads_per_client;
 	s->store->upload_caps.per_repo = c->uploads_per_repo;
 	srv_metrics_sampler(SRV_M_UPLOADS_OPEN, uploads_open, s->store);
-	return srv_setup_access(s, err);
+	if ((r = srv_setup_access(s, err)) < 0)
+		return r;
+	return setup_retention(s, err);
 }
 
 static void
@@ -275,7 +294,10 @@ teardown(srv *s)
 	srv_http_stop(s);
 	srv_tls_release();
 	srv_teardown_access(s);
-	srv_storage_close(s->store);
+	srv_retention_teardown(s);
+	if (s->retention_mu_init)
+		pthread_mutex_destroy(&s->retention_mu);
+	srv_storage_close(s->store); /* saves the pull times */
 	srv_metrics_release();
 	if (s->access_fd >= 0)
 		close(s->access_fd);
@@ -298,7 +320,8 @@ purge_uploads(srv *s)
 static bool
 reloadable(const char *name)
 {
-	static const char *const names[] = {"config", "policy", "log-level"};
+	static const char *const names[] = {"config", "policy", "log-level",
+					    "retention", "retention-interval"};
 
 	for (size_t i = 0; i < BERTH_ARRAY_SIZE(names); i++)
 		if (strcmp(names[i], name) == 0)
@@ -351,9 +374,9 @@ free_secret(char **p)
 
 /*
  * SIGHUP: the arguments and the config file read again; the policy, the
- * htpasswd file, the TLS certificate and key files and the log level
- * replaced, all or nothing. Requests in flight finish with what they
- * started with.
+ * htpasswd file, the retention rules, the TLS certificate and key files
+ * and the log level replaced, all or nothing. Requests in flight finish with
+ * what they started with.
  */
 static void
 reload(srv *s)
@@ -364,6 +387,8 @@ reload(srv *s)
 	berth_error *err = NULL;
 	berth_log_level level;
 	srv_live *live = NULL;
+	struct srv_retention_rules *rules = NULL;
+	int64_t every = 0;
 	int help = 0;
 
 	berth_log(BERTH_LOG_INFO, "SIGHUP: reloading the configuration");
@@ -374,6 +399,7 @@ reload(srv *s)
 	     (read_pem(&cert, s->cfg.tls_cert, "certificate", &err) < 0 ||
 	      read_pem(&key, s->cfg.tls_key, "key", &err) < 0 ||
 	      srv_tls_check(cert, key, &err) < 0)) ||
+	    srv_retention_load(&nc, &rules, &every, &err) < 0 ||
 	    srv_access_reload(s, &nc, &live, &err) < 0) {
 		berth_log(BERTH_LOG_ERROR,
 			  "configuration not reloaded, the running one "
@@ -381,11 +407,13 @@ reload(srv *s)
 			  err->msg, err->hint ? "; hint: " : "",
 			  err->hint ? err->hint : "");
 		berth_error_free(err);
+		srv_retention_rules_free(rules);
 		berth_serve_config_release(&nc);
 		return;
 	}
 	note_restart_only(s, &nc);
 	srv_live_swap(s, live);
+	srv_retention_apply(s, rules, every);
 	if (cert && srv_tls_set(cert, key, &err) < 0) {
 		berth_log(BERTH_LOG_ERROR, "TLS certificate not replaced: %s",
 			  err->msg);
@@ -393,7 +421,8 @@ reload(srv *s)
 	}
 	berth_log_set_level(level);
 	berth_log(BERTH_LOG_INFO,
-		  "configuration reloaded: policy, users%s, log level %s",
+		  "configuration reloaded: policy, users, retention "
+		  "rules%s, log level %s",
 		  cert ? ", TLS certificate" : "", nc.log_level);
 	berth_serve_config_release(&nc);
 }
@@ -415,8 +444,17 @@ wait_for_stop(srv *s, const sigset_t *set)
 		if (sig > 0)
 			return sig;
 		if (sig < 0 && errno == EAGAIN) {
+			berth_error *err = NULL;
+
 			srv_flush_counters(s);
 			srv_htpasswd_watch(s);
+			if ((ticks + 1) % (PULL_TIMES_EVERY_S / TICK_S) == 0 &&
+			    srv_storage_flush_pulls(s->store, &err) < 0) {
+				berth_log(BERTH_LOG_WARN,
+					  "saving pull times: %s", err->msg);
+				berth_error_free(err);
+			}
+			srv_retention_tick(s);
 			/* At least as often as sessions expire. */
 			if (++ticks % ((s->cfg.upload_ttl < PURGE_EVERY_S
 						? s->cfg.upload_ttl
@@ -449,6 +487,54 @@ drain(srv *s)
 			  atomic_load(&s->in_flight));
 }
 
+/*
+ * Subcommands: one pass over the storage of the same settings, then exit
+ * (beside a running server or not). They take --dry-run besides the
+ * settings.
+ */
+static const struct {
+	const char *name;
+	int (*fn)(const berth_serve_config *cfg, bool dry_run,
+		  berth_error **err);
+	const char *summary;
+} subcommands[] = {
+	{"retention", srv_retention_main,
+	 "apply the retention policies once and print the report"},
+};
+
+static int
+subcommand_main(size_t k, int argc, char **argv)
+{
+	berth_serve_config cfg;
+	berth_error *err = NULL;
+	bool dry_run = false;
+	int help = 0, n = 0, r;
+	char **args = xcalloc((size_t)argc + 1, sizeof(*args));
+
+	/* argv[0] is the subcommand's name, as getopt wants it. */
+	for (int i = 0; i < argc; i++) {
+		if (i > 0 && strcmp(argv[i], "--dry-run") == 0)
+			dry_run = true;
+		else
+			args[n++] = argv[i];
+	}
+	berth_serve_config_init(&cfg);
+	r = parse_args(&cfg, n, args, &help, &err);
+	free(args);
+	if (r == 0 && help) {
+		printf("usage: berth serve %s [--dry-run] [--config FILE] "
+		       "[SETTINGS...]\n\n%s; --dry-run only reports. The "
+		       "settings are berth serve's (berth serve --help).\n",
+		       subcommands[k].name, subcommands[k].summary);
+		berth_serve_config_release(&cfg);
+		return 0;
+	}
+	if (r == 0 && (r = set_log_level(cfg.log_level, &err)) == 0)
+		r = subcommands[k].fn(&cfg, dry_run, &err);
+	berth_serve_config_release(&cfg);
+	return r < 0 ? report(err) : 0;
+}
+
 int
 berth_serve_main(int argc, char **argv)
 {
@@ -458,11 +544,14 @@ berth_serve_main(int argc, char **argv)
 	int help = 0;
 	int sig;
 
+	berth_log_set_handler(log_stderr, NULL);
+	for (size_t k = 0; argc > 1 && k < BERTH_ARRAY_SIZE(subcommands); k++)
+		if (strcmp(argv[1], subcommands[k].name) == 0)
+			return subcommand_main(k, argc - 1, argv + 1);
 	s.access_fd = -1;
 	s.argc = argc;
 	s.argv = argv;
 	berth_serve_config_init(&s.cfg);
-	berth_log_set_handler(log_stderr, NULL);
 	if (parse_args(&s.cfg, argc, argv, &help, &err) < 0) {
 		teardown(&s);
 		return report(err);

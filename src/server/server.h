@@ -115,6 +115,13 @@ typedef struct srv {
 	int access_fd;	      /* -1: no access log */
 	atomic_int in_flight; /* requests started and not completed */
 	atomic_bool stopping;
+
+	/* retention (ops/retention_serve.c) */
+	pthread_mutex_t retention_mu; /* one run at a time; guards these */
+	bool retention_mu_init;
+	struct srv_retention_rules *retention; /* never NULL once set up */
+	int64_t retention_every;	       /* seconds, 0: on demand only */
+	int64_t retention_next;		       /* monotonic ms of the next */
 } srv;
 
 /* What a route needs before its handler runs (bit set). */
@@ -128,6 +135,7 @@ enum srv_need {
 	SRV_NEED_ACTIONS = 0xf,	   /* the bits that are berth_act actions */
 	SRV_NEED_PULL_LIMIT = 1 << 5, /* a pull: counted against the limits */
 	SRV_NEED_METRICS = 1 << 6,    /* read /metrics (authorize.c) */
+	SRV_NEED_ADMIN = 1 << 7,      /* the /admin/ endpoints (authorize.c) */
 	SRV_BODY_BUFFER =
 		1 << 8, /* collect the body (up to the manifest limit) */
 	SRV_BODY_STREAM = 1 << 9, /* hand the body over chunk by chunk */
@@ -154,6 +162,7 @@ typedef enum srv_route_id {
 	SRV_RT_REFERRERS,
 	SRV_RT_TOKEN,
 	SRV_RT_METRICS,
+	SRV_RT_ADMIN,
 	SRV_RT_NONE, /* no route matched (or refused before matching) */
 	SRV_RT_N,
 } srv_route_id;
@@ -447,6 +456,37 @@ void srv_login_result(srv_req *r, const char *user, bool ok);
 /* Writes the request's audit line, if it makes one. */
 void srv_audit(srv_req *r);
 
+/* ---- ops/retention_serve.c: retention in the server ---- */
+
+/* The rules and interval of the settings c, checked (setup and reload):
+ * BERTH_EUSAGE naming what is wrong. */
+int srv_retention_load(const berth_serve_config *c,
+		       struct srv_retention_rules **rules, int64_t *every,
+		       berth_error **err);
+
+/* Makes them s's (taking rules), scheduling the next run. */
+void srv_retention_apply(srv *s, struct srv_retention_rules *rules,
+			 int64_t every);
+
+/*
+ * One run now, after the pull times are saved; one at a time. *report is
+ * the JSON report (caller frees).
+ */
+int srv_retention_now(srv *s, bool dry_run, struct json_t **report,
+		      berth_error **err);
+
+/* The scheduled run, when it is due (the main loop calls it each tick). */
+void srv_retention_tick(srv *s);
+
+void srv_retention_teardown(srv *s);
+
+/*
+ * `berth serve retention [--dry-run]`: one run over cfg's storage beside a
+ * running server or not, printing the report on stdout.
+ */
+int srv_retention_main(const berth_serve_config *cfg, bool dry_run,
+		       berth_error **err);
+
 /* ---- handlers ---- */
 
 int h_base_get(srv_req *r);
@@ -466,6 +506,7 @@ int h_referrers_get(srv_req *r);
 int h_token_get(srv_req *r);
 int h_token_post(srv_req *r);
 int h_metrics_get(srv_req *r);
+int h_admin_retention_post(srv_req *r);
 
 /* Shared by the blob and upload handlers (handlers/h_upload.c). */
 char *srv_upload_location(const char *name, const char *id);

@@ -408,6 +408,33 @@ metrics_access(srv_req *r)
 	return BERTH_EDENIED;
 }
 
+/*
+ * The /admin/ endpoints: the policy's admins (every signed-in user under
+ * the default policy); anyone when the server has no access control.
+ */
+static int
+admin_access(srv_req *r)
+{
+	int rc;
+
+	if (!r->s->access_control)
+		return 0;
+	if ((rc = authenticate(r)) < 0)
+		return rc;
+	if (r->user == NULL) {
+		note_denied(r, SRV_NEED_ADMIN, "authentication required");
+		return challenge(r, NULL, 0, NULL, "authentication required");
+	}
+	if (berth_policy_admin(srv_live_of(r)->policy, r->user))
+		return 0;
+	note_denied(r, SRV_NEED_ADMIN, "not an admin");
+	srv_fail(r, SRV_E_DENIED, NULL,
+		 "'%s' may not use the admin endpoints: only the policy's "
+		 "admins may",
+		 r->user);
+	return BERTH_EDENIED;
+}
+
 int
 srv_authorize(srv_req *r, const char *repo, unsigned need)
 {
@@ -420,6 +447,8 @@ srv_authorize(srv_req *r, const char *repo, unsigned need)
 		return 0;
 	if (need & SRV_NEED_METRICS)
 		return metrics_access(r);
+	if (need & SRV_NEED_ADMIN)
+		return admin_access(r);
 	rc = authenticate(r);
 	if (rc < 0)
 		return rc;

@@ -258,6 +258,8 @@ need_name(unsigned need)
 		return "pull";
 	if (need & SRV_NEED_METRICS)
 		return "metrics";
+	if (need & SRV_NEED_ADMIN)
+		return "admin";
 	return NULL;
 }
 

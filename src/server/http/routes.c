@@ -47,6 +47,8 @@ static const srv_route routes[] = {
 	 SRV_RT_TOKEN},
 	{"GET", "/metrics", h_metrics_get, SRV_NEED_METRICS, NULL,
 	 SRV_RT_METRICS},
+	{"POST", "/admin/v1/retention", h_admin_retention_post, SRV_NEED_ADMIN,
+	 NULL, SRV_RT_ADMIN},
 };
 
 /* Label values: distribution's names for the same endpoints. */
@@ -61,6 +63,7 @@ const char *const srv_route_names[SRV_RT_N] = {
 	[SRV_RT_REFERRERS] = "referrers",
 	[SRV_RT_TOKEN] = "token",
 	[SRV_RT_METRICS] = "metrics",
+	[SRV_RT_ADMIN] = "admin",
 	[SRV_RT_NONE] = "none",
 };
 
@@ -160,7 +163,7 @@ srv_route_find(const char *method, const char *path, const srv_route **route,
 
 	*name = *ref = NULL;
 	if (strncmp(path, "/v2", 3) != 0 && strcmp(path, "/token") != 0 &&
-	    strcmp(path, "/metrics") != 0)
+	    strcmp(path, "/metrics") != 0 && strncmp(path, "/admin/", 7) != 0)
 		return SRV_MATCH_NONE;
 	copy = xstrdup(path);
 	nseg = split(copy, segs);
