@@ -12,6 +12,7 @@ pkgs=(
 	e2fsprogs mount stress-ng prometheus
 	docker.io containerd runc
 	zstd tar
+	faketime
 )
 
 missing=()
