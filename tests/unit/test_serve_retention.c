@@ -17,12 +17,14 @@
  */
 #include "test.h"
 
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "berth/digest.h"
 #include "server/ops/retention.h"
 #include "server/storage/meta.h"
+#include "server/storage/storage.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/duration.h"
@@ -543,6 +545,141 @@ TEST(durations)
 	CHECK(berth_duration_parse("1dd", &v, NULL) == BERTH_EUSAGE, "tail");
 	CHECK(berth_duration_parse("99999999999d", &v, NULL) == BERTH_EUSAGE,
 	      "huge");
+}
+
+static int64_t
+version_of(const char *db)
+{
+	sqlite3 *s = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+
+	if (sqlite3_open(db, &s) == SQLITE_OK &&
+	    sqlite3_prepare_v2(s, "PRAGMA user_version", -1, &st, NULL) ==
+		    SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(s);
+	return v;
+}
+
+TEST(schema_upgrades_to_version_4)
+{
+	_cleanup_free_ char *db = xasprintf("%s/old.db", root);
+	berth_meta *m = NULL;
+	berth_error *err = NULL;
+	berth_meta_repo_view v;
+	sqlite3 *s = NULL;
+	char dg[80];
+
+	/* A store as version 2 left it: no pull times. */
+	CHECK(berth_meta_sqlite_open(&m, db, 1, &err) == 0, "open");
+	berth_meta_free(m);
+	CHECK(version_of(db) == 4, "a new store is at version 4");
+	CHECK(sqlite3_open(db, &s) == SQLITE_OK &&
+		      sqlite3_exec(s,
+				   "ALTER TABLE tags DROP COLUMN pulled;"
+				   "ALTER TABLE manifests DROP COLUMN pulled;"
+				   "INSERT INTO repos VALUES('app', 1);"
+				   "PRAGMA user_version = 2;",
+				   NULL, NULL, NULL) == SQLITE_OK,
+	      "downgrade: %s", sqlite3_errmsg(s));
+	sqlite3_close(s);
+	CHECK(version_of(db) == 2, "at version 2");
+	CHECK(berth_meta_sqlite_open(&m, db, 1, &err) == 0, "upgrade: %s",
+	      err ? err->msg : "");
+	CHECK(version_of(db) == 4, "upgraded to version 4");
+	berth_meta_free(m);
+	m = NULL;
+
+	/* ...and the upgraded store records pull times. */
+	digest_of(dg, "a");
+	CHECK(berth_meta_sqlite_open(&m, db, 1, &err) == 0, "reopen");
+	{
+		berth_meta_tx *tx = NULL;
+		berth_meta_manifest mf = {.digest = dg,
+					  .media_type = "x",
+					  .size = 1,
+					  .pushed = 5};
+		berth_meta_pull_time p = {"app", NULL, dg, 42};
+
+		CHECK(m->ops->tx_begin(m, &tx, BERTH_META_WRITE, &err) == 0 &&
+			      m->ops->manifest_set(tx, "app", &mf, &err) == 0 &&
+			      m->ops->tx_commit(tx, &err) == 0,
+		      "manifest");
+		CHECK(berth_meta_pulls_record(m, &p, 1, &err) == 0, "pull");
+	}
+	CHECK(berth_meta_repo_view_read(m, "app", &v, &err) == 0 &&
+		      v.n_manifests == 1 && v.manifests[0].pulled == 42,
+	      "pull time stored");
+	berth_meta_repo_view_release(&v);
+	berth_meta_free(m);
+}
+
+TEST(pull_times_are_written_in_batches)
+{
+	srv_storage *st = NULL;
+	berth_error *err = NULL;
+	berth_meta_repo_view v;
+	berth_meta_tx *tx = NULL;
+	char dg[80];
+	int i;
+
+	digest_of(dg, "a");
+	CHECK(srv_storage_open(&st, root, 2, &err) == 0, "open: %s",
+	      err ? err->msg : "");
+	{
+		berth_meta_manifest mf = {.digest = dg,
+					  .media_type = "x",
+					  .size = 1,
+					  .pushed = 5};
+
+		CHECK(st->meta->ops->tx_begin(st->meta, &tx, BERTH_META_WRITE,
+					      &err) == 0 &&
+			      tx->ops->repo_add(tx, "app", &err) == 0 &&
+			      tx->ops->manifest_set(tx, "app", &mf, &err) ==
+				      0 &&
+			      tx->ops->tag_set(tx, "app", "v1", dg, 5, &err) ==
+				      0 &&
+			      tx->ops->tx_commit(tx, &err) == 0,
+		      "fixture");
+	}
+	srv_storage_note_pull(st, "app", "v1", dg, 100);
+	srv_storage_note_pull(st, "app", NULL, dg, 300);
+	srv_storage_note_pull(st, "app", "v1", dg, 200);
+	CHECK(berth_meta_repo_view_read(st->meta, "app", &v, &err) == 0 &&
+		      v.manifests[0].pulled == 0 && v.tags[0].pulled == 0,
+	      "a pull alone writes nothing");
+	berth_meta_repo_view_release(&v);
+	CHECK(srv_storage_flush_pulls(st, &err) == 0, "flush");
+	CHECK(berth_meta_repo_view_read(st->meta, "app", &v, &err) == 0 &&
+		      v.manifests[0].pulled == 300 && v.tags[0].pulled == 200,
+	      "the latest pull of each is written: %lld %lld",
+	      (long long)v.manifests[0].pulled, (long long)v.tags[0].pulled);
+	berth_meta_repo_view_release(&v);
+	/* Bounded: far more distinct tags than the table holds. */
+	for (i = 0; i < 20000; i++) {
+		char tag[32];
+
+		snprintf(tag, sizeof(tag), "t%d", i);
+		srv_storage_note_pull(st, "app", tag, NULL, 400);
+	}
+	/* The table is full: this pull goes unrecorded (see below). */
+	srv_storage_note_pull(st, "app", NULL, dg, 500);
+	CHECK(srv_storage_flush_pulls(st, &err) == 0, "flush of a full table");
+	/* An older pull never moves a time back; close saves the rest. */
+	srv_storage_note_pull(st, "app", "v1", dg, 150);
+	srv_storage_note_pull(st, "app", "v1", NULL, 600);
+	srv_storage_close(st);
+	CHECK(srv_storage_open(&st, root, 2, &err) == 0, "reopen");
+	CHECK(berth_meta_repo_view_read(st->meta, "app", &v, &err) == 0 &&
+		      v.tags[0].pulled == 600 && v.manifests[0].pulled == 300,
+	      "close saved the pulls, the one past the bound was dropped: "
+	      "%lld %lld",
+	      (long long)v.tags[0].pulled, (long long)v.manifests[0].pulled);
+	berth_meta_repo_view_release(&v);
+	srv_storage_close(st);
 }
 
 static void
