@@ -265,6 +265,22 @@ curl -s --max-time 120 -o "$T/dry2.json" -u root:pw-root -X POST "$URL/admin/v1/
 same "after a good reload the new rules apply" "$(deleted "$T/dry2.json")" \
 	"team/app:c team/app@${DIGEST[team/app:c]}"
 
+# --- on a schedule: retention-interval, itself applied by a reload ---
+python3 - "$T/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["retention-interval"] = "1s"
+json.dump(c, open(sys.argv[1], "w"))
+PY
+mark=$(wc -l <"$T/serve.log")
+kill -HUP "$SRV_PID"
+c_gone() { [ -z "$(tags team/app)" ]; }
+expect "a scheduled run deletes what the reloaded rules say" wait_for 120 c_gone
+expect "... and logs what it deleted" \
+	wait_for 60 logged_since "$mark" "retention: deleted 1 tags and 1 manifests"
+expect "... which is audit-logged" \
+	grep -q '"actor":"retention","repository":"team/app","reference":"c"' "$T/audit.log"
+
 serve_stop
 same "berth serve stops cleanly" "$SRV_RC" 0
 done_testing

@@ -264,28 +264,38 @@ decide_manifests(plan *pl)
 }
 
 /*
- * How many referrer or parent steps lead down to m: referrers and parents
- * are deleted before what they name (fewer steps first), so that every
- * delete finds its manifest unused.
+ * How many referrer or parent steps lead down to each manifest: referrers
+ * and parents are deleted before what they name (fewer steps first), so
+ * that every delete finds its manifest unused. Relaxed a bounded number of
+ * times (a cycle, which no valid store has, just stops it).
  */
-static int
-depth(const plan *pl, int m, int guard)
+static void
+depths(const plan *pl, int *d)
 {
 	const berth_meta_repo_view *v = pl->v;
-	int d = 0, s;
+	bool changed = true;
 	size_t i;
+	int round;
 
-	if (guard > 16)
-		return 0;
-	for (i = 0; i < v->n_manifests; i++)
-		if (pl->subject[i] == m &&
-		    (s = depth(pl, (int)i, guard + 1) + 1) > d)
-			d = s;
-	for (i = 0; i < v->n_refs; i++)
-		if (pl->child_at[i] == m && pl->parent_at[i] >= 0 &&
-		    (s = depth(pl, pl->parent_at[i], guard + 1) + 1) > d)
-			d = s;
-	return d;
+	for (round = 0; changed && round < 16; round++) {
+		changed = false;
+		for (i = 0; i < v->n_refs; i++) {
+			int p = pl->parent_at[i], c = pl->child_at[i];
+
+			if (p >= 0 && c >= 0 && d[c] < d[p] + 1) {
+				d[c] = d[p] + 1;
+				changed = true;
+			}
+		}
+		for (i = 0; i < v->n_manifests; i++) {
+			int s = pl->subject[i];
+
+			if (s >= 0 && d[s] < d[i] + 1) {
+				d[s] = d[i] + 1;
+				changed = true;
+			}
+		}
+	}
 }
 
 typedef struct ordered {
@@ -310,6 +320,7 @@ srv_retention_plan(const srv_retention_policy *p, int64_t delay,
 	size_t nm = v->n_manifests, i, k = 0, no = 0;
 	srv_retention_item *items;
 	ordered *order;
+	int *depth;
 	plan pl = {
 		.p = p,
 		.v = v,
@@ -343,9 +354,12 @@ srv_retention_plan(const srv_retention_policy *p, int64_t delay,
 		};
 	}
 	order = xcalloc(nm + 1, sizeof(*order));
+	depth = xcalloc(nm + 1, sizeof(*depth));
+	depths(&pl, depth);
 	for (i = 0; i < nm; i++)
 		if (!pl.alive[i])
-			order[no++] = (ordered){(int)i, depth(&pl, (int)i, 0)};
+			order[no++] = (ordered){(int)i, depth[i]};
+	free(depth);
 	qsort(order, no, sizeof(*order), top_down);
 	for (i = 0; i < no; i++) {
 		const berth_meta_manifest *mf = &v->manifests[order[i].m];
