@@ -525,6 +525,30 @@ TEST(rules_refused)
 		      "refused: %s", bad[i]);
 		berth_error_free(err);
 	}
+	{
+		srv_retention_rules *r = NULL;
+		berth_error *err = NULL;
+
+		CHECK(srv_retention_rules_parse(
+			      &r,
+			      "{\"policies\": [{\"repositories\": [\"a\"], "
+			      "\"keepTags\": [{\"pulledWithin\": \"7 "
+			      "days\"}]}]}",
+			      &err) == BERTH_EUSAGE,
+		      "refused");
+		CHECK_STR(err ? err->msg : NULL,
+			  "retention: policies[0].keepTags[0].pulledWithin: "
+			  "invalid duration '7 days'");
+		CHECK(err && err->hint && strstr(err->hint, "30d"),
+		      "the hint shows how to write one");
+		berth_error_freep(&err);
+		CHECK(srv_retention_rules_parse(&r, "[]", &err) ==
+				      BERTH_EUSAGE &&
+			      strcmp(err->msg,
+				     "\"retention\" must be an object") == 0,
+		      "%s", err->msg);
+		berth_error_free(err);
+	}
 }
 
 TEST(durations)

@@ -45,7 +45,11 @@ srv_retention_rules_free(srv_retention_rules *r)
 static int
 bad(berth_error **err, const char *where, const char *what)
 {
-	berth_error_set(err, BERTH_EUSAGE, 0, "retention: %s %s", where, what);
+	if (where[0] == '\0')
+		berth_error_set(err, BERTH_EUSAGE, 0, "\"retention\" %s", what);
+	else
+		berth_error_set(err, BERTH_EUSAGE, 0, "retention: %s %s", where,
+				what);
 	berth_error_hint(err, "see the Retention section of docs/server.md "
 			      "for the keys and their types");
 	return BERTH_EUSAGE;
