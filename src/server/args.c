@@ -1,6 +1,6 @@
 /*
  * berth serve's command line, shared by the server (serve.c) and its
- * subcommands (ops/gc_cli.c): the settings from defaults, --config and
+ * subcommands (gc, retention): the settings from defaults, --config and
  * flags; the log on stderr; an error reported and turned into the exit
  * status.
  */
@@ -151,4 +151,55 @@ srv_parse_args(berth_serve_config *cfg, int argc, char **argv, int *help,
 	if (optind < argc) /* after "--" */
 		return unexpected_argument(err, argv[optind]);
 	return 0;
+}
+
+/* Opening a storage that is not there would create an empty registry:
+ * not what a subcommand's caller meant. */
+static int
+storage_exists(const char *storage, berth_error **err)
+{
+	_cleanup_free_ char *db = xasprintf("%s/metadata.db", storage);
+
+	if (access(db, F_OK) == 0)
+		return 0;
+	berth_error_set(err, BERTH_EUSAGE, 0, "no registry storage at '%s'",
+			storage);
+	berth_error_hint(err, "give the server's --storage or --config");
+	return BERTH_EUSAGE;
+}
+
+int
+srv_subcommand_main(int argc, char **argv, const char *usage,
+		    int (*run)(const berth_serve_config *cfg, bool dry_run,
+			       berth_error **err))
+{
+	_cleanup_free_ char **av = xcalloc((size_t)argc + 1, sizeof(*av));
+	berth_serve_config cfg;
+	berth_log_level level;
+	berth_error *err = NULL;
+	bool dry_run = false;
+	int n = 0, help = 0, r;
+
+	berth_log_set_handler(srv_log_stderr, NULL);
+	/* av[0] is the subcommand's name, as getopt wants it. */
+	for (int i = 0; i < argc; i++) {
+		if (i > 0 && strcmp(argv[i], "--dry-run") == 0) {
+			dry_run = true;
+			continue;
+		}
+		av[n++] = argv[i];
+	}
+	berth_serve_config_init(&cfg);
+	r = srv_parse_args(&cfg, n, av, &help, &err);
+	if (r == 0 && help)
+		fputs(usage, stdout);
+	else if (r == 0 &&
+		 (r = berth_log_level_parse(&level, cfg.log_level, &err)) == 0) {
+		berth_log_set_level(level);
+		r = storage_exists(cfg.storage, &err);
+		if (r == 0)
+			r = run(&cfg, dry_run, &err);
+	}
+	berth_serve_config_release(&cfg);
+	return r < 0 ? srv_exit_status(err) : 0;
 }

@@ -123,6 +123,15 @@ const berth_serve_setting berth_serve_settings[] = {
 	 "\"url\" and either \"mirror\": true (every repository no prefix "
 	 "claims) or \"prefix\" (e.g. \"hub\": hub/library/nginx is the "
 	 "upstream's library/nginx); see docs/server.md"},
+	{"retention", "OBJECT", BERTH_SERVE_JSON, F(retention), 0, NULL, NULL,
+	 0, 0, NULL,
+	 "retention policies: which tags and manifests of which repositories "
+	 "a retention run deletes (see Retention in docs/server.md)"},
+	{"retention-interval", "DURATION", BERTH_SERVE_DURATION,
+	 F(retention_interval), 0, "0", "0 (off)", 0, 366L * 86400, NULL,
+	 "run the retention policies this often (e.g. 24h), the first run "
+	 "one interval after the start; 0 runs them only when asked (POST "
+	 "/admin/v1/retention, berth serve retention)"},
 	{"insecure-auth", NULL, BERTH_SERVE_BOOL, F(insecure_auth), 0, "false",
 	 "off", 0, 1, NULL,
 	 "allow authentication over plain HTTP on a non-loopback address"},

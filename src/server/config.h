@@ -68,9 +68,14 @@ typedef struct berth_serve_config {
 	char *metrics_allow; /* addresses that may scrape /metrics */
 
 	char *upstreams; /* JSON array: the pull-through cache's upstreams */
+
 	/* garbage collection (ops/gc.c) */
 	long gc_interval; /* seconds between scheduled runs, 0: none */
 	long gc_grace;	  /* seconds new or touched content is kept */
+
+	/* retention (ops/retention.c) */
+	char *retention;	 /* the "retention" object as JSON, or NULL */
+	long retention_interval; /* seconds between scheduled runs, 0: none */
 } berth_serve_config;
 
 typedef enum berth_serve_setting_type {

@@ -92,7 +92,10 @@ void
 berth_serve_config_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: berth serve [OPTIONS]\n\n%s\n\noptions (each also a "
+		"usage: berth serve [OPTIONS]\n"
+		"       berth serve gc [--dry-run] [OPTIONS]\n"
+		"       berth serve retention [--dry-run] [OPTIONS]\n\n%s\n\n"
+		"options (each also a "
 		"key of the --config file, without the dashes):\n",
 		about);
 	for (size_t i = 0; i < berth_serve_n_settings; i++)
@@ -161,7 +164,10 @@ berth_serve_config_man(FILE *f)
 {
 	berth_roff_head(f, "BERTH-SERVE");
 	fputs(".SH NAME\nberth\\-serve \\- run a registry server\n"
-	      ".SH SYNOPSIS\n.B berth serve\n[OPTIONS]\n.SH DESCRIPTION\n",
+	      ".SH SYNOPSIS\n.B berth serve\n[OPTIONS]\n.br\n"
+	      ".B berth serve gc\n[\\-\\-dry\\-run] [OPTIONS]\n.br\n"
+	      ".B berth serve retention\n[\\-\\-dry\\-run] [OPTIONS]\n"
+	      ".SH DESCRIPTION\n",
 	      f);
 	berth_roff_put(f, about);
 	fputs("\n.PP\nEvery option is also a key of the \\fB\\-\\-config\\fR "

@@ -21,6 +21,7 @@
 #include "server/ops/gc.h"
 #include "server/ops/gc_sched.h"
 #include "server/ops/metrics.h"
+#include "server/ops/retention.h"
 #include "server/server.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -30,6 +31,7 @@
 #define PURGE_EVERY_S 600
 #define TICK_S 1 /* pull counters are saved this often */
 #define DRAIN_TIMEOUT_S 30
+#define PULL_TIMES_EVERY_S 5 /* pull times (retention) are saved this often */
 
 static int
 read_pem(char **out, const char *path, const char *what, berth_error **err)
@@ -72,6 +74,21 @@ uploads_open(void *ud, double *v)
 		return -1;
 	}
 	*v = (double)n;
+	return 0;
+}
+
+static int
+setup_retention(srv *s, berth_error **err)
+{
+	struct srv_retention_rules *rules = NULL;
+	int64_t every = 0;
+	int r;
+
+	pthread_mutex_init(&s->retention_mu, NULL);
+	s->retention_mu_init = true;
+	if ((r = srv_retention_load(&s->cfg, &rules, &every, err)) < 0)
+		return r;
+	srv_retention_apply(s, rules, every);
 	return 0;
 }
 
@@ -136,8 +153,10 @@ setup(srv *s, berth_error **err)
 	s->cache = srv_cache_new(ups);
 	if ((r = srv_setup_access(s, err)) < 0)
 		return r;
-	return srv_gc_sched_start(&s->gc, s->store, s->audit, c->gc_interval,
-				  err);
+	if ((r = srv_gc_sched_start(&s->gc, s->store, s->audit, c->gc_interval,
+				    err)) < 0)
+		return r;
+	return setup_retention(s, err);
 }
 
 static void
@@ -151,7 +170,10 @@ teardown(srv *s)
 	srv_gc_sched_stop(s->gc); /* waits for a run in progress */
 	srv_tls_release();
 	srv_teardown_access(s);
-	srv_storage_close(s->store);
+	srv_retention_teardown(s);
+	if (s->retention_mu_init)
+		pthread_mutex_destroy(&s->retention_mu);
+	srv_storage_close(s->store); /* saves the pull times */
 	srv_metrics_release();
 	berth_strv_free(s->event_labels);
 	if (s->access_fd >= 0)
@@ -176,8 +198,9 @@ static bool
 reloadable(const char *name)
 {
 	static const char *const names[] = {
-		"config",	    "policy",	  "log-level",	 "notifications",
-		"notify-queue-max", "upstreams", "gc-interval", "gc-grace"};
+		"config",      "policy",	   "log-level", "notifications",
+		"notify-queue-max", "upstreams",   "gc-interval",
+		"gc-grace",	    "retention", "retention-interval"};
 
 	for (size_t i = 0; i < BERTH_ARRAY_SIZE(names); i++)
 		if (strcmp(names[i], name) == 0)
@@ -231,7 +254,8 @@ free_secret(char **p)
 
 /*
  * SIGHUP: the arguments and the config file read again; the policy, the
- * htpasswd file, the TLS certificate and key files, the event endpoints
+ * htpasswd file, the retention rules, the TLS certificate and key files,
+ * the upstreams, the event endpoints, the garbage collection settings
  * and the log level replaced, all or nothing. Requests in flight finish with
  * what they started with.
  */
@@ -246,6 +270,8 @@ reload(srv *s)
 	srv_live *live = NULL;
 	srv_events_plan *events = NULL;
 	srv_upstreams *ups = NULL;
+	struct srv_retention_rules *rules = NULL;
+	int64_t every = 0;
 	int help = 0;
 
 	berth_log(BERTH_LOG_INFO, "SIGHUP: reloading the configuration");
@@ -257,6 +283,7 @@ reload(srv *s)
 	      read_pem(&key, s->cfg.tls_key, "key", &err) < 0 ||
 	      srv_tls_check(cert, key, &err) < 0)) ||
 	    srv_upstreams_parse(&ups, nc.upstreams, &err) < 0 ||
+	    srv_retention_load(&nc, &rules, &every, &err) < 0 ||
 	    srv_access_reload(s, &nc, &live, &err) < 0 ||
 	    srv_events_prepare(s->events, &events, nc.notifications,
 			       nc.notify_queue_max, &err) < 0) {
@@ -268,6 +295,7 @@ reload(srv *s)
 			  err->hint ? err->hint : "");
 		berth_error_free(err);
 		srv_live_put(live);
+		srv_retention_rules_free(rules);
 		berth_serve_config_release(&nc);
 		return;
 	}
@@ -275,6 +303,7 @@ reload(srv *s)
 	srv_live_swap(s, live);
 	srv_events_apply(s->events, events);
 	srv_cache_swap(s->cache, ups);
+	srv_retention_apply(s, rules, every);
 	if (cert && srv_tls_set(cert, key, &err) < 0) {
 		berth_log(BERTH_LOG_ERROR, "TLS certificate not replaced: %s",
 			  err->msg);
@@ -285,8 +314,9 @@ reload(srv *s)
 			 __ATOMIC_RELAXED);
 	srv_gc_sched_set(s->gc, nc.gc_interval);
 	berth_log(BERTH_LOG_INFO,
-		  "configuration reloaded: policy, users%s, upstreams, event "
-		  "endpoints, log level %s, gc-interval %ld s, gc-grace %ld s",
+		  "configuration reloaded: policy, users, retention rules%s, "
+		  "upstreams, event endpoints, log level %s, gc-interval %ld "
+		  "s, gc-grace %ld s",
 		  cert ? ", TLS certificate" : "", nc.log_level, nc.gc_interval,
 		  nc.gc_grace);
 	berth_serve_config_release(&nc);
@@ -322,8 +352,17 @@ wait_for_stop(srv *s, const sigset_t *set)
 		if (sig > 0)
 			return sig;
 		if (sig < 0 && errno == EAGAIN) {
+			berth_error *err = NULL;
+
 			srv_flush_counters(s);
 			srv_htpasswd_watch(s);
+			if ((ticks + 1) % (PULL_TIMES_EVERY_S / TICK_S) == 0 &&
+			    srv_storage_flush_pulls(s->store, &err) < 0) {
+				berth_log(BERTH_LOG_WARN,
+					  "saving pull times: %s", err->msg);
+				berth_error_free(err);
+			}
+			srv_retention_tick(s);
 			/* At least as often as sessions expire. */
 			if (++ticks % ((s->cfg.upload_ttl < PURGE_EVERY_S
 						? s->cfg.upload_ttl
@@ -362,6 +401,7 @@ static const struct {
 	int (*main)(int argc, char **argv);
 } subcommands[] = {
 	{"gc", srv_gc_main},
+	{"retention", srv_retention_main},
 };
 
 int

@@ -122,6 +122,13 @@ typedef struct srv {
 	char **event_labels;  /* their metrics' endpoint label values */
 	atomic_int in_flight; /* requests started and not completed */
 	atomic_bool stopping;
+
+	/* retention (ops/retention_serve.c) */
+	pthread_mutex_t retention_mu; /* one run at a time; guards these */
+	bool retention_mu_init;
+	struct srv_retention_rules *retention; /* never NULL once set up */
+	int64_t retention_every;	       /* seconds, 0: on demand only */
+	int64_t retention_next;		       /* monotonic ms of the next */
 } srv;
 
 /* What a route needs before its handler runs (bit set). */
@@ -135,7 +142,7 @@ enum srv_need {
 	SRV_NEED_ACTIONS = 0xf,	   /* the bits that are berth_act actions */
 	SRV_NEED_PULL_LIMIT = 1 << 5, /* a pull: counted against the limits */
 	SRV_NEED_METRICS = 1 << 6,    /* read /metrics (authorize.c) */
-	SRV_NEED_ADMIN = 1 << 7,      /* /admin/v1/...: the policy's admins */
+	SRV_NEED_ADMIN = 1 << 7,      /* the /admin/ endpoints (authorize.c) */
 	SRV_BODY_BUFFER =
 		1 << 8, /* collect the body (up to the manifest limit) */
 	SRV_BODY_STREAM = 1 << 9, /* hand the body over chunk by chunk */
@@ -389,6 +396,15 @@ int srv_exit_status(berth_error *err);
 /* The log handler of berth serve and its subcommands: stderr. */
 void srv_log_stderr(berth_log_level level, const char *msg, void *ud);
 
+/*
+ * A subcommand's main (`berth serve gc`, `berth serve retention`): its
+ * --dry-run taken out, the rest parsed as the server's settings, `usage`
+ * printed for --help, else run; the exit status.
+ */
+int srv_subcommand_main(int argc, char **argv, const char *usage,
+			int (*run)(const berth_serve_config *cfg, bool dry_run,
+				   berth_error **err));
+
 /* ---- access/setup.c ---- */
 
 /* Builds the access-control pieces from s->cfg (after the stores). */
@@ -479,6 +495,37 @@ void srv_login_result(srv_req *r, const char *user, bool ok);
 /* Writes the request's audit line, if it makes one. */
 void srv_audit(srv_req *r);
 
+/* ---- ops/retention_serve.c: retention in the server ---- */
+
+/* The rules and interval of the settings c, checked (setup and reload):
+ * BERTH_EUSAGE naming what is wrong. */
+int srv_retention_load(const berth_serve_config *c,
+		       struct srv_retention_rules **rules, int64_t *every,
+		       berth_error **err);
+
+/* Makes them s's (taking rules), scheduling the next run. */
+void srv_retention_apply(srv *s, struct srv_retention_rules *rules,
+			 int64_t every);
+
+/*
+ * One run now, after the pull times are saved; one at a time. *report is
+ * the JSON report (caller frees).
+ */
+int srv_retention_now(srv *s, bool dry_run, struct json_t **report,
+		      berth_error **err);
+
+/* The scheduled run, when it is due (the main loop calls it each tick). */
+void srv_retention_tick(srv *s);
+
+void srv_retention_teardown(srv *s);
+
+/*
+ * `berth serve retention [--dry-run] [settings...]`: one run over the
+ * storage of those settings, beside a running server or not, printing the
+ * report on stdout; the exit status.
+ */
+int srv_retention_main(int argc, char **argv);
+
 /* ---- handlers ---- */
 
 int h_base_get(srv_req *r);
@@ -499,6 +546,7 @@ int h_token_get(srv_req *r);
 int h_token_post(srv_req *r);
 int h_metrics_get(srv_req *r);
 int h_admin_gc_post(srv_req *r);
+int h_admin_retention_post(srv_req *r);
 
 /* ---- handlers/notify.c ---- */
 

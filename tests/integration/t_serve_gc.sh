@@ -70,7 +70,7 @@ check "the manifest PUT after the collection succeeds" 0 '^201$'
 run "${SRV_CURL[@]}" -o "$T/race-got" "$SRV_URL/v2/race/app/blobs/$L"
 expect "the layer pulls byte-exact" cmp -s "$T/race-got" "$T/race-layer"
 expect "the collection's deletions are in the audit log as gc" \
-	grep -q "\"user\":\"gc\".*$LOOSE" "$T/audit.log"
+	grep -q "\"actor\":\"gc\".*$LOOSE" "$T/audit.log"
 
 # ---- the gc settings reload on SIGHUP ----
 

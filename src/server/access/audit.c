@@ -67,12 +67,14 @@ berth_audit_write(berth_audit *a, const berth_audit_event *ev)
 	set_str(o, "time", when);
 	set_str(o, "action", ev->action);
 	set_str(o, "user", ev->user);
+	set_str(o, "actor", ev->actor);
 	set_str(o, "ip", ev->ip);
 	set_str(o, "repository", ev->repository);
 	set_str(o, "reference", ev->reference);
 	set_str(o, "digest", ev->digest);
 	set_str(o, "detail", ev->detail);
-	json_object_set_new(o, "status", json_integer(ev->status));
+	if (ev->status != 0)
+		json_object_set_new(o, "status", json_integer(ev->status));
 	json_object_set_new(o, "result",
 			    json_string(ev->status < 400 ? "ok"
 					: ev->status == 401 ||

@@ -6,6 +6,9 @@
  *    "ip":"10.0.0.7","repository":"team/app","reference":"v1",
  *    "digest":"sha256:…","status":200,"result":"ok"}
  *
+ * A deletion by a job of the server has an "actor" ("retention") instead
+ * of a user and address, its policy in "detail" and no status.
+ *
  * Lines are written with one write(2) each, so concurrent requests never
  * mix. Passwords and tokens are never among the fields.
  */
@@ -23,12 +26,13 @@ void berth_audit_free(berth_audit *a);
 typedef struct berth_audit_event {
 	const char *action; /* push, pull, delete, login, denied */
 	const char *user;   /* or NULL */
+	const char *actor;  /* a job of the server (gc, retention), or NULL */
 	const char *ip;
 	const char *repository; /* or NULL */
 	const char *reference;	/* tag or digest asked for, or NULL */
 	const char *digest;	/* content digest answered, or NULL */
 	const char *detail;	/* e.g. the refused action, or NULL */
-	unsigned status;	/* HTTP status */
+	unsigned status;	/* HTTP status; 0 for a job (not written) */
 } berth_audit_event;
 
 void berth_audit_write(berth_audit *a, const berth_audit_event *ev);

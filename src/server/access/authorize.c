@@ -409,8 +409,8 @@ metrics_access(srv_req *r)
 }
 
 /*
- * /admin/v1/...: the policy's admins (every signed-in user under the
- * default policy); anyone when the server has no access control.
+ * The /admin/ endpoints: the policy's admins (every signed-in user under
+ * the default policy); anyone when the server has no access control.
  */
 static int
 admin_access(srv_req *r)
@@ -429,7 +429,7 @@ admin_access(srv_req *r)
 		return 0;
 	note_denied(r, SRV_NEED_ADMIN, "not an admin");
 	srv_fail(r, SRV_E_DENIED, NULL,
-		 "'%s' may not administer the registry: only the policy's "
+		 "'%s' may not use the admin endpoints: only the policy's "
 		 "admins may",
 		 r->user);
 	return BERTH_EDENIED;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "berth/digest.h"
@@ -95,6 +96,10 @@ h_manifest_get(srv_req *r)
 		}
 		/* Manifests are small and answered here, never redirected. */
 		resp = srv_resp_reader(rd, false, &status, &r->bytes);
+		/* A HEAD is not a pull (as in the audit log). */
+		srv_storage_note_pull(r->s->store, r->name,
+				      by_digest ? NULL : r->ref, mf.digest,
+				      (int64_t)time(NULL));
 	}
 	srv_resp_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, mf.media_type);
 	srv_resp_header(resp, "Docker-Content-Digest", mf.digest);

@@ -49,6 +49,8 @@ static const srv_route routes[] = {
 	 SRV_RT_METRICS},
 	{"POST", "/admin/v1/gc", h_admin_gc_post, SRV_NEED_ADMIN, "gc",
 	 SRV_RT_ADMIN},
+	{"POST", "/admin/v1/retention", h_admin_retention_post, SRV_NEED_ADMIN,
+	 NULL, SRV_RT_ADMIN},
 };
 
 /* Label values: distribution's names for the same endpoints. */

@@ -102,12 +102,11 @@ keep(mark *k, mnode *n)
 }
 
 static void
-on_tag(const char *tag, const char *digest, void *ud)
+on_tag(const berth_meta_tag_row *t, void *ud)
 {
 	mark *k = ud;
 
-	(void)tag;
-	keep(k, berth_hmap_get(k->by_digest, digest));
+	keep(k, berth_hmap_get(k->by_digest, t->digest));
 }
 
 /* From the roots (tagged, or pushed within the grace period), along

@@ -5,14 +5,10 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "server/ops/gc.h"
 #include "server/server.h"
-#include "util/cleanup.h"
 #include "util/error.h"
-#include "util/xalloc.h"
 
 static const char usage[] =
 	"Usage: berth serve gc [--dry-run] [--config FILE] [SETTINGS...]\n"
@@ -28,9 +24,8 @@ static const char usage[] =
 	"storage, gc-grace, upload-ttl and audit-log.\n";
 
 static int
-run(berth_serve_config *cfg, bool dry_run, berth_error **err)
+run(const berth_serve_config *cfg, bool dry_run, berth_error **err)
 {
-	_cleanup_free_ char *db = xasprintf("%s/metadata.db", cfg->storage);
 	srv_storage *st = NULL;
 	berth_audit *audit = NULL;
 	srv_gc_opts o = {.grace = cfg->gc_grace, .dry_run = dry_run};
@@ -38,14 +33,6 @@ run(berth_serve_config *cfg, bool dry_run, berth_error **err)
 	char *json;
 	int r;
 
-	/* Opening would create an empty registry: not what was meant. */
-	if (access(db, F_OK) != 0) {
-		berth_error_set(err, BERTH_EUSAGE, 0,
-				"no registry storage at '%s'", cfg->storage);
-		berth_error_hint(err,
-				 "give the server's --storage or --config");
-		return BERTH_EUSAGE;
-	}
 	if ((r = srv_storage_open(&st, cfg->storage, 2, err)) < 0)
 		return r;
 	st->upload_ttl = cfg->upload_ttl;
@@ -70,27 +57,5 @@ run(berth_serve_config *cfg, bool dry_run, berth_error **err)
 int
 srv_gc_main(int argc, char **argv)
 {
-	_cleanup_free_ char **av = xcalloc((size_t)argc + 1, sizeof(*av));
-	berth_serve_config cfg;
-	berth_error *err = NULL;
-	bool dry_run = false;
-	int n = 0, help = 0, r;
-
-	berth_log_set_handler(srv_log_stderr, NULL);
-	for (int i = 0; i < argc; i++) {
-		if (i > 0 && strcmp(argv[i], "--dry-run") == 0) {
-			dry_run = true;
-			continue;
-		}
-		av[n++] = argv[i];
-	}
-	berth_serve_config_init(&cfg);
-	r = srv_parse_args(&cfg, n, av, &help, &err);
-	if (r == 0 && help) {
-		fputs(usage, stdout);
-	} else if (r == 0) {
-		r = run(&cfg, dry_run, &err);
-	}
-	berth_serve_config_release(&cfg);
-	return r < 0 ? srv_exit_status(err) : 0;
+	return srv_subcommand_main(argc, argv, usage, run);
 }

@@ -85,12 +85,11 @@ audit(gc_run *run, const srv_gc_item *it)
 {
 	berth_audit_event ev = {
 		.action = "delete",
-		.user = "gc",
+		.actor = "gc",
 		.repository = it->repository,
 		.digest = it->kind <= SRV_GC_BLOB ? it->name : NULL,
 		.reference = it->kind > SRV_GC_BLOB ? it->name : NULL,
 		.detail = why[it->kind],
-		.status = 200,
 	};
 
 	if (run->audit && !run->dry_run)
@@ -203,9 +202,9 @@ srv_gc_metrics(void)
 void
 gc_account(const srv_gc_report *r, int result)
 {
-	srv_metric_inc(SRV_M_GC_RUNS, result < 0   ? SRV_GC_FAILED
-				      : r->dry_run ? SRV_GC_DRY_RUN
-						   : SRV_GC_OK);
+	srv_metric_inc(SRV_M_GC_RUNS, result < 0   ? SRV_RUN_FAILED
+				      : r->dry_run ? SRV_RUN_DRY_RUN
+						   : SRV_RUN_OK);
 	atomic_store(&last_us, (int64_t)(r->seconds * 1e6));
 	if (r->dry_run)
 		return;

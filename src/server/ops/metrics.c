@@ -73,9 +73,10 @@ static const char *const cache_kind_v[] = {"manifest", "blob"};
 static const char *const cache_fetch_v[] = {
 	"ok",	  "not_found",	 "rate_limited", "refused",
 	"failed", "unreachable", "bad_digest"};
-static const char *const gc_result_v[] = {"ok", "dry_run", "failed"};
+static const char *const run_result_v[] = {"ok", "dry_run", "failed"};
 static const char *const gc_kind_v[] = {"manifest", "blob_link", "blob",
 					"upload", "tmp"};
+static const char *const retention_kind_v[] = {"tag", "manifest"};
 
 static const char *const none_v[] = {""};
 
@@ -90,8 +91,10 @@ _Static_assert(BERTH_ARRAY_SIZE(upload_end_v) == SRV_UPLOAD_FAILED + 1 &&
 		       BERTH_ARRAY_SIZE(cache_kind_v) == SRV_CACHE_BLOB + 1 &&
 		       BERTH_ARRAY_SIZE(cache_fetch_v) ==
 			       SRV_FETCH_BAD_DIGEST + 1 &&
-		       BERTH_ARRAY_SIZE(gc_result_v) == SRV_GC_FAILED + 1 &&
-		       BERTH_ARRAY_SIZE(gc_kind_v) == SRV_GC_TMP + 1,
+		       BERTH_ARRAY_SIZE(run_result_v) == SRV_RUN_FAILED + 1 &&
+		       BERTH_ARRAY_SIZE(gc_kind_v) == SRV_GC_TMP + 1 &&
+		       BERTH_ARRAY_SIZE(retention_kind_v) ==
+			       SRV_RETENTION_MANIFEST + 1,
 	       "a name for every value");
 
 #define SET(name, v)                                                           \
@@ -111,8 +114,9 @@ static mlabel labels[SRV_ML_N] = {
 	[SRV_ML_EVENT_DROP] = SET("reason", evdrop_v),
 	[SRV_ML_CACHE_KIND] = SET("kind", cache_kind_v),
 	[SRV_ML_CACHE_FETCH] = SET("result", cache_fetch_v),
-	[SRV_ML_GC_RESULT] = SET("result", gc_result_v),
+	[SRV_ML_RUN_RESULT] = SET("result", run_result_v),
 	[SRV_ML_GC_KIND] = SET("kind", gc_kind_v),
+	[SRV_ML_RETENTION_KIND] = SET("kind", retention_kind_v),
 };
 #undef SET
 

@@ -42,8 +42,9 @@ typedef enum srv_mlabel {
 	SRV_ML_EVENT_DROP,  /* queue_full, write_failed, too_big */
 	SRV_ML_CACHE_KIND,  /* manifest, blob */
 	SRV_ML_CACHE_FETCH, /* ok, not_found, rate_limited, refused, ... */
-	SRV_ML_GC_RESULT,   /* ok, dry_run, failed */
+	SRV_ML_RUN_RESULT,  /* a gc or retention run: ok, dry_run, failed */
 	SRV_ML_GC_KIND,	    /* manifest, blob_link, blob, upload, tmp */
+	SRV_ML_RETENTION_KIND, /* tag, manifest */
 	SRV_ML_N,
 } srv_mlabel;
 
@@ -129,7 +130,7 @@ typedef enum srv_mkind {
 	  "Bytes received from upstream registries, by kind", CACHE_KIND,      \
 	  NONE, NONE)                                                          \
 	X(GC_RUNS, COUNTER, "berth_gc_runs_total",                             \
-	  "Garbage collection runs, by result", GC_RESULT, NONE, NONE)         \
+	  "Garbage collection runs, by result", RUN_RESULT, NONE, NONE)         \
 	X(GC_DELETED, COUNTER, "berth_gc_deleted_total",                       \
 	  "Things garbage collection deleted, by kind", GC_KIND, NONE, NONE)   \
 	X(GC_FREED, COUNTER, "berth_gc_freed_bytes_total",                     \
@@ -137,6 +138,13 @@ typedef enum srv_mkind {
 	X(GC_LAST_SECONDS, SAMPLED_GAUGE,                                      \
 	  "berth_gc_last_run_duration_seconds",                                \
 	  "How long the last garbage collection run took", NONE, NONE, NONE)   \
+	X(RETENTION_RUNS, COUNTER, "berth_retention_runs_total",               \
+	  "Retention runs of this server (schedule and admin endpoint), by "   \
+	  "result",                                                            \
+	  RUN_RESULT, NONE, NONE)                                           \
+	X(RETENTION_DELETED, COUNTER, "berth_retention_deleted_total",         \
+	  "Tags and manifests deleted by retention, by kind", RETENTION_KIND,  \
+	  NONE, NONE)                                                          \
 	X(PROC_START, SAMPLED_GAUGE, "process_start_time_seconds",             \
 	  "Start time of the process since the Unix epoch in seconds", NONE,   \
 	  NONE, NONE)                                                          \
@@ -179,7 +187,7 @@ enum {
 	SRV_FETCH_UNREACHABLE,	/* no answer */
 	SRV_FETCH_BAD_DIGEST,	/* content that does not match its digest */
 };
-enum { SRV_GC_OK, SRV_GC_DRY_RUN, SRV_GC_FAILED };
+enum { SRV_RUN_OK, SRV_RUN_DRY_RUN, SRV_RUN_FAILED };
 enum {
 	SRV_GC_MANIFEST,
 	SRV_GC_BLOB_LINK,
@@ -187,6 +195,7 @@ enum {
 	SRV_GC_UPLOAD,
 	SRV_GC_TMP
 };
+enum { SRV_RETENTION_TAG, SRV_RETENTION_MANIFEST };
 
 /*
  * Sets up the registry; `routes` (n of them, the last the name for

@@ -598,3 +598,176 @@ berth_meta_pulls_save(berth_meta *m, const berth_meta_pull_row *rows, size_t n,
 		r = tx->ops->pull_set(tx, &rows[i], err);
 	return tx_end(tx, r, err);
 }
+
+int
+berth_meta_pulls_record(berth_meta *m, const berth_meta_pull_time *p, size_t n,
+			berth_error **err)
+{
+	berth_meta_tx *tx;
+	size_t i;
+	int r;
+
+	if (n == 0)
+		return 0;
+	r = m->ops->tx_begin(m, &tx, BERTH_META_WRITE, err);
+	if (r < 0)
+		return r;
+	for (i = 0; i < n && r == 0; i++)
+		r = tx->ops->pulled_set(tx, &p[i], err);
+	return tx_end(tx, r, err);
+}
+
+static void
+view_manifest(const berth_meta_manifest *mf, void *ud)
+{
+	berth_meta_repo_view *v = ud;
+	berth_meta_manifest *c;
+
+	v->manifests = xreallocarray(v->manifests, v->n_manifests + 1,
+				     sizeof(*v->manifests));
+	c = &v->manifests[v->n_manifests++];
+	*c = *mf;
+	c->digest = xstrdup(mf->digest);
+	c->media_type = mf->media_type ? xstrdup(mf->media_type) : NULL;
+	c->artifact_type =
+		mf->artifact_type ? xstrdup(mf->artifact_type) : NULL;
+	c->subject = mf->subject ? xstrdup(mf->subject) : NULL;
+	c->annotations = NULL; /* retention does not read them */
+}
+
+static void
+view_tag(const berth_meta_tag_row *t, void *ud)
+{
+	berth_meta_repo_view *v = ud;
+	berth_meta_tag_row *c;
+
+	v->tags = xreallocarray(v->tags, v->n_tags + 1, sizeof(*v->tags));
+	c = &v->tags[v->n_tags++];
+	c->tag = xstrdup(t->tag);
+	c->digest = xstrdup(t->digest);
+	c->updated = t->updated;
+	c->pulled = t->pulled;
+}
+
+static void
+view_ref(const char *digest, const char *child, void *ud)
+{
+	berth_meta_repo_view *v = ud;
+
+	v->ref_parent = xreallocarray(v->ref_parent, v->n_refs + 1,
+				      sizeof(*v->ref_parent));
+	v->ref_child = xreallocarray(v->ref_child, v->n_refs + 1,
+				     sizeof(*v->ref_child));
+	v->ref_parent[v->n_refs] = xstrdup(digest);
+	v->ref_child[v->n_refs++] = xstrdup(child);
+}
+
+void
+berth_meta_repo_view_release(berth_meta_repo_view *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->n_manifests; i++)
+		berth_meta_manifest_release(&v->manifests[i]);
+	for (i = 0; i < v->n_tags; i++) {
+		free((char *)v->tags[i].tag);
+		free((char *)v->tags[i].digest);
+	}
+	for (i = 0; i < v->n_refs; i++) {
+		free(v->ref_parent[i]);
+		free(v->ref_child[i]);
+	}
+	free(v->manifests);
+	free(v->tags);
+	free(v->ref_parent);
+	free(v->ref_child);
+	memset(v, 0, sizeof(*v));
+}
+
+int
+berth_meta_repo_view_read(berth_meta *m, const char *repo,
+			  berth_meta_repo_view *out, berth_error **err)
+{
+	berth_meta_tx *tx;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	r = m->ops->tx_begin(m, &tx, BERTH_META_READ, err);
+	if (r < 0)
+		return r;
+	if ((r = tx->ops->manifests_each(tx, repo, view_manifest, out, err)) ==
+		    0 &&
+	    (r = tx->ops->tags_each(tx, repo, view_tag, out, err)) == 0)
+		r = tx->ops->refs_each(tx, repo, view_ref, out, err);
+	r = tx_end(tx, r, err);
+	if (r < 0)
+		berth_meta_repo_view_release(out);
+	return r;
+}
+
+int
+berth_meta_tag_delete_if(berth_meta *m, const char *repo, const char *tag,
+			 const char *digest, int64_t updated, berth_error **err)
+{
+	berth_meta_tx *tx;
+	int c;
+	int r = m->ops->tx_begin(m, &tx, BERTH_META_WRITE, err);
+
+	if (r < 0)
+		return r;
+	r = tx->ops->tag_remove_if(tx, repo, tag, digest, updated, err);
+	if (r < 0) {
+		tx->ops->tx_rollback(tx);
+		return r;
+	}
+	c = tx_end(tx, 0, err);
+	return c < 0 ? c : r;
+}
+
+static int
+manifest_delete_if_tx(berth_meta_tx *tx, const char *repo, const char *digest,
+		      int64_t pushed, berth_error **err)
+{
+	berth_meta_manifest mf = {0};
+	berth_error *e = NULL;
+	bool used = false;
+	int r = tx->ops->manifest_get(tx, repo, digest, true, &mf, &e);
+
+	if (r == BERTH_ENOTFOUND) {
+		berth_error_free(e);
+		return 0;
+	}
+	if (r < 0)
+		return berth_error_move(err, &e, r);
+	r = mf.pushed == pushed;
+	berth_meta_manifest_release(&mf);
+	if (r == 0)
+		return 0; /* pushed again since the plan */
+	if ((r = tx->ops->manifest_in_use(tx, repo, digest, &used, err)) < 0)
+		return r;
+	if (used)
+		return 0;
+	if ((r = tx->ops->manifest_remove(tx, repo, digest, err)) < 0)
+		return r;
+	return 1;
+}
+
+int
+berth_meta_manifest_delete_if(berth_meta *m, const char *repo,
+			      const char *digest, int64_t pushed,
+			      berth_error **err)
+{
+	berth_meta_tx *tx;
+	int c;
+	int r = m->ops->tx_begin(m, &tx, BERTH_META_WRITE, err);
+
+	if (r < 0)
+		return r;
+	r = manifest_delete_if_tx(tx, repo, digest, pushed, err);
+	if (r < 0) {
+		tx->ops->tx_rollback(tx);
+		return r;
+	}
+	c = tx_end(tx, 0, err);
+	return c < 0 ? c : r;
+}

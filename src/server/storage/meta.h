@@ -37,6 +37,7 @@ typedef struct berth_meta_manifest {
 	char *subject;	     /* digest of the subject, or NULL */
 	char *annotations;   /* the annotations object as JSON, or NULL */
 	int64_t pushed;	     /* seconds since the epoch */
+	int64_t pulled;	     /* last GET, 0: never (manifests_each only) */
 } berth_meta_manifest;
 
 void berth_meta_manifest_release(berth_meta_manifest *mf);
@@ -47,6 +48,24 @@ typedef struct berth_meta_pull_row {
 	int64_t last_slot;
 	const char *counts; /* the slots, comma-separated; NULL: delete */
 } berth_meta_pull_row;
+
+/* A tag as retention sees it: where it points, when it was pushed
+ * (pointed there) and last pulled by name (0: never). */
+typedef struct berth_meta_tag_row {
+	const char *tag;
+	const char *digest;
+	int64_t updated;
+	int64_t pulled;
+} berth_meta_tag_row;
+
+/* A pull to record: of a manifest by digest, or of a tag (tag not NULL,
+ * digest NULL). */
+typedef struct berth_meta_pull_time {
+	const char *repo;
+	const char *tag;
+	const char *digest;
+	int64_t when;
+} berth_meta_pull_time;
 
 typedef enum berth_meta_mode {
 	BERTH_META_READ,  /* a consistent snapshot; no writes */
@@ -124,6 +143,33 @@ struct berth_meta_ops {
 	int (*tags_list)(berth_meta_tx *tx, const char *repo, const char *last,
 			 long n, char ***out, bool *more, berth_error **err);
 
+	/* Every manifest (with its pull time), tag and manifest reference
+	 * (parent -> child) of repo, to fn. */
+	int (*manifests_each)(berth_meta_tx *tx, const char *repo,
+			      void (*fn)(const berth_meta_manifest *mf,
+					 void *ud),
+			      void *ud, berth_error **err);
+	int (*tags_each)(berth_meta_tx *tx, const char *repo,
+			 void (*fn)(const berth_meta_tag_row *t, void *ud),
+			 void *ud, berth_error **err);
+	int (*refs_each)(berth_meta_tx *tx, const char *repo,
+			 void (*fn)(const char *digest, const char *child,
+				    void *ud),
+			 void *ud, berth_error **err);
+	/* Raises the last-pull time of a tag or manifest to p->when (a
+	 * row deleted meanwhile is fine). */
+	int (*pulled_set)(berth_meta_tx *tx, const berth_meta_pull_time *p,
+			  berth_error **err);
+	/* Removes a tag only if it still points at digest since `updated`:
+	 * 1 removed, 0 not (changed or gone). */
+	int (*tag_remove_if)(berth_meta_tx *tx, const char *repo,
+			     const char *tag, const char *digest,
+			     int64_t updated, berth_error **err);
+	/* True when a tag, a parent manifest or a referrer names digest. */
+	int (*manifest_in_use)(berth_meta_tx *tx, const char *repo,
+			       const char *digest, bool *used,
+			       berth_error **err);
+
 	/* Upload sessions. */
 	int (*upload_add)(berth_meta_tx *tx, const char *id, const char *repo,
 			  const char *client, int64_t started,
@@ -158,20 +204,8 @@ struct berth_meta_ops {
 	int (*blob_touch)(berth_meta_tx *tx, const char *repo,
 			  const char *digest, int64_t when, berth_error **err);
 
-	/* What garbage collection reads (ops/gc.c), every row of repo to
-	 * fn; the strings are fn's for the call only. */
-	int (*manifests_each)(berth_meta_tx *tx, const char *repo,
-			      void (*fn)(const berth_meta_manifest *mf,
-					 void *ud),
-			      void *ud, berth_error **err);
-	int (*refs_each)(berth_meta_tx *tx, const char *repo,
-			 void (*fn)(const char *digest, const char *child,
-				    void *ud),
-			 void *ud, berth_error **err);
-	int (*tags_each)(berth_meta_tx *tx, const char *repo,
-			 void (*fn)(const char *tag, const char *digest,
-				    void *ud),
-			 void *ud, berth_error **err);
+	/* What garbage collection reads besides (ops/gc.c): every blob
+	 * link of repo to fn; the strings are fn's for the call only. */
 	int (*links_each)(berth_meta_tx *tx, const char *repo,
 			  void (*fn)(const char *digest, int64_t size,
 				     int64_t seen, void *ud),
@@ -389,5 +423,37 @@ int berth_meta_pulls_load(berth_meta *m,
 /* Stores (or, counts NULL, deletes) counters, in one transaction. */
 int berth_meta_pulls_save(berth_meta *m, const berth_meta_pull_row *rows,
 			  size_t n, berth_error **err);
+
+/* Records pull times (the latest wins), in one transaction. */
+int berth_meta_pulls_record(berth_meta *m, const berth_meta_pull_time *p,
+			    size_t n, berth_error **err);
+
+/* What retention decides on: one repository, read in one snapshot. */
+typedef struct berth_meta_repo_view {
+	berth_meta_manifest *manifests;
+	size_t n_manifests;
+	berth_meta_tag_row *tags; /* strings owned by the view */
+	size_t n_tags;
+	char **ref_parent, **ref_child; /* manifest references */
+	size_t n_refs;
+} berth_meta_repo_view;
+
+int berth_meta_repo_view_read(berth_meta *m, const char *repo,
+			      berth_meta_repo_view *out, berth_error **err);
+void berth_meta_repo_view_release(berth_meta_repo_view *v);
+
+/*
+ * Retention's deletes, each one transaction that checks the plan still
+ * holds: a tag goes only if it still points at digest since `updated`; a
+ * manifest only if it was pushed at `pushed` and no tag, parent manifest
+ * or referrer names it now. 1 when deleted, 0 when it changed meanwhile
+ * (nothing done).
+ */
+int berth_meta_tag_delete_if(berth_meta *m, const char *repo, const char *tag,
+			     const char *digest, int64_t updated,
+			     berth_error **err);
+int berth_meta_manifest_delete_if(berth_meta *m, const char *repo,
+				  const char *digest, int64_t pushed,
+				  berth_error **err);
 
 #endif

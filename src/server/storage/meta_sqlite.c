@@ -36,6 +36,7 @@ static const char schema[] =
 	" repo TEXT NOT NULL, digest TEXT NOT NULL, media_type TEXT NOT NULL,"
 	" size INTEGER NOT NULL, artifact_type TEXT, subject TEXT,"
 	" annotations TEXT, pushed INTEGER NOT NULL,"
+	" pulled INTEGER NOT NULL DEFAULT 0,"
 	" PRIMARY KEY(repo, digest)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS manifests_digest ON manifests(digest);"
 	"CREATE INDEX IF NOT EXISTS manifests_subject"
@@ -47,7 +48,8 @@ static const char schema[] =
 	" ON manifest_refs(child);"
 	"CREATE TABLE IF NOT EXISTS tags("
 	" repo TEXT NOT NULL, tag TEXT NOT NULL, digest TEXT NOT NULL,"
-	" updated INTEGER NOT NULL, PRIMARY KEY(repo, tag)) WITHOUT ROWID;"
+	" updated INTEGER NOT NULL, pulled INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY(repo, tag)) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS tags_digest ON tags(repo, digest);"
 	"CREATE TABLE IF NOT EXISTS uploads("
 	" id TEXT PRIMARY KEY, repo TEXT NOT NULL, started INTEGER NOT NULL,"
@@ -55,13 +57,14 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS pull_counts("
 	" key TEXT PRIMARY KEY, window_ms INTEGER NOT NULL,"
 	" last_slot INTEGER NOT NULL, counts TEXT NOT NULL) WITHOUT ROWID;"
-	"PRAGMA user_version = 3;";
+	"PRAGMA user_version = 4;";
 
-/* From each older version to the next; [v] upgrades version v. */
+/* From each older version to the next; [v] upgrades version v. A version
+ * without a step here changed nothing of this store's. */
 static const char *const migrations[] = {
 	[1] = "ALTER TABLE uploads ADD COLUMN client TEXT NOT NULL DEFAULT '';"
 	      "PRAGMA user_version = 2;",
-	/* Garbage collection: when a link was last pushed, mounted or
+	/* 3: garbage collection: when a link was last pushed, mounted or
 	 * checked (its grace period), and who uses a digest, by index. */
 	[2] = "ALTER TABLE blob_links ADD COLUMN seen INTEGER NOT NULL"
 	      " DEFAULT 0;"
@@ -71,9 +74,14 @@ static const char *const migrations[] = {
 	      "CREATE INDEX IF NOT EXISTS manifest_refs_child"
 	      " ON manifest_refs(child);"
 	      "PRAGMA user_version = 3;",
+	/* 4: when tags and manifests were last pulled (retention). */
+	[3] = "ALTER TABLE manifests ADD COLUMN pulled INTEGER NOT NULL"
+	      " DEFAULT 0;"
+	      "ALTER TABLE tags ADD COLUMN pulled INTEGER NOT NULL DEFAULT 0;"
+	      "PRAGMA user_version = 4;",
 };
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
@@ -148,9 +156,6 @@ static const char *const stmt_sql[S_COUNT] = {
 			" WHERE repo = ?1 AND digest = ?2",
 	[S_BLOB_TOUCH] = "UPDATE blob_links SET seen = max(seen, ?3)"
 			 " WHERE repo = ?1 AND digest = ?2",
-	[S_GC_MANIFESTS] = "SELECT " MF_COLS " FROM manifests WHERE repo = ?1",
-	[S_GC_REFS] = "SELECT digest, child FROM manifest_refs WHERE repo = ?1",
-	[S_GC_TAGS] = "SELECT tag, digest FROM tags WHERE repo = ?1",
 	[S_GC_LINKS] = "SELECT digest, size, seen FROM blob_links"
 		       " WHERE repo = ?1",
 	[S_GC_USERS] =
@@ -164,6 +169,23 @@ static const char *const stmt_sql[S_COUNT] = {
 		" UNION ALL SELECT 'm', repo, digest, digest FROM manifests"
 		" UNION ALL SELECT 'r', repo, digest, child"
 		" FROM manifest_refs",
+	[S_MF_ALL] = "SELECT " MF_COLS ", pulled FROM manifests"
+		     " WHERE repo = ?1 ORDER BY digest",
+	[S_TAGS_ALL] = "SELECT tag, digest, updated, pulled FROM tags"
+		       " WHERE repo = ?1 ORDER BY tag",
+	[S_REFS_ALL] = "SELECT digest, child FROM manifest_refs"
+		       " WHERE repo = ?1",
+	[S_MF_PULLED] = "UPDATE manifests SET pulled = ?3"
+			" WHERE repo = ?1 AND digest = ?2 AND pulled < ?3",
+	[S_TAG_PULLED] = "UPDATE tags SET pulled = ?3"
+			 " WHERE repo = ?1 AND tag = ?2 AND pulled < ?3",
+	[S_TAG_DEL_IF] = "DELETE FROM tags WHERE repo = ?1 AND tag = ?2"
+			 " AND digest = ?3 AND updated = ?4",
+	[S_MF_IN_USE] =
+		"SELECT EXISTS(SELECT 1 FROM tags WHERE repo = ?1"
+		" AND digest = ?2) OR EXISTS(SELECT 1 FROM manifest_refs"
+		" WHERE repo = ?1 AND child = ?2) OR EXISTS(SELECT 1"
+		" FROM manifests WHERE repo = ?1 AND subject = ?2)",
 };
 
 static void
@@ -213,10 +235,19 @@ conn_init(meta_conn *c, char **emsg)
 		return rc;
 	if (v == 0)
 		return sqlite3_exec(c->db, schema, NULL, NULL, emsg);
-	for (; v < SCHEMA_VERSION; v++)
-		if ((rc = sqlite3_exec(c->db, migrations[v], NULL, NULL,
-				       emsg)) != SQLITE_OK)
+	for (; v < SCHEMA_VERSION; v++) {
+		const char *step = (size_t)v < BERTH_ARRAY_SIZE(migrations)
+					   ? migrations[v]
+					   : NULL;
+		_cleanup_free_ char *bump = NULL;
+
+		if (step == NULL)
+			step = bump = xasprintf("PRAGMA user_version = %lld;",
+						(long long)v + 1);
+		if ((rc = sqlite3_exec(c->db, step, NULL, NULL, emsg)) !=
+		    SQLITE_OK)
 			return rc;
+	}
 	if (v > SCHEMA_VERSION) {
 		*emsg = sqlite3_mprintf("schema version %lld is newer than "
 					"this berth's (%d)",
@@ -501,11 +532,14 @@ static const struct berth_meta_ops sqlite_ops = {
 	.pull_set = meta_sqlite_pull_set,
 	.blob_info = meta_sqlite_blob_info,
 	.blob_touch = meta_sqlite_blob_touch,
-	.manifests_each = meta_sqlite_manifests_each,
-	.refs_each = meta_sqlite_refs_each,
-	.tags_each = meta_sqlite_tags_each,
 	.links_each = meta_sqlite_links_each,
 	.digest_users = meta_sqlite_digest_users,
 	.uses_each = meta_sqlite_uses_each,
+	.manifests_each = meta_sqlite_manifests_each,
+	.tags_each = meta_sqlite_tags_each,
+	.refs_each = meta_sqlite_refs_each,
+	.pulled_set = meta_sqlite_pulled_set,
+	.tag_remove_if = meta_sqlite_tag_remove_if,
+	.manifest_in_use = meta_sqlite_manifest_in_use,
 	.free = db_free,
 };

@@ -45,12 +45,16 @@ enum stmt_id {
 	S_PULL_ALL,
 	S_BLOB_INFO,
 	S_BLOB_TOUCH,
-	S_GC_MANIFESTS,
-	S_GC_REFS,
-	S_GC_TAGS,
 	S_GC_LINKS,
 	S_GC_USERS,
 	S_GC_USES,
+	S_MF_ALL,
+	S_TAGS_ALL,
+	S_REFS_ALL,
+	S_MF_PULLED,
+	S_TAG_PULLED,
+	S_TAG_DEL_IF,
+	S_MF_IN_USE,
 	S_COUNT
 };
 
@@ -135,6 +139,27 @@ int meta_sqlite_tags_remove_digest(berth_meta_tx *tx, const char *repo,
 int meta_sqlite_tags_list(berth_meta_tx *tx, const char *repo, const char *last,
 			  long n, char ***out, bool *more, berth_error **err);
 
+/* meta_sqlite_retention.c: what retention reads, deletes and records */
+int meta_sqlite_manifests_each(berth_meta_tx *tx, const char *repo,
+			       void (*fn)(const berth_meta_manifest *mf,
+					  void *ud),
+			       void *ud, berth_error **err);
+int meta_sqlite_tags_each(berth_meta_tx *tx, const char *repo,
+			  void (*fn)(const berth_meta_tag_row *t, void *ud),
+			  void *ud, berth_error **err);
+int meta_sqlite_refs_each(berth_meta_tx *tx, const char *repo,
+			  void (*fn)(const char *digest, const char *child,
+				     void *ud),
+			  void *ud, berth_error **err);
+int meta_sqlite_pulled_set(berth_meta_tx *tx, const berth_meta_pull_time *p,
+			   berth_error **err);
+int meta_sqlite_tag_remove_if(berth_meta_tx *tx, const char *repo,
+			      const char *tag, const char *digest,
+			      int64_t updated, berth_error **err);
+int meta_sqlite_manifest_in_use(berth_meta_tx *tx, const char *repo,
+				const char *digest, bool *used,
+				berth_error **err);
+
 /* meta_sqlite_rows.c: repositories, blob links, uploads, pull counters */
 int meta_sqlite_repo_add(berth_meta_tx *tx, const char *repo,
 			 berth_error **err);
@@ -176,18 +201,6 @@ int meta_sqlite_blob_info(berth_meta_tx *tx, const char *repo,
 			  berth_error **err);
 int meta_sqlite_blob_touch(berth_meta_tx *tx, const char *repo,
 			   const char *digest, int64_t when, berth_error **err);
-int meta_sqlite_manifests_each(berth_meta_tx *tx, const char *repo,
-			       void (*fn)(const berth_meta_manifest *mf,
-					  void *ud),
-			       void *ud, berth_error **err);
-int meta_sqlite_refs_each(berth_meta_tx *tx, const char *repo,
-			  void (*fn)(const char *digest, const char *child,
-				     void *ud),
-			  void *ud, berth_error **err);
-int meta_sqlite_tags_each(berth_meta_tx *tx, const char *repo,
-			  void (*fn)(const char *tag, const char *digest,
-				     void *ud),
-			  void *ud, berth_error **err);
 int meta_sqlite_links_each(berth_meta_tx *tx, const char *repo,
 			   void (*fn)(const char *digest, int64_t size,
 				      int64_t seen, void *ud),

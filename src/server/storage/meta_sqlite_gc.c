@@ -1,8 +1,8 @@
 /*
- * The SQLite metadata store, part four: what garbage collection reads (a
- * repository's manifests, references, tags and links; who uses a digest)
- * and the freshness of blob links (the pool and transactions are in
- * meta_sqlite.c).
+ * The SQLite metadata store, part four: what garbage collection reads
+ * besides the rows of meta_sqlite_retention.c (a repository's blob
+ * links; who uses a digest) and the freshness of blob links (the pool and
+ * transactions are in meta_sqlite.c).
  */
 #include "server/storage/meta_sqlite.h"
 
@@ -64,61 +64,6 @@ step_all(meta_conn *c, sqlite3_stmt *s, int rc, const char *what,
 	if (rc != SQLITE_DONE)
 		return meta_db_error(err, c->db, what);
 	return 0;
-}
-
-int
-meta_sqlite_manifests_each(berth_meta_tx *tx, const char *repo,
-			   void (*fn)(const berth_meta_manifest *mf, void *ud),
-			   void *ud, berth_error **err)
-{
-	meta_conn *c = meta_tx_conn(tx);
-	sqlite3_stmt *s = meta_stmt(c, S_GC_MANIFESTS);
-	int rc;
-
-	meta_bind_text(s, 1, repo);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		berth_meta_manifest mf = {0};
-
-		meta_manifest_from_row(&mf, s);
-		fn(&mf, ud);
-		berth_meta_manifest_release(&mf);
-	}
-	return step_all(c, s, rc, "listing manifests", err);
-}
-
-/* Rows of two text columns to fn. */
-static int
-each_pair(berth_meta_tx *tx, enum stmt_id id, const char *repo,
-	  void (*fn)(const char *a, const char *b, void *ud), void *ud,
-	  const char *what, berth_error **err)
-{
-	meta_conn *c = meta_tx_conn(tx);
-	sqlite3_stmt *s = meta_stmt(c, id);
-	int rc;
-
-	meta_bind_text(s, 1, repo);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		fn((const char *)sqlite3_column_text(s, 0),
-		   (const char *)sqlite3_column_text(s, 1), ud);
-	return step_all(c, s, rc, what, err);
-}
-
-int
-meta_sqlite_refs_each(berth_meta_tx *tx, const char *repo,
-		      void (*fn)(const char *digest, const char *child,
-				 void *ud),
-		      void *ud, berth_error **err)
-{
-	return each_pair(tx, S_GC_REFS, repo, fn, ud, "listing references",
-			 err);
-}
-
-int
-meta_sqlite_tags_each(berth_meta_tx *tx, const char *repo,
-		      void (*fn)(const char *tag, const char *digest, void *ud),
-		      void *ud, berth_error **err)
-{
-	return each_pair(tx, S_GC_TAGS, repo, fn, ud, "listing tags", err);
 }
 
 int

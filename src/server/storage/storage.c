@@ -31,6 +31,7 @@ srv_storage_open(srv_storage **out, const char *dir, int conns,
 	}
 	st->upload_ttl = 86400;
 	st->gc_grace = 3600;
+	st->pull_times = srv_pull_times_new();
 	*out = st;
 	return 0;
 }
@@ -38,8 +39,16 @@ srv_storage_open(srv_storage **out, const char *dir, int conns,
 void
 srv_storage_close(srv_storage *st)
 {
+	berth_error *err = NULL;
+
 	if (st == NULL)
 		return;
+	if (st->pull_times && st->meta &&
+	    srv_storage_flush_pulls(st, &err) < 0) {
+		berth_log(BERTH_LOG_WARN, "saving pull times: %s", err->msg);
+		berth_error_free(err);
+	}
+	srv_pull_times_free(st->pull_times);
 	berth_meta_free(st->meta);
 	berth_blobstore_free(st->blobs);
 	free(st);

@@ -20,6 +20,8 @@
 #include "server/storage/blobstore.h"
 #include "server/storage/meta.h"
 
+typedef struct srv_pull_times srv_pull_times; /* pull_times.c */
+
 typedef struct srv_storage {
 	berth_blobstore *blobs;
 	berth_meta *meta;
@@ -30,7 +32,8 @@ typedef struct srv_storage {
 	/* Garbage collection's grace period in seconds (atomic: reloaded);
 	 * a blob HEAD keeps a link fresh for it (default an hour). */
 	int64_t gc_grace;
-	int64_t cap_purged; /* when a cap last made us purge (atomic) */
+	int64_t cap_purged;	    /* when a cap last made us purge (atomic) */
+	srv_pull_times *pull_times; /* not yet written */
 } srv_storage;
 
 /*
@@ -212,6 +215,20 @@ int srv_storage_catalog(srv_storage *st, char ***out, bool *more,
 int srv_storage_referrers(srv_storage *st, berth_meta_manifest **out, size_t *n,
 			  const char *repo, const char *subject,
 			  const char *artifact_type, berth_error **err);
+
+/*
+ * Notes that a manifest GET answered tag (or NULL: asked by digest) with
+ * digest at `when` (seconds), in memory: the GET stays a read.
+ */
+void srv_storage_note_pull(srv_storage *st, const char *repo, const char *tag,
+			   const char *digest, int64_t when);
+
+/* Writes the pull times noted so far, in one transaction (close does it
+ * too). */
+int srv_storage_flush_pulls(srv_storage *st, berth_error **err);
+
+srv_pull_times *srv_pull_times_new(void);
+void srv_pull_times_free(srv_pull_times *p);
 
 /* False also when the lookup fails. */
 bool srv_storage_repo_exists(srv_storage *st, const char *repo);
