@@ -622,8 +622,6 @@ berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
 	bool leased = false;
 	int r;
 
-	ctx.cfg = cfg;
-	ctx.domain = ref->domain;
 	if (berth_opts_check(o->version, BERTH_PULL_OPTS_VERSION,
 			     "berth_pull_opts", err) < 0 ||
 	    (o->registry &&
@@ -632,6 +630,8 @@ berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
 	    berth_opts_check(out->version, BERTH_PULL_RESULT_VERSION,
 			     "berth_pull_result", err) < 0)
 		return BERTH_EUSAGE;
+	ctx.cfg = cfg;
+	ctx.domain = ref->domain;
 	if (o->platform == NULL)
 		berth_platform_host(&host);
 	store_partial_clean(store, cfg ? cfg->partial_max_age
