@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "berth/config.h"
+#include "berth/log.h"
 #include "config/config_int.h"
 #include "test.h"
 #include "util/cidr.h"
@@ -190,6 +191,63 @@ TEST(keys)
 	      "NULL past the end");
 	CHECK(berth_config_key_at(1)->docker && !berth_config_key_at(0)->docker,
 	      "daemon.json keys marked");
+}
+
+static int n_warnings;
+static bool bad_warning;
+
+static void
+keep_warning(berth_log_level level, const char *msg, void *ud)
+{
+	(void)ud;
+	n_warnings += level == BERTH_LOG_WARN;
+	bad_warning |= strchr(msg, '\n') || strchr(msg, '\r') ||
+		       strchr(msg, '\x1b');
+}
+
+/* A value, key or parser's quote of the file with a newline or an
+ * escape sequence in it still makes a one-line message. */
+TEST(messages_one_line)
+{
+	static const char *const files[] = {
+		"{\"insecure-registries\": [\"a\\nb\\u001b[2J\"]}",
+		"{\"registry-mirrors\": [\"https://a/\\n/b\"]}",
+		"{\"registries\": {\"h\\nx\": 5}}",
+		"{\"retries\": \"\n\x1b[2J", /* raw, unterminated */
+	};
+	char berth[512];
+	berth_config_paths p = BERTH_CONFIG_PATHS_INIT;
+	berth_config c = BERTH_CONFIG_INIT;
+	berth_error *err = NULL;
+
+	snprintf(berth, sizeof(berth), "%s/berth.json", tmp);
+	p.config = berth;
+	p.daemon_json = "/nonexistent/daemon.json";
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		write_file("berth.json", files[i]);
+		CHECK(berth_config_load_paths(&c, &p, &err) == BERTH_EUSAGE &&
+			      err && strchr(err->msg, '\n') == NULL &&
+			      strchr(err->msg, '\x1b') == NULL &&
+			      strstr(err->msg, "berth.json"),
+		      "file %zu refused in one line: %s", i,
+		      err ? err->msg : "(accepted)");
+		if (err == NULL)
+			berth_config_release(&c);
+		berth_error_free(err);
+		err = NULL;
+	}
+
+	/* Unknown keys are only warned about, in one line too. */
+	berth_log_set_handler(keep_warning, NULL);
+	write_file("berth.json", "{\"retries\\n\\u001b[2J\": 1, "
+				 "\"registries\": {\"h\\nx\": {\"k\\r\": 1}}}");
+	CHECK(berth_config_load_paths(&c, &p, &err) == 0, "loaded: %s",
+	      err ? err->msg : "");
+	berth_config_release(&c);
+	berth_log_set_handler(NULL, NULL);
+	CHECK(n_warnings == 2 && !bad_warning, "%d warnings, one line each",
+	      n_warnings);
+	unlink(berth);
 }
 
 TEST(credentials)

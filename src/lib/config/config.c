@@ -19,6 +19,7 @@
 #include "util/error.h"
 #include "util/fileio.h"
 #include "util/opts.h"
+#include "util/str.h"
 #include "util/xalloc.h"
 
 #define BERTH_DAEMON_JSON_DEFAULT "/etc/docker/daemon.json"
@@ -167,12 +168,20 @@ config_key_find(const char *key)
 	return NULL;
 }
 
+char *
+config_quote(const char *s)
+{
+	return berth_str_quote(s, strlen(s), 200);
+}
+
 static int
 bad_key(berth_error **err, const char *path, const char *key, const char *want)
 {
+	_cleanup_free_ char *k = config_quote(key);
+
 	berth_error_set(err, BERTH_EUSAGE, 0,
-			"invalid configuration '%s': '%s' must be %s", path,
-			key, want);
+			"invalid configuration '%s': '%s' must be %s", path, k,
+			want);
 	berth_error_hint(err, "fix or remove the key in '%s'", path);
 	return BERTH_EUSAGE;
 }
@@ -180,7 +189,7 @@ bad_key(berth_error **err, const char *path, const char *key, const char *want)
 static int
 load_json(json_t **out, const char *path, const char *env, berth_error **err)
 {
-	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *text = NULL, *why = NULL;
 	json_error_t jerr;
 	size_t len;
 	int r = berth_file_read(&text, &len, path, BERTH_CONFIG_FILE_MAX, err);
@@ -194,9 +203,11 @@ load_json(json_t **out, const char *path, const char *env, berth_error **err)
 	*out = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (json_is_object(*out))
 		return 0;
+	/* jansson's text quotes the input near the error. */
+	why = config_quote(*out ? "not a JSON object" : jerr.text);
 	berth_error_set(err, BERTH_EUSAGE, 0,
 			"invalid configuration '%s': line %d: %s", path,
-			jerr.line, *out ? "not a JSON object" : jerr.text);
+			jerr.line, why);
 	json_decref(*out);
 	*out = NULL;
 	berth_error_hint(err, "fix the file, or point %s at another one", env);
@@ -288,12 +299,15 @@ get_list(json_t *root, const char *key, const char *path, char ***v, size_t *n,
 static int
 valid_insecure(const char *s, const char *path, berth_error **err)
 {
+	_cleanup_free_ char *v = NULL;
+
 	if (strstr(s, "://") == NULL && *s && config_entry_valid(s))
 		return 0;
+	v = config_quote(s);
 	berth_error_set(err, BERTH_EUSAGE, 0,
 			"invalid configuration '%s': insecure registry '%s' "
 			"must be HOST, HOST:PORT or a CIDR",
-			path, s);
+			path, v);
 	berth_error_hint(err, "write it without a scheme, e.g. "
 			      "\"registry.local:5000\" or "
 			      "\"10.0.0.0/8\"");
@@ -303,12 +317,15 @@ valid_insecure(const char *s, const char *path, berth_error **err)
 static int
 valid_mirror(const char *s, const char *path, berth_error **err)
 {
+	_cleanup_free_ char *v = NULL;
+
 	if (config_mirror_url_valid(s))
 		return 0;
+	v = config_quote(s);
 	berth_error_set(err, BERTH_EUSAGE, 0,
 			"invalid configuration '%s': mirror '%s' must be an "
 			"http:// or https:// URL without a path",
-			path, s);
+			path, v);
 	berth_error_hint(err, "write it as e.g. "
 			      "\"https://mirror.example.com\"");
 	return BERTH_EUSAGE;
@@ -422,11 +439,15 @@ load_host(berth_config *c, const char *host, json_t *o, const char *path,
 					return bad_key(err, path, k,
 						       "a file name");
 			}
-		if (!known)
+		if (!known) {
+			_cleanup_free_ char *qh = config_quote(host);
+			_cleanup_free_ char *qk = config_quote(k);
+
 			berth_log(BERTH_LOG_WARN,
 				  "'%s': unknown key 'registries.%s.%s' "
 				  "ignored",
-				  path, host, k);
+				  path, qh, qk);
+		}
 	}
 	if ((v = json_object_get(o, "insecure")) && !json_is_boolean(v))
 		return bad_key(err, path, "insecure", "true or false");
@@ -484,9 +505,12 @@ load_berth_file(berth_config *c, const char *path, berth_error **err)
 		return BERTH_EUSAGE;
 	json_object_foreach(root, k, v)
 	{
-		if (config_key_find(k) == NULL)
+		if (config_key_find(k) == NULL) {
+			_cleanup_free_ char *qk = config_quote(k);
+
 			berth_log(BERTH_LOG_WARN,
-				  "'%s': unknown key '%s' ignored", path, k);
+				  "'%s': unknown key '%s' ignored", path, qk);
+		}
 	}
 	v = json_object_get(root, "sync");
 	if (v && !json_is_boolean(v))

@@ -17,4 +17,11 @@ bool config_entry_valid(const char *s);
 /* An http(s) URL with a host and no path beyond "/". */
 bool config_mirror_url_valid(const char *s);
 
+/*
+ * A key or value of a configuration file, or a parser's words about one,
+ * made safe for a message (berth_str_quote: one line, no terminal
+ * controls, at most 200 bytes). Caller frees.
+ */
+char *config_quote(const char *s);
+
 #endif

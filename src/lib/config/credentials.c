@@ -69,7 +69,7 @@ static int
 load_file(const berth_config *c, json_t **out, berth_error **err)
 {
 	_cleanup_free_ char *path = config_json_path(c);
-	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *text = NULL, *why = NULL;
 	berth_error *e = NULL;
 	json_error_t jerr;
 	size_t len;
@@ -90,9 +90,10 @@ load_file(const berth_config *c, json_t **out, berth_error **err)
 		return 0;
 	json_decref(*out);
 	*out = NULL;
+	why = config_quote(jerr.text); /* it quotes the input */
 	berth_error_set(err, BERTH_EUSAGE, 0,
 			"invalid docker configuration '%s': line %d: %s", path,
-			jerr.line, jerr.text);
+			jerr.line, why);
 	berth_error_hint(err, "fix the file, or point DOCKER_CONFIG "
 			      "at another directory");
 	return BERTH_EUSAGE;
@@ -123,6 +124,7 @@ decode_auth(const char *b64, const char *path, const char *key,
 {
 	size_t len = strlen(b64), pad = 0;
 	_cleanup_free_ unsigned char *buf = xmalloc(len / 4 * 3 + 4);
+	_cleanup_free_ char *qkey = NULL;
 	int n;
 	char *colon;
 
@@ -142,11 +144,12 @@ decode_auth(const char *b64, const char *path, const char *key,
 	explicit_bzero(buf, (size_t)n);
 	return 0;
 bad:
+	qkey = config_quote(key);
 	berth_error_set(err, BERTH_EUSAGE, 0,
 			"invalid docker configuration '%s': the 'auth' of "
 			"'%s' is not base64 of user:password",
-			path, key);
-	berth_error_hint(err, "run 'berth login %s' again", key);
+			path, qkey);
+	berth_error_hint(err, "run 'berth login %s' again", qkey);
 	return BERTH_EUSAGE;
 }
 
