@@ -597,20 +597,21 @@ TEST(schema_upgrades_to_version_4)
 	sqlite3 *s = NULL;
 	char dg[80];
 
-	/* A store as version 2 left it: no pull times. */
+	/* A store as version 3 left it: no pull times. */
 	CHECK(berth_meta_sqlite_open(&m, db, 1, &err) == 0, "open");
 	berth_meta_free(m);
+	m = NULL;
 	CHECK(version_of(db) == 4, "a new store is at version 4");
 	CHECK(sqlite3_open(db, &s) == SQLITE_OK &&
 		      sqlite3_exec(s,
 				   "ALTER TABLE tags DROP COLUMN pulled;"
 				   "ALTER TABLE manifests DROP COLUMN pulled;"
 				   "INSERT INTO repos VALUES('app', 1);"
-				   "PRAGMA user_version = 2;",
+				   "PRAGMA user_version = 3;",
 				   NULL, NULL, NULL) == SQLITE_OK,
 	      "downgrade: %s", sqlite3_errmsg(s));
 	sqlite3_close(s);
-	CHECK(version_of(db) == 2, "at version 2");
+	CHECK(version_of(db) == 3, "at version 3");
 	CHECK(berth_meta_sqlite_open(&m, db, 1, &err) == 0, "upgrade: %s",
 	      err ? err->msg : "");
 	CHECK(version_of(db) == 4, "upgraded to version 4");
@@ -637,6 +638,29 @@ TEST(schema_upgrades_to_version_4)
 	CHECK(berth_meta_repo_view_read(m, "app", &v, &err) == 0 &&
 		      v.n_manifests == 1 && v.manifests[0].pulled == 42,
 	      "pull time stored");
+	berth_meta_repo_view_release(&v);
+	berth_meta_free(m);
+	m = NULL;
+
+	/* A store as version 2 left it: nor when links were seen; both
+	 * steps run in turn. */
+	CHECK(sqlite3_open(db, &s) == SQLITE_OK &&
+		      sqlite3_exec(s,
+				   "ALTER TABLE tags DROP COLUMN pulled;"
+				   "ALTER TABLE manifests DROP COLUMN pulled;"
+				   "DROP INDEX manifests_digest;"
+				   "DROP INDEX manifest_refs_child;"
+				   "ALTER TABLE blob_links DROP COLUMN seen;"
+				   "PRAGMA user_version = 2;",
+				   NULL, NULL, NULL) == SQLITE_OK,
+	      "downgrade to 2: %s", sqlite3_errmsg(s));
+	sqlite3_close(s);
+	CHECK(berth_meta_sqlite_open(&m, db, 1, &err) == 0, "upgrade: %s",
+	      err ? err->msg : "");
+	CHECK(version_of(db) == 4, "upgraded from 2 to version 4");
+	CHECK(berth_meta_repo_view_read(m, "app", &v, &err) == 0 &&
+		      v.n_manifests == 1 && v.manifests[0].pulled == 0,
+	      "the manifest kept, its pull time unknown");
 	berth_meta_repo_view_release(&v);
 	berth_meta_free(m);
 }
