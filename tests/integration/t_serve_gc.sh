@@ -3,6 +3,9 @@
 # delete: nothing a client was told exists is lost, every surviving tag
 # pulls byte-exact, and once the grace period is over the storage holds
 # exactly the bytes the surviving manifests reference.
+# 200 images through four clients take 13 minutes on a busy two-CPU
+# machine:
+# timeout: 2400
 . tests/integration/lib.sh
 . tests/integration/serve_lib.sh
 
