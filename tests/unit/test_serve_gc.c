@@ -409,31 +409,4 @@ TEST(report_json)
 	srv_gc_report_release(&rep);
 }
 
-TEST(durations)
-{
-	static const struct {
-		const char *in;
-		int64_t want; /* -1: refused */
-	} cases[] = {
-		{"0", 0},	 {"90", 90},
-		{"90s", 90},	 {"2m", 120},
-		{"36h", 129600}, {"30d", 2592000},
-		{"1w", 604800},	 {"", -1},
-		{"h", -1},	 {"-1s", -1},
-		{"1x", -1},	 {"1hh", -1},
-		{" 1s", -1},	 {"99999999999w", -1},
-	};
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		berth_error *err = NULL;
-		int64_t got = -1;
-		int r = berth_duration_parse(cases[i].in, &got, &err);
-
-		CHECK(cases[i].want < 0 ? r == BERTH_EUSAGE && err
-					: r == 0 && got == cases[i].want,
-		      "'%s': r %d, got %lld", cases[i].in, r, (long long)got);
-		berth_error_free(err);
-	}
-}
-
 TEST_MAIN_FIXTURE("test_serve_gc", setup, teardown)

@@ -551,26 +551,6 @@ TEST(rules_refused)
 	}
 }
 
-TEST(durations)
-{
-	int64_t v = 0;
-
-	CHECK(berth_duration_parse("90s", &v, NULL) == 0 && v == 90, "90s");
-	CHECK(berth_duration_parse("36h", &v, NULL) == 0 && v == 36 * 3600,
-	      "36h");
-	CHECK(berth_duration_parse("30d", &v, NULL) == 0 && v == 30 * 86400,
-	      "30d");
-	CHECK(berth_duration_parse("2w", &v, NULL) == 0 && v == 14 * 86400,
-	      "2w");
-	CHECK(berth_duration_parse("5m", &v, NULL) == 0 && v == 300, "5m");
-	CHECK(berth_duration_parse("", &v, NULL) == BERTH_EUSAGE, "empty");
-	CHECK(berth_duration_parse("-1d", &v, NULL) == BERTH_EUSAGE, "neg");
-	CHECK(berth_duration_parse("1y", &v, NULL) == BERTH_EUSAGE, "unit");
-	CHECK(berth_duration_parse("1dd", &v, NULL) == BERTH_EUSAGE, "tail");
-	CHECK(berth_duration_parse("99999999999d", &v, NULL) == BERTH_EUSAGE,
-	      "huge");
-}
-
 static int64_t
 version_of(const char *db)
 {

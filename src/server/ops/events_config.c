@@ -6,7 +6,6 @@
  * Durations are distribution's strings ("500ms", "5s", "1m", "2h") or a
  * number of seconds.
  */
-#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "server/access/policy.h"
 #include "server/ops/events_int.h"
 #include "util/cleanup.h"
+#include "util/duration.h"
 #include "util/error.h"
 #include "util/xalloc.h"
 
@@ -57,44 +57,31 @@ bad(berth_error **err, const char *where, const char *what)
 	return BERTH_EUSAGE;
 }
 
-/* "500ms", "1.5s", "2m", "1h", or a JSON number of seconds. */
+/* "500ms", "1.5s", "2m", "1h" (util/duration.h), or a JSON number of
+ * seconds. */
 static int
 duration_ms(int64_t *out, json_t *v, const char *where, berth_error **err)
 {
-	double x, unit;
-	const char *s;
-	char *end;
+	int64_t ms = -1;
 
 	if (json_is_number(v)) {
-		x = json_number_value(v) * 1000;
-	} else if (json_is_string(v)) {
-		s = json_string_value(v);
-		x = strtod(s, &end);
-		if (end == s || !isdigit((unsigned char)*s))
-			return bad(err, where,
-				   "a duration is a number and a "
-				   "unit: ms, s, m or h");
-		if (strcmp(end, "ms") == 0)
-			unit = 1;
-		else if (strcmp(end, "s") == 0)
-			unit = 1000;
-		else if (strcmp(end, "m") == 0)
-			unit = 60 * 1000;
-		else if (strcmp(end, "h") == 0)
-			unit = 3600 * 1000;
-		else
-			return bad(err, where,
-				   "a duration is a number and a "
-				   "unit: ms, s, m or h");
-		x *= unit;
-	} else {
+		double x = json_number_value(v) * 1000;
+
+		if (isfinite(x) && x >= 0 && x <= (double)DURATION_MAX_MS)
+			ms = (int64_t)(x + 0.5);
+	} else if (!json_is_string(v)) {
 		return bad(err, where,
 			   "a duration is a string such as "
 			   "\"500ms\" or a number of seconds");
+	} else if (berth_duration_parse_ms(json_string_value(v), &ms, NULL) <
+		   0) {
+		return bad(err, where,
+			   "a duration is a number and a "
+			   "unit: ms, s, m or h");
 	}
-	if (!isfinite(x) || x < 1 || x > (double)DURATION_MAX_MS)
+	if (ms < 1 || ms > DURATION_MAX_MS)
 		return bad(err, where, "a duration from 1ms to 24h");
-	*out = (int64_t)x;
+	*out = ms;
 	return 0;
 }
 
