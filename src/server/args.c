@@ -193,8 +193,8 @@ srv_subcommand_main(int argc, char **argv, const char *usage,
 	r = srv_parse_args(&cfg, n, av, &help, &err);
 	if (r == 0 && help)
 		fputs(usage, stdout);
-	else if (r == 0 &&
-		 (r = berth_log_level_parse(&level, cfg.log_level, &err)) == 0) {
+	else if (r == 0 && (r = berth_log_level_parse(&level, cfg.log_level,
+						      &err)) == 0) {
 		berth_log_set_level(level);
 		r = storage_exists(cfg.storage, &err);
 		if (r == 0)

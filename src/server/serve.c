@@ -198,9 +198,11 @@ static bool
 reloadable(const char *name)
 {
 	static const char *const names[] = {
-		"config",      "policy",	   "log-level", "notifications",
-		"notify-queue-max", "upstreams",   "gc-interval",
-		"gc-grace",	    "retention", "retention-interval"};
+		"config",	    "policy",
+		"log-level",	    "notifications",
+		"notify-queue-max", "upstreams",
+		"gc-interval",	    "gc-grace",
+		"retention",	    "retention-interval"};
 
 	for (size_t i = 0; i < BERTH_ARRAY_SIZE(names); i++)
 		if (strcmp(names[i], name) == 0)

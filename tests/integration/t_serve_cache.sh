@@ -43,8 +43,20 @@ write_config() {
   {"url": "http://$REG/", "prefix": "up", "tag-ttl": 3600},
   {"url": "http://$HOSTILE", "prefix": "hos", "retries": 0},
   {"url": "http://$DOWN", "prefix": "down", "timeout": 5}$1
-]}
+],
+ "notifications": {"endpoints": [{"name": "ev", "url": "http://127.0.0.1:$EV_PORT/"}]}}
 EOF
+}
+# Events of what the cache serves go to a receiver as any pull's do.
+EV_PORT=$(free_port)
+bg python3 tests/tools/event_receiver.py "$EV_PORT" "$T/ev.jsonl"
+wait_for 60 test -e "$T/ev.jsonl.ready" || bail "the event receiver did not start"
+# pull_events DIGEST: the pull events of library/app's blob DIGEST sent by GET.
+pull_events() {
+	[ -s "$T/ev.jsonl" ] || { echo 0; return; }
+	jq -c --arg d "$1" '.body.events[] | select(.action == "pull" and
+		.target.repository == "library/app" and .target.digest == $d and
+		.request.method == "GET")' "$T/ev.jsonl" | wc -l
 }
 write_config ""
 serve_start --config "$T/serve.json" || bail "berth serve did not start"
@@ -63,6 +75,8 @@ same "up/library/app is the upstream's library/app" \
 for b in $(jget '" ".join([l["digest"] for l in j["images"][0]["layers"]] + [j["images"][0]["config"]["digest"]])' "$T/img.json"); do
 	n=$(reg_since "$mark" | grep -c "\"GET /v2/library/app/blobs/$b ")
 	same "blob ${b:7:12} fetched from the upstream once for both names" "$n" 1
+	expect "...and its pull through the cache is an event" \
+		wait_for 60 test "$(pull_events "$b")" -ge 1
 done
 
 # --- berth's own client through registry-mirrors --------------------------

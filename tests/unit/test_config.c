@@ -201,8 +201,8 @@ keep_warning(berth_log_level level, const char *msg, void *ud)
 {
 	(void)ud;
 	n_warnings += level == BERTH_LOG_WARN;
-	bad_warning |= strchr(msg, '\n') || strchr(msg, '\r') ||
-		       strchr(msg, '\x1b');
+	bad_warning |=
+		strchr(msg, '\n') || strchr(msg, '\r') || strchr(msg, '\x1b');
 }
 
 /* A value, key or parser's quote of the file with a newline or an

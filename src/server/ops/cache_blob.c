@@ -320,6 +320,8 @@ stream_answer(srv_req *r, cache_fetch *f)
 	srv_resp_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
 	snprintf(buf, sizeof(buf), "\"%s\"", f->d.str);
 	srv_resp_header(resp, MHD_HTTP_HEADER_ETAG, buf);
+	srv_notify(r, SRV_EV_PULL, "application/octet-stream", f->d.str,
+		   f->size, NULL, NULL);
 	return srv_send(r, status, resp);
 }
 
@@ -357,6 +359,8 @@ head_answer(srv_req *r, const berth_digest *d, int64_t size)
 	srv_resp_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 			"application/octet-stream");
 	srv_resp_header(resp, "Docker-Content-Digest", d->str);
+	srv_notify(r, SRV_EV_PULL, "application/octet-stream", d->str, size,
+		   NULL, NULL);
 	return srv_send(r, MHD_HTTP_OK, resp);
 }
 

@@ -130,7 +130,7 @@ typedef enum srv_mkind {
 	  "Bytes received from upstream registries, by kind", CACHE_KIND,      \
 	  NONE, NONE)                                                          \
 	X(GC_RUNS, COUNTER, "berth_gc_runs_total",                             \
-	  "Garbage collection runs, by result", RUN_RESULT, NONE, NONE)         \
+	  "Garbage collection runs, by result", RUN_RESULT, NONE, NONE)        \
 	X(GC_DELETED, COUNTER, "berth_gc_deleted_total",                       \
 	  "Things garbage collection deleted, by kind", GC_KIND, NONE, NONE)   \
 	X(GC_FREED, COUNTER, "berth_gc_freed_bytes_total",                     \
@@ -141,7 +141,7 @@ typedef enum srv_mkind {
 	X(RETENTION_RUNS, COUNTER, "berth_retention_runs_total",               \
 	  "Retention runs of this server (schedule and admin endpoint), by "   \
 	  "result",                                                            \
-	  RUN_RESULT, NONE, NONE)                                           \
+	  RUN_RESULT, NONE, NONE)                                              \
 	X(RETENTION_DELETED, COUNTER, "berth_retention_deleted_total",         \
 	  "Tags and manifests deleted by retention, by kind", RETENTION_KIND,  \
 	  NONE, NONE)                                                          \

@@ -194,10 +194,9 @@ srv_retention_run(const srv_retention_rules *rules, berth_meta *meta,
 		}
 		berth_strv_free(names);
 	}
-	srv_metric_inc(SRV_M_RETENTION_RUNS, r < 0 ? SRV_RUN_FAILED
-					     : rn.dry_run
-						     ? SRV_RUN_DRY_RUN
-						     : SRV_RUN_OK);
+	srv_metric_inc(SRV_M_RETENTION_RUNS, r < 0	  ? SRV_RUN_FAILED
+					     : rn.dry_run ? SRV_RUN_DRY_RUN
+							  : SRV_RUN_OK);
 	if (r < 0) {
 		json_decref(rn.deleted);
 		return r;
