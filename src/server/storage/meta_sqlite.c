@@ -95,8 +95,8 @@ static const char *const stmt_sql[S_COUNT] = {
 			" seen) VALUES(?1, ?2, ?3, ?4, ?4)"
 			" ON CONFLICT(repo, digest) DO UPDATE SET"
 			" pushed = excluded.pushed, seen = excluded.seen",
-	[S_BLOB_GET] =
-		"SELECT size FROM blob_links WHERE repo = ?1 AND digest = ?2",
+	[S_BLOB_GET] = "SELECT size, seen FROM blob_links"
+		       " WHERE repo = ?1 AND digest = ?2",
 	[S_BLOB_UNLINK] =
 		"DELETE FROM blob_links WHERE repo = ?1 AND digest = ?2",
 	[S_BLOB_FIND] = "SELECT repo, size FROM blob_links WHERE digest = ?1"
@@ -152,8 +152,6 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_PULL_DEL] = "DELETE FROM pull_counts WHERE key = ?1",
 	[S_PULL_ALL] = "SELECT key, window_ms, last_slot, counts"
 		       " FROM pull_counts",
-	[S_BLOB_INFO] = "SELECT size, seen FROM blob_links"
-			" WHERE repo = ?1 AND digest = ?2",
 	[S_BLOB_TOUCH] = "UPDATE blob_links SET seen = max(seen, ?3)"
 			 " WHERE repo = ?1 AND digest = ?2",
 	[S_GC_LINKS] = "SELECT digest, size, seen FROM blob_links"

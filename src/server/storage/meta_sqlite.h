@@ -43,7 +43,6 @@ enum stmt_id {
 	S_PULL_PUT,
 	S_PULL_DEL,
 	S_PULL_ALL,
-	S_BLOB_INFO,
 	S_BLOB_TOUCH,
 	S_GC_LINKS,
 	S_GC_USERS,
@@ -172,6 +171,10 @@ int meta_sqlite_blob_link(berth_meta_tx *tx, const char *repo,
 			  berth_error **err);
 int meta_sqlite_blob_get(berth_meta_tx *tx, const char *repo,
 			 const char *digest, int64_t *size, berth_error **err);
+/* size and seen may be NULL */
+int meta_sqlite_blob_info(berth_meta_tx *tx, const char *repo,
+			  const char *digest, int64_t *size, int64_t *seen,
+			  berth_error **err);
 int meta_sqlite_blob_unlink(berth_meta_tx *tx, const char *repo,
 			    const char *digest, berth_error **err);
 int meta_sqlite_blob_repos(berth_meta_tx *tx, const char *digest,
@@ -196,9 +199,6 @@ int meta_sqlite_pull_set(berth_meta_tx *tx, const berth_meta_pull_row *row,
 			 berth_error **err);
 
 /* meta_sqlite_gc.c: what garbage collection reads, link freshness */
-int meta_sqlite_blob_info(berth_meta_tx *tx, const char *repo,
-			  const char *digest, int64_t *size, int64_t *seen,
-			  berth_error **err);
 int meta_sqlite_blob_touch(berth_meta_tx *tx, const char *repo,
 			   const char *digest, int64_t when, berth_error **err);
 int meta_sqlite_links_each(berth_meta_tx *tx, const char *repo,

@@ -12,31 +12,6 @@
 #include "util/xalloc.h"
 
 int
-meta_sqlite_blob_info(berth_meta_tx *tx, const char *repo, const char *digest,
-		      int64_t *size, int64_t *seen, berth_error **err)
-{
-	meta_conn *c = meta_tx_conn(tx);
-	sqlite3_stmt *s = meta_stmt(c, S_BLOB_INFO);
-	int rc;
-
-	meta_bind_text(s, 1, repo);
-	meta_bind_text(s, 2, digest);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*size = sqlite3_column_int64(s, 0);
-		*seen = sqlite3_column_int64(s, 1);
-		sqlite3_reset(s);
-		return 0;
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return meta_db_error(err, c->db, "looking up a blob");
-	return berth_error_set(err, BERTH_ENOTFOUND, 0,
-			       "blob '%s' is not in repository '%s'", digest,
-			       repo);
-}
-
-int
 meta_sqlite_blob_touch(berth_meta_tx *tx, const char *repo, const char *digest,
 		       int64_t when, berth_error **err)
 {

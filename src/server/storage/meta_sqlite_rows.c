@@ -67,8 +67,8 @@ meta_sqlite_blob_link(berth_meta_tx *tx, const char *repo, const char *digest,
 }
 
 int
-meta_sqlite_blob_get(berth_meta_tx *tx, const char *repo, const char *digest,
-		     int64_t *size, berth_error **err)
+meta_sqlite_blob_info(berth_meta_tx *tx, const char *repo, const char *digest,
+		      int64_t *size, int64_t *seen, berth_error **err)
 {
 	meta_conn *c = meta_tx_conn(tx);
 	sqlite3_stmt *s = meta_stmt(c, S_BLOB_GET);
@@ -80,6 +80,8 @@ meta_sqlite_blob_get(berth_meta_tx *tx, const char *repo, const char *digest,
 	if (rc == SQLITE_ROW) {
 		if (size)
 			*size = sqlite3_column_int64(s, 0);
+		if (seen)
+			*seen = sqlite3_column_int64(s, 1);
 		sqlite3_reset(s);
 		return 0;
 	}
@@ -89,6 +91,13 @@ meta_sqlite_blob_get(berth_meta_tx *tx, const char *repo, const char *digest,
 	return berth_error_set(err, BERTH_ENOTFOUND, 0,
 			       "blob '%s' is not in repository '%s'", digest,
 			       repo);
+}
+
+int
+meta_sqlite_blob_get(berth_meta_tx *tx, const char *repo, const char *digest,
+		     int64_t *size, berth_error **err)
+{
+	return meta_sqlite_blob_info(tx, repo, digest, size, NULL, err);
 }
 
 int
