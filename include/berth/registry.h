@@ -335,6 +335,13 @@ BERTH_EXTERN int berth_registry_answer_get(berth_registry_answer *out,
 					   berth_error **err);
 BERTH_EXTERN void berth_registry_answer_release(berth_registry_answer *a);
 
+/* For _cleanup_(). */
+static inline void
+berth_registry_answer_releasep(berth_registry_answer *a)
+{
+	berth_registry_answer_release(a);
+}
+
 /*
  * The repository's tags, following `Link: <…>; rel="next"` pagination.
  * *tags is a NULL-terminated array; free with berth_strv_free.

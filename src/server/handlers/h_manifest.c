@@ -22,18 +22,6 @@
 #include "util/error.h"
 #include "util/xalloc.h"
 
-static void
-manifest_releasep(berth_meta_manifest *mf)
-{
-	berth_meta_manifest_release(mf);
-}
-
-static void
-info_releasep(berth_oci_manifest_info *info)
-{
-	berth_oci_manifest_info_release(info);
-}
-
 /* NAME_UNKNOWN when the repository does not exist, else `code`. */
 static int
 not_found(srv_req *r, srv_oci code, const char *what)
@@ -48,7 +36,7 @@ not_found(srv_req *r, srv_oci code, const char *what)
 int
 h_manifest_get(srv_req *r)
 {
-	_cleanup_(manifest_releasep) berth_meta_manifest mf = {0};
+	_cleanup_(berth_meta_manifest_releasep) berth_meta_manifest mf = {0};
 	berth_error *err = NULL;
 	struct MHD_Response *resp;
 	bool by_digest = strchr(r->ref, ':') != NULL;
@@ -135,7 +123,8 @@ collect_tag(void *cls, enum MHD_ValueKind kind, const char *key,
 int
 h_manifest_put(srv_req *r)
 {
-	_cleanup_(info_releasep) berth_oci_manifest_info info = {0};
+	_cleanup_(berth_oci_manifest_info_releasep)
+		berth_oci_manifest_info info = {0};
 	berth_meta_manifest mf = {0};
 	_cleanup_free_ char *missing = NULL, *location = NULL;
 	_cleanup_free_ const char **tag_v = NULL;

@@ -64,4 +64,11 @@ int berth_oci_manifest_inspect(berth_oci_manifest_info *out,
 
 void berth_oci_manifest_info_release(berth_oci_manifest_info *info);
 
+/* For _cleanup_(). */
+static inline void
+berth_oci_manifest_info_releasep(berth_oci_manifest_info *info)
+{
+	berth_oci_manifest_info_release(info);
+}
+
 #endif

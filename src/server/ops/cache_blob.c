@@ -364,17 +364,11 @@ head_answer(srv_req *r, const berth_digest *d, int64_t size)
 	return srv_send(r, MHD_HTTP_OK, resp);
 }
 
-static void
-answer_releasep(berth_registry_answer *a)
-{
-	berth_registry_answer_release(a);
-}
-
 static int
 via_upstream(srv_req *r, srv_upstreams *ups, srv_upstream *up,
 	     const char *up_repo, const berth_digest *d, bool *answered)
 {
-	_cleanup_(answer_releasep) berth_registry_answer a =
+	_cleanup_(berth_registry_answer_releasep) berth_registry_answer a =
 		BERTH_REGISTRY_ANSWER_INIT;
 	srv_cache *c = r->s->cache;
 	berth_error *err = NULL;

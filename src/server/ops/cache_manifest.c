@@ -23,24 +23,6 @@
 #include "util/str.h"
 #include "util/xalloc.h"
 
-static void
-answer_releasep(berth_registry_answer *a)
-{
-	berth_registry_answer_release(a);
-}
-
-static void
-manifest_releasep(berth_meta_manifest *mf)
-{
-	berth_meta_manifest_release(mf);
-}
-
-static void
-info_releasep(berth_oci_manifest_info *info)
-{
-	berth_oci_manifest_info_release(info);
-}
-
 unsigned
 srv_cache_fetch_result(long status)
 {
@@ -135,7 +117,8 @@ static int
 store(srv_req *r, const berth_registry_answer *a, bool by_digest,
       berth_error **err)
 {
-	_cleanup_(info_releasep) berth_oci_manifest_info info = {0};
+	_cleanup_(berth_oci_manifest_info_releasep)
+		berth_oci_manifest_info info = {0};
 	berth_meta_manifest mf = {0};
 	berth_meta_put put = {0};
 	_cleanup_free_ char *missing = NULL;
@@ -184,8 +167,8 @@ static int
 via_upstream(srv_req *r, srv_upstream *up, const char *up_repo, bool *answered,
 	     char **warning)
 {
-	_cleanup_(manifest_releasep) berth_meta_manifest mf = {0};
-	_cleanup_(answer_releasep) berth_registry_answer a =
+	_cleanup_(berth_meta_manifest_releasep) berth_meta_manifest mf = {0};
+	_cleanup_(berth_registry_answer_releasep) berth_registry_answer a =
 		BERTH_REGISTRY_ANSWER_INIT;
 	_cleanup_free_ char *why = NULL;
 	srv_cache *c = r->s->cache;

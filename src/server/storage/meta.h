@@ -42,6 +42,13 @@ typedef struct berth_meta_manifest {
 
 void berth_meta_manifest_release(berth_meta_manifest *mf);
 
+/* For _cleanup_(). */
+static inline void
+berth_meta_manifest_releasep(berth_meta_manifest *mf)
+{
+	berth_meta_manifest_release(mf);
+}
+
 typedef struct berth_meta_pull_row {
 	const char *key;
 	int64_t window_ms;
