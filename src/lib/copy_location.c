@@ -1,0 +1,118 @@
+/*
+ * Copy locations as skopeo writes them: "transport:rest". The transports
+ * are one table, so a new one (oci-archive:, docker-archive:) is a row.
+ */
+#include "berth/copy.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/xalloc.h"
+
+static int
+parse_registry(berth_location *l, const char *rest, berth_error **err)
+{
+	if (strncmp(rest, "//", 2) != 0)
+		return berth_error_set(err, BERTH_EUSAGE, 0,
+				       "invalid location 'docker:%s': expected "
+				       "'docker://NAME[:TAG|@DIGEST]'",
+				       rest);
+	int r = berth_ref_parse(&l->ref, rest + 2, err);
+
+	return r < 0 ? berth_error_wrap(err, r, "location 'docker:%s'", rest)
+		     : 0;
+}
+
+/* DIR[:TAG]: the last ':' starts the tag when what follows is one. */
+static int
+parse_oci(berth_location *l, const char *rest, berth_error **err)
+{
+	const char *colon = strrchr(rest, ':');
+
+	if (colon && colon != rest && berth_ref_tag_valid(colon + 1)) {
+		l->path = xstrndup(rest, (size_t)(colon - rest));
+		l->tag = xstrdup(colon + 1);
+	} else if (colon && colon[1] != '\0' && colon != rest) {
+		return berth_error_set(err, BERTH_EUSAGE, 0,
+				       "invalid tag '%s' in location 'oci:%s'",
+				       colon + 1, rest);
+	} else {
+		l->path = colon && colon[1] == '\0'
+				  ? xstrndup(rest, (size_t)(colon - rest))
+				  : xstrdup(rest);
+	}
+	if (l->path[0] == '\0')
+		return berth_error_set(err, BERTH_EUSAGE, 0,
+				       "invalid location 'oci:%s': expected "
+				       "'oci:DIR[:TAG]'",
+				       rest);
+	return 0;
+}
+
+static const struct transport {
+	const char *name;
+	berth_location_kind kind;
+	int (*parse)(berth_location *l, const char *rest, berth_error **err);
+} transports[] = {
+	{"docker", BERTH_LOCATION_REGISTRY, parse_registry},
+	{"oci", BERTH_LOCATION_OCI, parse_oci},
+};
+
+int
+berth_location_parse(berth_location **out, const char *s, berth_error **err)
+{
+	_cleanup_(berth_location_freep) berth_location *l = NULL;
+	const char *colon = strchr(s, ':');
+
+	for (size_t i = 0;
+	     colon && i < sizeof(transports) / sizeof(*transports); i++) {
+		const struct transport *t = &transports[i];
+
+		if (strlen(t->name) != (size_t)(colon - s) ||
+		    strncmp(s, t->name, (size_t)(colon - s)) != 0)
+			continue;
+		l = xcalloc(1, sizeof(*l));
+		l->kind = t->kind;
+		int r = t->parse(l, colon + 1, err);
+
+		if (r < 0)
+			return r;
+		*out = steal_ptr(&l);
+		return 0;
+	}
+	berth_error_set(err, BERTH_EUSAGE, 0,
+			"unknown location '%s': expected 'docker://NAME[:TAG]' "
+			"or 'oci:DIR[:TAG]'",
+			s);
+	berth_error_hint(err, "write a registry image as 'docker://%s'", s);
+	return BERTH_EUSAGE;
+}
+
+char *
+berth_location_string(const berth_location *l)
+{
+	_cleanup_free_ char *ref = NULL;
+
+	switch (l->kind) {
+	case BERTH_LOCATION_REGISTRY:
+		ref = berth_ref_string(l->ref);
+		return xasprintf("docker://%s", ref);
+	case BERTH_LOCATION_OCI:
+		return l->tag ? xasprintf("oci:%s:%s", l->path, l->tag)
+			      : xasprintf("oci:%s", l->path);
+	}
+	return xstrdup("?");
+}
+
+void
+berth_location_free(berth_location *l)
+{
+	if (l == NULL)
+		return;
+	berth_ref_free(l->ref);
+	free(l->path);
+	free(l->tag);
+	free(l);
+}
