@@ -183,6 +183,9 @@ blob_worker(void *ud, void *state, size_t i)
 
 	(void)state;
 	r = copy_blob(j, j->blobs[i], &err);
+	/* A refusal of the upload as such (401, 403, 429) names no blob. */
+	if (r < 0 && err && !strstr(err->msg, j->blobs[i]->digest.str))
+		berth_error_wrap(&err, r, "blob '%s'", j->blobs[i]->digest.str);
 	if (r < 0) {
 		pthread_mutex_lock(&j->mu);
 		if (j->result == 0) {
