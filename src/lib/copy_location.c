@@ -31,23 +31,22 @@ parse_oci(berth_location *l, const char *rest, berth_error **err)
 {
 	const char *colon = strrchr(rest, ':');
 
-	if (colon && colon != rest && berth_ref_tag_valid(colon + 1)) {
-		l->path = xstrndup(rest, (size_t)(colon - rest));
-		l->tag = xstrdup(colon + 1);
-	} else if (colon && colon[1] != '\0' && colon != rest) {
-		return berth_error_set(err, BERTH_EUSAGE, 0,
-				       "invalid tag '%s' in location 'oci:%s'",
-				       colon + 1, rest);
-	} else {
-		l->path = colon && colon[1] == '\0'
-				  ? xstrndup(rest, (size_t)(colon - rest))
-				  : xstrdup(rest);
-	}
-	if (l->path[0] == '\0')
+	if (rest[0] == '\0' || colon == rest)
 		return berth_error_set(err, BERTH_EUSAGE, 0,
 				       "invalid location 'oci:%s': expected "
 				       "'oci:DIR[:TAG]'",
 				       rest);
+	if (colon == NULL || colon[1] == '\0') {
+		l->path = colon ? xstrndup(rest, (size_t)(colon - rest))
+				: xstrdup(rest);
+		return 0;
+	}
+	if (!berth_ref_tag_valid(colon + 1))
+		return berth_error_set(err, BERTH_EUSAGE, 0,
+				       "invalid tag '%s' in location 'oci:%s'",
+				       colon + 1, rest);
+	l->path = xstrndup(rest, (size_t)(colon - rest));
+	l->tag = xstrdup(colon + 1);
 	return 0;
 }
 
