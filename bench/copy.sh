@@ -8,8 +8,8 @@
 # generated once under build/bench-data/) is pushed to one docker-registry
 # (bench/images.sh) and copied to a second one, started here, with
 # `berth copy docker:// docker://` and `skopeo copy docker:// docker://`:
-#   cold  into a repository of its own each run (every blob uploaded)
-#   warm  into the repository of the last cold run (every blob there)
+#   cold  into a fresh destination registry each run (every blob uploaded)
+#   warm  the same copy again (every blob there)
 # Prints per tool and case the median wall time and peak RSS, and the ratio
 # berth/skopeo; the report is kept in build/bench-data/copy-last.md.
 set -euo pipefail
@@ -34,7 +34,7 @@ WORK=$(mktemp -d "$DATA_ROOT/run.XXXXXX")
 REG_PID= DST_PID=
 cleanup() {
 	local p
-	for p in $REG_PID $DST_PID; do
+	for p in $REG_PID ${DST_PID:-}; do
 		kill "$p" 2>/dev/null || :
 		wait "$p" 2>/dev/null || :
 	done
@@ -52,19 +52,31 @@ export CONTAINERS_REGISTRIES_CONF=$WORK/registries.conf
 bench_registry "$WORK"
 SRC=$REG
 
-# The destination: a second docker-registry, its storage in WORK.
-port=$(python3 -c 'import socket; s = socket.socket()
+# dst_start: a fresh destination docker-registry, empty storage and a new
+# port, so neither tool can reuse anything from an earlier run (skopeo's
+# blob-info cache is keyed by registry host). Sets DST and DST_PID.
+dst_start() {
+	local port
+	port=$(python3 -c 'import socket; s = socket.socket()
 s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-DST=127.0.0.1:$port
-sed -e "s|rootdirectory: .*|rootdirectory: $WORK/dst|" \
-	-e "s|addr: .*|addr: $DST|" "$WORK/registry.yml" >"$WORK/dst.yml"
-/usr/bin/docker-registry serve "$WORK/dst.yml" >/dev/null 2>"$WORK/dst.log" &
-DST_PID=$!
-for _ in $(seq 100); do
-	curl -s -o /dev/null "http://$DST/v2/" && break
-	sleep 0.1
-done
-curl -s -o /dev/null "http://$DST/v2/" || die "the destination registry did not start"
+	DST=127.0.0.1:$port
+	rm -rf "$WORK/dst"
+	sed -e "s|rootdirectory: .*|rootdirectory: $WORK/dst|" \
+		-e "s|addr: .*|addr: $DST|" "$WORK/registry.yml" >"$WORK/dst.yml"
+	/usr/bin/docker-registry serve "$WORK/dst.yml" >/dev/null 2>"$WORK/dst.log" &
+	DST_PID=$!
+	for _ in $(seq 100); do
+		curl -s -o /dev/null "http://$DST/v2/" && break
+		sleep 0.1
+	done
+	curl -s -o /dev/null "http://$DST/v2/" || die "the destination registry did not start"
+}
+
+dst_stop() {
+	kill "$DST_PID" 2>/dev/null || :
+	wait "$DST_PID" 2>/dev/null || :
+	DST_PID=
+}
 
 # one TOOL REPO: copy bench/big:1 to DST/REPO:1; prints "SECONDS KIB".
 one() {
@@ -86,8 +98,10 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 for tool in berth skopeo; do
 	: >"$WORK/$tool.cold" >"$WORK/$tool.warm"
 	for i in $(seq "$RUNS"); do
-		one "$tool" "$tool-$i" >>"$WORK/$tool.cold"
-		one "$tool" "$tool-$i" >>"$WORK/$tool.warm"
+		dst_start
+		one "$tool" "bench/copy" >>"$WORK/$tool.cold"
+		one "$tool" "bench/copy" >>"$WORK/$tool.warm"
+		dst_stop
 	done
 	for c in cold warm; do
 		T[$tool.$c]=$(cut -d' ' -f1 "$WORK/$tool.$c" | median)
