@@ -92,6 +92,16 @@ same "copy --platform: just the two platforms" \
 	"$(raw "$B/dst/subset:v1" | jget '[m["platform"]["architecture"] for m in j["manifests"]]')" \
 	"$(printf 'arm64\narm\n')"
 expect "copy --platform: its digest is not the source's" [ "$sub_digest" != "$multi_digest" ]
+arm64=$(jget "[i['digest'] for i in j['images'] if i['platform'] == 'linux/arm64'][0]" <<<"$multi")
+run "$BERTH" copy --platform linux/arm64 "docker://$A/src/multi:v1" "docker://$B/dst/arm64:v1"
+check "copy --platform once: that image alone" 0 "^$arm64\$"
+same "copy --platform once: its manifest at the destination" "$(raw "$B/dst/arm64:v1" | sha)" "$arm64"
+run "$BERTH" copy --all --platform linux/arm64 "docker://$A/src/multi:v1" "docker://$B/dst/arm64idx:v1"
+check "copy --all --platform once: an index of one" 0 "digest differs"
+same "copy --all --platform once: the index holds the arm64 image" \
+	"$(raw "$B/dst/arm64idx:v1" | jget '[m["digest"] for m in j["manifests"]]')" "$arm64"
+run "$BERTH" copy --platform linux/s390x "docker://$A/src/multi:v1" "docker://$B/dst/none:v1"
+check "copy --platform of a platform the index lacks" 12 "linux/arm64"
 amd=$(jget "[i['digest'] for i in j['images'] if i['platform'] == 'linux/amd64'][0]" <<<"$multi")
 if [ "$HOST_PLATFORM" != linux/amd64 ]; then
 	expect "copy --platform: the other platform's image was not copied" \
