@@ -45,7 +45,8 @@ typedef struct copy_writer_ops {
 	int (*write)(copy_writer *w, const void *p, size_t len,
 		     berth_error **err);
 	/* complete: the bytes are all there and verified, keep them;
-	 * otherwise abandon the blob. Frees w. */
+	 * otherwise abandon the blob. Returns the destination's own failure
+	 * (also when abandoning: it may be why writes stopped). Frees w. */
 	int (*finish)(copy_writer *w, bool complete, berth_error **err);
 } copy_writer_ops;
 

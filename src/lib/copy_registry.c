@@ -172,11 +172,12 @@ reg_finish(copy_writer *cw, bool complete, berth_error **err)
 	pthread_join(w->thread, NULL);
 	close(w->fd);
 	close(w->peer);
+	/* The upload's own failure even when abandoned: a refusal (401,
+	 * 413) is what stopped the writes, and the caller says which of the
+	 * two errors explains the copy's failure. */
 	r = w->result;
-	if (r < 0 && complete)
+	if (r < 0)
 		berth_error_move(err, &w->err, r);
-	else if (!complete)
-		r = 0;
 	berth_error_free(w->err);
 	free(w);
 	return r;

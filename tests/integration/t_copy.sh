@@ -63,6 +63,23 @@ same "copy within one registry: every blob mounted, none uploaded" \
 	"$(since "$A_LOG" "$m" | grep -cE '"POST [^ ]*/blobs/uploads/\?([^ ]*&)?mount=sha256[^ ]* HTTP/[0-9.]+" 201'):$(since "$A_LOG" "$m" | grep -cE '"PUT [^ ]*/blobs/')" \
 	"4:0"
 
+if grep -q $'\033' <<<"$OUT"; then
+	fail "copy to a pipe: no escape sequences" "$(cat -v <<<"$OUT" | head -n 3)"
+else
+	ok "copy to a pipe: no escape sequences"
+fi
+same "copy to a pipe: one line per blob" "$(grep -cE '^[0-9a-f]{12}: (Copied|Already exists|Mounted)$' <<<"$OUT")" 4
+
+# script(1) gives the command a pseudo-terminal.
+TERM=xterm script -qec "'$BERTH' copy docker://$A/src/app:v1 docker://$B/tty/app:v1" "$T/tty.out" >/dev/null
+same "copy on a terminal succeeds" "$?" 0
+if grep -q $'\033\\[[0-9]*A' "$T/tty.out" && grep -q "Copied" "$T/tty.out" &&
+	grep -q "$img_digest" "$T/tty.out"; then
+	ok "copy on a terminal: lines redrawn in place, final states, the digest"
+else
+	fail "copy on a terminal: lines redrawn in place, final states, the digest" "$(head -c 300 "$T/tty.out" | cat -v)"
+fi
+
 run "$BERTH" copy -q "docker://$A/src/app:v1" "docker://$B/quiet/app:v1"
 same "copy -q prints only the digest" "$RC:$OUT" "0:$img_digest"
 
