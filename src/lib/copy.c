@@ -18,6 +18,7 @@
 #include "util/error.h"
 #include "util/opts.h"
 #include "util/pool.h"
+#include "util/str.h"
 #include "util/xalloc.h"
 
 #define UPLOADS_DEFAULT 5 /* as push: dockerd's max-concurrent-uploads */
@@ -405,6 +406,15 @@ copy_top(copy_job *j, const berth_manifest_body *body, berth_error **err)
 	return r;
 }
 
+/* For messages: what the user typed may hold any byte. */
+static char *
+quoted_location(const berth_location *l)
+{
+	_cleanup_free_ char *s = berth_location_string(l);
+
+	return berth_str_quote(s, strlen(s), 512);
+}
+
 static const copy_end_ops *
 end_ops(const berth_location *l)
 {
@@ -437,8 +447,8 @@ berth_copy(berth_copy_result *out, const berth_location *src,
 		 : cfg && cfg->max_concurrent_uploads
 			 ? cfg->max_concurrent_uploads
 			 : UPLOADS_DEFAULT;
-	s_name = berth_location_string(src);
-	d_name = berth_location_string(dst);
+	s_name = quoted_location(src);
+	d_name = quoted_location(dst);
 	pthread_mutex_init(&j.mu, NULL);
 	r = end_ops(src)->open(&j.src, src, o->registry, false, err);
 	if (r == 0)

@@ -9,33 +9,45 @@
 
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/str.h"
 #include "util/xalloc.h"
+
+/* A location as typed, made safe for a one-line message. */
+#define SHOWN_MAX 256
+
+static char *
+shown(const char *s)
+{
+	return berth_str_quote(s, strlen(s), SHOWN_MAX);
+}
 
 static int
 parse_registry(berth_location *l, const char *rest, berth_error **err)
 {
+	_cleanup_free_ char *q = shown(rest);
+	int r;
+
 	if (strncmp(rest, "//", 2) != 0)
 		return berth_error_set(err, BERTH_EUSAGE, 0,
 				       "invalid location 'docker:%s': expected "
 				       "'docker://NAME[:TAG|@DIGEST]'",
-				       rest);
-	int r = berth_ref_parse(&l->ref, rest + 2, err);
-
-	return r < 0 ? berth_error_wrap(err, r, "location 'docker:%s'", rest)
-		     : 0;
+				       q);
+	r = berth_ref_parse(&l->ref, rest + 2, err);
+	return r < 0 ? berth_error_wrap(err, r, "location 'docker:%s'", q) : 0;
 }
 
 /* DIR[:TAG]: the last ':' starts the tag when what follows is one. */
 static int
 parse_oci(berth_location *l, const char *rest, berth_error **err)
 {
+	_cleanup_free_ char *q = shown(rest);
 	const char *colon = strrchr(rest, ':');
 
 	if (rest[0] == '\0' || colon == rest)
 		return berth_error_set(err, BERTH_EUSAGE, 0,
 				       "invalid location 'oci:%s': expected "
 				       "'oci:DIR[:TAG]'",
-				       rest);
+				       q);
 	if (colon == NULL || colon[1] == '\0') {
 		l->path = colon ? xstrndup(rest, (size_t)(colon - rest))
 				: xstrdup(rest);
@@ -43,8 +55,9 @@ parse_oci(berth_location *l, const char *rest, berth_error **err)
 	}
 	if (!berth_ref_tag_valid(colon + 1))
 		return berth_error_set(err, BERTH_EUSAGE, 0,
-				       "invalid tag '%s' in location 'oci:%s'",
-				       colon + 1, rest);
+				       "invalid tag after the last ':' of "
+				       "location 'oci:%s'",
+				       q);
 	l->path = xstrndup(rest, (size_t)(colon - rest));
 	l->tag = xstrdup(colon + 1);
 	return 0;
@@ -63,6 +76,7 @@ int
 berth_location_parse(berth_location **out, const char *s, berth_error **err)
 {
 	_cleanup_(berth_location_freep) berth_location *l = NULL;
+	_cleanup_free_ char *q = NULL;
 	const char *colon = strchr(s, ':');
 
 	for (size_t i = 0;
@@ -81,11 +95,12 @@ berth_location_parse(berth_location **out, const char *s, berth_error **err)
 		*out = steal_ptr(&l);
 		return 0;
 	}
+	q = shown(s);
 	berth_error_set(err, BERTH_EUSAGE, 0,
 			"unknown location '%s': expected 'docker://NAME[:TAG]' "
 			"or 'oci:DIR[:TAG]'",
-			s);
-	berth_error_hint(err, "write a registry image as 'docker://%s'", s);
+			q);
+	berth_error_hint(err, "write a registry image as 'docker://%s'", q);
 	return BERTH_EUSAGE;
 }
 
@@ -99,8 +114,11 @@ berth_location_string(const berth_location *l)
 		ref = berth_ref_string(l->ref);
 		return xasprintf("docker://%s", ref);
 	case BERTH_LOCATION_OCI:
-		return l->tag ? xasprintf("oci:%s:%s", l->path, l->tag)
-			      : xasprintf("oci:%s", l->path);
+		/* A ':' in DIR takes a ':' after it to end DIR. */
+		if (l->tag)
+			return xasprintf("oci:%s:%s", l->path, l->tag);
+		return xasprintf("oci:%s%s", l->path,
+				 strchr(l->path, ':') ? ":" : "");
 	}
 	return xstrdup("?");
 }

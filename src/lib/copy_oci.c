@@ -17,6 +17,7 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fileio.h"
+#include "util/str.h"
 #include "util/xalloc.h"
 
 #define ANN_REF_NAME "org.opencontainers.image.ref.name"
@@ -73,7 +74,7 @@ oci_open(copy_end **out, const berth_location *loc,
 	e = xcalloc(1, sizeof(*e));
 	e->base.ops = &copy_oci_ops;
 	e->base.kind = BERTH_LOCATION_OCI;
-	e->base.name = xstrdup(loc->path);
+	e->base.name = berth_str_quote(loc->path, strlen(loc->path), 512);
 	e->loc = loc;
 	*out = &e->base;
 	return 0;
@@ -116,7 +117,7 @@ find_image(oci_end *e, berth_descriptor *out, berth_error **err)
 			berth_error_set(err, BERTH_EPROTO, 0,
 					"'%s' is not an image index", path);
 		berth_error_hint(err, "'%s' must be an OCI image layout",
-				 e->loc->path);
+				 e->base.name);
 		return r < 0 ? r : BERTH_EPROTO;
 	}
 	root = json_loadb(body, len, 0, NULL);
@@ -136,7 +137,7 @@ find_image(oci_end *e, berth_descriptor *out, berth_error **err)
 				"'%s' holds %zu images, not one", path,
 				idx->n_manifests);
 		berth_error_hint(err, "name the image: 'oci:%s:TAG'",
-				 e->loc->path);
+				 e->base.name);
 		return BERTH_ENOTFOUND;
 	}
 	berth_descriptor_copy(out, &idx->manifests[found]);
@@ -167,7 +168,7 @@ oci_get_manifest(copy_end *ce, const berth_digest *digest,
 					    "manifest '%s' in '%s' does not "
 					    "match its digest (it hashes to "
 					    "'%s')",
-					    digest->str, e->loc->path, got.str);
+					    digest->str, e->base.name, got.str);
 	}
 	if (r == 0) {
 		json_auto_t *j = json_loadb(out->data, out->len, 0, NULL);
@@ -220,7 +221,7 @@ oci_fetch_blob(copy_end *ce, const berth_descriptor *d, berth_sink_fn sink,
 					       "blob '%s' in '%s' is smaller "
 					       "than its descriptor's %lld "
 					       "bytes",
-					       d->digest.str, e->loc->path,
+					       d->digest.str, e->base.name,
 					       (long long)d->size);
 		if (n == 0)
 			return 0;
@@ -229,7 +230,7 @@ oci_fetch_blob(copy_end *ce, const berth_descriptor *d, berth_sink_fn sink,
 					       "blob '%s' in '%s' is larger "
 					       "than its descriptor's %lld "
 					       "bytes",
-					       d->digest.str, e->loc->path,
+					       d->digest.str, e->base.name,
 					       (long long)d->size);
 		got += n;
 		if ((r = sink(ud, buf, (size_t)n, err)) < 0)

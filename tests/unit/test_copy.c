@@ -34,6 +34,7 @@ static const struct {
 	{"oci:dir:with:colons:latest", "oci:dir:with:colons:latest",
 	 "dir:with:colons", "latest", 0, NULL},
 	{"oci:layout:", "oci:layout", "layout", NULL, 0, NULL},
+	{"oci:/i:/:", "oci:/i:/:", "/i:/", NULL, 0, NULL},
 	{"oci:layout:bad/tag", NULL, NULL, NULL, BERTH_EUSAGE, "invalid tag"},
 	{"oci:", NULL, NULL, NULL, BERTH_EUSAGE, "oci:DIR[:TAG]"},
 	{"oci::v1", NULL, NULL, NULL, BERTH_EUSAGE, "oci:DIR[:TAG]"},
@@ -42,6 +43,10 @@ static const struct {
 	{"oci-archive:x.tar", NULL, NULL, NULL, BERTH_EUSAGE,
 	 "unknown location"},
 	{"", NULL, NULL, NULL, BERTH_EUSAGE, "unknown location"},
+	/* what is typed is shown on one line */
+	{"docker\n://x", NULL, NULL, NULL, BERTH_EUSAGE, "'docker ://x'"},
+	{"oci:a\nb:bad/tag", NULL, NULL, NULL, BERTH_EUSAGE,
+	 "'oci:a b:bad/tag'"},
 };
 
 TEST(location_parse)
