@@ -171,6 +171,10 @@ run "$BERTH" copy "docker://$HOSTILE/hostile/cutoff:v1" "docker://$B/lies/cutoff
 check "copy from a source that cuts a blob short" 8 "cut off|smaller" "$HOSTILE"
 expect "truncated source: nothing tagged" untagged "$B/lies/cutoff:v1"
 
+run "$BERTH" copy "docker://$HOSTILE/hostile/badsize:v1" "docker://$B/lies/badsize:v1"
+check "copy from a source whose blob is longer than its descriptor" 11 "larger than" "$HOSTILE"
+expect "longer blob: nothing tagged" untagged "$B/lies/badsize:v1"
+
 # --- an interrupted copy resumes ------------------------------------------
 held_cfg=$(curl -s "http://$HOSTILE/v2/hostile/held/manifests/v1" | jget 'j["config"]["digest"]')
 held_layer=$(curl -s "http://$HOSTILE/v2/hostile/held/manifests/v1" | jget 'j["layers"][0]["digest"]')
