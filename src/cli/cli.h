@@ -142,6 +142,7 @@ int cmd_rmi(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_ls(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_import(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_push(cli_ctx *ctx, int argc, char **argv, berth_error **err);
+int cmd_copy(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_fsck(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_save(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_load(cli_ctx *ctx, int argc, char **argv, berth_error **err);
@@ -161,6 +162,7 @@ extern const cli_usage cli_pull_usage, cli_push_usage, cli_images_usage,
 	cli_config_usage, cli_ratelimit_usage, cli_version_usage,
 	cli_completion_usage, cli_save_usage, cli_load_usage;
 extern const cli_usage cli_unpack_usage;
+extern const cli_usage cli_copy_usage;
 
 /*
  * A registry as users write it for login ("docker.io", "host:5000",
