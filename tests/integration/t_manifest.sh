@@ -140,6 +140,15 @@ ACCESS_LOG=$REG_LOG scenario registry "$REG"
 serve_start || bail "berth serve did not start"
 ACCESS_LOG=$T/access.log scenario serve "$SRV_HOST"
 
+# An entry in another registry than the list's is refused at push.
+run "${B[@]}" manifest create "$SRV_HOST/team/app:cross" "$REG/team/app:amd64"
+check "create a list with an image of another registry" 0
+run "${B[@]}" manifest push "$SRV_HOST/team/app:cross"
+check "push refuses an entry of another registry" 2 "is in registry '$REG', the list goes to '$SRV_HOST'" "hint: copy the image to"
+run "${B[@]}" fsck
+check "a local list beside the store leaves fsck content" 0
+expect "the list is a file under ROOT/manifests/" test -f "$S/manifests/$(sed 's/:/%3A/g; s#/#%2F#g' <<<"$SRV_HOST/team/app:cross").json"
+
 # A registry that refuses: berth serve with htpasswd, no login.
 SRV_STORAGE=$T/reg-auth
 htpasswd -Bbc "$T/htpasswd" alice secret >/dev/null 2>&1
@@ -154,7 +163,4 @@ run "${B[@]}" manifest frob
 check "an unknown subcommand" 2 "unknown subcommand 'frob'"
 run "${B[@]}" manifest create "$REG/team/app:x"
 check "create needs a list and images" 2 "expected a list and at least one image"
-run "${B[@]}" fsck
-check "the lists beside the store leave fsck content" 0
-
 done_testing
