@@ -157,6 +157,29 @@ serve_start --htpasswd "$T/htpasswd" || bail "berth serve --htpasswd did not sta
 run "${B[@]}" manifest create "$SRV_HOST/team/app:x" "$SRV_HOST/team/app:amd64"
 check "a registry that refuses (401)" 5 "hint: .*login"
 
+# --insecure: berth serve over HTTPS with a self-signed certificate.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj '/CN=127.0.0.1' \
+	-addext 'subjectAltName=IP:127.0.0.1' -keyout "$T/tls.key" -out "$T/tls.crt" \
+	>"$T/openssl.log" 2>&1 || bail "self-signed certificate: $(tail -n 3 "$T/openssl.log")"
+serve_stop
+SRV_STORAGE=$T/reg-tls
+serve_start --tls-cert "$T/tls.crt" --tls-key "$T/tls.key" || bail "berth serve over TLS did not start"
+skopeo_push "$T/img" amd "$SRV_HOST/team/app:amd64"
+mkdir -p "$T/certs.d"
+BT=("$BERTH" --root "$S" --certs-d "$T/certs.d")
+run "${BT[@]}" manifest create "$SRV_HOST/team/app:tls" "$SRV_HOST/team/app:amd64"
+check "an unverified certificate is refused without --insecure" 9 "certificate"
+run "${BT[@]}" manifest create --insecure "$SRV_HOST/team/app:tls" "$SRV_HOST/team/app:amd64"
+check "create --insecure" 0
+run "${BT[@]}" manifest push "$SRV_HOST/team/app:tls"
+check "push without --insecure is refused" 9 "certificate"
+run "${BT[@]}" manifest push --insecure "$SRV_HOST/team/app:tls"
+check "push --insecure" 0 '^sha256:'
+run "${BT[@]}" manifest rm "$SRV_HOST/team/app:tls"
+check "rm the TLS list" 0
+run "${BT[@]}" manifest inspect --insecure "$SRV_HOST/team/app:tls"
+check "inspect --insecure reads the pushed index" 0 "\"mediaType\": \"$(re "$OCI_INDEX")\""
+
 run "${B[@]}" manifest create --format xml "$REG/team/app:x" "$REG/team/app:amd64"
 check "--format takes oci or docker" 2 "expected 'oci' or 'docker'"
 run "${B[@]}" manifest frob
