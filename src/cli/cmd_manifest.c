@@ -105,7 +105,9 @@ static const cli_usage create_usage = {
 static const cli_usage annotate_usage = {
 	"annotate [OPTIONS] LIST REF",
 	"Change the platform of the entry REF (as given to create, or its "
-	"digest) in the local list LIST. An empty value removes the field.",
+	"digest) in the local list LIST. An empty value removes the field; "
+	"the entry keeps an os and an architecture, and the platform must "
+	"read as os/arch[/variant], as --platform takes it.",
 	annotate_opts,
 	NULL,
 };

@@ -172,6 +172,34 @@ berth_mlist_create(berth_store *s, const char *list, const char *const *refs,
 	return mlist_save(root, l, err);
 }
 
+/* An annotated platform must still read as os/arch[/variant], the rule
+ * --platform follows; nothing is saved otherwise. */
+static int
+check_platform(const json_t *d, const char *ref, berth_error **err)
+{
+	const json_t *p = json_object_get(d, "platform");
+	const char *os = json_string_value(json_object_get(p, "os"));
+	const char *arch =
+		json_string_value(json_object_get(p, "architecture"));
+	const char *v = json_string_value(json_object_get(p, "variant"));
+	_cleanup_free_ char *text = NULL;
+	berth_platform parsed;
+	int r;
+
+	if (os == NULL || arch == NULL) {
+		r = berth_error_set(err, BERTH_EUSAGE, 0,
+				    "entry '%s' would have no %s", ref,
+				    os ? "architecture" : "os");
+		berth_error_hint(err, "give both --os and --arch, e.g. --os "
+				      "linux --arch arm64");
+		return r;
+	}
+	text = xasprintf("%s/%s%s%s", os, arch, v ? "/" : "", v ? v : "");
+	if ((r = berth_platform_parse(&parsed, text, err)) < 0)
+		return berth_error_wrap(err, r, "entry '%s'", ref);
+	return 0;
+}
+
 int
 berth_mlist_annotate(berth_store *s, const char *list, const char *ref,
 		     const berth_mlist_platform *p, berth_error **err)
@@ -186,6 +214,9 @@ berth_mlist_annotate(berth_store *s, const char *list, const char *ref,
 	    (r = mlist_find(&e, l, ref, err)) < 0)
 		return r;
 	mlist_annotate(json_object_get(e, "descriptor"), p);
+	if ((r = check_platform(json_object_get(e, "descriptor"), ref, err)) <
+	    0)
+		return r;
 	return mlist_save(berth_store_root(s), l, err);
 }
 

@@ -122,6 +122,10 @@ scenario() {
 	check "$L: push of a list that does not exist" 4 "no local manifest list" "hint: create it with 'berth manifest create"
 	run "${B[@]}" manifest annotate "$list" "$H/team/other:v1" --arch arm
 	check "$L: annotate an unknown entry" 4 "has no entry" "hint: its entries are"
+	run "${B[@]}" manifest annotate "$list" "$H/team/app-arm:arm64" --arch 'arm 64'
+	check "$L: annotate refuses a platform that is not os/arch[/variant]" 2 "invalid platform 'linux/arm 64/v8'" "hint: "
+	run "${B[@]}" manifest annotate "$list" "$H/team/app-arm:arm64" --os ''
+	check "$L: annotate refuses to remove the os" 2 "would have no os"
 	run "${B[@]}" manifest create "$H/team/app:dup" "$H/team/app:amd64" "$H/team/app-arm:arm64"
 	check "$L: create a list to make a duplicate in" 0
 	run "${B[@]}" manifest annotate "$H/team/app:dup" "$ARM_DIGEST" --arch amd64
