@@ -16,20 +16,19 @@
 #include "util/xalloc.h"
 
 enum {
-	OPT_AMEND = 0x100,
-	OPT_INSECURE,
+	OPT_INSECURE = 0x100,
 	OPT_FORMAT,
 	OPT_OS,
 	OPT_ARCH,
 	OPT_VARIANT,
 	OPT_OS_VERSION,
 	OPT_OS_FEATURES,
-	OPT_PURGE,
 };
 
 #define O_AMEND                                                                \
 	{                                                                      \
-		OPT_AMEND, "amend", NULL, 0, "create: add to an existing list" \
+		'a', "amend", NULL, CLI_OPT_SHORT,                             \
+			"create: add to an existing list"                      \
 	}
 #define O_INSECURE                                                             \
 	{                                                                      \
@@ -77,7 +76,7 @@ enum {
 	}
 #define O_PURGE                                                                \
 	{                                                                      \
-		OPT_PURGE, "purge", NULL, 0,                                   \
+		'p', "purge", NULL, CLI_OPT_SHORT,                             \
 			"push: remove the local list after a successful push"  \
 	}
 
@@ -206,7 +205,7 @@ parse(sub_args *a, const char *name, const cli_option *opts, int argc,
 
 	while ((c = cli_getopt(opts, name, argc, argv, err)) != -1) {
 		switch (c) {
-		case OPT_AMEND:
+		case 'a':
 			a->amend = true;
 			break;
 		case OPT_INSECURE:
@@ -244,7 +243,7 @@ parse(sub_args *a, const char *name, const cli_option *opts, int argc,
 		case 'v':
 			a->verbose = true;
 			break;
-		case OPT_PURGE:
+		case 'p':
 			a->purge = true;
 			break;
 		default:

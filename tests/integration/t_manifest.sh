@@ -100,8 +100,8 @@ scenario() {
 	check "$L: create --format docker" 0
 	run "${B[@]}" manifest create "$H/team/app:dlist" "$H/team/app-arm:arm64"
 	check "$L: create over an existing list is refused" 17 "exists already" "hint: .*--amend"
-	run "${B[@]}" manifest create --amend "$H/team/app:dlist" "$H/team/app-arm:arm64"
-	check "$L: create --amend adds to it" 0
+	run "${B[@]}" manifest create -a "$H/team/app:dlist" "$H/team/app-arm:arm64"
+	check "$L: create -a (--amend) adds to it" 0
 	run "${B[@]}" manifest push --purge "$H/team/app:dlist"
 	check "$L: push --purge a Docker list" 0 '^sha256:'
 	run skopeo_ inspect --raw --tls-verify=false "docker://$H/team/app:dlist"
