@@ -153,13 +153,28 @@ run "${B[@]}" fsck
 check "a local list beside the store leaves fsck content" 0
 expect "the list is a file under ROOT/manifests/" test -f "$S/manifests/$(sed 's/:/%3A/g; s#/#%2F#g' <<<"$SRV_HOST/team/app:cross").json"
 
-# A registry that refuses: berth serve with htpasswd, no login.
+# A registry that refuses: berth serve with htpasswd and a policy where
+# alice may only pull and bob may push.
 SRV_STORAGE=$T/reg-auth
 htpasswd -Bbc "$T/htpasswd" alice secret >/dev/null 2>&1
+htpasswd -Bb "$T/htpasswd" bob other >/dev/null 2>&1
+printf '{"rules": [{"repository": "team/*", "grant": {"alice": ["pull"], "bob": ["pull", "push"]}}]}' >"$T/policy.json"
 serve_stop
-serve_start --htpasswd "$T/htpasswd" || bail "berth serve --htpasswd did not start"
-run "${B[@]}" manifest create "$SRV_HOST/team/app:x" "$SRV_HOST/team/app:amd64"
-check "a registry that refuses (401)" 5 "hint: .*login"
+serve_start --htpasswd "$T/htpasswd" --policy "$T/policy.json" || bail "berth serve --htpasswd did not start"
+skopeo_push "$T/img" amd "$SRV_HOST/team/app:amd64" --dest-creds bob:other
+run "${B[@]}" --docker-config "$T/nobody" manifest create "$SRV_HOST/team/app:x" "$SRV_HOST/team/app:amd64"
+check "a registry that refuses without a login (401)" 5 "hint: .*login"
+mkdir -p "$T/alice"
+printf '{"auths": {"%s": {"auth": "%s"}}}\n' "$SRV_HOST" "$(printf alice:secret | base64)" >"$T/alice/config.json"
+chmod 600 "$T/alice/config.json"
+run "${B[@]}" --docker-config "$T/alice" manifest create "$SRV_HOST/team/app:x" "$SRV_HOST/team/app:amd64"
+check "alice may pull: create" 0
+run "${B[@]}" --docker-config "$T/alice" manifest push "$SRV_HOST/team/app:x"
+check "a registry that refuses the push (403)" 6 "pushing manifest list '$SRV_HOST/team/app:x'" "hint: "
+run "${B[@]}" manifest inspect "$SRV_HOST/team/app:x"
+check "the refused list is kept locally" 0
+run "${B[@]}" manifest rm "$SRV_HOST/team/app:x"
+check "rm the refused list" 0
 
 # --insecure: berth serve over HTTPS with a self-signed certificate.
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj '/CN=127.0.0.1' \
