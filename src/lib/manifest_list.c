@@ -115,21 +115,15 @@ entry_descriptor(json_t **out, berth_registry *reg, const berth_ref *ref,
 	return 0;
 }
 
-int
-berth_mlist_create(berth_store *s, const char *list, const char *const *refs,
-		   size_t n, const berth_mlist_opts *opts, berth_error **err)
+/* Refuses an existing list unless amending. */
+static int
+check_exists(const char *root, const char *name, bool amend, json_t **out,
+	     berth_error **err)
 {
-	_cleanup_free_ char *name = NULL;
-	const char *root = berth_store_root(s);
-	json_auto_t *l = NULL;
 	berth_error *e = NULL;
-	int r;
+	int r = mlist_load(out, root, name, &e);
 
-	if ((r = check_opts(&opts, err)) < 0 ||
-	    (r = list_name(&name, list, err)) < 0)
-		return r;
-	r = mlist_load(&l, root, name, &e);
-	if (r == 0 && !opts->amend) {
+	if (r == 0 && !amend) {
 		r = berth_error_set(err, BERTH_EEXIST, 0,
 				    "manifest list '%s' exists already", name);
 		berth_error_hint(err,
@@ -139,20 +133,32 @@ berth_mlist_create(berth_store *s, const char *list, const char *const *refs,
 				 name);
 		return r;
 	}
-	if (r < 0 && r != BERTH_ENOTFOUND)
-		return berth_error_move(err, &e, r);
-	berth_error_free(e);
-	if (l == NULL)
-		l = mlist_new(name, opts->format == BERTH_MLIST_DOCKER
-					    ? BERTH_MT_DOCKER_LIST
-					    : BERTH_MT_OCI_INDEX);
-	else if (opts->format != BERTH_MLIST_KEEP)
-		json_object_set_new(
-			l, "mediaType",
-			json_string(opts->format == BERTH_MLIST_DOCKER
-					    ? BERTH_MT_DOCKER_LIST
-					    : BERTH_MT_OCI_INDEX));
-	for (size_t i = 0; i < n; i++) {
+	if (r == BERTH_ENOTFOUND) {
+		berth_error_free(e);
+		return 0;
+	}
+	return r < 0 ? berth_error_move(err, &e, r) : 0;
+}
+
+int
+berth_mlist_create(berth_store *s, const char *list, const char *const *refs,
+		   size_t n, const berth_mlist_opts *opts, berth_error **err)
+{
+	_cleanup_free_ char *name = NULL;
+	_cleanup_close_ int lock = -1;
+	const char *root = berth_store_root(s);
+	json_auto_t *l = NULL, *got = json_array();
+	json_t *e;
+	size_t i;
+	int r;
+
+	if ((r = check_opts(&opts, err)) < 0 ||
+	    (r = list_name(&name, list, err)) < 0 ||
+	    (r = check_exists(root, name, opts->amend, &l, err)) < 0)
+		return r;
+	/* The registries first, without the lock; then the list is read
+	 * again, changed and written under it. */
+	for (i = 0; i < n; i++) {
 		_cleanup_(berth_ref_freep) berth_ref *ref = NULL;
 		_cleanup_(berth_registry_freep) berth_registry *reg = NULL;
 		_cleanup_free_ char *full = NULL;
@@ -167,8 +173,28 @@ berth_mlist_create(berth_store *s, const char *list, const char *const *refs,
 		if (r < 0)
 			return r;
 		full = berth_ref_string(ref);
-		mlist_put(l, full, d);
+		json_array_append_new(got, json_pack("{s:s, s:o}", "ref", full,
+						     "descriptor", d));
 	}
+	if ((lock = mlist_lock(root, err)) < 0)
+		return lock;
+	json_decref(l);
+	l = NULL;
+	if ((r = check_exists(root, name, opts->amend, &l, err)) < 0)
+		return r;
+	if (l == NULL)
+		l = mlist_new(name, opts->format == BERTH_MLIST_DOCKER
+					    ? BERTH_MT_DOCKER_LIST
+					    : BERTH_MT_OCI_INDEX);
+	else if (opts->format != BERTH_MLIST_KEEP)
+		json_object_set_new(
+			l, "mediaType",
+			json_string(opts->format == BERTH_MLIST_DOCKER
+					    ? BERTH_MT_DOCKER_LIST
+					    : BERTH_MT_OCI_INDEX));
+	json_array_foreach(got, i, e)
+		mlist_put(l, json_string_value(json_object_get(e, "ref")),
+			  json_incref(json_object_get(e, "descriptor")));
 	return mlist_save(root, l, err);
 }
 
@@ -205,11 +231,13 @@ berth_mlist_annotate(berth_store *s, const char *list, const char *ref,
 		     const berth_mlist_platform *p, berth_error **err)
 {
 	_cleanup_free_ char *name = NULL;
+	_cleanup_close_ int lock = -1;
 	json_auto_t *l = NULL;
 	json_t *e = NULL;
 	int r;
 
 	if ((r = list_name(&name, list, err)) < 0 ||
+	    (r = lock = mlist_lock(berth_store_root(s), err)) < 0 ||
 	    (r = mlist_load(&l, berth_store_root(s), name, err)) < 0 ||
 	    (r = mlist_find(&e, l, ref, err)) < 0)
 		return r;
@@ -345,10 +373,12 @@ int
 berth_mlist_remove(berth_store *s, const char *list, berth_error **err)
 {
 	_cleanup_free_ char *name = NULL, *path = NULL;
+	_cleanup_close_ int lock = -1;
 	json_auto_t *l = NULL;
 	int r;
 
 	if ((r = list_name(&name, list, err)) < 0 ||
+	    (r = lock = mlist_lock(berth_store_root(s), err)) < 0 ||
 	    (r = mlist_load(&l, berth_store_root(s), name, err)) < 0)
 		return r;
 	path = mlist_path(berth_store_root(s), name);

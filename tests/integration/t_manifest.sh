@@ -16,6 +16,7 @@ re() { sed 's/[][\\.*^$+?(){}|]/\\&/g' <<<"$1"; }
 
 mkimage "$T/img" --tag amd --platform linux/amd64 --seed 11 >/dev/null
 mkimage "$T/img" --tag arm --platform linux/arm64 --seed 12 >/dev/null
+mkimage "$T/img" --tag armv7 --platform linux/arm/v7 --seed 13 >/dev/null
 AMD_DIGEST=$(jget '[m["digest"] for m in j["manifests"] if m["annotations"]["org.opencontainers.image.ref.name"] == "amd"][0]' "$T/img/index.json")
 ARM_DIGEST=$(jget '[m["digest"] for m in j["manifests"] if m["annotations"]["org.opencontainers.image.ref.name"] == "arm"][0]' "$T/img/index.json")
 
@@ -27,6 +28,7 @@ scenario() {
 	local L=$1 H=$2 list digest raw
 	skopeo_push "$T/img" amd "$H/team/app:amd64"
 	skopeo_push "$T/img" arm "$H/team/app-arm:arm64"
+	skopeo_push "$T/img" armv7 "$H/team/app:armv7"
 	list=$H/team/app:multi
 
 	run "${B[@]}" manifest create "$list" "$H/team/app:amd64" "$H/team/app-arm:arm64"
@@ -112,6 +114,26 @@ scenario() {
 	run "${B[@]}" manifest inspect --verbose "$H/team/app:dlist"
 	check "$L: inspect -v on a remote index shows each child" 0 "\"Ref\": \"$H/team/app@$ARM_DIGEST\"" '"Manifest": \{'
 
+
+	# Two amends at once: each adds its entry, neither is lost.
+	run "${B[@]}" manifest create "$H/team/app:both" "$H/team/app-arm:arm64"
+	check "$L: create a list for two amends at once" 0
+	run "${B[@]}" manifest annotate "$H/team/app:both" "$H/team/app-arm:arm64" --variant v8
+	check "$L: annotate it before the amends" 0
+	local p1 p2
+	"${B[@]}" manifest create -a "$H/team/app:both" "$H/team/app:amd64" &
+	p1=$!
+	"${B[@]}" manifest create -a "$H/team/app:both" "$H/team/app:armv7" &
+	p2=$!
+	wait "$p1" && wait "$p2"
+	RC=$? OUT= ERR=
+	check "$L: two create --amend at once succeed" 0
+	run "${B[@]}" manifest inspect -v "$H/team/app:both"
+	same "$L: concurrent amends keep every entry" "$(jget 'sorted(e["Descriptor"]["platform"]["architecture"] for e in j)' <<<"$OUT")" \
+		"amd64"$'\n'"arm"$'\n'"arm64"
+	same "$L: the annotation made before them stays" "$(jget 'j[0]["Descriptor"]["platform"]["variant"]' <<<"$OUT")" v8
+	run "${B[@]}" manifest rm "$H/team/app:both"
+	check "$L: rm the list of two amends" 0
 
 	# Errors.
 	run "${B[@]}" manifest create "$H/team/app:bad" "$H/team/app:missing"

@@ -2,9 +2,12 @@
 #include "mlist/mlist.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "berth/manifest.h"
 #include "berth/ref.h"
@@ -105,19 +108,50 @@ mlist_load(json_t **out, const char *root, const char *name, berth_error **err)
 	return 0;
 }
 
-int
-mlist_save(const char *root, const json_t *list, berth_error **err)
+/* ROOT/manifests/, made when missing. */
+static int
+make_dir(const char *root, berth_error **err)
 {
-	const char *name = json_string_value(json_object_get(list, "name"));
 	_cleanup_free_ char *dir = xasprintf("%s/" MLIST_DIR, root);
-	_cleanup_free_ char *path = mlist_path(root, name);
-	_cleanup_free_ char *text = NULL;
-	berth_file_replace_opts fo = {.mode = 0644, .sync = true};
 
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return berth_error_set(err, BERTH_EIO, errno,
 				       "cannot create '%s': %s", dir,
 				       strerror(errno));
+	return 0;
+}
+
+int
+mlist_lock(const char *root, berth_error **err)
+{
+	_cleanup_free_ char *path = xasprintf("%s/" MLIST_DIR "/.lock", root);
+	int fd, r;
+
+	if ((r = make_dir(root, err)) < 0)
+		return r;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		r = berth_error_set(err, BERTH_EIO, errno,
+				    "cannot lock '%s': %s", path,
+				    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int
+mlist_save(const char *root, const json_t *list, berth_error **err)
+{
+	const char *name = json_string_value(json_object_get(list, "name"));
+	_cleanup_free_ char *path = mlist_path(root, name);
+	_cleanup_free_ char *text = NULL;
+	berth_file_replace_opts fo = {.mode = 0644, .sync = true};
+	int r;
+
+	if ((r = make_dir(root, err)) < 0)
+		return r;
 	text = json_dumps(list, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	return berth_file_replace(path, text, strlen(text), &fo, err);
 }

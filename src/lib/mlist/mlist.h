@@ -25,6 +25,11 @@ json_t *mlist_new(const char *name, const char *media_type);
 int mlist_load(json_t **out, const char *root, const char *name,
 	       berth_error **err);
 
+/* Takes the lock of the store's lists (ROOT/manifests/.lock), held
+ * while a list is read, changed and written back, never across network
+ * requests: the descriptor to close, or a negative code. */
+int mlist_lock(const char *root, berth_error **err);
+
 /* Writes the list atomically (ROOT/manifests/ made when missing). */
 int mlist_save(const char *root, const json_t *list, berth_error **err);
 
