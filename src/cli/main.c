@@ -39,6 +39,8 @@ static const cli_command commands[] = {
 	 &cli_unpack_usage},
 	{"fsck", cmd_fsck, 0,
 	 "Verify the local store and remove damaged content", &cli_fsck_usage},
+	{"manifest", cmd_manifest, CLI_CONFIG,
+	 "Create and push multi-platform manifest lists", &cli_manifest_usage},
 	{"login", cmd_login, CLI_CONFIG, "Log in to a registry",
 	 &cli_login_usage},
 	{"logout", cmd_logout, CLI_CONFIG, "Log out from a registry",

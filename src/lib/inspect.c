@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "berth/pull.h"
+#include "fetch_small.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -172,51 +173,6 @@ out:
 	return r;
 }
 
-typedef struct mem_sink {
-	berth_buf buf;
-} mem_sink;
-
-static int
-mem_write(void *ud, const void *p, size_t len, berth_error **err)
-{
-	return berth_buf_put(&((mem_sink *)ud)->buf, p, len, err);
-}
-
-/* Fetches a small blob (a config) into memory and verifies it. */
-static int
-fetch_small(berth_buf *out, berth_registry *reg, const char *repo,
-	    const berth_descriptor *d, berth_error **err)
-{
-	mem_sink sink;
-	berth_blob_job job = BERTH_BLOB_JOB_INIT;
-	berth_digest got;
-	int r;
-
-	berth_buf_init(&sink.buf, 16 << 20);
-	job.desc = d;
-	job.sink = mem_write;
-	job.sink_ud = &sink;
-	r = berth_registry_fetch_blobs(reg, repo, &job, 1, 1, NULL, NULL, err);
-	berth_error_free(job.err);
-	if (r == 0) {
-		berth_digest_of(&got, d->digest.alg, sink.buf.ptr,
-				sink.buf.len);
-		if (strcmp(got.str, d->digest.str) != 0)
-			r = berth_error_set(
-				err, BERTH_EDIGEST, 0,
-				"digest mismatch for blob '%s' from "
-				"'%s': content is %s",
-				d->digest.str, berth_registry_host(reg),
-				got.str);
-	}
-	if (r < 0) {
-		berth_buf_release(&sink.buf);
-		return r;
-	}
-	*out = sink.buf;
-	return 0;
-}
-
 static json_t *
 layers_data(const berth_manifest *m)
 {
@@ -288,7 +244,8 @@ berth_remote_inspect(char **out, const berth_ref *ref,
 	}
 	berth_manifest_body_release(&body);
 	if (r == 0)
-		r = fetch_small(&cfg_text, reg, ref->path, &m->config, err);
+		r = fetch_small_blob(&cfg_text, reg, ref->path, &m->config,
+				     err);
 	if (r == 0)
 		r = parse_config(&cfg, cfg_text.ptr, cfg_text.len, err);
 	if (r == 0)

@@ -41,4 +41,14 @@ vg "images under valgrind" 0 images
 vg "rmi under valgrind" 0 rmi "$SRV_HOST/vg/copy:t"
 vg "fsck under valgrind" 0 fsck
 
+mkimage "$T/one" --tag a --platform linux/arm64 >/dev/null || bail "mkimage failed"
+skopeo_push "$T/one" a "$SRV_HOST/vg/one:a"
+vg "manifest create under valgrind" 0 manifest create "$SRV_HOST/vg/multi:t" "$SRV_HOST/vg/one:a"
+vg "manifest create of an index (refused) under valgrind" 14 manifest create "$SRV_HOST/vg/bad:t" "$SRV_HOST/vg/app:t"
+vg "manifest annotate under valgrind" 0 manifest annotate "$SRV_HOST/vg/multi:t" "$SRV_HOST/vg/one:a" --variant v8 --os-features x,y
+vg "manifest inspect under valgrind" 0 manifest inspect -v "$SRV_HOST/vg/multi:t"
+vg "manifest inspect of a remote index under valgrind" 0 manifest inspect -v "$SRV_HOST/vg/app:t"
+vg "manifest push (mounts) under valgrind" 0 manifest push --purge "$SRV_HOST/vg/multi:t"
+vg "manifest rm of no list under valgrind" 4 manifest rm "$SRV_HOST/vg/multi:t"
+
 done_testing
