@@ -6,8 +6,8 @@
 # endpoint and one through `berth serve retention` beside the running
 # server: the expected tags and manifests are gone, referrers of deleted
 # subjects too, the survivors pull byte-exact, every deletion is in the
-# audit log, the runs are counted in /metrics, and only admins may call
-# the endpoint.
+# audit log and sent to the event endpoints as a delete, the runs are
+# counted in /metrics, and only admins may call the endpoint.
 . tests/integration/lib.sh
 . tests/integration/serve_lib.sh
 
@@ -15,7 +15,7 @@ FAKETIME_LIB=
 for f in /usr/lib/*/faketime/libfaketimeMT.so.1 /usr/lib/faketime/libfaketimeMT.so.1; do
 	[ -e "$f" ] && FAKETIME_LIB=$f && break
 done
-for tool in skopeo htpasswd python3; do
+for tool in skopeo htpasswd python3 jq; do
 	command -v "$tool" >/dev/null || {
 		fail "$tool is installed" "run scripts/install-deps.sh"
 		exit 1
@@ -32,9 +32,22 @@ cat >"$T/policy.json" <<'EOF'
 { "admins": ["root"],
   "rules": [{"repository": "**", "grant": {"alice": ["pull", "push", "delete"]}}] }
 EOF
+# An event receiver that hears only deletes (tests/tools/event_receiver.py).
+PORT_EV=$(free_port)
+bg python3 tests/tools/event_receiver.py "$PORT_EV" "$T/events.jsonl" --mode ok
+wait_for 60 test -e "$T/events.jsonl.ready"
+# deletes JQ-FILTER: how many delete events the filter selects.
+deletes() {
+	[ -s "$T/events.jsonl" ] || { echo 0; return; }
+	jq -c '.body.events[]' "$T/events.jsonl" | jq -c "select($1)" | wc -l
+}
+
 # The docs' example, and a pull-based policy for team/<one segment>.
 cat >"$T/config.json" <<EOF
 { "audit-log": "$T/audit.log",
+  "notifications": { "endpoints": [
+    {"name": "deletes", "url": "http://127.0.0.1:$PORT_EV/events",
+     "ignore": {"actions": ["push", "pull", "mount"]}} ] },
   "retention": {
     "delay": "1d",
     "policies": [
@@ -196,6 +209,13 @@ same "survivors pull byte-exact" "$exact" 1
 
 n_audit=$(grep -c '"actor":"retention"' "$T/audit.log")
 same "every deletion is audit-logged" "$n_audit" 9
+expect "every deletion is sent to the event endpoint" \
+	wait_for 120 test "$(deletes '.actor.name == "retention"')" -eq 9
+same "... as a delete naming the tag and its manifest" \
+	"$(deletes '.action == "delete" and .target.repository == "'$FIN'" and .target.tag == "build-1" and .target.digest == "'"${DIGEST[$FIN:build-1]}"'"')" 1
+same "... and the manifest with its media type" \
+	"$(deletes '.target.tag == null and .target.digest == "'"${DIGEST[$FIN:build-1]}"'" and .target.mediaType == "'$MT'"')" 1
+same "... and no request fields but its id" "$(deletes '(.request | del(.id)) != {"method": "", "useragent": ""}')" 0
 expect "... naming the repository, the tag and the policy" \
 	grep -q "\"action\":\"delete\",\"actor\":\"retention\",\"repository\":\"$FIN\",\"reference\":\"build-1\".*policies\[0\]" "$T/audit.log"
 

@@ -249,11 +249,13 @@ check_case(const char *rules_json, const char *fixture, const char *want)
 	      "rules: %s", err ? err->msg : "");
 	if (rules == NULL)
 		return;
-	CHECK(srv_retention_run(rules, m, NULL, true, NOW, &dry, &err) == 0,
+	CHECK(srv_retention_run(rules, m, NULL, NULL, true, NOW, &dry, &err) ==
+		      0,
 	      "dry run: %s", err ? err->msg : "");
 	after_dry = survivors(m, names);
 	CHECK_STR(after_dry, before);
-	CHECK(srv_retention_run(rules, m, NULL, false, NOW, &real, &err) == 0,
+	CHECK(srv_retention_run(rules, m, NULL, NULL, false, NOW, &real,
+				&err) == 0,
 	      "run: %s", err ? err->msg : "");
 	after = survivors(m, names);
 	CHECK_STR(after, want);

@@ -25,6 +25,7 @@ typedef struct run {
 	const srv_retention_rules *rules;
 	berth_meta *meta;
 	berth_audit *audit;
+	srv_events *events;
 	bool dry_run;
 	int64_t now;
 	json_t *deleted;
@@ -48,6 +49,27 @@ audit_delete(run *rn, const char *repo, const srv_retention_policy *p,
 	ev.digest = it->digest;
 	ev.detail = detail;
 	berth_audit_write(rn->audit, &ev);
+}
+
+/*
+ * The deletion as a webhook event, as a DELETE of the tag or the manifest
+ * would send it, from the actor "retention": receivers that mirror a
+ * registry (replication, caches) hear of it. No request caused it, so the
+ * request fields stay out.
+ */
+static void
+event_delete(run *rn, const char *repo, const srv_retention_item *it)
+{
+	srv_event ev = {0};
+
+	ev.action = SRV_EV_DELETE;
+	ev.repository = repo;
+	ev.media_type = it->media_type;
+	ev.digest = it->digest;
+	ev.size = -1;
+	ev.tag = it->kind == SRV_RETAIN_TAG ? it->tag : NULL;
+	ev.actor = "retention";
+	srv_events_emit(rn->events, &ev);
 }
 
 static void
@@ -117,6 +139,7 @@ execute(run *rn, const char *repo, const srv_retention_policy *p,
 			left--;
 			report_item(rn, repo, p, &items[i]);
 			audit_delete(rn, repo, p, &items[i]);
+			event_delete(rn, repo, &items[i]);
 		}
 		if (left == before)
 			break;
@@ -165,13 +188,14 @@ one_repo(run *rn, const char *repo, berth_error **err)
 
 int
 srv_retention_run(const srv_retention_rules *rules, berth_meta *meta,
-		  berth_audit *audit, bool dry_run, int64_t now,
-		  json_t **report, berth_error **err)
+		  berth_audit *audit, srv_events *events, bool dry_run,
+		  int64_t now, json_t **report, berth_error **err)
 {
 	run rn = {
 		.rules = rules,
 		.meta = meta,
 		.audit = audit,
+		.events = events,
 		.dry_run = dry_run || (rules && rules->dry_run),
 		.now = now,
 		.deleted = json_array(),

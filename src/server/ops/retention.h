@@ -34,6 +34,7 @@
 
 #include "berth/common.h"
 #include "server/access/audit.h"
+#include "server/ops/events.h"
 #include "server/storage/meta.h"
 
 typedef struct srv_keep_rule {
@@ -78,10 +79,11 @@ typedef enum srv_retention_kind {
 
 typedef struct srv_retention_item {
 	srv_retention_kind kind;
-	const char *tag;    /* SRV_RETAIN_TAG */
-	const char *digest; /* the tag's target, or the manifest */
-	int64_t size;	    /* of the manifest */
-	int64_t stamp;	    /* tag: updated; manifest: pushed (the plan's) */
+	const char *tag;	/* SRV_RETAIN_TAG */
+	const char *digest;	/* the tag's target, or the manifest */
+	const char *media_type; /* of the manifest, or NULL */
+	int64_t size;		/* of the manifest */
+	int64_t stamp; /* tag: updated; manifest: pushed (the plan's) */
 	const char *reason;
 } srv_retention_item;
 
@@ -99,13 +101,14 @@ void srv_retention_plan(const srv_retention_policy *p, int64_t delay,
 /*
  * One pass over every repository of meta: plans, and deletes unless
  * dry_run (or the rules' dryRun), each deletion audit-logged (audit may be
- * NULL) with the actor "retention" and its policy. *report (caller frees)
+ * NULL) with the actor "retention" and its policy, and sent to the event
+ * endpoints as a `delete` (events may be NULL). *report (caller frees)
  * is the JSON report: {"dry_run":…,"deleted":[{"repository","tag",
  * "digest","size","policy","reason"}…],"tags":N,"manifests":N,"bytes":N,
  * "skipped":N}.
  */
 int srv_retention_run(const srv_retention_rules *rules, berth_meta *meta,
-		      berth_audit *audit, bool dry_run, int64_t now,
-		      json_t **report, berth_error **err);
+		      berth_audit *audit, srv_events *events, bool dry_run,
+		      int64_t now, json_t **report, berth_error **err);
 
 #endif

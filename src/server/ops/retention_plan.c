@@ -347,6 +347,9 @@ srv_retention_plan(const srv_retention_policy *p, int64_t delay,
 			.kind = SRV_RETAIN_TAG,
 			.tag = t->row->tag,
 			.digest = t->row->digest,
+			.media_type = t->mf >= 0
+					      ? v->manifests[t->mf].media_type
+					      : NULL,
 			.size = t->mf >= 0 ? v->manifests[t->mf].size : 0,
 			.stamp = t->row->updated,
 			.reason = t->attached != -2 ? "its subject is deleted"
@@ -368,6 +371,7 @@ srv_retention_plan(const srv_retention_policy *p, int64_t delay,
 		items[k++] = (srv_retention_item){
 			.kind = SRV_RETAIN_MANIFEST,
 			.digest = mf->digest,
+			.media_type = mf->media_type,
 			.size = mf->size,
 			.stamp = mf->pushed,
 			.reason = s == -2  ? "its subject is missing"

@@ -67,8 +67,8 @@ srv_retention_now(srv *s, bool dry_run, json_t **report, berth_error **err)
 		berth_error_free(e);
 	}
 	pthread_mutex_lock(&s->retention_mu);
-	r = srv_retention_run(s->retention, s->store->meta, s->audit, dry_run,
-			      (int64_t)time(NULL), report, err);
+	r = srv_retention_run(s->retention, s->store->meta, s->audit, s->events,
+			      dry_run, (int64_t)time(NULL), report, err);
 	pthread_mutex_unlock(&s->retention_mu);
 	if (r == 0)
 		log_report(*report);
@@ -139,7 +139,7 @@ run(const berth_serve_config *cfg, bool dry_run, berth_error **err)
 	if ((r = srv_storage_open(&st, cfg->storage, 2, err)) < 0 ||
 	    (cfg->audit_log &&
 	     (r = berth_audit_open(&audit, cfg->audit_log, err)) < 0) ||
-	    (r = srv_retention_run(rules, st->meta, audit, dry_run,
+	    (r = srv_retention_run(rules, st->meta, audit, NULL, dry_run,
 				   (int64_t)time(NULL), &rep, err)) < 0) {
 		berth_audit_free(audit);
 		srv_storage_close(st);
