@@ -166,19 +166,7 @@ h_manifest_put(srv_req *r)
 					    : SRV_E_MANIFEST_INVALID,
 				    &err);
 
-	mf.digest = got.str;
-	mf.media_type = info.media_type;
-	mf.size = (int64_t)len;
-	mf.artifact_type = info.artifact_type;
-	mf.subject = info.subject;
-	mf.annotations = info.annotations;
-	put.manifest = &mf;
-	put.blobs = (const char *const *)info.blobs;
-	put.blob_sizes = info.blob_sizes;
-	put.n_blobs = info.n_blobs;
-	put.children = (const char *const *)info.children;
-	put.child_sizes = info.child_sizes;
-	put.n_children = info.n_children;
+	berth_oci_manifest_put_fill(&info, got.str, (int64_t)len, &mf, &put);
 	if (by_digest) {
 		put.tags = tag_v;
 		n_tags = extra.n;

@@ -194,3 +194,23 @@ berth_oci_manifest_info_release(berth_oci_manifest_info *info)
 	free(info->child_sizes);
 	memset(info, 0, sizeof(*info));
 }
+
+void
+berth_oci_manifest_put_fill(const berth_oci_manifest_info *info,
+			    const char *digest, int64_t size,
+			    berth_meta_manifest *mf, berth_meta_put *put)
+{
+	mf->digest = (char *)digest;
+	mf->media_type = info->media_type;
+	mf->size = size;
+	mf->artifact_type = info->artifact_type;
+	mf->subject = info->subject;
+	mf->annotations = info->annotations;
+	put->manifest = mf;
+	put->blobs = (const char *const *)info->blobs;
+	put->blob_sizes = info->blob_sizes;
+	put->n_blobs = info->n_blobs;
+	put->children = (const char *const *)info->children;
+	put->child_sizes = info->child_sizes;
+	put->n_children = info->n_children;
+}

@@ -64,6 +64,15 @@ int berth_oci_manifest_inspect(berth_oci_manifest_info *out,
 
 void berth_oci_manifest_info_release(berth_oci_manifest_info *info);
 
+/*
+ * What a manifest PUT stores, from info (borrowed: it must outlive *mf and
+ * *put): the manifest's row (digest, size) and its references. The caller
+ * adds the tags and the flags.
+ */
+void berth_oci_manifest_put_fill(const berth_oci_manifest_info *info,
+				 const char *digest, int64_t size,
+				 berth_meta_manifest *mf, berth_meta_put *put);
+
 /* For _cleanup_(). */
 static inline void
 berth_oci_manifest_info_releasep(berth_oci_manifest_info *info)

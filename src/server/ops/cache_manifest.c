@@ -128,19 +128,8 @@ store(srv_req *r, const berth_registry_answer *a, bool by_digest,
 	if ((rc = berth_oci_manifest_inspect(&info, a->content_type, a->body,
 					     a->len, err)) < 0)
 		return berth_error_wrap(err, rc, "cannot cache it");
-	mf.digest = a->digest;
-	mf.media_type = info.media_type;
-	mf.size = (int64_t)a->len;
-	mf.artifact_type = info.artifact_type;
-	mf.subject = info.subject;
-	mf.annotations = info.annotations;
-	put.manifest = &mf;
-	put.blobs = (const char *const *)info.blobs;
-	put.blob_sizes = info.blob_sizes;
-	put.n_blobs = info.n_blobs;
-	put.children = (const char *const *)info.children;
-	put.child_sizes = info.child_sizes;
-	put.n_children = info.n_children;
+	berth_oci_manifest_put_fill(&info, a->digest, (int64_t)a->len, &mf,
+				    &put);
 	put.tags = by_digest ? NULL : &tag;
 	put.n_tags = by_digest ? 0 : 1;
 	put.unchecked = true;
