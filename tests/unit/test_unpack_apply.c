@@ -276,6 +276,54 @@ TEST(entry_kinds)
 	}
 }
 
+/* trusted.* may be set on any kind of file (as root); user.* only on
+ * regular files and directories, so on a link it is a warning. */
+TEST(xattrs_on_links_and_nodes)
+{
+	for (size_t m = 0; m < 2; m++) {
+		layer l;
+		berth_error *err = NULL;
+		struct archive_entry *e;
+		char p[PATH_MAX], buf[16];
+		const char *names[] = {"bin/sh", "dev/null", "run/fifo"};
+		const char *want[] = {"link", "node", "fifo"};
+
+		opts.resolve = modes[m];
+		reset_root();
+		layer_begin(&l);
+		e = ent("bin/sh", AE_IFLNK, 0777);
+		archive_entry_set_symlink(e, "/no/such/target");
+		archive_entry_xattr_add_entry(e, "trusted.label", "link", 4);
+		archive_entry_xattr_add_entry(e, "user.note", "hi", 2);
+		add(&l, e, NULL);
+		e = ent("dev/null", AE_IFCHR, 0666);
+		archive_entry_set_rdevmajor(e, 1);
+		archive_entry_set_rdevminor(e, 3);
+		archive_entry_xattr_add_entry(e, "trusted.label", "node", 4);
+		add(&l, e, NULL);
+		e = ent("run/fifo", AE_IFIFO, 0600);
+		archive_entry_xattr_add_entry(e, "trusted.label", "fifo", 4);
+		add(&l, e, NULL);
+		layer_end(&l);
+		CHECK(apply(&l, 1, &err) == 0, "%s", err ? err->msg : "");
+		for (size_t i = 0; i < 3; i++) {
+			ssize_t n;
+
+			snprintf(p, sizeof(p), "%s/%s", root, names[i]);
+			n = lgetxattr(p, "trusted.label", buf, sizeof(buf));
+			CHECK(n == 4 && memcmp(buf, want[i], 4) == 0,
+			      "%s: its xattr is on it (%zd)", names[i], n);
+		}
+		snprintf(p, sizeof(p), "%s/bin/sh", root);
+		CHECK(lgetxattr(p, "user.note", buf, sizeof(buf)) < 0,
+		      "user.* refused on a link (a warning, not a failure)");
+		CHECK(S_ISCHR(st_of("dev/null").st_mode) &&
+			      (st_of("dev/null").st_mode & 07777) == 0666,
+		      "the device's mode after its xattrs");
+		berth_error_free(err);
+	}
+}
+
 TEST(whiteouts_and_opaque)
 {
 	for (size_t m = 0; m < 2; m++) {

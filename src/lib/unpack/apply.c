@@ -188,12 +188,41 @@ entry_times(const berth_apply *a, struct archive_entry *e,
 }
 
 /*
- * xattrs from pax SCHILY.xattr / LIBARCHIVE.xattr records. What the file
- * system or our privileges refuse (ENOTSUP, EPERM) is a warning, as
- * docker has it; anything else stops.
+ * Sets one xattr on fd, or (fd < 0) on dirfd's entry leaf itself, not
+ * what it points to: there is no fd to set it through for symbolic links,
+ * device nodes and FIFOs (opening a FIFO blocks, a device has side
+ * effects), and no *xattrat call. /proc/self/fd/DIRFD is the directory
+ * already resolved inside the root, and leaf one component, not followed.
  */
 static int
-set_xattrs(berth_apply *a, int fd, struct archive_entry *e, berth_error **err)
+set_xattr(int fd, int dirfd, const char *leaf, const char *name,
+	  const void *val, size_t size)
+{
+	char path[PATH_MAX];
+
+	if (fd >= 0)
+		return fsetxattr(fd, name, val, size, 0);
+	if (snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dirfd, leaf) >=
+	    (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (lsetxattr(path, name, val, size, 0) == 0)
+		return 0;
+	if (errno == ENOENT && access("/proc/self/fd", F_OK) < 0)
+		errno = ENOTSUP; /* no /proc: as a file system without xattrs */
+	return -1;
+}
+
+/*
+ * xattrs from pax SCHILY.xattr / LIBARCHIVE.xattr records, on fd or (fd <
+ * 0) on dirfd's leaf. What the file system or our privileges refuse
+ * (ENOTSUP, EPERM: user.* on a symbolic link) is a warning, as docker has
+ * it; anything else stops.
+ */
+static int
+set_xattrs(berth_apply *a, int fd, int dirfd, const char *leaf,
+	   struct archive_entry *e, berth_error **err)
 {
 	const berth_archive_api *A = a->A;
 	const char *name;
@@ -202,7 +231,7 @@ set_xattrs(berth_apply *a, int fd, struct archive_entry *e, berth_error **err)
 
 	A->entry_xattr_reset(e);
 	while (A->entry_xattr_next(e, &name, &val, &size) == ARCHIVE_OK) {
-		if (fsetxattr(fd, name, val, size, 0) == 0)
+		if (set_xattr(fd, dirfd, leaf, name, val, size) == 0)
 			continue;
 		if (errno == ENOTSUP || errno == EPERM || errno == EACCES) {
 			berth_log(BERTH_LOG_WARN,
@@ -230,7 +259,7 @@ set_meta_fd(berth_apply *a, int fd, struct archive_entry *e, mode_t perm,
 	if (!a->o.rootless && fchown(fd, (uid_t)a->A->entry_uid(e),
 				     (gid_t)a->A->entry_gid(e)) < 0)
 		return io_fail(a, err, "setting the owner");
-	if ((r = set_xattrs(a, fd, e, err)) < 0)
+	if ((r = set_xattrs(a, fd, -1, NULL, e, err)) < 0)
 		return r;
 	if (fchmod(fd, perm) < 0)
 		return io_fail(a, err, "setting the mode");
@@ -329,17 +358,23 @@ make_dir(berth_apply *a, struct archive_entry *e, int dirfd, const char *leaf,
 	return 0;
 }
 
-/* Symbolic links, device nodes and FIFOs: no fd to set things through. */
+/*
+ * Symbolic links, device nodes and FIFOs: no fd to set things through.
+ * Owner, xattrs, then mode, as set_meta_fd.
+ */
 static int
 set_meta_at(berth_apply *a, struct archive_entry *e, int dirfd,
 	    const char *leaf, bool is_link, berth_error **err)
 {
 	struct timespec ts[2];
+	int r;
 
 	if (!a->o.rootless &&
 	    fchownat(dirfd, leaf, (uid_t)a->A->entry_uid(e),
 		     (gid_t)a->A->entry_gid(e), AT_SYMLINK_NOFOLLOW) < 0)
 		return io_fail(a, err, "setting the owner");
+	if ((r = set_xattrs(a, -1, dirfd, leaf, e, err)) < 0)
+		return r;
 	if (!is_link && fchmodat(dirfd, leaf, a->A->entry_perm(e), 0) < 0)
 		return io_fail(a, err, "setting the mode");
 	entry_times(a, e, ts);
