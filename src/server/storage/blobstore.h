@@ -123,9 +123,12 @@ struct berth_blobstore_ops {
 	/*
 	 * Garbage collection (ops/gc.c). each calls fn for every stored
 	 * blob with its size and when it was last written (a commit counts
-	 * as a write), until fn returns true.
+	 * as a write), until fn returns true; a blob `skip` (when not NULL)
+	 * is true for is passed over without looking at its file (in use:
+	 * the collector needs no size or time for it).
 	 */
 	void (*each)(berth_blobstore *bs,
+		     bool (*skip)(const berth_digest *d, void *ud),
 		     bool (*fn)(const berth_digest *d, int64_t size,
 				int64_t written, void *ud),
 		     void *ud);

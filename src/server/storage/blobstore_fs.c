@@ -831,12 +831,14 @@ hex_name(const char *name, size_t len)
 	return i == len;
 }
 
+typedef bool (*each_skip_fn)(const berth_digest *d, void *ud);
+typedef bool (*each_fn)(const berth_digest *d, int64_t size, int64_t written,
+			void *ud);
+
 /* One blobs/<alg>/<xx>/ directory to fn; true when fn asked to stop. */
 static bool
-each_in(const char *dir, const char *alg, size_t hex_len,
-	bool (*fn)(const berth_digest *d, int64_t size, int64_t written,
-		   void *ud),
-	void *ud)
+each_in(const char *dir, const char *alg, size_t hex_len, each_skip_fn skip,
+	each_fn fn, void *ud)
 {
 	DIR *dp = opendir(dir);
 	struct dirent *e;
@@ -846,16 +848,18 @@ each_in(const char *dir, const char *alg, size_t hex_len,
 	if (dp == NULL)
 		return false;
 	while (!stop && (e = readdir(dp)) != NULL) {
-		_cleanup_free_ char *text = NULL;
+		char text[BERTH_DIGEST_MAX + 16];
 		berth_digest d;
 
-		if (!hex_name(e->d_name, hex_len) ||
+		if (!hex_name(e->d_name, hex_len))
+			continue;
+		snprintf(text, sizeof(text), "%s:%.128s", alg, e->d_name);
+		/* The name first: a blob in use costs no stat. */
+		if (berth_digest_parse(&d, text, NULL) < 0 ||
+		    (skip && skip(&d, ud)) ||
 		    fstatat(dirfd(dp), e->d_name, &st, AT_SYMLINK_NOFOLLOW) <
 			    0 ||
 		    !S_ISREG(st.st_mode))
-			continue;
-		text = xasprintf("%s:%s", alg, e->d_name);
-		if (berth_digest_parse(&d, text, NULL) < 0)
 			continue;
 		stop = fn(&d, (int64_t)st.st_size, (int64_t)st.st_mtime, ud);
 	}
@@ -864,10 +868,7 @@ each_in(const char *dir, const char *alg, size_t hex_len,
 }
 
 static void
-fs_each(berth_blobstore *bs,
-	bool (*fn)(const berth_digest *d, int64_t size, int64_t written,
-		   void *ud),
-	void *ud)
+fs_each(berth_blobstore *bs, each_skip_fn skip, each_fn fn, void *ud)
 {
 	static const struct {
 		const char *alg;
@@ -891,8 +892,8 @@ fs_each(berth_blobstore *bs,
 			if (!hex_name(e->d_name, 2))
 				continue;
 			sub = xasprintf("%s/%s", top, e->d_name);
-			stop = each_in(sub, algs[a].alg, algs[a].hex_len, fn,
-				       ud);
+			stop = each_in(sub, algs[a].alg, algs[a].hex_len, skip,
+				       fn, ud);
 		}
 		closedir(dp);
 		if (stop)
