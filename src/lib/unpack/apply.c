@@ -271,6 +271,7 @@ write_data(berth_apply *a, struct archive *ar, int fd, int64_t size,
 	   berth_error **err)
 {
 	const berth_archive_api *A = a->A;
+	int64_t end = 0; /* past the last byte written */
 
 	for (;;) {
 		const void *buf;
@@ -300,9 +301,12 @@ write_data(berth_apply *a, struct archive *ar, int fd, int64_t size,
 			done += (size_t)n;
 		}
 		a->bytes += (int64_t)len;
+		if (len > 0)
+			end = (int64_t)off + (int64_t)len;
 	}
-	/* Sparse files end in a hole libarchive does not deliver. */
-	if (ftruncate(fd, size) < 0)
+	/* Sparse files end in a hole libarchive does not deliver; a file
+	 * written to its end needs no call. */
+	if (end != size && ftruncate(fd, size) < 0)
 		return io_fail(a, err, "setting the size");
 	return 0;
 }

@@ -9,10 +9,14 @@
  * blob meanwhile joins that fetch: its answer reads the session file up
  * to what has arrived, and when it has caught up its connection is
  * suspended until the fetch appends more (MHD resumes it; no thread
- * waits). The last byte of every answer is held back until the session
- * has been verified against the digest and committed: on a mismatch (or
- * any failure) nothing is stored and every answer is cut short, so no
- * client ever receives a complete wrong blob.
+ * waits); they are woken once per STREAM_BLOCK that arrives, not for
+ * every piece the upstream's connection hands over. The last byte of
+ * every answer is held back until the session has been verified against
+ * the digest: on a mismatch (or any failure before it) nothing is stored
+ * and every answer is cut short, so no client ever receives a complete
+ * wrong blob. Making the blob durable (fsync) and linking it happen after
+ * the clients have their last byte: their bytes are right whether or not
+ * the store keeps them.
  *
  * A Range request for a blob still in flight is streamed the same way
  * (206; its last byte waits for the digest too): dockerd resumes a broken
@@ -57,7 +61,9 @@ struct cache_fetch {
 	/* under c->mu: */
 	int refs; /* the thread's, and one per answer streaming */
 	fetch_state state;
+	bool verified; /* every byte is in and matches the digest */
 	int64_t received;
+	int64_t woken; /* `received` when the waiting were last resumed */
 	struct MHD_Connection **waiting; /* suspended until more arrives */
 	size_t n_waiting, cap_waiting;
 };
@@ -134,7 +140,10 @@ fetch_sink(void *ud, const void *p, size_t len, berth_error **err)
 	srv_metric_add(SRV_M_CACHE_BYTES, SRV_CACHE_BLOB, 0, 0, (int64_t)len);
 	pthread_mutex_lock(&f->c->mu);
 	f->received += (int64_t)len;
-	resume_waiting(f);
+	if (f->received - f->woken >= (int64_t)STREAM_BLOCK) {
+		f->woken = f->received;
+		resume_waiting(f);
+	}
 	pthread_mutex_unlock(&f->c->mu);
 	return 0;
 }
@@ -160,7 +169,15 @@ fetch_main(void *arg)
 	berth_bs_writer_closep(&f->w);
 	pthread_mutex_lock(&c->mu);
 	f->state = FETCH_COMMITTING;
+	resume_waiting(f); /* the bytes since the last block */
 	pthread_mutex_unlock(&c->mu);
+	if (rc == 0 &&
+	    (rc = srv_storage_fetch_verify(f->st, f->id, &f->d, &err)) == 0) {
+		pthread_mutex_lock(&c->mu);
+		f->verified = true;
+		resume_waiting(f);
+		pthread_mutex_unlock(&c->mu);
+	}
 	if (rc == 0)
 		rc = srv_storage_fetch_commit(f->st, f->id, f->repo, &f->d,
 					      &err);
@@ -218,14 +235,15 @@ stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 
 	(void)pos;
 	pthread_mutex_lock(&f->c->mu);
-	if (f->state == FETCH_FAILED) {
+	/* Verified bytes are right even when storing them failed. */
+	if (f->state == FETCH_FAILED && !f->verified) {
 		pthread_mutex_unlock(&f->c->mu);
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
 	/* The last byte waits for the digest to be checked. */
-	avail = f->state == FETCH_DONE ? end
-		: f->received < end    ? f->received
-				       : end - 1;
+	avail = f->verified || f->state == FETCH_DONE ? end
+		: f->received < end		      ? f->received
+						      : end - 1;
 	if (cur >= avail) {
 		if (f->n_waiting == f->cap_waiting) {
 			f->cap_waiting =

@@ -297,11 +297,20 @@ on_use(char kind, const char *repo, const char *owner, const char *digest,
 }
 
 static bool
+file_used(const berth_digest *d, void *ud)
+{
+	files_ctx *f = ud;
+
+	return berth_hmap_get(f->used, d->str) != NULL;
+}
+
+static bool
 on_file(const berth_digest *d, int64_t size, int64_t written, void *ud)
 {
 	files_ctx *f = ud;
 
-	if (written >= f->run->cutoff || berth_hmap_get(f->used, d->str))
+	/* (A store may list a used blob: skip is a hint.) */
+	if (written >= f->run->cutoff || file_used(d, f))
 		return false;
 	f->v = xreallocarray(f->v, f->n + 1, sizeof(*f->v));
 	f->v[f->n++] = (blob_cand){*d, size};
@@ -320,7 +329,7 @@ find_files(berth_meta_tx *tx, void *ud, berth_error **err)
 	int r = tx->ops->uses_each(tx, on_use, f, err);
 
 	if (r == 0)
-		bs->ops->each(bs, on_file, f);
+		bs->ops->each(bs, file_used, on_file, f);
 	return r;
 }
 

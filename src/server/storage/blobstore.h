@@ -73,6 +73,14 @@ struct berth_blobstore_ops {
 	int (*upload_open)(berth_blobstore *bs, const char *id,
 			   berth_bs_writer **out, berth_error **err);
 	/*
+	 * Checks the session's bytes against `want` (BERTH_EDIGEST on a
+	 * mismatch) without storing them: a pull-through fetch lets its
+	 * clients have the last byte then, before upload_commit makes the
+	 * blob durable. The commit that follows need not hash them again.
+	 */
+	int (*upload_verify)(berth_blobstore *bs, const char *id,
+			     const berth_digest *want, berth_error **err);
+	/*
 	 * Verifies the session's bytes against `want`, makes them durable and
 	 * moves them into the store. BERTH_EDIGEST on a mismatch (the session
 	 * stays as it was). *size receives the blob's size.
@@ -115,9 +123,12 @@ struct berth_blobstore_ops {
 	/*
 	 * Garbage collection (ops/gc.c). each calls fn for every stored
 	 * blob with its size and when it was last written (a commit counts
-	 * as a write), until fn returns true.
+	 * as a write), until fn returns true; a blob `skip` (when not NULL)
+	 * is true for is passed over without looking at its file (in use:
+	 * the collector needs no size or time for it).
 	 */
 	void (*each)(berth_blobstore *bs,
+		     bool (*skip)(const berth_digest *d, void *ud),
 		     bool (*fn)(const berth_digest *d, int64_t size,
 				int64_t written, void *ud),
 		     void *ud);

@@ -35,6 +35,10 @@ typedef struct fs_hash_state {
 	char id[64];
 	berth_hasher *h;
 	int64_t hashed; /* bytes fed to h; -1 when h is no longer usable */
+	/* upload_verify's verdict: the first `verified` bytes are `got`
+	 * (-1: none yet), so the commit need not hash them again. */
+	int64_t verified;
+	berth_digest got;
 	struct fs_hash_state *next;
 } fs_hash_state;
 
@@ -344,6 +348,7 @@ state_get(fs_store *s, const char *id, bool create)
 		st = xcalloc(1, sizeof(*st));
 		snprintf(st->id, sizeof(st->id), "%s", id);
 		st->h = berth_hasher_new(BERTH_DIGEST_SHA256);
+		st->verified = -1;
 		st->next = s->states;
 		s->states = st;
 	}
@@ -510,6 +515,7 @@ fs_writer_write(berth_bs_writer *bw, const void *p, size_t len,
 {
 	fs_writer *w = (fs_writer *)bw;
 
+	w->st->verified = -1;
 	if (write_all(w->fd, p, len, "upload", err) < 0) {
 		/* Part of it may be on disk: the running hash is stale. */
 		w->st->hashed = -1;
@@ -546,6 +552,7 @@ fs_writer_abort(berth_bs_writer *bw, berth_error **err)
 	fs_writer *w = (fs_writer *)bw;
 	int r = 0;
 
+	w->st->verified = -1;
 	if (w->off != w->start) {
 		/* The running hash has seen the dropped bytes: hash again at
 		 * commit. */
@@ -589,6 +596,68 @@ hash_file(int fd, berth_digest_alg alg, int64_t size, berth_digest *out,
 	return 0;
 }
 
+/*
+ * The digest of the locked session fd (sb its stat): the running hash when
+ * it saw every byte, a verdict of upload_verify, or the file read again.
+ * BERTH_EDIGEST when it is not `want`.
+ */
+static int
+session_check(fs_store *s, const char *id, int fd, const struct stat *sb,
+	      const berth_digest *want, berth_error **err)
+{
+	fs_hash_state *st = state_get(s, id, false);
+	berth_digest got;
+	int r;
+
+	if (st && st->verified == sb->st_size) {
+		got = st->got;
+	} else if (st && st->hashed == sb->st_size &&
+		   want->alg == BERTH_DIGEST_SHA256) {
+		berth_hasher_final(&got, st->h);
+		st->hashed = -1;
+	} else if ((r = hash_file(fd, want->alg, sb->st_size, &got, err)) < 0) {
+		return r;
+	}
+	if (st) {
+		st->verified = sb->st_size;
+		st->got = got;
+	}
+	if (strcmp(got.str, want->str) != 0)
+		return berth_error_set(err, BERTH_EDIGEST, 0,
+				       "uploaded content is '%s', not '%s'",
+				       got.str, want->str);
+	return 0;
+}
+
+static int
+session_locked_stat(fs_store *s, const char *id, int flags, int *fd,
+		    struct stat *sb, berth_error **err)
+{
+	int r;
+
+	if ((r = session_lock(s, id, flags, fd, err)) < 0)
+		return r;
+	if (fstat(*fd, sb) < 0)
+		return berth_error_set(err, BERTH_EIO, errno,
+				       "cannot stat upload '%s': %s", id,
+				       strerror(errno));
+	return 0;
+}
+
+static int
+fs_upload_verify(berth_blobstore *bs, const char *id, const berth_digest *want,
+		 berth_error **err)
+{
+	fs_store *s = (fs_store *)bs;
+	_cleanup_close_ int fd = -1;
+	struct stat sb;
+	int r;
+
+	if ((r = session_locked_stat(s, id, O_RDONLY, &fd, &sb, err)) < 0)
+		return r;
+	return session_check(s, id, fd, &sb, want, err);
+}
+
 static int
 fs_upload_commit(berth_blobstore *bs, const char *id, const berth_digest *want,
 		 int64_t *size, berth_error **err)
@@ -596,29 +665,12 @@ fs_upload_commit(berth_blobstore *bs, const char *id, const berth_digest *want,
 	fs_store *s = (fs_store *)bs;
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *path = NULL;
-	fs_hash_state *st;
-	berth_digest got;
 	struct stat sb;
 	int r;
 
-	if ((r = session_lock(s, id, O_RDWR, &fd, err)) < 0)
+	if ((r = session_locked_stat(s, id, O_RDWR, &fd, &sb, err)) < 0 ||
+	    (r = session_check(s, id, fd, &sb, want, err)) < 0)
 		return r;
-	if (fstat(fd, &sb) < 0)
-		return berth_error_set(err, BERTH_EIO, errno,
-				       "cannot stat upload '%s': %s", id,
-				       strerror(errno));
-	st = state_get(s, id, false);
-	if (st && st->hashed == sb.st_size &&
-	    want->alg == BERTH_DIGEST_SHA256) {
-		berth_hasher_final(&got, st->h);
-		st->hashed = -1;
-	} else if ((r = hash_file(fd, want->alg, sb.st_size, &got, err)) < 0) {
-		return r;
-	}
-	if (strcmp(got.str, want->str) != 0)
-		return berth_error_set(err, BERTH_EDIGEST, 0,
-				       "uploaded content is '%s', not '%s'",
-				       got.str, want->str);
 	if (fsync(fd) < 0)
 		return berth_error_set(err, BERTH_EIO, errno,
 				       "cannot sync upload '%s': %s", id,
@@ -779,12 +831,14 @@ hex_name(const char *name, size_t len)
 	return i == len;
 }
 
+typedef bool (*each_skip_fn)(const berth_digest *d, void *ud);
+typedef bool (*each_fn)(const berth_digest *d, int64_t size, int64_t written,
+			void *ud);
+
 /* One blobs/<alg>/<xx>/ directory to fn; true when fn asked to stop. */
 static bool
-each_in(const char *dir, const char *alg, size_t hex_len,
-	bool (*fn)(const berth_digest *d, int64_t size, int64_t written,
-		   void *ud),
-	void *ud)
+each_in(const char *dir, const char *alg, size_t hex_len, each_skip_fn skip,
+	each_fn fn, void *ud)
 {
 	DIR *dp = opendir(dir);
 	struct dirent *e;
@@ -794,16 +848,18 @@ each_in(const char *dir, const char *alg, size_t hex_len,
 	if (dp == NULL)
 		return false;
 	while (!stop && (e = readdir(dp)) != NULL) {
-		_cleanup_free_ char *text = NULL;
+		char text[BERTH_DIGEST_MAX + 16];
 		berth_digest d;
 
-		if (!hex_name(e->d_name, hex_len) ||
+		if (!hex_name(e->d_name, hex_len))
+			continue;
+		snprintf(text, sizeof(text), "%s:%.128s", alg, e->d_name);
+		/* The name first: a blob in use costs no stat. */
+		if (berth_digest_parse(&d, text, NULL) < 0 ||
+		    (skip && skip(&d, ud)) ||
 		    fstatat(dirfd(dp), e->d_name, &st, AT_SYMLINK_NOFOLLOW) <
 			    0 ||
 		    !S_ISREG(st.st_mode))
-			continue;
-		text = xasprintf("%s:%s", alg, e->d_name);
-		if (berth_digest_parse(&d, text, NULL) < 0)
 			continue;
 		stop = fn(&d, (int64_t)st.st_size, (int64_t)st.st_mtime, ud);
 	}
@@ -812,10 +868,7 @@ each_in(const char *dir, const char *alg, size_t hex_len,
 }
 
 static void
-fs_each(berth_blobstore *bs,
-	bool (*fn)(const berth_digest *d, int64_t size, int64_t written,
-		   void *ud),
-	void *ud)
+fs_each(berth_blobstore *bs, each_skip_fn skip, each_fn fn, void *ud)
 {
 	static const struct {
 		const char *alg;
@@ -839,8 +892,8 @@ fs_each(berth_blobstore *bs,
 			if (!hex_name(e->d_name, 2))
 				continue;
 			sub = xasprintf("%s/%s", top, e->d_name);
-			stop = each_in(sub, algs[a].alg, algs[a].hex_len, fn,
-				       ud);
+			stop = each_in(sub, algs[a].alg, algs[a].hex_len, skip,
+				       fn, ud);
 		}
 		closedir(dp);
 		if (stop)
@@ -931,6 +984,7 @@ static const struct berth_blobstore_ops fs_ops = {
 	.upload_size = fs_upload_size,
 	.upload_active = fs_upload_active,
 	.upload_open = fs_upload_open,
+	.upload_verify = fs_upload_verify,
 	.upload_commit = fs_upload_commit,
 	.upload_read = fs_upload_read,
 	.upload_remove = fs_upload_remove,

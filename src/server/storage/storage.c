@@ -542,6 +542,13 @@ srv_storage_fetch_reader(srv_storage *st, berth_bs_reader **out, const char *id,
 }
 
 int
+srv_storage_fetch_verify(srv_storage *st, const char *id, const berth_digest *d,
+			 berth_error **err)
+{
+	return st->blobs->ops->upload_verify(st->blobs, id, d, err);
+}
+
+int
 srv_storage_fetch_commit(srv_storage *st, const char *id, const char *repo,
 			 const berth_digest *d, berth_error **err)
 {

@@ -164,6 +164,11 @@ int srv_storage_fetch_reader(srv_storage *st, berth_bs_reader **out,
 			     const char *id, int64_t off, int64_t len,
 			     berth_error **err);
 
+/* Checks the session's bytes against d, storing nothing (blobstore.h's
+ * upload_verify); BERTH_EDIGEST on a mismatch. */
+int srv_storage_fetch_verify(srv_storage *st, const char *id,
+			     const berth_digest *d, berth_error **err);
+
 /*
  * Verifies the session's bytes against d, stores them and links the blob
  * into repo. BERTH_EDIGEST on a mismatch; on any failure the session is
