@@ -44,8 +44,17 @@ expect "its answer is BLOB_UPLOAD_UNKNOWN" grep -q BLOB_UPLOAD_UNKNOWN "$T/.body
 serve_stop
 
 # ---- caps per client and per repository ----
+# Retry-After is when the first capped session expires if it stays idle:
+# within --upload-ttl of now, and at least a second.
+CAP_TTL=3600
+retry_after_ok() {
+	local ra
+	ra=$(last_header Retry-After)
+	case $ra in '' | *[!0-9]*) return 1 ;; esac
+	[ "$ra" -ge 1 ] && [ "$ra" -le "$CAP_TTL" ]
+}
 SRV_STORAGE=$T/reg2
-serve_start --upload-sessions-per-client 3 --upload-sessions-per-repo 2 ||
+serve_start --upload-ttl "$CAP_TTL" --upload-sessions-per-client 3 --upload-sessions-per-repo 2 ||
 	{ fail "serve starts with upload caps" "see $T/serve.log"; exit 1; }
 R=$SRV_URL
 expect "a first session opens" test "$(http_status POST "$R/v2/cap/a/blobs/uploads/")" = 202
@@ -56,10 +65,12 @@ expect "a third session in the repository is 429 ($got)" test "$got" = 429
 expect "the 429 is TOOMANYREQUESTS" grep -q '"code":"TOOMANYREQUESTS"' "$T/.body"
 expect "the 429 names the repository" grep -q "repository 'cap/a' already has 2 upload sessions open" "$T/.body"
 expect "the 429 names the setting" grep -q "upload-sessions-per-repo" "$T/.body"
+expect "the 429 has a Retry-After of 1..$CAP_TTL s ($(last_header Retry-After))" retry_after_ok
 expect "a session in another repository opens" test "$(http_status POST "$R/v2/cap/b/blobs/uploads/")" = 202
 got=$(http_status POST "$R/v2/cap/c/blobs/uploads/")
 expect "a fourth session of one client is 429 ($got)" test "$got" = 429
 expect "the 429 names the client" grep -q "client 127.0.0.1 already has 3 upload sessions open" "$T/.body"
+expect "the client's 429 has a Retry-After of 1..$CAP_TTL s ($(last_header Retry-After))" retry_after_ok
 expect "a cancelled session is 204" test "$(http_status DELETE "$R$FIRST")" = 204
 expect "its place is free again" test "$(http_status POST "$R/v2/cap/c/blobs/uploads/")" = 202
 head -c 1000 /dev/urandom >"$T/blob"

@@ -1,6 +1,6 @@
 /*
  * util/hmap.c, the hash table of the server's pull limits and request-rate
- * guard: lookups, collisions, filtered removal and freeing.
+ * guard: lookups, collisions, growth, filtered removal and freeing.
  */
 #include "test.h"
 
@@ -92,7 +92,7 @@ static void
 test_tables(void)
 {
 	run_table(16384); /* as the rate limiter uses it */
-	run_table(1);	  /* everything collides */
+	run_table(1);	  /* grows from one chain, rehashing 9 times */
 	run_table(0);	  /* taken as 1 */
 	berth_hmap_free(NULL, count_free);
 }

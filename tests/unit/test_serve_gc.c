@@ -19,6 +19,8 @@
 #include "util/error.h"
 #include "util/xalloc.h"
 
+static long retry_after; /* of srv_storage_upload_start */
+
 static char root[64];
 static srv_storage *st;
 
@@ -54,7 +56,8 @@ blob(const char *repo, const char *content, berth_digest *d)
 	char id[33];
 
 	berth_digest_of(d, BERTH_DIGEST_SHA256, content, strlen(content));
-	CHECK(srv_storage_upload_start(st, id, repo, "127.0.0.1", &err) == 0 &&
+	CHECK(srv_storage_upload_start(st, id, repo, "127.0.0.1", &retry_after,
+				       &err) == 0 &&
 		      srv_storage_upload_open(st, &w, id, &err) == 0 &&
 		      srv_storage_upload_append(w, content, strlen(content),
 						&err) == 0,
@@ -311,7 +314,8 @@ TEST(dry_run_deletes_nothing_and_matches_the_real_run)
 	manifest("r", "dropped", &m2, (const char *[]){own.str}, 1, NULL, 0,
 		 NULL, NULL);
 	st->upload_ttl = 1;
-	CHECK(srv_storage_upload_start(st, id, "r", "127.0.0.1", &err) == 0,
+	CHECK(srv_storage_upload_start(st, id, "r", "127.0.0.1", &retry_after,
+				       &err) == 0,
 	      "an abandoned upload");
 	{
 		char *path = xasprintf("%s/uploads/%s", root, id);

@@ -16,6 +16,8 @@
 #include "util/error.h"
 #include "util/xalloc.h"
 
+static long retry_after; /* of srv_storage_upload_start */
+
 static char root[] = "/tmp/berth-unit-storage.XXXXXX";
 
 static bool
@@ -33,8 +35,8 @@ push(srv_storage *st, const char *repo, const char *content,
 	char id[33];
 	int r;
 
-	if ((r = srv_storage_upload_start(st, id, repo, "127.0.0.1", err)) <
-		    0 ||
+	if ((r = srv_storage_upload_start(st, id, repo, "127.0.0.1",
+					  &retry_after, err)) < 0 ||
 	    (r = srv_storage_upload_open(st, &w, id, err)) < 0)
 		return r;
 	r = srv_storage_upload_append(w, content, strlen(content), err);
@@ -67,9 +69,10 @@ test_upload_expiry(srv_storage *st)
 	char busy[33], idle[33], *repo = NULL;
 
 	st->upload_ttl = 100;
-	CHECK(srv_storage_upload_start(st, busy, "x", "10.0.0.1", &err) == 0 &&
+	CHECK(srv_storage_upload_start(st, busy, "x", "10.0.0.1", &retry_after,
+				       &err) == 0 &&
 		      srv_storage_upload_start(st, idle, "x", "10.0.0.1",
-					       &err) == 0,
+					       &retry_after, &err) == 0,
 	      "start two sessions");
 	/* Both started long ago (as far as their files tell); one is then
 	 * written to, the other left alone. */
@@ -108,40 +111,46 @@ test_upload_caps(srv_storage *st)
 	berth_error *err = NULL;
 	char id[5][33];
 
-	st->upload_caps.per_repo = 2;
-	st->upload_caps.per_client = 3;
-	CHECK(srv_storage_upload_start(st, id[0], "caps", "10.0.0.2", &err) ==
-			      0 &&
+	srv_storage_set_uploads(st, 86400, 3, 2);
+	CHECK(srv_storage_upload_start(st, id[0], "caps", "10.0.0.2",
+				       &retry_after, &err) == 0 &&
 		      srv_storage_upload_start(st, id[1], "caps", "10.0.0.3",
-					       &err) == 0,
+					       &retry_after, &err) == 0,
 	      "two sessions in one repository");
-	CHECK(srv_storage_upload_start(st, id[2], "caps", "10.0.0.4", &err) ==
-			      BERTH_ETOOMANY &&
+	/* The first was last active 1000 s ago: it expires first. */
+	make_idle(id[0], 1000);
+	retry_after = 0;
+	CHECK(srv_storage_upload_start(st, id[2], "caps", "10.0.0.4",
+				       &retry_after, &err) == BERTH_ETOOMANY &&
 		      strstr(err->msg, "'caps'") != NULL,
 	      "a third is refused, naming the repository: %s",
 	      err ? err->msg : "");
+	CHECK(retry_after > 80000 && retry_after <= 85400,
+	      "Retry-After is when the idlest session expires (86400 - 1000 "
+	      "s from now): %ld",
+	      retry_after);
 	berth_error_freep(&err);
-	CHECK(srv_storage_upload_start(st, id[2], "caps2", "10.0.0.2", &err) ==
-			      0 &&
+	CHECK(srv_storage_upload_start(st, id[2], "caps2", "10.0.0.2",
+				       &retry_after, &err) == 0 &&
 		      srv_storage_upload_start(st, id[3], "caps3", "10.0.0.2",
-					       &err) == 0,
+					       &retry_after, &err) == 0,
 	      "the client opens more in other repositories");
-	CHECK(srv_storage_upload_start(st, id[4], "caps4", "10.0.0.2", &err) ==
-			      BERTH_ETOOMANY &&
+	CHECK(srv_storage_upload_start(st, id[4], "caps4", "10.0.0.2",
+				       &retry_after, &err) == BERTH_ETOOMANY &&
 		      strstr(err->msg, "10.0.0.2") != NULL,
 	      "a fourth of one client is refused, naming it: %s",
 	      err ? err->msg : "");
 	berth_error_freep(&err);
 	CHECK(srv_storage_upload_cancel(st, id[0], &err) == 0 &&
 		      srv_storage_upload_start(st, id[4], "caps", "10.0.0.5",
-					       &err) == 0,
+					       &retry_after, &err) == 0,
 	      "a cancelled session frees its place");
 	/* Expired sessions do not count. */
 	make_idle(id[1], 90000);
 	make_idle(id[4], 90000);
 	st->cap_purged = 0; /* not purged this second already */
-	CHECK(srv_storage_upload_start(st, id[0], "caps", "10.0.0.6", &err) ==
-		      0,
+	CHECK(srv_storage_upload_start(st, id[0], "caps", "10.0.0.6",
+				       &retry_after, &err) == 0,
 	      "expired sessions give their places back: %s",
 	      err ? err->msg : "");
 	berth_error_freep(&err);
@@ -161,7 +170,8 @@ test_uploads(srv_storage *st)
 	berth_digest_of(&d, BERTH_DIGEST_SHA256, "layer", 5);
 	berth_digest_of(&wrong, BERTH_DIGEST_SHA256, "other", 5);
 
-	CHECK(srv_storage_upload_start(st, id, "a", "127.0.0.1", &err) == 0,
+	CHECK(srv_storage_upload_start(st, id, "a", "127.0.0.1", &retry_after,
+				       &err) == 0,
 	      "start");
 	CHECK(srv_storage_upload_repo(st, &repo, id, &err) == 0, "repo");
 	CHECK_STR(repo, "a");
@@ -217,13 +227,15 @@ test_uploads(srv_storage *st)
 	berth_error_freep(&err);
 
 	/* cancel, and the purge of idle sessions */
-	CHECK(srv_storage_upload_start(st, id, "a", "127.0.0.1", &err) == 0 &&
+	CHECK(srv_storage_upload_start(st, id, "a", "127.0.0.1", &retry_after,
+				       &err) == 0 &&
 		      srv_storage_upload_cancel(st, id, &err) == 0,
 	      "cancel");
 	CHECK(srv_storage_upload_cancel(st, id, &err) == BERTH_ENOTFOUND,
 	      "cancel twice");
 	berth_error_freep(&err);
-	CHECK(srv_storage_upload_start(st, id, "a", "127.0.0.1", &err) == 0,
+	CHECK(srv_storage_upload_start(st, id, "a", "127.0.0.1", &retry_after,
+				       &err) == 0,
 	      "start 3");
 	st->upload_ttl = 3600;
 	srv_storage_purge(st, (int64_t)time(NULL));

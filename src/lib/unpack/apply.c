@@ -33,6 +33,9 @@
 #define WH_PREFIX ".wh."
 #define WH_OPAQUE ".wh..wh..opq"
 #define WH_META ".wh..wh."
+/* The paths a layer wrote: small at first (most layers are), the table
+ * grows with the layer. */
+#define LAYER_PATHS_BUCKETS 256
 
 /* Directory metadata set once the last layer is in (berth_apply_finish). */
 struct dir_meta {
@@ -128,7 +131,7 @@ berth_apply_new(berth_apply **out, int root_fd, const berth_apply_opts *o,
 	if ((r = berth_resolver_init(&a->r, root_fd, o->resolve, err)) < 0)
 		return r;
 	a->o = *o;
-	a->layer_paths = berth_hmap_new(1 << 16);
+	a->layer_paths = berth_hmap_new(LAYER_PATHS_BUCKETS);
 	*out = steal_ptr(&a);
 	return 0;
 }
@@ -684,7 +687,7 @@ berth_apply_layer(berth_apply *a, berth_apply_read_fn rd, void *ctx,
 
 	a->what = what;
 	berth_hmap_free(a->layer_paths, NULL);
-	a->layer_paths = berth_hmap_new(1 << 16);
+	a->layer_paths = berth_hmap_new(LAYER_PATHS_BUCKETS);
 	A->read_support_format_tar(ar);
 	A->read_support_format_empty(ar);
 	if (A->read_open(ar, &s, NULL, source_read, NULL) != ARCHIVE_OK) {

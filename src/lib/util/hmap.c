@@ -1,4 +1,4 @@
-/* The string-keyed hash table of util/hmap.h (FNV-1a, chained). */
+/* The string-keyed hash table of util/hmap.h (FNV-1a, chained, growing). */
 #include "util/hmap.h"
 
 #include <stdlib.h>
@@ -18,13 +18,42 @@ struct berth_hmap {
 };
 
 static size_t
-bucket(const berth_hmap *m, const char *s)
+hash(const char *s)
 {
 	size_t h = 1469598103934665603ULL;
 
 	while (*s)
 		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h % m->n_buckets;
+	return h;
+}
+
+static size_t
+bucket(const berth_hmap *m, const char *s)
+{
+	return hash(s) % m->n_buckets;
+}
+
+/* Twice the buckets, the chains spread over them. */
+static void
+grow(berth_hmap *m)
+{
+	size_t n = m->n_buckets * 2;
+	entry **b = xcalloc(n, sizeof(*b));
+
+	for (size_t i = 0; i < m->n_buckets; i++) {
+		entry *e = m->b[i], *next;
+
+		for (; e; e = next) {
+			size_t h = hash(e->key) % n;
+
+			next = e->next;
+			e->next = b[h];
+			b[h] = e;
+		}
+	}
+	free(m->b);
+	m->b = b;
+	m->n_buckets = n;
 }
 
 berth_hmap *
@@ -42,11 +71,12 @@ berth_hmap_free(berth_hmap *m, void (*free_value)(void *value))
 {
 	if (m == NULL)
 		return;
-	for (size_t i = 0; i < m->n_buckets; i++) {
+	for (size_t i = 0; m->count && i < m->n_buckets; i++) {
 		entry *e = m->b[i], *next;
 
 		for (; e; e = next) {
 			next = e->next;
+			m->count--;
 			if (free_value)
 				free_value(e->value);
 			free(e->key);
@@ -69,9 +99,12 @@ berth_hmap_get(const berth_hmap *m, const char *key)
 void
 berth_hmap_put(berth_hmap *m, const char *key, void *value)
 {
-	size_t h = bucket(m, key);
 	entry *e = xcalloc(1, sizeof(*e));
+	size_t h;
 
+	if (m->count >= 2 * m->n_buckets)
+		grow(m);
+	h = bucket(m, key);
 	e->key = xstrdup(key);
 	e->value = value;
 	e->next = m->b[h];

@@ -1,7 +1,8 @@
 /*
- * A hash table from strings to the caller's values: a fixed number of
- * buckets chosen at creation, chaining, no locking (the caller holds its
- * own lock). Keys are copied; values are the caller's to free.
+ * A hash table from strings to the caller's values: chaining, the
+ * buckets doubled when the entries reach twice their number, no locking
+ * (the caller holds its own lock). Keys are copied; values are the
+ * caller's to free.
  */
 #ifndef BERTH_LIB_UTIL_HMAP_H
 #define BERTH_LIB_UTIL_HMAP_H
@@ -11,7 +12,7 @@
 
 typedef struct berth_hmap berth_hmap;
 
-/* A table of `buckets` chains (at least 1). */
+/* A table of `buckets` chains at first (at least 1). */
 berth_hmap *berth_hmap_new(size_t buckets);
 
 /* Frees the table, calling free_value (when not NULL) on each value. */

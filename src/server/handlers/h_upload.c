@@ -307,6 +307,28 @@ try_mount(srv_req *r, const berth_digest *d)
 	return true;
 }
 
+/* 429 with Retry-After: when the first capped session expires if idle. */
+static int
+too_many_uploads(srv_req *r, long retry, berth_error **err)
+{
+	struct MHD_Response *resp;
+	unsigned status;
+	char ra[32];
+
+	berth_error_hint(err, "finish or cancel (DELETE) open uploads, or "
+			      "wait for idle ones to expire (upload-ttl; "
+			      "Retry-After says when the first one does); "
+			      "the registry's operator sets the limits "
+			      "(upload-sessions-per-client, "
+			      "upload-sessions-per-repo)");
+	resp = srv_error_response(SRV_E_AUTO, *err, NULL, &status);
+	snprintf(ra, sizeof(ra), "%ld", retry);
+	srv_resp_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+	srv_send(r, status, resp);
+	berth_error_freep(err);
+	return BERTH_ETOOMANY;
+}
+
 static int
 post_begin(srv_req *r, upload *u)
 {
@@ -314,6 +336,7 @@ post_begin(srv_req *r, upload *u)
 	const char *digest = srv_query(r, "digest");
 	berth_error *err = NULL;
 	berth_digest d;
+	long retry = 1;
 
 	if (mount && berth_digest_parse(&d, mount, NULL) == 0 &&
 	    try_mount(r, &d)) {
@@ -326,16 +349,10 @@ post_begin(srv_req *r, upload *u)
 			return srv_fail_err(r, SRV_E_DIGEST_INVALID, &err);
 		u->have_want = true;
 	}
-	if (srv_storage_upload_start(r->s->store, u->id, r->name, r->ip, &err) <
-	    0) {
+	if (srv_storage_upload_start(r->s->store, u->id, r->name, r->ip, &retry,
+				     &err) < 0) {
 		if (err->code == BERTH_ETOOMANY)
-			berth_error_hint(
-				&err,
-				"finish or cancel (DELETE) open uploads, or "
-				"wait for idle ones to expire (upload-ttl); "
-				"the registry's operator sets the limits "
-				"(upload-sessions-per-client, "
-				"upload-sessions-per-repo)");
+			return too_many_uploads(r, retry, &err);
 		return srv_fail_err(r, SRV_E_AUTO, &err);
 	}
 	if (u->have_want &&

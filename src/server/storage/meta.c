@@ -572,6 +572,24 @@ berth_meta_uploads_older(berth_meta *m, int64_t before, char ***ids,
 }
 
 int
+berth_meta_uploads_of(berth_meta *m, const char *repo, const char *client,
+		      char ***ids, berth_error **err)
+{
+	berth_meta_tx *tx;
+	int r = m->ops->tx_begin(m, &tx, BERTH_META_READ, err);
+
+	*ids = NULL;
+	if (r < 0)
+		return r;
+	r = tx_end(tx, tx->ops->uploads_of(tx, repo, client, ids, err), err);
+	if (r < 0) {
+		berth_strv_free(*ids);
+		*ids = NULL;
+	}
+	return r;
+}
+
+int
 berth_meta_pulls_load(berth_meta *m,
 		      void (*fn)(const berth_meta_pull_row *row, void *ud),
 		      void *ud, berth_error **err)

@@ -193,6 +193,9 @@ struct berth_meta_ops {
 	/* Ids of sessions started before `before`, NULL-terminated. */
 	int (*uploads_older)(berth_meta_tx *tx, int64_t before, char ***ids,
 			     berth_error **err);
+	/* Ids of the sessions of repo or of client, NULL-terminated. */
+	int (*uploads_of)(berth_meta_tx *tx, const char *repo,
+			  const char *client, char ***ids, berth_error **err);
 
 	/* Pull counters (access/ratelimit.h): every row to fn; one row
 	 * stored (counts NULL: deleted). */
@@ -388,6 +391,10 @@ int berth_meta_upload_finish(berth_meta *m, const char *id, const char *repo,
 			     berth_error **err);
 
 /* Ids of sessions started before `before` (seconds); NULL-terminated. */
+/* Ids of the open sessions of repo or of client, NULL-terminated. */
+int berth_meta_uploads_of(berth_meta *m, const char *repo, const char *client,
+			  char ***ids, berth_error **err);
+
 int berth_meta_uploads_older(berth_meta *m, int64_t before, char ***ids,
 			     berth_error **err);
 

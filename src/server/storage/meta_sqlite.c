@@ -144,6 +144,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_UP_GET] = "SELECT repo, started FROM uploads WHERE id = ?1",
 	[S_UP_DEL] = "DELETE FROM uploads WHERE id = ?1",
 	[S_UP_OLDER] = "SELECT id FROM uploads WHERE started < ?1",
+	[S_UP_OF] = "SELECT id FROM uploads WHERE repo = ?1 OR client = ?2",
 	[S_PULL_PUT] = "INSERT INTO pull_counts(key, window_ms, last_slot,"
 		       " counts) VALUES(?1, ?2, ?3, ?4) ON CONFLICT(key)"
 		       " DO UPDATE SET window_ms = excluded.window_ms,"
@@ -526,6 +527,7 @@ static const struct berth_meta_ops sqlite_ops = {
 	.upload_get = meta_sqlite_upload_get,
 	.upload_remove = meta_sqlite_upload_remove,
 	.uploads_older = meta_sqlite_uploads_older,
+	.uploads_of = meta_sqlite_uploads_of,
 	.pulls_each = meta_sqlite_pulls_each,
 	.pull_set = meta_sqlite_pull_set,
 	.blob_info = meta_sqlite_blob_info,

@@ -39,6 +39,7 @@ enum stmt_id {
 	S_UP_GET,
 	S_UP_DEL,
 	S_UP_OLDER,
+	S_UP_OF,
 	S_UP_COUNT,
 	S_PULL_PUT,
 	S_PULL_DEL,
@@ -192,6 +193,8 @@ int meta_sqlite_upload_remove(berth_meta_tx *tx, const char *id,
 			      berth_error **err);
 int meta_sqlite_uploads_older(berth_meta_tx *tx, int64_t before, char ***ids,
 			      berth_error **err);
+int meta_sqlite_uploads_of(berth_meta_tx *tx, const char *repo,
+			   const char *client, char ***ids, berth_error **err);
 int meta_sqlite_pulls_each(berth_meta_tx *tx,
 			   void (*fn)(const berth_meta_pull_row *row, void *ud),
 			   void *ud, berth_error **err);

@@ -229,6 +229,19 @@ meta_sqlite_uploads_older(berth_meta_tx *tx, int64_t before, char ***ids,
 }
 
 int
+meta_sqlite_uploads_of(berth_meta_tx *tx, const char *repo, const char *client,
+		       char ***ids, berth_error **err)
+{
+	meta_conn *c = meta_tx_conn(tx);
+	sqlite3_stmt *s = meta_stmt(c, S_UP_OF);
+	bool more;
+
+	meta_bind_text(s, 1, repo);
+	meta_bind_text(s, 2, client);
+	return meta_collect(c, s, -1, ids, &more, err);
+}
+
+int
 meta_sqlite_pulls_each(berth_meta_tx *tx,
 		       void (*fn)(const berth_meta_pull_row *row, void *ud),
 		       void *ud, berth_error **err)

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -182,10 +183,16 @@ srv_storage_blob_mount(srv_storage *st, const char *repo, const berth_digest *d,
  * upload_active, or its start when its file is gone) is before this
  * cutoff is over.
  */
+static long
+upload_ttl(const srv_storage *st)
+{
+	return __atomic_load_n(&st->upload_ttl, __ATOMIC_RELAXED);
+}
+
 static int64_t
 upload_cutoff(const srv_storage *st, int64_t now)
 {
-	return now - st->upload_ttl;
+	return now - upload_ttl(st);
 }
 
 static bool
@@ -198,6 +205,69 @@ static int64_t
 now_s(void)
 {
 	return (int64_t)time(NULL);
+}
+
+void
+srv_storage_set_uploads(srv_storage *st, long ttl, long per_client,
+			long per_repo)
+{
+	__atomic_store_n(&st->upload_ttl, ttl, __ATOMIC_RELAXED);
+	__atomic_store_n(&st->upload_caps.per_client, per_client,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&st->upload_caps.per_repo, per_repo, __ATOMIC_RELAXED);
+}
+
+static berth_meta_upload_caps
+upload_caps(const srv_storage *st)
+{
+	berth_meta_upload_caps c = {
+		__atomic_load_n(&st->upload_caps.per_repo, __ATOMIC_RELAXED),
+		__atomic_load_n(&st->upload_caps.per_client, __ATOMIC_RELAXED),
+	};
+
+	return c;
+}
+
+/*
+ * Seconds until the first session of repo (client NULL) or of client
+ * (repo NULL) expires if idle from now on, when it has `cap` or more
+ * open; 0 when it has fewer.
+ */
+static long
+cap_wait(srv_storage *st, const char *repo, const char *client, long cap,
+	 int64_t now)
+{
+	char **ids = NULL;
+	int64_t first = INT64_MAX, active;
+	size_t n = 0;
+
+	if (cap <= 0 ||
+	    berth_meta_uploads_of(st->meta, repo, client, &ids, NULL) < 0)
+		return 0;
+	for (; ids[n]; n++)
+		if (st->blobs->ops->upload_active(st->blobs, ids[n], &active,
+						  NULL) == 0 &&
+		    active < first)
+			first = active;
+	berth_strv_free(ids);
+	if ((long)n < cap)
+		return 0;
+	if (first == INT64_MAX)
+		return 1; /* files gone: the next purge drops their rows */
+	first += upload_ttl(st) - now;
+	return first < 1 ? 1 : first > LONG_MAX ? LONG_MAX : (long)first;
+}
+
+/* When a refused session can expect a place: the later of the caps hit. */
+static long
+upload_retry_after(srv_storage *st, const char *repo, const char *client,
+		   const berth_meta_upload_caps *caps)
+{
+	int64_t now = now_s();
+	long a = cap_wait(st, repo, NULL, caps->per_repo, now);
+	long b = cap_wait(st, NULL, client, caps->per_client, now);
+
+	return a > b ? a : b > 0 ? b : 1;
 }
 
 /* Drops a session's file and row; false when a request holds it. */
@@ -234,8 +304,10 @@ upload_cap_purge(srv_storage *st)
 
 int
 srv_storage_upload_start(srv_storage *st, char id[33], const char *repo,
-			 const char *client, berth_error **err)
+			 const char *client, long *retry_after,
+			 berth_error **err)
 {
+	berth_meta_upload_caps caps = upload_caps(st);
 	berth_error *e = NULL;
 	int r;
 
@@ -244,18 +316,20 @@ srv_storage_upload_start(srv_storage *st, char id[33], const char *repo,
 	if ((r = berth_upload_id_new(id, err)) < 0 ||
 	    (r = st->blobs->ops->upload_create(st->blobs, id, err)) < 0)
 		return r;
-	r = berth_meta_upload_add(st->meta, id, repo, client, &st->upload_caps,
-				  &e);
+	r = berth_meta_upload_add(st->meta, id, repo, client, &caps, &e);
 	if (r == BERTH_ETOOMANY && upload_cap_purge(st)) {
 		/* Expired sessions count until purged: purge, then recount. */
 		berth_error_freep(&e);
-		r = berth_meta_upload_add(st->meta, id, repo, client,
-					  &st->upload_caps, &e);
+		r = berth_meta_upload_add(st->meta, id, repo, client, &caps,
+					  &e);
 	}
 	if (r < 0) {
 		st->blobs->ops->upload_remove(st->blobs, id, NULL);
-		if (r == BERTH_ETOOMANY)
+		if (r == BERTH_ETOOMANY) {
 			srv_metric_inc(SRV_M_LIMIT_REFUSALS, SRV_LIMIT_UPLOADS);
+			*retry_after =
+				upload_retry_after(st, repo, client, &caps);
+		}
 		return berth_error_move(err, &e, r);
 	}
 	srv_metric_inc(SRV_M_UPLOADS_STARTED, 0);
@@ -288,7 +362,7 @@ srv_storage_upload_repo(srv_storage *st, char **repo, const char *id,
 		return berth_error_set(err, BERTH_ENOTFOUND, 0,
 				       "upload '%s' expired: idle for more "
 				       "than %ld s",
-				       id, st->upload_ttl);
+				       id, upload_ttl(st));
 	}
 	*repo = steal_ptr(&found);
 	return 0;
@@ -493,7 +567,7 @@ srv_storage_purge_report(srv_storage *st, int64_t now, bool dry_run,
 	 * when sessions expire sooner. */
 	st->blobs->ops->tmp_sweep(
 		st->blobs,
-		now - (st->upload_ttl > 3600 ? st->upload_ttl : 3600), dry_run,
+		now - (upload_ttl(st) > 3600 ? upload_ttl(st) : 3600), dry_run,
 		purge_tmp, &p);
 }
 

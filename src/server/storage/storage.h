@@ -25,10 +25,12 @@ typedef struct srv_pull_times srv_pull_times; /* pull_times.c */
 typedef struct srv_storage {
 	berth_blobstore *blobs;
 	berth_meta *meta;
-	/* Upload sessions idle (no request, no byte) this long are over;
-	 * set by the caller after open (default a day). */
+	/* Upload sessions idle (no request, no byte) this long are over
+	 * (default a day), and the caps on open ones (default none): set
+	 * with srv_storage_set_uploads, read atomically (a reload changes
+	 * them while requests run). */
 	long upload_ttl;
-	berth_meta_upload_caps upload_caps; /* default: none */
+	berth_meta_upload_caps upload_caps;
 	/* Garbage collection's grace period in seconds (atomic: reloaded);
 	 * a blob HEAD keeps a link fresh for it (default an hour). */
 	int64_t gc_grace;
@@ -89,13 +91,21 @@ int srv_storage_blob_mount(srv_storage *st, const char *repo,
 
 /* ---- uploads ---- */
 
+/* Sets the idle time after which sessions are over, and the caps. */
+void srv_storage_set_uploads(srv_storage *st, long ttl, long per_client,
+			     long per_repo);
+
 /*
  * Starts a session of repo for client (its address): a fresh id into
  * id[33]. BERTH_ETOOMANY when the repository or the client has as many
- * sessions open as upload_caps allow (expired ones are dropped first).
+ * sessions open as upload_caps allow (expired ones are dropped first);
+ * *retry_after is then the seconds until a place frees up if the open
+ * sessions stay idle: when the first of the capped ones expires (at
+ * least 1).
  */
 int srv_storage_upload_start(srv_storage *st, char id[33], const char *repo,
-			     const char *client, berth_error **err);
+			     const char *client, long *retry_after,
+			     berth_error **err);
 
 /*
  * The repository of session id (caller frees); BERTH_ENOTFOUND, also for
