@@ -29,10 +29,13 @@ static const cli_option copy_opts[] = {
 
 const cli_usage cli_copy_usage = {
 	"[OPTIONS] SOURCE DESTINATION",
-	"Copy an image between registries and OCI image layout directories "
-	"without the local store. SOURCE and DESTINATION are "
-	"docker://NAME[:TAG|@DIGEST] (a registry) or oci:DIR[:TAG] (an OCI "
-	"image layout).\n\n"
+	"Copy an image between registries, OCI image layouts, archives and "
+	"the local store. SOURCE and DESTINATION are "
+	"docker://NAME[:TAG|@DIGEST] (a registry), oci:DIR[:TAG] (an OCI "
+	"image layout), oci-archive:FILE[:TAG] (a tar of one), "
+	"docker-archive:FILE[:NAME:TAG] (docker save's format: one platform, "
+	"layers uncompressed, so digests change) or NAME[:TAG] (an image in "
+	"berth's local store).\n\n"
 	"Each blob streams from source to destination through a bounded "
 	"buffer, its digest verified on the way; blobs the destination has are "
 	"skipped (an interrupted copy resumes), blobs in another repository of "
@@ -129,6 +132,10 @@ cmd_copy(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 		return r;
 	co.platforms = platforms;
 	co.registry = &ctx->registry;
+	if ((src->kind == BERTH_LOCATION_STORE ||
+	     dst->kind == BERTH_LOCATION_STORE) &&
+	    (r = cli_store(ctx, &co.store, err)) < 0)
+		return r;
 	prog = progress_new(stdout, quiet);
 	co.progress = on_event;
 	co.ud = prog;

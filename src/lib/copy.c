@@ -418,8 +418,18 @@ quoted_location(const berth_location *l)
 static const copy_end_ops *
 end_ops(const berth_location *l)
 {
-	return l->kind == BERTH_LOCATION_OCI ? &copy_oci_ops
-					     : &copy_registry_ops;
+	switch (l->kind) {
+	case BERTH_LOCATION_OCI:
+		return &copy_oci_ops;
+	case BERTH_LOCATION_OCI_ARCHIVE:
+	case BERTH_LOCATION_DOCKER_ARCHIVE:
+		return &copy_archive_ops;
+	case BERTH_LOCATION_STORE:
+		return &copy_store_ops;
+	case BERTH_LOCATION_REGISTRY:
+		break;
+	}
+	return &copy_registry_ops;
 }
 
 int
@@ -433,6 +443,7 @@ berth_copy(berth_copy_result *out, const berth_location *src,
 	berth_manifest_body top = BERTH_MANIFEST_BODY_INIT;
 	copy_job j = {.o = o, .res = BERTH_COPY_RESULT_INIT};
 	_cleanup_free_ char *s_name = NULL, *d_name = NULL;
+	berth_store *store;
 	int r;
 
 	if (berth_opts_check(o->version, BERTH_COPY_OPTS_VERSION,
@@ -443,6 +454,7 @@ berth_copy(berth_copy_result *out, const berth_location *src,
 	     berth_opts_check(o->registry->version, BERTH_REGISTRY_OPTS_VERSION,
 			      "berth_registry_opts", err) < 0))
 		return BERTH_EUSAGE;
+	store = o->version >= 2 ? o->store : NULL;
 	j.conc = o->max_concurrent ? o->max_concurrent
 		 : cfg && cfg->max_concurrent_uploads
 			 ? cfg->max_concurrent_uploads
@@ -450,9 +462,10 @@ berth_copy(berth_copy_result *out, const berth_location *src,
 	s_name = quoted_location(src);
 	d_name = quoted_location(dst);
 	pthread_mutex_init(&j.mu, NULL);
-	r = end_ops(src)->open(&j.src, src, o->registry, false, err);
+	r = end_ops(src)->open(&j.src, src, o->registry, store, false, err);
 	if (r == 0)
-		r = end_ops(dst)->open(&j.dst, dst, o->registry, true, err);
+		r = end_ops(dst)->open(&j.dst, dst, o->registry, store, true,
+				       err);
 	if (r == 0)
 		r = j.src->ops->get_manifest(j.src, NULL, &top, err);
 	if (r == 0)

@@ -37,12 +37,13 @@ typedef struct reg_writer {
 
 static int
 reg_open(copy_end **out, const berth_location *loc,
-	 const berth_registry_opts *ro, bool dest, berth_error **err)
+	 const berth_registry_opts *ro, berth_store *store, bool dest,
+	 berth_error **err)
 {
 	reg_end *e = xcalloc(1, sizeof(*e));
 	int r;
 
-	(void)dest;
+	(void)dest, (void)store;
 	e->base.ops = &copy_registry_ops;
 	e->base.kind = BERTH_LOCATION_REGISTRY;
 	e->base.name = xasprintf("%s/%s", loc->ref->domain, loc->ref->path);
