@@ -111,13 +111,17 @@ typedef struct berth_copy_opts {
 	/* Version 2: the local store, for a bare REF at either end (else
 	 * such a location is BERTH_EUSAGE). */
 	berth_store *store;
+	/* Version 2: the source's and the destination's clients when they
+	 * differ from `registry` (skopeo's --src-creds, --dest-tls-verify,
+	 * ...), or NULL for `registry`. */
+	const berth_registry_opts *src_registry, *dst_registry;
 } berth_copy_opts;
 
 #define BERTH_COPY_OPTS_VERSION 2
 #define BERTH_COPY_OPTS_INIT                                                   \
 	{                                                                      \
 		BERTH_COPY_OPTS_VERSION, NULL, false, NULL, 0, 0, NULL, NULL,  \
-			NULL                                                   \
+			NULL, NULL, NULL                                       \
 	}
 
 typedef struct berth_copy_result {

@@ -34,9 +34,10 @@ typedef int (*cli_fn)(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 #define CLI_SERVER 4u /* its options are berth-serve's (cli_serve_options) */
 
 /* cli_option.flags */
-#define CLI_OPT_SHORT 1u /* `key` is also the short option (-q) */
-#define CLI_OPT_FILE 2u	 /* the value is a file (for completion) */
-#define CLI_OPT_DIR 4u	 /* the value is a directory */
+#define CLI_OPT_SHORT 1u    /* `key` is also the short option (-q) */
+#define CLI_OPT_FILE 2u	    /* the value is a file (for completion) */
+#define CLI_OPT_DIR 4u	    /* the value is a directory */
+#define CLI_OPT_OPTIONAL 8u /* the value is optional: --name or --name=V */
 
 /*
  * One option of a command: its getopt spec, its --help line, its man page

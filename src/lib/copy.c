@@ -443,7 +443,8 @@ berth_copy(berth_copy_result *out, const berth_location *src,
 	berth_manifest_body top = BERTH_MANIFEST_BODY_INIT;
 	copy_job j = {.o = o, .res = BERTH_COPY_RESULT_INIT};
 	_cleanup_free_ char *s_name = NULL, *d_name = NULL;
-	berth_store *store;
+	const berth_registry_opts *s_reg = o->registry, *d_reg = o->registry;
+	berth_store *store = NULL;
 	int r;
 
 	if (berth_opts_check(o->version, BERTH_COPY_OPTS_VERSION,
@@ -454,7 +455,18 @@ berth_copy(berth_copy_result *out, const berth_location *src,
 	     berth_opts_check(o->registry->version, BERTH_REGISTRY_OPTS_VERSION,
 			      "berth_registry_opts", err) < 0))
 		return BERTH_EUSAGE;
-	store = o->version >= 2 ? o->store : NULL;
+	if (o->version >= 2) {
+		store = o->store;
+		s_reg = o->src_registry ? o->src_registry : s_reg;
+		d_reg = o->dst_registry ? o->dst_registry : d_reg;
+	}
+	if ((s_reg &&
+	     berth_opts_check(s_reg->version, BERTH_REGISTRY_OPTS_VERSION,
+			      "berth_registry_opts", err) < 0) ||
+	    (d_reg &&
+	     berth_opts_check(d_reg->version, BERTH_REGISTRY_OPTS_VERSION,
+			      "berth_registry_opts", err) < 0))
+		return BERTH_EUSAGE;
 	j.conc = o->max_concurrent ? o->max_concurrent
 		 : cfg && cfg->max_concurrent_uploads
 			 ? cfg->max_concurrent_uploads
@@ -462,10 +474,9 @@ berth_copy(berth_copy_result *out, const berth_location *src,
 	s_name = quoted_location(src);
 	d_name = quoted_location(dst);
 	pthread_mutex_init(&j.mu, NULL);
-	r = end_ops(src)->open(&j.src, src, o->registry, store, false, err);
+	r = end_ops(src)->open(&j.src, src, s_reg, store, false, err);
 	if (r == 0)
-		r = end_ops(dst)->open(&j.dst, dst, o->registry, store, true,
-				       err);
+		r = end_ops(dst)->open(&j.dst, dst, d_reg, store, true, err);
 	if (r == 0)
 		r = j.src->ops->get_manifest(j.src, NULL, &top, err);
 	if (r == 0)
