@@ -144,6 +144,7 @@ int cmd_ls(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_import(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_push(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_copy(cli_ctx *ctx, int argc, char **argv, berth_error **err);
+int cmd_sync(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_fsck(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_save(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_load(cli_ctx *ctx, int argc, char **argv, berth_error **err);
@@ -165,6 +166,7 @@ extern const cli_usage cli_pull_usage, cli_push_usage, cli_images_usage,
 	cli_completion_usage, cli_save_usage, cli_load_usage;
 extern const cli_usage cli_unpack_usage;
 extern const cli_usage cli_copy_usage;
+extern const cli_usage cli_sync_usage;
 extern const cli_usage cli_manifest_usage;
 
 /*
