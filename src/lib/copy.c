@@ -284,9 +284,13 @@ copy_manifest(copy_job *j, const berth_manifest_body *body, bool top, int depth,
 	_cleanup_(berth_manifest_freep) berth_manifest *m = NULL;
 	int r;
 
+	/* An index cannot hold its own digest, but a chain of them can go
+	 * on (or loop through a registry that lies): cut it short. */
 	if (depth > INDEX_DEPTH_MAX)
 		return berth_error_set(err, BERTH_EUNSUPPORTED, 0,
-				       "indexes are nested more than %d deep",
+				       "index '%s' from '%s' is nested more "
+				       "than %d indexes deep",
+				       body->digest.str, j->src->name,
 				       INDEX_DEPTH_MAX);
 	r = berth_manifest_parse(&m, body->content_type, body->data, body->len,
 				 err);

@@ -75,6 +75,32 @@ run "$BERTH" copy "oci-archive:$T/lie.tar:v1" "docker://$A/lies/app:v1"
 check "oci-archive: a blob that does not match its name" 11 "$layer" "lie.tar"
 expect "lying oci-archive: nothing tagged" untagged "$A/lies/app:v1"
 
+# Indexes nested deeper than any image needs (the shape of an index that
+# would contain itself): refused, nothing tagged.
+python3 - "$T/nest" "$T/img" "${img_digest#sha256:}" <<'PY'
+import hashlib, json, os, shutil, sys
+out, src, top = sys.argv[1:]
+shutil.copytree(src, out)
+blobs = os.path.join(out, "blobs", "sha256")
+child = {"mediaType": "application/vnd.oci.image.manifest.v1+json",
+         "digest": "sha256:" + top,
+         "size": os.path.getsize(os.path.join(blobs, top))}
+for _ in range(6):
+    b = json.dumps({"schemaVersion": 2,
+                    "mediaType": "application/vnd.oci.image.index.v1+json",
+                    "manifests": [child]}).encode()
+    h = hashlib.sha256(b).hexdigest()
+    open(os.path.join(blobs, h), "wb").write(b)
+    child = {"mediaType": "application/vnd.oci.image.index.v1+json",
+             "digest": "sha256:" + h, "size": len(b)}
+child["annotations"] = {"org.opencontainers.image.ref.name": "nest"}
+json.dump({"schemaVersion": 2, "manifests": [child]},
+          open(os.path.join(out, "index.json"), "w"))
+PY
+run "$BERTH" copy --all "oci:$T/nest:nest" "docker://$A/nest/app:v1"
+check "indexes nested too deep" 14 "nested more than 4 indexes" "index 'sha256:" "$T/nest"
+expect "indexes nested too deep: nothing tagged" untagged "$A/nest/app:v1"
+
 # --- docker-archive: ------------------------------------------------------
 run "$BERTH" copy "docker://$A/src/app:v1" "docker-archive:$T/d.tar:example.com/app:v1"
 check "copy docker:// to docker-archive:" 0 "^sha256:"

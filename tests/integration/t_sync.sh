@@ -94,6 +94,23 @@ run "$BERTH" sync "$T/sync.yaml" "docker://$SRV_HOST/mirror"
 check "sync into berth serve again" 0 "^4 tags: 4 unchanged, 0 copied"
 
 # --- bad input ------------------------------------------------------------
+hostile_start
+bad_layer=$(curl -s "http://$HOSTILE/v2/hostile/badblob/manifests/v1" | jget 'j["layers"][1]["digest"]')
+run "$BERTH" sync "docker://$HOSTILE/hostile/badblob" "docker://$B/lies"
+check "sync from a source that lies about a blob" 11 "does not match its digest" \
+	"$bad_layer" "$HOSTILE/hostile/badblob:v1"
+same "lying source: nothing tagged" "$(tags "$B" lies/badblob)" ""
+RPORT=$(free_port)
+bg python3 "$TOOLS/refusing_registry.py" "$RPORT" --log "$T/refuse.log"
+wait_http "http://127.0.0.1:$RPORT/v2/" || bail "refusing registry did not start"
+skopeo_push "$T/img" two "$A/x/denied:a"
+run "$BERTH" sync "docker://$A/x/denied" "docker://127.0.0.1:$RPORT/refuse"
+check "sync to a destination that refuses (403)" 6 "denied" "127.0.0.1:$RPORT" "$A/x/denied:a"
+if grep -q "PUT /v2/refuse/denied/manifests/" "$T/refuse.log"; then
+	fail "refusing destination: no manifest sent" "$(grep manifests "$T/refuse.log" | head -n3)"
+else
+	ok "refusing destination: no manifest sent"
+fi
 printf '%s:\n  images:\n    team/app: [v1\n' "$A" >"$T/bad.yaml"
 run "$BERTH" sync "$T/bad.yaml" "docker://$B/z"
 check "a sync file that does not parse" 2 "bad.yaml" "line [0-9]+"
