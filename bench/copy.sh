@@ -12,6 +12,11 @@
 #   warm  the same copy again (every blob there)
 # Prints per tool and case the median wall time and peak RSS, and the ratio
 # berth/skopeo; the report is kept in build/bench-data/copy-last.md.
+#
+# Then `berth sync` of a repository of 200 tags (small distinct images)
+# into a destination that has them all but 10 moved since the last sync:
+# the wall time of that second sync (target: under 2 s) and its summary.
+# BENCH_CASES=sync runs only this part (no 1 GiB image needed).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -28,7 +33,9 @@ done
 [ -x "$BERTH" ] || die "'$BERTH' is missing: run make"
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive number"
 
-bench_images
+CASES=${BENCH_CASES:-copy sync}
+mkdir -p "$DATA_ROOT"
+[[ $CASES == *copy* ]] && bench_images
 
 WORK=$(mktemp -d "$DATA_ROOT/run.XXXXXX")
 REG_PID= DST_PID=
@@ -49,7 +56,8 @@ echo '{}' >"$WORK/berth.json"
 export BERTH_CONFIG=$WORK/berth.json
 export CONTAINERS_REGISTRIES_CONF=$WORK/registries.conf
 
-bench_registry "$WORK"
+# Without the copy cases the big images are neither made nor pushed.
+if [[ $CASES == *copy* ]]; then bench_registry "$WORK"; else BENCH_PUSH= bench_registry "$WORK"; fi
 SRC=$REG
 
 # dst_start: a fresh destination docker-registry, empty storage and a new
@@ -93,6 +101,49 @@ one() {
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+# sync_bench: 200 tags synced, 10 of them moved, synced again (timed).
+sync_bench() {
+	local i out
+	for i in $(seq 0 209); do
+		python3 tests/tools/mkimage.py "$WORK/many" --tag "t$i" \
+			--layer 4k --seed "$i" >/dev/null || die "mkimage failed"
+	done
+	for i in $(seq 0 199); do
+		"$BERTH" copy -q "oci:$WORK/many:t$i" "docker://$SRC/bench/many:t$i" \
+			>/dev/null || die "pushing bench/many:t$i failed"
+	done
+	dst_start
+	"$BERTH" sync -q "docker://$SRC/bench/many" "docker://$DST/mirror" \
+		>"$WORK/sync1.out" || die "the first sync failed"
+	for i in $(seq 0 9); do
+		"$BERTH" copy -q "oci:$WORK/many:t$((200 + i))" \
+			"docker://$SRC/bench/many:t$i" >/dev/null || die "moving t$i failed"
+	done
+	/usr/bin/time -f '%e %M' -o "$WORK/time" "$BERTH" sync -q \
+		"docker://$SRC/bench/many" "docker://$DST/mirror" >"$WORK/sync2.out" ||
+		die "the second sync failed"
+	dst_stop
+	out=$(tail -n1 "$WORK/sync2.out")
+	read -r secs kib <"$WORK/time"
+	{
+		echo
+		echo "# berth sync benchmark"
+		echo
+		echo "| case | berth (s) | target | peak RSS | berth's summary |"
+		echo "|---|---|---|---|---|"
+		awk -v s="$secs" -v m="$kib" -v o="$out" 'BEGIN {
+			printf "| sync of 200 tags where 10 changed | %.2f | < 2 s | %.1f MiB | %s |\n",
+				s, m / 1024, o }'
+	} | tee -a "$WORK/report.md"
+}
+
+if [[ $CASES != *copy* ]]; then
+	: >"$WORK/report.md"
+	sync_bench
+	cp "$WORK/report.md" "$DATA_ROOT/copy-last.md"
+	exit 0
+fi
+
 declare -A T M
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 for tool in berth skopeo; do
@@ -123,4 +174,5 @@ done
 				c, b, s, (s > 0 ? b / s : 0), bm / 1024, sm / 1024 }'
 	done
 } | tee "$WORK/report.md"
+[[ $CASES == *sync* ]] && sync_bench
 cp "$WORK/report.md" "$DATA_ROOT/copy-last.md"

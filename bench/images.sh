@@ -93,7 +93,7 @@ YML
 	curl -s -o /dev/null "http://$REG/v2/" ||
 		die "docker-registry did not start: $(tail -n 3 "$work/registry.log")"
 	printf '{"default":[{"type":"insecureAcceptAnything"}]}\n' >"$work/policy.json"
-	for name in big small; do
+	for name in ${BENCH_PUSH-big small}; do
 		skopeo --policy "$work/policy.json" copy -q --dest-tls-verify=false \
 			"oci:$DATA/$name:1" "docker://$REG/bench/$name:1" ||
 			die "skopeo could not push '$name' to the registry"

@@ -13,6 +13,7 @@ pkgs=(
 	docker.io containerd runc
 	zstd tar
 	jq
+	libyaml-dev
 	faketime
 )
 

@@ -222,6 +222,10 @@ typedef struct berth_certs {
  * it. */
 BERTH_EXTERN int berth_certs_lookup(berth_certs *out, const char *certs_d,
 				    const char *host, berth_error **err);
+/* The same from the directory `dir` itself (skopeo's --cert-dir), which
+ * must exist (BERTH_ETLS otherwise). */
+BERTH_EXTERN int berth_certs_load(berth_certs *out, const char *dir,
+				  berth_error **err);
 BERTH_EXTERN void berth_certs_release(berth_certs *c);
 
 /* ---- credentials: config.json and docker-credential-* helpers ---- */

@@ -1,7 +1,10 @@
 /*
- * Copying an image from one location to another without the local store
- * (skopeo copy's job): a registry (docker://REF) or an OCI image layout
- * directory (oci:DIR[:TAG]) at either end.
+ * Copying an image from one location to another (skopeo copy's job): a
+ * registry (docker://REF), an OCI image layout directory (oci:DIR[:TAG]),
+ * a tar of one (oci-archive:FILE[:TAG]), a `docker save` archive
+ * (docker-archive:FILE[:REF]) or berth's local store (a bare REF) at
+ * either end. An archive is read into, or assembled in, a temporary
+ * directory, and written to FILE only once complete.
  *
  * Each blob goes from source to destination as it arrives, through a
  * bounded buffer, never through a file: it is hashed on the way and its
@@ -20,34 +23,42 @@
 #include "berth/platform.h"
 #include "berth/ref.h"
 #include "berth/registry.h"
+#include "berth/store.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Append-only: oci-archive:, docker-archive: and the store come later. */
+/* Append-only. */
 typedef enum berth_location_kind {
-	BERTH_LOCATION_REGISTRY = 0, /* docker://REF */
-	BERTH_LOCATION_OCI = 1,	     /* oci:DIR[:TAG] */
+	BERTH_LOCATION_REGISTRY = 0,	   /* docker://REF */
+	BERTH_LOCATION_OCI = 1,		   /* oci:DIR[:TAG] */
+	BERTH_LOCATION_OCI_ARCHIVE = 2,	   /* oci-archive:FILE[:TAG] */
+	BERTH_LOCATION_DOCKER_ARCHIVE = 3, /* docker-archive:FILE[:REF] */
+	BERTH_LOCATION_STORE = 4,	   /* REF: berth's local store */
 } berth_location_kind;
 
 typedef struct berth_location {
 	berth_location_kind kind;
-	berth_ref *ref; /* REGISTRY: the reference (tag "latest" by default) */
-	char *path;	/* OCI: the layout directory */
-	char *tag;	/* OCI: org.opencontainers.image.ref.name, or NULL */
+	/* REGISTRY, STORE: the reference (tag "latest" by default);
+	 * DOCKER_ARCHIVE: the image's name in the archive, or NULL */
+	berth_ref *ref;
+	char *path; /* OCI: the layout directory; *_ARCHIVE: the file */
+	char *tag;  /* OCI*: org.opencontainers.image.ref.name, or NULL */
 } berth_location;
 
 /*
  * Parses a location as skopeo users write it: "docker://REF" (REF as
- * berth_ref_parse reads it) or "oci:DIR[:TAG]" (the last ':' followed by
- * a valid tag ends DIR). Anything else is BERTH_EUSAGE naming the
- * transports berth knows.
+ * berth_ref_parse reads it), "oci:DIR[:TAG]" and "oci-archive:FILE[:TAG]"
+ * (the last ':' followed by a valid tag ends DIR), or
+ * "docker-archive:FILE[:REF]" (the first ':' ends FILE). A bare REF
+ * ("nginx", "host:5000/app:v1") is the local store. Anything else is
+ * BERTH_EUSAGE naming the transports berth knows.
  */
 BERTH_EXTERN int berth_location_parse(berth_location **out, const char *s,
 				      berth_error **err);
 
-/* "docker://REF" or "oci:DIR[:TAG]"; caller frees. */
+/* The location as berth_location_parse reads it back; caller frees. */
 BERTH_EXTERN char *berth_location_string(const berth_location *l);
 
 BERTH_EXTERN void berth_location_free(berth_location *l);
@@ -97,12 +108,20 @@ typedef struct berth_copy_opts {
 				    of the configuration, else 5 */
 	berth_copy_fn progress;
 	void *ud;
+	/* Version 2: the local store, for a bare REF at either end (else
+	 * such a location is BERTH_EUSAGE). */
+	berth_store *store;
+	/* Version 2: the source's and the destination's clients when they
+	 * differ from `registry` (skopeo's --src-creds, --dest-tls-verify,
+	 * ...), or NULL for `registry`. */
+	const berth_registry_opts *src_registry, *dst_registry;
 } berth_copy_opts;
 
-#define BERTH_COPY_OPTS_VERSION 1
+#define BERTH_COPY_OPTS_VERSION 2
 #define BERTH_COPY_OPTS_INIT                                                   \
 	{                                                                      \
-		BERTH_COPY_OPTS_VERSION, NULL, false, NULL, 0, 0, NULL, NULL   \
+		BERTH_COPY_OPTS_VERSION, NULL, false, NULL, 0, 0, NULL, NULL,  \
+			NULL, NULL, NULL                                       \
 	}
 
 typedef struct berth_copy_result {

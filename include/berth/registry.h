@@ -77,15 +77,23 @@ typedef struct berth_registry_opts {
 	const struct berth_config *config;
 	int max_retries;      /* 0: the default (3); negative: none */
 	long retry_after_max; /* seconds; 0: the default (10) */
+	/* Version 2. A directory laid out as certs.d/<host>/ is (*.crt CAs,
+	 * a *.cert with its *.key), read instead of certs.d's for this
+	 * client (skopeo's --cert-dir), or NULL. */
+	const char *cert_dir;
+	/* Version 2: the host as if listed in insecure-registries: HTTPS
+	 * without verification, then plain HTTP (skopeo's
+	 * --tls-verify=false). */
+	bool insecure;
 } berth_registry_opts;
 
-#define BERTH_REGISTRY_OPTS_VERSION 1
+#define BERTH_REGISTRY_OPTS_VERSION 2
 /* The defaults: plain HTTP only for loopback and localhost. Every field
  * is written out, so C and C++ compile it without warnings. */
 #define BERTH_REGISTRY_OPTS_INIT                                               \
 	{                                                                      \
 		BERTH_REGISTRY_OPTS_VERSION, NULL, -1, false, NULL, NULL,      \
-			NULL, 0, NULL, NULL, NULL, NULL, 0, 0                  \
+			NULL, 0, NULL, NULL, NULL, NULL, 0, 0, NULL, false     \
 	}
 
 /*

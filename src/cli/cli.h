@@ -34,9 +34,10 @@ typedef int (*cli_fn)(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 #define CLI_SERVER 4u /* its options are berth-serve's (cli_serve_options) */
 
 /* cli_option.flags */
-#define CLI_OPT_SHORT 1u /* `key` is also the short option (-q) */
-#define CLI_OPT_FILE 2u	 /* the value is a file (for completion) */
-#define CLI_OPT_DIR 4u	 /* the value is a directory */
+#define CLI_OPT_SHORT 1u    /* `key` is also the short option (-q) */
+#define CLI_OPT_FILE 2u	    /* the value is a file (for completion) */
+#define CLI_OPT_DIR 4u	    /* the value is a directory */
+#define CLI_OPT_OPTIONAL 8u /* the value is optional: --name or --name=V */
 
 /*
  * One option of a command: its getopt spec, its --help line, its man page
@@ -143,6 +144,7 @@ int cmd_ls(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_import(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_push(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_copy(cli_ctx *ctx, int argc, char **argv, berth_error **err);
+int cmd_sync(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_fsck(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_save(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_load(cli_ctx *ctx, int argc, char **argv, berth_error **err);
@@ -164,6 +166,7 @@ extern const cli_usage cli_pull_usage, cli_push_usage, cli_images_usage,
 	cli_completion_usage, cli_save_usage, cli_load_usage;
 extern const cli_usage cli_unpack_usage;
 extern const cli_usage cli_copy_usage;
+extern const cli_usage cli_sync_usage;
 extern const cli_usage cli_manifest_usage;
 
 /*

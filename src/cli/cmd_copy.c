@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "berth/copy.h"
 #include "cli/cli.h"
@@ -11,7 +12,17 @@
 
 #define PLATFORMS_MAX 64
 
-enum { OPT_PLATFORM = 0x100, OPT_ALL, OPT_MAX_CONCURRENT };
+enum {
+	OPT_PLATFORM = 0x100,
+	OPT_ALL,
+	OPT_MAX_CONCURRENT,
+	OPT_SRC_CREDS,
+	OPT_DEST_CREDS,
+	OPT_SRC_TLS,
+	OPT_DEST_TLS,
+	OPT_SRC_CERTS,
+	OPT_DEST_CERTS,
+};
 
 static const cli_option copy_opts[] = {
 	{OPT_ALL, "all", NULL, 0,
@@ -23,16 +34,94 @@ static const cli_option copy_opts[] = {
 	 "those platforms is written (its digest differs from the source's)"},
 	{OPT_MAX_CONCURRENT, "max-concurrent", "N", 0,
 	 "blobs copied at once (default: max-concurrent-uploads, 5)"},
+	{OPT_SRC_CREDS, "src-creds", "USER:PASS", 0,
+	 "log in to the source registry as USER (instead of config.json's "
+	 "login or credential helper)"},
+	{OPT_DEST_CREDS, "dest-creds", "USER:PASS", 0,
+	 "log in to the destination registry as USER"},
+	{OPT_SRC_TLS, "src-tls-verify", "BOOL", CLI_OPT_OPTIONAL,
+	 "false: the source registry as if in insecure-registries (HTTPS "
+	 "unverified, then plain HTTP)"},
+	{OPT_DEST_TLS, "dest-tls-verify", "BOOL", CLI_OPT_OPTIONAL,
+	 "false: the destination registry likewise"},
+	{OPT_SRC_CERTS, "src-cert-dir", "DIR", CLI_OPT_DIR,
+	 "the source's CAs (*.crt) and client certificate (*.cert, *.key), "
+	 "instead of certs.d/HOST"},
+	{OPT_DEST_CERTS, "dest-cert-dir", "DIR", CLI_OPT_DIR,
+	 "the destination's, likewise"},
 	{'q', "quiet", NULL, CLI_OPT_SHORT, "print only the digest written"},
 	{0},
 };
 
+/* One end's client: the shared settings and what the options change. */
+typedef struct end_opts {
+	berth_registry_opts ro;
+	char *user, *pass;
+} end_opts;
+
+static int
+fixed_creds(void *ud, const char *host, berth_credentials *out,
+	    berth_error **err)
+{
+	end_opts *e = ud;
+
+	(void)host, (void)err;
+	out->username = xstrdup(e->user);
+	out->password = xstrdup(e->pass);
+	return 0;
+}
+
+static void
+ends_release(end_opts (*e)[2])
+{
+	for (size_t i = 0; i < 2; i++) {
+		free((*e)[i].user);
+		free((*e)[i].pass);
+	}
+}
+
+static int
+parse_creds(end_opts *e, const char *opt, const char *arg, berth_error **err)
+{
+	const char *colon = strchr(arg, ':');
+
+	if (colon == NULL || colon == arg)
+		return cli_usage_error(err, "copy",
+				       "invalid --%s: expected USER:PASS", opt);
+	free(e->user);
+	free(e->pass);
+	e->user = xstrndup(arg, (size_t)(colon - arg));
+	e->pass = xstrdup(colon + 1);
+	e->ro.credentials = fixed_creds;
+	e->ro.credentials_ud = e;
+	return 0;
+}
+
+static int
+parse_tls(end_opts *e, const char *opt, const char *arg, berth_error **err)
+{
+	if (arg == NULL || strcmp(arg, "true") == 0) {
+		e->ro.insecure = false;
+		return 0;
+	}
+	if (strcmp(arg, "false") == 0) {
+		e->ro.insecure = true;
+		return 0;
+	}
+	return cli_usage_error(err, "copy",
+			       "invalid --%s '%s': expected true or false", opt,
+			       arg);
+}
+
 const cli_usage cli_copy_usage = {
 	"[OPTIONS] SOURCE DESTINATION",
-	"Copy an image between registries and OCI image layout directories "
-	"without the local store. SOURCE and DESTINATION are "
-	"docker://NAME[:TAG|@DIGEST] (a registry) or oci:DIR[:TAG] (an OCI "
-	"image layout).\n\n"
+	"Copy an image between registries, OCI image layouts, archives and "
+	"the local store. SOURCE and DESTINATION are "
+	"docker://NAME[:TAG|@DIGEST] (a registry), oci:DIR[:TAG] (an OCI "
+	"image layout), oci-archive:FILE[:TAG] (a tar of one), "
+	"docker-archive:FILE[:NAME:TAG] (docker save's format: one platform, "
+	"layers uncompressed, so digests change) or NAME[:TAG] (an image in "
+	"berth's local store).\n\n"
 	"Each blob streams from source to destination through a bounded "
 	"buffer, its digest verified on the way; blobs the destination has are "
 	"skipped (an interrupted copy resumes), blobs in another repository of "
@@ -79,6 +168,8 @@ cmd_copy(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	_cleanup_free_ berth_platform *platforms = NULL;
 	berth_copy_opts co = BERTH_COPY_OPTS_INIT;
 	berth_copy_result res = BERTH_COPY_RESULT_INIT;
+	_cleanup_(ends_release) end_opts ends[2] = {
+		{ctx->registry, NULL, NULL}, {ctx->registry, NULL, NULL}};
 	bool quiet = false;
 	char *end;
 	long n;
@@ -114,6 +205,28 @@ cmd_copy(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 					optarg);
 			co.max_concurrent = (unsigned)n;
 			break;
+		case OPT_SRC_CREDS:
+		case OPT_DEST_CREDS:
+			r = parse_creds(&ends[c == OPT_DEST_CREDS],
+					c == OPT_DEST_CREDS ? "dest-creds"
+							    : "src-creds",
+					optarg, err);
+			if (r < 0)
+				return r;
+			break;
+		case OPT_SRC_TLS:
+		case OPT_DEST_TLS:
+			r = parse_tls(&ends[c == OPT_DEST_TLS],
+				      c == OPT_DEST_TLS ? "dest-tls-verify"
+							: "src-tls-verify",
+				      optarg, err);
+			if (r < 0)
+				return r;
+			break;
+		case OPT_SRC_CERTS:
+		case OPT_DEST_CERTS:
+			ends[c == OPT_DEST_CERTS].ro.cert_dir = optarg;
+			break;
 		case 'q':
 			quiet = true;
 			break;
@@ -129,6 +242,12 @@ cmd_copy(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 		return r;
 	co.platforms = platforms;
 	co.registry = &ctx->registry;
+	co.src_registry = &ends[0].ro;
+	co.dst_registry = &ends[1].ro;
+	if ((src->kind == BERTH_LOCATION_STORE ||
+	     dst->kind == BERTH_LOCATION_STORE) &&
+	    (r = cli_store(ctx, &co.store, err)) < 0)
+		return r;
 	prog = progress_new(stdout, quiet);
 	co.progress = on_event;
 	co.ud = prog;

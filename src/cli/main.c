@@ -22,6 +22,8 @@ static const cli_command commands[] = {
 	 &cli_push_usage},
 	{"copy", cmd_copy, CLI_CONFIG,
 	 "Copy an image between registries and OCI layouts", &cli_copy_usage},
+	{"sync", cmd_sync, CLI_CONFIG,
+	 "Mirror every tag of repositories into a registry", &cli_sync_usage},
 	{"images", cmd_images, 0, "List local images", &cli_images_usage},
 	{"inspect", cmd_inspect, CLI_CONFIG,
 	 "Show an image's details (local or --remote)", &cli_inspect_usage},

@@ -26,9 +26,12 @@ getopt_table(const cli_option *opts, char mode, int argc, char **argv)
 	size_t n = 0, ns = strlen(shorts);
 
 	for (const cli_option *o = opts; o && o->name; o++) {
-		longs[n++] = (struct option){
-			o->name, o->arg ? required_argument : no_argument, NULL,
-			o->key};
+		longs[n++] = (struct option){o->name,
+					     !o->arg ? no_argument
+					     : o->flags & CLI_OPT_OPTIONAL
+						     ? optional_argument
+						     : required_argument,
+					     NULL, o->key};
 		if (o->flags & CLI_OPT_SHORT) {
 			shorts[ns++] = (char)o->key;
 			if (o->arg)
@@ -117,7 +120,9 @@ put_label(FILE *f, const cli_option *o)
 	if (o->flags & CLI_OPT_SHORT)
 		n += fprintf(f, "-%c, ", o->key);
 	n += fprintf(f, "--%s", o->name);
-	if (o->arg)
+	if (o->arg && (o->flags & CLI_OPT_OPTIONAL))
+		n += fprintf(f, "[=%s]", o->arg);
+	else if (o->arg)
 		n += fprintf(f, " %s", o->arg);
 	return n;
 }
@@ -126,7 +131,8 @@ static int
 label_width(const cli_option *o)
 {
 	return 2 + (o->flags & CLI_OPT_SHORT ? 4 : 0) + 2 +
-	       (int)strlen(o->name) + (o->arg ? 1 + (int)strlen(o->arg) : 0);
+	       (int)strlen(o->name) + (o->arg ? 1 + (int)strlen(o->arg) : 0) +
+	       (o->arg && (o->flags & CLI_OPT_OPTIONAL) ? 2 : 0);
 }
 
 void

@@ -284,9 +284,13 @@ copy_manifest(copy_job *j, const berth_manifest_body *body, bool top, int depth,
 	_cleanup_(berth_manifest_freep) berth_manifest *m = NULL;
 	int r;
 
+	/* An index cannot hold its own digest, but a chain of them can go
+	 * on (or loop through a registry that lies): cut it short. */
 	if (depth > INDEX_DEPTH_MAX)
 		return berth_error_set(err, BERTH_EUNSUPPORTED, 0,
-				       "indexes are nested more than %d deep",
+				       "index '%s' from '%s' is nested more "
+				       "than %d indexes deep",
+				       body->digest.str, j->src->name,
 				       INDEX_DEPTH_MAX);
 	r = berth_manifest_parse(&m, body->content_type, body->data, body->len,
 				 err);
@@ -418,8 +422,18 @@ quoted_location(const berth_location *l)
 static const copy_end_ops *
 end_ops(const berth_location *l)
 {
-	return l->kind == BERTH_LOCATION_OCI ? &copy_oci_ops
-					     : &copy_registry_ops;
+	switch (l->kind) {
+	case BERTH_LOCATION_OCI:
+		return &copy_oci_ops;
+	case BERTH_LOCATION_OCI_ARCHIVE:
+	case BERTH_LOCATION_DOCKER_ARCHIVE:
+		return &copy_archive_ops;
+	case BERTH_LOCATION_STORE:
+		return &copy_store_ops;
+	case BERTH_LOCATION_REGISTRY:
+		break;
+	}
+	return &copy_registry_ops;
 }
 
 int
@@ -433,6 +447,8 @@ berth_copy(berth_copy_result *out, const berth_location *src,
 	berth_manifest_body top = BERTH_MANIFEST_BODY_INIT;
 	copy_job j = {.o = o, .res = BERTH_COPY_RESULT_INIT};
 	_cleanup_free_ char *s_name = NULL, *d_name = NULL;
+	const berth_registry_opts *s_reg = o->registry, *d_reg = o->registry;
+	berth_store *store = NULL;
 	int r;
 
 	if (berth_opts_check(o->version, BERTH_COPY_OPTS_VERSION,
@@ -443,6 +459,18 @@ berth_copy(berth_copy_result *out, const berth_location *src,
 	     berth_opts_check(o->registry->version, BERTH_REGISTRY_OPTS_VERSION,
 			      "berth_registry_opts", err) < 0))
 		return BERTH_EUSAGE;
+	if (o->version >= 2) {
+		store = o->store;
+		s_reg = o->src_registry ? o->src_registry : s_reg;
+		d_reg = o->dst_registry ? o->dst_registry : d_reg;
+	}
+	if ((s_reg &&
+	     berth_opts_check(s_reg->version, BERTH_REGISTRY_OPTS_VERSION,
+			      "berth_registry_opts", err) < 0) ||
+	    (d_reg &&
+	     berth_opts_check(d_reg->version, BERTH_REGISTRY_OPTS_VERSION,
+			      "berth_registry_opts", err) < 0))
+		return BERTH_EUSAGE;
 	j.conc = o->max_concurrent ? o->max_concurrent
 		 : cfg && cfg->max_concurrent_uploads
 			 ? cfg->max_concurrent_uploads
@@ -450,9 +478,9 @@ berth_copy(berth_copy_result *out, const berth_location *src,
 	s_name = quoted_location(src);
 	d_name = quoted_location(dst);
 	pthread_mutex_init(&j.mu, NULL);
-	r = end_ops(src)->open(&j.src, src, o->registry, false, err);
+	r = end_ops(src)->open(&j.src, src, s_reg, store, false, err);
 	if (r == 0)
-		r = end_ops(dst)->open(&j.dst, dst, o->registry, true, err);
+		r = end_ops(dst)->open(&j.dst, dst, d_reg, store, true, err);
 	if (r == 0)
 		r = j.src->ops->get_manifest(j.src, NULL, &top, err);
 	if (r == 0)

@@ -1,6 +1,8 @@
 /*
  * The two ends of a copy (copy.c), one set of operations per kind of
- * location: copy_registry.c (docker://) and copy_oci.c (oci:). A source
+ * location: copy_registry.c (docker://), copy_oci.c (oci:), copy_store.c
+ * (the local store) and copy_archive.c (oci-archive:, docker-archive:,
+ * over the other two in a temporary directory). A source
  * hands out manifests and streams blobs into a sink; a destination says
  * which blobs it has, takes blobs through a writer that completes only
  * when told the bytes were verified, and stores manifests.
@@ -14,10 +16,11 @@ typedef struct copy_end copy_end;
 typedef struct copy_writer copy_writer;
 
 typedef struct copy_end_ops {
-	/* `dest`: the end is written to (an OCI layout is created). */
+	/* `dest`: the end is written to (an OCI layout is created).
+	 * `store`: the local store, or NULL. */
 	int (*open)(copy_end **out, const berth_location *loc,
-		    const berth_registry_opts *ro, bool dest,
-		    berth_error **err);
+		    const berth_registry_opts *ro, berth_store *store,
+		    bool dest, berth_error **err);
 	void (*free)(copy_end *e);
 	/* The manifest `digest` names, or with NULL the location's own. */
 	int (*get_manifest)(copy_end *e, const berth_digest *digest,
@@ -60,6 +63,21 @@ struct copy_end {
 	char *name; /* for messages: "host/repo" or the directory */
 };
 
-extern const copy_end_ops copy_registry_ops, copy_oci_ops;
+extern const copy_end_ops copy_registry_ops, copy_oci_ops, copy_store_ops,
+	copy_archive_ops;
+
+/*
+ * Streams the file `path` holding blob `d` into `sink`, failing (as
+ * BERTH_EDIGEST, naming `where`) when the file is shorter or longer than
+ * d->size.
+ */
+int copy_file_blob(const char *path, const berth_descriptor *d,
+		   const char *where, berth_sink_fn sink, void *ud,
+		   berth_error **err);
+
+/* An end over `store`, for the image `name` (a full reference). The
+ * store is borrowed: the caller frees it after the end. */
+int copy_store_end_new(copy_end **out, berth_store *store, const char *name,
+		       bool dest, berth_error **err);
 
 #endif

@@ -54,11 +54,12 @@ make_dir(const char *path, berth_error **err)
 
 static int
 oci_open(copy_end **out, const berth_location *loc,
-	 const berth_registry_opts *ro, bool dest, berth_error **err)
+	 const berth_registry_opts *ro, berth_store *store, bool dest,
+	 berth_error **err)
 {
 	oci_end *e;
 
-	(void)ro;
+	(void)ro, (void)store;
 	if (dest) {
 		_cleanup_free_ char *layout =
 			xasprintf("%s/oci-layout", loc->path);
@@ -186,12 +187,10 @@ oci_get_manifest(copy_end *ce, const berth_digest *digest,
 	return r;
 }
 
-static int
-oci_fetch_blob(copy_end *ce, const berth_descriptor *d, berth_sink_fn sink,
-	       void *ud, berth_error **err)
+int
+copy_file_blob(const char *path, const berth_descriptor *d, const char *where,
+	       berth_sink_fn sink, void *ud, berth_error **err)
 {
-	oci_end *e = (oci_end *)ce;
-	_cleanup_free_ char *path = blob_path(e, &d->digest);
 	_cleanup_free_ char *buf = NULL;
 	_cleanup_close_ int fd = -1;
 	int64_t got = 0;
@@ -221,7 +220,7 @@ oci_fetch_blob(copy_end *ce, const berth_descriptor *d, berth_sink_fn sink,
 					       "blob '%s' in '%s' is smaller "
 					       "than its descriptor's %lld "
 					       "bytes",
-					       d->digest.str, e->base.name,
+					       d->digest.str, where,
 					       (long long)d->size);
 		if (n == 0)
 			return 0;
@@ -230,12 +229,22 @@ oci_fetch_blob(copy_end *ce, const berth_descriptor *d, berth_sink_fn sink,
 					       "blob '%s' in '%s' is larger "
 					       "than its descriptor's %lld "
 					       "bytes",
-					       d->digest.str, e->base.name,
+					       d->digest.str, where,
 					       (long long)d->size);
 		got += n;
 		if ((r = sink(ud, buf, (size_t)n, err)) < 0)
 			return r;
 	}
+}
+
+static int
+oci_fetch_blob(copy_end *ce, const berth_descriptor *d, berth_sink_fn sink,
+	       void *ud, berth_error **err)
+{
+	oci_end *e = (oci_end *)ce;
+	_cleanup_free_ char *path = blob_path(e, &d->digest);
+
+	return copy_file_blob(path, d, e->base.name, sink, ud, err);
 }
 
 static int

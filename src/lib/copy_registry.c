@@ -37,18 +37,25 @@ typedef struct reg_writer {
 
 static int
 reg_open(copy_end **out, const berth_location *loc,
-	 const berth_registry_opts *ro, bool dest, berth_error **err)
+	 const berth_registry_opts *ro, berth_store *store, bool dest,
+	 berth_error **err)
 {
 	reg_end *e = xcalloc(1, sizeof(*e));
 	int r;
 
-	(void)dest;
+	(void)store;
 	e->base.ops = &copy_registry_ops;
 	e->base.kind = BERTH_LOCATION_REGISTRY;
 	e->base.name = xasprintf("%s/%s", loc->ref->domain, loc->ref->path);
 	e->ref = loc->ref;
 	r = berth_registry_new(&e->reg, berth_ref_api_host(loc->ref), ro, err);
+	/* A destination's first requests are HEADs, whose empty answers do
+	 * not show a TLS port spoken to in plain HTTP: the ping settles the
+	 * scheme (and a refused login) before any blob. */
+	if (r == 0 && dest)
+		r = berth_registry_ping(e->reg, err);
 	if (r < 0) {
+		berth_registry_free(e->reg);
 		free(e->base.name);
 		free(e);
 		return r;

@@ -11,6 +11,7 @@ A=$REG A_LOG=$REG_LOG
 registry_start
 B=$REG B_LOG=$REG_LOG
 hostile_start --release "$T/release"
+export BERTH_ROOT=$T/store
 
 mark() { wc -l <"$1"; }
 since() { tail -n +"$(($2 + 1))" "$1"; }
@@ -223,7 +224,7 @@ fi
 
 # --- bad usage ------------------------------------------------------------
 run "$BERTH" copy "$A/src/app:v1" "docker://$B/x:v1"
-check "a location without a transport" 2 "unknown location" "docker://"
+check "a location without a transport is a local image" 4 "local" "docker://$A/src/app:v1"
 run "$BERTH" copy "oci:$T/nothing" "docker://$B/x:v1"
 check "an OCI source that is not there" 4 "index.json"
 

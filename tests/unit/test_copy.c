@@ -38,10 +38,31 @@ static const struct {
 	{"oci:layout:bad/tag", NULL, NULL, NULL, BERTH_EUSAGE, "invalid tag"},
 	{"oci:", NULL, NULL, NULL, BERTH_EUSAGE, "oci:DIR[:TAG]"},
 	{"oci::v1", NULL, NULL, NULL, BERTH_EUSAGE, "oci:DIR[:TAG]"},
-	{"nginx:latest", NULL, NULL, NULL, BERTH_EUSAGE, "unknown location"},
+	/* a bare reference is an image of the local store */
+	{"nginx:latest", "docker.io/library/nginx:latest", NULL, NULL, 0, NULL},
+	{"localhost:5000/a:v1", "localhost:5000/a:v1", NULL, NULL, 0, NULL},
 	{"/tmp/x", NULL, NULL, NULL, BERTH_EUSAGE, "unknown location"},
-	{"oci-archive:x.tar", NULL, NULL, NULL, BERTH_EUSAGE,
+	{"dir:/tmp/x", NULL, NULL, NULL, BERTH_EUSAGE, "unknown location"},
+	{"containers-storage:nginx", NULL, NULL, NULL, BERTH_EUSAGE,
 	 "unknown location"},
+	{"oci-archive:x.tar", "oci-archive:x.tar", "x.tar", NULL, 0, NULL},
+	{"oci-archive:/a:b/x.tar:v2", "oci-archive:/a:b/x.tar:v2", "/a:b/x.tar",
+	 "v2", 0, NULL},
+	{"oci-archive:", NULL, NULL, NULL, BERTH_EUSAGE,
+	 "oci-archive:FILE[:TAG]"},
+	{"docker-archive:x.tar", "docker-archive:x.tar", "x.tar", NULL, 0,
+	 NULL},
+	{"docker-archive:x.tar:host:5000/a:v1",
+	 "docker-archive:x.tar:host:5000/a:v1", "x.tar", NULL, 0, NULL},
+	{"docker-archive:x.tar:app",
+	 "docker-archive:x.tar:docker.io/library/"
+	 "app:latest",
+	 "x.tar", NULL, 0, NULL},
+	{"docker-archive:x.tar:a@sha256:"
+	 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+	 NULL, NULL, NULL, BERTH_EUSAGE, "by tag"},
+	{"docker-archive:", NULL, NULL, NULL, BERTH_EUSAGE,
+	 "docker-archive:FILE"},
 	{"", NULL, NULL, NULL, BERTH_EUSAGE, "unknown location"},
 	/* what is typed is shown on one line */
 	{"docker\n://x", NULL, NULL, NULL, BERTH_EUSAGE, "'docker ://x'"},
@@ -66,9 +87,12 @@ TEST(location_parse)
 			s = berth_location_string(l);
 			CHECK_STR(s, cases[i].want);
 			free(s);
-			if (l->kind == BERTH_LOCATION_OCI) {
+			if (l->kind == BERTH_LOCATION_OCI ||
+			    l->kind == BERTH_LOCATION_OCI_ARCHIVE) {
 				CHECK_STR(l->path, cases[i].path);
 				CHECK_STR(l->tag, cases[i].tag);
+			} else if (l->kind == BERTH_LOCATION_DOCKER_ARCHIVE) {
+				CHECK_STR(l->path, cases[i].path);
 			} else {
 				CHECK(l->ref != NULL, "'%s': a reference",
 				      cases[i].in);

@@ -33,13 +33,12 @@ free_names(struct dirent **names, int n)
 	free(names);
 }
 
+static int scan(berth_certs *out, bool must_exist, berth_error **err);
+
 int
 berth_certs_lookup(berth_certs *out, const char *certs_d, const char *host,
 		   berth_error **err)
 {
-	struct dirent **names = NULL;
-	int n, r = 0;
-
 	if (berth_opts_check(out->version, BERTH_CERTS_VERSION, "berth_certs",
 			     err) < 0)
 		return BERTH_EUSAGE;
@@ -49,7 +48,38 @@ berth_certs_lookup(berth_certs *out, const char *certs_d, const char *host,
 	    strcmp(host, "..") == 0)
 		return 0;
 	out->dir = xasprintf("%s/%s", certs_d, host);
+	return scan(out, false, err);
+}
+
+int
+berth_certs_load(berth_certs *out, const char *dir, berth_error **err)
+{
+	if (berth_opts_check(out->version, BERTH_CERTS_VERSION, "berth_certs",
+			     err) < 0)
+		return BERTH_EUSAGE;
+	BERTH_VERSIONED_RESET(out);
+	out->ca_files = xcalloc(1, sizeof(char *));
+	out->dir = xstrdup(dir);
+	return scan(out, true, err);
+}
+
+static int
+scan(berth_certs *out, bool must_exist, berth_error **err)
+{
+	struct dirent **names = NULL;
+	int n, r = 0;
+
 	n = scandir(out->dir, &names, NULL, alphasort);
+	if (n < 0 && must_exist) {
+		r = berth_error_set(err, BERTH_ETLS, errno,
+				    "cannot read certificate directory '%s': "
+				    "%s",
+				    out->dir, strerror(errno));
+		berth_error_hint(err, "it holds CA certificates (*.crt) and "
+				      "client certificates (*.cert, *.key)");
+		berth_certs_release(out);
+		return r;
+	}
 	if (n < 0)
 		return 0; /* no directory: nothing configured */
 	for (int i = 0; i < n && r == 0; i++) {

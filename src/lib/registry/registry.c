@@ -52,22 +52,29 @@ apply_config(berth_registry *r, const char *host, const berth_registry_opts *o,
 	     long *timeout_ms, berth_error **err)
 {
 	const berth_config *c = o->config;
-	const berth_config_host *h;
+	const berth_config_host *h = NULL;
 	const char *why = NULL;
-	int rc;
+	const char *cert_dir = o->version >= 2 ? o->cert_dir : NULL;
+	int rc = 0;
 
-	if (c == NULL)
+	r->insecure = o->version >= 2 && o->insecure;
+	if (c == NULL && cert_dir == NULL)
 		return 0;
-	r->insecure = berth_config_insecure(&why, c, host);
-	if (r->insecure)
+	if (c && !r->insecure)
+		r->insecure = berth_config_insecure(&why, c, host);
+	if (why)
 		berth_log(BERTH_LOG_DEBUG,
 			  "registry '%s' is insecure (listed as '%s')", host,
 			  why);
 	r->certs = (berth_certs)BERTH_CERTS_INIT;
-	rc = berth_certs_lookup(&r->certs, c->certs_d, host, err);
+	if (cert_dir)
+		rc = berth_certs_load(&r->certs, cert_dir, err);
+	else
+		rc = berth_certs_lookup(&r->certs, c->certs_d, host, err);
 	if (rc < 0)
 		return berth_error_wrap(err, rc, "registry '%s'", host);
-	h = berth_config_host_find(c, host);
+	if (c)
+		h = berth_config_host_find(c, host);
 	if (r->ca_file == NULL && h && h->ca_file)
 		r->ca_file = xstrdup(h->ca_file);
 	if (r->client_cert == NULL) {
@@ -87,6 +94,8 @@ apply_config(berth_registry *r, const char *host, const berth_registry_opts *o,
 	    (r->client_key &&
 	     (rc = berth_file_check_regular(r->client_key, err)) < 0))
 		return berth_error_wrap(err, rc, "registry '%s'", host);
+	if (c == NULL)
+		return 0;
 	if (*timeout_ms == 0)
 		*timeout_ms = c->connect_timeout_ms;
 	r->read_timeout = c->read_timeout;
