@@ -14,6 +14,7 @@ pkgs=(
 	zstd tar
 	jq
 	faketime
+	libsodium-dev
 )
 
 missing=()
