@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "berth/sigpolicy.h"
 #include "berth/sign.h"
 #include "sign/sign_int.h"
 #include "test.h"
@@ -404,6 +405,91 @@ TEST(identity_and_tag)
 	CHECK_STR(s, "sha256-e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934c"
 		     "a495991b7852b855.sig");
 	free(s);
+}
+
+/* The scope of a reference is the most specific entry, as in
+ * containers/image; reject and accept need no registry. */
+TEST(policy_scopes)
+{
+	static const char pol[] =
+		"{\"default\":[{\"type\":\"insecureAcceptAnything\"}],"
+		"\"transports\":{\"docker\":{"
+		"\"h.io/a\":[{\"type\":\"reject\"}],"
+		"\"h.io/a/b:v1\":[{\"type\":\"insecureAcceptAnything\"}],"
+		"\"*.example.com\":[{\"type\":\"reject\"}],"
+		"\"r.example.com\":[{\"type\":\"insecureAcceptAnything\"}],"
+		"\"docker.io/library\":[{\"type\":\"signedBy\"}]}}}";
+	static const struct {
+		const char *ref;
+		int want;
+	} cases[] = {
+		{"h.io/a/b:v1", 0},
+		{"h.io/a/b:v2", BERTH_EDENIED},
+		{"h.io/a/c/d:v1", BERTH_EDENIED},
+		{"h.io/ab:v1", 0},
+		{"x.example.com/r:v1", BERTH_EDENIED},
+		{"y.x.example.com/r:v1", BERTH_EDENIED},
+		{"r.example.com/r:v1", 0},
+		{"nginx:1", BERTH_EDENIED},
+		{"other.io/x:1", 0},
+	};
+	berth_sigpolicy *p = NULL;
+	berth_error *err = NULL;
+	berth_digest d;
+
+	berth_digest_of(&d, BERTH_DIGEST_SHA256, "", 0);
+	CHECK(berth_sigpolicy_parse(&p, pol, strlen(pol), "policy.json",
+				    &err) == 0,
+	      "%s", err ? err->msg : "");
+	for (size_t i = 0; p && i < sizeof(cases) / sizeof(cases[0]); i++) {
+		berth_ref *ref = NULL;
+		int r;
+
+		CHECK(berth_ref_parse(&ref, cases[i].ref, NULL) == 0, "ref");
+		r = berth_sigpolicy_check(p, NULL, ref, &d, &err);
+		CHECK(r == cases[i].want, "%s: got %d, want %d", cases[i].ref,
+		      r, cases[i].want);
+		if (r < 0)
+			CHECK(err && strstr(err->msg, "policy.json"), "%s",
+			      err ? err->msg : "");
+		berth_error_free(err);
+		err = NULL;
+		berth_ref_free(ref);
+	}
+	berth_sigpolicy_free(p);
+}
+
+TEST(policy_errors)
+{
+	static const char *const bad[][2] = {
+		{"[]", "not a JSON object"},
+		{"{}", "non-empty array"},
+		{"{\"default\":[{\"type\":\"nope\"}]}", "unknown requirement"},
+		{"{\"default\":[{\"type\":\"sigstoreSigned\"}]}",
+		 "needs keyPath"},
+		{"{\"default\":[{\"type\":\"sigstoreSigned\",\"keyPath\":"
+		 "\"/nonexistent.pub\"}]}",
+		 "nonexistent.pub"},
+		{"{\"default\":[{\"type\":\"sigstoreSigned\",\"keyData\":"
+		 "\"!!\"}]}",
+		 "not base64"},
+		{"{\"default\":[{\"type\":\"reject\"}],\"transports\":{"
+		 "\"docker\":{\"h\":[]}}}",
+		 "scope 'h'"},
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		berth_sigpolicy *p = NULL;
+		berth_error *err = NULL;
+
+		CHECK(berth_sigpolicy_parse(&p, bad[i][0], strlen(bad[i][0]),
+					    "f", &err) < 0,
+		      "case %zu", i);
+		CHECK(err && strstr(err->msg, bad[i][1]), "case %zu: %s", i,
+		      err ? err->msg : "");
+		berth_error_free(err);
+		berth_sigpolicy_free(p);
+	}
 }
 
 TEST_MAIN("test_sign")
