@@ -31,7 +31,7 @@ INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 # libberth links only what the client needs (libarchive is dlopen'ed, so
 # only its headers); the server's libraries go into berth-serve alone.
-LIB_PKGS := libcurl jansson openssl zlib libzstd libisal yaml-0.1
+LIB_PKGS := libcurl jansson openssl zlib libzstd libisal yaml-0.1 libsodium
 SRV_PKGS := libmicrohttpd gnutls sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(LIB_PKGS) $(SRV_PKGS) libarchive 2>/dev/null)
 LIB_LIBS   := $(shell pkg-config --libs $(LIB_PKGS) 2>/dev/null) -lpthread

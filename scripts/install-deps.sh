@@ -15,6 +15,7 @@ pkgs=(
 	jq
 	libyaml-dev
 	faketime
+	libsodium-dev
 )
 
 missing=()

@@ -78,6 +78,7 @@ typedef enum berth_code {
 	BERTH_EEXIST = -17,	  /* something that must not exist does */
 	BERTH_ETOOBIG = -18,	  /* over a size limit (manifest > 4 MiB) */
 	BERTH_EINTERRUPTED = -19, /* cancelled by a signal or the caller */
+	BERTH_ESIGNATURE = -20,	  /* no signature verifies */
 } berth_code;
 
 typedef struct berth_error {

@@ -72,13 +72,17 @@ typedef struct berth_pull_opts {
 	/* Version 3: with unpack_dir, what was unpacked (NULL: not
 	 * wanted), filled in on success. */
 	berth_unpack_result *unpacked;
+	/* Version 4: the signature policy (berth/sigpolicy.h) the image must
+	 * satisfy, checked once its top-level manifest is known and before
+	 * anything is downloaded or tagged; NULL: none. */
+	const struct berth_sigpolicy *policy;
 } berth_pull_opts;
 
-#define BERTH_PULL_OPTS_VERSION 3
+#define BERTH_PULL_OPTS_VERSION 4
 #define BERTH_PULL_OPTS_INIT                                                   \
 	{                                                                      \
 		BERTH_PULL_OPTS_VERSION, NULL, 0, NULL, NULL, NULL, NULL,      \
-			NULL, NULL                                             \
+			NULL, NULL, NULL                                       \
 	}
 
 typedef struct berth_pull_result {

@@ -328,8 +328,10 @@ typedef struct berth_registry_answer {
 	}
 
 /*
- * GET or HEAD of /v2/REPO/KIND/REFERENCE, KIND "manifests" or "blobs"
- * (blobs: HEAD only; their bytes come with berth_registry_fetch_blobs).
+ * GET or HEAD of /v2/REPO/KIND/REFERENCE, KIND "manifests", "blobs"
+ * (blobs: HEAD only; their bytes come with berth_registry_fetch_blobs) or
+ * "referrers" (REFERENCE a digest: the OCI 1.1 referrers API's index, or
+ * the 404 of a registry without it).
  * 0 with any status in *out; a negative code only when no answer came
  * (transport, token server) or a manifest answered 200 does not hash to
  * the digest asked for or announced (BERTH_EDIGEST). A 200 manifest GET

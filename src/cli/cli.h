@@ -158,6 +158,22 @@ int cmd_completion(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_gen(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_unpack(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_manifest(cli_ctx *ctx, int argc, char **argv, berth_error **err);
+int cmd_key(cli_ctx *ctx, int argc, char **argv, berth_error **err);
+int cmd_sign(cli_ctx *ctx, int argc, char **argv, berth_error **err);
+int cmd_verify(cli_ctx *ctx, int argc, char **argv, berth_error **err);
+
+/*
+ * A private key's passphrase (caller frees with cli_passphrase_free):
+ * the first line of `file` when given, else $COSIGN_PASSWORD when set,
+ * else asked on the terminal (twice when `confirm`).
+ */
+int cli_passphrase(char **out, const char *file, bool confirm,
+		   berth_error **err);
+void cli_passphrase_free(char *p);
+
+/* A key file (at most 64 KiB; a missing one hints 'berth key generate');
+ * caller frees. */
+int cli_read_key(char **out, size_t *len, const char *path, berth_error **err);
 
 extern const cli_usage cli_pull_usage, cli_push_usage, cli_images_usage,
 	cli_inspect_usage, cli_tag_usage, cli_rmi_usage, cli_ls_usage,
@@ -168,6 +184,7 @@ extern const cli_usage cli_unpack_usage;
 extern const cli_usage cli_copy_usage;
 extern const cli_usage cli_sync_usage;
 extern const cli_usage cli_manifest_usage;
+extern const cli_usage cli_key_usage, cli_sign_usage, cli_verify_usage;
 
 /*
  * A registry as users write it for login ("docker.io", "host:5000",

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "berth/sigpolicy.h"
 #include "berth/pull.h"
 #include "cli/cli.h"
 #include "cli/progress.h"
@@ -20,7 +22,9 @@ enum {
 	OPT_UNPACK,
 	OPT_FORCE,
 	OPT_ROOTLESS,
-	OPT_MAX_SIZE
+	OPT_MAX_SIZE,
+	OPT_POLICY,
+	OPT_VERIFY_KEY,
 };
 
 static const cli_option pull_opts[] = {
@@ -49,6 +53,13 @@ static const cli_option pull_opts[] = {
 	{OPT_MAX_SIZE, "max-unpacked-size", "SIZE", 0,
 	 "with --unpack: stop with an error when the image unpacks to more "
 	 "than SIZE bytes (K, M, G, T: units of 1024; default 64G)"},
+	{OPT_POLICY, "signature-policy", "FILE", CLI_OPT_FILE,
+	 "the containers policy.json the image must satisfy (env "
+	 "BERTH_SIGNATURE_POLICY; default /etc/containers/policy.json when it "
+	 "exists)"},
+	{OPT_VERIFY_KEY, "verify-key", "FILE", CLI_OPT_FILE,
+	 "also require a signature by this public key (cosign's format), "
+	 "naming the image's repository"},
 	{0},
 };
 
@@ -169,6 +180,35 @@ on_event_json(void *ud, const berth_pull_event *ev)
 	}
 }
 
+/* The policy of --signature-policy, BERTH_SIGNATURE_POLICY or the
+ * default file when it exists (a missing default is no policy), with
+ * --verify-key's requirement added; *out NULL when there is neither. */
+static int
+load_policy(berth_sigpolicy **out, const char *path, const char *key,
+	    berth_error **err)
+{
+	const char *env = getenv("BERTH_SIGNATURE_POLICY");
+	_cleanup_free_ char *pem = NULL;
+	size_t len = 0;
+	int r = 0;
+
+	*out = NULL;
+	if (path == NULL && env && *env)
+		path = env;
+	if (path == NULL && access(BERTH_SIGPOLICY_DEFAULT_PATH, F_OK) == 0)
+		path = BERTH_SIGPOLICY_DEFAULT_PATH;
+	if (path && (r = berth_sigpolicy_load(out, path, err)) < 0)
+		return r;
+	if (key == NULL)
+		return 0;
+	if (*out == NULL)
+		*out = berth_sigpolicy_new_accept();
+	if ((r = cli_read_key(&pem, &len, key, err)) < 0 ||
+	    (r = berth_sigpolicy_require_key(*out, pem, len, key, err)) < 0)
+		return r;
+	return 0;
+}
+
 int
 cmd_pull(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 {
@@ -180,6 +220,8 @@ cmd_pull(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	berth_unpack_opts uo = BERTH_UNPACK_OPTS_INIT;
 	berth_unpack_result ures = BERTH_UNPACK_RESULT_INIT;
 	pull_ui ui = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	_cleanup_(berth_sigpolicy_freep) berth_sigpolicy *policy = NULL;
+	const char *policy_file = NULL, *verify_key = NULL;
 	bool unpack_only_opt = false;
 	berth_platform platform;
 	berth_store *store;
@@ -234,6 +276,12 @@ cmd_pull(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 				return r;
 			unpack_only_opt = true;
 			break;
+		case OPT_POLICY:
+			policy_file = optarg;
+			break;
+		case OPT_VERIFY_KEY:
+			verify_key = optarg;
+			break;
 		default:
 			return c;
 		}
@@ -241,6 +289,9 @@ cmd_pull(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	if (optind != argc - 1)
 		return cli_usage_error(err, "pull",
 				       "expected exactly one image reference");
+	if ((r = load_policy(&policy, policy_file, verify_key, err)) < 0)
+		return r;
+	po.policy = policy;
 	if (unpack_only_opt && po.unpack_dir == NULL)
 		return cli_usage_error(err, "pull",
 				       "--force, --rootless and "

@@ -25,6 +25,7 @@
 
 #include "berth/config.h"
 #include "berth/log.h"
+#include "berth/sigpolicy.h"
 #include "pull_foreign.h"
 #include "pull_unpack.h"
 #include "store/store.h"
@@ -644,6 +645,10 @@ berth_pull(berth_pull_result *out, berth_store *store, const berth_ref *ref,
 		goto out;
 	reg = ctx.hosts[ctx.serving];
 	top = body.digest;
+	/* The policy decides before anything of the image is stored. */
+	if (o->version >= 4 && o->policy &&
+	    (r = berth_sigpolicy_check(o->policy, reg, ref, &top, err)) < 0)
+		goto out;
 	r = berth_manifest_parse(&m, body.content_type, body.data, body.len,
 				 err);
 	if (r < 0) {

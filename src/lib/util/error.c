@@ -85,10 +85,12 @@ const char *
 berth_code_name(berth_code code)
 {
 	static const char *const names[] = {
-		"OK",	   "EGENERIC", "EUSAGE",    "EREF",    "ENOTFOUND",
-		"EAUTH",   "EDENIED",  "ETOOMANY",  "ENET",    "ETLS",
-		"EPROTO",  "EDIGEST",  "EPLATFORM", "EIO",     "EUNSUPPORTED",
-		"ESERVER", "ECORRUPT", "EEXIST",    "ETOOBIG", "EINTERRUPTED",
+		"OK",	      "EGENERIC", "EUSAGE",	  "EREF",
+		"ENOTFOUND",  "EAUTH",	  "EDENIED",	  "ETOOMANY",
+		"ENET",	      "ETLS",	  "EPROTO",	  "EDIGEST",
+		"EPLATFORM",  "EIO",	  "EUNSUPPORTED", "ESERVER",
+		"ECORRUPT",   "EEXIST",	  "ETOOBIG",	  "EINTERRUPTED",
+		"ESIGNATURE",
 	};
 	size_t i = (size_t)(-(int)code);
 
