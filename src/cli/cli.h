@@ -24,6 +24,7 @@ typedef struct cli_ctx {
 		*commands; /* main's table, for the generators */
 	size_t n_commands;
 	const struct cli_usage *global; /* berth's own options */
+	int exit_status; /* a command's status when it succeeds (0) */
 } cli_ctx;
 
 typedef int (*cli_fn)(cli_ctx *ctx, int argc, char **argv, berth_error **err);
@@ -156,6 +157,8 @@ int cmd_completion(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_gen(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_unpack(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_manifest(cli_ctx *ctx, int argc, char **argv, berth_error **err);
+int cmd_scan(cli_ctx *ctx, int argc, char **argv, berth_error **err);
+int cmd_vercmp(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 
 extern const cli_usage cli_pull_usage, cli_push_usage, cli_images_usage,
 	cli_inspect_usage, cli_tag_usage, cli_rmi_usage, cli_ls_usage,
@@ -165,6 +168,7 @@ extern const cli_usage cli_pull_usage, cli_push_usage, cli_images_usage,
 extern const cli_usage cli_unpack_usage;
 extern const cli_usage cli_copy_usage;
 extern const cli_usage cli_manifest_usage;
+extern const cli_usage cli_scan_usage;
 
 /*
  * A registry as users write it for login ("docker.io", "host:5000",
