@@ -14,6 +14,7 @@ pkgs=(
 	zstd tar
 	jq
 	faketime
+	libdpkg-dev python3-packaging
 )
 
 missing=()
@@ -21,6 +22,9 @@ for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing+=("$p")
 done
+# npm (the tests' npm packages, scripts/install-node-tools.sh): Debian's,
+# unless a Node.js with its own npm is installed already.
+command -v npm >/dev/null || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=""

@@ -233,6 +233,8 @@ num_cmp(num a, num b)
 
 	if (a.n != b.n)
 		return a.n < b.n ? -1 : 1;
+	if (a.n == 0)
+		return 0;
 	r = memcmp(a.p, b.p, a.n);
 	return r < 0 ? -1 : r > 0;
 }
@@ -241,7 +243,7 @@ static int
 str_cmp(num a, num b)
 {
 	size_t n = a.n < b.n ? a.n : b.n;
-	int r = memcmp(a.p, b.p, n);
+	int r = n ? memcmp(a.p, b.p, n) : 0;
 
 	if (r != 0)
 		return r < 0 ? -1 : 1;
