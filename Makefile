@@ -34,7 +34,10 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 LIB_PKGS := libcurl jansson openssl zlib libzstd libisal yaml-0.1 libsodium
 SRV_PKGS := libmicrohttpd gnutls sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(LIB_PKGS) $(SRV_PKGS) libarchive 2>/dev/null)
-LIB_LIBS   := $(shell pkg-config --libs $(LIB_PKGS) 2>/dev/null) -lpthread
+# libdpkg (Debian's version order) is a static library without -fPIC: it
+# goes into the programs and libberth.a, and libberth.so refers to it
+# weakly (-DBERTH_PIC, src/lib/vuln/version_deb.c).
+LIB_LIBS   := $(shell pkg-config --libs $(LIB_PKGS) 2>/dev/null) -ldpkg -lm -lpthread
 SRV_LIBS   := $(shell pkg-config --libs $(SRV_PKGS) 2>/dev/null) -lcrypt
 # The unit tests build tar fixtures with libarchive itself.
 TEST_LIBS  := $(shell pkg-config --libs libarchive 2>/dev/null)
@@ -85,7 +88,7 @@ $(B)/%.o: %.c
 $(B)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC pic  $<")
-	$(Q)$(CC) $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) -fPIC -DBERTH_PIC -fvisibility=hidden -MMD -MP -c $< -o $@
 
 $(B)/asan/%.o: %.c
 	@mkdir -p $(dir $@)

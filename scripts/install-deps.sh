@@ -16,6 +16,7 @@ pkgs=(
 	libyaml-dev
 	faketime
 	libsodium-dev
+	libdpkg-dev python3-packaging
 )
 
 missing=()
@@ -23,6 +24,9 @@ for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing+=("$p")
 done
+# npm (the tests' npm packages, scripts/install-node-tools.sh): Debian's,
+# unless a Node.js with its own npm is installed already.
+command -v npm >/dev/null || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=""

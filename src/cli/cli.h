@@ -24,6 +24,7 @@ typedef struct cli_ctx {
 		*commands; /* main's table, for the generators */
 	size_t n_commands;
 	const struct cli_usage *global; /* berth's own options */
+	int exit_status; /* a command's status when it succeeds (0) */
 } cli_ctx;
 
 typedef int (*cli_fn)(cli_ctx *ctx, int argc, char **argv, berth_error **err);
@@ -174,6 +175,8 @@ void cli_passphrase_free(char *p);
 /* A key file (at most 64 KiB; a missing one hints 'berth key generate');
  * caller frees. */
 int cli_read_key(char **out, size_t *len, const char *path, berth_error **err);
+int cmd_scan(cli_ctx *ctx, int argc, char **argv, berth_error **err);
+int cmd_vercmp(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 
 extern const cli_usage cli_pull_usage, cli_push_usage, cli_images_usage,
 	cli_inspect_usage, cli_tag_usage, cli_rmi_usage, cli_ls_usage,
@@ -185,6 +188,7 @@ extern const cli_usage cli_copy_usage;
 extern const cli_usage cli_sync_usage;
 extern const cli_usage cli_manifest_usage;
 extern const cli_usage cli_key_usage, cli_sign_usage, cli_verify_usage;
+extern const cli_usage cli_scan_usage;
 
 /*
  * A registry as users write it for login ("docker.io", "host:5000",

@@ -74,6 +74,7 @@ load(void)
 		SYM(entry_set_perm, archive_entry_set_perm),
 		SYM(entry_set_mtime, archive_entry_set_mtime),
 		SYM(entry_set_symlink, archive_entry_set_symlink),
+		SYM(read_support_format_zip, archive_read_support_format_zip),
 #undef SYM
 	};
 	void *h = dlopen(LIBARCHIVE_SONAME, RTLD_NOW | RTLD_LOCAL);

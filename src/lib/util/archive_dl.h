@@ -70,6 +70,8 @@ typedef struct berth_archive_api {
 	__typeof__(archive_entry_set_perm) *entry_set_perm;
 	__typeof__(archive_entry_set_mtime) *entry_set_mtime;
 	__typeof__(archive_entry_set_symlink) *entry_set_symlink;
+	/* berth scan: OSV's all.zip databases */
+	__typeof__(archive_read_support_format_zip) *read_support_format_zip;
 } berth_archive_api;
 
 /*
