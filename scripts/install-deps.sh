@@ -14,6 +14,8 @@ pkgs=(
 	zstd tar
 	jq
 	faketime
+	libxml2-dev
+	ceph-mon ceph-osd ceph-common radosgw uuid-runtime npm
 )
 
 missing=()
@@ -21,10 +23,13 @@ for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo
-echo "installing: ${missing[*]}"
-$sudo apt-get update -q
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "installing: ${missing[*]}"
+	$sudo apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# A second S3 implementation for tests/integration/t_serve_s3rver.sh.
+command -v s3rver >/dev/null 2>&1 || $sudo npm install -g s3rver@3.7.1

@@ -8,8 +8,6 @@
 #                           S3_SECRET_KEY S3_REGION, RGW_PID
 #   rgw_stop / rgw_start    stop the gateway (by its pid) and start it
 #                           again on the same port
-#   s3_curl ARGS...         curl signed for the gateway (AWS SigV4)
-#   s3_mb BUCKET            create a bucket
 
 CEPH_DIR=$T/ceph
 S3_REGION=default
@@ -140,18 +138,4 @@ rgw_stop() {
 	wait "$RGW_PID" 2>/dev/null
 	# Gone when the port refuses connections.
 	wait_for 120 bash -c "! curl -s -o /dev/null '$S3_ENDPOINT/'"
-}
-
-# S3 wants the payload's hash in a header; curl's own signing sends none.
-s3_curl() {
-	curl -s --aws-sigv4 "aws:amz:$S3_REGION:s3" \
-		--user "$S3_ACCESS_KEY:$S3_SECRET_KEY" \
-		-H "x-amz-content-sha256: ${S3_PAYLOAD:-UNSIGNED-PAYLOAD}" "$@"
-}
-
-s3_mb() {
-	local code
-	code=$(s3_curl -o /dev/null -w '%{http_code}' -X PUT \
-		"$S3_ENDPOINT/$1")
-	[ "$code" = 200 ]
 }
