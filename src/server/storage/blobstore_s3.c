@@ -23,8 +23,6 @@
 #include "util/error.h"
 #include "util/xalloc.h"
 
-#define S3_MIN_PART ((int64_t)5 << 20)
-
 char *
 s3_blob_key(s3_store *s, const berth_digest *d)
 {
@@ -65,7 +63,7 @@ blob_head(s3_store *s, const berth_digest *d, int64_t *size, int64_t *mtime,
 	return 0;
 }
 
-static int
+int
 s3_stat(berth_blobstore *bs, const berth_digest *d, int64_t *size,
 	berth_error **err)
 {
@@ -121,7 +119,7 @@ reader_thread(void *ud)
 	return NULL;
 }
 
-static ssize_t
+ssize_t
 s3_reader_read(berth_bs_reader *br, void *buf, size_t n, berth_error **err)
 {
 	s3_reader *r = (s3_reader *)br;
@@ -167,7 +165,7 @@ s3_reader_read(berth_bs_reader *br, void *buf, size_t n, berth_error **err)
 			       r->key, r->pos, br->len);
 }
 
-static void
+void
 s3_reader_close(berth_bs_reader *br)
 {
 	s3_reader *r = (s3_reader *)br;
@@ -185,7 +183,7 @@ s3_reader_close(berth_bs_reader *br)
 	free(r);
 }
 
-static int
+int
 s3_open_range(berth_blobstore *bs, berth_bs_reader **out, const berth_digest *d,
 	      int64_t off, int64_t len, berth_error **err)
 {
@@ -201,7 +199,7 @@ s3_open_range(berth_blobstore *bs, berth_bs_reader **out, const berth_digest *d,
 	if (len < 0 || len > size - off)
 		len = size - off;
 	r = xcalloc(1, sizeof(*r));
-	r->base.ops = &berth_s3_ops;
+	r->base.ops = s->base.ops;
 	r->base.size = size;
 	r->base.off = off;
 	r->base.len = len;
@@ -216,7 +214,7 @@ s3_open_range(berth_blobstore *bs, berth_bs_reader **out, const berth_digest *d,
 	return 0;
 }
 
-static int
+int
 s3_put(berth_blobstore *bs, const berth_digest *d, const void *p, size_t len,
        berth_error **err)
 {
@@ -262,7 +260,7 @@ delete_key(s3_store *s, const char *key, berth_error **err)
 	return r < 0 ? berth_error_move(err, &e, r) : 0;
 }
 
-static int
+int
 s3_remove(berth_blobstore *bs, const berth_digest *d, berth_error **err)
 {
 	s3_store *s = (s3_store *)bs;
@@ -377,7 +375,7 @@ each_key(const char *key, int64_t size, int64_t mtime, void *ud)
 	return e->fn(&d, size, mtime, e->ud);
 }
 
-static void
+void
 s3_each(berth_blobstore *bs,
 	bool (*fn)(const berth_digest *d, int64_t size, int64_t written,
 		   void *ud),
@@ -401,7 +399,7 @@ s3_each(berth_blobstore *bs,
  * come to need it meanwhile). A commit of the same bytes racing with it
  * finds the blob gone when it links, and says so (storage.c).
  */
-static int
+int
 s3_set_aside(berth_blobstore *bs, const berth_digest *d, int64_t before,
 	     char **aside, int64_t *size, berth_error **err)
 {
@@ -422,90 +420,8 @@ s3_set_aside(berth_blobstore *bs, const berth_digest *d, int64_t before,
 	return 0;
 }
 
-static void
+void
 s3_drop_aside(berth_blobstore *bs, const char *aside)
 {
 	/* Deleted by s3_set_aside already. */
-}
-
-static void
-s3_free(berth_blobstore *bs)
-{
-	s3_store *s = (s3_store *)bs;
-
-	s3_client_free(s->c);
-	pthread_mutex_destroy(&s->mu);
-	free(s);
-}
-
-const struct berth_blobstore_ops berth_s3_ops = {
-	.stat = s3_stat,
-	.open_range = s3_open_range,
-	.put = s3_put,
-	.remove = s3_remove,
-	.upload_create = s3_upload_create,
-	.upload_size = s3_upload_size,
-	.upload_active = s3_upload_active,
-	.upload_open = s3_upload_open,
-	.upload_commit = s3_upload_commit,
-	.upload_read = s3_upload_read,
-	.upload_remove = s3_upload_remove,
-	.uploads_each = s3_uploads_each,
-	.tmp_sweep = s3_tmp_sweep,
-	.each = s3_each,
-	.set_aside = s3_set_aside,
-	.drop_aside = s3_drop_aside,
-	.writer_write = s3_writer_write,
-	.writer_sync = s3_writer_sync,
-	.writer_offset = s3_writer_offset,
-	.writer_close = s3_writer_close,
-	.writer_abort = s3_writer_abort,
-	.reader_read = s3_reader_read,
-	.reader_close = s3_reader_close,
-	.free = s3_free,
-};
-
-int
-berth_blobstore_s3_new(berth_blobstore **out, const berth_s3_opts *o,
-		       berth_error **err)
-{
-	s3_store *s;
-	s3_req q = {.method = "HEAD", .key = ""};
-	berth_error *e = NULL;
-	s3_resp resp;
-	int r;
-
-	if (o->part_size < S3_MIN_PART || o->part_size % (1 << 20) != 0)
-		return berth_error_set(err, BERTH_EUSAGE, 0,
-				       "S3 part size %" PRId64
-				       " is not a whole number of MiB of at "
-				       "least 5 MiB",
-				       o->part_size);
-	s = xcalloc(1, sizeof(*s));
-	s->base.ops = &berth_s3_ops;
-	pthread_mutex_init(&s->mu, NULL);
-	s->redirect = o->redirect;
-	s->redirect_ttl = o->redirect_ttl;
-	s->part_size = (size_t)o->part_size;
-	if ((r = s3_client_new(&s->c, o, err)) < 0) {
-		s3_free(&s->base);
-		return r;
-	}
-	/* The bucket must answer now: a wrong setting fails at start. */
-	r = s3_do(s->c, &q, &resp, &e);
-	s3_resp_release(&resp);
-	if (r == BERTH_ENOTFOUND) {
-		berth_error_freep(&e);
-		berth_error_set(err, BERTH_ENOTFOUND, 0,
-				"S3 bucket '%s' does not exist", o->bucket);
-		berth_error_hint(err, "create it, or fix s3-bucket");
-	} else if (r < 0) {
-		berth_error_move(err, &e, r);
-	}
-	if (r < 0) {
-		s3_free(&s->base);
-		return r;
-	}
-	*out = &s->base;
-	return 0;
 }

@@ -345,7 +345,7 @@ s3_upload_open(berth_blobstore *bs, const char *id, berth_bs_writer **out,
 	if (!busy_take(s, id))
 		return busy_error(id, err);
 	w = xcalloc(1, sizeof(*w));
-	w->base.ops = &berth_s3_ops;
+	w->base.ops = s->base.ops;
 	w->s = s;
 	snprintf(w->id, sizeof(w->id), "%s", id);
 	if ((r = session_load(s, id, &w->cur, err)) < 0)
@@ -725,24 +725,32 @@ s3_upload_read(berth_blobstore *bs, const char *id, int64_t off, int64_t len,
 static int
 remove_locked(s3_store *s, const char *id, berth_error **err)
 {
-	_cleanup_free_ char *data = s3_upload_key(s, id, "data");
-	_cleanup_free_ char *tkey = s3_upload_key(s, id, "tail");
-	_cleanup_free_ char *skey = s3_upload_key(s, id, "state");
+	static const char *const what[] = {"data", "tail", "state"};
+	berth_error *e = NULL;
 	session ss;
-	int r;
+	size_t i;
+	int r, first = 0;
 
 	if ((r = session_load(s, id, &ss, err)) < 0)
 		return r;
-	if (ss.upload_id && ss.assembled < 0)
-		r = s3_mpu_abort(s->c, data, ss.upload_id, err);
+	/* Every piece is tried, the state last: a session that lost some
+	 * objects is still found (and removed) by the next sweep. */
+	if (ss.upload_id && ss.assembled < 0) {
+		_cleanup_free_ char *key = s3_upload_key(s, id, "data");
+
+		first = s3_mpu_abort(s->c, key, ss.upload_id, &e);
+	}
 	session_release(&ss);
-	if (r == 0)
-		r = delete_key(s, data, err);
-	if (r == 0)
-		r = delete_key(s, tkey, err);
-	if (r == 0)
-		r = delete_key(s, skey, err);
-	return r;
+	for (i = 0; i < BERTH_ARRAY_SIZE(what); i++) {
+		_cleanup_free_ char *key = s3_upload_key(s, id, what[i]);
+
+		if (first < 0 && i == BERTH_ARRAY_SIZE(what) - 1)
+			break; /* keep the state while parts may remain */
+		r = delete_key(s, key, first < 0 ? NULL : &e);
+		if (first == 0)
+			first = r;
+	}
+	return first < 0 ? berth_error_move(err, &e, first) : 0;
 }
 
 int

@@ -428,30 +428,6 @@ s3_do(s3_client *c, const s3_req *q, s3_resp *out, berth_error **err)
 }
 
 char *
-s3_uri_encode(const char *s, bool keep_slash)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = strlen(s), i, o = 0;
-	char *out = xmalloc(3 * n + 1);
-
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' ||
-		    ch == '_' || ch == '~' || (keep_slash && ch == '/')) {
-			out[o++] = (char)ch;
-		} else {
-			out[o++] = '%';
-			out[o++] = hex[ch >> 4];
-			out[o++] = hex[ch & 15];
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
-
-char *
 s3_presign_get(const s3_client *c, const char *key, long ttl, int64_t now)
 {
 	_cleanup_free_ char *ekey = s3_uri_encode(key, true);

@@ -140,7 +140,25 @@ typedef struct s3_store {
 	struct s3_busy *busy;
 } s3_store;
 
-extern const struct berth_blobstore_ops berth_s3_ops;
+/* Blob operations (blobstore_s3.c). */
+int s3_stat(berth_blobstore *bs, const berth_digest *d, int64_t *size,
+	    berth_error **err);
+int s3_open_range(berth_blobstore *bs, berth_bs_reader **out,
+		  const berth_digest *d, int64_t off, int64_t len,
+		  berth_error **err);
+int s3_put(berth_blobstore *bs, const berth_digest *d, const void *p,
+	   size_t len, berth_error **err);
+int s3_remove(berth_blobstore *bs, const berth_digest *d, berth_error **err);
+void s3_each(berth_blobstore *bs,
+	     bool (*fn)(const berth_digest *d, int64_t size, int64_t written,
+			void *ud),
+	     void *ud);
+int s3_set_aside(berth_blobstore *bs, const berth_digest *d, int64_t before,
+		 char **aside, int64_t *size, berth_error **err);
+void s3_drop_aside(berth_blobstore *bs, const char *aside);
+ssize_t s3_reader_read(berth_bs_reader *r, void *buf, size_t n,
+		       berth_error **err);
+void s3_reader_close(berth_bs_reader *r);
 
 /* The full key of blob d, of session id's object `what`; caller frees. */
 char *s3_blob_key(s3_store *s, const berth_digest *d);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "berth/log.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"
@@ -85,6 +86,13 @@ s3_mpu_complete(s3_client *c, const char *key, const char *upload_id,
 	return r;
 }
 
+/* 405 and 501: a service without this part of the API. */
+static bool
+unsupported(long status)
+{
+	return status == 405 || status == 501;
+}
+
 int
 s3_mpu_abort(s3_client *c, const char *key, const char *upload_id,
 	     berth_error **err)
@@ -96,8 +104,20 @@ s3_mpu_abort(s3_client *c, const char *key, const char *upload_id,
 	berth_error *e = NULL;
 	int r = s3_do(c, &q, &resp, &e);
 
+	long status = resp.status;
+
 	s3_resp_release(&resp);
 	if (r == BERTH_ENOTFOUND) {
+		berth_error_free(e);
+		return 0;
+	}
+	if (unsupported(status)) {
+		/* Some small S3 servers (s3rver) cannot abort: the parts are
+		 * unreachable all the same, never in a blob. */
+		berth_log(BERTH_LOG_WARN,
+			  "S3 cannot abort the multipart upload of '%s' (%ld); "
+			  "its parts stay until the service drops them",
+			  key, status);
 		berth_error_free(e);
 		return 0;
 	}
@@ -137,6 +157,7 @@ s3_mpu_each(s3_client *c, const char *prefix,
 		_cleanup_free_ char *ek = NULL, *ei = NULL, *query = NULL;
 		_cleanup_free_ char *trunc = NULL;
 		s3_req q = {.method = "GET"};
+		berth_error *e = NULL;
 		s3_resp resp;
 
 		ek = key_marker ? s3_uri_encode(key_marker, false) : NULL;
@@ -147,9 +168,14 @@ s3_mpu_each(s3_client *c, const char *prefix,
 				  ei ? "&upload-id-marker=" : "", ei ? ei : "",
 				  "&");
 		q.query = query;
-		if ((r = s3_do(c, &q, &resp, err)) == 0)
+		if ((r = s3_do(c, &q, &resp, &e)) == 0)
 			r = s3_xml_each(resp.body.ptr, resp.body.len, "Upload",
 					mpu_one, &p, err);
+		else if (unsupported(resp.status))
+			r = 0; /* none to list, as far as we can know */
+		else
+			berth_error_move(err, &e, r);
+		berth_error_free(e);
 		trunc = r == 0 ? s3_xml_find(resp.body.ptr, resp.body.len,
 					     "IsTruncated")
 			       : NULL;
