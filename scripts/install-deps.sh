@@ -17,6 +17,8 @@ pkgs=(
 	faketime
 	libsodium-dev
 	libdpkg-dev python3-packaging
+	libxml2-dev
+	ceph-mon ceph-osd ceph-common radosgw uuid-runtime
 )
 
 missing=()
@@ -27,10 +29,13 @@ done
 # npm (the tests' npm packages, scripts/install-node-tools.sh): Debian's,
 # unless a Node.js with its own npm is installed already.
 command -v npm >/dev/null || missing+=(npm)
-[ ${#missing[@]} -eq 0 ] && exit 0
-
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo
-echo "installing: ${missing[*]}"
-$sudo apt-get update -q
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "installing: ${missing[*]}"
+	$sudo apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# A second S3 implementation for tests/integration/t_serve_s3rver.sh.
+command -v s3rver >/dev/null 2>&1 || $sudo npm install -g s3rver@3.7.1

@@ -32,6 +32,47 @@ const berth_serve_setting berth_serve_settings[] = {
 	 "IPv6"},
 	{"storage", "DIR", BERTH_SERVE_STR, F(storage), 0, "./registry", NULL,
 	 0, 0, NULL, "blobs, upload sessions and the metadata database"},
+	/* Blobs in S3 (docs/server.md, "Blobs in S3"): with a bucket. */
+	{"s3-bucket", "NAME", BERTH_SERVE_STR, F(s3_bucket), 0, NULL,
+	 "off (blobs in --storage)", 0, 0, NULL,
+	 "keep blobs and upload sessions in this S3 bucket (which must "
+	 "exist) instead of under --storage; the metadata stays there"},
+	{"s3-endpoint", "URL", BERTH_SERVE_STR, F(s3_endpoint), 0, NULL,
+	 "AWS's, from --s3-region", 0, 0, NULL,
+	 "the S3 service, e.g. http://127.0.0.1:7480 for a Ceph RADOS "
+	 "Gateway, MinIO or any S3-compatible store"},
+	{"s3-region", "NAME", BERTH_SERVE_STR, F(s3_region), 0, NULL,
+	 "AWS_REGION, else us-east-1", 0, 0, NULL,
+	 "the region requests are signed for (AWS Signature V4)"},
+	{"s3-addressing", "STYLE", BERTH_SERVE_ENUM, F(s3_addressing), 0, NULL,
+	 "virtual without --s3-endpoint, else path", 0, 0, "path, virtual",
+	 "path: ENDPOINT/BUCKET/KEY; virtual: BUCKET.ENDPOINT/KEY (needs DNS "
+	 "for the bucket's name)"},
+	{"s3-prefix", "PATH", BERTH_SERVE_STR, F(s3_prefix), 0, NULL, "none", 0,
+	 0, NULL, "put every key under this path in the bucket"},
+	{"s3-access-key", "ID", BERTH_SERVE_STR, F(s3_access_key), 0, NULL,
+	 "AWS_ACCESS_KEY_ID", 0, 0, NULL, "the access key id"},
+	{"s3-secret-key", "SECRET", BERTH_SERVE_STR, F(s3_secret_key), 0, NULL,
+	 "AWS_SECRET_ACCESS_KEY", 0, 0, NULL,
+	 "the secret access key; better in the config file (mode 0600) or "
+	 "the environment than on the command line"},
+	{"s3-session-token", "TOKEN", BERTH_SERVE_STR, F(s3_session_token), 0,
+	 NULL, "AWS_SESSION_TOKEN", 0, 0, NULL,
+	 "a session token of temporary credentials"},
+	{"s3-ca-file", "FILE", BERTH_SERVE_STR, F(s3_ca_file), 0, NULL,
+	 "the system's", 0, 0, NULL,
+	 "PEM CA certificates to trust for an https:// endpoint"},
+	{"s3-part-size", "BYTES", BERTH_SERVE_LONG, F(s3_part_size), 0,
+	 "8388608", "8388608 (8 MiB)", 5L << 20, 1L << 30, NULL,
+	 "multipart upload part size, a whole number of MiB: each upload in "
+	 "progress buffers at most this much in memory"},
+	{"s3-redirect", NULL, BERTH_SERVE_BOOL, F(s3_redirect), 0, "false",
+	 "off", 0, 1, NULL,
+	 "answer blob GETs with 307 to a presigned S3 URL instead of "
+	 "streaming the bytes through berth serve (clients must reach the "
+	 "S3 endpoint)"},
+	{"s3-redirect-ttl", "SECONDS", BERTH_SERVE_LONG, F(s3_redirect_ttl), 0,
+	 "1200", NULL, 1, 604800, NULL, "how long a presigned URL stays valid"},
 	{"tls-cert", "FILE", BERTH_SERVE_STR, F(tls_cert), 0, NULL, NULL, 0, 0,
 	 NULL, "serve HTTPS with this PEM certificate (chain)..."},
 	{"tls-key", "FILE", BERTH_SERVE_STR, F(tls_key), 0, NULL, NULL, 0, 0,

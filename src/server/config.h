@@ -73,6 +73,18 @@ typedef struct berth_serve_config {
 	long gc_interval; /* seconds between scheduled runs, 0: none */
 	long gc_grace;	  /* seconds new or touched content is kept */
 
+	/* blobs in S3 (storage/blobstore_s3.c); NULL bucket: the file system */
+	char *s3_bucket;
+	char *s3_endpoint;
+	char *s3_region;
+	char *s3_addressing; /* path, virtual; NULL: from the endpoint */
+	char *s3_prefix;
+	char *s3_access_key, *s3_secret_key, *s3_session_token;
+	char *s3_ca_file;
+	long s3_part_size;
+	long s3_redirect; /* 1: blob GETs answer 307 to presigned URLs */
+	long s3_redirect_ttl;
+
 	/* retention (ops/retention.c) */
 	char *retention;	 /* the "retention" object as JSON, or NULL */
 	long retention_interval; /* seconds between scheduled runs, 0: none */

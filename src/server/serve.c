@@ -23,6 +23,7 @@
 #include "server/ops/metrics.h"
 #include "server/ops/retention.h"
 #include "server/server.h"
+#include "server/storage_config.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fileio.h"
@@ -136,7 +137,7 @@ setup(srv *s, berth_error **err)
 	conns = (c->threads > 0 ? (int)c->threads : 32) + 2;
 	if (conns > 64)
 		conns = 64;
-	if ((r = srv_storage_open(&s->store, c->storage, conns, err)) < 0)
+	if ((r = srv_storage_open_cfg(&s->store, c, conns, err)) < 0)
 		return r;
 	s->store->upload_ttl = c->upload_ttl;
 	s->store->upload_caps.per_client = c->uploads_per_client;

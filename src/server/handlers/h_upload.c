@@ -266,6 +266,8 @@ finish(srv_req *r, upload *u)
 {
 	berth_error *err = NULL;
 
+	if (u->w && srv_storage_upload_sync(u->w, &err) < 0)
+		return refuse_chunk(r, u, SRV_E_AUTO, &err, NULL);
 	berth_bs_writer_closep(&u->w); /* commit takes the session's lock */
 	if (srv_storage_upload_commit(r->s->store, u->id, r->name, &u->want,
 				      &err) < 0) {
@@ -387,6 +389,7 @@ int
 h_upload_patch(srv_req *r)
 {
 	upload *u = upload_state(r);
+	berth_error *err = NULL;
 	int64_t off;
 
 	switch (r->phase) {
@@ -401,6 +404,8 @@ h_upload_patch(srv_req *r)
 	}
 	if (check_chunk(r, u) < 0)
 		return BERTH_EDIGEST;
+	if (srv_storage_upload_sync(u->w, &err) < 0)
+		return refuse_chunk(r, u, SRV_E_AUTO, &err, NULL);
 	off = srv_storage_upload_offset(u->w);
 	/* Unlock before answering: the next request may come at once. */
 	berth_bs_writer_closep(&u->w);

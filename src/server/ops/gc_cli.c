@@ -8,6 +8,7 @@
 
 #include "server/ops/gc.h"
 #include "server/server.h"
+#include "server/storage_config.h"
 #include "util/error.h"
 
 static const char usage[] =
@@ -33,7 +34,7 @@ run(const berth_serve_config *cfg, bool dry_run, berth_error **err)
 	char *json;
 	int r;
 
-	if ((r = srv_storage_open(&st, cfg->storage, 2, err)) < 0)
+	if ((r = srv_storage_open_cfg(&st, cfg, 2, err)) < 0)
 		return r;
 	st->upload_ttl = cfg->upload_ttl;
 	if (cfg->audit_log && !dry_run &&

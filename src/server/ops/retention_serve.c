@@ -11,6 +11,7 @@
 #include "berth/log.h"
 #include "server/ops/retention.h"
 #include "server/server.h"
+#include "server/storage_config.h"
 #include "util/clock.h"
 #include "util/error.h"
 
@@ -136,7 +137,7 @@ run(const berth_serve_config *cfg, bool dry_run, berth_error **err)
 
 	if ((r = srv_retention_load(cfg, &rules, &every, err)) < 0)
 		return r;
-	if ((r = srv_storage_open(&st, cfg->storage, 2, err)) < 0 ||
+	if ((r = srv_storage_open_cfg(&st, cfg, 2, err)) < 0 ||
 	    (cfg->audit_log &&
 	     (r = berth_audit_open(&audit, cfg->audit_log, err)) < 0) ||
 	    (r = srv_retention_run(rules, st->meta, audit, NULL, dry_run,

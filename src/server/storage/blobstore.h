@@ -147,6 +147,13 @@ struct berth_blobstore_ops {
 	/* Appends to an open session. */
 	int (*writer_write)(berth_bs_writer *w, const void *p, size_t len,
 			    berth_error **err);
+	/*
+	 * Makes every byte written so far part of the session, so that a
+	 * request can say they were received (NULL where writing does so;
+	 * a store that buffers writes needs it: its writer_close cannot
+	 * report a failure).
+	 */
+	int (*writer_sync)(berth_bs_writer *w, berth_error **err);
 	/* Offset of the next byte (the session's size). */
 	int64_t (*writer_offset)(berth_bs_writer *w);
 	/* Releases the writer (the bytes written stay in the session). */
@@ -203,6 +210,33 @@ struct berth_bs_reader {
  * missing). BERTH_EIO when the directory cannot be used.
  */
 int berth_blobstore_fs_new(berth_blobstore **out, const char *root,
+			   berth_error **err);
+
+/*
+ * Where an S3 blob store keeps its bytes and how it signs in; the
+ * strings are copied. See docs/server.md, "Blobs in S3".
+ */
+typedef struct berth_s3_opts {
+	const char *endpoint; /* "http://127.0.0.1:7480"; NULL: AWS's */
+	const char *bucket;
+	const char *prefix; /* of every key, or NULL */
+	const char *region;
+	bool path_style; /* endpoint/bucket/key, else bucket.endpoint/key */
+	const char *access_key, *secret_key, *session_token;
+	const char *ca_file; /* trust for an https endpoint, or NULL */
+	bool redirect;	     /* blob GETs answer 307 to a presigned URL */
+	long redirect_ttl;   /* seconds a presigned URL is valid */
+	int64_t part_size;   /* multipart upload part size */
+} berth_s3_opts;
+
+/*
+ * The S3 implementation (blobstore_s3.c): blobs at
+ * <prefix>blobs/<alg>/<xx>/<hex>, sessions as multipart uploads with
+ * their state in <prefix>uploads/<id>/. Checks that the bucket answers:
+ * BERTH_ENET, BERTH_EDENIED, BERTH_ENOTFOUND (no such bucket) or
+ * BERTH_EUSAGE (bad settings) otherwise.
+ */
+int berth_blobstore_s3_new(berth_blobstore **out, const berth_s3_opts *o,
 			   berth_error **err);
 
 /* Path of a blob inside a local store (for tests and fsck); caller frees. */

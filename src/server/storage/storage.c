@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "berth/log.h"
@@ -21,11 +22,28 @@ int
 srv_storage_open(srv_storage **out, const char *dir, int conns,
 		 berth_error **err)
 {
+	return srv_storage_open_with(out, dir, NULL, conns, err);
+}
+
+int
+srv_storage_open_with(srv_storage **out, const char *dir,
+		      const berth_s3_opts *s3, int conns, berth_error **err)
+{
 	_cleanup_free_ char *db = xasprintf("%s/metadata.db", dir);
 	srv_storage *st = xcalloc(1, sizeof(*st));
 	int r;
 
-	if ((r = berth_blobstore_fs_new(&st->blobs, dir, err)) < 0 ||
+	/* The metadata's directory: the file system store makes it. */
+	if (s3 && mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		free(st);
+		berth_error_set(err, BERTH_EIO, errno,
+				"cannot create directory '%s': %s", dir,
+				strerror(errno));
+		berth_error_hint(err, "make --storage a writable directory");
+		return BERTH_EIO;
+	}
+	if ((r = s3 ? berth_blobstore_s3_new(&st->blobs, s3, err)
+		    : berth_blobstore_fs_new(&st->blobs, dir, err)) < 0 ||
 	    (r = berth_meta_sqlite_open(&st->meta, db, conns, err)) < 0) {
 		srv_storage_close(st);
 		return r;
@@ -402,6 +420,12 @@ srv_storage_upload_abort(berth_bs_writer **w, berth_error **err)
 
 	*w = NULL;
 	return bw ? bw->ops->writer_abort(bw, err) : 0;
+}
+
+int
+srv_storage_upload_sync(berth_bs_writer *w, berth_error **err)
+{
+	return w->ops->writer_sync ? w->ops->writer_sync(w, err) : 0;
 }
 
 typedef struct finish_ctx {

@@ -47,6 +47,12 @@ int srv_storage_open(srv_storage **out, const char *dir, int conns,
 		     berth_error **err);
 void srv_storage_close(srv_storage *st);
 
+/* The same with blobs in S3 when s3 is not NULL (the metadata stays in
+ * dir). */
+int srv_storage_open_with(srv_storage **out, const char *dir,
+			  const berth_s3_opts *s3, int conns,
+			  berth_error **err);
+
 /* ---- blobs ---- */
 
 /* Size of d as repo sees it: a linked blob, or a manifest by digest. */
@@ -129,6 +135,9 @@ int64_t srv_storage_upload_offset(berth_bs_writer *w);
 
 /* Closes *w (set to NULL), dropping what it appended: a refused chunk. */
 int srv_storage_upload_abort(berth_bs_writer **w, berth_error **err);
+/* Makes what w appended part of the session before a request says it
+ * was received (blobstore.h's writer_sync). */
+int srv_storage_upload_sync(berth_bs_writer *w, berth_error **err);
 
 /*
  * Verifies the session's bytes against `want`, stores them and links the
