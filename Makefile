@@ -32,7 +32,7 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 # libberth links only what the client needs (libarchive is dlopen'ed, so
 # only its headers); the server's libraries go into berth-serve alone.
 LIB_PKGS := libcurl jansson openssl zlib libzstd libisal
-SRV_PKGS := libmicrohttpd gnutls sqlite3
+SRV_PKGS := libmicrohttpd gnutls sqlite3 libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(LIB_PKGS) $(SRV_PKGS) libarchive 2>/dev/null)
 LIB_LIBS   := $(shell pkg-config --libs $(LIB_PKGS) 2>/dev/null) -lpthread
 SRV_LIBS   := $(shell pkg-config --libs $(SRV_PKGS) 2>/dev/null) -lcrypt

@@ -13,6 +13,7 @@ pkgs=(
 	docker.io containerd runc
 	zstd tar
 	jq
+	libpq-dev postgresql
 	faketime
 )
 

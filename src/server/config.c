@@ -32,6 +32,11 @@ const berth_serve_setting berth_serve_settings[] = {
 	 "IPv6"},
 	{"storage", "DIR", BERTH_SERVE_STR, F(storage), 0, "./registry", NULL,
 	 0, 0, NULL, "blobs, upload sessions and the metadata database"},
+	{"metadata", "URL", BERTH_SERVE_STR, F(metadata), 0, NULL,
+	 "STORAGE/metadata.db", 0, 0, NULL,
+	 "where the metadata lives: a PostgreSQL URL "
+	 "(postgres://USER:PASSWORD@HOST:PORT/DB?sslmode=...), which several "
+	 "instances may share, or a SQLite file of this machine"},
 	{"tls-cert", "FILE", BERTH_SERVE_STR, F(tls_cert), 0, NULL, NULL, 0, 0,
 	 NULL, "serve HTTPS with this PEM certificate (chain)..."},
 	{"tls-key", "FILE", BERTH_SERVE_STR, F(tls_key), 0, NULL, NULL, 0, 0,

@@ -136,7 +136,8 @@ setup(srv *s, berth_error **err)
 	conns = (c->threads > 0 ? (int)c->threads : 32) + 2;
 	if (conns > 64)
 		conns = 64;
-	if ((r = srv_storage_open(&s->store, c->storage, conns, err)) < 0)
+	if ((r = srv_storage_open_meta(&s->store, c->storage, c->metadata,
+				       conns, err)) < 0)
 		return r;
 	s->store->upload_ttl = c->upload_ttl;
 	s->store->upload_caps.per_client = c->uploads_per_client;

@@ -33,7 +33,8 @@ run(const berth_serve_config *cfg, bool dry_run, berth_error **err)
 	char *json;
 	int r;
 
-	if ((r = srv_storage_open(&st, cfg->storage, 2, err)) < 0)
+	if ((r = srv_storage_open_meta(&st, cfg->storage, cfg->metadata, 2,
+				       err)) < 0)
 		return r;
 	st->upload_ttl = cfg->upload_ttl;
 	if (cfg->audit_log && !dry_run &&

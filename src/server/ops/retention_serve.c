@@ -136,7 +136,8 @@ run(const berth_serve_config *cfg, bool dry_run, berth_error **err)
 
 	if ((r = srv_retention_load(cfg, &rules, &every, err)) < 0)
 		return r;
-	if ((r = srv_storage_open(&st, cfg->storage, 2, err)) < 0 ||
+	if ((r = srv_storage_open_meta(&st, cfg->storage, cfg->metadata, 2,
+				       err)) < 0 ||
 	    (cfg->audit_log &&
 	     (r = berth_audit_open(&audit, cfg->audit_log, err)) < 0) ||
 	    (r = srv_retention_run(rules, st->meta, audit, dry_run,

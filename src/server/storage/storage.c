@@ -20,12 +20,24 @@ int
 srv_storage_open(srv_storage **out, const char *dir, int conns,
 		 berth_error **err)
 {
-	_cleanup_free_ char *db = xasprintf("%s/metadata.db", dir);
+	return srv_storage_open_meta(out, dir, NULL, conns, err);
+}
+
+int
+srv_storage_open_meta(srv_storage **out, const char *dir, const char *meta,
+		      int conns, berth_error **err)
+{
+	_cleanup_free_ char *db = NULL;
 	srv_storage *st = xcalloc(1, sizeof(*st));
 	int r;
 
+	if (meta == NULL)
+		meta = db = xasprintf("%s/metadata.db", dir);
 	if ((r = berth_blobstore_fs_new(&st->blobs, dir, err)) < 0 ||
-	    (r = berth_meta_sqlite_open(&st->meta, db, conns, err)) < 0) {
+	    (r = berth_meta_is_pg(meta)
+			 ? berth_meta_pg_open(&st->meta, meta, conns, err)
+			 : berth_meta_sqlite_open(&st->meta, meta, conns,
+						  err)) < 0) {
 		srv_storage_close(st);
 		return r;
 	}

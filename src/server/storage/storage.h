@@ -43,6 +43,10 @@ typedef struct srv_storage {
  */
 int srv_storage_open(srv_storage **out, const char *dir, int conns,
 		     berth_error **err);
+/* The same with the metadata at `meta`: a postgres:// URL, a SQLite
+ * file, or NULL for dir/metadata.db. */
+int srv_storage_open_meta(srv_storage **out, const char *dir, const char *meta,
+			  int conns, berth_error **err);
 void srv_storage_close(srv_storage *st);
 
 /* ---- blobs ---- */
