@@ -289,6 +289,10 @@ bool berth_meta_unreachable(const berth_error *e);
 int berth_meta_job_lock(berth_meta *m, const char *job, bool *held,
 			berth_error **err);
 
+/* berth_meta_job_lock for a scheduled run: true when this instance is
+ * the one to run job now (a failure is logged, and false). */
+bool berth_meta_job_mine(berth_meta *m, const char *job);
+
 /*
  * Reads the pull counter row of key (counts NULL when there is none),
  * lets fn change it (counts NULL: delete), and stores it, in one write

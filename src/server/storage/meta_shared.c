@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "berth/log.h"
 #include "util/error.h"
 #include "util/xalloc.h"
 
@@ -35,6 +36,23 @@ berth_meta_job_lock(berth_meta *m, const char *job, bool *held,
 		return 0;
 	}
 	return m->ops->job_lock(m, job, held, err);
+}
+
+bool
+berth_meta_job_mine(berth_meta *m, const char *job)
+{
+	berth_error *err = NULL;
+	bool held = false;
+
+	if (berth_meta_job_lock(m, job, &held, &err) < 0) {
+		berth_log(BERTH_LOG_WARN, "'%s' skipped: %s", job, err->msg);
+		berth_error_free(err);
+		return false;
+	}
+	if (!held)
+		berth_log(BERTH_LOG_DEBUG,
+			  "'%s' skipped: another instance runs it", job);
+	return held;
 }
 
 typedef struct pull_get_ctx {
