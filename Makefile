@@ -32,7 +32,7 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 # libberth links only what the client needs (libarchive is dlopen'ed, so
 # only its headers); the server's libraries go into berth-serve alone.
 LIB_PKGS := libcurl jansson openssl zlib libzstd libisal yaml-0.1 libsodium
-SRV_PKGS := libmicrohttpd gnutls sqlite3 libxml-2.0
+SRV_PKGS := libmicrohttpd gnutls sqlite3 libxml-2.0 libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(LIB_PKGS) $(SRV_PKGS) libarchive 2>/dev/null)
 # libdpkg (Debian's version order) is a static library without -fPIC: it
 # goes into the programs and libberth.a, and libberth.so refers to it

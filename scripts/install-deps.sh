@@ -14,6 +14,7 @@ pkgs=(
 	zstd tar
 	jq
 	libyaml-dev
+	libpq-dev postgresql
 	faketime
 	libsodium-dev
 	libdpkg-dev python3-packaging

@@ -73,6 +73,11 @@ const berth_serve_setting berth_serve_settings[] = {
 	 "S3 endpoint)"},
 	{"s3-redirect-ttl", "SECONDS", BERTH_SERVE_LONG, F(s3_redirect_ttl), 0,
 	 "1200", NULL, 1, 604800, NULL, "how long a presigned URL stays valid"},
+	{"metadata", "URL", BERTH_SERVE_STR, F(metadata), 0, NULL,
+	 "STORAGE/metadata.db", 0, 0, NULL,
+	 "where the metadata lives: a PostgreSQL URL "
+	 "(postgres://USER:PASSWORD@HOST:PORT/DB?sslmode=...), which several "
+	 "instances may share, or a SQLite file of this machine"},
 	{"tls-cert", "FILE", BERTH_SERVE_STR, F(tls_cert), 0, NULL, NULL, 0, 0,
 	 NULL, "serve HTTPS with this PEM certificate (chain)..."},
 	{"tls-key", "FILE", BERTH_SERVE_STR, F(tls_key), 0, NULL, NULL, 0, 0,

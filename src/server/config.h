@@ -21,6 +21,7 @@
 typedef struct berth_serve_config {
 	char *addr;	/* "HOST:PORT" */
 	char *storage;	/* root directory of blobs and metadata */
+	char *metadata; /* postgres:// URL or SQLite file; NULL: in storage */
 	char *tls_cert; /* PEM file, or NULL for plain HTTP */
 	char *tls_key;
 	char *tls_client_ca; /* PEM file: require client certificates it signed

@@ -278,6 +278,7 @@ typedef enum srv_oci {
 	SRV_E_INTERNAL,		 /* 500 */
 	SRV_E_STORAGE_FULL,	 /* 507: the storage is full */
 	SRV_E_STORAGE_READ_ONLY, /* 507: the storage cannot be written */
+	SRV_E_META_UNAVAILABLE,	 /* 503: the metadata database is away */
 } srv_oci;
 
 /*

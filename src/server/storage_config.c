@@ -10,7 +10,8 @@ srv_storage_open_cfg(srv_storage **out, const berth_serve_config *c, int conns,
 	berth_s3_opts o = {0};
 
 	if (c->s3_bucket == NULL)
-		return srv_storage_open_with(out, c->storage, NULL, conns, err);
+		return srv_storage_open_with(out, c->storage, NULL, c->metadata,
+					     conns, err);
 	o.endpoint = c->s3_endpoint;
 	o.bucket = c->s3_bucket;
 	o.prefix = c->s3_prefix;
@@ -25,5 +26,6 @@ srv_storage_open_cfg(srv_storage **out, const berth_serve_config *c, int conns,
 	o.redirect = c->s3_redirect != 0;
 	o.redirect_ttl = c->s3_redirect_ttl;
 	o.part_size = c->s3_part_size;
-	return srv_storage_open_with(out, c->storage, &o, conns, err);
+	return srv_storage_open_with(out, c->storage, &o, c->metadata, conns,
+				     err);
 }

@@ -5,7 +5,8 @@
 #include "server/config.h"
 #include "server/storage/storage.h"
 
-/* srv_storage_open_with for c: blobs in S3 when c names a bucket. */
+/* srv_storage_open_with for c: blobs in S3 when c names a bucket, the
+ * metadata where c->metadata says. */
 int srv_storage_open_cfg(srv_storage **out, const berth_serve_config *c,
 			 int conns, berth_error **err);
 

@@ -2,7 +2,9 @@
 #
 #   serve_start [FLAGS...]   start berth serve on a free 127.0.0.1 port with
 #                            storage $T/reg (or $SRV_STORAGE if set); sets
-#                            SRV_PID SRV_PORT SRV_HOST SRV_URL SRV_STORAGE
+#                            SRV_PID SRV_PORT SRV_HOST SRV_URL SRV_STORAGE;
+#                            $BERTH_SERVE_EXTRA adds flags (words) to every
+#                            start, e.g. "--metadata postgres://..."
 #   serve_stop               SIGTERM it and wait
 #   make_layout DIR TAG SEED [SIZE...]
 #                            write an OCI image layout with one gzip layer
@@ -25,7 +27,8 @@ serve_start() {
 	# test runs other scripts on its bucket this way).
 	# shellcheck disable=SC2086
 	bg "$BERTH" serve --addr "$SRV_HOST" --storage "$SRV_STORAGE" \
-		--access-log "$T/access.log" ${SRV_FLAGS:-} "$@" 2>>"$T/serve.log"
+		--access-log "$T/access.log" ${SRV_FLAGS:-} ${BERTH_SERVE_EXTRA:-} \
+		"$@" 2>>"$T/serve.log"
 	SRV_PID=$BG_PID
 	local end=$((SECONDS + 120))
 	until curl -sk -o /dev/null "$SRV_URL/v2/"; do

@@ -170,6 +170,21 @@ only_b(const char *repo, void *ud)
 	return strcmp(repo, "b") == 0;
 }
 
+/*
+ * The store the meta case runs on: SQLite in the fixture's directory, or
+ * the (empty) PostgreSQL database of $BERTH_TEST_META_URL, which
+ * tests/integration/t_serve_pg.sh sets.
+ */
+static int
+meta_open(berth_meta **m, const char *db, int conns, berth_error **err)
+{
+	const char *url = getenv("BERTH_TEST_META_URL");
+
+	if (url && *url)
+		return berth_meta_pg_open(m, url, conns, err);
+	return berth_meta_sqlite_open(m, db, conns, err);
+}
+
 TEST(meta)
 {
 	char *db = xasprintf("%s/meta.db", root);
@@ -184,8 +199,7 @@ TEST(meta)
 	int64_t size = 0;
 	size_t n = 0;
 
-	CHECK(berth_meta_sqlite_open(&m, db, 3, &err) == 0, "open: %s",
-	      err ? err->msg : "");
+	CHECK(meta_open(&m, db, 3, &err) == 0, "open: %s", err ? err->msg : "");
 
 	/* blob links are per repository */
 	CHECK(berth_meta_blob_link(m, "a", DA, 10, &err) == 0, "link");
@@ -371,7 +385,7 @@ TEST(meta)
 	berth_meta_free(m);
 
 	/* everything is still there after reopening */
-	CHECK(berth_meta_sqlite_open(&m, db, 1, &err) == 0, "reopen");
+	CHECK(meta_open(&m, db, 1, &err) == 0, "reopen");
 	CHECK(berth_meta_blob_get(m, "b", DA, &size, &err) == 0,
 	      "durable link");
 	berth_meta_free(m);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "berth/log.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -135,11 +136,10 @@ pent_get(berth_pulls *p, const char *key, bool create)
 	return e;
 }
 
+/* e as a stored row says it. */
 static void
-load_row(const berth_meta_pull_row *row, void *ud)
+pent_from_row(pent *e, const berth_meta_pull_row *row)
 {
-	berth_pulls *p = ud;
-	pent *e = pent_get(p, row->key, true);
 	const char *s = row->counts;
 	size_t i;
 
@@ -155,6 +155,14 @@ load_row(const berth_meta_pull_row *row, void *ud)
 	}
 }
 
+static void
+load_row(const berth_meta_pull_row *row, void *ud)
+{
+	berth_pulls *p = ud;
+
+	pent_from_row(pent_get(p, row->key, true), row);
+}
+
 int
 berth_pulls_new(berth_pulls **out, berth_meta *m, berth_error **err)
 {
@@ -164,7 +172,9 @@ berth_pulls_new(berth_pulls **out, berth_meta *m, berth_error **err)
 	pthread_mutex_init(&p->mu, NULL);
 	p->map = berth_hmap_new(BUCKETS);
 	p->meta = m;
-	if (m && (r = berth_meta_pulls_load(m, load_row, p, err)) < 0) {
+	/* A shared store is read at each pull instead (take_shared). */
+	if (m && !m->shared &&
+	    (r = berth_meta_pulls_load(m, load_row, p, err)) < 0) {
 		berth_pulls_free(p);
 		return r;
 	}
@@ -182,50 +192,106 @@ berth_pulls_free(berth_pulls *p)
 	free(p);
 }
 
-void
-berth_pulls_give_back(berth_pulls *p, const char *key, const berth_limit *l,
-		      int64_t taken_ms)
+/* Takes back a pull counted in slot of window_ms, if e still has it. */
+static void
+give_back_entry(pent *e, int64_t window_ms, int64_t slot)
 {
-	int64_t w, slot;
-	pent *e;
-
-	if (l->count < 0)
-		return;
-	w = slot_width((int64_t)l->window * 1000);
-	slot = taken_ms / w;
-	pthread_mutex_lock(&p->mu);
-	e = pent_get(p, key, false);
-	if (e && e->window_ms == (int64_t)l->window * 1000 &&
+	if (e && e->window_ms == window_ms &&
 	    slot > e->last_slot - BERTH_PULL_SLOTS &&
 	    e->c[slot % BERTH_PULL_SLOTS] > 0) {
 		e->c[slot % BERTH_PULL_SLOTS]--;
 		e->dirty = true;
 	}
+}
+
+/* What one pull (or give-back) does to a shared store's row. */
+typedef struct shared_op {
+	const berth_limit *l;
+	int64_t now_ms;
+	bool peek, give_back, ok;
+	long remaining, retry_after;
+	char *counts; /* the row written, owned */
+} shared_op;
+
+static bool take_entry(pent *e, const berth_limit *l, int64_t now_ms, bool peek,
+		       long *remaining, long *retry_after);
+static char *counts_text(const pent *e);
+
+static void
+shared_apply(berth_meta_pull_row *row, void *ud)
+{
+	shared_op *o = ud;
+	int64_t window_ms = (int64_t)o->l->window * 1000;
+	pent e = {0};
+
+	if (row->counts)
+		pent_from_row(&e, row);
+	if (o->give_back)
+		give_back_entry(&e, window_ms,
+				o->now_ms / slot_width(window_ms));
+	else
+		o->ok = take_entry(&e, o->l, o->now_ms, o->peek, &o->remaining,
+				   &o->retry_after);
+	if (!e.dirty)
+		return;
+	row->window_ms = e.window_ms;
+	row->last_slot = e.last_slot;
+	o->counts = total(&e) == 0 ? NULL : counts_text(&e);
+	row->counts = o->counts;
+}
+
+/*
+ * A pull counted in the shared store itself, in one write transaction:
+ * exact across every instance. If the store cannot be reached the pull
+ * is let through (the request needs the store anyway and fails there).
+ */
+static bool
+take_shared(berth_pulls *p, const char *key, shared_op *o)
+{
+	berth_error *err = NULL;
+
+	if (berth_meta_pull_update(p->meta, key, shared_apply, o, &err) < 0) {
+		berth_log(BERTH_LOG_WARN, "pull counter of '%s': %s", key,
+			  err->msg);
+		berth_error_free(err);
+		o->ok = true;
+	}
+	free(o->counts);
+	return o->ok;
+}
+
+void
+berth_pulls_give_back(berth_pulls *p, const char *key, const berth_limit *l,
+		      int64_t taken_ms)
+{
+	int64_t w;
+
+	if (l->count < 0)
+		return;
+	if (p->meta && p->meta->shared) {
+		shared_op o = {.l = l, .now_ms = taken_ms, .give_back = true};
+
+		take_shared(p, key, &o);
+		return;
+	}
+	w = slot_width((int64_t)l->window * 1000);
+	pthread_mutex_lock(&p->mu);
+	give_back_entry(pent_get(p, key, false), (int64_t)l->window * 1000,
+			taken_ms / w);
 	pthread_mutex_unlock(&p->mu);
 }
 
-bool
-berth_pulls_take(berth_pulls *p, const char *key, const berth_limit *l,
-		 int64_t now_ms, bool peek, long *remaining, long *retry_after)
+/* berth_pulls_take on one entry (a new one: all zero). */
+static bool
+take_entry(pent *e, const berth_limit *l, int64_t now_ms, bool peek,
+	   long *remaining, long *retry_after)
 {
 	int64_t window_ms = (int64_t)l->window * 1000, w, now;
 	bool ok;
-	pent *e;
 	long sum;
 
-	*remaining = -1;
-	*retry_after = 0;
-	if (l->count < 0)
-		return true;
 	w = slot_width(window_ms);
 	now = now_ms / w;
-	pthread_mutex_lock(&p->mu);
-	e = pent_get(p, key, !peek);
-	if (e == NULL) {
-		pthread_mutex_unlock(&p->mu);
-		*remaining = l->count;
-		return true;
-	}
 	if (e->window_ms != window_ms) {
 		/* A new limit for this key: start afresh. */
 		memset(e->c, 0, sizeof(e->c));
@@ -260,6 +326,36 @@ berth_pulls_take(berth_pulls *p, const char *key, const berth_limit *l,
 		if (*retry_after < 1)
 			*retry_after = 1;
 	}
+	return ok;
+}
+
+bool
+berth_pulls_take(berth_pulls *p, const char *key, const berth_limit *l,
+		 int64_t now_ms, bool peek, long *remaining, long *retry_after)
+{
+	bool ok;
+	pent *e;
+
+	*remaining = -1;
+	*retry_after = 0;
+	if (l->count < 0)
+		return true;
+	if (p->meta && p->meta->shared) {
+		shared_op o = {.l = l, .now_ms = now_ms, .peek = peek};
+
+		ok = take_shared(p, key, &o);
+		*remaining = o.remaining;
+		*retry_after = o.retry_after;
+		return ok;
+	}
+	pthread_mutex_lock(&p->mu);
+	e = pent_get(p, key, !peek);
+	if (e == NULL) {
+		pthread_mutex_unlock(&p->mu);
+		*remaining = l->count;
+		return true;
+	}
+	ok = take_entry(e, l, now_ms, peek, remaining, retry_after);
 	pthread_mutex_unlock(&p->mu);
 	return ok;
 }

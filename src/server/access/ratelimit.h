@@ -6,7 +6,10 @@
  * in 60 slots, and a pull counts for exactly one window length after the
  * slot it fell in. Counters live in memory and are written to the metadata
  * store by berth_pulls_flush (every second or so, and at shutdown), so
- * they survive a restart; berth_pulls_new reads them back.
+ * they survive a restart; berth_pulls_new reads them back. With a store
+ * that several instances share (PostgreSQL) nothing is kept in memory:
+ * each pull reads, counts and writes its key's row in one transaction of
+ * the store, so a limit holds exactly across all instances.
  *
  * Failed logins are counted per user and per address (berth_fails).
  *

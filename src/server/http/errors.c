@@ -64,6 +64,10 @@ static const struct {
 	[SRV_E_STORAGE_READ_ONLY] = {"UNKNOWN", 507,
 				     "the registry's storage is read-only: "
 				     "it serves pulls only"},
+	[SRV_E_META_UNAVAILABLE] = {"UNAVAILABLE", 503,
+				    "the registry's metadata database "
+				    "(PostgreSQL) is unreachable: retry in a "
+				    "few seconds"},
 };
 
 static const char *const storage_detail =
@@ -110,7 +114,11 @@ srv_error_response(srv_oci code, const berth_error *e, const char *msg,
 	char *body;
 	size_t len;
 
-	if (code == SRV_E_AUTO && srv_storage_full(e))
+	/* Whatever the request was, this is the answer: the rows that would
+	 * decide it cannot be read. */
+	if (berth_meta_unreachable(e))
+		code = SRV_E_META_UNAVAILABLE;
+	else if (code == SRV_E_AUTO && srv_storage_full(e))
 		code = SRV_E_STORAGE_FULL;
 	else if (code == SRV_E_AUTO && srv_storage_read_only(e))
 		code = SRV_E_STORAGE_READ_ONLY;
@@ -133,6 +141,8 @@ srv_error_response(srv_oci code, const berth_error *e, const char *msg,
 		abort();
 	srv_resp_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 			"application/json; charset=utf-8");
+	if (code == SRV_E_META_UNAVAILABLE)
+		srv_resp_header(resp, "Retry-After", "5");
 	*status = oci[code].status;
 	return resp;
 }

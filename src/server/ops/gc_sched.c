@@ -62,6 +62,9 @@ scheduled(srv_gc_sched *g)
 	srv_gc_report rep;
 	berth_error *err = NULL;
 
+	/* Instances sharing a database: one of them runs the schedule. */
+	if (!berth_meta_job_mine(g->st->meta, "gc"))
+		return;
 	if (run_once(g, false, &rep, &err) < 0) {
 		berth_log(BERTH_LOG_ERROR, "%s", err->msg);
 		berth_error_free(err);

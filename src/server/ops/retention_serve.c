@@ -90,7 +90,7 @@ srv_retention_tick(srv *s)
 		s->retention_next =
 			berth_monotonic_ms() + s->retention_every * 1000;
 	pthread_mutex_unlock(&s->retention_mu);
-	if (!due)
+	if (!due || !berth_meta_job_mine(s->store->meta, "retention"))
 		return;
 	if (srv_retention_now(s, false, &rep, &err) < 0) {
 		berth_log(BERTH_LOG_ERROR,

@@ -204,6 +204,10 @@ struct berth_meta_ops {
 			  void *ud, berth_error **err);
 	int (*pull_set)(berth_meta_tx *tx, const berth_meta_pull_row *row,
 			berth_error **err);
+	/* The row of key to fn, if there is one (shared stores only). */
+	int (*pull_get)(berth_meta_tx *tx, const char *key,
+			void (*fn)(const berth_meta_pull_row *row, void *ud),
+			void *ud, berth_error **err);
 
 	/* A blob link's size and when it was last seen: linked (pushed,
 	 * mounted) or touched; BERTH_ENOTFOUND. */
@@ -237,11 +241,23 @@ struct berth_meta_ops {
 				    void *ud),
 			 void *ud, berth_error **err);
 
+	/*
+	 * Takes (try, never waits) the lock of a job that one instance of
+	 * those sharing the store runs at a time; held while this process
+	 * lives, and released by its death. NULL: the store is this
+	 * process's alone, and every lock is held.
+	 */
+	int (*job_lock)(berth_meta *m, const char *job, bool *held,
+			berth_error **err);
+
 	void (*free)(berth_meta *m);
 };
 
 struct berth_meta {
 	const struct berth_meta_ops *ops;
+	/* Other processes (instances) use the store at the same time:
+	 * state kept in memory elsewhere is not the whole truth. */
+	bool shared;
 };
 
 /* Every implementation's transaction starts with this. */
@@ -255,6 +271,39 @@ struct berth_meta_tx {
  */
 int berth_meta_sqlite_open(berth_meta **out, const char *path, int conns,
 			   berth_error **err);
+
+/*
+ * Connects to the PostgreSQL database of `url` ("postgres://..." or
+ * "postgresql://..."), with a pool of `conns` sessions, and brings its
+ * schema to this berth's version (refusing a newer one). Shared by every
+ * instance that opens the same database.
+ */
+int berth_meta_pg_open(berth_meta **out, const char *url, int conns,
+		       berth_error **err);
+
+/* True when `location` names a PostgreSQL database rather than a file. */
+bool berth_meta_is_pg(const char *location);
+
+/* True when e says the metadata database cannot be reached (a request
+ * may succeed later: the store reconnects by itself). */
+bool berth_meta_unreachable(const berth_error *e);
+
+/* m->ops->job_lock, or true for a store of one process. */
+int berth_meta_job_lock(berth_meta *m, const char *job, bool *held,
+			berth_error **err);
+
+/* berth_meta_job_lock for a scheduled run: true when this instance is
+ * the one to run job now (a failure is logged, and false). */
+bool berth_meta_job_mine(berth_meta *m, const char *job);
+
+/*
+ * Reads the pull counter row of key (counts NULL when there is none),
+ * lets fn change it (counts NULL: delete), and stores it, in one write
+ * transaction: a shared store's counters are exact across instances.
+ */
+int berth_meta_pull_update(berth_meta *m, const char *key,
+			   void (*fn)(berth_meta_pull_row *row, void *ud),
+			   void *ud, berth_error **err);
 
 /* Frees a store of any implementation; NULL is a no-op. */
 void berth_meta_free(berth_meta *m);

@@ -22,14 +22,15 @@ int
 srv_storage_open(srv_storage **out, const char *dir, int conns,
 		 berth_error **err)
 {
-	return srv_storage_open_with(out, dir, NULL, conns, err);
+	return srv_storage_open_with(out, dir, NULL, NULL, conns, err);
 }
 
 int
 srv_storage_open_with(srv_storage **out, const char *dir,
-		      const berth_s3_opts *s3, int conns, berth_error **err)
+		      const berth_s3_opts *s3, const char *meta, int conns,
+		      berth_error **err)
 {
-	_cleanup_free_ char *db = xasprintf("%s/metadata.db", dir);
+	_cleanup_free_ char *db = NULL;
 	srv_storage *st = xcalloc(1, sizeof(*st));
 	int r;
 
@@ -42,9 +43,14 @@ srv_storage_open_with(srv_storage **out, const char *dir,
 		berth_error_hint(err, "make --storage a writable directory");
 		return BERTH_EIO;
 	}
+	if (meta == NULL)
+		meta = db = xasprintf("%s/metadata.db", dir);
 	if ((r = s3 ? berth_blobstore_s3_new(&st->blobs, s3, err)
 		    : berth_blobstore_fs_new(&st->blobs, dir, err)) < 0 ||
-	    (r = berth_meta_sqlite_open(&st->meta, db, conns, err)) < 0) {
+	    (r = berth_meta_is_pg(meta)
+			 ? berth_meta_pg_open(&st->meta, meta, conns, err)
+			 : berth_meta_sqlite_open(&st->meta, meta, conns,
+						  err)) < 0) {
 		srv_storage_close(st);
 		return r;
 	}

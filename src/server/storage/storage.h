@@ -47,10 +47,13 @@ int srv_storage_open(srv_storage **out, const char *dir, int conns,
 		     berth_error **err);
 void srv_storage_close(srv_storage *st);
 
-/* The same with blobs in S3 when s3 is not NULL (the metadata stays in
- * dir). */
+/*
+ * The same with blobs in S3 when s3 is not NULL (dir still holds what is
+ * local: a SQLite database, the event queues), and the metadata at `meta`:
+ * a postgres:// URL, a SQLite file, or NULL for dir/metadata.db.
+ */
 int srv_storage_open_with(srv_storage **out, const char *dir,
-			  const berth_s3_opts *s3, int conns,
+			  const berth_s3_opts *s3, const char *meta, int conns,
 			  berth_error **err);
 
 /* ---- blobs ---- */
