@@ -350,6 +350,7 @@ s3_list(s3_client *c, const char *prefix,
 
 typedef struct each_ctx {
 	size_t skip; /* length of "<prefix>blobs/" */
+	bool (*pass)(const berth_digest *d, void *ud); /* each's skip */
 	bool (*fn)(const berth_digest *d, int64_t size, int64_t written,
 		   void *ud);
 	void *ud;
@@ -372,11 +373,13 @@ each_key(const char *key, int64_t size, int64_t mtime, void *ud)
 	if (berth_digest_parse(&d, text, NULL) < 0 ||
 	    strncmp(alg_end + 1, hex, 2) != 0)
 		return false;
+	if (e->pass && e->pass(&d, e->ud))
+		return false;
 	return e->fn(&d, size, mtime, e->ud);
 }
 
 void
-s3_each(berth_blobstore *bs,
+s3_each(berth_blobstore *bs, bool (*skip)(const berth_digest *d, void *ud),
 	bool (*fn)(const berth_digest *d, int64_t size, int64_t written,
 		   void *ud),
 	void *ud)
@@ -384,7 +387,7 @@ s3_each(berth_blobstore *bs,
 	s3_store *s = (s3_store *)bs;
 	_cleanup_free_ char *prefix =
 		xasprintf("%sblobs/", s3_client_prefix(s->c));
-	each_ctx e = {strlen(prefix), fn, ud};
+	each_ctx e = {strlen(prefix), skip, fn, ud};
 	berth_error *err = NULL;
 
 	if (s3_list(s->c, prefix, each_key, &e, &err) < 0) {

@@ -32,6 +32,7 @@ static const struct berth_blobstore_ops s3_ops = {
 	.upload_size = s3_upload_size,
 	.upload_active = s3_upload_active,
 	.upload_open = s3_upload_open,
+	.upload_verify = s3_upload_verify,
 	.upload_commit = s3_upload_commit,
 	.upload_read = s3_upload_read,
 	.upload_remove = s3_upload_remove,

@@ -691,6 +691,58 @@ out:
 	return r;
 }
 
+/* upload_verify: the running hash, or the bytes read back once assembled
+ * or for another algorithm; nothing is stored. */
+static int
+verify_locked(s3_store *s, const char *id, const berth_digest *want,
+	      berth_error **err)
+{
+	_cleanup_free_ char *data = s3_upload_key(s, id, "data");
+	_cleanup_free_ unsigned char *tail = NULL;
+	session ss;
+	berth_digest got;
+	int r;
+
+	if ((r = session_load(s, id, &ss, err)) < 0)
+		return r;
+	tail = xmalloc((size_t)ss.tail + 1);
+	if (ss.assembled < 0 && (r = tail_load(s, id, &ss, tail, err)) < 0)
+		goto out;
+	if (ss.assembled < 0 && ss.upload_id == NULL)
+		berth_digest_of(&got, want->alg, tail, (size_t)ss.tail);
+	else if (ss.assembled < 0 && want->alg == BERTH_DIGEST_SHA256)
+		s3_sha_final(&ss.sha, tail, (size_t)ss.tail, &got);
+	else if (ss.assembled < 0)
+		/* Parts of an unfinished multipart upload cannot be read. */
+		goto out;
+	else if ((r = hash_object(s, data, want->alg, &got, err)) < 0)
+		goto out;
+	if (strcmp(got.str, want->str) != 0)
+		r = berth_error_set(err, BERTH_EDIGEST, 0,
+				    "uploaded content is '%s', not '%s'",
+				    got.str, want->str);
+out:
+	session_release(&ss);
+	return r;
+}
+
+int
+s3_upload_verify(berth_blobstore *bs, const char *id, const berth_digest *want,
+		 berth_error **err)
+{
+	s3_store *s = (s3_store *)bs;
+	int r;
+
+	if (!berth_upload_id_valid(id))
+		return berth_error_set(err, BERTH_ENOTFOUND, 0,
+				       "upload '%s' is unknown", id);
+	if (!busy_take(s, id))
+		return busy_error(id, err);
+	r = verify_locked(s, id, want, err);
+	busy_drop(s, id);
+	return r;
+}
+
 int
 s3_upload_commit(berth_blobstore *bs, const char *id, const berth_digest *want,
 		 int64_t *size, berth_error **err)

@@ -149,7 +149,7 @@ int s3_open_range(berth_blobstore *bs, berth_bs_reader **out,
 int s3_put(berth_blobstore *bs, const berth_digest *d, const void *p,
 	   size_t len, berth_error **err);
 int s3_remove(berth_blobstore *bs, const berth_digest *d, berth_error **err);
-void s3_each(berth_blobstore *bs,
+void s3_each(berth_blobstore *bs, bool (*skip)(const berth_digest *d, void *ud),
 	     bool (*fn)(const berth_digest *d, int64_t size, int64_t written,
 			void *ud),
 	     void *ud);
@@ -172,6 +172,8 @@ int s3_upload_active(berth_blobstore *bs, const char *id, int64_t *when,
 		     berth_error **err);
 int s3_upload_open(berth_blobstore *bs, const char *id, berth_bs_writer **out,
 		   berth_error **err);
+int s3_upload_verify(berth_blobstore *bs, const char *id,
+		     const berth_digest *want, berth_error **err);
 int s3_upload_commit(berth_blobstore *bs, const char *id,
 		     const berth_digest *want, int64_t *size,
 		     berth_error **err);
