@@ -212,6 +212,37 @@ check "policy: a malformed policy is one clear error" 2 \
 run "$BERTH" --root "$S" pull --signature-policy "$T/missing.json" "$REG/pol/signed:v1"
 check "policy: a missing --signature-policy file" 4 "missing.json"
 
+# --- a signature by another toolchain (the OpenSSL command line) over a
+# payload that is not a simple-signing payload, on berth serve ------------
+openssl ecparam -genkey -name prime256v1 -noout -out "$T/ossl.pem" 2>/dev/null &&
+	openssl pkey -in "$T/ossl.pem" -pubout -out "$T/ossl.pub" 2>/dev/null ||
+	bail "openssl could not make a key"
+skopeo_push "$T/img" one "$SRV_HOST/team/odd:v1"
+dodd=$(digest_of "$SRV_HOST" team/odd v1)
+# odd_sig PAYLOAD-FILE: sign it with ossl.pem and make it the one signature
+# of team/odd:v1.
+odd_sig() {
+	local pd sig
+	pd=$(push_blob team/odd "$1") || bail "blob upload"
+	sig=$(openssl dgst -sha256 -sign "$T/ossl.pem" "$1" | base64 -w0)
+	printf '{"schemaVersion":2,"mediaType":"%s","config":{"mediaType":"application/vnd.oci.empty.v1+json","size":2,"digest":"%s"},"layers":[{"mediaType":"%s","size":%d,"digest":"%s","annotations":{"dev.cosignproject.cosign/signature":"%s"}}]}' \
+		"$OCI_MANIFEST" "$(push_blob team/odd "$T/empty.json")" \
+		"$SIG_MT" "$(stat -c %s "$1")" "$pd" "$sig" >"$T/odd.json"
+	[ "$(put "$SRV_HOST" team/odd "sha256-${dodd#sha256:}.sig" "$T/odd.json")" = 201 ] || bail "put odd .sig"
+}
+printf '{}' >"$T/empty.json"
+printf '{"critical":{"identity":{"docker-reference":"%s/team/odd"},"image":{"docker-manifest-digest":"%s"},"type":"cosign container image signature"},"optional":{"by":"openssl"}}' \
+	"$SRV_HOST" "$dodd" >"$T/good-payload"
+odd_sig "$T/good-payload"
+run "$BERTH" verify "$SRV_HOST/team/odd:v1" --key "$T/ossl.pub" --json
+check "a signature made with the OpenSSL command line verifies" 0
+same "its optional fields are shown" "$(jget 'j["signatures"][0]["optional"]["by"]' <<<"$OUT")" openssl
+printf 'not json' >"$T/bad-payload"
+odd_sig "$T/bad-payload"
+run "$BERTH" verify "$SRV_HOST/team/odd:v1" --key "$T/ossl.pub"
+check "a well-signed payload that is not JSON is refused, saying so" 20 \
+	"signature payload is not valid JSON"
+
 # --- the CLI's own checks ------------------------------------------------
 run "$BERTH" sign "$REG/team/app:v1"
 check "sign without --key" 2 "--key FILE is required"

@@ -67,7 +67,7 @@ check(found *f, berth_signature *s, const berth_descriptor *pd, const char *sig)
 {
 	berth_sign_payload_info info = {0};
 	berth_buf blob;
-	berth_error *e = NULL;
+	berth_error *e = NULL, *parse_err = NULL;
 	int r = BERTH_ESIGNATURE;
 
 	if (pd->size < 0 || pd->size > SIGN_PAYLOAD_MAX) {
@@ -80,7 +80,8 @@ check(found *f, berth_signature *s, const berth_descriptor *pd, const char *sig)
 		take_problem(s, &e);
 		return;
 	}
-	if (berth_sign_payload_parse(&info, blob.ptr, blob.len, &e) == 0) {
+	if (berth_sign_payload_parse(&info, blob.ptr, blob.len, &parse_err) ==
+	    0) {
 		s->identity = steal_ptr(&info.docker_reference);
 		s->digest = steal_ptr(&info.digest);
 		s->optional = steal_ptr(&info.optional);
@@ -95,8 +96,10 @@ check(found *f, berth_signature *s, const berth_descriptor *pd, const char *sig)
 			r = berth_verify_bytes(f->keys[i], blob.ptr, blob.len,
 					       sig, &e);
 		}
-		if (r < 0 || s->digest == NULL)
+		if (r < 0)
 			take_problem(s, &e);
+		else if (s->digest == NULL)
+			take_problem(s, &parse_err);
 		else if (strcmp(s->digest, f->digest->str) != 0)
 			s->problem = xasprintf("the payload names '%s', the "
 					       "image is '%s'",
@@ -105,6 +108,7 @@ check(found *f, berth_signature *s, const berth_descriptor *pd, const char *sig)
 			s->verified = true;
 	}
 	berth_error_free(e);
+	berth_error_free(parse_err);
 	berth_buf_release(&blob);
 }
 
