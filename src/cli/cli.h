@@ -156,6 +156,7 @@ int cmd_completion(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_gen(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_unpack(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_manifest(cli_ctx *ctx, int argc, char **argv, berth_error **err);
+int cmd_sbom(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 
 extern const cli_usage cli_pull_usage, cli_push_usage, cli_images_usage,
 	cli_inspect_usage, cli_tag_usage, cli_rmi_usage, cli_ls_usage,
@@ -165,6 +166,7 @@ extern const cli_usage cli_pull_usage, cli_push_usage, cli_images_usage,
 extern const cli_usage cli_unpack_usage;
 extern const cli_usage cli_copy_usage;
 extern const cli_usage cli_manifest_usage;
+extern const cli_usage cli_sbom_usage;
 
 /*
  * A registry as users write it for login ("docker.io", "host:5000",
