@@ -148,8 +148,10 @@ parse_modinfo(berth_sbom_list *out, const char *mod, size_t len)
 			berth_sbom_package *last = &out->v[out->n - 1];
 			char *path = word(p, n, 1), *ver = word(p, n, 2);
 
-			/* A local directory replacement has no version. */
-			if (path && ver) {
+			/* A local directory replacement ("./dep", version
+			 * "(devel)" or none) keeps the requirement. */
+			if (path && ver && path[0] != '.' && path[0] != '/' &&
+			    strcmp(ver, "(devel)") != 0) {
 				free(last->name);
 				free(last->version);
 				last->name = path;
