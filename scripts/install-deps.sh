@@ -14,7 +14,11 @@ pkgs=(
 	zstd tar
 	jq
 	faketime
+	golang-go
 )
+# npm for the SBOM peers (scripts/install-node-tools.sh); a nodejs from
+# elsewhere may bring its own.
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 
 missing=()
 for p in "${pkgs[@]}"; do
