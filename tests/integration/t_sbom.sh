@@ -8,6 +8,7 @@
 # validator, the same bytes twice, the bounds (a 100 MB dpkg status),
 # errors; and the list against @cyclonedx/cdxgen's on the same image.
 . tests/integration/lib.sh
+. tests/integration/registry.sh
 
 TOOLS=$TOP/tests/tools
 NODE=$TOP/tests/node

@@ -47,12 +47,14 @@ l1, l2, l3 = [], [], []
 if a.os == "alpine":
     l1.append(f("etc/os-release", 'NAME="Alpine Linux"\nID=alpine\n'
                 'VERSION_ID=3.18.4\nPRETTY_NAME="Alpine Linux v3.18"\n'))
+    l1.append(f("etc/alpine-release", "3.18.4\n"))
 else:
     l1.append(f("usr/lib/os-release", 'PRETTY_NAME="Debian GNU/Linux 12 '
                 '(bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\n'
                 'ID=debian\n'))
     l1.append({"path": "etc/os-release", "type": "symlink",
                "target": "../usr/lib/os-release"})
+    l1.append(f("etc/debian_version", "12.4\n"))  # how trivy knows Debian
 
 # dpkg: N installed packages, two remembered but removed
 stanzas = []

@@ -32,26 +32,25 @@ TEST(dpkg_status)
 	berth_sbom_list l = {NULL, 0, 0};
 	const berth_sbom_package *p;
 
-	berth_sbom_parse_dpkg(
-		&l, P("Package: openssl\r\n"
-		      "Status: install ok installed\r\n"
-		      "Version: 3.0.11-1~deb12u2\r\n"
-		      "Architecture: amd64\r\n"
-		      "Source: openssl (3.0.11-1)\r\n"
-		      "Description: TLS\r\n"
-		      " continued: not a field\r\n"
-		      "\r\n"
-		      "Package: removed\n"
-		      "Status: deinstall ok config-files\n"
-		      "Version: 1.0\n"
-		      "\n\n\n"
-		      "Package: noversion\n"
-		      "Status: install ok installed\n"
-		      "\n"
-		      "package: libc6\n"
-		      "Version: 2.36-9\n"
-		      "Source: glibc\n"
-		      "Architecture: amd64"));
+	berth_sbom_parse_dpkg(&l, P("Package: openssl\r\n"
+				    "Status: install ok installed\r\n"
+				    "Version: 3.0.11-1~deb12u2\r\n"
+				    "Architecture: amd64\r\n"
+				    "Source: openssl (3.0.11-1)\r\n"
+				    "Description: TLS\r\n"
+				    " continued: not a field\r\n"
+				    "\r\n"
+				    "Package: removed\n"
+				    "Status: deinstall ok config-files\n"
+				    "Version: 1.0\n"
+				    "\n\n\n"
+				    "Package: noversion\n"
+				    "Status: install ok installed\n"
+				    "\n"
+				    "package: libc6\n"
+				    "Version: 2.36-9\n"
+				    "Source: glibc\n"
+				    "Architecture: amd64"));
 	CHECK(l.n == 2, "%zu packages", l.n);
 	p = find(&l, "openssl");
 	CHECK(p != NULL, "openssl");
@@ -112,8 +111,7 @@ TEST(python_metadata)
 	CHECK(l.n == 3, "%zu packages", l.n);
 	CHECK(l.n > 0 && strcmp(l.v[0].license, "MIT OR Apache-2.0") == 0,
 	      "License-Expression wins");
-	CHECK(l.n > 1 && strcmp(l.v[1].license, "Apache 2.0") == 0,
-	      "License");
+	CHECK(l.n > 1 && strcmp(l.v[1].license, "Apache 2.0") == 0, "License");
 	CHECK(l.n > 2 && l.v[2].license == NULL, "UNKNOWN is no licence");
 	CHECK(find(&l, "body") == NULL, "the body is not headers");
 	berth_sbom_list_release(&l);
@@ -184,8 +182,8 @@ purl_of(berth_sbom_type t, const char *name, const char *version,
 
 TEST(purl_encoding)
 {
-	const char *q[] = {"arch", "amd64", "distro", "", "repository_url",
-			   "https://x y/", NULL};
+	const char *q[] = {"arch",	     "amd64",	     "distro", "",
+			   "repository_url", "https://x y/", NULL};
 	char *s;
 
 	PURL("pkg:deb/debian/openssl@3.0.11-1?arch=amd64&distro=debian-12",
@@ -195,11 +193,10 @@ TEST(purl_encoding)
 	     "ubuntu-22.04",
 	     BERTH_SBOM_DEB, "libc6", "1:2.35-0ubuntu3+x", "amd64", "ubuntu",
 	     "22.04");
-	PURL("pkg:deb/debian/tzdata@2024a-0?arch=all", BERTH_SBOM_DEB,
-	     "tzdata", "2024a-0", "all", NULL, NULL);
+	PURL("pkg:deb/debian/tzdata@2024a-0?arch=all", BERTH_SBOM_DEB, "tzdata",
+	     "2024a-0", "all", NULL, NULL);
 	PURL("pkg:apk/alpine/musl@1.2.4-r2?arch=x86_64&distro=3.18.4",
-	     BERTH_SBOM_APK, "musl", "1.2.4-r2", "x86_64", "alpine",
-	     "3.18.4");
+	     BERTH_SBOM_APK, "musl", "1.2.4-r2", "x86_64", "alpine", "3.18.4");
 	PURL("pkg:pypi/foo-bar@1.0", BERTH_SBOM_PYPI, "Foo_Bar", "1.0", NULL,
 	     NULL, NULL);
 	PURL("pkg:npm/%40types/node@20.1.0", BERTH_SBOM_NPM, "@types/node",
@@ -208,8 +205,8 @@ TEST(purl_encoding)
 	     NULL, NULL, NULL);
 	PURL("pkg:golang/github.com/google/uuid@v1.6.0", BERTH_SBOM_GO,
 	     "github.com/google/uuid", "v1.6.0", NULL, NULL, NULL);
-	PURL("pkg:golang/example.com/hello", BERTH_SBOM_GO,
-	     "example.com/hello", NULL, NULL, NULL, NULL);
+	PURL("pkg:golang/example.com/hello", BERTH_SBOM_GO, "example.com/hello",
+	     NULL, NULL, NULL, NULL);
 	PURL("pkg:golang/stdlib@1.19.8", BERTH_SBOM_GO, "stdlib", "1.19.8",
 	     NULL, NULL, NULL);
 	/* empty qualifiers left out; values encoded; '/' in a name too */
@@ -245,13 +242,14 @@ go_elf(size_t *len, const char *modinfo)
 	static const char sentinel[] = "0123456789abcdef";
 	char *mod = xasprintf("%s%s%s", sentinel, modinfo, sentinel);
 
-	memcpy(f, "\x7f"
-		  "ELF\x02\x01\x01",
+	memcpy(f,
+	       "\x7f"
+	       "ELF\x02\x01\x01",
 	       7);
-	f[32] = 64;		    /* e_phoff */
-	f[54] = 56;		    /* e_phentsize */
-	f[56] = 2;		    /* e_phnum */
-	ph = f + 64;		    /* PT_LOAD r-x at 0 */
+	f[32] = 64;  /* e_phoff */
+	f[54] = 56;  /* e_phentsize */
+	f[56] = 2;   /* e_phnum */
+	ph = f + 64; /* PT_LOAD r-x at 0 */
 	ph[0] = 1, ph[4] = 5;
 	ph += 56; /* PT_LOAD rw- at 0x2000 */
 	ph[0] = 1, ph[4] = 6;
@@ -443,8 +441,7 @@ TEST(walk_merged_file_system)
 	CHECK(find(&pkgs, "gone") == NULL, "whited out");
 	CHECK(find(&pkgs, "new") != NULL, "own layer's file stays");
 	p = find(&pkgs, "kept");
-	CHECK(p && strcmp(p->version, "2") == 0 &&
-		      p->layer_index == 1 &&
+	CHECK(p && strcmp(p->version, "2") == 0 && p->layer_index == 1 &&
 		      strcmp(p->layer.str + 7 + 63, "2") == 0,
 	      "replaced by the later layer");
 	CHECK(find(&pkgs, "deep") == NULL, "not a package root");
