@@ -320,8 +320,10 @@ typedef struct berth_registry_answer {
 	}
 
 /*
- * GET or HEAD of /v2/REPO/KIND/REFERENCE, KIND "manifests" or "blobs"
- * (blobs: HEAD only; their bytes come with berth_registry_fetch_blobs).
+ * GET or HEAD of /v2/REPO/KIND/REFERENCE, KIND "manifests", "blobs"
+ * (HEAD only; their bytes come with berth_registry_fetch_blobs) or
+ * "referrers" (the OCI 1.1 referrers API, GET; REFERENCE a digest, the
+ * answer an image index of every referrer).
  * 0 with any status in *out; a negative code only when no answer came
  * (transport, token server) or a manifest answered 200 does not hash to
  * the digest asked for or announced (BERTH_EDIGEST). A 200 manifest GET

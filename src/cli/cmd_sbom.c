@@ -9,12 +9,13 @@
 
 #include "berth/ref.h"
 #include "berth/sbom.h"
+#include "berth/sbom_registry.h"
 #include "cli/cli.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fileio.h"
 
-enum { OPT_FORMAT = 0x100, OPT_PLATFORM };
+enum { OPT_FORMAT = 0x100, OPT_PLATFORM, OPT_ATTACH, OPT_FROM_REGISTRY };
 
 static const cli_option sbom_opts[] = {
 	{OPT_FORMAT, "format", "FORMAT", 0,
@@ -26,6 +27,13 @@ static const cli_option sbom_opts[] = {
 	{OPT_PLATFORM, "platform", "OS/ARCH[/VARIANT]", 0,
 	 "platform to list from a multi-platform image (default: this "
 	 "machine's)"},
+	{OPT_ATTACH, "attach", NULL, 0,
+	 "also push the document to the image's registry as an OCI referrer "
+	 "of the image (the image must be there), and print the referrer's "
+	 "digest"},
+	{OPT_FROM_REGISTRY, "from-registry", NULL, 0,
+	 "fetch the document of this format attached to the image in its "
+	 "registry (the referrers API) instead of reading a local image"},
 	{0},
 };
 
@@ -58,6 +66,8 @@ cmd_sbom(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	berth_platform platform;
 	berth_store *store;
 	berth_sbom *b = NULL;
+	berth_digest attached;
+	bool attach = false, remote = false;
 	int c, r;
 
 	if (cli_help_usage(argc, argv, "sbom", &cli_sbom_usage))
@@ -78,6 +88,12 @@ cmd_sbom(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 				return r;
 			pp = &platform;
 			break;
+		case OPT_ATTACH:
+			attach = true;
+			break;
+		case OPT_FROM_REGISTRY:
+			remote = true;
+			break;
 		default:
 			return c;
 		}
@@ -88,12 +104,37 @@ cmd_sbom(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 	if ((r = berth_ref_parse(&ref, argv[optind], err)) < 0)
 		return r;
 	name = berth_ref_string(ref);
-	if ((r = cli_store(ctx, &store, err)) < 0)
+	if (attach && remote)
+		return cli_usage_error(err, "sbom",
+				       "--attach and --from-registry exclude "
+				       "each other");
+	if ((attach || remote) && (r = cli_config(ctx, err)) < 0)
 		return r;
-	if ((r = berth_sbom_build(&b, store, name, pp, err)) < 0)
-		return r;
-	doc = berth_sbom_json(b, format);
-	berth_sbom_free(b);
+	if (remote) {
+		size_t len;
+
+		if ((r = berth_sbom_fetch(&doc, &len, ref, format,
+					  &ctx->registry, err)) < 0)
+			return r;
+	} else {
+		if ((r = cli_store(ctx, &store, err)) < 0)
+			return r;
+		if ((r = berth_sbom_build(&b, store, name, pp, err)) < 0)
+			return r;
+		doc = berth_sbom_json(b, format);
+		attached = b->image;
+		berth_sbom_free(b);
+	}
+	if (attach) {
+		r = berth_sbom_attach(&attached, ref, &attached, format, doc,
+				      strlen(doc), &ctx->registry, err);
+		if (r < 0)
+			return r;
+		if (output == NULL) {
+			printf("%s\n", attached.str);
+			return 0;
+		}
+	}
 	if (output && strcmp(output, "-") != 0) {
 		r = berth_file_replace(output, doc, strlen(doc), NULL, err);
 		if (r < 0)

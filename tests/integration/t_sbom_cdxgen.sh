@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# timeout: 1800
 # berth sbom against @cyclonedx/cdxgen (tests/node, installed by
 # scripts/install-node-tools.sh) on the same generated images, saved by
 # berth save as docker archives for cdxgen's container scan: a Debian one

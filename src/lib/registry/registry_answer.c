@@ -68,17 +68,19 @@ berth_registry_answer_get(berth_registry_answer *out, berth_registry *r,
 	berth_http_req req = BERTH_HTTP_REQ_INIT;
 	berth_registry_answer a = BERTH_REGISTRY_ANSWER_INIT;
 	bool manifest = strcmp(kind, "manifests") == 0;
+	bool referrers = strcmp(kind, "referrers") == 0;
 	berth_http_resp resp;
 	int rc;
 
 	if (berth_opts_check(out->version, BERTH_REGISTRY_ANSWER_VERSION,
 			     "berth_registry_answer", err) < 0)
 		return BERTH_EUSAGE;
-	if (!manifest && strcmp(kind, "blobs") != 0)
+	if (!manifest && !referrers && strcmp(kind, "blobs") != 0)
 		return berth_error_set(err, BERTH_EUSAGE, 0,
-				       "unknown kind '%s' (manifests, blobs)",
+				       "unknown kind '%s' (manifests, blobs, "
+				       "referrers)",
 				       kind);
-	if (!manifest && !head)
+	if (!manifest && !referrers && !head)
 		return berth_error_set(err, BERTH_EUSAGE, 0,
 				       "blobs are fetched with "
 				       "berth_registry_fetch_blobs");
@@ -89,7 +91,9 @@ berth_registry_answer_get(berth_registry_answer *out, berth_registry *r,
 	scope = reg_scope(repo, "pull");
 	req.method = head ? "HEAD" : "GET";
 	req.url = url;
-	req.accept = manifest ? BERTH_MANIFEST_ACCEPT : NULL;
+	req.accept = manifest	 ? BERTH_MANIFEST_ACCEPT
+		     : referrers ? BERTH_MT_OCI_INDEX
+				 : NULL;
 	req.follow = true;
 	req.max_body = BERTH_MANIFEST_MAX;
 	rc = reg_request(r, &req, scope, &resp, err);
