@@ -186,7 +186,7 @@ berth_sbom_fetch(char **out, size_t *len, const berth_ref *ref,
 		berth_error_hint(
 			err, "attach one: berth sbom --attach%s %s",
 			f == BERTH_SBOM_CYCLONEDX ? " --format cyclonedx" : "",
-			berth_ref_reference(ref));
+			name);
 		goto out;
 	}
 	if ((r = berth_registry_get_manifest(&mb, reg, ref->path,
