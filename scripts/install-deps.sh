@@ -20,6 +20,7 @@ pkgs=(
 	libdpkg-dev python3-packaging
 	libxml2-dev
 	ceph-mon ceph-osd ceph-common radosgw uuid-runtime
+	golang-go
 )
 
 missing=()

@@ -35,6 +35,12 @@ if ! scripts/install-deps.sh; then
 	exit 1
 fi
 
+if ! scripts/install-node-tools.sh; then
+	echo "scripts/install-node-tools.sh failed"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
 built=1
 if ! make -j"$(nproc)"; then
 	echo "build failed"

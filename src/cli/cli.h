@@ -177,6 +177,7 @@ void cli_passphrase_free(char *p);
 int cli_read_key(char **out, size_t *len, const char *path, berth_error **err);
 int cmd_scan(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 int cmd_vercmp(cli_ctx *ctx, int argc, char **argv, berth_error **err);
+int cmd_sbom(cli_ctx *ctx, int argc, char **argv, berth_error **err);
 
 extern const cli_usage cli_pull_usage, cli_push_usage, cli_images_usage,
 	cli_inspect_usage, cli_tag_usage, cli_rmi_usage, cli_ls_usage,
@@ -189,6 +190,7 @@ extern const cli_usage cli_sync_usage;
 extern const cli_usage cli_manifest_usage;
 extern const cli_usage cli_key_usage, cli_sign_usage, cli_verify_usage;
 extern const cli_usage cli_scan_usage;
+extern const cli_usage cli_sbom_usage;
 
 /*
  * A registry as users write it for login ("docker.io", "host:5000",

@@ -22,6 +22,7 @@
 
 #include "unpack/apply.h"
 #include "unpack/decode.h"
+#include "unpack/local.h"
 #include "unpack/stage.h"
 #include "unpack/verify.h"
 #include "util/cleanup.h"
@@ -65,64 +66,12 @@ emit(const unpack_ctx *c, berth_unpack_event_kind kind, size_t i, int64_t done,
 		c->o->progress(c->o->ud, &ev);
 }
 
-static int
-read_manifest(berth_manifest **out, berth_store *s, const berth_descriptor *d,
-	      berth_error **err)
-{
-	_cleanup_free_ char *body = NULL;
-	size_t len = 0;
-	int r = berth_store_read_blob(&body, &len, s, &d->digest,
-				      BERTH_MANIFEST_MAX, err);
-
-	if (r == 0)
-		r = berth_manifest_parse(out, d->media_type, body, len, err);
-	return r;
-}
-
 /* The image manifest for name, through an index when it names one. */
 static int
 load_manifest(unpack_ctx *c, const char *name, berth_error **err)
 {
-	berth_descriptor d = BERTH_DESCRIPTOR_INIT;
-	berth_manifest *idx = NULL;
-	const berth_descriptor *pick;
-	berth_platform host;
-	int r = berth_store_resolve(&d, c->store, name, err);
-
-	if (r < 0) {
-		if (r == BERTH_ENOTFOUND)
-			berth_error_hint(err, "pull it first: berth pull %s",
-					 name);
-		return r;
-	}
-	if ((r = read_manifest(&idx, c->store, &d, err)) < 0)
-		goto out;
-	if (idx->kind == BERTH_MANIFEST_IMAGE) {
-		c->m = steal_ptr(&idx);
-		c->image = d.digest;
-		goto out;
-	}
-	berth_platform_host(&host);
-	r = berth_manifest_select(&pick, idx,
-				  c->o->platform ? c->o->platform : &host, err);
-	if (r < 0)
-		goto out;
-	c->image = pick->digest;
-	r = read_manifest(&c->m, c->store, pick, err);
-	if (r == BERTH_ENOTFOUND)
-		berth_error_hint(err,
-				 "the store has the index of '%s' but not this "
-				 "platform's image: pull it with --platform",
-				 name);
-	if (r == 0 && c->m->kind != BERTH_MANIFEST_IMAGE)
-		r = berth_error_set(err, BERTH_EUNSUPPORTED, 0,
-				    "'%s': an index inside an index", name);
-out:
-	berth_manifest_free(idx);
-	berth_descriptor_release(&d);
-	if (r < 0)
-		return berth_error_wrap(err, r, "image '%s'", name);
-	return 0;
+	return berth_local_image(&c->m, &c->image, c->store, name,
+				 c->o->platform, err);
 }
 
 /* rootfs.diff_ids, one a layer, and room for each layer's compression. */
@@ -138,32 +87,7 @@ load_config(unpack_ctx *c, const char *name, berth_error **err)
 static int
 check_layers(unpack_ctx *c, const char *name, berth_error **err)
 {
-	for (size_t i = 0; i < c->m->n_layers; i++) {
-		const berth_descriptor *l = &c->m->layers[i];
-		bool foreign = false;
-		int r = berth_layer_media_type(&c->comp[i], &foreign,
-					       l->media_type, err);
-
-		if (r < 0)
-			return berth_error_wrap(err, r, "layer %zu of '%s'",
-						i + 1, name);
-		if (berth_store_has_blob(NULL, c->store, &l->digest))
-			continue;
-		berth_error_set(err, BERTH_ENOTFOUND, 0,
-				"layer %zu of '%s' (%s) is not in the store%s",
-				i + 1, name, l->digest.str,
-				foreign ? ": it is non-distributable (foreign)"
-					: "");
-		berth_error_hint(
-			err, foreign ? "allow the registry's "
-				       "non-distributable layers "
-				       "(allow-nondistributable-artifacts) "
-				       "and pull the image again"
-				     : "run 'berth fsck', then pull the image "
-				       "again");
-		return BERTH_ENOTFOUND;
-	}
-	return 0;
+	return berth_local_layers(c->comp, c->store, c->m, name, err);
 }
 
 struct layer_reader {
