@@ -12,6 +12,7 @@
 #ifndef BERTH_SERVER_CONFIG_H
 #define BERTH_SERVER_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -114,6 +115,7 @@ typedef struct berth_serve_setting {
 	long min, max;	     /* LONG */
 	const char *choices; /* ENUM: "none, htpasswd, token" */
 	const char *help;    /* one paragraph, plain text */
+	bool restart; /* a change takes a restart; SIGHUP applies the rest */
 } berth_serve_setting;
 
 extern const berth_serve_setting berth_serve_settings[];
@@ -122,6 +124,10 @@ extern const size_t berth_serve_n_settings;
 /* Fills in the defaults (addr 127.0.0.1:5000, storage ./registry, ...). */
 void berth_serve_config_init(berth_serve_config *c);
 void berth_serve_config_release(berth_serve_config *c);
+
+/* dst becomes a copy of src (its strings duplicated). */
+void berth_serve_config_copy(berth_serve_config *dst,
+			     const berth_serve_config *src);
 
 /* The row of a setting's name, or NULL. */
 const berth_serve_setting *berth_serve_setting_find(const char *name);

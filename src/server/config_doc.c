@@ -123,8 +123,9 @@ put_cell(FILE *f, const char *s)
 void
 berth_serve_config_markdown(FILE *f)
 {
-	fputs("| flag | config key | values | default | meaning |\n"
-	      "|---|---|---|---|---|\n",
+	/* SIGHUP: "reload" when a reload applies a change, else "restart". */
+	fputs("| flag | config key | values | default | SIGHUP | meaning |\n"
+	      "|---|---|---|---|---|---|\n",
 	      f);
 	for (size_t i = 0; i < berth_serve_n_settings; i++) {
 		const berth_serve_setting *s = &berth_serve_settings[i];
@@ -153,7 +154,10 @@ berth_serve_config_markdown(FILE *f)
 			fprintf(f, "`%s`", s->deflt);
 		else
 			fputs("none", f);
-		fputs(" | ", f);
+		fputs(s->type == BERTH_SERVE_FILE ? " | reload | "
+		      : s->restart		  ? " | restart | "
+						  : " | reload | ",
+		      f);
 		put_cell(f, s->help);
 		fputs(" |\n", f);
 	}

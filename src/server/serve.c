@@ -139,9 +139,8 @@ setup(srv *s, berth_error **err)
 		conns = 64;
 	if ((r = srv_storage_open_cfg(&s->store, c, conns, err)) < 0)
 		return r;
-	s->store->upload_ttl = c->upload_ttl;
-	s->store->upload_caps.per_client = c->uploads_per_client;
-	s->store->upload_caps.per_repo = c->uploads_per_repo;
+	srv_storage_set_uploads(s->store, c->upload_ttl, c->uploads_per_client,
+				c->uploads_per_repo);
 	s->store->gc_grace = c->gc_grace;
 	srv_metrics_sampler(SRV_M_UPLOADS_OPEN, uploads_open, s->store);
 	srv_gc_metrics();
@@ -194,23 +193,6 @@ purge_uploads(srv *s)
 	srv_storage_purge(s->store, (int64_t)time(NULL));
 }
 
-/* What a reload applies; every other setting waits for a restart. */
-static bool
-reloadable(const char *name)
-{
-	static const char *const names[] = {
-		"config",	    "policy",
-		"log-level",	    "notifications",
-		"notify-queue-max", "upstreams",
-		"gc-interval",	    "gc-grace",
-		"retention",	    "retention-interval"};
-
-	for (size_t i = 0; i < BERTH_ARRAY_SIZE(names); i++)
-		if (strcmp(names[i], name) == 0)
-			return true;
-	return false;
-}
-
 static bool
 same_str(const char *a, const char *b)
 {
@@ -226,7 +208,7 @@ note_restart_only(const srv *s, const berth_serve_config *nc)
 		const char *a = (const char *)&s->cfg, *b = (const char *)nc;
 		bool same;
 
-		if (reloadable(st->name))
+		if (!st->restart)
 			continue;
 		if (st->type == BERTH_SERVE_LONG ||
 		    st->type == BERTH_SERVE_DURATION ||
@@ -242,7 +224,8 @@ note_restart_only(const srv *s, const berth_serve_config *nc)
 		if (!same)
 			berth_log(BERTH_LOG_WARN,
 				  "setting '%s' changed: it takes effect at "
-				  "the next restart",
+				  "the next restart; until then the value at "
+				  "start stays",
 				  st->name);
 	}
 }
@@ -258,9 +241,11 @@ free_secret(char **p)
 /*
  * SIGHUP: the arguments and the config file read again; the policy, the
  * htpasswd file, the retention rules, the TLS certificate and key files,
- * the upstreams, the event endpoints, the garbage collection settings
- * and the log level replaced, all or nothing. Requests in flight finish with
- * what they started with.
+ * the upstreams, the event endpoints and every setting the table does not
+ * mark `restart` replaced, all or nothing. Requests in flight finish with
+ * the snapshot they started with (srv_tuning); the limits kept in shared
+ * counters (request rate, failed logins, upload sessions, stalled
+ * connections) change in place, the counts kept.
  */
 static void
 reload(srv *s)
@@ -287,6 +272,7 @@ reload(srv *s)
 	      srv_tls_check(cert, key, &err) < 0)) ||
 	    srv_upstreams_parse(&ups, nc.upstreams, &err) < 0 ||
 	    srv_retention_load(&nc, &rules, &every, &err) < 0 ||
+	    srv_access_limits(s, &nc, false, &err) < 0 ||
 	    srv_access_reload(s, &nc, &live, &err) < 0 ||
 	    srv_events_prepare(s->events, &events, nc.notifications,
 			       nc.notify_queue_max, &err) < 0) {
@@ -303,6 +289,10 @@ reload(srv *s)
 		return;
 	}
 	note_restart_only(s, &nc);
+	srv_access_limits(s, &nc, true, NULL);
+	srv_storage_set_uploads(s->store, nc.upload_ttl, nc.uploads_per_client,
+				nc.uploads_per_repo);
+	srv_conns_set_timeouts(s, &nc);
 	srv_live_swap(s, live);
 	srv_events_apply(s->events, events);
 	srv_cache_swap(s->cache, ups);
@@ -319,9 +309,12 @@ reload(srv *s)
 	berth_log(BERTH_LOG_INFO,
 		  "configuration reloaded: policy, users, retention rules%s, "
 		  "upstreams, event endpoints, log level %s, gc-interval %ld "
-		  "s, gc-grace %ld s",
+		  "s, gc-grace %ld s, rate-limit %ld, upload-ttl %ld s, "
+		  "upload sessions per client %ld and per repository %ld, "
+		  "token-ttl %ld s",
 		  cert ? ", TLS certificate" : "", nc.log_level, nc.gc_interval,
-		  nc.gc_grace);
+		  nc.gc_grace, nc.rate_limit, nc.upload_ttl,
+		  nc.uploads_per_client, nc.uploads_per_repo, nc.token_ttl);
 	berth_serve_config_release(&nc);
 }
 
@@ -366,9 +359,10 @@ wait_for_stop(srv *s, const sigset_t *set)
 				berth_error_free(err);
 			}
 			srv_retention_tick(s);
-			/* At least as often as sessions expire. */
-			if (++ticks % ((s->cfg.upload_ttl < PURGE_EVERY_S
-						? s->cfg.upload_ttl
+			/* At least as often as sessions expire (this
+			 * thread alone changes the ttl). */
+			if (++ticks % ((s->store->upload_ttl < PURGE_EVERY_S
+						? s->store->upload_ttl
 						: PURGE_EVERY_S) /
 				       TICK_S) ==
 			    0)

@@ -75,15 +75,29 @@ typedef struct srv_conn srv_conn;
  * keeps it to its end, so a change never alters the rules under a request
  * in flight; the last reference frees it.
  */
+/*
+ * The settings as last loaded (at start or by SIGHUP), shared by the
+ * snapshots made between two reloads: a request reads the settings a
+ * reload may change (realm, token issuer, service and lifetimes) here,
+ * so it sees one consistent set from its start to its end.
+ */
+typedef struct srv_tuning {
+	atomic_int refs;
+	berth_serve_config cfg;
+	berth_token_cache *tokens; /* tokens verified under cfg */
+} srv_tuning;
+
 typedef struct srv_live {
 	atomic_int refs;
 	berth_htpasswd *htpasswd; /* NULL: no passwords */
 	berth_policy *policy;	  /* never NULL */
 	bool policy_given;	  /* a policy file or object, not the default */
+	srv_tuning *tuning;	  /* never NULL */
 } srv_live;
 
 typedef struct srv {
-	berth_serve_config cfg; /* as at start: a reload leaves it */
+	berth_serve_config cfg; /* as at start: a reload leaves it (the
+				 * settings in effect: srv_tuning) */
 	int argc;		/* the arguments, read again on SIGHUP */
 	char **argv;
 	srv_storage *store;
@@ -97,7 +111,6 @@ typedef struct srv {
 	bool policy_given;    /* at start (access control is on) */
 	berth_jwt_keys *keys; /* token mode */
 	bool token_builtin;   /* this server issues tokens at /token */
-	berth_token_cache *tokens;
 
 	berth_pulls *pulls; /* NULL: no pull limits */
 	berth_limit limit_anon, limit_user;
@@ -327,6 +340,10 @@ void srv_send_pending(srv_req *r);
 
 /* ---- http/daemon.c ---- */
 
+/* The stall deadlines of c (header-timeout, body-timeout, body-min-rate)
+ * for the connections from now on (http/conns.c). */
+void srv_conns_set_timeouts(srv *s, const berth_serve_config *c);
+
 /* Starts and stops the HTTP daemon. */
 int srv_http_start(srv *s, berth_error **err);
 void srv_http_stop(srv *s);
@@ -418,6 +435,14 @@ int srv_setup_access(srv *s, berth_error **err);
  */
 int srv_access_reload(srv *s, const berth_serve_config *c, srv_live **out,
 		      berth_error **err);
+
+/*
+ * The failed-login limits and the request rate of c, checked, applied to
+ * the running counters (which keep what they counted). BERTH_EUSAGE for a
+ * limit that does not parse; with apply false it only checks.
+ */
+int srv_access_limits(srv *s, const berth_serve_config *c, bool apply,
+		      berth_error **err);
 void srv_teardown_access(srv *s);
 
 /* Saves the pull counters (every second, and at shutdown). */
@@ -425,8 +450,16 @@ void srv_flush_counters(srv *s);
 
 /* ---- access/live.c: the users and policy, replaced while serving ---- */
 
-/* A new snapshot holding one reference; takes h and p. */
-srv_live *srv_live_new(berth_htpasswd *h, berth_policy *p, bool given);
+/* A new snapshot holding one reference; takes h and p, refers to t. */
+srv_live *srv_live_new(berth_htpasswd *h, berth_policy *p, bool given,
+		       srv_tuning *t);
+
+/* Settings c (copied) with a fresh token cache, holding one reference. */
+srv_tuning *srv_tuning_new(const berth_serve_config *c);
+void srv_tuning_put(srv_tuning *t); /* NULL is a no-op */
+
+/* The settings in effect for r (those of its snapshot). */
+const berth_serve_config *srv_cfg(srv_req *r);
 
 /* The current snapshot, with a reference for the caller. */
 srv_live *srv_live_get(srv *s);

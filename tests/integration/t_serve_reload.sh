@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# SIGHUP reloads berth serve's configuration: the policy, the htpasswd file
-# and the TLS certificate are replaced without dropping requests in
-# flight; a configuration that does not load is refused with the reason
-# in the log and the running one serves on; settings that need a restart
-# say so.
+# SIGHUP reloads berth serve's configuration: the policy, the htpasswd file,
+# the TLS certificate, the limits (an upload cap) and the token settings
+# (issuer, lifetime) are replaced without dropping requests in flight; a
+# configuration that does not load is refused with the reason in the log
+# and the running one serves on; settings that need a restart say so, one
+# line each.
 . tests/integration/lib.sh
 . tests/integration/serve_lib.sh
 
@@ -106,21 +107,33 @@ expect "a policy that does not validate is refused, with the reason" \
 expect "the running policy stays" \
 	test "$(http_status GET "$R/v2/a/x/blobs/$D" -u bob:pw-bob -o /dev/null)" = 200
 
+# One upload session open under the default cap (100 per client): a
+# reload that lowers the cap to 1 refuses the next one.
+expect "an upload session opens under the default cap" \
+	test "$(http_status POST "$R/v2/a/cap/blobs/uploads/" -u root:pw-root)" = 202
 cat >"$T/policy.json" <<'JSON'
 { "admins": ["root"], "rules": [] }
 JSON
 cat >"$T/serve.json" <<JSON
 { "htpasswd": "$T/htpasswd", "policy": "$T/policy.json", "realm": "two",
-  "log-level": "debug" }
+  "log-level": "debug", "threads": 3, "max-connections-per-ip": 50,
+  "upload-sessions-per-client": 1 }
 JSON
 hup
 expect "a setting that needs a restart says so" \
-	grep -q "setting 'realm' changed: it takes effect at the next restart" "$T/serve.log"
+	grep -q "setting 'threads' changed: it takes effect at the next restart; until then the value at start stays" "$T/serve.log"
+expect "one line for each such setting" \
+	grep -q "setting 'max-connections-per-ip' changed: it takes effect at the next restart" "$T/serve.log"
+expect "settings that reload are not called restart-only" \
+	sh -c "! grep -q -e \"setting 'realm' changed\" -e \"setting 'upload-sessions-per-client' changed\" '$T/serve.log'"
 expect "the rest is applied" \
 	test "$(http_status GET "$R/v2/a/x/blobs/$D" -u bob:pw-bob -o /dev/null)" = 403
 expect "the log level is applied" grep -q "log level debug" "$T/serve.log"
 http_status GET "$R/v2/" >/dev/null
-expect "the realm stays until the restart" grep -qi 'realm="one"' "$T/.headers"
+expect "the new realm is in the challenge" grep -qi 'realm="two"' "$T/.headers"
+got=$(http_status POST "$R/v2/a/cap/blobs/uploads/" -u root:pw-root)
+expect "the lowered upload cap applies at once ($got)" test "$got" = 429
+expect "its 429 names the new cap" grep -q "already has 1 upload sessions open" "$T/.body"
 
 wait "$DOWN"
 expect "the download in flight completed" test $? = 0
@@ -130,6 +143,41 @@ expect "the server saw it through (no 'aborted')" \
 expect "the server is still up" kill -0 "$SRV_PID"
 serve_stop
 expect "and stops cleanly" test "$SRV_RC" = 0
+
+# ---- token settings ----
+SRV_STORAGE=$T/reg-token
+rm -f "$T/serve.log"
+reloads=0
+cat >"$T/serve.json" <<JSON
+{ "auth": "token", "htpasswd": "$T/htpasswd", "policy": "$T/policy.json" }
+JSON
+serve_start --config "$T/serve.json" ||
+	{ fail "serve starts with tokens" "$(tail -n 3 "$T/serve.log")"; exit 1; }
+R=$SRV_URL
+# token FIELD: a field of root's /token answer
+token() {
+	curl -s -u root:pw-root "$R/token?service=berth&scope=repository:a/x:pull" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+}
+OLD=$(token token)
+expect "a token at start lives token-ttl's default (300 s)" test "$(token expires_in)" = 300
+expect "the token is good" \
+	test "$(http_status GET "$R/v2/" -H "Authorization: Bearer $OLD")" = 200
+cat >"$T/serve.json" <<JSON
+{ "auth": "token", "htpasswd": "$T/htpasswd", "policy": "$T/policy.json",
+  "token-issuer": "berth-two", "token-ttl": 120 }
+JSON
+hup
+expect "the token settings reload" grep -q "configuration reloaded: .*token-ttl 120 s" "$T/serve.log"
+expect "a new token-ttl applies to the next token" test "$(token expires_in)" = 120
+expect "a token of the old issuer is turned away" \
+	test "$(http_status GET "$R/v2/" -H "Authorization: Bearer $OLD")" = 401
+expect "with the reason in the log" grep -q "token refused: .*iss" "$T/serve.log"
+NEW=$(token token)
+expect "a token of the new issuer is good" \
+	test "$(http_status GET "$R/v2/" -H "Authorization: Bearer $NEW")" = 200
+serve_stop
+expect "the token server stops cleanly" test "$SRV_RC" = 0
 
 # ---- a renewed TLS certificate ----
 for n in one two; do

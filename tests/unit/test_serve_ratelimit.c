@@ -77,9 +77,45 @@ test_failed_logins(void)
 	berth_fails_free(none);
 }
 
+/* A reload changes the limits in place: the counts stay. */
+static void
+test_limits_change_in_place(void)
+{
+	berth_limit l = {.count = 3, .window = 60},
+		    more = {.count = 5, .window = 60};
+	berth_fails *f = berth_fails_new(&l);
+	berth_rate *r = berth_rate_new(0);
+	int ok = 0;
+
+	for (int i = 0; i < 100; i++)
+		ok += berth_rate_take(r, "10.0.0.1", 1000);
+	CHECK(ok == 100, "rate 0 is off: %d of 100 allowed", ok);
+	berth_rate_set(r, 2);
+	ok = 0;
+	for (int i = 0; i < 5; i++)
+		ok += berth_rate_take(r, "10.0.0.1", 1000);
+	CHECK(ok == 2, "turned on at 2 per second: %d of 5 allowed", ok);
+	berth_rate_set(r, 0);
+	CHECK(berth_rate_take(r, "10.0.0.1", 1000), "and off again");
+	berth_rate_free(r);
+
+	for (int i = 0; i < 3; i++)
+		berth_fails_add(f, "user:a", 1000);
+	CHECK(berth_fails_blocked(f, "user:a", 1000) > 0, "blocked after 3");
+	berth_fails_set_limit(f, &more);
+	CHECK(berth_fails_blocked(f, "user:a", 1000) == 0,
+	      "a higher limit lets the 4th try");
+	berth_fails_add(f, "user:a", 1000);
+	berth_fails_add(f, "user:a", 1000);
+	CHECK(berth_fails_blocked(f, "user:a", 1000) > 0,
+	      "the 3 failures before still count: blocked after 5");
+	berth_fails_free(f);
+}
+
 int
 main(void)
 {
+	test_limits_change_in_place();
 	test_failed_logins();
 	test_bucket_per_address();
 	test_sweep_keeps_busy_addresses();

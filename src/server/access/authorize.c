@@ -95,8 +95,8 @@ token_realm(srv_req *r)
 	const char *host = srv_header(r, MHD_HTTP_HEADER_HOST);
 	const char *p;
 
-	if (r->s->cfg.token_realm)
-		return xstrdup(r->s->cfg.token_realm);
+	if (srv_cfg(r)->token_realm)
+		return xstrdup(srv_cfg(r)->token_realm);
 	/* The Host the client used, if it is a plain host[:port]. */
 	for (p = host; p && *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
@@ -139,7 +139,7 @@ challenge(srv_req *r, const char *repo, unsigned need, const char *error,
 		realm = token_realm(r);
 		scope = scope_for(repo, need);
 		hdr = xasprintf("Bearer realm=\"%s\",service=\"%s\"%s%s%s%s%s",
-				realm, r->s->cfg.token_service,
+				realm, srv_cfg(r)->token_service,
 				scope ? ",scope=\"" : "", scope ? scope : "",
 				scope ? "\"" : "", error ? ",error=\"" : "",
 				error ? error : "");
@@ -150,7 +150,7 @@ challenge(srv_req *r, const char *repo, unsigned need, const char *error,
 			hdr = h2;
 		}
 	} else {
-		hdr = xasprintf("Basic realm=\"%s\"", r->s->cfg.realm);
+		hdr = xasprintf("Basic realm=\"%s\"", srv_cfg(r)->realm);
 	}
 	resp = srv_error_response(SRV_E_UNAUTHORIZED, NULL, msg, &status);
 	srv_resp_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, hdr);
@@ -263,8 +263,8 @@ bearer(srv_req *r, const char *tok)
 {
 	berth_jwt_check chk = {
 		.algs = BERTH_JWT_ES256 | BERTH_JWT_RS256,
-		.issuer = r->s->cfg.token_issuer,
-		.audience = r->s->cfg.token_service,
+		.issuer = srv_cfg(r)->token_issuer,
+		.audience = srv_cfg(r)->token_service,
 		.now = (int64_t)time(NULL),
 		.skew = CLOCK_SKEW_S,
 	};
@@ -272,7 +272,8 @@ bearer(srv_req *r, const char *tok)
 	berth_error *err = NULL;
 	int rc;
 
-	if (!berth_token_cache_get(r->s->tokens, tok, chk.now, &r->tok)) {
+	if (!berth_token_cache_get(srv_live_of(r)->tuning->tokens, tok, chk.now,
+				   &r->tok)) {
 		rc = berth_jwt_verify(&claims, r->s->keys, tok, &chk, &err);
 		if (rc == 0)
 			rc = berth_token_info_from_claims(&r->tok, claims,
@@ -291,7 +292,8 @@ bearer(srv_req *r, const char *tok)
 			berth_error_free(err);
 			return BERTH_EAUTH;
 		}
-		berth_token_cache_put(r->s->tokens, tok, &r->tok);
+		berth_token_cache_put(srv_live_of(r)->tuning->tokens, tok,
+				      &r->tok);
 	}
 	if (!srv_token_cred_current(r, &r->tok)) {
 		const char *why = "the token's user was removed or changed "

@@ -89,13 +89,13 @@ srv_rate_guard(srv_req *r)
 {
 	_cleanup_free_ char *msg = NULL;
 
-	if (r->s->rate == NULL || berth_rate_take(r->s->rate, r->ip, now_ms()))
+	if (berth_rate_take(r->s->rate, r->ip, now_ms()))
 		return 0;
 	srv_metric_inc(SRV_M_LIMIT_REFUSALS, SRV_LIMIT_RATE);
 	r->denied = true;
 	r->audit_detail = xstrdup("request rate");
 	msg = xasprintf("too many requests from %s: at most %ld per second",
-			r->ip, r->s->cfg.rate_limit);
+			r->ip, srv_cfg(r)->rate_limit);
 	too_many(r, 1, msg, "slow down and retry in a second");
 	return BERTH_ETOOMANY;
 }

@@ -1,5 +1,6 @@
 /*
- * The users and the policy as a reference-counted snapshot: the pointer
+ * The users, the policy and the reloadable settings as a
+ * reference-counted snapshot: the pointer
  * to the current one changes under a mutex held for a few instructions;
  * each request holds its own reference, so whatever replaced the snapshot
  * never frees it under a request in flight.
@@ -19,8 +20,33 @@
 #include "util/error.h"
 #include "util/xalloc.h"
 
+#define TOKEN_CACHE_SLOTS 8192
+
+srv_tuning *
+srv_tuning_new(const berth_serve_config *c)
+{
+	srv_tuning *t = xcalloc(1, sizeof(*t));
+
+	atomic_init(&t->refs, 1);
+	berth_serve_config_copy(&t->cfg, c);
+	/* A token verified under other settings (issuer, audience) must be
+	 * verified again: each set has its own cache. */
+	t->tokens = berth_token_cache_new(TOKEN_CACHE_SLOTS);
+	return t;
+}
+
+void
+srv_tuning_put(srv_tuning *t)
+{
+	if (t == NULL || atomic_fetch_sub(&t->refs, 1) != 1)
+		return;
+	berth_token_cache_free(t->tokens);
+	berth_serve_config_release(&t->cfg);
+	free(t);
+}
+
 srv_live *
-srv_live_new(berth_htpasswd *h, berth_policy *p, bool given)
+srv_live_new(berth_htpasswd *h, berth_policy *p, bool given, srv_tuning *t)
 {
 	srv_live *l = xcalloc(1, sizeof(*l));
 
@@ -28,6 +54,8 @@ srv_live_new(berth_htpasswd *h, berth_policy *p, bool given)
 	l->htpasswd = h;
 	l->policy = p;
 	l->policy_given = given;
+	atomic_fetch_add(&t->refs, 1);
+	l->tuning = t;
 	return l;
 }
 
@@ -38,7 +66,14 @@ srv_live_put(srv_live *l)
 		return;
 	berth_htpasswd_free(l->htpasswd);
 	berth_policy_free(l->policy);
+	srv_tuning_put(l->tuning);
 	free(l);
+}
+
+const berth_serve_config *
+srv_cfg(srv_req *r)
+{
+	return &srv_live_of(r)->tuning->cfg;
 }
 
 srv_live *
@@ -116,7 +151,7 @@ srv_htpasswd_watch(srv *s)
 	}
 	cur = srv_live_get(s);
 	srv_live_swap(s, srv_live_new(h, berth_policy_ref(cur->policy),
-				      cur->policy_given));
+				      cur->policy_given, cur->tuning));
 	srv_live_put(cur);
 	berth_log(BERTH_LOG_INFO, "htpasswd file '%s' reloaded", path);
 }

@@ -434,6 +434,7 @@ typedef struct rent {
 } rent;
 
 struct berth_rate {
+	long on; /* the rate, read without the lock (atomic): 0 is off */
 	double rate;
 	pthread_mutex_t mu;
 	berth_hmap *map; /* address -> rent */
@@ -444,6 +445,7 @@ berth_rate_new(long per_second)
 {
 	berth_rate *r = xcalloc(1, sizeof(*r));
 
+	r->on = per_second;
 	r->rate = (double)per_second;
 	r->map = berth_hmap_new(BUCKETS);
 	pthread_mutex_init(&r->mu, NULL);
@@ -488,13 +490,29 @@ sweep(berth_rate *r, int64_t now_ms)
 	berth_hmap_filter(r->map, sweep_one, &s);
 }
 
+void
+berth_rate_set(berth_rate *r, long per_second)
+{
+	pthread_mutex_lock(&r->mu);
+	r->rate = (double)per_second;
+	__atomic_store_n(&r->on, per_second, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&r->mu);
+}
+
 bool
 berth_rate_take(berth_rate *r, const char *addr, int64_t now_ms)
 {
 	bool ok;
 	rent *e;
 
+	/* Off (the default): no lock taken on every request. */
+	if (__atomic_load_n(&r->on, __ATOMIC_RELAXED) <= 0)
+		return true;
 	pthread_mutex_lock(&r->mu);
+	if (r->rate <= 0) {
+		pthread_mutex_unlock(&r->mu);
+		return true;
+	}
 	e = berth_hmap_get(r->map, addr);
 	if (e == NULL) {
 		if (berth_hmap_count(r->map) >= RATE_SWEEP_AT)
@@ -539,6 +557,14 @@ berth_fails_new(const berth_limit *l)
 	f->map = berth_hmap_new(BUCKETS);
 	pthread_mutex_init(&f->mu, NULL);
 	return f;
+}
+
+void
+berth_fails_set_limit(berth_fails *f, const berth_limit *l)
+{
+	pthread_mutex_lock(&f->mu);
+	f->limit = *l;
+	pthread_mutex_unlock(&f->mu);
 }
 
 void
@@ -592,9 +618,11 @@ berth_fails_blocked(berth_fails *f, const char *key, int64_t now_ms)
 	double over;
 	long wait = 0;
 
-	if (f->limit.count < 0)
-		return 0;
 	pthread_mutex_lock(&f->mu);
+	if (f->limit.count < 0) {
+		pthread_mutex_unlock(&f->mu);
+		return 0;
+	}
 	e = berth_hmap_get(f->map, key);
 	/* One more failure would go over: wait until one has leaked. */
 	if (e && (over = level_at(f, e, now_ms) + 1.0 -
@@ -614,9 +642,11 @@ berth_fails_add(berth_fails *f, const char *key, int64_t now_ms)
 {
 	fail_entry *e;
 
-	if (f->limit.count < 0)
-		return;
 	pthread_mutex_lock(&f->mu);
+	if (f->limit.count < 0) {
+		pthread_mutex_unlock(&f->mu);
+		return;
+	}
 	e = berth_hmap_get(f->map, key);
 	if (e == NULL) {
 		if (berth_hmap_count(f->map) >= RATE_SWEEP_AT) {

@@ -66,8 +66,12 @@ int berth_pulls_flush(berth_pulls *p, int64_t now_ms, berth_error **err);
 
 typedef struct berth_rate berth_rate;
 
+/* per_second 0: every request may go (the guard is off). */
 berth_rate *berth_rate_new(long per_second);
 void berth_rate_free(berth_rate *r);
+
+/* A new rate (a reload); the buckets keep their levels, capped by it. */
+void berth_rate_set(berth_rate *r, long per_second);
 
 /* True when the address may make one more request at now_ms. */
 bool berth_rate_take(berth_rate *r, const char *addr, int64_t now_ms);
@@ -82,6 +86,9 @@ typedef struct berth_fails berth_fails;
 
 berth_fails *berth_fails_new(const berth_limit *l);
 void berth_fails_free(berth_fails *f);
+
+/* A new limit (a reload); the failures counted so far stay. */
+void berth_fails_set_limit(berth_fails *f, const berth_limit *l);
 
 /*
  * 0 when key may try to log in at now_ms, else the seconds until it may

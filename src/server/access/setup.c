@@ -1,8 +1,8 @@
 /*
  * berth serve's access-control settings turned into the running pieces:
- * the authentication mode, the policy, the token keys and cache, pull
- * limits, the request-rate guard and the audit log; and the refusal to
- * take passwords or tokens over plain HTTP from the network.
+ * the authentication mode, the policy, the token keys, pull limits, the
+ * request-rate guard, failed-login counters and the audit log; and the
+ * refusal to take passwords or tokens over plain HTTP from the network.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -17,8 +17,6 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/xalloc.h"
-
-#define TOKEN_CACHE_SLOTS 8192
 
 static bool
 loopback(const char *addr)
@@ -96,13 +94,14 @@ load_policy(berth_policy **out, bool *given, const berth_serve_config *c,
 }
 
 /*
- * The users (from s->cfg's htpasswd file, whose path stays) and the policy
- * of the settings c, as a new snapshot.
+ * The users (from s->cfg's htpasswd file, whose path stays), the policy
+ * and the settings c, as a new snapshot.
  */
 static int
 build_live(srv_live **out, srv *s, const berth_serve_config *c, bool *given,
 	   berth_error **err)
 {
+	srv_tuning *t;
 	berth_htpasswd *h = NULL;
 	berth_policy *p = NULL;
 	struct stat st = {0};
@@ -119,7 +118,9 @@ build_live(srv_live **out, srv *s, const berth_serve_config *c, bool *given,
 		return r;
 	}
 	s->htpasswd_st = st;
-	*out = srv_live_new(h, p, *given);
+	t = srv_tuning_new(c);
+	*out = srv_live_new(h, p, *given, t);
+	srv_tuning_put(t);
 	return 0;
 }
 
@@ -156,7 +157,6 @@ load_keys(srv *s, berth_error **err)
 	_cleanup_free_ char *dir = NULL;
 
 	s->keys = berth_jwt_keys_new();
-	s->tokens = berth_token_cache_new(TOKEN_CACHE_SLOTS);
 	if (s->cfg.token_issuer_keys) {
 		if (s->cfg.token_realm == NULL)
 			return berth_error_set(err, BERTH_EUSAGE, 0,
@@ -248,18 +248,27 @@ parse_user_limits(srv *s, berth_error **err)
 	return 0;
 }
 
-static int
-parse_login_limits(srv *s, berth_error **err)
+int
+srv_access_limits(srv *s, const berth_serve_config *c, bool apply,
+		  berth_error **err)
 {
 	berth_limit u, a;
 	int r;
 
-	if ((r = berth_limit_parse(&u, s->cfg.login_limit, err)) < 0)
+	if ((r = berth_limit_parse(&u, c->login_limit, err)) < 0)
 		return berth_error_wrap(err, r, "--login-limit");
-	if ((r = berth_limit_parse(&a, s->cfg.login_limit_address, err)) < 0)
+	if ((r = berth_limit_parse(&a, c->login_limit_address, err)) < 0)
 		return berth_error_wrap(err, r, "--login-limit-address");
-	s->fails_user = berth_fails_new(&u);
-	s->fails_addr = berth_fails_new(&a);
+	if (!apply)
+		return 0;
+	if (s->fails_user == NULL) {
+		s->fails_user = berth_fails_new(&u);
+		s->fails_addr = berth_fails_new(&a);
+	} else {
+		berth_fails_set_limit(s->fails_user, &u);
+		berth_fails_set_limit(s->fails_addr, &a);
+	}
+	berth_rate_set(s->rate, c->rate_limit);
 	return 0;
 }
 
@@ -331,13 +340,13 @@ srv_setup_access(srv *s, berth_error **err)
 	     s->n_user_limits) &&
 	    (r = berth_pulls_new(&s->pulls, s->store->meta, err)) < 0)
 		return r;
-	if ((r = parse_login_limits(s, err)) < 0 ||
+	/* Always there: a reload may turn the rate guard on. */
+	s->rate = berth_rate_new(s->cfg.rate_limit);
+	if ((r = srv_access_limits(s, &s->cfg, true, err)) < 0 ||
 	    (r = parse_metrics_allow(s, err)) < 0)
 		return r;
 	if (s->auth != SRV_AUTH_NONE && s->cfg.htpasswd)
 		s->pwpool = srv_pwpool_new((size_t)s->cfg.login_threads);
-	if (s->cfg.rate_limit > 0)
-		s->rate = berth_rate_new(s->cfg.rate_limit);
 	if (s->cfg.audit_log &&
 	    (r = berth_audit_open(&s->audit, s->cfg.audit_log, err)) < 0)
 		return r;
@@ -373,7 +382,6 @@ srv_teardown_access(srv *s)
 	berth_fails_free(s->fails_user);
 	berth_fails_free(s->fails_addr);
 	berth_audit_free(s->audit);
-	berth_token_cache_free(s->tokens);
 	berth_jwt_keys_free(s->keys);
 	srv_live_put(s->live);
 	s->live = NULL;

@@ -131,11 +131,11 @@ static int
 answer(srv_req *r, const char *user, const scopes *sc, bool offline)
 {
 	berth_token_req req = {
-		.issuer = r->s->cfg.token_issuer,
-		.audience = r->s->cfg.token_service,
+		.issuer = srv_cfg(r)->token_issuer,
+		.audience = srv_cfg(r)->token_service,
 		.sub = user ? user : "",
 		.now = (int64_t)time(NULL),
-		.ttl = r->s->cfg.token_ttl,
+		.ttl = srv_cfg(r)->token_ttl,
 	};
 	_cleanup_free_ char *tok = NULL, *refresh = NULL, *summary = NULL;
 	berth_grant *gs = NULL;
@@ -162,7 +162,7 @@ answer(srv_req *r, const char *user, const scopes *sc, bool offline)
 	/* Refresh tokens only for htpasswd users, who can be checked again. */
 	if (rc == 0 && offline && user && !r->by_cert) {
 		req.refresh = true;
-		req.ttl = r->s->cfg.refresh_ttl;
+		req.ttl = srv_cfg(r)->refresh_ttl;
 		rc = berth_token_issue(&refresh, r->s->keys, &req, &err);
 	}
 	grants_free(gs, n);
@@ -173,7 +173,7 @@ answer(srv_req *r, const char *user, const scopes *sc, bool offline)
 	gmtime_r(&now, &tm);
 	strftime(issued, sizeof(issued), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	body = json_pack("{s:s, s:s, s:I, s:s}", "token", tok, "access_token",
-			 tok, "expires_in", (json_int_t)r->s->cfg.token_ttl,
+			 tok, "expires_in", (json_int_t)srv_cfg(r)->token_ttl,
 			 "issued_at", issued);
 	if (body == NULL)
 		abort();
@@ -192,7 +192,7 @@ refuse(srv_req *r, const char *why, const char *msg)
 {
 	struct MHD_Response *resp;
 	_cleanup_free_ char *hdr =
-		xasprintf("Basic realm=\"%s\"", r->s->cfg.realm);
+		xasprintf("Basic realm=\"%s\"", srv_cfg(r)->realm);
 	unsigned status;
 
 	free(r->audit_detail);
@@ -209,10 +209,10 @@ check_service(srv_req *r, const char *service)
 	if (!r->s->token_builtin)
 		return srv_fail(r, SRV_E_NOT_FOUND, NULL,
 				"this registry does not issue tokens");
-	if (service && strcmp(service, r->s->cfg.token_service) != 0)
+	if (service && strcmp(service, srv_cfg(r)->token_service) != 0)
 		return srv_fail(r, SRV_E_UNSUPPORTED, NULL,
 				"unknown service '%.100s' (this is '%s')",
-				service, r->s->cfg.token_service);
+				service, srv_cfg(r)->token_service);
 	return 0;
 }
 
@@ -321,8 +321,8 @@ refresh_user(srv_req *r, const char *tok, char **user)
 {
 	berth_jwt_check chk = {
 		.algs = BERTH_JWT_ES256 | BERTH_JWT_RS256,
-		.issuer = r->s->cfg.token_issuer,
-		.audience = r->s->cfg.token_service,
+		.issuer = srv_cfg(r)->token_issuer,
+		.audience = srv_cfg(r)->token_service,
 		.now = (int64_t)time(NULL),
 		.skew = 30,
 	};

@@ -251,6 +251,20 @@ sweeper(void *arg)
 	return NULL;
 }
 
+void
+srv_conns_set_timeouts(srv *s, const berth_serve_config *c)
+{
+	srv_conns *cs = s->conns;
+
+	if (cs == NULL)
+		return;
+	pthread_mutex_lock(&cs->lock);
+	cs->header_ms = (int64_t)c->header_timeout * 1000;
+	cs->body_ms = (int64_t)c->body_timeout * 1000;
+	cs->body_min = (uint64_t)c->body_min_rate * (uint64_t)c->body_timeout;
+	pthread_mutex_unlock(&cs->lock);
+}
+
 int
 srv_conns_start(srv *s, berth_error **err)
 {
@@ -263,11 +277,8 @@ srv_conns_start(srv *s, berth_error **err)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&cs->wake, &ca);
 	pthread_condattr_destroy(&ca);
-	cs->header_ms = (int64_t)s->cfg.header_timeout * 1000;
-	cs->body_ms = (int64_t)s->cfg.body_timeout * 1000;
-	cs->body_min =
-		(uint64_t)s->cfg.body_min_rate * (uint64_t)s->cfg.body_timeout;
 	s->conns = cs;
+	srv_conns_set_timeouts(s, &s->cfg);
 	e = pthread_create(&cs->thread, NULL, sweeper, cs);
 	if (e != 0)
 		return berth_error_set(err, BERTH_EIO, e,
