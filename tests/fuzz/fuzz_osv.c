@@ -28,7 +28,7 @@ static const berth_vuln_package pkgs[] = {
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	berth_vuln_db *db = vuln_db_new();
+	berth_vuln_db *db = vuln_db_new(64);
 	berth_vuln_finding *f = NULL;
 	berth_error *err = NULL;
 	size_t n = 0;
@@ -43,12 +43,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (berth_vuln_db_count(db) > 1)
 		abort(); /* one document is at most one advisory */
-	if (berth_vuln_match(&f, &n, db, pkgs,
-			     sizeof(pkgs) / sizeof(pkgs[0]), NULL) != 0)
+	if (berth_vuln_match(&f, &n, db, pkgs, sizeof(pkgs) / sizeof(pkgs[0]),
+			     NULL) != 0)
 		abort();
 	for (size_t i = 0; i < n; i++)
 		if (f[i].package >= sizeof(pkgs) / sizeof(pkgs[0]) ||
-		    f[i].id == NULL || f[i].severity > BERTH_VULN_SEV_CRITICAL ||
+		    f[i].id == NULL ||
+		    f[i].severity > BERTH_VULN_SEV_CRITICAL ||
 		    f[i].score > 10.0)
 			abort();
 	free(f);

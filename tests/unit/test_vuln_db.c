@@ -85,7 +85,7 @@ TEST(severity_words)
 static berth_vuln_db *
 db_of(const char *const *docs, size_t n)
 {
-	berth_vuln_db *db = vuln_db_new();
+	berth_vuln_db *db = vuln_db_new(64);
 
 	for (size_t i = 0; i < n; i++) {
 		berth_error *e = NULL;
@@ -129,6 +129,11 @@ static const char *const osv_docs[] = {
 	"\"Alpine:v3.18\",\"name\":\"musl\"},\"ranges\":[{\"type\":"
 	"\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},{\"fixed\":"
 	"\"1.2.4-r2\"}]}]}]}",
+	/* Ubuntu shares Debian's order, not its advisories */
+	"{\"id\":\"USN-1\",\"affected\":[{\"package\":{\"ecosystem\":"
+	"\"Ubuntu:22.04:LTS\",\"name\":\"openssl\"},\"ranges\":[{\"type\":"
+	"\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},{\"fixed\":"
+	"\"9.9\"}]}]}]}",
 	/* withdrawn: ignored */
 	"{\"id\":\"GHSA-gone\",\"withdrawn\":\"2024-01-01T00:00:00Z\","
 	"\"affected\":[{\"package\":{\"ecosystem\":\"PyPI\",\"name\":"
@@ -168,15 +173,14 @@ TEST(match_ranges)
 		{"Alpine:v3.19", "musl", "1.2.4-r1", NULL, NULL, {0}},
 		{"Debian", "openssl", "1.0", NULL, NULL, {0}},
 		{"PyPI", "jinja2", "not a version", NULL, NULL, {0}},
+		{"Ubuntu:22.04", "openssl", "1.0", NULL, NULL, {0}},
 	};
 	berth_vuln_finding *f = NULL;
 	const char *id = NULL, *fixed = NULL;
 	size_t n = 0;
 
-	CHECK(berth_vuln_db_count(db) == 5,
-	      "5 advisories, withdrawn left "
-	      "out: %zu",
-	      berth_vuln_db_count(db));
+	CHECK(berth_vuln_db_count(db) == 6,
+	      "6 advisories, withdrawn left out: %zu", berth_vuln_db_count(db));
 	CHECK(berth_vuln_match(&f, &n, db, pk, BERTH_ARRAY_SIZE(pk), NULL) == 0,
 	      "match");
 	CHECK(count_for(f, n, 0, &id, &fixed) == 1, "deb12u1 affected");
@@ -200,6 +204,8 @@ TEST(match_ranges)
 	CHECK(count_for(f, n, 12, &id, &fixed) == 2, "no release: both "
 						     "Debian releases");
 	CHECK(count_for(f, n, 13, &id, &fixed) == 0, "bad version skipped");
+	CHECK(count_for(f, n, 14, &id, &fixed) == 1, "Ubuntu's own");
+	CHECK_STR(id, "USN-1");
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(f[i].id, "DSA-1-1") == 0) {
 			CHECK(f[i].severity == BERTH_VULN_SEV_CRITICAL &&
@@ -221,7 +227,7 @@ TEST(match_ranges)
 
 TEST(osv_refusals)
 {
-	berth_vuln_db *db = vuln_db_new();
+	berth_vuln_db *db = vuln_db_new(64);
 	const char *bad[] = {"{", "[]", "{\"id\":\"\"}", "{\"summary\":\"x\"}",
 			     "{\"id\":\"X\",\"affected\":{}}"};
 
@@ -250,7 +256,7 @@ TEST(osv_refusals)
 /* 10,000 ranges: matched, and each range looked at once. */
 TEST(many_ranges)
 {
-	berth_vuln_db *db = vuln_db_new();
+	berth_vuln_db *db = vuln_db_new(64);
 	char *doc = malloc(2 << 20), *o = doc;
 	berth_vuln_package pk = {"npm", "big", "5000.0.1", NULL, NULL, {0}};
 	berth_vuln_finding *f = NULL;

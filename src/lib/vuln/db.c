@@ -27,11 +27,11 @@
 #define INDEX_BUCKETS ((size_t)1 << 17)
 
 berth_vuln_db *
-vuln_db_new(void)
+vuln_db_new(size_t buckets)
 {
 	berth_vuln_db *db = xcalloc(1, sizeof(*db));
 
-	db->index = berth_hmap_new(INDEX_BUCKETS);
+	db->index = berth_hmap_new(buckets ? buckets : INDEX_BUCKETS);
 	return db;
 }
 
@@ -258,7 +258,7 @@ load_path(berth_vuln_db *db, const char *path, int depth, bool top,
 int
 berth_vuln_db_open(berth_vuln_db **out, const char *path, berth_error **err)
 {
-	berth_vuln_db *db = vuln_db_new();
+	berth_vuln_db *db = vuln_db_new(0);
 	int r = load_path(db, path, 0, true, err);
 
 	if (r < 0) {

@@ -171,10 +171,10 @@ add(results *res, size_t pkg, const vuln_affected *aff, const char *fixed,
 
 static void
 match_name(results *res, const berth_vuln_db *db, size_t pkg,
-	   berth_vuln_ecosystem eco, const char *release, const char *name,
-	   const char *version)
+	   const char *eco_name, berth_vuln_ecosystem eco, const char *release,
+	   const char *name, const char *version)
 {
-	_cleanup_free_ char *key = vuln_key(eco, name);
+	_cleanup_free_ char *key = vuln_key(eco_name, eco, name);
 	const char *fixed;
 
 	for (const vuln_affected *a = berth_hmap_get(db->index, key); a;
@@ -218,10 +218,11 @@ berth_vuln_match(berth_vuln_finding **out, size_t *n_out,
 			continue;
 		}
 		res.first = res.n;
-		match_name(&res, db, i, eco, release, p->name, p->version);
+		match_name(&res, db, i, p->ecosystem, eco, release, p->name,
+			   p->version);
 		if (p->source && strcmp(p->source, p->name) != 0)
-			match_name(&res, db, i, eco, release, p->source,
-				   p->version);
+			match_name(&res, db, i, p->ecosystem, eco, release,
+				   p->source, p->version);
 	}
 	if (res.n > 1)
 		qsort(res.v, res.n, sizeof(*res.v), by_package_then_id);

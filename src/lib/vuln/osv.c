@@ -156,10 +156,10 @@ versions_of(berth_arena *a, vuln_affected *aff, const json_t *versions)
 }
 
 static void
-index_affected(berth_vuln_db *db, vuln_affected *aff, berth_vuln_ecosystem eco,
-	       const char *name)
+index_affected(berth_vuln_db *db, vuln_affected *aff, const char *eco_name,
+	       berth_vuln_ecosystem eco, const char *name)
 {
-	_cleanup_free_ char *key = vuln_key(eco, name);
+	_cleanup_free_ char *key = vuln_key(eco_name, eco, name);
 	vuln_affected *head = berth_hmap_get(db->index, key);
 
 	if (head == NULL) {
@@ -232,7 +232,7 @@ vuln_osv_add(berth_vuln_db *db, const char *json, size_t len,
 		if (aff->severity == BERTH_VULN_SEV_UNKNOWN)
 			aff->severity = word_of(
 				json_object_get(af, "database_specific"));
-		index_affected(db, aff, eco, name);
+		index_affected(db, aff, eco_name, eco, name);
 	}
 	return 0;
 }

@@ -90,12 +90,14 @@ berth_version_validate(berth_vuln_ecosystem eco, const char *v,
 }
 
 char *
-vuln_key(berth_vuln_ecosystem eco, const char *name)
+vuln_key(const char *ecosystem, berth_vuln_ecosystem eco, const char *name)
 {
-	size_t n = strlen(name);
-	char *k = xmalloc(n + 3), *o = k;
+	size_t e = strcspn(ecosystem, ":"), n = strlen(name);
+	char *k = xmalloc(e + n + 2), *o = k;
 
-	*o++ = (char)('0' + eco);
+	/* Debian's and Ubuntu's advisories share an order, not names */
+	memcpy(o, ecosystem, e);
+	o += e;
 	*o++ = '/';
 	if (eco == BERTH_VULN_ECO_PYPI) {
 		/* PEP 503: lower case, runs of -_. are one '-' */

@@ -60,13 +60,15 @@ typedef struct vuln_affected {
 
 struct berth_vuln_db {
 	berth_arena arena;
-	berth_hmap *index; /* "eco\x1fname" -> vuln_affected chain */
+	berth_hmap *index; /* vuln_key -> vuln_affected chain */
 	size_t advisories, skipped;
 };
 
-/* The index key of a package: ecosystem number and the name as the
- * ecosystem compares names (PyPI's are normalised). Caller frees. */
-char *vuln_key(berth_vuln_ecosystem eco, const char *name);
+/* The index key of a package: its OSV ecosystem without the release
+ * ("Debian" of "Debian:12") and the name as the ecosystem compares names
+ * (PyPI's are normalised). Caller frees. */
+char *vuln_key(const char *ecosystem, berth_vuln_ecosystem eco,
+	       const char *name);
 
 /*
  * Adds the advisory in `json` (len bytes) to db; `origin` names the file
@@ -75,7 +77,8 @@ char *vuln_key(berth_vuln_ecosystem eco, const char *name);
 int vuln_osv_add(berth_vuln_db *db, const char *json, size_t len,
 		 const char *origin, berth_error **err);
 
-/* An empty database. */
-berth_vuln_db *vuln_db_new(void);
+/* An empty database whose index has `buckets` chains (0: enough for
+ * OSV's largest ecosystems). */
+berth_vuln_db *vuln_db_new(size_t buckets);
 
 #endif
