@@ -104,7 +104,7 @@ PY
 }
 
 cmds=$("$BERTH" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z]*\) .*/\1/p')
-same "the command list is complete" "$(wc -w <<<"$cmds" | tr -d ' ')" 24
+same "the command list is complete" "$(wc -w <<<"$cmds" | tr -d ' ')" 27
 "$BERTH" --help >"$T/help-berth"
 for c in "" $cmds; do
 	name=berth${c:+-$c}
