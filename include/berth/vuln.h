@@ -141,6 +141,10 @@ typedef struct berth_vuln_packages {
  */
 BERTH_EXTERN int berth_vuln_sbom_read(berth_vuln_packages *out,
 				      const char *path, berth_error **err);
+/* The same for an SBOM in memory; `path` names it in messages. */
+BERTH_EXTERN int berth_vuln_sbom_parse(berth_vuln_packages *out,
+				       const char *text, size_t len,
+				       const char *path, berth_error **err);
 BERTH_EXTERN void berth_vuln_packages_release(berth_vuln_packages *p);
 
 /* A loaded advisory database (read-only once open; share it freely). */

@@ -1,9 +1,12 @@
-/* berth scan: an SBOM's packages against OSV advisories (trivy, grype). */
+/* berth scan: an image's or an SBOM's packages against OSV advisories
+ * (trivy, grype). */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "berth/ref.h"
+#include "berth/sbom.h"
 #include "berth/vuln.h"
 #include "cli/cli.h"
 #include "util/cleanup.h"
@@ -41,17 +44,38 @@ static const cli_option scan_opts[] = {
 };
 
 const cli_usage cli_scan_usage = {
-	"[OPTIONS] --db PATH --sbom FILE",
-	"List the known vulnerabilities of the packages an SBOM names (by "
-	"their purls: deb, apk, pypi, npm), from advisories in the OSV "
-	"format, with the version that fixes each. Versions are ordered as "
-	"each ecosystem orders them: Debian as dpkg, Alpine as apk, PyPI by "
-	"PEP 440, npm by semver.\n\n"
-	"Scanning an image by its name (berth scan REF) is coming with "
-	"'berth sbom'; until then pass an SBOM. See docs/scan.md.",
+	"[OPTIONS] --db PATH (REF | --sbom FILE)",
+	"List the known vulnerabilities of the packages of a local image "
+	"(what 'berth sbom REF' lists) or of those an SBOM names (by their "
+	"purls: deb, apk, pypi, npm), from advisories in the OSV format, "
+	"with the version that fixes each. Versions are ordered as each "
+	"ecosystem orders them: Debian as dpkg, Alpine as apk, PyPI by PEP "
+	"440, npm by semver. See docs/scan.md.",
 	scan_opts,
 	"file",
 };
+
+/* REF's packages: its SBOM made in memory, read as a file would be. */
+static int
+image_packages(cli_ctx *ctx, berth_vuln_packages *pk, const char *arg,
+	       berth_error **err)
+{
+	_cleanup_(berth_ref_freep) berth_ref *ref = NULL;
+	_cleanup_free_ char *name = NULL, *doc = NULL;
+	berth_store *store;
+	berth_sbom *b = NULL;
+	int r;
+
+	if ((r = berth_ref_parse(&ref, arg, err)) < 0 ||
+	    (r = cli_store(ctx, &store, err)) < 0)
+		return r;
+	name = berth_ref_string(ref);
+	if ((r = berth_sbom_build(&b, store, name, NULL, err)) < 0)
+		return r;
+	doc = berth_sbom_json(b, BERTH_SBOM_CYCLONEDX);
+	berth_sbom_free(b);
+	return berth_vuln_sbom_parse(pk, doc, strlen(doc), name, err);
+}
 
 static void
 print_table(const berth_vuln_packages *pk, const berth_vuln_finding *f,
@@ -170,11 +194,10 @@ cmd_scan(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 			return c; /* cli_getopt's usage error */
 		}
 	}
-	if (optind < argc)
+	if (optind < argc - 1 || (optind < argc && sbom))
 		return cli_usage_error(err, "scan",
-				       "scanning an image by name ('%s') is "
-				       "not available yet: pass --sbom FILE",
-				       argv[optind]);
+				       "expected one image reference or "
+				       "--sbom FILE");
 	if (dbpath == NULL)
 		return cli_usage_error(err, "scan",
 				       "--db PATH is required (a directory "
@@ -187,12 +210,16 @@ cmd_scan(cli_ctx *ctx, int argc, char **argv, berth_error **err)
 			return r;
 		fprintf(stderr, "Updated %s\n", saved);
 	}
-	if (sbom == NULL) {
+	if (sbom == NULL && optind == argc) {
 		if (n_updates > 0)
 			return 0;
-		return cli_usage_error(err, "scan", "--sbom FILE is required");
+		return cli_usage_error(err, "scan",
+				       "expected an image reference or "
+				       "--sbom FILE");
 	}
-	if ((r = berth_vuln_sbom_read(&pk, sbom, err)) < 0)
+	r = sbom ? berth_vuln_sbom_read(&pk, sbom, err)
+		 : image_packages(ctx, &pk, argv[optind], err);
+	if (r < 0)
 		return r;
 	if ((r = berth_vuln_db_open(&db, dbpath, err)) == 0)
 		r = berth_vuln_match(&f, &n, db, pk.items, pk.n, err);

@@ -159,6 +159,37 @@ same "the same image gives the same bytes" "$OUT" "$(cat "$T/a.cdx.json")"
 run "$BERTH" sbom --format spdx-json -o - "$REF"
 same "-o - is standard output" "$OUT" "$(cat "$T/a.spdx.json")"
 
+# --- berth scan REF: the image's packages, as its SBOM lists them ----------
+# One advisory for the first Debian package, fixed in a later version.
+python3 - "$T/a.cdx.json" "$T/osv" <<'PY'
+import json, os, sys
+doc, out = sys.argv[1:]
+c = next(c for c in json.load(open(doc))["components"]
+         if c.get("purl", "").startswith("pkg:deb/"))
+distro = c["purl"].split("distro=")[1].split("&")[0]  # e.g. debian-12
+eco = "Debian:" + distro.split("-", 1)[1]
+os.makedirs(out, exist_ok=True)
+json.dump({"id": "DSA-9999-1", "modified": "2026-01-01T00:00:00Z",
+           "affected": [{"package": {"ecosystem": eco, "name": c["name"]},
+                         "ranges": [{"type": "ECOSYSTEM", "events": [
+                             {"introduced": "0"},
+                             {"fixed": c["version"] + "+fix1"}]}]}]},
+          open(out + "/DSA-9999-1.json", "w"))
+PY
+run "$BERTH" scan --json --db "$T/osv" "$REF"
+same "berth scan REF answers 0" "$RC" 0
+printf '%s' "$OUT" >"$T/scan-ref.json"
+run "$BERTH" scan --json --db "$T/osv" --sbom "$T/a.cdx.json"
+same "berth scan REF finds what scanning its SBOM finds" \
+	"$(jq -c '[.findings[] | {id, package, version, fixed}]' "$T/scan-ref.json")" \
+	"$(jq -c '[.findings[] | {id, package, version, fixed}]' <<<"$OUT")"
+same "... the one advisory of the image's first Debian package" \
+	"$(jq -r '[.findings[].id] | join(" ")' "$T/scan-ref.json")" "DSA-9999-1"
+run "$BERTH" scan --db "$T/osv" localhost/sbom/nothere:v1
+check "berth scan of an image not in the store" 4 "is not in store"
+run "$BERTH" scan --db "$T/osv" --sbom "$T/a.cdx.json" "$REF"
+check "berth scan REF and --sbom together" 2 "expected one image reference or --sbom FILE"
+
 # --- bounds and errors ----------------------------------------------------
 python3 "$TOOLS/sbom_image.py" "$T/big.json" "$T/big-exp.json" --status-bytes $((100 << 20)) ||
 	bail "sbom_image.py --status-bytes failed"

@@ -92,15 +92,13 @@ berth_vuln_packages_release(berth_vuln_packages *p)
 }
 
 int
-berth_vuln_sbom_read(berth_vuln_packages *out, const char *path,
-		     berth_error **err)
+berth_vuln_sbom_parse(berth_vuln_packages *out, const char *text, size_t len,
+		      const char *path, berth_error **err)
 {
-	_cleanup_free_ char *text = NULL;
 	json_auto_t *doc = NULL;
 	json_error_t jerr;
-	size_t len, cap = 0;
+	size_t cap = 0;
 	const char *fmt;
-	int r;
 
 	if (out->version != BERTH_VULN_PACKAGES_VERSION) {
 		berth_error_set(err, BERTH_EUSAGE, 0,
@@ -110,8 +108,6 @@ berth_vuln_sbom_read(berth_vuln_packages *out, const char *path,
 				      "BERTH_VULN_PACKAGES_INIT");
 		return BERTH_EUSAGE;
 	}
-	if ((r = berth_file_read(&text, &len, path, SBOM_MAX, err)) < 0)
-		return berth_error_wrap(err, r, "reading the SBOM");
 	doc = json_loadb(text, len, 0, &jerr);
 	if (doc == NULL)
 		return berth_error_set(err, BERTH_EUSAGE, 0,
@@ -138,4 +134,17 @@ berth_vuln_sbom_read(berth_vuln_packages *out, const char *path,
 		return BERTH_EUSAGE;
 	}
 	return 0;
+}
+
+int
+berth_vuln_sbom_read(berth_vuln_packages *out, const char *path,
+		     berth_error **err)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int r;
+
+	if ((r = berth_file_read(&text, &len, path, SBOM_MAX, err)) < 0)
+		return berth_error_wrap(err, r, "reading the SBOM");
+	return berth_vuln_sbom_parse(out, text, len, path, err);
 }
