@@ -37,12 +37,12 @@ const berth_serve_setting berth_serve_settings[] = {
 	 0, 0, NULL, "blobs, upload sessions and the metadata database", R},
 	/* Blobs in S3 (docs/server.md, "Blobs in S3"): with a bucket. */
 	{"s3-bucket", "NAME", BERTH_SERVE_STR, F(s3_bucket), 0, NULL,
-	 "off (blobs in --storage)", 0, 0, NULL,
+	 "off (blobs on the file system)", 0, 0, NULL,
 	 "keep blobs and upload sessions in this S3 bucket (which must "
-	 "exist) instead of under --storage; the metadata stays there",
+	 "exist) instead of the storage directory; the metadata stays there",
 	 R},
 	{"s3-endpoint", "URL", BERTH_SERVE_STR, F(s3_endpoint), 0, NULL,
-	 "AWS's, from --s3-region", 0, 0, NULL,
+	 "AWS's for the region", 0, 0, NULL,
 	 "the S3 service, e.g. http://127.0.0.1:7480 for a Ceph RADOS "
 	 "Gateway, MinIO or any S3-compatible store",
 	 R},
@@ -50,7 +50,7 @@ const berth_serve_setting berth_serve_settings[] = {
 	 "AWS_REGION, else us-east-1", 0, 0, NULL,
 	 "the region requests are signed for (AWS Signature V4)", R},
 	{"s3-addressing", "STYLE", BERTH_SERVE_ENUM, F(s3_addressing), 0, NULL,
-	 "virtual without --s3-endpoint, else path", 0, 0, "path, virtual",
+	 "virtual without an endpoint, else path", 0, 0, "path, virtual",
 	 "path: ENDPOINT/BUCKET/KEY; virtual: BUCKET.ENDPOINT/KEY (needs DNS "
 	 "for the bucket's name)",
 	 R},
