@@ -18,4 +18,7 @@ b=json.load(open("node_modules/.package-lock.json"))["packages"]
 sys.exit(0 if {k: v.get("version") for k, v in a.items()} == {k: v.get("version") for k, v in b.items()} else 1)'; then
 	exit 0
 fi
-npm ci --no-audit --no-fund --loglevel=error
+# The lock's versions, as npm ci would install them; npm ci itself refuses
+# a lock without the optional packages of other platforms, which npm does
+# not write into it. --no-save leaves the lock as it is.
+npm install --no-audit --no-fund --no-save --loglevel=error

@@ -212,7 +212,7 @@ expect "their blob GETs were answered with 307" \
 
 printf '{"s3-bucket": "%s", "s3-endpoint": "%s", "s3-region": "%s", "s3-prefix": "conformance", "s3-access-key": "%s", "s3-secret-key": "%s"}\n' \
 	"$BUCKET" "$S3_ENDPOINT" "$S3_REGION" "$S3_ACCESS_KEY" "$S3_SECRET_KEY" >"$T/conf.json"
-SRV_FLAGS="--config $T/conf.json" BERTH="$BERTH" bash tests/integration/t_serve_protocol.sh >"$T/protocol.out" 2>&1
+BERTH_SERVE_EXTRA="--config $T/conf.json" BERTH="$BERTH" bash tests/integration/t_serve_protocol.sh >"$T/protocol.out" 2>&1
 PRC=$?
 NOK=$(grep -c '^ok - ' "$T/protocol.out")
 same "t_serve_protocol.sh passes on S3 ($NOK cases)" "$PRC $(grep -c '^not ok' "$T/protocol.out")" "0 0"

@@ -23,11 +23,9 @@ serve_start() {
 	local scheme=http
 	case " $* " in *" --tls-cert "*) scheme=https ;; esac
 	SRV_URL=$scheme://$SRV_HOST
-	# SRV_FLAGS: more flags for every server a script starts (the S3
-	# test runs other scripts on its bucket this way).
 	# shellcheck disable=SC2086
 	bg "$BERTH" serve --addr "$SRV_HOST" --storage "$SRV_STORAGE" \
-		--access-log "$T/access.log" ${SRV_FLAGS:-} ${BERTH_SERVE_EXTRA:-} \
+		--access-log "$T/access.log" ${BERTH_SERVE_EXTRA:-} \
 		"$@" 2>>"$T/serve.log"
 	SRV_PID=$BG_PID
 	local end=$((SECONDS + 120))
