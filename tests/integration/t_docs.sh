@@ -71,15 +71,15 @@ found = set()
 if kind == "help":
     m = re.search(r"^[Oo]ptions[^\n]*:\n((?:  .*\n?)*)", text, re.M)
     for line in m.group(1).splitlines():
-        m2 = re.match(r"  ((?:-[A-Za-z], )?--[a-z][a-z-]*)", line)
+        m2 = re.match(r"  ((?:-[A-Za-z], )?--[a-z][a-z0-9-]*)", line)
         if m2:
-            found.update(re.findall(r"--?[A-Za-z][a-z-]*", m2.group(1)))
+            found.update(re.findall(r"--?[A-Za-z][a-z0-9-]*", m2.group(1)))
 elif kind == "man":
     lines = text.splitlines()
     for i, l in enumerate(lines[:-1]):
         if l == ".TP":
             tag = re.sub(r"\\f[BRI]", "", lines[i + 1]).replace("\\-", "-")
-            found.update(re.findall(r"(?:^|, )(--?[A-Za-z][a-z-]*)", tag))
+            found.update(re.findall(r"(?:^|, )(--?[A-Za-z][a-z0-9-]*)", tag))
 elif kind == "bash":
     block = re.search(r"^\t%s\)\n(.*?)\t\tfi ;;" % (re.escape(cmd) if cmd else "''"),
                       text, re.S | re.M).group(1)
@@ -96,7 +96,7 @@ elif kind == "zsh":
         if m:
             found.update(m.group(1).split(","))
             continue
-        m = re.match(r"\s*'(--?[A-Za-z][a-z-]*)\[", line)
+        m = re.match(r"\s*'(--?[A-Za-z][a-z0-9-]*)\[", line)
         if m:
             found.add(m.group(1))
 print("\n".join(sorted(found)))
