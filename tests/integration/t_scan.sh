@@ -139,8 +139,9 @@ run "$BERTH" scan --sbom "$T/notjson.json" --db "$T/db"
 check "an SBOM that is not JSON" 2 "SBOM '$T/notjson.json' is not valid JSON"
 run "$BERTH" scan --sbom "$T/db/DSA-5532-1.json" --db "$T/db"
 check "JSON that is no SBOM" 2 "neither a CycloneDX nor an SPDX JSON SBOM"
-run "$BERTH" scan --db "$T/db" docker.io/library/debian:12
-check "scan REF says it is not there yet" 2 "not available yet: pass --sbom FILE"
+mkdir -p "$T/store"
+run env BERTH_ROOT="$T/store" "$BERTH" scan --db "$T/db" docker.io/library/debian:12
+check "scan REF of an image not in the store" 4 "is not in store" "hint: pull it first"
 run "$BERTH" scan --help
 check "scan --help" 0 '--fail-on SEVERITY' '--update URL'
 
