@@ -64,6 +64,32 @@ blob_head(s3_store *s, const berth_digest *d, int64_t *size, int64_t *mtime,
 }
 
 int
+s3_head_size(s3_store *s, const char *key, int64_t *size, berth_error **err)
+{
+	s3_req q = {.method = "HEAD", .key = key};
+	s3_resp resp;
+	int r = s3_do(s->c, &q, &resp, err);
+
+	*size = resp.length;
+	s3_resp_release(&resp);
+	return r;
+}
+
+int
+s3_settle_race(s3_store *s, const char *key, int64_t size, int r,
+	       berth_error **err)
+{
+	int64_t have;
+
+	if (r < 0 && s3_head_size(s, key, &have, NULL) == 0 && have == size) {
+		if (err)
+			berth_error_freep(err);
+		return 0;
+	}
+	return r;
+}
+
+int
 s3_stat(berth_blobstore *bs, const berth_digest *d, int64_t *size,
 	berth_error **err)
 {
@@ -241,15 +267,7 @@ s3_put(berth_blobstore *bs, const berth_digest *d, const void *p, size_t len,
 		q.payload_sha = berth_digest_hex(d);
 	r = s3_do(s->c, &q, &resp, err);
 	s3_resp_release(&resp);
-	/* Two writers of the same bytes race for one key: a store that fails
-	 * the loser leaves the winner's verified object, which is ours. */
-	if (r < 0 && blob_head(s, d, &have, NULL, NULL) == 0 &&
-	    have == (int64_t)len) {
-		if (err)
-			berth_error_freep(err);
-		r = 0;
-	}
-	return r;
+	return s3_settle_race(s, key, (int64_t)len, r, err);
 }
 
 static int

@@ -559,18 +559,6 @@ hash_object(s3_store *s, const char *key, berth_digest_alg alg,
 	return r;
 }
 
-static int
-head_size(s3_store *s, const char *key, int64_t *size, berth_error **err)
-{
-	s3_req q = {.method = "HEAD", .key = key};
-	s3_resp resp;
-	int r = s3_do(s->c, &q, &resp, err);
-
-	*size = resp.length;
-	s3_resp_release(&resp);
-	return r;
-}
-
 /* Completes the session's multipart upload, tail as its last part. */
 static int
 assemble(s3_store *s, const char *id, session *ss, unsigned char *tail,
@@ -646,7 +634,7 @@ commit_locked(s3_store *s, const char *id, const berth_digest *want,
 	}
 	if (ss.assembled < 0 && (r = assemble(s, id, &ss, tail, err)) < 0)
 		goto out;
-	if ((r = head_size(s, data, &have, err)) < 0)
+	if ((r = s3_head_size(s, data, &have, err)) < 0)
 		goto out;
 	if (have != *size) {
 		r = berth_error_set(err, BERTH_ECORRUPT, 0,
@@ -663,15 +651,9 @@ commit_locked(s3_store *s, const char *id, const berth_digest *want,
 	}
 	r = s3_copy(s->c, data, final, *size, err);
 verify:
-	/* Two commits of the same bytes race for one key: a store that fails
-	 * the loser (s3rver) leaves the winner's verified object, ours too. */
-	if (r < 0 && head_size(s, final, &have, NULL) == 0 && have == *size) {
-		if (err)
-			berth_error_freep(err);
-		r = 0;
-	}
+	r = s3_settle_race(s, final, *size, r, err);
 	/* Whatever copied it, the blob must be these many bytes. */
-	if (r == 0 && (r = head_size(s, final, &have, err)) == 0 &&
+	if (r == 0 && (r = s3_head_size(s, final, &have, err)) == 0 &&
 	    have != *size) {
 		delete_key(s, final, NULL);
 		r = berth_error_set(err, BERTH_ECORRUPT, 0,

@@ -164,6 +164,16 @@ void s3_reader_close(berth_bs_reader *r);
 char *s3_blob_key(s3_store *s, const berth_digest *d);
 char *s3_upload_key(s3_store *s, const char *id, const char *what);
 
+/* HEAD of key: its size. */
+int s3_head_size(s3_store *s, const char *key, int64_t *size,
+		 berth_error **err);
+/* Two writers of the same bytes race for one content key, and a store may
+ * fail the loser (s3rver answers 500): when the key holds an object of
+ * size bytes, which only a verified write puts there, a failed write r
+ * succeeded after all. Returns r, or 0 with *err cleared. */
+int s3_settle_race(s3_store *s, const char *key, int64_t size, int r,
+		   berth_error **err);
+
 /* Session operations (blobstore_s3_upload.c). */
 int s3_upload_create(berth_blobstore *bs, const char *id, berth_error **err);
 int s3_upload_size(berth_blobstore *bs, const char *id, int64_t *size,
