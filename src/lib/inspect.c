@@ -11,6 +11,7 @@
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/xalloc.h"
 
 static json_t *
@@ -27,10 +28,13 @@ parse_config(json_t **out, const char *data, size_t len, berth_error **err)
 	json_t *c = json_loadb(data, len, 0, &jerr);
 
 	if (!json_is_object(c)) {
+		_cleanup_free_ char *why =
+			c ? xstrdup("not an object") : berth_json_why(&jerr);
+
 		json_decref(c);
 		return berth_error_set(err, BERTH_EPROTO, 0,
 				       "image config is not a JSON object: %s",
-				       jerr.text);
+				       why);
 	}
 	*out = c;
 	return 0;

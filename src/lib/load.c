@@ -29,6 +29,7 @@
 #include "unpack/decode.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/opts.h"
 #include "util/xalloc.h"
 
@@ -161,11 +162,14 @@ parse_config(json_t **out, char **text, size_t *len, staged_file *f,
 	if (r < 0)
 		return r;
 	*out = json_loadb(*text, *len, 0, &jerr);
-	if (!json_is_object(*out))
+	if (!json_is_object(*out)) {
+		_cleanup_free_ char *why = berth_json_why(&jerr);
+
 		return berth_error_set(err, BERTH_EPROTO, 0,
 				       "config '%s' is not a JSON object%s%s",
 				       f->name, *out ? "" : ": ",
-				       *out ? "" : jerr.text);
+				       *out ? "" : why);
+	}
 	return 0;
 }
 

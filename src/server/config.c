@@ -17,6 +17,7 @@
 #include "util/duration.h"
 #include "util/error.h"
 #include "util/fileio.h"
+#include "util/json.h"
 #include "util/xalloc.h"
 
 #define F(field) offsetof(berth_serve_config, field)
@@ -487,10 +488,13 @@ berth_serve_config_load(berth_serve_config *c, const char *path,
 				 err)) < 0)
 		return berth_error_wrap(err, BERTH_EUSAGE, "config file");
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL)
+	if (root == NULL) {
+		_cleanup_free_ char *why = berth_json_why(&jerr);
+
 		return berth_error_set(err, BERTH_EUSAGE, 0,
 				       "config file '%s': %s (line %d)", path,
-				       jerr.text, jerr.line);
+				       why, jerr.line);
+	}
 	if (!json_is_object(root))
 		return berth_error_set(err, BERTH_EUSAGE, 0,
 				       "config file '%s' is not a JSON object",

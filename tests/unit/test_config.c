@@ -297,6 +297,16 @@ TEST(credentials)
 			      0 &&
 		      out.username == NULL,
 	      "gone");
+	/* A helper name from config.json reaches a message one clean line. */
+	write_file("docker/config.json",
+		   "{\"credsStore\": \"des/\\ne\\u001b[31m\"}");
+	CHECK(berth_config_get_credentials(&out, NULL, &c, "docker.io", &err) ==
+			      BERTH_EUSAGE &&
+		      strstr(err->msg, "invalid credential helper name") &&
+		      !strchr(err->msg, '\n') && !strchr(err->msg, 0x1b),
+	      "bad helper name: %s", err ? err->msg : "");
+	berth_error_free(err);
+	err = NULL;
 	c.docker_config = NULL;
 }
 

@@ -362,6 +362,9 @@ TEST(payload_parse_strict)
 		"634a8f35b5f16dcf4aaa0822adc0b1964bb786fca12f6831de8ddc45e5986a"
 		"00\"},\"type\":\"cosign container image signature\"},"
 		"\"optional\":3}",
+		/* jansson quotes the input near the error: a newline, an
+		 * escape sequence */
+		"{\"7\\\n\x1b[31m\":1}",
 	};
 	berth_sign_payload_info info = {0};
 	char *good = berth_sign_payload(
@@ -374,6 +377,8 @@ TEST(payload_parse_strict)
 		CHECK(berth_sign_payload_parse(&info, bad[i], strlen(bad[i]),
 					       &err) == BERTH_EPROTO,
 		      "case %zu", i);
+		CHECK(err && !strchr(err->msg, '\n') && !strchr(err->msg, 0x1b),
+		      "case %zu: one clean line: %s", i, err ? err->msg : "");
 		berth_error_free(err);
 	}
 	CHECK(berth_sign_payload_parse(&info, good, strlen(good), NULL) == 0,

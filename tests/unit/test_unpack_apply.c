@@ -376,12 +376,15 @@ TEST(replacements_and_earlier_hard_links)
 		add_file(&l[0], "x/inner", "i");
 		add_file(&l[0], "y", "file");
 		add_file(&l[0], "base", "base");
+		add_dir(&l[0], "d");
+		add_dir(&l[0], "d/sub");
 		layer_end(&l[0]);
 		layer_begin(&l[1]);
 		add_file(&l[1], "x", "now a file");
 		add_dir(&l[1], "y");
 		add_file(&l[1], "y/inner", "now a dir");
 		add_hard(&l[1], "linked", "base");
+		add_file(&l[1], "d", "a directory with a directory in it");
 		layer_end(&l[1]);
 		layer_begin(&l[2]);
 		add_dir(&l[2], "x");
@@ -391,6 +394,8 @@ TEST(replacements_and_earlier_hard_links)
 		CHECK(S_ISDIR(st_of("x").st_mode) && !exists("x/inner"),
 		      "file replaced by directory");
 		CHECK(S_ISLNK(st_of("y").st_mode), "dir replaced by symlink");
+		CHECK(S_ISREG(st_of("d").st_mode),
+		      "dir with a subdirectory replaced by a file");
 		CHECK(readlinkat(root_fd, "y", buf, sizeof(buf)) == 1,
 		      "target");
 		CHECK(st_of("linked").st_ino == st_of("base").st_ino,

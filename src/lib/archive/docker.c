@@ -5,6 +5,7 @@
 
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/xalloc.h"
 
 /* A JSON array of strings as a NULL-ended vector; NULL when not one. */
@@ -41,11 +42,14 @@ docker_manifest_parse(docker_image **out, size_t *n, const char *text,
 	size_t i;
 
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL)
+	if (root == NULL) {
+		_cleanup_free_ char *why = berth_json_why(&jerr);
+
 		return berth_error_set(err, BERTH_EPROTO, 0,
 				       "manifest.json is not valid JSON: %s "
 				       "(line %d)",
-				       jerr.text, jerr.line);
+				       why, jerr.line);
+	}
 	if (!json_is_array(root))
 		return berth_error_set(err, BERTH_EPROTO, 0,
 				       "manifest.json is not an array of "
@@ -157,10 +161,13 @@ docker_repositories_parse(char ***names, char ***ids, const char *text,
 	size_t n = 0;
 
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL || !json_is_object(root))
+	if (root == NULL || !json_is_object(root)) {
+		_cleanup_free_ char *why = berth_json_why(&jerr);
+
 		return berth_error_set(err, BERTH_EPROTO, 0,
 				       "repositories is not a JSON object%s%s",
-				       root ? "" : ": ", root ? "" : jerr.text);
+				       root ? "" : ": ", root ? "" : why);
+	}
 	nv = xcalloc(1, sizeof(*nv));
 	iv = xcalloc(1, sizeof(*iv));
 	json_object_foreach(root, repo, tags)

@@ -18,6 +18,7 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fileio.h"
+#include "util/json.h"
 #include "util/opts.h"
 #include "util/str.h"
 #include "util/xalloc.h"
@@ -203,8 +204,7 @@ load_json(json_t **out, const char *path, const char *env, berth_error **err)
 	*out = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (json_is_object(*out))
 		return 0;
-	/* jansson's text quotes the input near the error. */
-	why = config_quote(*out ? "not a JSON object" : jerr.text);
+	why = *out ? xstrdup("not a JSON object") : berth_json_why(&jerr);
 	berth_error_set(err, BERTH_EUSAGE, 0,
 			"invalid configuration '%s': line %d: %s", path,
 			jerr.line, why);

@@ -15,6 +15,7 @@
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/str.h"
 #include "util/xalloc.h"
 
 #define HELPER_OUTPUT_MAX ((size_t)64 << 10)
@@ -87,10 +88,14 @@ cred_helper_run(const char *name, const char *action, const char *input,
 	pid_t pid;
 
 	*out = NULL;
-	if (!name_valid(name))
+	if (!name_valid(name)) {
+		_cleanup_free_ char *shown = berth_str_quote(
+			name ? name : "", name ? strlen(name) : 0, 64);
+
 		return berth_error_set(err, BERTH_EUSAGE, 0,
-				       "invalid credential helper name '%.64s'",
-				       name ? name : "");
+				       "invalid credential helper name '%s'",
+				       shown);
+	}
 	prog = xasprintf("docker-credential-%s", name);
 	berth_buf_init(&b, HELPER_OUTPUT_MAX);
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(outp, O_CLOEXEC) < 0) {

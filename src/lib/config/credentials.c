@@ -23,6 +23,7 @@
 #include "config/cred_helper.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/opts.h"
 #include "util/fileio.h"
 #include "util/xalloc.h"
@@ -90,7 +91,7 @@ load_file(const berth_config *c, json_t **out, berth_error **err)
 		return 0;
 	json_decref(*out);
 	*out = NULL;
-	why = config_quote(jerr.text); /* it quotes the input */
+	why = berth_json_why(&jerr);
 	berth_error_set(err, BERTH_EUSAGE, 0,
 			"invalid docker configuration '%s': line %d: %s", path,
 			jerr.line, why);

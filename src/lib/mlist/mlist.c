@@ -14,6 +14,7 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fileio.h"
+#include "util/json.h"
 #include "util/xalloc.h"
 
 #define MLIST_DIR "manifests"
@@ -94,10 +95,12 @@ mlist_load(json_t **out, const char *root, const char *name, berth_error **err)
 		return r;
 	l = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (l == NULL || !list_valid(l)) {
-		json_decref(l);
+		_cleanup_free_ char *why = berth_json_why(&jerr);
+
 		r = berth_error_set(err, BERTH_ECORRUPT, 0,
 				    "manifest list file '%s' is damaged%s%s",
-				    path, l ? "" : ": ", l ? "" : jerr.text);
+				    path, l ? "" : ": ", l ? "" : why);
+		json_decref(l);
 		berth_error_hint(err,
 				 "remove it with 'berth manifest rm %s' and "
 				 "create the list again",

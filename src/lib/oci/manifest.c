@@ -18,6 +18,7 @@
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/str.h"
 #include "util/xalloc.h"
 
@@ -429,7 +430,7 @@ berth_manifest_parse(berth_manifest **out, const char *content_type,
 				       len, BERTH_MANIFEST_MAX);
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
-		_cleanup_free_ char *q = quote(jerr.text);
+		_cleanup_free_ char *q = berth_json_why(&jerr);
 
 		return berth_error_set(err, BERTH_EPROTO, 0,
 				       "manifest is not valid JSON: %s (line "

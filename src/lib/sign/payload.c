@@ -13,6 +13,7 @@
 
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/xalloc.h"
 
 char *
@@ -91,11 +92,14 @@ berth_sign_payload_parse(berth_sign_payload_info *out, const char *p,
 	if (len > SIGN_PAYLOAD_MAX)
 		return bad(err, "larger than 64 KiB");
 	j = json_loadb(p, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (j == NULL)
+	if (j == NULL) {
+		_cleanup_free_ char *why = berth_json_why(&jerr);
+
 		return berth_error_set(err, BERTH_EPROTO, 0,
 				       "signature payload is not valid JSON: "
 				       "%s",
-				       jerr.text);
+				       why);
+	}
 	if (!json_is_object(j))
 		return bad(err, "not a JSON object");
 	/* "optional" may be absent (containers/image writes it, cosign

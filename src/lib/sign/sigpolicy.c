@@ -16,6 +16,7 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fileio.h"
+#include "util/json.h"
 #include "util/xalloc.h"
 
 typedef enum req_kind {
@@ -295,9 +296,11 @@ berth_sigpolicy_parse(berth_sigpolicy **out, const char *json, size_t len,
 	p->path = xstrdup(path);
 	j = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_object(j)) {
+		_cleanup_free_ char *why = berth_json_why(&jerr);
+
 		r = berth_error_set(err, BERTH_EUSAGE, 0,
 				    "policy '%s' is not a JSON object%s%s",
-				    path, j ? "" : ": ", j ? "" : jerr.text);
+				    path, j ? "" : ": ", j ? "" : why);
 		goto fail;
 	}
 	if ((r = parse_scope(&p->def, NULL, json_object_get(j, "default"), path,

@@ -20,6 +20,7 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fileio.h"
+#include "util/json.h"
 #include "util/xalloc.h"
 
 #define INDEX_MAX ((size_t)256 << 20)
@@ -60,9 +61,9 @@ store_index_load(berth_store *s, json_t **out, berth_error **err)
 	}
 	root = json_loadb(text, len, 0, &jerr);
 	if (root == NULL) {
-		_cleanup_free_ char *what =
-			xasprintf("is not valid JSON: %s (line %d)", jerr.text,
-				  jerr.line);
+		_cleanup_free_ char *why = berth_json_why(&jerr);
+		_cleanup_free_ char *what = xasprintf(
+			"is not valid JSON: %s (line %d)", why, jerr.line);
 
 		return index_corrupt(err, path, what);
 	}

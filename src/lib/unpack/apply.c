@@ -733,20 +733,24 @@ berth_apply_finish(berth_apply *a, berth_error **err)
 	for (size_t i = 0; i < a->n_dirs; i++) {
 		struct dir_meta *m = &a->dirs[i];
 		_cleanup_close_ int dfd = -1;
+		berth_error *why = NULL;
 		const char *leaf;
 		struct stat st;
 		int r = berth_resolve_parent(&dfd, &leaf, &a->r, m->path, false,
-					     err);
+					     &why);
 
 		show_name(a->shown, m->path);
 		a->what = "finishing";
-		if (r == BERTH_ENOTFOUND) {
-			if (err)
-				berth_error_freep(err);
+		/* A parent gone, or replaced by a file: the directory is gone.
+		 */
+		if (r == BERTH_ENOTFOUND ||
+		    (r < 0 && why->sys_errno == ENOTDIR)) {
+			berth_error_free(why);
 			continue;
 		}
 		if (r < 0)
-			return resolve_fail(a, err, r);
+			return resolve_fail(a, err,
+					    berth_error_move(err, &why, r));
 		/* Gone or replaced by a later layer: nothing to set. */
 		if (fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISDIR(st.st_mode))

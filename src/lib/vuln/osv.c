@@ -11,6 +11,7 @@
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "vuln/vuln_int.h"
 
 static const char *
@@ -183,10 +184,13 @@ vuln_osv_add(berth_vuln_db *db, const char *json, size_t len,
 	json_t *af;
 
 	doc = json_loadb(json, len, 0, &jerr);
-	if (doc == NULL)
+	if (doc == NULL) {
+		_cleanup_free_ char *why = berth_json_why(&jerr);
+
 		return berth_error_set(err, BERTH_EPROTO, 0,
 				       "'%s' is not valid JSON: %s (line %d)",
-				       origin, jerr.text, jerr.line);
+				       origin, why, jerr.line);
+	}
 	if (!json_is_object(doc) || (id = str_of(doc, "id")) == NULL ||
 	    *id == '\0')
 		return berth_error_set(err, BERTH_EPROTO, 0,

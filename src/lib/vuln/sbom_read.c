@@ -10,6 +10,7 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fileio.h"
+#include "util/json.h"
 #include "util/xalloc.h"
 #include "vuln/vuln_int.h"
 
@@ -109,11 +110,14 @@ berth_vuln_sbom_parse(berth_vuln_packages *out, const char *text, size_t len,
 		return BERTH_EUSAGE;
 	}
 	doc = json_loadb(text, len, 0, &jerr);
-	if (doc == NULL)
+	if (doc == NULL) {
+		_cleanup_free_ char *why = berth_json_why(&jerr);
+
 		return berth_error_set(err, BERTH_EUSAGE, 0,
 				       "SBOM '%s' is not valid JSON: %s (line "
 				       "%d)",
-				       path, jerr.text, jerr.line);
+				       path, why, jerr.line);
+	}
 	fmt = json_string_value(json_object_get(doc, "bomFormat"));
 	out->n = out->skipped = 0;
 	out->items = NULL;

@@ -9,6 +9,7 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/fileio.h"
+#include "util/json.h"
 #include "util/xalloc.h"
 
 #define PATTERN_MAX 512
@@ -310,10 +311,13 @@ berth_policy_load(berth_policy **out, const char *path, berth_error **err)
 	if (berth_file_read(&text, &len, path, BERTH_CONFIG_FILE_MAX, err) < 0)
 		return berth_error_wrap(err, BERTH_EUSAGE, "policy file");
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL)
+	if (root == NULL) {
+		_cleanup_free_ char *why = berth_json_why(&jerr);
+
 		return berth_error_set(err, BERTH_EUSAGE, 0,
 				       "policy file '%s': %s (line %d)", path,
-				       jerr.text, jerr.line);
+				       why, jerr.line);
+	}
 	return berth_policy_from_json(out, root, path, err);
 }
 
