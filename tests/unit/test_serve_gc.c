@@ -6,6 +6,7 @@
  */
 #include "test.h"
 
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <sys/time.h>
 #include <time.h>
@@ -15,6 +16,7 @@
 #include "server/ops/gc.h"
 #include "server/ops/metrics.h"
 #include "server/storage/storage.h"
+#include "util/cleanup.h"
 #include "util/duration.h"
 #include "util/error.h"
 #include "util/xalloc.h"
@@ -276,6 +278,31 @@ TEST(grace_keeps_new_content)
 	CHECK(linked("new", &loose) && stored(&loose) &&
 		      has_manifest("new", &m) && linked("new", &l),
 	      "all there");
+	srv_gc_report_release(&rep);
+}
+
+/*
+ * A run that finds nothing takes no writer lock: it looks in a snapshot,
+ * so a push holding the lock is not waited for, and none waits for it.
+ */
+TEST(nothing_to_collect_takes_no_writer_lock)
+{
+	_cleanup_free_ char *db = xasprintf("%s/metadata.db", root);
+	berth_digest l, m;
+	srv_gc_report rep;
+	sqlite3 *w = NULL;
+
+	blob("calm", "a layer in use", &l);
+	manifest("calm", "tagged", &m, (const char *[]){l.str}, 1, NULL, 0,
+		 NULL, "v1");
+	CHECK(sqlite3_open(db, &w) == SQLITE_OK &&
+		      sqlite3_exec(w, "BEGIN IMMEDIATE", NULL, NULL, NULL) ==
+			      SQLITE_OK,
+	      "another writer holds the lock");
+	gc(&rep, -1, false);
+	CHECK(rep.n == 0, "nothing deleted: %zu", rep.n);
+	sqlite3_exec(w, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(w);
 	srv_gc_report_release(&rep);
 }
 

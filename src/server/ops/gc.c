@@ -1,7 +1,8 @@
 /*
- * The collector (gc.h): mark and sweep each repository in one write
- * transaction, then take out the bytes no row uses, then the expired
- * uploads. The report, the audit lines and the metrics are gc_report.c's.
+ * The collector (gc.h): look at each repository in a snapshot, and mark
+ * and sweep one with garbage in a write transaction, then take out the
+ * bytes no row uses, then the expired uploads; idle between writes
+ * (gc_prio.c). The report, the audit lines and the metrics are gc_report.c's.
  */
 #include "server/ops/gc.h"
 
@@ -58,6 +59,7 @@ typedef struct mark {
 	size_t depth;
 	gc_run *run;
 	const char *repo;
+	bool look; /* only look: a dry run, or a real run's first pass */
 } mark;
 
 static void
@@ -183,7 +185,7 @@ sweep_repo(berth_meta_tx *tx, void *ud, berth_error **err)
 						       n->children[j], n);
 			continue;
 		}
-		if (!k->run->dry_run &&
+		if (!k->look &&
 		    (r = o->manifest_remove(tx, k->repo, n->digest, err)) < 0)
 			return r;
 		gc_removed(k->run, SRV_GC_MANIFEST, k->repo, n->digest,
@@ -192,24 +194,32 @@ sweep_repo(berth_meta_tx *tx, void *ud, berth_error **err)
 	from = k->run->n_pending;
 	if ((r = o->links_each(tx, k->repo, on_link, k, err)) < 0)
 		return r;
-	for (i = from; !k->run->dry_run && i < k->run->n_pending; i++)
+	for (i = from; !k->look && i < k->run->n_pending; i++)
 		if ((r = o->blob_unlink(tx, k->repo, k->run->pending[i].name,
 					err)) < 0)
 			return r;
 	return 0;
 }
 
-/* Read transactions for a dry run, write ones for a real run. */
+/* A write transaction at the thread's own priority (gc_prio.c). */
 static int
-in_tx(gc_run *run, int (*fn)(berth_meta_tx *tx, void *ud, berth_error **err),
-      void *ud, berth_error **err)
+gc_write(gc_run *run, int (*fn)(berth_meta_tx *tx, void *ud, berth_error **err),
+	 void *ud, berth_error **err)
+{
+	gc_prio_busy(&run->prio);
+	return berth_meta_write(run->st->meta, fn, ud, err);
+}
+
+/* A snapshot, for a look that changes nothing. */
+static int
+in_snapshot(gc_run *run,
+	    int (*fn)(berth_meta_tx *tx, void *ud, berth_error **err), void *ud,
+	    berth_error **err)
 {
 	berth_meta *m = run->st->meta;
 	berth_meta_tx *tx;
 	int r;
 
-	if (!run->dry_run)
-		return berth_meta_write(m, fn, ud, err);
 	if ((r = m->ops->tx_begin(m, &tx, BERTH_META_READ, err)) < 0)
 		return r;
 	r = fn(tx, ud, err);
@@ -217,23 +227,48 @@ in_tx(gc_run *run, int (*fn)(berth_meta_tx *tx, void *ud, berth_error **err),
 	return r;
 }
 
+/* Marks repo (and sweeps it, unless look); *found: what it noted. */
 static int
-collect_repo(gc_run *run, const char *repo, berth_error **err)
+mark_repo(gc_run *run, const char *repo, bool look, size_t *found,
+	  berth_error **err)
 {
-	mark k = {.cutoff = run->cutoff, .run = run, .repo = repo};
+	mark k = {
+		.cutoff = run->cutoff, .run = run, .repo = repo, .look = look};
+	size_t before = run->n_pending;
 	int r;
 
 	k.by_digest = berth_hmap_new(256);
 	k.referrers = berth_hmap_new(64);
 	k.referenced = berth_hmap_new(1024);
-	r = in_tx(run, sweep_repo, &k, err);
+	r = look ? in_snapshot(run, sweep_repo, &k, err)
+		 : gc_write(run, sweep_repo, &k, err);
 	berth_hmap_free(k.referenced, NULL);
 	berth_hmap_free(k.referrers, NULL);
 	berth_hmap_free(k.by_digest, mnode_free);
 	free(k.v);
 	free(k.stack);
+	*found = run->n_pending - before;
+	return r;
+}
+
+/*
+ * A real run looks first, in a snapshot, and takes the writer lock only
+ * for a repository with garbage, where it marks again under the lock:
+ * the look only chooses, and in the steady state no push waits for GC.
+ */
+static int
+collect_repo(gc_run *run, const char *repo, berth_error **err)
+{
+	size_t found = 0;
+	int r = mark_repo(run, repo, true, &found, err);
+
+	if (r == 0 && found > 0 && !run->dry_run) {
+		gc_settle(run, false); /* the look's notes: decided below */
+		r = mark_repo(run, repo, false, &found, err);
+	}
 	/* Rolled back: what it noted did not happen. */
 	gc_settle(run, r == 0);
+	gc_prio_idle(&run->prio);
 	return r;
 }
 
@@ -381,17 +416,9 @@ collect_files(gc_run *run, berth_error **err)
 	int r;
 
 	/* The snapshot's look needs no lock: a real run checks again. */
-	{
-		berth_meta *m = run->st->meta;
-		berth_meta_tx *tx;
-
-		if ((r = m->ops->tx_begin(m, &tx, BERTH_META_READ, err)) < 0)
-			return r;
-		f.used = berth_hmap_new(16384);
-		r = find_files(tx, &f, err);
-		tx->ops->tx_rollback(tx);
-		berth_hmap_free(f.used, NULL);
-	}
+	f.used = berth_hmap_new(16384);
+	r = in_snapshot(run, find_files, &f, err);
+	berth_hmap_free(f.used, NULL);
 	if (r < 0 || run->dry_run) {
 		for (i = 0; r == 0 && i < f.n; i++)
 			gc_removed(run, SRV_GC_BLOB, NULL, f.v[i].d.str,
@@ -406,7 +433,7 @@ collect_files(gc_run *run, berth_error **err)
 			      NULL};
 
 		t.aside = xcalloc(t.n, sizeof(*t.aside));
-		r = berth_meta_write(run->st->meta, take_files, &t, err);
+		r = gc_write(run, take_files, &t, err);
 		/* Whatever went aside is out of every row's reach. */
 		for (i = 0; i < t.n; i++) {
 			if (t.aside[i] == NULL)
@@ -418,6 +445,7 @@ collect_files(gc_run *run, berth_error **err)
 			free(t.aside[i]);
 		}
 		gc_settle(run, true);
+		gc_prio_idle(&run->prio);
 		free(t.aside);
 	}
 	free(f.v);
@@ -448,6 +476,8 @@ collect(gc_run *run, berth_error **err)
 	if (r == 0)
 		r = collect_files(run, err);
 	if (r == 0) {
+		/* Its few writes each take the writer lock. */
+		gc_prio_busy(&run->prio);
 		srv_storage_purge_report(run->st, run->now, run->dry_run,
 					 on_purged, run);
 		gc_settle(run, true);
@@ -468,7 +498,9 @@ srv_gc_run(srv_storage *st, const srv_gc_opts *o, srv_gc_report *out,
 	out->dry_run = o->dry_run;
 	pthread_mutex_lock(&one);
 	gc_run_init(&run, st, o, out, (int64_t)time(NULL));
+	gc_prio_begin(&run.prio);
 	r = collect(&run, err);
+	gc_prio_end(&run.prio);
 	gc_run_release(&run);
 	pthread_mutex_unlock(&one);
 	out->seconds = (double)(berth_monotonic_ms() - t0) / 1000.0;

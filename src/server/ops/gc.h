@@ -12,7 +12,8 @@
  *   uploads     sessions expired by upload-ttl (storage.c's rule), and
  *               temporary files a crash left
  *
- * Each repository is marked and swept in one write transaction; a blob's
+ * Each repository is looked at in a snapshot, and one with garbage is
+ * marked again and swept in one write transaction; a blob's
  * bytes are taken out under the writer lock after seeing that no row uses
  * them, and every writer that makes a row use bytes checks them under the
  * same lock (storage.c). Why that is enough is argued in docs/server.md.

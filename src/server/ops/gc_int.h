@@ -8,6 +8,20 @@
 #include "server/ops/gc.h"
 #include "util/hmap.h"
 
+/* The calling thread's priority before a run (gc_prio.c). */
+typedef struct gc_prio {
+	int policy, nice, ioprio;
+	bool idle_ok; /* it can go idle and come back */
+	bool idle;
+} gc_prio;
+
+/* Saves the thread's priority and goes idle; back to it for good. */
+void gc_prio_begin(gc_prio *p);
+void gc_prio_end(gc_prio *p);
+/* Back to the saved priority (to hold the writer lock), and idle again. */
+void gc_prio_busy(gc_prio *p);
+void gc_prio_idle(gc_prio *p);
+
 typedef struct gc_run {
 	srv_storage *st;
 	bool dry_run;
@@ -18,6 +32,7 @@ typedef struct gc_run {
 	srv_gc_item *pending;
 	size_t n_pending;
 	berth_hmap *removed; /* "kind\trepo\tdigest" of settled rows */
+	gc_prio prio;
 } gc_run;
 
 void gc_run_init(gc_run *run, srv_storage *st, const srv_gc_opts *o,

@@ -25,7 +25,8 @@ typedef struct gc_ask {
 } gc_ask;
 
 /* Below the request threads, far from starved: a run holds the writer
- * lock for one repository at a time, and pushes wait for it. */
+ * lock for one repository at a time, and pushes wait for it. Between its
+ * writes a run is idle (gc_prio.c). */
 #define GC_NICE 10
 
 struct srv_gc_sched {
