@@ -21,6 +21,13 @@
 #include "berth/sign.h"
 #include "util/buf.h"
 
+/* Payload blobs larger than this are refused before they are fetched. */
+#define SIGN_PAYLOAD_MAX (64 * 1024)
+
+/* cosign's tag for the signatures of manifest d: "sha256-<hex>.sig";
+ * caller frees. */
+char *sign_sig_tag(const berth_digest *d);
+
 /* Reads the payload blob `d` into *out (the caller's on success; the
  * callee checks its digest). */
 typedef int (*sign_fetch_fn)(berth_buf *out, void *ud,
