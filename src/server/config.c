@@ -198,8 +198,8 @@ const berth_serve_setting berth_serve_settings[] = {
 	 false},
 	{"require-signatures", "ARRAY", BERTH_SERVE_JSON, F(require_signatures),
 	 0, NULL, NULL, 0, 0, NULL,
-	 "serve images (manifest GET and HEAD) of these repositories only "
-	 "when signed by one of these keys, e.g. [{\"repositories\": "
+	 "serve the images of these repositories only when signed by one of "
+	 "these keys, e.g. [{\"repositories\": "
 	 "\"prod/**\", \"keys\": [\"/etc/berth/cosign.pub\"]}]; pushes are "
 	 "not affected (see Signed images only in docs/server.md)",
 	 false},

@@ -7,7 +7,9 @@
 # once; another key's does not; an unsigned image re-pushed under a signed
 # tag is refused; repositories outside the pattern and pushes are not
 # affected; SIGHUP replaces the rules, and a bad key file is one clear
-# error (at start) or leaves the running rules (on reload).
+# error (at start) or leaves the running rules (on reload). A pull-through
+# cache is checked against the signatures it holds; with access control a
+# HEAD answers only callers who may push.
 . tests/integration/lib.sh
 . tests/integration/registry.sh
 . tests/integration/serve_lib.sh
@@ -178,6 +180,26 @@ expect "SIGHUP with the rules removed" hup
 same "without rules, the unsigned re-push is served" "$(get GET prod/app v1)" 200
 
 serve_stop
+
+# --- a pull-through cache: checked against what it holds ---------------------
+registry_start
+skopeo_push "$T/img" one "$REG/prod/app:v1"
+skopeo_push "$T/img" two "$REG/prod/unsigned:v1"
+run sign "$REG/prod/app:v1" "$T/good.key"
+check "sign the image upstream (docker-registry: the .sig tag)" 0
+cat >"$T/serve.json" <<JSON
+{"upstreams": [{"url": "http://$REG", "prefix": "up"}],
+ "require-signatures": [{"repositories": "up/**", "keys": ["$T/good.pub"]}]}
+JSON
+SRV_STORAGE=$T/cache-reg
+serve_start --config "$T/serve.json" || bail "the caching berth serve did not start"
+same "the cache refuses an image whose signature it does not hold yet" "$(get GET up/prod/app v1)" 403
+run "$BERTH" verify "$SRV_HOST/up/prod/app:v1" --key "$T/good.pub"
+check "berth verify through the cache fetches the signature into it" 0
+same "then the cache serves the signed image" "$(get GET up/prod/app v1)" 200
+same "the cache refuses an unsigned upstream image" "$(get GET up/prod/unsigned v1)" 403
+serve_stop
+SRV_STORAGE=$T/reg
 
 # --- with access control: HEAD answers only those who may push -------------
 htpasswd -Bbc "$T/htpasswd" reader pw-reader 2>/dev/null
