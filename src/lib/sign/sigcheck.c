@@ -145,6 +145,8 @@ sign_check_manifest(const sign_check_ctx *c, sign_tally *t, const char *body,
 		berth_signature s = {0};
 		sign_layer sl;
 
+		if (t->n_verified > 0 || t->n_sigs >= SIGN_TALLY_MAX)
+			break;
 		if (!sign_layer_read(&sl, l))
 			continue;
 		sign_check_layer(c, &s, &sl);

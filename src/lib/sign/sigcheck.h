@@ -77,8 +77,13 @@ typedef struct sign_tally {
 
 void sign_tally_release(sign_tally *t);
 
-/* Every signature layer of the signature manifest `body` checked, added
- * to *t. A body that is not JSON adds nothing. */
+/* Signatures one tally checks at most: a pusher must not make every pull
+ * check thousands. */
+#define SIGN_TALLY_MAX 256
+
+/* The signature layers of the signature manifest `body` checked, added
+ * to *t, until one verifies (or SIGN_TALLY_MAX were checked). A body
+ * that is not JSON adds nothing. */
 void sign_check_manifest(const sign_check_ctx *c, sign_tally *t,
 			 const char *body, size_t len);
 
