@@ -81,7 +81,7 @@ same "berth push stored the same manifest" "$(get GET dev/app "$d1")" 200
 rm -rf "$T/store2"
 run "$BERTH" --root "$T/store2" pull "$H/prod/app:v1"
 check "berth pull of an unsigned image is refused with the server's reason and remedy" 6 \
-	"DENIED: require-signatures\[0\] \('prod/\*\*'\): no signature of '$d1' by its keys verifies \(none is stored\)" \
+	"access denied: registry '$H' refuses to pull '$H/prod/app': DENIED: require-signatures\[0\] \('prod/\*\*'\): no signature of '$d1' by its keys verifies \(none is stored\)" \
 	"hint: sign it with 'berth sign $H/prod/app:v1 --key KEY' or cosign sign --key KEY, KEY the private half of one of $T/good.pub; signatures count under tag 'sha256-${d1#sha256:}\.sig' or as referrers"
 same "curl GET by tag: 403" "$(get GET prod/app v1)" 403
 same "its body is an OCI error DENIED with the reason and the remedy" \

@@ -239,21 +239,26 @@ berth_http_status_error(berth_error **err, const berth_http_resp *resp,
 				 host);
 		return r;
 	}
+	if (s == 403 && detail) {
+		/* A registry that says what to do knows why, too (berth
+		 * serve's require-signatures). */
+		r = berth_error_set(err, BERTH_EDENIED, 0,
+				    "access denied: registry '%s' refuses to "
+				    "%s '%s'%s",
+				    host, action, where, says);
+		berth_error_hint(err, "%s", detail);
+		return r;
+	}
 	if (s == 403) {
 		r = berth_error_set(err, BERTH_EDENIED, 0,
 				    "access denied: your account lacks %s "
 				    "permission on '%s'%s",
 				    action, where, says);
-		/* A registry that says what to do knows best. */
-		if (detail)
-			berth_error_hint(err, "%s", detail);
-		else
-			berth_error_hint(
-				err,
-				"ask the registry's administrator for %s "
-				"access, or run 'berth login %s' with another "
-				"account",
-				action, host);
+		berth_error_hint(err,
+				 "ask the registry's administrator for %s "
+				 "access, or run 'berth login %s' with another "
+				 "account",
+				 action, host);
 		return r;
 	}
 	if (s == 404) {
