@@ -197,6 +197,13 @@ const berth_serve_setting berth_serve_settings[] = {
 	 "claims) or \"prefix\" (e.g. \"hub\": hub/library/nginx is the "
 	 "upstream's library/nginx); see docs/server.md",
 	 false},
+	{"require-signatures", "ARRAY", BERTH_SERVE_JSON, F(require_signatures),
+	 0, NULL, NULL, 0, 0, NULL,
+	 "serve the images of these repositories only when signed by one of "
+	 "these keys, e.g. [{\"repositories\": "
+	 "\"prod/**\", \"keys\": [\"/etc/berth/cosign.pub\"]}]; pushes are "
+	 "not affected (see Signed images only in docs/server.md)",
+	 false},
 	{"retention", "OBJECT", BERTH_SERVE_JSON, F(retention), 0, NULL, NULL,
 	 0, 0, NULL,
 	 "retention policies: which tags and manifests of which repositories "

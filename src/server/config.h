@@ -6,8 +6,9 @@
  * table of docs/server.md (`berth-serve --help-markdown`).
  *
  * "policy" may be a JSON object in the file, "pull-limit-users" must be
- * one and "upstreams" must be an array; they are kept as JSON text
- * (policy_json, pull_limit_users, upstreams).
+ * one and "upstreams" and "require-signatures" must be arrays; they are
+ * kept as JSON text (policy_json, pull_limit_users, upstreams,
+ * require_signatures).
  */
 #ifndef BERTH_SERVER_CONFIG_H
 #define BERTH_SERVER_CONFIG_H
@@ -70,6 +71,9 @@ typedef struct berth_serve_config {
 	char *metrics_allow; /* addresses that may scrape /metrics */
 
 	char *upstreams; /* JSON array: the pull-through cache's upstreams */
+
+	/* JSON array: the require-signatures rules (access/sigrules.h) */
+	char *require_signatures;
 
 	/* garbage collection (ops/gc.c) */
 	long gc_interval; /* seconds between scheduled runs, 0: none */

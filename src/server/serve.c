@@ -21,6 +21,7 @@
 #include "server/ops/gc.h"
 #include "server/ops/gc_sched.h"
 #include "server/ops/metrics.h"
+#include "server/access/sigrules.h"
 #include "server/ops/retention.h"
 #include "server/server.h"
 #include "server/storage_config.h"
@@ -94,6 +95,21 @@ setup_retention(srv *s, berth_error **err)
 }
 
 static int
+setup_sigrules(srv *s, berth_error **err)
+{
+	struct srv_sigrules *rules = NULL;
+	int r;
+
+	pthread_mutex_init(&s->sigrules_mu, NULL);
+	s->sigrules_mu_init = true;
+	if ((r = srv_sigrules_parse(&rules, s->cfg.require_signatures, err)) <
+	    0)
+		return r;
+	srv_sigrules_apply(s, rules);
+	return 0;
+}
+
+static int
 setup(srv *s, berth_error **err)
 {
 	berth_serve_config *c = &s->cfg;
@@ -151,6 +167,8 @@ setup(srv *s, berth_error **err)
 	if ((r = srv_upstreams_parse(&ups, c->upstreams, err)) < 0)
 		return r;
 	s->cache = srv_cache_new(ups);
+	if ((r = setup_sigrules(s, err)) < 0)
+		return r;
 	if ((r = srv_setup_access(s, err)) < 0)
 		return r;
 	if ((r = srv_gc_sched_start(&s->gc, s->store, s->audit, c->gc_interval,
@@ -173,6 +191,10 @@ teardown(srv *s)
 	srv_retention_teardown(s);
 	if (s->retention_mu_init)
 		pthread_mutex_destroy(&s->retention_mu);
+	if (s->sigrules_mu_init) {
+		srv_sigrules_apply(s, NULL);
+		pthread_mutex_destroy(&s->sigrules_mu);
+	}
 	srv_storage_close(s->store); /* saves the pull times */
 	srv_metrics_release();
 	berth_strv_free(s->event_labels);
@@ -240,7 +262,8 @@ free_secret(char **p)
 
 /*
  * SIGHUP: the arguments and the config file read again; the policy, the
- * htpasswd file, the retention rules, the TLS certificate and key files,
+ * htpasswd file, the retention rules, the require-signatures rules and
+ * their keys, the TLS certificate and key files,
  * the upstreams, the event endpoints and every setting the table does not
  * mark `restart` replaced, all or nothing. Requests in flight finish with
  * the snapshot they started with (srv_tuning); the limits kept in shared
@@ -259,6 +282,7 @@ reload(srv *s)
 	srv_events_plan *events = NULL;
 	srv_upstreams *ups = NULL;
 	struct srv_retention_rules *rules = NULL;
+	struct srv_sigrules *sigrules = NULL;
 	int64_t every = 0;
 	int help = 0;
 
@@ -272,6 +296,7 @@ reload(srv *s)
 	      srv_tls_check(cert, key, &err) < 0)) ||
 	    srv_upstreams_parse(&ups, nc.upstreams, &err) < 0 ||
 	    srv_retention_load(&nc, &rules, &every, &err) < 0 ||
+	    srv_sigrules_parse(&sigrules, nc.require_signatures, &err) < 0 ||
 	    srv_access_limits(s, &nc, false, &err) < 0 ||
 	    srv_access_reload(s, &nc, &live, &err) < 0 ||
 	    srv_events_prepare(s->events, &events, nc.notifications,
@@ -285,6 +310,7 @@ reload(srv *s)
 		berth_error_free(err);
 		srv_live_put(live);
 		srv_retention_rules_free(rules);
+		srv_sigrules_put(sigrules);
 		berth_serve_config_release(&nc);
 		return;
 	}
@@ -297,6 +323,7 @@ reload(srv *s)
 	srv_events_apply(s->events, events);
 	srv_cache_swap(s->cache, ups);
 	srv_retention_apply(s, rules, every);
+	srv_sigrules_apply(s, sigrules);
 	if (cert && srv_tls_set(cert, key, &err) < 0) {
 		berth_log(BERTH_LOG_ERROR, "TLS certificate not replaced: %s",
 			  err->msg);
@@ -307,7 +334,8 @@ reload(srv *s)
 			 __ATOMIC_RELAXED);
 	srv_gc_sched_set(s->gc, nc.gc_interval);
 	berth_log(BERTH_LOG_INFO,
-		  "configuration reloaded: policy, users, retention rules%s, "
+		  "configuration reloaded: policy, users, retention rules, "
+		  "require-signatures rules%s, "
 		  "upstreams, event endpoints, log level %s, gc-interval %ld "
 		  "s, gc-grace %ld s, rate-limit %ld, upload-ttl %ld s, "
 		  "upload sessions per client %ld and per repository %ld, "

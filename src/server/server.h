@@ -142,6 +142,11 @@ typedef struct srv {
 	struct srv_retention_rules *retention; /* never NULL once set up */
 	int64_t retention_every;	       /* seconds, 0: on demand only */
 	int64_t retention_next;		       /* monotonic ms of the next */
+
+	/* require-signatures (access/sigrules.c) */
+	pthread_mutex_t sigrules_mu; /* guards the pointer `sigrules` */
+	bool sigrules_mu_init;
+	struct srv_sigrules *sigrules; /* NULL: no rules */
 } srv;
 
 /* What a route needs before its handler runs (bit set). */
@@ -381,6 +386,9 @@ bool srv_token_cred_current(srv_req *r, const berth_token_info *t);
 /* True when the caller of r may read repo (no answer is sent). */
 bool srv_can_read(srv_req *r, const char *repo);
 
+/* True when the caller of r may push to repo (no answer is sent). */
+bool srv_can_push(srv_req *r, const char *repo);
+
 /* True when the catalog shows repo to the caller of r. */
 bool srv_can_list(srv_req *r, const char *repo);
 
@@ -559,6 +567,25 @@ void srv_retention_teardown(srv *s);
  * report on stdout; the exit status.
  */
 int srv_retention_main(int argc, char **argv);
+
+/* ---- access/sigrules.c: require-signatures, replaced on SIGHUP ---- */
+
+/* The rules in effect, with a reference for the caller (NULL: none). */
+struct srv_sigrules *srv_sigrules_current(srv *s);
+
+/* Makes rules (taken; NULL: none) s's, dropping the old ones. */
+void srv_sigrules_apply(srv *s, struct srv_sigrules *rules);
+
+/* ---- handlers/manifest_sig.c ---- */
+
+/*
+ * The require-signatures rule for a manifest GET or HEAD of r found as
+ * mf: 0 to serve it (no rule for r->name, mf is a signature, or one of its
+ * signatures by the rule's keys verifies), else r has been answered (403
+ * DENIED saying why and how to sign, or the storage's failure) and the
+ * result is srv_fail's.
+ */
+int srv_manifest_sig_check(srv_req *r, const berth_meta_manifest *mf);
 
 /* ---- handlers ---- */
 

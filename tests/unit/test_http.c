@@ -64,6 +64,20 @@ static const struct status_case status_cases[] = {
 	 "is "
 	 "denied",
 	 "push access"},
+	{403,
+	 "{\"errors\":[{\"code\":\"DENIED\",\"message\":\"unsigned\","
+	 "\"detail\":\"sign it\"}]}",
+	 "application/json", "test/app", "manifest 'v1'", "pull", BERTH_EDENIED,
+	 "access denied: registry '127.0.0.1:5000' refuses to pull "
+	 "'127.0.0.1:5000/test/app': DENIED: unsigned",
+	 "sign it"},
+	{403,
+	 "{\"errors\":[{\"code\":\"DENIED\",\"message\":\"no\","
+	 "\"detail\":{\"a\":1}}]}",
+	 "application/json", "test/app", "manifest 'v1'", "pull", BERTH_EDENIED,
+	 "access denied: your account lacks pull permission on "
+	 "'127.0.0.1:5000/test/app': DENIED: no",
+	 "pull access"},
 	{429, "{\"errors\":[{\"code\":\"TOOMANYREQUESTS\"}]}",
 	 "application/json", "library/nginx", "manifest 'latest'", "pull",
 	 BERTH_ETOOMANY,

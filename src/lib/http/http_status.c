@@ -89,14 +89,19 @@ clean_text(const char *s, size_t max)
 	return out;
 }
 
-/* The first entry of an OCI errors body: its code and message. */
+/* The first entry of an OCI errors body: its code, message and, when
+ * detail is not NULL, a detail that is a string (distribution's detail
+ * may be any JSON; berth serve's says what to do). */
 static void
-oci_error(const berth_http_resp *resp, char **code, char **message)
+oci_error(const berth_http_resp *resp, char **code, char **message,
+	  char **detail)
 {
 	json_auto_t *root = NULL;
 	json_t *errs, *e, *v;
 
 	*code = *message = NULL;
+	if (detail)
+		*detail = NULL;
 	if (resp->body.len == 0)
 		return;
 	root = json_loadb(resp->body.ptr, resp->body.len, 0, NULL);
@@ -112,6 +117,9 @@ oci_error(const berth_http_resp *resp, char **code, char **message)
 	v = json_object_get(e, "message");
 	if (json_is_string(v) && json_string_length(v) > 0)
 		*message = clean_text(json_string_value(v), 200);
+	v = json_object_get(e, "detail");
+	if (detail && json_is_string(v) && json_string_length(v) > 0)
+		*detail = clean_text(json_string_value(v), 600);
 }
 
 char *
@@ -119,7 +127,7 @@ berth_http_oci_error_code(const berth_http_resp *resp)
 {
 	char *code, *message;
 
-	oci_error(resp, &code, &message);
+	oci_error(resp, &code, &message, NULL);
 	free(message);
 	return code;
 }
@@ -187,6 +195,7 @@ berth_http_status_error(berth_error **err, const berth_http_resp *resp,
 			const berth_http_ctx *ctx)
 {
 	_cleanup_free_ char *code = NULL, *message = NULL, *says = NULL;
+	_cleanup_free_ char *detail = NULL;
 	_cleanup_free_ char *where = NULL, *st = status_text(resp->status);
 	_cleanup_free_ char *rl = NULL;
 	const char *host = ctx->host;
@@ -195,7 +204,7 @@ berth_http_status_error(berth_error **err, const berth_http_resp *resp,
 	long s = resp->status;
 	int r;
 
-	oci_error(resp, &code, &message);
+	oci_error(resp, &code, &message, &detail);
 	says = registry_says(resp, code, message);
 	where = ctx->repo ? xasprintf("%s/%s", host, ctx->repo) : xstrdup(host);
 
@@ -228,6 +237,16 @@ berth_http_status_error(berth_error **err, const berth_http_resp *resp,
 				 ctx->certs_d ? ctx->certs_d
 					      : BERTH_HTTP_CERTS_D_DEFAULT,
 				 host);
+		return r;
+	}
+	if (s == 403 && detail) {
+		/* A registry that says what to do knows why, too (berth
+		 * serve's require-signatures). */
+		r = berth_error_set(err, BERTH_EDENIED, 0,
+				    "access denied: registry '%s' refuses to "
+				    "%s '%s'%s",
+				    host, action, where, says);
+		berth_error_hint(err, "%s", detail);
 		return r;
 	}
 	if (s == 403) {

@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "berth/sign.h"
+#include "sign/sigcheck.h"
 
 struct berth_sign_key {
 	EVP_PKEY *pkey;
@@ -21,12 +22,5 @@ char *sign_b64_encode(const void *p, size_t len);
 /* Decodes standard padded base64 into *out (caller frees, *len bytes);
  * -1 when `s` is not that. */
 int sign_b64_decode(unsigned char **out, size_t *len, const char *s);
-
-/* cosign's tag for the signatures of manifest d: "sha256-<hex>.sig";
- * caller frees. */
-char *sign_sig_tag(const berth_digest *d);
-
-/* Payload blobs larger than this are refused before they are fetched. */
-#define SIGN_PAYLOAD_MAX (64 * 1024)
 
 #endif

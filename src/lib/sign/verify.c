@@ -5,6 +5,7 @@
  * found in both places is listed once.
  */
 #include "sign/sign_int.h"
+#include "sign/sigcheck.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -30,86 +31,24 @@ typedef struct found {
 	char **sigs; /* each entry's signature text, for the duplicates */
 } found;
 
-static void
-signature_release(berth_signature *s)
-{
-	free(s->source);
-	free(s->location);
-	free(s->payload);
-	free(s->identity);
-	free(s->digest);
-	free(s->optional);
-	free(s->problem);
-}
-
 void
 berth_verify_result_release(berth_verify_result *r)
 {
 	if (r == NULL)
 		return;
 	for (size_t i = 0; i < r->n_sigs; i++)
-		signature_release(&r->sigs[i]);
+		sign_signature_release(&r->sigs[i]);
 	free(r->sigs);
 	BERTH_VERSIONED_RESET(r);
 }
 
-static void
-take_problem(berth_signature *s, berth_error **e)
+static int
+fetch_payload(berth_buf *out, void *ud, const berth_descriptor *d,
+	      berth_error **err)
 {
-	s->problem = xstrdup(*e ? (*e)->msg : "failed");
-	berth_error_free(*e);
-	*e = NULL;
-}
+	found *f = ud;
 
-/* Fills s from the payload blob `pd` and its signature. */
-static void
-check(found *f, berth_signature *s, const berth_descriptor *pd, const char *sig)
-{
-	berth_sign_payload_info info = {0};
-	berth_buf blob;
-	berth_error *e = NULL, *parse_err = NULL;
-	int r = BERTH_ESIGNATURE;
-
-	if (pd->size < 0 || pd->size > SIGN_PAYLOAD_MAX) {
-		s->problem = xasprintf("payload blob of %lld bytes (over "
-				       "64 KiB)",
-				       (long long)pd->size);
-		return;
-	}
-	if (fetch_small_blob(&blob, f->reg, f->repo, pd, &e) < 0) {
-		take_problem(s, &e);
-		return;
-	}
-	if (berth_sign_payload_parse(&info, blob.ptr, blob.len, &parse_err) ==
-	    0) {
-		s->identity = steal_ptr(&info.docker_reference);
-		s->digest = steal_ptr(&info.digest);
-		s->optional = steal_ptr(&info.optional);
-	}
-	if (sig == NULL) {
-		s->problem = xstrdup("no " BERTH_COSIGN_SIG_ANNOTATION
-				     " annotation");
-	} else {
-		for (size_t i = 0; r < 0 && i < f->n_keys; i++) {
-			berth_error_free(e);
-			e = NULL;
-			r = berth_verify_bytes(f->keys[i], blob.ptr, blob.len,
-					       sig, &e);
-		}
-		if (r < 0)
-			take_problem(s, &e);
-		else if (s->digest == NULL)
-			take_problem(s, &parse_err);
-		else if (strcmp(s->digest, f->digest->str) != 0)
-			s->problem = xasprintf("the payload names '%s', the "
-					       "image is '%s'",
-					       s->digest, f->digest->str);
-		else
-			s->verified = true;
-	}
-	berth_error_free(e);
-	berth_error_free(parse_err);
-	berth_buf_release(&blob);
+	return fetch_small_blob(out, f->reg, f->repo, d, err);
 }
 
 /* One layer of a signature manifest: a signature unless its media type
@@ -118,17 +57,15 @@ static void
 add_layer(found *f, const char *source, const char *location, json_t *l)
 {
 	berth_verify_result *res = f->res;
-	const char *mt = json_string_value(json_object_get(l, "mediaType"));
-	const char *dg = json_string_value(json_object_get(l, "digest"));
-	const char *sig = json_string_value(
-		json_object_get(json_object_get(l, "annotations"),
-				BERTH_COSIGN_SIG_ANNOTATION));
-	berth_descriptor pd = BERTH_DESCRIPTOR_INIT;
+	sign_check_ctx c = {f->digest, f->keys, f->n_keys, fetch_payload, f};
 	berth_signature *s;
+	sign_layer sl;
+	const char *dg, *sig;
 
-	if (mt == NULL || strcmp(mt, BERTH_MT_SIMPLESIGNING) != 0 ||
-	    res->n_sigs >= SIGS_MAX)
+	if (!sign_layer_read(&sl, l) || res->n_sigs >= SIGS_MAX)
 		return;
+	dg = sl.digest;
+	sig = sl.sig;
 	for (size_t i = 0; dg && i < res->n_sigs; i++) {
 		berth_signature *d = &res->sigs[i];
 		char *t;
@@ -156,13 +93,7 @@ add_layer(found *f, const char *source, const char *location, json_t *l)
 	s->source = xstrdup(source);
 	s->location = xstrdup(location);
 	s->payload = xstrdup(dg ? dg : "");
-	if (dg == NULL || berth_digest_parse(&pd.digest, dg, NULL) < 0 ||
-	    !json_is_integer(json_object_get(l, "size"))) {
-		s->problem = xstrdup("the layer's digest or size is malformed");
-		return;
-	}
-	pd.size = json_integer_value(json_object_get(l, "size"));
-	check(f, s, &pd, sig);
+	sign_check_layer(&c, s, &sl);
 	if (s->verified)
 		res->n_verified++;
 }

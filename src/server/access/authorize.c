@@ -498,6 +498,14 @@ srv_can_read(srv_req *r, const char *repo)
 }
 
 bool
+srv_can_push(srv_req *r, const char *repo)
+{
+	if (!r->s->access_control)
+		return true;
+	return (allowed(r, repo) & BERTH_ACT_PUSH) != 0;
+}
+
+bool
 srv_can_list(srv_req *r, const char *repo)
 {
 	if (!r->s->access_control)

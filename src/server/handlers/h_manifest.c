@@ -66,6 +66,8 @@ h_manifest_get(srv_req *r)
 		srv_pull_give_back(r);
 		return not_found(r, SRV_E_MANIFEST_UNKNOWN, "manifest");
 	}
+	if ((rc = srv_manifest_sig_check(r, &mf)) != 0)
+		return rc;
 	if (r->head) {
 		resp = srv_resp_head((uint64_t)mf.size);
 	} else {
