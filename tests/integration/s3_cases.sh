@@ -115,7 +115,10 @@ same "the chunked upload closes" "$(http_status PUT "$R$LOC?digest=$D")" 201
 "${SRV_CURL[@]}" -o "$T/got" "$R/v2/up/a/blobs/$D"
 expect "and reads back byte-exact" cmp -s "$T/got" "$T/chunked"
 
-# 64 MiB streamed in one PATCH: held in memory one part at a time.
+# 64 MiB streamed in one PATCH: held in memory one part at a time, so
+# the peak grows by far less than the blob (by how much depends on how
+# many parts the store has in flight, not on a fixed figure).
+HWM0=$(awk '/^VmHWM/ {print $2}' "/proc/$SRV_PID/status")
 head -c $((64 << 20)) /dev/urandom >"$T/big"
 D=$(sha256_of "$T/big")
 http_status POST "$R/v2/up/big/blobs/uploads/" >/dev/null
@@ -123,7 +126,8 @@ LOC=$(last_header Location)
 same "a 64 MiB stream is taken" "$(http_status PATCH "$R$LOC" -H 'Content-Type: application/octet-stream' -T "$T/big")" 202
 same "and committed" "$(http_status PUT "$R$LOC?digest=$D")" 201
 HWM=$(awk '/^VmHWM/ {print $2}' "/proc/$SRV_PID/status")
-expect "berth serve never held the blob in memory (peak RSS ${HWM} kB)" test "$HWM" -lt $((48 << 10))
+expect "berth serve never held the blob in memory (peak RSS ${HWM0} kB before, ${HWM} kB after)" \
+	test $((HWM - HWM0)) -lt $((32 << 10))
 "${SRV_CURL[@]}" -o "$T/got" "$R/v2/up/big/blobs/$D"
 expect "the 64 MiB blob reads back byte-exact" cmp -s "$T/got" "$T/big"
 BIGD=$D
