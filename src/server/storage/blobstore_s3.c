@@ -75,18 +75,31 @@ s3_head_size(s3_store *s, const char *key, int64_t *size, berth_error **err)
 	return r;
 }
 
+/* The longest of the doubling waits of s3_settle_race (50 ms first). */
+#define S3_RACE_WAIT_MS 3200
+
 int
 s3_settle_race(s3_store *s, const char *key, int64_t size, int r,
 	       berth_error **err)
 {
 	int64_t have;
 
-	if (r < 0 && s3_head_size(s, key, &have, NULL) == 0 && have == size) {
-		if (err)
-			berth_error_freep(err);
-		return 0;
+	if (r >= 0)
+		return r;
+	/* The winner may still be writing when the loser is refused: a
+	 * refusal by the store (5xx) waits for it, about 6 s at most. */
+	for (unsigned ms = 50;; ms *= 2) {
+		if (s3_head_size(s, key, &have, NULL) == 0 && have == size) {
+			if (err)
+				berth_error_freep(err);
+			return 0;
+		}
+		if (r != BERTH_ESERVER || ms > S3_RACE_WAIT_MS)
+			return r;
+		nanosleep(&(struct timespec){ms / 1000,
+					     (long)(ms % 1000) * 1000000L},
+			  NULL);
 	}
-	return r;
 }
 
 int

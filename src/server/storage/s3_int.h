@@ -170,7 +170,8 @@ int s3_head_size(s3_store *s, const char *key, int64_t *size,
 /* Two writers of the same bytes race for one content key, and a store may
  * fail the loser (s3rver answers 500): when the key holds an object of
  * size bytes, which only a verified write puts there, a failed write r
- * succeeded after all. Returns r, or 0 with *err cleared. */
+ * succeeded after all; after a refusal by the store, the winner is waited
+ * for a few seconds. Returns r, or 0 with *err cleared. */
 int s3_settle_race(s3_store *s, const char *key, int64_t size, int r,
 		   berth_error **err);
 
